@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: Apache-2.0
+# Build for lcf: lcnode (the city node daemon) and lcctl (its admin CLI).
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson
+
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+BUILD    := build-san
+endif
+
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -MMD -MP -D_GNU_SOURCE
+CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS)) \
+            -DLCF_DATADIR=\"$(PREFIX)/share/lcf\" -DLCF_SRCDIR=\"$(CURDIR)\"
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread
+
+ifneq ($(V),1)
+Q = @
+quiet = @printf '  %-7s %s\n' "$(1)" "$(2)";
+endif
+
+PROTOS    := $(wildcard proto/*.proto)
+GEN_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H     := $(GEN_C:.c=.h)
+LIB_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
+LIB_OBJ   := $(patsubst node/%.c,$(BUILD)/node/%.o,$(LIB_SRC)) \
+             $(patsubst $(BUILD)/gen/%.c,$(BUILD)/gen/%.o,$(GEN_C))
+CTL_SRC   := $(wildcard tools/lcctl/*.c)
+CTL_OBJ   := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(CTL_SRC))
+AUX_SRC   := $(wildcard tools/aux/*.c)
+AUX_BIN   := $(patsubst tools/aux/%.c,$(BUILD)/%,$(AUX_SRC))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN)
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	$(call quiet,PROTOC,$<)
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-shadow -c -o $@ $<
+
+$(BUILD)/node/%.o: node/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/%.o: tools/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) -Itools/lcctl $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/liblcf.a: $(LIB_OBJ)
+	$(call quiet,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lcnode: $(BUILD)/node/main.o $(BUILD)/liblcf.a
+	$(call quiet,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lcctl: $(CTL_OBJ) $(BUILD)/liblcf.a
+	$(call quiet,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/tools/aux/%.o $(BUILD)/liblcf.a
+	$(call quiet,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblcf.a
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/liblcf.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+tests: all $(UNIT_BIN)
+
+# The whole suite: cmocka unit tests, then black-box tests on the real binaries.
+test: tests
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+bench: all
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+
+check:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --suppress=missingIncludeSystem --inline-suppr -I node -I $(BUILD)/gen node tools
+
+demo: all
+	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf
+	install -m 0755 $(BUILD)/lcnode $(BUILD)/lcctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tests test bench check demo install clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

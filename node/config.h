@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lcnode.conf: an INI file read with libinih through an init/line/finish parser. */
+#ifndef LCF_CONFIG_H
+#define LCF_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_FILE_NAME "lcnode.conf"
+#define CONFIG_MAX_PEERS 256
+
+/*
+ * [node]  city = NAME          bootstrap city name, published as the profile at
+ *                              first start if the node has none
+ *         country = CC         ISO 3166-1 alpha-2, likewise
+ *         listen = HOST:PORT   peer listener (loopback or any address)
+ *         key = FILE           identity key, relative to DIR (default identity.key)
+ *         catalog = FILE       indicator catalog (default: installed catalog.json)
+ *         log_level = warn|info|debug
+ * [store] map_size = SIZE      LMDB map size, with K/M/G/T suffix (default 8G)
+ * [federation] and [peers] sections come with later features.
+ */
+struct config {
+	char *dir;               /* data directory (absolute) */
+	char *path;              /* the file read */
+	char *city;
+	char *country;
+	char *listen_host;
+	uint16_t listen_port;
+	char *key_path;          /* absolute */
+	char *catalog_path;      /* absolute, or NULL for the default search */
+	int log_level;
+	uint64_t map_size;
+};
+
+/* Parser state, exposed so a fuzz target can drive config_line directly. */
+struct config_parser {
+	struct config *cfg;
+	const char *file;
+	char err[512];           /* "FILE:LINE: message" of the first error */
+	int failed;
+};
+
+void config_init(struct config *cfg, const char *dir);
+/* Handles one name=value in a section; line for messages. 0 or LCF_ECONFIG. */
+int config_line(struct config_parser *p, const char *section, const char *name,
+    const char *value, int line);
+/* Checks required settings and fills defaults. 0 or LCF_ECONFIG (message in p->err). */
+int config_finish(struct config_parser *p);
+/* Reads DIR/lcnode.conf. On error err holds "FILE:LINE: message". */
+int config_load(struct config *cfg, const char *dir, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Parses "HOST:PORT" ("[::1]:7400" for IPv6). 0 or LCF_EINVAL. */
+int config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
+/* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive). */
+int config_write_template(const char *path, const char *city, const char *country,
+    const char *listen);
+
+#endif

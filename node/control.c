@@ -1,0 +1,984 @@
+// SPDX-License-Identifier: Apache-2.0
+// The node's admin socket: DIR/admin.sock, owner-only, framed protobuf.
+//
+// Every connection is checked with SO_PEERCRED before anything is read: only the
+// node's own user may talk to it. Requests on one connection are served one at a
+// time, in order; long work (publish, verify) runs in the thread pool and export
+// streams chunk by chunk, each produced when the previous one has been written.
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "catalog.h"
+#include "control.h"
+#include "ctlwire.h"
+#include "error.h"
+#include "identity.h"
+#include "log.h"
+#include "node.h"
+#include "publish.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define EXPORT_CHUNK 1000
+#define VERIFY_SLICES 2
+#define VERIFY_MAX_IDS 1000
+#define QUERY_DEFAULT_LIMIT 50
+
+struct ctl_conn;
+
+struct control {
+	struct node *n;
+	uv_pipe_t server;
+	char *path;
+	struct ctl_conn *conns;
+};
+
+struct verify_slice {
+	uv_work_t work;
+	struct ctl_conn *conn;
+	uint8_t lo, hi;
+	uint64_t checked, failed;
+	uint8_t (*ids)[32];
+	size_t nids;
+};
+
+struct ctl_conn {
+	uv_pipe_t pipe;
+	struct control *ctl;
+	struct ctl_conn *next, **prevp;
+	uint8_t *buf;
+	size_t len, cap;
+	Lcf__CtlRequest *req;       /* the request being served */
+	int ops;                    /* callbacks still to come that use conn */
+	int closed;
+	/* export */
+	uint8_t cursor[STORE_CURSOR_MAX];
+	size_t cursor_len;
+	int export_deleted;
+	/* verify */
+	struct verify_slice vslices[VERIFY_SLICES];
+	int vpending;
+};
+
+struct write_req {
+	uv_write_t req;
+	struct ctl_conn *conn;
+	uint8_t *data;
+	int then_export;            /* produce the next export chunk after it */
+};
+
+static void serve_next(struct ctl_conn *c);
+static void export_chunk(struct ctl_conn *c);
+
+/* ---- connection life ---- */
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	if (c->req != NULL)
+		lcf__ctl_request__free_unpacked(c->req, NULL);
+	free(c->buf);
+	free(c);
+}
+
+static void
+conn_closed(uv_handle_t *h)
+{
+	struct ctl_conn *c = h->data;
+
+	c->closed = 2;
+	if (c->ops == 0)
+		conn_free(c);
+}
+
+static void
+conn_close(struct ctl_conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	if (c->prevp != NULL) {
+		*c->prevp = c->next;
+		if (c->next != NULL)
+			c->next->prevp = c->prevp;
+		c->prevp = NULL;
+	}
+	uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+/* Called when an asynchronous step that holds conn ends; returns 1 if the
+ * connection is gone (and now freed), so the caller must not touch it. */
+static int
+conn_op_end(struct ctl_conn *c)
+{
+	c->ops--;
+	if (c->closed) {
+		if (c->ops == 0 && c->closed == 2)
+			conn_free(c);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- responses ---- */
+
+static void
+write_done(uv_write_t *w, int status)
+{
+	struct write_req *wr = (struct write_req *)w;
+	struct ctl_conn *c = wr->conn;
+	int then_export = wr->then_export;
+
+	free(wr->data);
+	free(wr);
+	if (conn_op_end(c))
+		return;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (then_export)
+		export_chunk(c);
+}
+
+static void
+send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then_export)
+{
+	struct write_req *wr;
+	uv_buf_t b;
+	size_t len;
+	uint8_t *data;
+
+	resp->has_version = 1;
+	resp->version = CTL_VERSION;
+	if (ctlwire_pack(&resp->base, &data, &len) != 0) {
+		Lcf__CtlResponse small = LCF__CTL_RESPONSE__INIT;
+
+		small.has_error = 1;
+		small.error = LCF_ETOOBIG;
+		small.message = "the answer is too large for one message: narrow the query";
+		small.has_version = 1;
+		small.version = CTL_VERSION;
+		then_export = 0;
+		if (ctlwire_pack(&small.base, &data, &len) != 0)
+			return;
+	}
+	wr = xcalloc(1, sizeof(*wr));
+	wr->conn = c;
+	wr->data = data;
+	wr->then_export = then_export;
+	b = uv_buf_init((char *)data, (unsigned)len);
+	c->ops++;
+	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, write_done) != 0) {
+		c->ops--;
+		free(data);
+		free(wr);
+		conn_close(c);
+	}
+}
+
+static void
+send_error(struct ctl_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+send_error(struct ctl_conn *c, int code, const char *fmt, ...)
+{
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	resp.has_error = 1;
+	resp.error = code;
+	resp.message = msg;
+	send_resp(c, &resp, 0);
+}
+
+/* The request is answered: release it and serve the next one, if buffered. */
+static void
+request_done(struct ctl_conn *c)
+{
+	if (c->req != NULL)
+		lcf__ctl_request__free_unpacked(c->req, NULL);
+	c->req = NULL;
+	/* Large imports leave freed heap behind; give it back to the system so the
+	 * node's resident memory returns to its steady size. */
+	malloc_trim(0);
+	serve_next(c);
+}
+
+/* ---- record items ---- */
+
+struct city_cache {
+	uint8_t author[32];
+	char *name;
+	char *country;
+};
+
+struct item_list {
+	struct node *n;
+	Lcf__RecordItem **items;
+	size_t count, cap;
+	struct city_cache cities[64];
+	size_t ncities;
+	int skip_deleted;
+};
+
+static int
+city_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct city_cache *cc = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->city != NULL) {
+		if (rec.c->city->name != NULL)
+			cc->name = xstrdup(rec.c->city->name);
+		if (rec.c->city->country != NULL)
+			cc->country = xstrdup(rec.c->city->country);
+	}
+	record_release(&rec);
+	return 0;
+}
+
+static struct city_cache *
+city_of(struct item_list *l, const uint8_t author[32])
+{
+	struct city_cache *cc;
+	size_t i;
+
+	for (i = 0; i < l->ncities; i++)
+		if (memcmp(l->cities[i].author, author, 32) == 0)
+			return &l->cities[i];
+	if (l->ncities == sizeof(l->cities) / sizeof(l->cities[0])) {
+		free(l->cities[0].name);
+		free(l->cities[0].country);
+		memmove(&l->cities[0], &l->cities[1],
+		    (l->ncities - 1) * sizeof(l->cities[0]));
+		l->ncities--;
+	}
+	cc = &l->cities[l->ncities++];
+	memset(cc, 0, sizeof(*cc));
+	memcpy(cc->author, author, 32);
+	store_get_current(l->n->store, author, LCF__KIND__KIND_CITY, "profile",
+	    city_visit, cc);
+	return cc;
+}
+
+static int
+item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct item_list *l = arg;
+	Lcf__RecordItem *it;
+	Lcf__SignedRecord *sr;
+	Lcf__Content *c;
+	struct city_cache *cc;
+
+	if ((sr = lcf__signed_record__unpack(NULL, len, raw)) == NULL)
+		return 0;
+	if (!sr->has_content || (c = lcf__content__unpack(NULL, sr->content.len,
+	    sr->content.data)) == NULL) {
+		lcf__signed_record__free_unpacked(sr, NULL);
+		return 0;
+	}
+	if (l->skip_deleted && c->deleted) {
+		lcf__content__free_unpacked(c, NULL);
+		lcf__signed_record__free_unpacked(sr, NULL);
+		return 0;
+	}
+	it = xmalloc(sizeof(*it));
+	lcf__record_item__init(it);
+	it->has_id = 1;
+	it->id.data = xmalloc(32);
+	memcpy(it->id.data, id, 32);
+	it->id.len = 32;
+	it->record = sr;
+	if (c->has_author && c->author.len == 32) {
+		cc = city_of(l, c->author.data);
+		if (cc->name != NULL)
+			it->city_name = xstrdup(cc->name);
+		if (cc->country != NULL)
+			it->city_country = xstrdup(cc->country);
+	}
+	lcf__content__free_unpacked(c, NULL);
+	if (l->count == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->items = xreallocarray(l->items, l->cap, sizeof(*l->items));
+	}
+	l->items[l->count++] = it;
+	return 0;
+}
+
+static void
+item_list_free(struct item_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		lcf__record_item__free_unpacked(l->items[i], NULL);
+	for (i = 0; i < l->ncities; i++) {
+		free(l->cities[i].name);
+		free(l->cities[i].country);
+	}
+	free(l->items);
+}
+
+static void
+send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
+{
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__QueryReply qr = LCF__QUERY_REPLY__INIT;
+
+	qr.items = l->items;
+	qr.n_items = l->count;
+	qr.has_truncated = 1;
+	qr.truncated = truncated;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_QUERY;
+	resp.query = &qr;
+	resp.has_more = more;
+	resp.more = more;
+	send_resp(c, &resp, more);
+}
+
+/* ---- handlers ---- */
+
+static void
+do_status(struct ctl_conn *c)
+{
+	struct node *n = c->ctl->n;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__StatusReply st = LCF__STATUS_REPLY__INIT;
+	Lcf__KindCount kc[8], *kcp[8];
+	struct store_stats ss;
+	struct item_list l;
+	struct city_cache *cc;
+	size_t k, nk = 0;
+	int rc;
+
+	if ((rc = store_stats(n->store, &ss)) != 0) {
+		send_error(c, rc, "cannot read database statistics: %s",
+		    lcf_strerror(rc));
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	l.n = n;
+	cc = city_of(&l, n->id->pk);
+	st.has_city_id = 1;
+	st.city_id.data = n->id->pk;
+	st.city_id.len = 32;
+	st.city_name = cc->name;
+	st.version = LCF_VERSION;
+	st.has_uptime_ms = 1;
+	st.uptime_ms = mono_ms() - n->started_mono;
+	st.has_started_ms = 1;
+	st.started_ms = (uint64_t)n->started_ms;
+	st.has_db_size = 1;
+	st.db_size = ss.used_bytes;
+	st.has_db_map_size = 1;
+	st.db_map_size = ss.map_size;
+	st.has_records_total = 1;
+	st.records_total = ss.records;
+	st.has_forks = 1;
+	st.forks = ss.forks;
+	st.has_authors = 1;
+	st.authors = ss.authors;
+	st.has_last_seq = 1;
+	st.last_seq = n->next_seq - 1;
+	st.data_dir = n->cfg.dir;
+	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
+		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
+		    k != LCF__KIND__KIND_INDICATOR && ss.kinds[k].current == 0)
+			continue;
+		lcf__kind_count__init(&kc[nk]);
+		kc[nk].has_kind = 1;
+		kc[nk].kind = (Lcf__Kind)k;
+		kc[nk].has_current = 1;
+		kc[nk].current = ss.kinds[k].current - ss.kinds[k].deleted;
+		kc[nk].has_deleted = 1;
+		kc[nk].deleted = ss.kinds[k].deleted;
+		kcp[nk] = &kc[nk];
+		nk++;
+	}
+	st.kinds = kcp;
+	st.n_kinds = nk;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_STATUS;
+	resp.status = &st;
+	send_resp(c, &resp, 0);
+	item_list_free(&l);
+	request_done(c);
+}
+
+static void
+publish_done(void *arg, const struct publish_result *res)
+{
+	struct ctl_conn *c = arg;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__PublishReply pr = LCF__PUBLISH_REPLY__INIT;
+	ProtobufCBinaryData *ids = NULL;
+	size_t i, count;
+	char msg[700];
+
+	if (conn_op_end(c))
+		return;
+	count = c->req->publish->n_drafts;
+	if (res->error != 0) {
+		resp.has_error = 1;
+		resp.error = res->error;
+		resp.has_error_index = 1;
+		resp.error_index = res->error_index;
+		if (res->error_index >= 0) {
+			resp.error_field = (char *)res->verr.field;
+			snprintf(msg, sizeof(msg), "%s", res->verr.msg);
+		} else {
+			snprintf(msg, sizeof(msg), "%s", res->message[0] ? res->message :
+			    lcf_strerror(res->error));
+		}
+		resp.message = msg;
+	} else {
+		ids = xcalloc(count, sizeof(*ids));
+		for (i = 0; i < count; i++) {
+			ids[i].data = res->ids[i];
+			ids[i].len = 32;
+		}
+		pr.ids = ids;
+		pr.n_ids = count;
+		pr.has_first_seq = 1;
+		pr.first_seq = res->first_seq;
+		pr.has_stored = 1;
+		pr.stored = res->stored;
+		pr.has_unchanged = 1;
+		pr.unchanged = res->unchanged;
+		resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
+		resp.publish = &pr;
+		if (res->stored > 0)
+			log_info("published %zu records (seq %llu..)", res->stored,
+			    (unsigned long long)res->first_seq);
+	}
+	send_resp(c, &resp, 0);
+	free(ids);
+	request_done(c);
+}
+
+static void
+do_publish(struct ctl_conn *c)
+{
+	Lcf__PublishRequest *p = c->req->publish;
+	int rc;
+
+	if (p->n_drafts == 0) {
+		send_error(c, LCF_EINVAL, "nothing to publish");
+		request_done(c);
+		return;
+	}
+	c->ops++;
+	rc = publish_submit(c->ctl->n, p->drafts, p->n_drafts, p->dry_run,
+	    publish_done, c);
+	if (rc != 0) {
+		c->ops--;
+		send_error(c, rc, "cannot publish: %s", lcf_strerror(rc));
+		request_done(c);
+	}
+}
+
+/* Resolves a city id or prefix given by a person. */
+static int
+resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32])
+{
+	int rc;
+
+	if (!hex_is_prefix(hex)) {
+		send_error(c, LCF_EINVAL, "'%s' is not a city id: expected hex digits",
+		    hex);
+		return -1;
+	}
+	rc = store_resolve_author(c->ctl->n->store, hex, author);
+	if (rc == LCF_ENOTFOUND)
+		send_error(c, rc, "no city with id '%s' is known here", hex);
+	else if (rc == LCF_EAMBIGUOUS)
+		send_error(c, rc, "city id prefix '%s' matches several cities: give more "
+		    "digits", hex);
+	else if (rc != 0)
+		send_error(c, rc, "cannot look up city '%s': %s", hex, lcf_strerror(rc));
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+do_query(struct ctl_conn *c)
+{
+	Lcf__QueryRequest *q = c->req->query;
+	struct store_query sq;
+	struct item_list l;
+	uint8_t author[32];
+	int truncated = 0, rc;
+	size_t i;
+
+	memset(&sq, 0, sizeof(sq));
+	memset(&l, 0, sizeof(l));
+	l.n = c->ctl->n;
+	sq.kind = q->has_kind ? q->kind : LCF__KIND__KIND_PRACTICE;
+	if (q->n_areas > STORE_MAX_TERMS || q->n_clusters > STORE_MAX_TERMS) {
+		send_error(c, LCF_EINVAL, "at most %d areas and %d clusters in one query",
+		    STORE_MAX_TERMS, STORE_MAX_TERMS);
+		goto out;
+	}
+	for (i = 0; i < q->n_areas; i++)
+		sq.areas[i] = q->areas[i];
+	sq.nareas = q->n_areas;
+	for (i = 0; i < q->n_clusters; i++)
+		sq.clusters[i] = q->clusters[i];
+	sq.nclusters = q->n_clusters;
+	sq.country = q->country;
+	sq.text = q->text;
+	sq.indicator = q->indicator;
+	sq.period = q->period;
+	sq.include_deleted = q->include_deleted;
+	l.skip_deleted = !q->include_deleted;
+	sq.limit = q->has_limit ? q->limit : QUERY_DEFAULT_LIMIT;
+	if (q->city != NULL) {
+		if (resolve_city(c, q->city, author) != 0)
+			goto out;
+		sq.author = author;
+	}
+	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
+	if (rc == LCF_EINVAL) {
+		send_error(c, rc, "--text needs 1 to %d words of at least 2 letters",
+		    STORE_MAX_TERMS);
+		goto out;
+	}
+	if (rc != 0) {
+		send_error(c, rc, "query failed: %s", lcf_strerror(rc));
+		goto out;
+	}
+	send_items(c, &l, truncated, 0);
+out:
+	item_list_free(&l);
+	request_done(c);
+}
+
+static void
+do_get(struct ctl_conn *c)
+{
+	Lcf__GetRequest *g = c->req->get;
+	struct node *n = c->ctl->n;
+	struct item_list l;
+	uint8_t author[32], id[32];
+	int rc = LCF_ENOTFOUND;
+
+	memset(&l, 0, sizeof(l));
+	l.n = n;
+	if (g->ref == NULL || g->ref[0] == '\0') {
+		send_error(c, LCF_EINVAL, "no record id or key given");
+		goto out;
+	}
+	memcpy(author, n->id->pk, 32);
+	if (g->city != NULL && resolve_city(c, g->city, author) != 0)
+		goto out;
+	if (g->has_kind)
+		rc = store_get_current(n->store, author, g->kind, g->ref, item_visit, &l);
+	if (rc == LCF_ENOTFOUND && hex_is_prefix(g->ref)) {
+		if (strlen(g->ref) < 6) {
+			send_error(c, LCF_EINVAL, "record id prefix '%s' is too short: give "
+			    "at least 6 hex digits", g->ref);
+			goto out;
+		}
+		rc = store_resolve_id(n->store, g->ref, id);
+		if (rc == 0)
+			rc = store_get(n->store, id, item_visit, &l);
+	}
+	if (rc == 0 && g->has_kind && l.count == 1) {
+		Lcf__Content *ct = lcf__content__unpack(NULL,
+		    l.items[0]->record->content.len, l.items[0]->record->content.data);
+
+		if (ct != NULL && ct->kind != g->kind)
+			rc = LCF_ENOTFOUND;
+		lcf__content__free_unpacked(ct, NULL);
+	}
+	if (rc == LCF_EAMBIGUOUS)
+		send_error(c, rc, "'%s' matches several records: give more digits",
+		    g->ref);
+	else if (rc == LCF_ENOTFOUND)
+		send_error(c, rc, "no record '%s' here (give a record id, a unique prefix "
+		    "of at least 6 hex digits, or this city's key)", g->ref);
+	else if (rc != 0)
+		send_error(c, rc, "cannot read '%s': %s", g->ref, lcf_strerror(rc));
+	else
+		send_items(c, &l, 0, 0);
+out:
+	item_list_free(&l);
+	request_done(c);
+}
+
+static void
+export_chunk(struct ctl_conn *c)
+{
+	struct item_list l;
+	int done = 0, rc;
+
+	memset(&l, 0, sizeof(l));
+	l.n = c->ctl->n;
+	l.skip_deleted = !c->export_deleted;
+	rc = store_scan_current(c->ctl->n->store, c->cursor, &c->cursor_len,
+	    EXPORT_CHUNK, &done, item_visit, &l);
+	if (rc != 0) {
+		send_error(c, rc, "export failed: %s", lcf_strerror(rc));
+		done = 1;
+	} else {
+		send_items(c, &l, 0, !done);
+	}
+	item_list_free(&l);
+	if (done)
+		request_done(c);
+}
+
+static void
+do_export(struct ctl_conn *c)
+{
+	c->cursor_len = 0;
+	c->export_deleted = c->req->export->include_deleted;
+	export_chunk(c);
+}
+
+static int
+verify_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct verify_slice *vs = arg;
+	struct record rec;
+	int ok;
+
+	vs->checked++;
+	ok = record_open(raw, len, 1, &rec) == 0 &&
+	    memcmp(rec.id, id, 32) == 0;
+	record_release(&rec);
+	if (!ok) {
+		vs->failed++;
+		if (vs->nids < VERIFY_MAX_IDS) {
+			vs->ids = xreallocarray(vs->ids, vs->nids + 1, 32);
+			memcpy(vs->ids[vs->nids++], id, 32);
+		}
+	}
+	return 0;
+}
+
+static void
+verify_work(uv_work_t *w)
+{
+	struct verify_slice *vs = w->data;
+
+	if (store_scan_all(vs->conn->ctl->n->store, vs->lo, vs->hi, verify_visit,
+	    vs) != 0)
+		vs->failed = UINT64_MAX;
+}
+
+static void
+verify_done(uv_work_t *w, int status)
+{
+	struct verify_slice *vs = w->data;
+	struct ctl_conn *c = vs->conn;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__VerifyReply vr = LCF__VERIFY_REPLY__INIT;
+	ProtobufCBinaryData *ids = NULL;
+	size_t i, j, nids = 0;
+	int broken = 0;
+
+	(void)status;
+	if (--c->vpending > 0) {
+		conn_op_end(c);
+		return;
+	}
+	for (i = 0; i < VERIFY_SLICES; i++) {
+		struct verify_slice *s = &c->vslices[i];
+
+		if (s->failed == UINT64_MAX)
+			broken = 1;
+		vr.checked += s->checked;
+		vr.failed += s->failed;
+		for (j = 0; j < s->nids && nids < VERIFY_MAX_IDS; j++) {
+			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
+			ids[nids].data = s->ids[j];
+			ids[nids].len = 32;
+			nids++;
+		}
+	}
+	if (conn_op_end(c))
+		goto out;
+	if (broken) {
+		send_error(c, LCF_ESTORE, "could not read the whole database (see the "
+		    "node's log)");
+	} else {
+		vr.has_checked = vr.has_failed = 1;
+		vr.failed_ids = ids;
+		vr.n_failed_ids = nids;
+		resp.reply_case = LCF__CTL_RESPONSE__REPLY_VERIFY;
+		resp.verify = &vr;
+		send_resp(c, &resp, 0);
+		if (vr.failed)
+			log_warnx("verify: %llu of %llu records failed",
+			    (unsigned long long)vr.failed,
+			    (unsigned long long)vr.checked);
+	}
+	request_done(c);
+out:
+	free(ids);
+	for (i = 0; i < VERIFY_SLICES; i++) {
+		free(c->vslices[i].ids);
+		c->vslices[i].ids = NULL;
+	}
+}
+
+static void
+do_verify(struct ctl_conn *c)
+{
+	size_t i;
+
+	memset(c->vslices, 0, sizeof(c->vslices));
+	c->vpending = VERIFY_SLICES;
+	for (i = 0; i < VERIFY_SLICES; i++) {
+		struct verify_slice *vs = &c->vslices[i];
+
+		vs->conn = c;
+		vs->lo = (uint8_t)(i * 256 / VERIFY_SLICES);
+		vs->hi = (uint8_t)((i + 1) * 256 / VERIFY_SLICES - 1);
+		vs->work.data = vs;
+		c->ops++;
+		uv_queue_work(c->ctl->n->loop, &vs->work, verify_work, verify_done);
+	}
+}
+
+static void
+do_catalog(struct ctl_conn *c)
+{
+	struct catalog *cat = c->ctl->n->catalog;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__CatalogReply cr = LCF__CATALOG_REPLY__INIT;
+
+	cr.indicators = cat->items;
+	cr.n_indicators = cat->n;
+	cr.source = cat->source;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CATALOG;
+	resp.catalog = &cr;
+	send_resp(c, &resp, 0);
+	request_done(c);
+}
+
+static void
+dispatch(struct ctl_conn *c)
+{
+	switch (c->req->op_case) {
+	case LCF__CTL_REQUEST__OP_STATUS:
+		do_status(c);
+		break;
+	case LCF__CTL_REQUEST__OP_PUBLISH:
+		do_publish(c);
+		break;
+	case LCF__CTL_REQUEST__OP_QUERY:
+		do_query(c);
+		break;
+	case LCF__CTL_REQUEST__OP_GET:
+		do_get(c);
+		break;
+	case LCF__CTL_REQUEST__OP_EXPORT:
+		do_export(c);
+		break;
+	case LCF__CTL_REQUEST__OP_VERIFY:
+		do_verify(c);
+		break;
+	case LCF__CTL_REQUEST__OP_CATALOG:
+		do_catalog(c);
+		break;
+	default:
+		send_error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "
+		    "than lcctl", LCF_VERSION);
+		request_done(c);
+		break;
+	}
+}
+
+/* ---- reading ---- */
+
+/* Takes the next whole frame from the buffer, if any, and serves it. */
+static void
+serve_next(struct ctl_conn *c)
+{
+	uint32_t flen;
+	Lcf__CtlRequest *req;
+
+	if (c->closed || c->req != NULL || c->len < 4)
+		return;
+	flen = get_be32(c->buf);
+	if (flen > CTL_MAX_FRAME) {
+		log_warnx("control: frame of %u bytes refused", flen);
+		conn_close(c);
+		return;
+	}
+	if (c->len < 4 + (size_t)flen)
+		return;
+	req = lcf__ctl_request__unpack(NULL, flen, c->buf + 4);
+	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
+	c->len -= 4 + (size_t)flen;
+	if (req == NULL) {
+		send_error(c, LCF_EPROTO, "malformed request");
+		conn_close(c);
+		return;
+	}
+	if (!req->has_version || req->version != CTL_VERSION) {
+		send_error(c, LCF_EVERSION, "admin protocol version %u is not supported "
+		    "(this lcnode speaks %d): use the lcctl of the same release",
+		    req->has_version ? req->version : 0, CTL_VERSION);
+		lcf__ctl_request__free_unpacked(req, NULL);
+		conn_close(c);
+		return;
+	}
+	c->req = req;
+	dispatch(c);
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct ctl_conn *c = h->data;
+	size_t want = suggested < 65536 ? 65536 : suggested;
+
+	if (c->cap - c->len < want) {
+		c->cap = c->len + want;
+		c->buf = xreallocarray(c->buf, c->cap, 1);
+	}
+	*b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void
+read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct ctl_conn *c = s->data;
+
+	(void)b;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	/* Bound what one client can make the node hold. */
+	if (c->len > 4 + (size_t)CTL_MAX_FRAME + 65536) {
+		log_warnx("control: client sent more than one frame's worth ahead");
+		conn_close(c);
+		return;
+	}
+	serve_next(c);
+}
+
+static int
+peer_is_owner(uv_pipe_t *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) != 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return 0;
+	if (cred.uid != geteuid()) {
+		log_warnx("control: refused a connection from uid %u (pid %d): only uid "
+		    "%u may manage this node", cred.uid, cred.pid, geteuid());
+		return 0;
+	}
+	return 1;
+}
+
+static void
+connection_cb(uv_stream_t *server, int status)
+{
+	struct control *ctl = server->data;
+	struct ctl_conn *c;
+
+	if (status < 0) {
+		log_warnx("control: accept: %s", uv_strerror(status));
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->ctl = ctl;
+	uv_pipe_init(ctl->n->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
+	    !peer_is_owner(&c->pipe)) {
+		c->closed = 1;
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		return;
+	}
+	c->next = ctl->conns;
+	if (c->next != NULL)
+		c->next->prevp = &c->next;
+	c->prevp = &ctl->conns;
+	ctl->conns = c;
+	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+}
+
+int
+control_start(struct node *n, struct control **out, char *err, size_t errlen)
+{
+	struct control *ctl = xcalloc(1, sizeof(*ctl));
+	mode_t old;
+	int rc;
+
+	ctl->n = n;
+	ctl->path = xasprintf("%s/%s", n->cfg.dir, CTL_SOCKET_NAME);
+	uv_pipe_init(n->loop, &ctl->server, 0);
+	ctl->server.data = ctl;
+	/* The caller holds the directory lock, so a socket file here is stale. */
+	unlink(ctl->path);
+	/* Create the socket owner-only from the start: no window where others
+	 * could connect. */
+	old = umask(0077);
+	rc = uv_pipe_bind(&ctl->server, ctl->path);
+	umask(old);
+	if (rc == 0)
+		rc = chmod(ctl->path, 0600) == 0 ? 0 : uv_translate_sys_error(errno);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&ctl->server, 16, connection_cb);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", ctl->path,
+		    uv_strerror(rc));
+		uv_close((uv_handle_t *)&ctl->server, NULL);
+		free(ctl->path);
+		free(ctl);
+		*out = NULL;
+		return LCF_EIO;
+	}
+	*out = ctl;
+	return 0;
+}
+
+static void
+server_closed(uv_handle_t *h)
+{
+	struct control *ctl = h->data;
+
+	free(ctl->path);
+	free(ctl);
+}
+
+void
+control_stop(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	while (ctl->conns != NULL)
+		conn_close(ctl->conns);
+	unlink(ctl->path);
+	uv_close((uv_handle_t *)&ctl->server, server_closed);
+}

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcnode: a learning city's node daemon (options, start-up, signals).
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "control.h"
+#include "error.h"
+#include "identity.h"
+#include "log.h"
+#include "node.h"
+#include "publish.h"
+#include "store.h"
+#include "util.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#ifndef LCF_DATADIR
+#define LCF_DATADIR "/usr/local/share/lcf"
+#endif
+#ifndef LCF_SRCDIR
+#define LCF_SRCDIR "."
+#endif
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "Usage: lcnode [-d DIR] [-n] [-v] [-V]\n"
+	    "  -d DIR   data directory (default: $LCF_DIR), made by `lcctl init`\n"
+	    "  -n       check the configuration and key, print \"configuration OK\"\n"
+	    "  -v       more logging (debug)\n"
+	    "  -V       print the version\n"
+	    "Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n");
+}
+
+/* The catalog: the configured file, else the installed one, else the one in the
+ * source tree (for running from a build directory). */
+static int
+load_catalog(struct node *n, char *err, size_t errlen)
+{
+	const char *candidates[] = { LCF_DATADIR "/catalog.json",
+	    LCF_SRCDIR "/config/catalog.json" };
+	size_t i;
+
+	if (n->cfg.catalog_path != NULL)
+		return catalog_load(n->cfg.catalog_path, &n->catalog, err, errlen);
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (access(candidates[i], R_OK) == 0)
+			return catalog_load(candidates[i], &n->catalog, err, errlen);
+	snprintf(err, errlen, "no indicator catalog found (looked for %s and %s): set "
+	    "catalog = FILE in %s", candidates[0], candidates[1], n->cfg.path);
+	return LCF_ECONFIG;
+}
+
+static int
+load_key(struct node *n, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	if ((n->id = identity_new()) == NULL) {
+		snprintf(err, errlen, "cannot allocate guarded memory for the key");
+		return LCF_ENOMEM;
+	}
+	rc = identity_load(n->id, n->cfg.key_path);
+	if (rc == LCF_EKEYPERM) {
+		stat(n->cfg.key_path, &st);
+		snprintf(err, errlen, "%s is readable or writable by group or others "
+		    "(mode %04o): run `chmod 600 %s`", n->cfg.key_path,
+		    (unsigned)(st.st_mode & 07777), n->cfg.key_path);
+	} else if (rc == LCF_EINVAL) {
+		snprintf(err, errlen, "%s is not an lcf key file", n->cfg.key_path);
+	} else if (rc != 0) {
+		snprintf(err, errlen, "cannot read key %s: %s%s", n->cfg.key_path,
+		    strerror(errno), errno == ENOENT ?
+		    " (create one with `lcctl -d DIR init`)" : "");
+	}
+	return rc;
+}
+
+/* One lcnode per data directory: an exclusive lock held for the process life. */
+static int
+lock_dir(struct node *n, int *fdp, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/lcnode.lock", n->cfg.dir);
+	char pid[32];
+	int fd, ret = LCF_EIO;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t r = read(fd, pid, sizeof(pid) - 1);
+
+		pid[r > 0 ? r : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen, "another lcnode (pid %s) is already serving %s",
+		    pid[0] ? pid : "?", n->cfg.dir);
+		close(fd);
+		ret = LCF_EBUSY;
+		goto out;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, pid, strlen(pid)) < 0)
+		log_warn("cannot write %s", path);
+	*fdp = fd;
+	ret = 0;
+out:
+	free(path);
+	return ret;
+}
+
+/* At first start the node publishes the city profile from the configuration. */
+static int
+publish_initial_profile(struct node *n)
+{
+	Lcf__Content c = LCF__CONTENT__INIT, *cp = &c;
+	Lcf__CityProfile p = LCF__CITY_PROFILE__INIT;
+	struct publish_result res;
+	int rc;
+
+	if (n->next_seq > 1 || n->cfg.city == NULL || n->cfg.country == NULL)
+		return 0;
+	p.name = n->cfg.city;
+	p.country = n->cfg.country;
+	c.has_kind = 1;
+	c.kind = LCF__KIND__KIND_CITY;
+	c.key = "profile";
+	c.body_case = LCF__CONTENT__BODY_CITY;
+	c.city = &p;
+	rc = publish_now(n, &cp, 1, &res);
+	if (rc != 0)
+		log_warnx("cannot publish the initial city profile: %s%s%s",
+		    res.verr.field, res.verr.field[0] ? ": " : "",
+		    res.verr.msg[0] ? res.verr.msg : lcf_strerror(rc));
+	else
+		log_info("published the city profile of %s (%s)", n->cfg.city,
+		    n->cfg.country);
+	return rc;
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct node *n = h->data;
+
+	if (n->stopping)
+		return;
+	n->stopping = 1;
+	log_info("received %s: stopping", strsignal(signum));
+	control_stop(n->control);
+	n->control = NULL;
+	uv_stop(n->loop);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct node node;
+	const char *dir = getenv("LCF_DIR");
+	char err[1024], *dbpath = NULL, idhex[LCF_ID_HEX];
+	int ch, check_only = 0, verbose = 0, lockfd = -1, ret = 1;
+	uv_signal_t sigterm, sigint;
+
+	memset(&node, 0, sizeof(node));
+	while ((ch = getopt(argc, argv, "d:nvVh")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("lcnode %s\n", LCF_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("lcnode", LOG_LEVEL_INFO);
+	if (dir == NULL || dir[0] == '\0') {
+		fprintf(stderr, "lcnode: no data directory: pass -d DIR or set LCF_DIR\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot be initialised");
+	{
+		char *abs = realpath(dir, NULL);
+
+		if (abs == NULL) {
+			fprintf(stderr, "lcnode: %s: %s (create it with `lcctl -d %s init`)\n",
+			    dir, strerror(errno), dir);
+			return 1;
+		}
+		if (config_load(&node.cfg, abs, err, sizeof(err)) != 0) {
+			fprintf(stderr, "lcnode: %s\n", err);
+			free(abs);
+			goto out;
+		}
+		free(abs);
+	}
+	log_init("lcnode", verbose ? LOG_LEVEL_DEBUG : node.cfg.log_level);
+	if (load_key(&node, err, sizeof(err)) != 0 ||
+	    load_catalog(&node, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		ret = 0;
+		goto out;
+	}
+	if (lock_dir(&node, &lockfd, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out;
+	}
+	dbpath = xasprintf("%s/db", node.cfg.dir);
+	if (store_open(dbpath, node.cfg.map_size, &node.store, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out;
+	}
+	node.loop = uv_default_loop();
+	node.started_ms = now_ms();
+	node.started_mono = mono_ms();
+	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
+	publish_initial_profile(&node);
+	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out;
+	}
+	uv_signal_init(node.loop, &sigterm);
+	sigterm.data = &node;
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	uv_signal_init(node.loop, &sigint);
+	sigint.data = &node;
+	uv_signal_start(&sigint, on_signal, SIGINT);
+	log_info("lcnode %s serving %s: city %s (%s), catalog %s (%zu indicators)",
+	    LCF_VERSION, node.cfg.dir, node.cfg.city ? node.cfg.city : "?",
+	    hex_encode(node.id->pk, 32, idhex), node.catalog->source, node.catalog->n);
+	uv_run(node.loop, UV_RUN_DEFAULT);
+	/* Let queued work finish, then close every handle. */
+	uv_walk(node.loop, close_walk, NULL);
+	uv_run(node.loop, UV_RUN_DEFAULT);
+	uv_loop_close(node.loop);
+	log_info("stopped");
+	ret = 0;
+out:
+	store_close(node.store);
+	catalog_free(node.catalog);
+	identity_free(node.id);
+	config_free(&node.cfg);
+	free(dbpath);
+	if (lockfd >= 0)
+		close(lockfd);
+	return ret;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The running node: the state every lcnode module shares. */
+#ifndef LCF_NODE_H
+#define LCF_NODE_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+
+struct catalog;
+struct control;
+struct identity;
+struct store;
+
+struct node {
+	uv_loop_t *loop;
+	struct config cfg;
+	struct identity *id;          /* city key, guarded memory */
+	struct store *store;
+	struct catalog *catalog;
+	struct control *control;
+	uint64_t next_seq;            /* next seq for this city's own records */
+	int64_t started_ms;           /* wall clock at start */
+	uint64_t started_mono;
+	int stopping;
+	int publish_busy;             /* a publish job holds the writer */
+	struct publish_job *publish_head, *publish_tail;
+};
+
+#endif

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: Apache-2.0
+// Publishing this city's records: validate, number, sign in the pool, store.
+//
+// A job runs in four steps. (1) In the thread pool, in parallel slices: fill the
+// envelope, validate, and mark drafts equal to the current version. (2) In the
+// loop: give the changed drafts consecutive seqs. (3) In the pool, in parallel
+// slices: serialize and sign. (4) In the pool: one store transaction. Seqs are
+// assigned only after validation so a refused import leaves no gap.
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "identity.h"
+#include "log.h"
+#include "node.h"
+#include "publish.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define SLICE_MIN 256
+#define SLICES_MAX 4
+
+struct slice {
+	uv_work_t work;
+	struct publish_job *job;
+	size_t lo, hi;
+	int err;
+	int err_index;
+	struct verr verr;
+};
+
+struct publish_job {
+	struct node *n;
+	Lcf__Content **drafts;
+	size_t count;
+	int dry_run;
+	publish_cb cb;
+	void *arg;
+	struct publish_job *next;
+
+	uint8_t author[32];
+	int64_t timestamp;
+	uint8_t *unchanged;
+	uint8_t **raw;
+	size_t *rawlen;
+	uint8_t (*ids)[32];
+	struct slice slices[SLICES_MAX];
+	size_t nslices, pending;
+	uv_work_t write_work;
+	int step;
+	struct publish_result res;
+};
+
+static void job_start(struct publish_job *job);
+
+static ProtobufCMessage *
+body_of(const Lcf__Content *c)
+{
+	switch (c->body_case) {
+	case LCF__CONTENT__BODY_CITY:
+		return &c->city->base;
+	case LCF__CONTENT__BODY_PRACTICE:
+		return &c->practice->base;
+	case LCF__CONTENT__BODY_INDICATOR:
+		return &c->indicator->base;
+	case LCF__CONTENT__BODY_CATALOG:
+		return &c->catalog->base;
+	default:
+		return NULL;
+	}
+}
+
+static int
+same_body(const Lcf__Content *a, const Lcf__Content *b)
+{
+	const ProtobufCMessage *ma = body_of(a), *mb = body_of(b);
+	size_t la, lb;
+	uint8_t *ba, *bb;
+	int same;
+
+	if (a->deleted != b->deleted || a->body_case != b->body_case)
+		return 0;
+	if (ma == NULL || mb == NULL)
+		return ma == mb;
+	la = protobuf_c_message_get_packed_size(ma);
+	lb = protobuf_c_message_get_packed_size(mb);
+	if (la != lb)
+		return 0;
+	ba = xmalloc(la);
+	bb = xmalloc(lb);
+	protobuf_c_message_pack(ma, ba);
+	protobuf_c_message_pack(mb, bb);
+	same = memcmp(ba, bb, la) == 0;
+	free(ba);
+	free(bb);
+	return same;
+}
+
+struct current_check {
+	const Lcf__Content *draft;
+	int same;
+};
+
+static int
+check_current(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct current_check *cc = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) == 0) {
+		cc->same = same_body(cc->draft, rec.c);
+		record_release(&rec);
+	}
+	return 0;
+}
+
+/* Step 1 for drafts [lo, hi). */
+static void
+check_slice(struct publish_job *job, struct slice *sl)
+{
+	struct node *n = job->n;
+	struct current_check cc;
+	size_t i;
+	int rc;
+
+	for (i = sl->lo; i < sl->hi; i++) {
+		Lcf__Content *c = job->drafts[i];
+
+		c->has_author = 1;
+		c->author.data = job->author;
+		c->author.len = sizeof(job->author);
+		c->has_seq = 1;
+		c->seq = 1;
+		c->has_timestamp = 1;
+		c->timestamp = job->timestamp;
+		if (validate_content(c, n->catalog, VALIDATE_CATALOG, &sl->verr) != 0) {
+			sl->err = LCF_EVALIDATE;
+			sl->err_index = (int)i;
+			return;
+		}
+		cc.draft = c;
+		cc.same = 0;
+		rc = store_get_current(n->store, job->author, c->kind, c->key,
+		    check_current, &cc);
+		if (rc == LCF_ENOTFOUND && c->deleted) {
+			verr_set(&sl->verr, "key", "no record '%s' to delete", c->key);
+			sl->err = LCF_ENOTFOUND;
+			sl->err_index = (int)i;
+			return;
+		}
+		job->unchanged[i] = (uint8_t)cc.same;
+	}
+}
+
+/* Step 3 for drafts [lo, hi). */
+static void
+seal_slice(struct publish_job *job, struct slice *sl)
+{
+	uint8_t *content;
+	size_t i, len;
+	int rc;
+
+	for (i = sl->lo; i < sl->hi; i++) {
+		if (job->unchanged[i])
+			continue;
+		if ((rc = record_pack_content(job->drafts[i], &content, &len)) != 0) {
+			verr_set(&sl->verr, "", "record is larger than %d bytes",
+			    RECORD_MAX_CONTENT);
+			sl->err = rc;
+			sl->err_index = (int)i;
+			return;
+		}
+		rc = record_seal(content, len, job->n->id, &job->raw[i],
+		    &job->rawlen[i], job->ids[i]);
+		free(content);
+		if (rc != 0) {
+			sl->err = rc;
+			sl->err_index = (int)i;
+			return;
+		}
+	}
+}
+
+static int
+write_all(struct publish_job *job)
+{
+	struct store_item *items = xcalloc(job->count, sizeof(*items));
+	struct record *recs = xcalloc(job->count, sizeof(*recs));
+	size_t i, m = 0;
+	int rc;
+
+	for (i = 0; i < job->count; i++) {
+		if (job->unchanged[i])
+			continue;
+		memcpy(recs[m].id, job->ids[i], 32);
+		recs[m].c = job->drafts[i];
+		items[m].raw = job->raw[i];
+		items[m].len = job->rawlen[i];
+		items[m].rec = &recs[m];
+		m++;
+	}
+	rc = store_put(job->n->store, items, m);
+	if (rc == 0)
+		for (i = 0; i < m; i++)
+			if (!(items[i].result & STORE_DUP))
+				job->res.stored++;
+	free(items);
+	free(recs);
+	return rc;
+}
+
+static void
+assign_seqs(struct publish_job *job)
+{
+	size_t i;
+
+	job->res.first_seq = job->n->next_seq;
+	for (i = 0; i < job->count; i++) {
+		if (job->unchanged[i]) {
+			job->res.unchanged++;
+			continue;
+		}
+		job->drafts[i]->seq = job->n->next_seq++;
+	}
+}
+
+static void
+collect_slices(struct publish_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->nslices; i++) {
+		struct slice *sl = &job->slices[i];
+
+		if (sl->err != 0 && (job->res.error == 0 ||
+		    sl->err_index < job->res.error_index)) {
+			job->res.error = sl->err;
+			job->res.error_index = sl->err_index;
+			job->res.verr = sl->verr;
+		}
+	}
+}
+
+static void
+job_free(struct publish_job *job)
+{
+	size_t i;
+
+	/* The author bytes belong to the job: detach them from the caller's
+	 * drafts before the caller frees those. */
+	for (i = 0; i < job->count; i++) {
+		job->drafts[i]->has_author = 0;
+		job->drafts[i]->author.data = NULL;
+		job->drafts[i]->author.len = 0;
+		free(job->raw[i]);
+	}
+	free(job->unchanged);
+	free(job->raw);
+	free(job->rawlen);
+	free(job->ids);
+	free(job);
+}
+
+static struct publish_job *
+job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
+{
+	struct publish_job *job = xcalloc(1, sizeof(*job));
+	size_t per, i;
+
+	job->n = n;
+	job->drafts = drafts;
+	job->count = count;
+	job->dry_run = dry_run;
+	memcpy(job->author, n->id->pk, 32);
+	job->timestamp = now_ms();
+	job->unchanged = xcalloc(count, 1);
+	job->raw = xcalloc(count, sizeof(*job->raw));
+	job->rawlen = xcalloc(count, sizeof(*job->rawlen));
+	job->ids = xcalloc(count, sizeof(*job->ids));
+	job->res.error_index = -1;
+	job->res.ids = job->ids;
+	job->nslices = (count + SLICE_MIN - 1) / SLICE_MIN;
+	if (job->nslices > SLICES_MAX)
+		job->nslices = SLICES_MAX;
+	if (job->nslices == 0)
+		job->nslices = 1;
+	per = (count + job->nslices - 1) / job->nslices;
+	for (i = 0; i < job->nslices; i++) {
+		job->slices[i].job = job;
+		job->slices[i].lo = i * per < count ? i * per : count;
+		job->slices[i].hi = (i + 1) * per < count ? (i + 1) * per : count;
+		job->slices[i].err_index = -1;
+	}
+	return job;
+}
+
+/* ---- asynchronous driving ---- */
+
+static void
+job_finish(struct publish_job *job)
+{
+	struct node *n = job->n;
+
+	job->cb(job->arg, &job->res);
+	n->publish_head = job->next;
+	if (n->publish_head == NULL)
+		n->publish_tail = NULL;
+	job_free(job);
+	n->publish_busy = 0;
+	if (n->publish_head != NULL)
+		job_start(n->publish_head);
+}
+
+static void
+write_work(uv_work_t *w)
+{
+	struct publish_job *job = w->data;
+
+	job->res.error = write_all(job);
+}
+
+static void
+write_done(uv_work_t *w, int status)
+{
+	struct publish_job *job = w->data;
+
+	(void)status;
+	if (job->res.error != 0) {
+		/* Nothing was written: the seqs can be given out again. */
+		job->n->next_seq = job->res.first_seq;
+		if (job->res.error == LCF_EMAPFULL)
+			snprintf(job->res.message, sizeof(job->res.message),
+			    "database map is full (map_size %llu MiB): raise map_size "
+			    "in %s and restart lcnode",
+			    (unsigned long long)(job->n->cfg.map_size >> 20),
+			    job->n->cfg.path);
+		else
+			snprintf(job->res.message, sizeof(job->res.message),
+			    "cannot store the records: %s (see the node's log)",
+			    lcf_strerror(job->res.error));
+		job->res.stored = 0;
+	}
+	job_finish(job);
+}
+
+static void
+slice_work(uv_work_t *w)
+{
+	struct slice *sl = w->data;
+
+	if (sl->job->step == 1)
+		check_slice(sl->job, sl);
+	else
+		seal_slice(sl->job, sl);
+}
+
+static void start_slices(struct publish_job *job);
+
+static void
+slice_done(uv_work_t *w, int status)
+{
+	struct slice *sl = w->data;
+	struct publish_job *job = sl->job;
+
+	(void)status;
+	if (--job->pending > 0)
+		return;
+	collect_slices(job);
+	if (job->res.error != 0 || (job->step == 1 && job->dry_run)) {
+		job_finish(job);
+		return;
+	}
+	if (job->step == 1) {
+		assign_seqs(job);
+		job->step = 3;
+		start_slices(job);
+		return;
+	}
+	job->write_work.data = job;
+	uv_queue_work(job->n->loop, &job->write_work, write_work, write_done);
+}
+
+static void
+start_slices(struct publish_job *job)
+{
+	size_t i;
+
+	job->pending = job->nslices;
+	for (i = 0; i < job->nslices; i++) {
+		job->slices[i].work.data = &job->slices[i];
+		uv_queue_work(job->n->loop, &job->slices[i].work, slice_work, slice_done);
+	}
+}
+
+static void
+job_start(struct publish_job *job)
+{
+	job->n->publish_busy = 1;
+	job->step = 1;
+	start_slices(job);
+}
+
+int
+publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
+    publish_cb cb, void *arg)
+{
+	struct publish_job *job;
+
+	if (count == 0)
+		return LCF_EINVAL;
+	job = job_new(n, drafts, count, dry_run);
+	job->cb = cb;
+	job->arg = arg;
+	if (n->publish_tail != NULL)
+		n->publish_tail->next = job;
+	else
+		n->publish_head = job;
+	n->publish_tail = job;
+	if (!n->publish_busy)
+		job_start(job);
+	return 0;
+}
+
+int
+publish_now(struct node *n, Lcf__Content **drafts, size_t count,
+    struct publish_result *res)
+{
+	struct publish_job *job;
+	size_t i;
+	int ret;
+
+	if (count == 0)
+		return LCF_EINVAL;
+	job = job_new(n, drafts, count, 0);
+	for (i = 0; i < job->nslices; i++)
+		check_slice(job, &job->slices[i]);
+	collect_slices(job);
+	if (job->res.error == 0) {
+		assign_seqs(job);
+		for (i = 0; i < job->nslices; i++)
+			seal_slice(job, &job->slices[i]);
+		collect_slices(job);
+	}
+	if (job->res.error == 0 && (job->res.error = write_all(job)) != 0)
+		n->next_seq = job->res.first_seq;
+	ret = job->res.error;
+	*res = job->res;
+	res->ids = NULL;
+	job_free(job);
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Records: seal (serialize, sign, hash) and open (bounded decode, verify). */
+#ifndef LCF_RECORD_H
+#define LCF_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lcf.pb-c.h"
+
+struct identity;
+
+#define RECORD_MAX_CONTENT 65536
+/* A SignedRecord adds the signature and two small field headers. */
+#define RECORD_MAX_SIGNED (RECORD_MAX_CONTENT + 96)
+#define RECORD_ID_LEN 32
+
+/* A decoded record. Both messages are owned by it; release with record_release. */
+struct record {
+	uint8_t id[RECORD_ID_LEN];
+	Lcf__SignedRecord *sr;
+	Lcf__Content *c;
+};
+
+/* BLAKE2b-256 of the exact content bytes. */
+void record_id(const uint8_t *content, size_t len, uint8_t id[RECORD_ID_LEN]);
+
+/* Serializes a content message into a new buffer the caller frees.
+ * LCF_ETOOBIG over RECORD_MAX_CONTENT. */
+int record_pack_content(const Lcf__Content *c, uint8_t **out, size_t *len);
+
+/* Signs content bytes with the identity and builds the SignedRecord bytes (new
+ * buffer, caller frees) and the record id. Thread-safe: used from the pool. */
+int record_seal(const uint8_t *content, size_t len, const struct identity *id,
+    uint8_t **out, size_t *outlen, uint8_t rid[RECORD_ID_LEN]);
+
+/* Decodes SignedRecord bytes within bounds and decodes its content. With verify,
+ * checks the signature against content.author (LCF_EBADSIG). LCF_EPROTO for
+ * malformed input, LCF_ETOOBIG for oversize. On success rec owns the messages. */
+int record_open(const uint8_t *buf, size_t len, int verify, struct record *rec);
+void record_release(struct record *rec);
+
+#endif

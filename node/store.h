@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The LMDB store: records, current versions, seq index, query indexes, counters. */
+#ifndef LCF_STORE_H
+#define LCF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lcf.pb-c.h"
+
+struct record;
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_MAX_TERMS 16       /* filter terms in one query */
+
+/* One record to store: the exact SignedRecord bytes and their decoded form, both
+ * borrowed for the call. The caller has verified and validated it. */
+struct store_item {
+	const uint8_t *raw;
+	size_t len;
+	const struct record *rec;
+	int result;                  /* out: STORE_* flags */
+};
+
+enum {
+	STORE_DUP = 1 << 0,          /* id already held: nothing written */
+	STORE_CURRENT = 1 << 1,      /* became the current version of its key */
+	STORE_STALE = 1 << 2,        /* stored, but an equal or newer seq is current */
+	STORE_FORK = 1 << 3,         /* another record has the same author and seq */
+};
+
+/* Opens (creating if needed) the database directory path with the given map
+ * size. On error err holds a sentence naming the path. */
+int store_open(const char *path, uint64_t map_size, struct store **out, char *err,
+    size_t errlen);
+/* Closes the environment; no transaction may be open. Accepts NULL. */
+void store_close(struct store *s);
+
+/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL or
+ * LCF_ESTORE. Safe to call from one writer thread while others read. */
+int store_put(struct store *s, struct store_item *items, size_t n);
+
+/* Highest seq stored for an author (0 if none). */
+uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
+
+/* Called for each record found; raw points into the map and is valid only during
+ * the call. Return non-zero to stop (that value is returned by the scan). */
+typedef int (*store_visit_fn)(void *arg, const uint8_t id[32], const uint8_t *raw,
+    size_t len);
+
+/* Record by id. LCF_ENOTFOUND if absent. */
+int store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg);
+/* Resolves a hex id prefix (1..64 digits) to a full id: LCF_ENOTFOUND,
+ * LCF_EAMBIGUOUS. */
+int store_resolve_id(struct store *s, const char *hex, uint8_t id[32]);
+/* Resolves a hex prefix of an author (a city id) among authors with records. */
+int store_resolve_author(struct store *s, const char *hex, uint8_t author[32]);
+/* The current version of (author, kind, key). LCF_ENOTFOUND if none. */
+int store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
+    const char *key, store_visit_fn fn, void *arg);
+
+struct store_query {
+	Lcf__Kind kind;
+	const char *areas[STORE_MAX_TERMS];
+	size_t nareas;
+	const char *clusters[STORE_MAX_TERMS];
+	size_t nclusters;
+	const char *country;          /* of the author's city profile */
+	const uint8_t *author;        /* 32 bytes */
+	const char *text;             /* words; every one must occur */
+	const char *indicator;
+	const char *period;
+	int include_deleted;          /* only without other filters */
+	size_t limit;                 /* 0: all */
+};
+
+/* Visits matching current records, newest first. *truncated is set when more
+ * than limit matched. LCF_EINVAL for a query with too many terms. */
+int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
+    void *arg, int *truncated);
+
+/* Visits current versions in key order, starting after the opaque cursor (len 0
+ * to start), at most max of them; *cursor/len are advanced for the next call and
+ * *done set at the end. cursor must hold STORE_CURSOR_MAX bytes. */
+#define STORE_CURSOR_MAX 512
+int store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
+    size_t max, int *done, store_visit_fn fn, void *arg);
+/* Visits every stored record (all versions) whose id's first byte is in
+ * [lo, hi]: used to verify in parallel slices. */
+int store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn,
+    void *arg);
+
+struct store_kind_count {
+	uint64_t current;            /* current versions, tombstones included */
+	uint64_t deleted;            /* current versions that are tombstones */
+};
+
+struct store_stats {
+	uint64_t records;            /* every stored version */
+	uint64_t forks;
+	uint64_t authors;
+	uint64_t used_bytes;
+	uint64_t map_size;
+	struct store_kind_count kinds[9];   /* indexed by Lcf__Kind */
+};
+
+int store_stats(struct store *s, struct store_stats *st);
+
+/* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
+ * inside words), calling fn for each distinct word. Exposed for tests. */
+void store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
+    void *arg);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers shared by lcnode and lcctl: hex ids, time, files, slugs. */
+#ifndef LCF_UTIL_H
+#define LCF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* City ids and record ids are 32 bytes, printed as 64 lower-case hex digits. */
+#define LCF_ID_LEN 32
+#define LCF_ID_HEX (2 * LCF_ID_LEN + 1)
+
+/* Writes 2*len hex digits and a NUL into out (size 2*len+1). Returns out. */
+char *hex_encode(const uint8_t *in, size_t len, char *out);
+/* Parses exactly 2*len hex digits into out. Returns 0 or LCF_EINVAL. */
+int hex_decode(const char *hex, uint8_t *out, size_t len);
+/* True when s is 1..64 hex digits (an id or an id prefix). */
+int hex_is_prefix(const char *s);
+
+/* Wall clock in Unix milliseconds; monotonic clock in milliseconds. */
+int64_t now_ms(void);
+uint64_t mono_ms(void);
+
+/* Reads a whole file of at most max bytes into a NUL-terminated buffer the caller
+ * frees. Returns 0, LCF_ETOOBIG, or LCF_EIO with errno set. */
+int read_file(const char *path, size_t max, char **buf, size_t *len);
+/* Writes data to path through a temporary file, fsync and rename, with mode. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* Lower-case ASCII slug of a title (letters, digits, '-'), at most max-1 chars. */
+void slugify(const char *title, char *out, size_t max);
+
+/* Big-endian integer helpers for keys and frames. */
+void put_be32(uint8_t *p, uint32_t v);
+uint32_t get_be32(const uint8_t *p);
+void put_be64(uint8_t *p, uint64_t v);
+uint64_t get_be64(const uint8_t *p);
+
+#endif

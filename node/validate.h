@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Semantic validation of record contents against DATA-MODEL.md. */
+#ifndef LCF_VALIDATE_H
+#define LCF_VALIDATE_H
+
+#include "lcf.pb-c.h"
+
+struct catalog;
+
+/* Where validation failed: a dotted field path ("practice.kflc_areas[1]") and a
+ * sentence for a person ("unknown sub-area '2.9'; valid: 1.1 ... 3.3"). */
+struct verr {
+	char field[96];
+	char msg[512];
+};
+
+/* Fills err (either string may be empty) and returns LCF_EVALIDATE; for use by
+ * every validator so messages have one shape. */
+int verr_set(struct verr *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+enum {
+	/* A draft from lcctl: author, seq and timestamp are not set yet. */
+	VALIDATE_DRAFT = 1 << 0,
+	/* Indicator ids must be in the catalog (local writes; the network keeps
+	 * values against unknown ids). Needs a catalog. */
+	VALIDATE_CATALOG = 1 << 1,
+};
+
+/* Checks envelope (author 32 bytes, seq >= 1, kind known, key 1..200 bytes of
+ * printable UTF-8, body matches kind, tombstone has no body) and body fields.
+ * cat may be NULL unless VALIDATE_CATALOG is set. Returns 0 or LCF_EVALIDATE. */
+int validate_content(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+
+/* The key an indicator value is stored under: INDICATOR/PERIOD, plus
+ * "/sex=..,age_band=..,group=.." when disaggregated. Writes at most max bytes. */
+void indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max);
+
+#endif

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Interop test of node/noise.c against the npm noise-protocol package, with the C side as initiator and as responder.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CC=${CC:-cc}
+
+fail() {
+	echo "not ok - noise interop: $*"
+	exit 1
+}
+
+command -v node >/dev/null 2>&1 || fail "node is not installed (apt-get install nodejs npm)"
+command -v npm >/dev/null 2>&1 || fail "npm is not installed (apt-get install npm)"
+if [ ! -d "$here/node_modules/noise-protocol" ]; then
+	(cd "$here" && npm ci --no-audit --no-fund) >&2 ||
+	    fail "npm ci failed in $here"
+fi
+
+tmp=$(mktemp -d) || fail "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+$CC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+    -Wformat=2 -D_GNU_SOURCE -I"$root/node" -o "$tmp/noise_peer" \
+    "$here/noise_peer.c" "$root/node/noise.c" "$root/node/error.c" \
+    $(pkg-config --cflags --libs libsodium 2>/dev/null || echo -lsodium) ||
+    fail "cannot compile noise_peer.c"
+
+passed=0
+failed=0
+for role in initiator responder; do
+	if node "$here/interop.js" "$tmp/noise_peer" "$role"; then
+		echo "ok - noise interop C $role"
+		passed=$((passed + 1))
+	else
+		echo "not ok - noise interop C $role"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
