@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One city's node end to end: init, check, start, publish, query, remove, export,
+# verify, stop, crash-safety. Real lcnode, real lcctl, real LMDB files.
+. "$(dirname "$0")/lib.sh"
+
+D=$(tmpdir)/city
+ID=$(init_city "$D" "Timisoara" RO)
+is_hex64() { [[ $1 =~ ^[0-9a-f]{64}$ ]]; }
+check "init prints a 64-hex city id" is_hex64 "$ID"
+expect_eq "key file is mode 0600" 600 "$(stat -c %a "$D/identity.key")"
+expect_eq "data dir is mode 0700" 700 "$(stat -c %a "$D")"
+expect_status "lcnode -n accepts a fresh init" 0 "$LCNODE" -d "$D" -n
+expect_eq "lcnode -n says configuration OK" "configuration OK" "$OUT"
+
+chmod 0640 "$D/identity.key"
+expect_status "lcnode refuses a group-readable key" 1 "$LCNODE" -d "$D" -n
+expect_contains "the refusal says how to fix it" "$OUT" "chmod 600"
+chmod 0600 "$D/identity.key"
+
+cp "$D/lcnode.conf" "$D/conf.bak"
+printf 'bogus = 1\n' >>"$D/lcnode.conf"
+expect_status "lcnode -n refuses an unknown setting" 1 "$LCNODE" -d "$D" -n
+expect_contains "config error names file and line" "$OUT" "lcnode.conf:"
+cp "$D/conf.bak" "$D/lcnode.conf"
+
+expect_status "lcctl without a node fails" 1 "$LCCTL" -d "$D" status
+expect_contains "and says how to start it" "$OUT" "lcnode -d"
+
+check "lcnode starts" start_node "$D"
+expect_eq "admin socket is mode 0600" 600 "$(stat -c %a "$D/admin.sock")"
+expect_status "a second lcnode on the same directory is refused" 1 "$LCNODE" -d "$D"
+expect_contains "naming the running one" "$OUT" "already serving"
+
+expect_status "status works" 0 "$LCCTL" -d "$D" status
+expect_contains "status names the city" "$OUT" "Timisoara"
+ST=$("$LCCTL" -d "$D" status --json)
+expect_eq "status --json has the city id" "$ID" "$(jq -r .city_id <<<"$ST")"
+expect_eq "the initial profile is published" 1 "$(jq -r '[.. | objects | select(.kind? == "city") | .current][0]' <<<"$ST")"
+
+# City profile.
+expect_status "city set" 0 "$LCCTL" -d "$D" city set --population 319279 --website https://example.org --language ro --language hu
+P=$("$LCCTL" -d "$D" city show --json)
+expect_eq "city set keeps the name" "Timisoara" "$(jq -r '.city.name' <<<"$P")"
+expect_eq "city set stores population" 319279 "$(jq -r '.city.population' <<<"$P")"
+expect_eq "city set stores languages" "ro,hu" "$(jq -r '.city.languages | join(",")' <<<"$P")"
+expect_status "city set refuses a bad country" 1 "$LCCTL" -d "$D" city set --country ZZ
+expect_contains "naming the field" "$OUT" "country"
+
+# Practices.
+N0=$(jq length "$SAMPLES"/timisoara-practices.SAMPLE.json)
+expect_status "practice import (JSON)" 0 "$LCCTL" -d "$D" practice import "$SAMPLES/timisoara-practices.SAMPLE.json"
+L=$("$LCCTL" -d "$D" practice list --json --limit 0)
+expect_eq "every imported practice is listed" "$N0" "$(jq length <<<"$L")"
+expect_eq "listed records name their city" "Timisoara" "$(jq -r '.[0].city' <<<"$L")"
+expect_status "re-importing the same file" 0 "$LCCTL" -d "$D" practice import "$SAMPLES/timisoara-practices.SAMPLE.json"
+SEQ1=$("$LCCTL" -d "$D" status --json | jq .last_seq)
+expect_eq "re-import publishes no new versions" "$N0" "$("$LCCTL" -d "$D" practice list --json --limit 0 | jq length)"
+
+expect_status "practice add" 0 "$LCCTL" -d "$D" practice add --title "Reading grandparents" \
+	--summary "Older volunteers read with children in neighbourhood libraries every week." \
+	--language en --area 2.2 --area 2.6 --cluster literacy
+ADD_ID=$(printf '%s' "$OUT" | grep -oE '[0-9a-f]{64}' | head -1)
+expect_status "practice add with the same title is refused" 1 "$LCCTL" -d "$D" practice add --title "Reading grandparents" \
+	--summary "x" --language en --area 2.2
+expect_status "practice add refuses an unknown sub-area" 1 "$LCCTL" -d "$D" practice add --title "T" --summary S --language en --area 2.9
+expect_contains "and lists the valid ones" "$OUT" "3.3"
+expect_status "practice add refuses a bad language tag" 1 "$LCCTL" -d "$D" practice add --title "T" --summary S --language "en--US" --area 2.2
+expect_contains "naming the language field" "$OUT" "language"
+
+expect_eq "--area filter" 1 "$("$LCCTL" -d "$D" practice list --area 2.6 --cluster literacy --json | jq '[.[] | select(.key == "reading-grandparents")] | length')"
+expect_eq "--text filter finds the practice" "reading-grandparents" "$("$LCCTL" -d "$D" practice list --text "neighbourhood LIBRARIES" --json | jq -r '.[0].key')"
+expect_eq "--text with an absent word finds nothing" 0 "$("$LCCTL" -d "$D" practice list --text "xylophone" --json | jq length)"
+expect_eq "--country filter" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --country RO --limit 0 --json | jq length)"
+expect_eq "--country of another country" 0 "$("$LCCTL" -d "$D" practice list --country SE --json | jq length)"
+expect_eq "--city filter by id prefix" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --city "${ID:0:10}" --limit 0 --json | jq length)"
+expect_eq "--limit bounds the answer" 2 "$("$LCCTL" -d "$D" practice list --limit 2 --json | jq length)"
+T=$("$LCCTL" -d "$D" practice list)
+expect_contains "table output has a title column" "$T" "TITLE"
+expect_contains "table output lists the new practice" "$T" "Reading grandparents"
+
+S=$("$LCCTL" -d "$D" practice show "${ADD_ID:0:12}" --json)
+expect_eq "practice show by id prefix" "Reading grandparents" "$(jq -r .practice.title <<<"$S")"
+expect_eq "practice show has the author" "$ID" "$(jq -r .author <<<"$S")"
+expect_status "practice show by key" 0 "$LCCTL" -d "$D" practice show reading-grandparents
+expect_contains "readable show" "$OUT" "neighbourhood libraries"
+expect_status "practice show of an unknown id fails" 1 "$LCCTL" -d "$D" practice show 0000000000
+
+# Bad input loses nothing.
+BAD=$(tmpdir)/bad.json
+jq '.[2].kflc_areas = ["9.9"]' "$SAMPLES/tampere-practices.SAMPLE.json" >"$BAD"
+BEFORE=$("$LCCTL" -d "$D" status --json | jq .records_total)
+expect_status "an import with one bad record fails" 1 "$LCCTL" -d "$D" practice import "$BAD"
+expect_contains "the error names the file" "$OUT" "bad.json"
+expect_contains "the error names the record" "$OUT" "record 3"
+expect_contains "the error names the field" "$OUT" "kflc_areas"
+expect_eq "a failed import stores nothing" "$BEFORE" "$("$LCCTL" -d "$D" status --json | jq .records_total)"
+printf '[{"title": "x",\n "summary": }]\n' >"$BAD"
+expect_status "a JSON syntax error fails" 1 "$LCCTL" -d "$D" practice import "$BAD"
+expect_contains "naming the line" "$OUT" "line 2"
+
+# CSV import.
+CSV=$(ls "$SAMPLES"/*practices.SAMPLE.csv | head -1)
+NCSV=$(($(grep -c . "$CSV") - 1))
+expect_status "practice import (CSV)" 0 "$LCCTL" -d "$D" practice import "$CSV"
+expect_contains "CSV import reports the count" "$OUT" "imported"
+
+# Remove.
+expect_status "practice rm" 0 "$LCCTL" -d "$D" practice rm reading-grandparents
+expect_eq "a removed practice leaves the list" 0 "$("$LCCTL" -d "$D" practice list --text grandparents --json | jq length)"
+expect_eq "status counts the tombstone" 1 "$("$LCCTL" -d "$D" status --json | jq '[.kinds[] | select(.kind == "practice") | .deleted][0]')"
+expect_status "removing it again fails" 1 "$LCCTL" -d "$D" practice rm reading-grandparents
+
+# Indicators and the catalog.
+CAT=$("$LCCTL" -d "$D" catalog list --json)
+expect_eq "the catalog covers all twelve sub-areas" 12 "$(jq '[.[].sub_area] | unique | length' <<<"$CAT")"
+IND=$(jq -r '.[0].id' <<<"$CAT")
+expect_status "indicator set with an unknown id fails" 1 "$LCCTL" -d "$D" indicator set no-such-indicator 2024 12
+expect_contains "and lists the valid ids" "$OUT" "$IND"
+expect_status "indicator set" 0 "$LCCTL" -d "$D" indicator set "$IND" 2024 41.5 --unit % --source "City statistics office"
+expect_status "indicator set refuses a bad period" 1 "$LCCTL" -d "$D" indicator set "$IND" 2024-Q5 1
+expect_status "indicator import" 0 "$LCCTL" -d "$D" indicator import "$SAMPLES/timisoara-indicators.SAMPLE.json"
+IL=$("$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2024 --json)
+expect_eq "indicator list filters by id and period" 41.5 "$(jq -r '[.[] | select(.indicator.source == "City statistics office")][0].indicator.value' <<<"$IL")"
+expect_contains "indicator list table" "$("$LCCTL" -d "$D" indicator list)" "$IND"
+
+# Export: signed lines verify with an independent Ed25519 implementation.
+EXP=$(tmpdir)/export.jsonl
+"$LCCTL" -d "$D" export --signed >"$EXP"
+expect_eq "export --signed has one line per current record" \
+	"$("$LCCTL" -d "$D" export | wc -l)" "$(wc -l <"$EXP")"
+expect_status "signed export verifies with Node.js crypto (independent Ed25519)" 0 \
+	node "$ROOT/tests/blackbox/verify_export.js" "$EXP"
+expect_contains "the verifier saw every record" "$OUT" "verified $(wc -l <"$EXP") of"
+idok=0
+while read -r line; do
+	want=$(jq -r .id <<<"$line")
+	got=$(jq -r .content <<<"$line" | base64 -d | b2sum -l 256 | cut -d' ' -f1)
+	[ "$want" = "$got" ] && idok=$((idok + 1))
+done < <(head -20 "$EXP")
+expect_eq "record ids are BLAKE2b-256 of the content (coreutils b2sum)" "$(head -20 "$EXP" | wc -l)" "$idok"
+
+expect_status "verify passes on an intact store" 0 "$LCCTL" -d "$D" verify
+
+# kill -9 loses no committed record.
+TOTAL=$("$LCCTL" -d "$D" status --json | jq .records_total)
+stop_node "$D" KILL
+check "lcnode restarts after kill -9" start_node "$D"
+expect_eq "kill -9 lost no record" "$TOTAL" "$("$LCCTL" -d "$D" status --json | jq .records_total)"
+expect_status "verify after a crash" 0 "$LCCTL" -d "$D" verify
+
+# SIGTERM stops cleanly and removes the socket.
+stop_node "$D" TERM
+check "SIGTERM removes the admin socket" test ! -e "$D/admin.sock"
+expect_contains "SIGTERM is logged as a clean stop" "$(tail -3 "$D/node.log")" "stopped"
+
+# A corrupted record is caught by verify.
+TITLE=$(jq -r '.[0].title' "$SAMPLES/timisoara-practices.SAMPLE.json")
+perl -0777 -i -pe "s/\Q$TITLE\E/'X' . substr(\$&, 1)/e" "$D/db/data.mdb"
+check "lcnode starts on the tampered database" start_node "$D"
+expect_status "verify finds the tampered record" 1 "$LCCTL" -d "$D" verify
+expect_contains "and names how many failed" "$OUT" "1"
+stop_node "$D"
