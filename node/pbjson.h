@@ -22,8 +22,8 @@ json_t *pbjson_encode(const ProtobufCMessage *m);
 int pbjson_decode(const json_t *obj, const ProtobufCMessageDescriptor *d,
     const char *prefix, ProtobufCMessage **out, struct verr *err);
 
-/* The JSON form of a record (DATA-MODEL.md): {"id", "author", "city" (if
- * city_name), "seq", "kind", "key", "timestamp", "deleted", "<kind>": body}.
+/* The JSON form of a record (DATA-MODEL.md): {"id", "author", "city_name"
+ * (if given), "seq", "kind", "key", "timestamp", "deleted", "<kind>": body}.
  * id is 32 bytes. New reference. */
 json_t *pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name);
 

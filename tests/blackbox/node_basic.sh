@@ -52,7 +52,7 @@ N0=$(jq length "$SAMPLES"/timisoara-practices.SAMPLE.json)
 expect_status "practice import (JSON)" 0 "$LCCTL" -d "$D" practice import "$SAMPLES/timisoara-practices.SAMPLE.json"
 L=$("$LCCTL" -d "$D" practice list --json --limit 0)
 expect_eq "every imported practice is listed" "$N0" "$(jq length <<<"$L")"
-expect_eq "listed records name their city" "Timisoara" "$(jq -r '.[0].city' <<<"$L")"
+expect_eq "listed records name their city" "Timisoara" "$(jq -r '.[0].city_name' <<<"$L")"
 expect_status "re-importing the same file" 0 "$LCCTL" -d "$D" practice import "$SAMPLES/timisoara-practices.SAMPLE.json"
 SEQ1=$("$LCCTL" -d "$D" status --json | jq .last_seq)
 expect_eq "re-import publishes no new versions" "$N0" "$("$LCCTL" -d "$D" practice list --json --limit 0 | jq length)"
