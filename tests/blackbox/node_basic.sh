@@ -117,7 +117,8 @@ expect_eq "the catalog covers all twelve sub-areas" 12 "$(jq '[.[].sub_area] | u
 IND=$(jq -r '.[0].id' <<<"$CAT")
 expect_status "indicator set with an unknown id fails" 1 "$LCCTL" -d "$D" indicator set no-such-indicator 2024 12
 expect_contains "and lists the valid ids" "$OUT" "$IND"
-expect_status "indicator set" 0 "$LCCTL" -d "$D" indicator set "$IND" 2024 41.5 --unit % --source "City statistics office"
+UNIT=$(jq -r ".[0].unit" <<<"$CAT")
+expect_status "indicator set" 0 "$LCCTL" -d "$D" indicator set "$IND" 2024 41.5 --unit "$UNIT" --source "City statistics office"
 expect_status "indicator set refuses a bad period" 1 "$LCCTL" -d "$D" indicator set "$IND" 2024-Q5 1
 expect_status "indicator import" 0 "$LCCTL" -d "$D" indicator import "$SAMPLES/timisoara-indicators.SAMPLE.json"
 IL=$("$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2024 --json)
