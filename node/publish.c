@@ -245,19 +245,28 @@ collect_slices(struct publish_job *job)
 	}
 }
 
+/* The author bytes belong to the job: detach them from the caller's drafts
+ * before the caller can free those (in its callback, or after publish_now).
+ * Called exactly once: afterwards the drafts may be gone. */
+static void
+job_detach(struct publish_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->count; i++) {
+		job->drafts[i]->has_author = 0;
+		job->drafts[i]->author.data = NULL;
+		job->drafts[i]->author.len = 0;
+	}
+}
+
 static void
 job_free(struct publish_job *job)
 {
 	size_t i;
 
-	/* The author bytes belong to the job: detach them from the caller's
-	 * drafts before the caller frees those. */
-	for (i = 0; i < job->count; i++) {
-		job->drafts[i]->has_author = 0;
-		job->drafts[i]->author.data = NULL;
-		job->drafts[i]->author.len = 0;
+	for (i = 0; i < job->count; i++)
 		free(job->raw[i]);
-	}
 	free(job->unchanged);
 	free(job->raw);
 	free(job->rawlen);
@@ -305,6 +314,7 @@ job_finish(struct publish_job *job)
 {
 	struct node *n = job->n;
 
+	job_detach(job);
 	job->cb(job->arg, &job->res);
 	n->publish_head = job->next;
 	if (n->publish_head == NULL)
@@ -450,6 +460,7 @@ publish_now(struct node *n, Lcf__Content **drafts, size_t count,
 	ret = job->res.error;
 	*res = job->res;
 	res->ids = NULL;
+	job_detach(job);
 	job_free(job);
 	return ret;
 }
