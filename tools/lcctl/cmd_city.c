@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcctl city: show, set and import this node's city profile.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "lcctl.h"
+#include "pbjson.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define PROFILE_KEY "profile"
+
+static const char show_usage[] =
+    "Usage: lcctl [-d DIR] city show [--json]\n"
+    "\n"
+    "Shows this node's city profile.\n"
+    "\n"
+    "Options:\n"
+    "  --json       the record as a JSON object\n"
+    "  -h, --help   show this help\n";
+
+static const char set_usage[] =
+    "Usage: lcctl [-d DIR] city set OPTION...\n"
+    "\n"
+    "Changes fields of this node's city profile and publishes the new version.\n"
+    "Fields not given keep their value; an empty value (--region '') removes a\n"
+    "field. A repeatable option replaces the whole list.\n"
+    "\n"
+    "Options:\n"
+    "  --name N                 the city's name\n"
+    "  --country CC             ISO 3166-1 alpha-2 code, e.g. SE\n"
+    "  --region R               region or province\n"
+    "  --population N           inhabitants\n"
+    "  --population-year Y      year of the population figure\n"
+    "  --area-km2 X             area in square kilometres\n"
+    "  --language TAG           BCP 47 language tag (repeatable)\n"
+    "  --website URL            the city's website\n"
+    "  --contact-name N         contact person\n"
+    "  --contact-role R         the contact's role\n"
+    "  --contact-email E        the contact's e-mail address\n"
+    "  --latitude X             decimal degrees, -90..90\n"
+    "  --longitude X            decimal degrees, -180..180\n"
+    "  --member-since Y         year the city joined the network\n"
+    "  --challenge ID           KFLC sub-area the city wants help with (repeatable)\n"
+    "  --strength ID            KFLC sub-area the city can offer (repeatable)\n"
+    "  -h, --help               show this help\n";
+
+static const char import_usage[] =
+    "Usage: lcctl [-d DIR] city import FILE\n"
+    "\n"
+    "Publishes the city profile in FILE: a JSON object with the CityProfile\n"
+    "fields (name, country, region, population, languages, contact, ...), or a\n"
+    "CSV file with a header row and one record (lists separated by ';').\n"
+    "The file replaces the whole profile.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
+
+static const struct optfield city_fields[] = {
+	{ "name", "name", OPTF_TEXT },
+	{ "country", "country", OPTF_TEXT },
+	{ "region", "region", OPTF_TEXT },
+	{ "population", "population", OPTF_INT },
+	{ "population-year", "population_year", OPTF_INT },
+	{ "area-km2", "area_km2", OPTF_REAL },
+	{ "language", "languages", OPTF_TEXT_LIST },
+	{ "website", "website", OPTF_TEXT },
+	{ "contact-name", "contact.name", OPTF_TEXT },
+	{ "contact-role", "contact.role", OPTF_TEXT },
+	{ "contact-email", "contact.email", OPTF_TEXT },
+	{ "latitude", "latitude", OPTF_REAL },
+	{ "longitude", "longitude", OPTF_REAL },
+	{ "member-since", "network_member_since", OPTF_INT },
+	{ "challenge", "challenges", OPTF_TEXT_LIST },
+	{ "strength", "strengths", OPTF_TEXT_LIST },
+};
+
+#define NCITY_FIELDS (sizeof(city_fields) / sizeof(city_fields[0]))
+
+/* Prints the publish answer for the profile. */
+static void
+report(const Lcf__CtlResponse *resp, const char *what)
+{
+	const Lcf__PublishReply *pr = resp->publish;
+	char hex[LCF_ID_HEX];
+
+	if (pr->n_ids > 0)
+		render_id(pr->ids[0].data, pr->ids[0].len, hex);
+	else
+		snprintf(hex, sizeof(hex), "?");
+	if (pr->stored == 0)
+		printf("city profile unchanged: it already holds these values\n");
+	else
+		printf("city profile %s (seq %" PRIu64 ", record %s)\n", what,
+		    pr->first_seq, hex);
+}
+
+static int
+city_show(struct lcctl *ctx, int argc, char **argv)
+{
+	Lcf__CtlResponse *resp = NULL;
+	Lcf__Content *content = NULL;
+	Lcf__RecordItem *it;
+	json_t *j;
+	int ret, rc;
+
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, show_usage, 1)) >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	rc = client_get(ctx, PROFILE_KEY, LCF__KIND__KIND_CITY,
+	    CLIENT_QUIET_NOTFOUND, &resp);
+	if (rc == LCF_ENOTFOUND)
+		lcctl_err("this city has no profile yet: set one with `lcctl city "
+		    "set --name NAME ...` or `lcctl city import FILE`");
+	if (rc < 0)
+		goto out;
+	it = resp->query->items[0];
+	if (client_item_content(it, &content) < 0)
+		goto out;
+	if (ctx->json) {
+		j = pbjson_record(it->id.data, content, it->city_name);
+		render_json(j);
+		json_decref(j);
+	} else {
+		render_record(stdout, it, content);
+	}
+	ret = LCCTL_EXIT_OK;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}
+
+/* The profile held now as a JSON object, or an empty object if there is none. */
+static int
+current_profile(const struct lcctl *ctx, json_t **out)
+{
+	Lcf__CtlResponse *resp = NULL;
+	Lcf__Content *content = NULL;
+	json_t *body = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = client_get(ctx, PROFILE_KEY, LCF__KIND__KIND_CITY,
+	    CLIENT_QUIET_NOTFOUND, &resp);
+	if (ret == LCF_ENOTFOUND) {
+		body = json_object();
+	} else if (ret < 0) {
+		goto out;
+	} else {
+		if ((ret = client_item_content(resp->query->items[0], &content)) < 0)
+			goto out;
+		/* A tombstone has no body: start again from nothing. */
+		if ((body = content_body_json(content)) == NULL)
+			body = json_object();
+	}
+	*out = body;
+	ret = 0;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}
+
+struct setting {
+	size_t field;
+	const char *value;
+};
+
+static int
+city_set(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned char touched[NCITY_FIELDS], scratch_touched[NCITY_FIELDS];
+	struct setting *sets = xcalloc((size_t)argc, sizeof(*sets));
+	struct option *longopts = optfield_longopts(city_fields, NCITY_FIELDS, extra);
+	Lcf__CtlResponse *resp = NULL;
+	json_t *scratch = json_object(), *profile = NULL;
+	struct drafts d;
+	size_t nsets = 0, i;
+	int c, ret = -1;
+
+	drafts_init(&d, LCF__KIND__KIND_CITY);
+	memset(touched, 0, sizeof(touched));
+	memset(scratch_touched, 0, sizeof(scratch_touched));
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c >= OPTF_BASE && c < OPTF_BASE + (int)NCITY_FIELDS) {
+			/* Values are checked now, before the node is asked for
+			 * the profile they will be laid over. */
+			i = (size_t)(c - OPTF_BASE);
+			if (optfield_apply(ctx, scratch, city_fields, i, optarg,
+			    scratch_touched) != LCCTL_EXIT_OK) {
+				ret = LCCTL_EXIT_USAGE;
+				break;
+			}
+			sets[nsets].field = i;
+			sets[nsets++].value = optarg;
+		} else {
+			ret = lcctl_common_opt(ctx, c, set_usage);
+		}
+	}
+	if (ret >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (nsets == 0) {
+		fprintf(stderr, "%s: give at least one field to set\n", ctx->name);
+		ret = lcctl_usage(set_usage, LCCTL_EXIT_USAGE);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (current_profile(ctx, &profile) < 0)
+		goto out;
+	for (i = 0; i < nsets; i++)
+		optfield_apply(ctx, profile, city_fields, sets[i].field,
+		    sets[i].value, touched);
+	d.opts = city_fields;
+	d.nopts = NCITY_FIELDS;
+	if (drafts_add_json(&d, profile, PROFILE_KEY) < 0)
+		goto out;
+	if (drafts_publish(ctx, &d, &resp) < 0)
+		goto out;
+	report(resp, "updated");
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	drafts_free(&d);
+	json_decref(profile);
+	json_decref(scratch);
+	free(longopts);
+	free(sets);
+	return ret;
+}
+
+static int
+city_import(struct lcctl *ctx, int argc, char **argv)
+{
+	Lcf__CtlResponse *resp = NULL;
+	struct drafts d;
+	int ret;
+
+	drafts_init(&d, LCF__KIND__KIND_CITY);
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, import_usage, 0)) >= 0)
+		goto out;
+	if ((ret = lcctl_one_arg(ctx, argc, "FILE", import_usage)) !=
+	    LCCTL_EXIT_OK)
+		goto out;
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (drafts_load_file(&d, argv[optind]) < 0)
+		goto out;
+	if (drafts_publish(ctx, &d, &resp) < 0)
+		goto out;
+	report(resp, "imported");
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	drafts_free(&d);
+	return ret;
+}
+
+static const struct lcctl_cmd city_cmds[] = {
+	{ "show", city_show, "show this city's profile" },
+	{ "set", city_set, "change fields of the profile" },
+	{ "import", city_import, "publish the profile in a JSON or CSV file" },
+};
+
+int
+cmd_city(struct lcctl *ctx, int argc, char **argv)
+{
+	return lcctl_dispatch(ctx, city_cmds, sizeof(city_cmds) / sizeof(city_cmds[0]),
+	    argc, argv);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcctl init: creates a node's data directory, city key and lcnode.conf, offline.
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "codes.h"
+#include "config.h"
+#include "error.h"
+#include "identity.h"
+#include "lcctl.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define KEY_FILE_NAME "identity.key"
+#define DEFAULT_LISTEN "127.0.0.1:7400"
+#define CITY_NAME_MAX 200
+
+static const char usage[] =
+    "Usage: lcctl -d DIR init --city NAME --country CC [--listen HOST:PORT]\n"
+    "\n"
+    "Creates the data directory of a new node (mode 0700 if missing): a fresh\n"
+    "city key in DIR/identity.key (mode 0600) and DIR/lcnode.conf. Needs no\n"
+    "running node and never overwrites a key or a configuration. Prints the\n"
+    "city id, which identifies the city in the federation.\n"
+    "\n"
+    "Options:\n"
+    "  --city NAME          the city's name (published as its profile at the\n"
+    "                       node's first start)\n"
+    "  --country CC         ISO 3166-1 alpha-2 code, e.g. SE\n"
+    "  --listen HOST:PORT   where the node accepts peer cities\n"
+    "                       (default " DEFAULT_LISTEN "; [::1]:7400 for IPv6)\n"
+    "  -h, --help           show this help\n";
+
+/* The name goes into an INI file line: one line of printable text. */
+static int
+city_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+	int ok = n > 0 && n <= CITY_NAME_MAX && s[0] != ' ' && s[n - 1] != ' ';
+
+	for (i = 0; i < n && ok; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			ok = 0;
+	return ok;
+}
+
+/* Creates dir (mode 0700) unless it is already a directory. */
+static int
+make_dir(const char *dir)
+{
+	struct stat st;
+	int ret = LCF_EIO;
+
+	if (mkdir(dir, 0700) == 0) {
+		ret = 0;
+	} else if (errno == EEXIST && stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			ret = 0;
+		else
+			lcctl_err("%s exists and is not a directory", dir);
+	} else {
+		lcctl_err("cannot create %s: %s", dir, strerror(errno));
+	}
+	return ret;
+}
+
+/* 1 when path names anything, even a dangling link. */
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
+int
+cmd_init(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "city", required_argument, NULL, 'c' },
+		{ "country", required_argument, NULL, 'C' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *city = NULL, *country = NULL, *listen = DEFAULT_LISTEN;
+	char *keypath = NULL, *confpath = NULL, host[256], hex[LCF_ID_HEX];
+	struct identity *id = NULL;
+	int c, ret = -1, saved_key = 0;
+	uint16_t port;
+
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			city = optarg;
+			break;
+		case 'C':
+			country = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		default:
+			ret = lcctl_common_opt(ctx, c, usage);
+			break;
+		}
+	}
+	if (ret >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (city == NULL || country == NULL) {
+		fprintf(stderr, "%s: --city and --country are required\n", ctx->name);
+		ret = lcctl_usage(usage, LCCTL_EXIT_USAGE);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_USAGE;
+	if (!city_name_ok(city)) {
+		lcctl_bad_usage(ctx, "--city '%s': give one line of 1 to %d "
+		    "characters, without leading or trailing spaces", city,
+		    CITY_NAME_MAX);
+		goto out;
+	}
+	if (!code_country_valid(country)) {
+		lcctl_bad_usage(ctx, "--country '%s' is not an ISO 3166-1 alpha-2 "
+		    "code (two capital letters, e.g. SE, RO, KR)", country);
+		goto out;
+	}
+	if (config_parse_hostport(listen, host, sizeof(host), &port) < 0) {
+		lcctl_bad_usage(ctx, "--listen '%s' is not HOST:PORT (e.g. "
+		    DEFAULT_LISTEN " or [::1]:7400)", listen);
+		goto out;
+	}
+	ret = LCCTL_EXIT_ERR;
+	if (sodium_init() < 0) {
+		lcctl_err("cannot initialise libsodium");
+		goto out;
+	}
+	if (make_dir(ctx->dir) < 0)
+		goto out;
+	keypath = xasprintf("%s/%s", ctx->dir, KEY_FILE_NAME);
+	confpath = xasprintf("%s/%s", ctx->dir, CONFIG_FILE_NAME);
+	if (exists(keypath)) {
+		lcctl_err("%s already exists: lcctl init never overwrites a key",
+		    keypath);
+		goto out;
+	}
+	/* Checked before the key is written so that a refused init leaves the
+	 * directory as it was. */
+	if (exists(confpath)) {
+		lcctl_err("%s already exists: lcctl init never overwrites a "
+		    "configuration: move it away first", confpath);
+		goto out;
+	}
+	if ((id = identity_new()) == NULL) {
+		lcctl_err("cannot allocate secure memory for the key");
+		goto out;
+	}
+	identity_generate(id);
+	if ((c = identity_save(id, keypath)) < 0) {
+		if (c == LCF_EEXIST)
+			lcctl_err("%s already exists: lcctl init never overwrites a "
+			    "key", keypath);
+		else
+			lcctl_err("cannot write %s: %s", keypath, strerror(errno));
+		goto out;
+	}
+	saved_key = 1;
+	if ((c = config_write_template(confpath, city, country, listen)) < 0) {
+		if (c == LCF_EEXIST)
+			lcctl_err("%s already exists: lcctl init never overwrites a "
+			    "configuration", confpath);
+		else
+			lcctl_err("cannot write %s: %s", confpath, strerror(errno));
+		goto out;
+	}
+	saved_key = 0;
+	fprintf(stderr, "created %s and %s\nnext: lcnode -d %s\n", keypath,
+	    confpath, ctx->dir);
+	printf("%s\n", hex_encode(id->pk, IDENTITY_PK_LEN, hex));
+	ret = LCCTL_EXIT_OK;
+out:
+	/* A key nobody has seen yet is removed when its configuration could not
+	 * be written, so that init can simply be run again. */
+	if (saved_key)
+		unlink(keypath);
+	identity_free(id);
+	free(keypath);
+	free(confpath);
+	return ret;
+}

@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcctl practice: import, add, list, show and remove good practices.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "lcctl.h"
+#include "pbjson.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define LIST_DEFAULT_LIMIT 50
+
+static const char import_usage[] =
+    "Usage: lcctl [-d DIR] practice import FILE\n"
+    "\n"
+    "Publishes the practices in FILE as one signed batch. FILE is JSON (an array\n"
+    "of practice objects, or one object) or CSV (.csv: a header row of field\n"
+    "names, lists separated by ';', contact.name for nested fields). A record's\n"
+    "key is its \"key\" member, else a slug of its title; importing a key that\n"
+    "exists publishes a new version of it, so importing a file again is safe.\n"
+    "Every record is checked first: on any error nothing is sent.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
+
+static const char add_usage[] =
+    "Usage: lcctl [-d DIR] practice add --title T --summary S --language TAG\n"
+    "           --area ID [OPTION...]\n"
+    "\n"
+    "Publishes one new practice of this city and prints its record id.\n"
+    "\n"
+    "Options:\n"
+    "  --title T              title, at most 200 characters (required)\n"
+    "  --summary S            summary, at most 2000 characters (required)\n"
+    "  --language TAG         BCP 47 language of the text, e.g. en (required)\n"
+    "  --area ID              KFLC sub-area, 1.1 .. 3.3 (required, repeatable)\n"
+    "  --cluster C            thematic cluster, e.g. literacy (repeatable)\n"
+    "  --sdg N                sustainable development goal 1..17 (repeatable)\n"
+    "  --target-group G       who it is for (repeatable)\n"
+    "  --setting S            formal, non_formal or informal\n"
+    "  --status S             active, ended or archived\n"
+    "  --organisation O       organisation running it\n"
+    "  --partner P            partner organisation (repeatable)\n"
+    "  --description D        longer description\n"
+    "  --objectives T         what it sets out to do\n"
+    "  --implementation T     how it is done\n"
+    "  --outcomes T           results so far\n"
+    "  --lessons T            lessons learnt, failures included\n"
+    "  --url U                web page\n"
+    "  --licence L            SPDX licence id of the text, e.g. CC-BY-4.0\n"
+    "  --start-year Y         year it started\n"
+    "  --end-year Y           year it ended\n"
+    "  --key K                the record key (default: a slug of the title)\n"
+    "  -h, --help             show this help\n";
+
+static const char list_usage[] =
+    "Usage: lcctl [-d DIR] practice list [OPTION...]\n"
+    "\n"
+    "Lists current practices of every city this node knows, newest first.\n"
+    "Every filter given must match.\n"
+    "\n"
+    "Options:\n"
+    "  --area ID            KFLC sub-area, e.g. 2.2 (repeatable)\n"
+    "  --cluster C          thematic cluster, e.g. literacy (repeatable)\n"
+    "  --country CC         cities of this country\n"
+    "  --city ID            this city (id or unique prefix of 6+ hex digits)\n"
+    "  --text WORDS         every word must occur in the text\n"
+    "  --limit N            at most N practices (default 50; 0: all)\n"
+    "  --include-deleted    also list removed practices\n"
+    "  --json               a JSON array of records\n"
+    "  -h, --help           show this help\n";
+
+static const char show_usage[] =
+    "Usage: lcctl [-d DIR] practice show ID [--json]\n"
+    "\n"
+    "Shows one practice. ID is a record id, a unique prefix of at least 6 hex\n"
+    "digits, or the key of one of this city's practices.\n"
+    "\n"
+    "Options:\n"
+    "  --json       the record as a JSON object\n"
+    "  -h, --help   show this help\n";
+
+static const char rm_usage[] =
+    "Usage: lcctl [-d DIR] practice rm ID\n"
+    "\n"
+    "Removes one of this city's practices by publishing a signed tombstone,\n"
+    "which replaces it on every node. ID is as for `practice show`.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
+
+static const struct optfield practice_fields[] = {
+	{ "title", "title", OPTF_TEXT },
+	{ "summary", "summary", OPTF_TEXT },
+	{ "language", "language", OPTF_TEXT },
+	{ "area", "kflc_areas", OPTF_TEXT_LIST },
+	{ "cluster", "clusters", OPTF_TEXT_LIST },
+	{ "sdg", "sdgs", OPTF_INT_LIST },
+	{ "target-group", "target_groups", OPTF_TEXT_LIST },
+	{ "setting", "setting", OPTF_TEXT },
+	{ "status", "status", OPTF_TEXT },
+	{ "organisation", "organisation", OPTF_TEXT },
+	{ "partner", "partners", OPTF_TEXT_LIST },
+	{ "description", "description", OPTF_TEXT },
+	{ "objectives", "objectives", OPTF_TEXT },
+	{ "implementation", "implementation", OPTF_TEXT },
+	{ "outcomes", "outcomes", OPTF_TEXT },
+	{ "lessons", "lessons", OPTF_TEXT },
+	{ "url", "url", OPTF_TEXT },
+	{ "licence", "licence", OPTF_TEXT },
+	{ "start-year", "start_year", OPTF_INT },
+	{ "end-year", "end_year", OPTF_INT },
+};
+
+#define NPRACTICE_FIELDS (sizeof(practice_fields) / sizeof(practice_fields[0]))
+/* The fields `practice add` requires, as indexes into practice_fields. */
+static const size_t required_fields[] = { 0, 1, 2, 3 };
+
+static int
+practice_import(struct lcctl *ctx, int argc, char **argv)
+{
+	Lcf__CtlResponse *resp = NULL;
+	struct drafts d;
+	int ret;
+
+	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, import_usage, 0)) >= 0)
+		goto out;
+	if ((ret = lcctl_one_arg(ctx, argc, "FILE", import_usage)) != LCCTL_EXIT_OK)
+		goto out;
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (drafts_load_file(&d, argv[optind]) < 0)
+		goto out;
+	if (drafts_publish(ctx, &d, &resp) < 0)
+		goto out;
+	printf("imported %zu practice%s from %s (%" PRIu64 " new or changed "
+	    "version%s)\n", d.n, d.n == 1 ? "" : "s", argv[optind],
+	    resp->publish->stored, resp->publish->stored == 1 ? "" : "s");
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	drafts_free(&d);
+	return ret;
+}
+
+/* Refuses a key this city already uses for a practice that is not removed. */
+static int
+check_new_key(const struct lcctl *ctx, const char *key)
+{
+	Lcf__CtlResponse *resp = NULL;
+	Lcf__Content *content = NULL;
+	char sid[13];
+	int ret;
+
+	ret = client_get(ctx, key, LCF__KIND__KIND_PRACTICE, CLIENT_QUIET_NOTFOUND,
+	    &resp);
+	if (ret == LCF_ENOTFOUND) {
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	if ((ret = client_item_content(resp->query->items[0], &content)) < 0)
+		goto out;
+	/* A hex key can also match a record id prefix: only the same key of a
+	 * live practice is a clash. */
+	if (content->key != NULL && strcmp(content->key, key) == 0 &&
+	    !(content->has_deleted && content->deleted)) {
+		lcctl_err("a practice with key '%s' already exists (%s): pass --key "
+		    "to add another, or import to update it", key,
+		    render_short_id(resp->query->items[0]->id.data,
+		    resp->query->items[0]->id.len, sid));
+		ret = LCF_EEXIST;
+		goto out;
+	}
+	ret = 0;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}
+
+static int
+practice_add(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct option *longopts = optfield_longopts(practice_fields,
+	    NPRACTICE_FIELDS, extra);
+	unsigned char touched[NPRACTICE_FIELDS];
+	Lcf__CtlResponse *resp = NULL;
+	json_t *obj = json_object();
+	const char *key = NULL;
+	char missing[128] = "", hex[LCF_ID_HEX];
+	struct drafts d;
+	size_t i, f;
+	int c, ret = -1;
+
+	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
+	memset(touched, 0, sizeof(touched));
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c >= OPTF_BASE && c < OPTF_BASE + (int)NPRACTICE_FIELDS) {
+			if (optfield_apply(ctx, obj, practice_fields,
+			    (size_t)(c - OPTF_BASE), optarg, touched) != LCCTL_EXIT_OK)
+				ret = LCCTL_EXIT_USAGE;
+		} else if (c == 'k') {
+			key = optarg;
+		} else {
+			ret = lcctl_common_opt(ctx, c, add_usage);
+		}
+	}
+	if (ret >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	for (i = 0; i < sizeof(required_fields) / sizeof(required_fields[0]); i++) {
+		f = required_fields[i];
+		if (json_object_get(obj, practice_fields[f].path) == NULL)
+			snprintf(missing + strlen(missing), sizeof(missing) -
+			    strlen(missing), " --%s", practice_fields[f].opt);
+	}
+	if (missing[0] != '\0') {
+		fprintf(stderr, "%s: missing%s\n", ctx->name, missing);
+		ret = lcctl_usage(add_usage, LCCTL_EXIT_USAGE);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	d.opts = practice_fields;
+	d.nopts = NPRACTICE_FIELDS;
+	if (drafts_add_json(&d, obj, key) < 0)
+		goto out;
+	if (check_new_key(ctx, d.v[0]->key) < 0)
+		goto out;
+	if (drafts_publish(ctx, &d, &resp) < 0)
+		goto out;
+	if (resp->publish->n_ids < 1) {
+		lcctl_err("lcnode sent an unexpected answer");
+		goto out;
+	}
+	printf("%s\n", render_id(resp->publish->ids[0].data,
+	    resp->publish->ids[0].len, hex));
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	drafts_free(&d);
+	json_decref(obj);
+	free(longopts);
+	return ret;
+}
+
+/* "2.2,3.1" of a practice's sub-areas; caller frees. */
+static char *
+join_areas(const Lcf__Practice *p)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < p->n_kflc_areas; i++)
+		len += strlen(p->kflc_areas[i]) + 1;
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (i = 0; i < p->n_kflc_areas; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, p->kflc_areas[i]);
+	}
+	return s;
+}
+
+static void
+list_row(struct table *t, const Lcf__RecordItem *it, const Lcf__Content *c)
+{
+	char sid[13], author[13], date[32], *areas, *title;
+	const char *cells[6];
+
+	if (c->body_case == LCF__CONTENT__BODY_PRACTICE) {
+		areas = join_areas(c->practice);
+		title = xstrdup(c->practice->title ? c->practice->title : "");
+	} else {
+		areas = xstrdup("");
+		title = xasprintf("(removed) %s", c->key ? c->key : "");
+	}
+	/* ID first: it is what show and rm take. */
+	cells[0] = render_short_id(it->id.data, it->id.len, sid);
+	cells[1] = it->city_name ? it->city_name :
+	    render_short_id(c->author.data, c->author.len, author);
+	cells[2] = it->city_country ? it->city_country : "";
+	cells[3] = areas;
+	cells[4] = title;
+	cells[5] = render_date(c->timestamp, date, sizeof(date));
+	table_add(t, cells);
+	free(areas);
+	free(title);
+}
+
+static int
+practice_list(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "area", required_argument, NULL, 'a' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "country", required_argument, NULL, 'C' },
+		{ "city", required_argument, NULL, 'y' },
+		{ "text", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "include-deleted", no_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct table_col cols[] = {
+		{ "ID", 0 }, { "CITY", COL_FLEX }, { "COUNTRY", 0 },
+		{ "AREAS", 0 }, { "TITLE", COL_FLEX }, { "UPDATED", 0 },
+	};
+	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	Lcf__CtlResponse *resp = NULL;
+	Lcf__Content *content = NULL;
+	char **areas = xcalloc((size_t)argc, sizeof(char *));
+	char **clusters = xcalloc((size_t)argc, sizeof(char *));
+	struct table *t = NULL;
+	json_t *arr = NULL;
+	Lcf__RecordItem *it;
+	uint64_t limit = LIST_DEFAULT_LIMIT;
+	size_t i;
+	int c, ret = -1;
+
+	q.has_kind = 1;
+	q.kind = LCF__KIND__KIND_PRACTICE;
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			areas[q.n_areas++] = optarg;
+			break;
+		case 'c':
+			clusters[q.n_clusters++] = optarg;
+			break;
+		case 'C':
+			q.country = optarg;
+			break;
+		case 'y':
+			q.city = optarg;
+			break;
+		case 't':
+			q.text = optarg;
+			break;
+		case 'l':
+			if (lcctl_parse_u64(optarg, UINT32_MAX, &limit) < 0)
+				ret = lcctl_bad_usage(ctx, "--limit '%s' is not a "
+				    "count (0 for all)", optarg);
+			break;
+		case 'd':
+			q.has_include_deleted = 1;
+			q.include_deleted = 1;
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		default:
+			ret = lcctl_common_opt(ctx, c, list_usage);
+			break;
+		}
+	}
+	if (ret >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	q.areas = areas;
+	q.clusters = clusters;
+	q.has_limit = 1;
+	q.limit = (uint32_t)limit;
+	req.op_case = LCF__CTL_REQUEST__OP_QUERY;
+	req.query = &q;
+	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_QUERY, NULL, 0, &resp) < 0)
+		goto out;
+	if (ctx->json)
+		arr = json_array();
+	else
+		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	for (i = 0; i < resp->query->n_items; i++) {
+		it = resp->query->items[i];
+		if (client_item_content(it, &content) < 0)
+			goto out;
+		if (arr != NULL)
+			json_array_append_new(arr, pbjson_record(it->id.data, content,
+			    it->city_name));
+		else
+			list_row(t, it, content);
+		lcf__content__free_unpacked(content, NULL);
+		content = NULL;
+	}
+	if (arr != NULL)
+		render_json(arr);
+	else if (table_rows(t) == 0)
+		fprintf(stderr, "no practices match\n");
+	else
+		table_print(t, stdout);
+	if (!ctx->json && resp->query->truncated)
+		fprintf(stderr, "(more match: raise --limit or use --limit 0)\n");
+	ret = LCCTL_EXIT_OK;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	table_free(t);
+	json_decref(arr);
+	free(areas);
+	free(clusters);
+	return ret;
+}
+
+static int
+practice_show(struct lcctl *ctx, int argc, char **argv)
+{
+	Lcf__CtlResponse *resp = NULL;
+	Lcf__Content *content = NULL;
+	Lcf__RecordItem *it;
+	json_t *j;
+	int ret;
+
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, show_usage, 1)) >= 0)
+		goto out;
+	if ((ret = lcctl_one_arg(ctx, argc, "ID", show_usage)) != LCCTL_EXIT_OK)
+		goto out;
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (client_get(ctx, argv[optind], LCF__KIND__KIND_PRACTICE, 0, &resp) < 0)
+		goto out;
+	it = resp->query->items[0];
+	if (client_item_content(it, &content) < 0)
+		goto out;
+	if (ctx->json) {
+		j = pbjson_record(it->id.data, content, it->city_name);
+		render_json(j);
+		json_decref(j);
+	} else {
+		render_record(stdout, it, content);
+	}
+	ret = LCCTL_EXIT_OK;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}
+
+/* Checks that the record may be removed by this node; prints why not. */
+static int
+check_removable(const struct lcctl *ctx, const char *ref,
+    const Lcf__RecordItem *it, const Lcf__Content *content)
+{
+	Lcf__CtlResponse *st = NULL;
+	const Lcf__StatusReply *s;
+	char author[13];
+	int ret;
+
+	if ((ret = client_status(ctx, &st)) < 0)
+		goto out;
+	s = st->status;
+	ret = LCF_EPERM;
+	if (!content->has_author || !s->has_city_id ||
+	    content->author.len != s->city_id.len ||
+	    memcmp(content->author.data, s->city_id.data, s->city_id.len) != 0) {
+		lcctl_err("practice %s belongs to city %s (%s): only its author can "
+		    "remove it", ref, it->city_name ? it->city_name : "unknown",
+		    render_short_id(content->author.data, content->author.len, author));
+		goto out;
+	}
+	if (content->has_deleted && content->deleted) {
+		lcctl_err("practice %s is already removed", content->key ?
+		    content->key : ref);
+		ret = LCF_ENOTFOUND;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (st != NULL)
+		lcf__ctl_response__free_unpacked(st, NULL);
+	return ret;
+}
+
+static int
+practice_rm(struct lcctl *ctx, int argc, char **argv)
+{
+	Lcf__CtlResponse *resp = NULL, *pub = NULL;
+	Lcf__Content *content = NULL, *tomb;
+	Lcf__RecordItem *it;
+	char hex[LCF_ID_HEX];
+	struct drafts d;
+	int ret;
+
+	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, rm_usage, 0)) >= 0)
+		goto out;
+	if ((ret = lcctl_one_arg(ctx, argc, "ID", rm_usage)) != LCCTL_EXIT_OK)
+		goto out;
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (client_get(ctx, argv[optind], LCF__KIND__KIND_PRACTICE, 0, &resp) < 0)
+		goto out;
+	it = resp->query->items[0];
+	if (client_item_content(it, &content) < 0)
+		goto out;
+	if (check_removable(ctx, argv[optind], it, content) < 0)
+		goto out;
+	tomb = xmalloc(sizeof(*tomb));
+	lcf__content__init(tomb);
+	tomb->has_kind = 1;
+	tomb->kind = LCF__KIND__KIND_PRACTICE;
+	tomb->key = xstrdup(content->key ? content->key : "");
+	tomb->has_deleted = 1;
+	tomb->deleted = 1;
+	d.v = xcalloc(1, sizeof(*d.v));
+	d.v[d.n++] = tomb;
+	if (drafts_publish(ctx, &d, &pub) < 0)
+		goto out;
+	if (pub->publish->n_ids > 0)
+		render_id(pub->publish->ids[0].data, pub->publish->ids[0].len, hex);
+	else
+		snprintf(hex, sizeof(hex), "?");
+	printf("practice %s removed (tombstone record %s)\n", tomb->key, hex);
+	ret = LCCTL_EXIT_OK;
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	if (pub != NULL)
+		lcf__ctl_response__free_unpacked(pub, NULL);
+	drafts_free(&d);
+	return ret;
+}
+
+static const struct lcctl_cmd practice_cmds[] = {
+	{ "import", practice_import, "publish the practices in a JSON or CSV file" },
+	{ "add", practice_add, "publish one new practice given by options" },
+	{ "list", practice_list, "list practices of every known city" },
+	{ "show", practice_show, "show one practice" },
+	{ "rm", practice_rm, "remove one of this city's practices" },
+};
+
+int
+cmd_practice(struct lcctl *ctx, int argc, char **argv)
+{
+	return lcctl_dispatch(ctx, practice_cmds,
+	    sizeof(practice_cmds) / sizeof(practice_cmds[0]), argc, argv);
+}

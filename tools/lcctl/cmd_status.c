@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcctl status: the node's city, version, uptime, database size and record counters.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lcctl.h"
+#include "pbjson.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const char usage[] =
+    "Usage: lcctl [-d DIR] status [--json]\n"
+    "\n"
+    "Shows the node's city, version, uptime, database size and map size, current\n"
+    "records by kind, stored versions, forks, known authors and its last seq.\n"
+    "\n"
+    "Options:\n"
+    "  --json       one JSON object (ids as hex, sizes in bytes, times in ms)\n"
+    "  -h, --help   show this help\n";
+
+static json_t *
+status_json(const Lcf__StatusReply *st)
+{
+	json_t *o = json_object(), *kinds = json_array(), *k;
+	char hex[LCF_ID_HEX];
+	size_t i;
+
+	json_object_set_new(o, "city_id", json_string(render_id(st->city_id.data,
+	    st->city_id.len, hex)));
+	json_object_set_new(o, "city_name", st->city_name ?
+	    json_string(st->city_name) : json_null());
+	json_object_set_new(o, "version", st->version ? json_string(st->version) :
+	    json_null());
+	json_object_set_new(o, "uptime_ms", json_integer((json_int_t)st->uptime_ms));
+	json_object_set_new(o, "started_ms", json_integer((json_int_t)st->started_ms));
+	json_object_set_new(o, "db_size", json_integer((json_int_t)st->db_size));
+	json_object_set_new(o, "db_map_size", json_integer((json_int_t)st->db_map_size));
+	for (i = 0; i < st->n_kinds; i++) {
+		k = json_object();
+		json_object_set_new(k, "kind",
+		    json_string(pbjson_kind_name(st->kinds[i]->kind)));
+		json_object_set_new(k, "current",
+		    json_integer((json_int_t)st->kinds[i]->current));
+		json_object_set_new(k, "deleted",
+		    json_integer((json_int_t)st->kinds[i]->deleted));
+		json_array_append_new(kinds, k);
+	}
+	json_object_set_new(o, "kinds", kinds);
+	json_object_set_new(o, "records_total",
+	    json_integer((json_int_t)st->records_total));
+	json_object_set_new(o, "forks", json_integer((json_int_t)st->forks));
+	json_object_set_new(o, "authors", json_integer((json_int_t)st->authors));
+	json_object_set_new(o, "last_seq", json_integer((json_int_t)st->last_seq));
+	json_object_set_new(o, "data_dir", st->data_dir ? json_string(st->data_dir) :
+	    json_null());
+	return o;
+}
+
+static void
+status_text(const Lcf__StatusReply *st)
+{
+	char hex[LCF_ID_HEX], a[32], b[32], *line = NULL, *item, *next;
+	size_t i;
+
+	render_field(stdout, "City", st->city_name ? st->city_name : "(no profile yet)");
+	render_field(stdout, "City id", render_id(st->city_id.data, st->city_id.len,
+	    hex));
+	render_field(stdout, "Version", st->version ? st->version : "?");
+	render_field(stdout, "Uptime", render_duration(st->uptime_ms, a, sizeof(a)));
+	render_size(st->db_size, a, sizeof(a));
+	render_size(st->db_map_size, b, sizeof(b));
+	item = xasprintf("%s used, map size %s", a, b);
+	render_field(stdout, "Database", item);
+	free(item);
+	for (i = 0; i < st->n_kinds; i++) {
+		if (st->kinds[i]->deleted > 0)
+			item = xasprintf("%s %" PRIu64 " (%" PRIu64 " deleted)",
+			    pbjson_kind_name(st->kinds[i]->kind),
+			    st->kinds[i]->current, st->kinds[i]->deleted);
+		else
+			item = xasprintf("%s %" PRIu64,
+			    pbjson_kind_name(st->kinds[i]->kind), st->kinds[i]->current);
+		next = line ? xasprintf("%s, %s", line, item) : xstrdup(item);
+		free(line);
+		free(item);
+		line = next;
+	}
+	render_field(stdout, "Records", line ? line : "none");
+	free(line);
+	snprintf(a, sizeof(a), "%" PRIu64, st->records_total);
+	render_field(stdout, "Stored versions", a);
+	snprintf(a, sizeof(a), "%" PRIu64, st->forks);
+	render_field(stdout, "Forks", a);
+	snprintf(a, sizeof(a), "%" PRIu64, st->authors);
+	render_field(stdout, "Authors", a);
+	snprintf(a, sizeof(a), "%" PRIu64, st->last_seq);
+	render_field(stdout, "Last seq", a);
+	if (st->data_dir != NULL)
+		render_field(stdout, "Data directory", st->data_dir);
+}
+
+int
+cmd_status(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Lcf__CtlResponse *resp = NULL;
+	json_t *j;
+	int c, ret = -1;
+
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'j')
+			ctx->json = 1;
+		else
+			ret = lcctl_common_opt(ctx, c, usage);
+	}
+	if (ret >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (client_status(ctx, &resp) < 0)
+		goto out;
+	if (ctx->json) {
+		j = status_json(resp->status);
+		render_json(j);
+		json_decref(j);
+	} else {
+		status_text(resp->status);
+	}
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: Apache-2.0
+// Drafts for a publish: built from options or import files, validated locally, errors traced to their origin.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "lcctl.h"
+#include "pbjson.h"
+#include "util.h"
+#include "validate.h"
+#include "xmalloc.h"
+
+/* An import file's problems are listed up to this many, then it stops. */
+#define MAX_REPORTED 20
+
+struct kindinfo {
+	Lcf__Kind kind;
+	const ProtobufCMessageDescriptor *desc;
+	const char *body;        /* Content member, the prefix of field paths */
+};
+
+static const struct kindinfo kinds[] = {
+	{ LCF__KIND__KIND_CITY, &lcf__city_profile__descriptor, "city" },
+	{ LCF__KIND__KIND_PRACTICE, &lcf__practice__descriptor, "practice" },
+	{ LCF__KIND__KIND_INDICATOR, &lcf__indicator_value__descriptor, "indicator" },
+};
+
+static const struct kindinfo *
+kind_info(Lcf__Kind kind)
+{
+	const struct kindinfo *ki = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && ki == NULL; i++)
+		if (kinds[i].kind == kind)
+			ki = &kinds[i];
+	return ki;
+}
+
+/* Positional arguments are named in capitals ("VALUE") and have no option. */
+static int
+is_positional(const struct optfield *f)
+{
+	return f->opt[0] >= 'A' && f->opt[0] <= 'Z';
+}
+
+/* How messages name a field's option: "--unit", or "VALUE". */
+static const char *
+dashes(const struct optfield *f)
+{
+	return is_positional(f) ? "" : "--";
+}
+
+struct option *
+optfield_longopts(const struct optfield *fields, size_t n,
+    const struct option *extra)
+{
+	struct option *o;
+	size_t nextra = 0, i, k = 0;
+
+	while (extra[nextra].name != NULL)
+		nextra++;
+	o = xcalloc(n + nextra + 1, sizeof(*o));
+	for (i = 0; i < n; i++) {
+		if (is_positional(&fields[i]))
+			continue;
+		o[k].name = fields[i].opt;
+		o[k].has_arg = required_argument;
+		o[k++].val = OPTF_BASE + (int)i;
+	}
+	memcpy(o + k, extra, nextra * sizeof(*o));
+	return o;
+}
+
+/* The JSON value of one option argument, or NULL after a usage message. */
+static json_t *
+option_value(const struct lcctl *ctx, const struct optfield *f, const char *value)
+{
+	json_t *v = NULL;
+	int64_t i;
+	double d;
+
+	switch (f->type) {
+	case OPTF_INT:
+	case OPTF_INT_LIST:
+		if (lcctl_parse_i64(value, &i) < 0)
+			lcctl_bad_usage(ctx, "%s%s: '%s' is not a whole number",
+			    dashes(f), f->opt, value);
+		else
+			v = json_integer(i);
+		break;
+	case OPTF_REAL:
+		if (lcctl_parse_double(value, &d) < 0)
+			lcctl_bad_usage(ctx, "%s%s: '%s' is not a number",
+			    dashes(f), f->opt, value);
+		else
+			v = json_real(d);
+		break;
+	default:
+		if ((v = json_string(value)) == NULL)
+			lcctl_bad_usage(ctx, "%s%s: the value is not valid UTF-8",
+			    dashes(f), f->opt);
+		break;
+	}
+	return v;
+}
+
+int
+optfield_apply(const struct lcctl *ctx, json_t *obj,
+    const struct optfield *fields, size_t i, const char *value,
+    unsigned char *touched)
+{
+	const struct optfield *f = &fields[i];
+	json_t *parent = obj, *child, *v = NULL, *list;
+	char name[64], *dot;
+	const char *leaf;
+	int ret = LCCTL_EXIT_USAGE;
+
+	snprintf(name, sizeof(name), "%s", f->path);
+	leaf = name;
+	/* Options reach at most one nested message ("contact.name"). */
+	if ((dot = strchr(name, '.')) != NULL) {
+		*dot = '\0';
+		leaf = dot + 1;
+		child = json_object_get(obj, name);
+		if (!json_is_object(child)) {
+			child = json_object();
+			json_object_set_new(obj, name, child);
+		}
+		parent = child;
+	}
+	if (value[0] == '\0') {
+		/* An empty value removes the member. */
+		json_object_del(parent, leaf);
+		if (parent != obj && json_object_size(parent) == 0)
+			json_object_del(obj, name);
+		touched[i] = 1;
+		ret = LCCTL_EXIT_OK;
+		goto out;
+	}
+	if ((v = option_value(ctx, f, value)) == NULL)
+		goto out;
+	if (f->type == OPTF_TEXT_LIST || f->type == OPTF_INT_LIST) {
+		list = json_object_get(parent, leaf);
+		/* The first use replaces the list held, later uses add to it. */
+		if (!touched[i] || !json_is_array(list)) {
+			list = json_array();
+			json_object_set_new(parent, leaf, list);
+		}
+		json_array_append_new(list, v);
+	} else {
+		json_object_set_new(parent, leaf, v);
+	}
+	v = NULL;
+	touched[i] = 1;
+	ret = LCCTL_EXIT_OK;
+out:
+	json_decref(v);
+	return ret;
+}
+
+/* The option that sets a field path ("languages[1]" -> --language). */
+static const struct optfield *
+option_for(const struct drafts *d, const char *field)
+{
+	char plain[sizeof(((struct verr *)0)->field)];
+	const struct optfield *opt = NULL;
+	size_t i, o = 0;
+	int skip = 0;
+
+	for (i = 0; field[i] != '\0' && o + 1 < sizeof(plain); i++) {
+		if (field[i] == '[')
+			skip = 1;
+		else if (field[i] == ']')
+			skip = 0;
+		else if (!skip)
+			plain[o++] = field[i];
+	}
+	plain[o] = '\0';
+	for (i = 0; i < d->nopts && opt == NULL; i++)
+		if (strcmp(d->opts[i].path, plain) == 0)
+			opt = &d->opts[i];
+	return opt;
+}
+
+void
+drafts_error(const struct drafts *d, long index, const char *field,
+    const char *msg)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	const struct tab_item *it = NULL;
+	char where[512] = "", what[160] = "";
+	const struct optfield *opt = NULL;
+	size_t blen;
+
+	if (field == NULL)
+		field = "";
+	if (msg == NULL || msg[0] == '\0')
+		msg = lcf_strerror(LCF_EVALIDATE);
+	/* Paths from validation start at the body ("practice.title"); the file
+	 * and the options name the body's own members. */
+	blen = ki ? strlen(ki->body) : 0;
+	if (ki && strncmp(field, ki->body, blen) == 0 &&
+	    (field[blen] == '.' || field[blen] == '\0'))
+		field += field[blen] == '.' ? blen + 1 : blen;
+	if (d->file != NULL) {
+		if (d->loaded && index >= 0 && (size_t)index < d->tab.n)
+			it = &d->tab.items[index];
+		if (it != NULL && it->line > 0)
+			snprintf(where, sizeof(where), "%s: record %ld (line %d): ",
+			    d->file, index + 1, it->line);
+		else
+			snprintf(where, sizeof(where), "%s: record %ld: ", d->file,
+			    index + 1);
+	}
+	if (d->file == NULL && field[0] != '\0')
+		opt = option_for(d, field);
+	/* The node may already have put the field at the head of its message. */
+	if (field[0] != '\0' && strncmp(msg, field, strlen(field)) == 0 &&
+	    msg[strlen(field)] == ':')
+		field = "";
+	if (opt != NULL)
+		snprintf(what, sizeof(what), "%s%s: ", dashes(opt), opt->opt);
+	else if (field[0] != '\0')
+		snprintf(what, sizeof(what), "field %s: ", field);
+	lcctl_err("%s%s%s", where, what, msg);
+}
+
+void
+drafts_init(struct drafts *d, Lcf__Kind kind)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+}
+
+void
+drafts_free(struct drafts *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->n; i++)
+		lcf__content__free_unpacked(d->v[i], NULL);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+	if (d->loaded)
+		tab_free(&d->tab);
+	d->loaded = 0;
+}
+
+/* Builds and validates one draft; problems are reported against index. */
+static int
+build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
+    Lcf__Content **out)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	ProtobufCMessage *body = NULL;
+	Lcf__Content *c = NULL;
+	char keybuf[LCCTL_KEY_MAX];
+	struct verr err;
+	int ret = LCF_EINVAL;
+
+	*out = NULL;
+	memset(&err, 0, sizeof(err));
+	if (ki == NULL)
+		goto out;
+	if (!json_is_object(obj)) {
+		drafts_error(d, index, "", "a record must be a JSON object");
+		ret = LCF_EVALIDATE;
+		goto out;
+	}
+	if ((ret = pbjson_decode(obj, ki->desc, "", &body, &err)) < 0) {
+		drafts_error(d, index, err.field, err.msg);
+		goto out;
+	}
+	c = xmalloc(sizeof(*c));
+	lcf__content__init(c);
+	c->has_kind = 1;
+	c->kind = d->kind;
+	switch (d->kind) {
+	case LCF__KIND__KIND_CITY:
+		c->body_case = LCF__CONTENT__BODY_CITY;
+		c->city = (Lcf__CityProfile *)body;
+		snprintf(keybuf, sizeof(keybuf), "profile");
+		break;
+	case LCF__KIND__KIND_PRACTICE:
+		c->body_case = LCF__CONTENT__BODY_PRACTICE;
+		c->practice = (Lcf__Practice *)body;
+		slugify(c->practice->title ? c->practice->title : "", keybuf,
+		    sizeof(keybuf));
+		break;
+	default:
+		c->body_case = LCF__CONTENT__BODY_INDICATOR;
+		c->indicator = (Lcf__IndicatorValue *)body;
+		indicator_key(c->indicator, keybuf, sizeof(keybuf));
+		break;
+	}
+	body = NULL;
+	c->key = xstrdup(key ? key : keybuf);
+	if ((ret = validate_content(c, NULL, VALIDATE_DRAFT, &err)) < 0) {
+		drafts_error(d, index, err.field, err.msg);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	ret = 0;
+out:
+	if (body != NULL)
+		protobuf_c_message_free_unpacked(body, NULL);
+	if (c != NULL)
+		lcf__content__free_unpacked(c, NULL);
+	return ret;
+}
+
+int
+drafts_add_json(struct drafts *d, json_t *obj, const char *key)
+{
+	Lcf__Content *c;
+	int ret;
+
+	if ((ret = build_draft(d, (long)d->n, obj, key, &c)) < 0)
+		goto out;
+	d->v = xreallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = c;
+out:
+	return ret;
+}
+
+struct keyref {
+	const char *key;
+	size_t index;
+};
+
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	if (r == 0)
+		r = x->index < y->index ? -1 : x->index > y->index;
+	return r;
+}
+
+/* Two records of one file with one key would overwrite each other in a
+ * single publish: name both. Sorting keeps this n log n for big files. */
+static int
+check_unique_keys(const struct drafts *d)
+{
+	struct keyref *refs = xcalloc(d->n, sizeof(*refs));
+	const struct tab_item *first;
+	size_t i, reported = 0;
+	char msg[sizeof(((struct verr *)0)->msg)];
+	int ret = 0;
+
+	for (i = 0; i < d->n; i++) {
+		refs[i].key = d->v[i]->key;
+		refs[i].index = i;
+	}
+	qsort(refs, d->n, sizeof(*refs), keyref_cmp);
+	for (i = 1; i < d->n && reported < MAX_REPORTED; i++) {
+		if (strcmp(refs[i].key, refs[i - 1].key) != 0)
+			continue;
+		first = &d->tab.items[refs[i - 1].index];
+		if (first->line > 0)
+			snprintf(msg, sizeof(msg), "key '%s' is also used by record "
+			    "%zu (line %d): give one of them another \"key\"",
+			    refs[i].key, refs[i - 1].index + 1, first->line);
+		else
+			snprintf(msg, sizeof(msg), "key '%s' is also used by record "
+			    "%zu: give one of them another \"key\"", refs[i].key,
+			    refs[i - 1].index + 1);
+		drafts_error(d, (long)refs[i].index, "key", msg);
+		reported++;
+		ret = LCF_EEXIST;
+	}
+	free(refs);
+	return ret;
+}
+
+/* Takes a practice's own "key" member out of the object (it is the record's
+ * key, not a body field). *key is NULL when absent; caller frees. */
+static int
+take_key(const struct drafts *d, long index, json_t *obj, char **key)
+{
+	json_t *k;
+	int ret = 0;
+
+	*key = NULL;
+	if (d->kind != LCF__KIND__KIND_PRACTICE || !json_is_object(obj))
+		goto out;
+	if ((k = json_object_get(obj, "key")) == NULL)
+		goto out;
+	if (!json_is_string(k)) {
+		drafts_error(d, index, "key", "must be a string");
+		ret = LCF_EVALIDATE;
+		goto out;
+	}
+	*key = xstrdup(json_string_value(k));
+	json_object_del(obj, "key");
+out:
+	return ret;
+}
+
+int
+drafts_load_file(struct drafts *d, const char *path)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	Lcf__Content *c;
+	char err[1024] = "", *key = NULL;
+	size_t i, failed = 0;
+	int ret = LCF_EINVAL;
+
+	d->file = path;
+	if (ki == NULL)
+		goto out;
+	if ((ret = tab_load(path, ki->desc, LCCTL_MAX_IMPORT, &d->tab, err,
+	    sizeof(err))) < 0) {
+		if (err[0] != '\0')
+			lcctl_err("%s", err);
+		else
+			lcctl_err("%s: %s", path, lcf_strerror(ret));
+		goto out;
+	}
+	d->loaded = 1;
+	ret = LCF_EINVAL;
+	if (d->tab.n == 0) {
+		lcctl_err("%s: no records", path);
+		goto out;
+	}
+	if (d->kind == LCF__KIND__KIND_CITY && d->tab.n != 1) {
+		lcctl_err("%s: a city profile is one record, this file has %zu",
+		    path, d->tab.n);
+		goto out;
+	}
+	d->v = xcalloc(d->tab.n, sizeof(*d->v));
+	for (i = 0; i < d->tab.n && failed < MAX_REPORTED; i++) {
+		if (take_key(d, (long)i, d->tab.items[i].obj, &key) < 0 ||
+		    build_draft(d, (long)i, d->tab.items[i].obj, key, &c) < 0) {
+			failed++;
+		} else if (failed == 0) {
+			d->v[d->n++] = c;
+		} else {
+			/* Nothing will be sent: only keep looking for errors. */
+			lcf__content__free_unpacked(c, NULL);
+		}
+		free(key);
+		key = NULL;
+	}
+	if (failed >= MAX_REPORTED && i < d->tab.n)
+		lcctl_err("%s: stopped after %d records with errors", path,
+		    MAX_REPORTED);
+	if (failed > 0) {
+		ret = LCF_EVALIDATE;
+		goto out;
+	}
+	if ((ret = check_unique_keys(d)) < 0)
+		goto out;
+	ret = 0;
+out:
+	return ret;
+}
+
+int
+drafts_publish(const struct lcctl *ctx, struct drafts *d,
+    Lcf__CtlResponse **reply)
+{
+	Lcf__PublishRequest pr = LCF__PUBLISH_REQUEST__INIT;
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+
+	pr.n_drafts = d->n;
+	pr.drafts = d->v;
+	req.op_case = LCF__CTL_REQUEST__OP_PUBLISH;
+	req.publish = &pr;
+	return client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_PUBLISH, d, 0,
+	    reply);
+}
+
+json_t *
+content_body_json(const Lcf__Content *c)
+{
+	json_t *j = NULL;
+
+	switch (c->body_case) {
+	case LCF__CONTENT__BODY_CITY:
+		j = pbjson_encode(&c->city->base);
+		break;
+	case LCF__CONTENT__BODY_PRACTICE:
+		j = pbjson_encode(&c->practice->base);
+		break;
+	case LCF__CONTENT__BODY_INDICATOR:
+		j = pbjson_encode(&c->indicator->base);
+		break;
+	case LCF__CONTENT__BODY_CATALOG:
+		j = pbjson_encode(&c->catalog->base);
+		break;
+	default:
+		break;
+	}
+	return j;
+}
