@@ -87,9 +87,12 @@ config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
 	}
 	if (hl == 0 || hl >= hostlen)
 		return LCF_EINVAL;
+	/* strtol would also take a sign or leading spaces. */
+	if (colon[1] < '0' || colon[1] > '9')
+		return LCF_EINVAL;
 	errno = 0;
 	v = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 65535)
+	if (*end != '\0' || errno != 0 || v < 1 || v > 65535)
 		return LCF_EINVAL;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
@@ -104,6 +107,9 @@ parse_size(const char *s, uint64_t *out)
 	unsigned long long v;
 	unsigned shift = 0;
 
+	/* strtoull would take "-1" and wrap it to the largest size. */
+	if (*s < '0' || *s > '9')
+		return LCF_EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (end == s || errno != 0)
@@ -219,7 +225,8 @@ config_finish(struct config_parser *p)
 /* libinih reads through this so each handler call knows its line number. */
 struct line_reader {
 	FILE *f;
-	int line;
+	int line;                /* number of the line the last chunk belongs to */
+	int partial;             /* the last chunk did not end its line */
 	int toolong;
 };
 
@@ -232,17 +239,21 @@ reader(char *str, int num, void *stream)
 
 	if (s == NULL)
 		return NULL;
-	n = strlen(s);
-	if (n > 0 && s[n - 1] == '\n')
+	/* Counted when a line starts, so a last line without a newline and
+	 * the pieces of an over-long line get the right number. */
+	if (!r->partial)
 		r->line++;
-	else if (!feof(r->f) && !r->toolong)
-		r->toolong = r->line + 1;
+	n = strlen(s);
+	r->partial = n == 0 || s[n - 1] != '\n';
+	if (r->partial && !feof(r->f) && !r->toolong)
+		r->toolong = r->line;
 	return s;
 }
 
 struct handler_ctx {
 	struct config_parser *p;
 	struct line_reader *r;
+	int fail_line;           /* line of the first setting refused */
 };
 
 static int
@@ -250,15 +261,20 @@ handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct handler_ctx *h = user;
 
-	return config_line(h->p, section, name, value, h->r->line) == 0;
+	if (config_line(h->p, section, name, value, h->r->line) != 0) {
+		if (h->fail_line == 0)
+			h->fail_line = h->r->line;
+		return 0;
+	}
+	return 1;
 }
 
 int
 config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 {
 	struct config_parser p;
-	struct line_reader r = { NULL, 0, 0 };
-	struct handler_ctx h = { &p, &r };
+	struct line_reader r = { NULL, 0, 0, 0 };
+	struct handler_ctx h = { &p, &r, 0 };
 	char *path = xasprintf("%s/%s", dir, CONFIG_FILE_NAME);
 	int ret = LCF_ECONFIG, rc;
 
@@ -273,12 +289,22 @@ config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 		goto out;
 	}
 	rc = ini_parse_stream(reader, &r, handler, &h);
-	if (r.toolong && !p.failed)
+	/*
+	 * libinih carries on after a syntax error, so a later setting may have
+	 * been refused already: report whichever problem comes first in the
+	 * file. The pieces of an over-long line cause the errors after it.
+	 */
+	if (r.toolong && (!p.failed || r.toolong <= h.fail_line)) {
+		p.failed = 0;
 		perr(&p, r.toolong, "line longer than %d characters", INI_MAX_LINE - 2);
-	if (rc > 0 && !p.failed)
+		h.fail_line = r.toolong;
+	}
+	if (rc > 0 && (!p.failed || rc < h.fail_line)) {
+		p.failed = 0;
 		perr(&p, rc, "syntax error (expected [section] or name = value)");
-	else if (rc < 0 && !p.failed)
+	} else if (rc < 0 && !p.failed) {
 		perr(&p, 0, "cannot read the file");
+	}
 	if (config_finish(&p) != 0) {
 		snprintf(err, errlen, "%s", p.err);
 		goto out;

@@ -202,8 +202,9 @@ load_json(const char *path, const char *buf, size_t len, struct csvctx *c)
 	for (i = 0; i < n; i++) {
 		el = json_array_get(c->array, i);
 		if (!json_is_object(el)) {
+			/* Records are numbered from 1 for people, as lcctl does. */
 			tab_error(c->err, c->errlen, "%s: record %zu: expected an object",
-			    path, i);
+			    path, i + 1);
 			goto out;
 		}
 		/* Jansson keeps no positions, so JSON items have no line. */

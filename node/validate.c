@@ -680,7 +680,7 @@ suggest_ids(const struct catalog *cat, const char *id, char *msg, size_t len)
 		while (room > 0 && all[room] != ',')
 			room--;
 		snprintf(msg + used, len - used, " (valid: %.*s, ... %zu in all; "
-		    "'lcctl catalog' lists them)", (int)room, all, cat->n);
+		    "`lcctl catalog list` shows them)", (int)room, all, cat->n);
 	}
 out:
 	free(all);

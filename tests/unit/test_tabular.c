@@ -146,7 +146,7 @@ test_json_errors(void **state)
 	path = write_temp(".json", notobj, strlen(notobj));
 	assert_int_equal(tab_load(path, NULL, 1 << 20, &f, err, sizeof(err)),
 	    LCF_EINVAL);
-	assert_err(err, path, ": record 1: expected an object");
+	assert_err(err, path, ": record 2: expected an object");
 	remove_temp(path);
 
 	path = write_temp(".json", scalar, strlen(scalar));

@@ -161,7 +161,7 @@ current_profile(const struct lcctl *ctx, json_t **out)
 		if ((ret = client_item_content(resp->query->items[0], &content)) < 0)
 			goto out;
 		/* A tombstone has no body: start again from nothing. */
-		if ((body = content_body_json(content)) == NULL)
+		if ((body = drafts_body_json(content)) == NULL)
 			body = json_object();
 	}
 	*out = body;
@@ -210,7 +210,7 @@ city_set(struct lcctl *ctx, int argc, char **argv)
 			sets[nsets].field = i;
 			sets[nsets++].value = optarg;
 		} else {
-			ret = lcctl_common_opt(ctx, c, set_usage);
+			ret = lcctl_common_opt(c, set_usage);
 		}
 	}
 	if (ret >= 0)

@@ -130,7 +130,7 @@ cmd_export(struct lcctl *ctx, int argc, char **argv)
 		else if (c == 'd')
 			er.has_include_deleted = er.include_deleted = 1;
 		else
-			ret = lcctl_common_opt(ctx, c, usage);
+			ret = lcctl_common_opt(c, usage);
 	}
 	if (ret >= 0)
 		goto out;

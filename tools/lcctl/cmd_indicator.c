@@ -149,7 +149,7 @@ indicator_set(struct lcctl *ctx, int argc, char **argv)
 			    (size_t)(c - OPTF_BASE), optarg, touched) != LCCTL_EXIT_OK)
 				ret = LCCTL_EXIT_USAGE;
 		} else {
-			ret = lcctl_common_opt(ctx, c, set_usage);
+			ret = lcctl_common_opt(c, set_usage);
 		}
 	}
 	if (ret >= 0)
@@ -359,7 +359,7 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		default:
-			ret = lcctl_common_opt(ctx, c, list_usage);
+			ret = lcctl_common_opt(c, list_usage);
 			break;
 		}
 	}

@@ -108,7 +108,7 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 			listen = optarg;
 			break;
 		default:
-			ret = lcctl_common_opt(ctx, c, usage);
+			ret = lcctl_common_opt(c, usage);
 			break;
 		}
 	}

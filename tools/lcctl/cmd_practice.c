@@ -216,7 +216,7 @@ practice_add(struct lcctl *ctx, int argc, char **argv)
 		} else if (c == 'k') {
 			key = optarg;
 		} else {
-			ret = lcctl_common_opt(ctx, c, add_usage);
+			ret = lcctl_common_opt(c, add_usage);
 		}
 	}
 	if (ret >= 0)
@@ -372,7 +372,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		default:
-			ret = lcctl_common_opt(ctx, c, list_usage);
+			ret = lcctl_common_opt(c, list_usage);
 			break;
 		}
 	}

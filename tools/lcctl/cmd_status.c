@@ -104,21 +104,11 @@ status_text(const Lcf__StatusReply *st)
 int
 cmd_status(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	Lcf__CtlResponse *resp = NULL;
 	json_t *j;
-	int c, ret = -1;
+	int ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = 1;
-		else
-			ret = lcctl_common_opt(ctx, c, usage);
-	}
+	ret = lcctl_simple_opts(ctx, argc, argv, usage, 1);
 	if (ret >= 0)
 		goto out;
 	if (optind < argc) {

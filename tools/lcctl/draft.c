@@ -480,7 +480,7 @@ drafts_publish(const struct lcctl *ctx, struct drafts *d,
 }
 
 json_t *
-content_body_json(const Lcf__Content *c)
+drafts_body_json(const Lcf__Content *c)
 {
 	json_t *j = NULL;
 

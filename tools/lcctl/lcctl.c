@@ -67,8 +67,12 @@ group_usage(const struct lcctl *ctx, const struct lcctl_cmd *cmds, size_t n,
     int status)
 {
 	FILE *out = status == LCCTL_EXIT_OK ? stdout : stderr;
+	const char *group = ctx->name;
 
-	fprintf(out, "Usage: %s COMMAND [ARGS...]\n\nCommands:\n", ctx->name);
+	if (strncmp(group, "lcctl ", 6) == 0)
+		group += 6;
+	fprintf(out, "Usage: lcctl [-d DIR] %s COMMAND [ARGS...]\n\nCommands:\n",
+	    group);
 	print_table(out, cmds, n);
 	fprintf(out, "\nRun '%s COMMAND -h' for the arguments of a command.\n",
 	    ctx->name);
@@ -177,11 +181,10 @@ lcctl_need_dir(const struct lcctl *ctx)
 }
 
 int
-lcctl_common_opt(const struct lcctl *ctx, int c, const char *usage)
+lcctl_common_opt(int c, const char *usage)
 {
 	int ret = -1;
 
-	(void)ctx;
 	if (c == 'h')
 		ret = lcctl_usage(usage, LCCTL_EXIT_OK);
 	else if (c == '?' || c == ':')
@@ -205,7 +208,7 @@ lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
 		if (c == 'j')
 			ctx->json = 1;
 		else
-			ret = lcctl_common_opt(ctx, c, usage);
+			ret = lcctl_common_opt(c, usage);
 	}
 	return ret;
 }

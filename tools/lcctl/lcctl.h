@@ -58,7 +58,7 @@ void lcctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lcctl_need_dir(const struct lcctl *ctx);
 /* Handles a getopt_long result common to every command ('h', '?', ':'):
  * returns the exit status to leave with, or -1 when c is not one of them. */
-int lcctl_common_opt(const struct lcctl *ctx, int c, const char *usage);
+int lcctl_common_opt(int c, const char *usage);
 /* Parses the options of a command that takes only -h and, with json, --json
  * (setting ctx->json). Returns -1 to go on, else the exit status. */
 int lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv,
@@ -136,7 +136,7 @@ void drafts_error(const struct drafts *d, long index, const char *field,
 int drafts_publish(const struct lcctl *ctx, struct drafts *d,
     Lcf__CtlResponse **reply);
 /* The body of a content as JSON (new reference), or NULL for a tombstone. */
-json_t *content_body_json(const Lcf__Content *c);
+json_t *drafts_body_json(const Lcf__Content *c);
 
 /* client.c: requests to the node. Every function prints its failure as one
  * "lcctl: ..." line and returns a negative code. */

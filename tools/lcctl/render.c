@@ -37,14 +37,13 @@ struct table {
 static size_t
 utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	size_t len, i;
-	uint32_t c;
+	size_t len = 0, i;
+	uint32_t c = 0;
 
 	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 1;
+		c = s[0];
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		len = 2;
 		c = s[0] & 0x1f;
 	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
@@ -53,20 +52,19 @@ utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
 		len = 4;
 		c = s[0] & 0x07;
-	} else {
-		return 0;
 	}
 	if (len > n)
-		return 0;
+		len = 0;
 	for (i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
+			len = 0;
+		else
+			c = c << 6 | (s[i] & 0x3f);
 	}
 	/* Overlong forms, surrogates and values past U+10FFFF. */
 	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
 	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
+		len = 0;
 	*cp = c;
 	return len;
 }
@@ -75,12 +73,11 @@ utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 static int
 cp_width(uint32_t cp)
 {
-	int w;
+	int w = 1;
 
-	if (cp < 0x80)
-		return 1;
-	w = wcwidth((wchar_t)cp);
-	return w < 0 ? 1 : w;
+	if (cp >= 0x80 && (w = wcwidth((wchar_t)cp)) < 0)
+		w = 1;
+	return w;
 }
 
 /* Display width of cleaned (valid UTF-8) text. */
@@ -496,20 +493,21 @@ static const struct {
 static void
 label_of(const char *name, char *out, size_t max)
 {
+	const char *label = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
-		if (strcmp(labels[i].name, name) == 0) {
-			snprintf(out, max, "%s", labels[i].label);
-			return;
-		}
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]) && label == NULL; i++)
+		if (strcmp(labels[i].name, name) == 0)
+			label = labels[i].label;
+	snprintf(out, max, "%s", label ? label : name);
+	if (label == NULL) {
+		/* "population_year" reads "Population year". */
+		for (i = 0; out[i] != '\0'; i++)
+			if (out[i] == '_')
+				out[i] = ' ';
+		if (out[0] >= 'a' && out[0] <= 'z')
+			out[0] = (char)(out[0] - 'a' + 'A');
 	}
-	snprintf(out, max, "%s", name);
-	for (i = 0; out[i] != '\0'; i++)
-		if (out[i] == '_')
-			out[i] = ' ';
-	if (out[0] >= 'a' && out[0] <= 'z')
-		out[0] = (char)(out[0] - 'a' + 'A');
 }
 
 /* Lists of sub-area ids read better with the sub-area names. */
@@ -520,16 +518,12 @@ is_subarea_list(const char *name)
 	    strcmp(name, "strengths") == 0;
 }
 
-static char *value_text(const char *name, const json_t *v);
-
+/* acc + sep + s, or a copy of s when acc is NULL; frees acc. */
 static char *
 append(char *acc, const char *sep, const char *s)
 {
-	char *r;
+	char *r = acc ? xasprintf("%s%s%s", acc, sep, s) : xstrdup(s);
 
-	if (acc == NULL)
-		return xstrdup(s);
-	r = xasprintf("%s%s%s", acc, sep, s);
 	free(acc);
 	return r;
 }
@@ -544,15 +538,20 @@ value_text(const char *name, const json_t *v)
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return xstrdup(json_string_value(v));
+		acc = xstrdup(json_string_value(v));
+		break;
 	case JSON_INTEGER:
-		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		acc = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
 	case JSON_REAL:
-		return xasprintf("%.15g", json_real_value(v));
+		acc = xasprintf("%.15g", json_real_value(v));
+		break;
 	case JSON_TRUE:
-		return xstrdup("yes");
+		acc = xstrdup("yes");
+		break;
 	case JSON_FALSE:
-		return xstrdup("no");
+		acc = xstrdup("no");
+		break;
 	case JSON_OBJECT:
 		json_object_foreach((json_t *)v, k, m) {
 			s = value_text(k, m);
@@ -561,7 +560,7 @@ value_text(const char *name, const json_t *v)
 			free(item);
 			free(s);
 		}
-		return acc ? acc : xstrdup("");
+		break;
 	case JSON_ARRAY:
 		/* Objects and sub-areas one per line, plain lists inline. */
 		sep = is_subarea_list(name) ? "\n" : ", ";
@@ -578,10 +577,11 @@ value_text(const char *name, const json_t *v)
 			acc = append(acc, sep, s);
 			free(s);
 		}
-		return acc ? acc : xstrdup("");
+		break;
 	default:
-		return xstrdup("");
+		break;
 	}
+	return acc ? acc : xstrdup("");
 }
 
 void
@@ -628,7 +628,7 @@ render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 	free(s);
 	if (c->has_deleted && c->deleted)
 		render_field(out, "Deleted", "yes: this version is a tombstone");
-	if ((body = content_body_json(c)) != NULL)
+	if ((body = drafts_body_json(c)) != NULL)
 		render_body(out, body);
 	json_decref(body);
 }
