@@ -201,31 +201,8 @@ out:
 static int
 indicator_import(struct lcctl *ctx, int argc, char **argv)
 {
-	Lcf__CtlResponse *resp = NULL;
-	struct drafts d;
-	int ret;
-
-	drafts_init(&d, LCF__KIND__KIND_INDICATOR);
-	if ((ret = lcctl_simple_opts(ctx, argc, argv, import_usage, 0)) >= 0)
-		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "FILE", import_usage)) != LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
-	ret = LCCTL_EXIT_ERR;
-	if (drafts_load_file(&d, argv[optind]) < 0)
-		goto out;
-	if (drafts_publish(ctx, &d, &resp) < 0)
-		goto out;
-	printf("imported %zu indicator value%s from %s (%" PRIu64 " new or "
-	    "changed version%s)\n", d.n, d.n == 1 ? "" : "s", argv[optind],
-	    resp->publish->stored, resp->publish->stored == 1 ? "" : "s");
-	ret = LCCTL_EXIT_OK;
-out:
-	if (resp != NULL)
-		lcf__ctl_response__free_unpacked(resp, NULL);
-	drafts_free(&d);
-	return ret;
+	return drafts_import_command(ctx, argc, argv, LCF__KIND__KIND_INDICATOR, import_usage,
+	    "indicator value", "indicator values");
 }
 
 /* "sex=f, age_band=25-64" of a value's disaggregation; caller frees. */

@@ -122,31 +122,8 @@ static const size_t required_fields[] = { 0, 1, 2, 3 };
 static int
 practice_import(struct lcctl *ctx, int argc, char **argv)
 {
-	Lcf__CtlResponse *resp = NULL;
-	struct drafts d;
-	int ret;
-
-	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
-	if ((ret = lcctl_simple_opts(ctx, argc, argv, import_usage, 0)) >= 0)
-		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "FILE", import_usage)) != LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
-	ret = LCCTL_EXIT_ERR;
-	if (drafts_load_file(&d, argv[optind]) < 0)
-		goto out;
-	if (drafts_publish(ctx, &d, &resp) < 0)
-		goto out;
-	printf("imported %zu practice%s from %s (%" PRIu64 " new or changed "
-	    "version%s)\n", d.n, d.n == 1 ? "" : "s", argv[optind],
-	    resp->publish->stored, resp->publish->stored == 1 ? "" : "s");
-	ret = LCCTL_EXIT_OK;
-out:
-	if (resp != NULL)
-		lcf__ctl_response__free_unpacked(resp, NULL);
-	drafts_free(&d);
-	return ret;
+	return drafts_import_command(ctx, argc, argv, LCF__KIND__KIND_PRACTICE, import_usage,
+	    "practice", "practices");
 }
 
 /* Refuses a key this city already uses for a practice that is not removed. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Drafts for a publish: built from options or import files, validated locally, errors traced to their origin.
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,4 +502,35 @@ drafts_body_json(const Lcf__Content *c)
 		break;
 	}
 	return j;
+}
+
+int
+drafts_import_command(struct lcctl *ctx, int argc, char **argv, Lcf__Kind kind,
+    const char *usage, const char *noun, const char *nouns)
+{
+	Lcf__CtlResponse *resp = NULL;
+	struct drafts d;
+	int ret;
+
+	drafts_init(&d, kind);
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, usage, 0)) >= 0)
+		goto out;
+	if ((ret = lcctl_one_arg(ctx, argc, "FILE", usage)) != LCCTL_EXIT_OK)
+		goto out;
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (drafts_load_file(&d, argv[optind]) < 0)
+		goto out;
+	if (drafts_publish(ctx, &d, &resp) < 0)
+		goto out;
+	printf("imported %zu %s from %s (%" PRIu64 " new or changed version%s)\n",
+	    d.n, d.n == 1 ? noun : nouns, argv[optind], resp->publish->stored,
+	    resp->publish->stored == 1 ? "" : "s");
+	ret = LCCTL_EXIT_OK;
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	drafts_free(&d);
+	return ret;
 }

@@ -137,6 +137,11 @@ int drafts_publish(const struct lcctl *ctx, struct drafts *d,
     Lcf__CtlResponse **reply);
 /* The body of a content as JSON (new reference), or NULL for a tombstone. */
 json_t *drafts_body_json(const Lcf__Content *c);
+/* `KIND import FILE`: loads, validates and publishes the file's records in one
+ * request and reports the count ("imported 3 practices ..."). Returns an exit
+ * status. */
+int drafts_import_command(struct lcctl *ctx, int argc, char **argv, Lcf__Kind kind,
+    const char *usage, const char *noun, const char *nouns);
 
 /* client.c: requests to the node. Every function prints its failure as one
  * "lcctl: ..." line and returns a negative code. */
