@@ -18,8 +18,8 @@
 #include "xmalloc.h"
 
 #define AUTHOR_LEN 32
-#define POSTING_LEN (8 + RECORD_ID_LEN)
-#define CURRENT_VAL_LEN (8 + RECORD_ID_LEN)
+#define CURRENT_VAL_LEN (8 + RECORD_ID_LEN + 4)   /* seq, id, doc */
+#define PENDING_FLUSH (1u << 20)                   /* postings held per flush */
 #define TERM_MAX 200
 #define IDX_KEY_MAX (2 + TERM_MAX)
 #define CUR_KEY_MAX (AUTHOR_LEN + 1 + 256)
@@ -39,7 +39,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, records, current, seq, idx;
+	MDB_dbi meta, records, current, seq, idx, docs;
 	char *path;
 };
 
@@ -86,8 +86,10 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		goto out;
 	}
 	/* MDB_NOTLS: read transactions are not tied to threads, so the loop and
-	 * the thread pool can both read. */
-	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	 * the thread pool can both read. MDB_WRITEMAP: a transaction's dirty pages
+	 * live in the file mapping, not in heap memory that LMDB would keep cached
+	 * for the life of the process after a large import. */
+	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 		    mdb_strerror(rc));
 		goto out;
@@ -98,8 +100,10 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	    (rc = mdb_dbi_open(txn, "current", MDB_CREATE, &s->current)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "seq", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
 	    &s->seq)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "idx", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-	    &s->idx)) != 0) {
+	    (rc = mdb_dbi_open(txn, "idx", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED |
+	    MDB_INTEGERDUP, &s->idx)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
+	    &s->docs)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
 		goto out;
 	}
@@ -321,32 +325,178 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 	post_unique(p);
 }
 
-static void
-posting_value(const Lcf__Content *c, const uint8_t id[32], uint8_t val[POSTING_LEN])
+/*
+ * Postings written by one store_put are gathered per term and written in key
+ * order with MDB_MULTIPLE, one call per term: an import of many records then
+ * costs a few thousand B-tree descents instead of one per posting. Document
+ * numbers only grow, so each term's list arrives already sorted.
+ */
+struct term {
+	uint8_t key[IDX_KEY_MAX];
+	uint16_t len;
+	uint32_t *docs;
+	size_t n, cap;
+};
+
+struct pending {
+	struct term **slots;          /* open addressing on the key hash */
+	size_t nslots, nterms, nposts;
+};
+
+static uint64_t
+key_hash(const uint8_t *k, size_t n)
 {
-	/* Inverted timestamps make every posting list sort newest first. */
-	put_be64(val, UINT64_MAX - (uint64_t)c->timestamp);
-	memcpy(val + 8, id, RECORD_ID_LEN);
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static struct term *
+pending_term(struct pending *pd, const uint8_t *key, size_t len)
+{
+	struct term *t;
+	size_t i, j;
+
+	if (pd->nterms * 2 >= pd->nslots) {
+		struct term **old = pd->slots;
+		size_t oldn = pd->nslots;
+
+		pd->nslots = oldn ? 2 * oldn : 1024;
+		pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
+		for (i = 0; i < oldn; i++) {
+			if (old[i] == NULL)
+				continue;
+			j = key_hash(old[i]->key, old[i]->len) & (pd->nslots - 1);
+			while (pd->slots[j] != NULL)
+				j = (j + 1) & (pd->nslots - 1);
+			pd->slots[j] = old[i];
+		}
+		free(old);
+	}
+	j = key_hash(key, len) & (pd->nslots - 1);
+	while ((t = pd->slots[j]) != NULL) {
+		if (t->len == len && memcmp(t->key, key, len) == 0)
+			return t;
+		j = (j + 1) & (pd->nslots - 1);
+	}
+	t = xcalloc(1, sizeof(*t));
+	memcpy(t->key, key, len);
+	t->len = (uint16_t)len;
+	pd->slots[j] = t;
+	pd->nterms++;
+	return t;
+}
+
+static void
+pending_add(struct pending *pd, const struct postings *p, uint32_t doc)
+{
+	struct term *t;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		t = pending_term(pd, p->keys[i].key, p->keys[i].len);
+		if (t->n == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 4;
+			t->docs = xreallocarray(t->docs, t->cap, sizeof(*t->docs));
+		}
+		t->docs[t->n++] = doc;
+		pd->nposts++;
+	}
 }
 
 static int
-postings_apply(MDB_txn *txn, struct store *s, const struct postings *p,
-    const uint8_t val[POSTING_LEN], int add)
+term_cmp(const void *a, const void *b)
 {
-	MDB_val k, v;
+	const struct term *x = *(struct term *const *)a, *y = *(struct term *const *)b;
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void
+pending_clear(struct pending *pd)
+{
+	size_t i;
+
+	for (i = 0; i < pd->nslots; i++) {
+		if (pd->slots[i] == NULL)
+			continue;
+		free(pd->slots[i]->docs);
+		free(pd->slots[i]);
+		pd->slots[i] = NULL;
+	}
+	pd->nterms = 0;
+	pd->nposts = 0;
+}
+
+static void
+pending_free(struct pending *pd)
+{
+	pending_clear(pd);
+	free(pd->slots);
+	memset(pd, 0, sizeof(*pd));
+}
+
+/* Writes every pending posting, term by term in key order. */
+static int
+pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
+{
+	struct term **terms;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v[2];
+	size_t i, n = 0, done;
+	int rc = 0;
+
+	if (pd->nterms == 0)
+		return 0;
+	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
+	for (i = 0; i < pd->nslots; i++)
+		if (pd->slots[i] != NULL)
+			terms[n++] = pd->slots[i];
+	qsort(terms, n, sizeof(*terms), term_cmp);
+	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		for (done = 0; done < terms[i]->n; done += v[1].mv_size) {
+			k.mv_data = terms[i]->key;
+			k.mv_size = terms[i]->len;
+			v[0].mv_size = sizeof(uint32_t);
+			v[0].mv_data = terms[i]->docs + done;
+			v[1].mv_size = terms[i]->n - done;
+			rc = mdb_cursor_put(cur, &k, v, MDB_MULTIPLE);
+			if (rc != 0)
+				goto out;
+			if (v[1].mv_size == 0) {
+				rc = MDB_CORRUPTED;
+				goto out;
+			}
+		}
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	free(terms);
+	pending_clear(pd);
+	return rc;
+}
+
+/* Removes a version's postings (it stopped being current). */
+static int
+postings_remove(MDB_txn *txn, struct store *s, const struct postings *p,
+    uint32_t doc)
+{
+	MDB_val k, v = { sizeof(doc), &doc };
 	size_t i;
 	int rc;
 
 	for (i = 0; i < p->n; i++) {
-		k.mv_data = p->keys[i].key;
+		k.mv_data = (void *)p->keys[i].key;
 		k.mv_size = p->keys[i].len;
-		v.mv_data = (void *)val;
-		v.mv_size = POSTING_LEN;
-		if (add)
-			rc = mdb_put(txn, s->idx, &k, &v, MDB_NODUPDATA);
-		else
-			rc = mdb_del(txn, s->idx, &k, &v);
-		if (rc != 0 && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
+		rc = mdb_del(txn, s->idx, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	}
 	return 0;
@@ -404,82 +554,156 @@ author_country(MDB_txn *txn, struct store *s, const uint8_t author[32], char out
 	return found;
 }
 
+/* State of one store_put transaction. */
+struct put_ctx {
+	MDB_txn *txn;
+	struct postings p;
+	struct pending pending;
+	uint32_t next_doc;            /* next document number to give out */
+	uint32_t first_doc;           /* first one given out in this transaction */
+	uint8_t cc_author[AUTHOR_LEN];   /* last author_country answer */
+	char cc_country[3];
+	int cc_valid, cc_found;
+};
+
+static int
+ctx_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
+    char out[3])
+{
+	if (!x->cc_valid || memcmp(x->cc_author, author, AUTHOR_LEN) != 0) {
+		memcpy(x->cc_author, author, AUTHOR_LEN);
+		x->cc_found = author_country(x->txn, s, author, x->cc_country);
+		x->cc_valid = 1;
+	}
+	if (x->cc_found)
+		memcpy(out, x->cc_country, 3);
+	return x->cc_found;
+}
+
+/* Reads a whole posting list into a new array (ascending document numbers). */
+static int
+list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
+    size_t *n)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	uint32_t *a = NULL;
+	size_t cap = 0, cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = mdb_cursor_count(cur, &cap)) != 0)
+		return rc;
+	a = xreallocarray(NULL, cap ? cap : 1, sizeof(*a));
+	/* DUPFIXED lists come a page of values at a time. */
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		size_t m = v.mv_size / sizeof(uint32_t);
+
+		if (cnt + m > cap) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(a + cnt, v.mv_data, m * sizeof(uint32_t));
+		cnt += m;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	if (rc != MDB_NOTFOUND) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	*n = cnt;
+	return 0;
+}
+
 /* A city's country changed: move the country postings of its live records. */
 static int
-reindex_country(MDB_txn *txn, struct store *s, const uint8_t author[32],
+reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
     const char *oldc, const char *newc)
 {
 	static const Lcf__Kind kinds[] = { LCF__KIND__KIND_PRACTICE,
 	    LCF__KIND__KIND_INDICATOR };
-	uint8_t ukey[2 + AUTHOR_LEN], okey[4], nkey[4], val[POSTING_LEN];
+	uint8_t ukey[2 + AUTHOR_LEN], ckey[4];
 	MDB_cursor *cur = NULL;
-	MDB_val k, v, ok, nk, pv;
-	size_t i;
-	int rc = 0;
+	MDB_val k, v;
+	uint32_t *docs = NULL;
+	size_t i, j, n;
+	int rc;
 
-	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+	/* The author's own postings may still be pending. */
+	if ((rc = pending_flush(x->txn, s, &x->pending)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(x->txn, s->idx, &cur)) != 0)
 		return rc;
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		ukey[0] = (uint8_t)kinds[i];
 		ukey[1] = TAG_AUTHOR;
 		memcpy(ukey + 2, author, AUTHOR_LEN);
-		k.mv_data = ukey;
-		k.mv_size = sizeof(ukey);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		while (rc == 0) {
-			memcpy(val, v.mv_data, POSTING_LEN);
-			pv.mv_data = val;
-			pv.mv_size = POSTING_LEN;
+		if ((rc = list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
+			goto out;
+		ckey[0] = (uint8_t)kinds[i];
+		ckey[1] = TAG_COUNTRY;
+		k.mv_data = ckey;
+		k.mv_size = sizeof(ckey);
+		for (j = 0; j < n; j++) {
+			v.mv_data = &docs[j];
+			v.mv_size = sizeof(uint32_t);
 			if (oldc != NULL) {
-				okey[0] = (uint8_t)kinds[i];
-				okey[1] = TAG_COUNTRY;
-				memcpy(okey + 2, oldc, 2);
-				ok.mv_data = okey;
-				ok.mv_size = 4;
-				rc = mdb_del(txn, s->idx, &ok, &pv);
+				memcpy(ckey + 2, oldc, 2);
+				rc = mdb_del(x->txn, s->idx, &k, &v);
 				if (rc != 0 && rc != MDB_NOTFOUND)
 					goto out;
 			}
 			if (newc != NULL) {
-				nkey[0] = (uint8_t)kinds[i];
-				nkey[1] = TAG_COUNTRY;
-				memcpy(nkey + 2, newc, 2);
-				nk.mv_data = nkey;
-				nk.mv_size = 4;
-				rc = mdb_put(txn, s->idx, &nk, &pv, MDB_NODUPDATA);
+				memcpy(ckey + 2, newc, 2);
+				rc = mdb_put(x->txn, s->idx, &k, &v, MDB_NODUPDATA);
 				if (rc != 0 && rc != MDB_KEYEXIST)
 					goto out;
 			}
-			/* The cursor is on another DBI key only for TAG_AUTHOR, and
-			 * the writes above touch other keys, so it stays valid. */
-			k.mv_data = ukey;
-			k.mv_size = sizeof(ukey);
-			v.mv_data = val;
-			v.mv_size = POSTING_LEN;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
-			if (rc == 0)
-				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
 		}
-		if (rc != MDB_NOTFOUND)
-			goto out;
-		rc = 0;
+		free(docs);
+		docs = NULL;
 	}
+	rc = 0;
 out:
+	free(docs);
 	mdb_cursor_close(cur);
 	return rc;
 }
 
 /* ---- writing ---- */
 
+/* Country to index a record under: its own for a city profile, else its
+ * author's. */
 static int
-put_one(MDB_txn *txn, struct store *s, struct store_item *it, struct postings *p)
+index_country(struct put_ctx *x, struct store *s, const Lcf__Content *c, char out[3])
 {
+	if (c->kind == LCF__KIND__KIND_CITY) {
+		if (c->deleted || c->city == NULL || c->city->country == NULL ||
+		    strlen(c->city->country) != 2)
+			return 0;
+		memcpy(out, c->city->country, 3);
+		return 1;
+	}
+	return ctx_country(x, s, c->author.data, out);
+}
+
+static int
+put_one(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	MDB_txn *txn = x->txn;
 	const Lcf__Content *c = it->rec->c;
 	const uint8_t *id = it->rec->id;
 	uint8_t seqkey[AUTHOR_LEN + 8], ck[CUR_KEY_MAX], cval[CURRENT_VAL_LEN];
-	uint8_t val[POSTING_LEN];
 	char oldc[3], newc[3];
 	int have_oldc = 0, have_newc, rc, is_profile;
+	uint32_t doc, olddoc = 0;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	struct record old;
@@ -517,16 +741,12 @@ put_one(MDB_txn *txn, struct store *s, struct store_item *it, struct postings *p
 			same_author = memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
 		if (!same_author) {
 			/* Maybe an earlier seq of this author. */
-			k.mv_data = seqkey;
-			k.mv_size = sizeof(seqkey);
-			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 			rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
 			    mdb_cursor_get(cur, &k, &v, MDB_LAST);
 			same_author = rc == 0 &&
 			    memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
 		}
-		if (!same_author && (rc = meta_add(txn, s, "authors", 1)) != 0 &&
-		    rc != MDB_NOTFOUND)
+		if (!same_author && (rc = meta_add(txn, s, "authors", 1)) != 0)
 			goto out;
 	} else {
 		goto out;
@@ -563,6 +783,8 @@ put_one(MDB_txn *txn, struct store *s, struct store_item *it, struct postings *p
 			rc = 0;
 			goto out;
 		}
+		memcpy(&olddoc, (const uint8_t *)v.mv_data + 8 + RECORD_ID_LEN,
+		    sizeof(olddoc));
 		if ((rc = load_record(txn, s, oid, &old)) != 0)
 			goto out;
 	} else if (rc != MDB_NOTFOUND) {
@@ -570,47 +792,55 @@ put_one(MDB_txn *txn, struct store *s, struct store_item *it, struct postings *p
 	}
 	is_profile = c->kind == LCF__KIND__KIND_CITY && strcmp(c->key, "profile") == 0;
 	if (old.c != NULL) {
-		if (c->kind == LCF__KIND__KIND_CITY) {
-			have_oldc = !old.c->deleted && old.c->city != NULL &&
-			    old.c->city->country != NULL;
-			if (have_oldc)
-				snprintf(oldc, sizeof(oldc), "%s", old.c->city->country);
-		} else {
-			have_oldc = author_country(txn, s, c->author.data, oldc);
-		}
-		postings_of(old.c, have_oldc ? oldc : NULL, p);
-		posting_value(old.c, old.id, val);
-		if ((rc = postings_apply(txn, s, p, val, 0)) != 0)
+		/* Postings of this very transaction must be written before they
+		 * can be deleted. */
+		if (olddoc >= x->first_doc &&
+		    (rc = pending_flush(txn, s, &x->pending)) != 0)
 			goto out;
-	} else if (is_profile) {
-		have_oldc = 0;
+		have_oldc = index_country(x, s, old.c, oldc);
+		postings_of(old.c, have_oldc ? oldc : NULL, &x->p);
+		if ((rc = postings_remove(txn, s, &x->p, olddoc)) != 0)
+			goto out;
+		k.mv_data = &olddoc;
+		k.mv_size = sizeof(olddoc);
+		if ((rc = mdb_del(txn, s->docs, &k, NULL)) != 0 && rc != MDB_NOTFOUND)
+			goto out;
 	}
+	doc = x->next_doc++;
 	put_be64(cval, c->seq);
 	memcpy(cval + 8, id, RECORD_ID_LEN);
+	memcpy(cval + 8 + RECORD_ID_LEN, &doc, sizeof(doc));
 	k.mv_data = ck;
 	k.mv_size = current_key(ck, c->author.data, c->kind, c->key);
 	v.mv_data = cval;
 	v.mv_size = sizeof(cval);
 	if ((rc = mdb_put(txn, s->current, &k, &v, 0)) != 0)
 		goto out;
-	if (c->kind == LCF__KIND__KIND_CITY) {
-		have_newc = !c->deleted && c->city != NULL && c->city->country != NULL;
-		if (have_newc)
-			snprintf(newc, sizeof(newc), "%s", c->city->country);
-	} else {
-		have_newc = author_country(txn, s, c->author.data, newc);
-	}
-	postings_of(c, have_newc ? newc : NULL, p);
-	posting_value(c, id, val);
-	if ((rc = postings_apply(txn, s, p, val, 1)) != 0)
+	k.mv_data = &doc;
+	k.mv_size = sizeof(doc);
+	v.mv_data = (void *)id;
+	v.mv_size = RECORD_ID_LEN;
+	if ((rc = mdb_put(txn, s->docs, &k, &v, MDB_APPEND)) != 0)
 		goto out;
+	if (is_profile) {
+		/* The author's country may change with this version. */
+		x->cc_valid = 0;
+		if (old.c == NULL)
+			have_oldc = 0;
+	}
+	have_newc = index_country(x, s, c, newc);
+	postings_of(c, have_newc ? newc : NULL, &x->p);
+	pending_add(&x->pending, &x->p, doc);
 	if (is_profile && (have_oldc != have_newc ||
 	    (have_oldc && strcmp(oldc, newc) != 0))) {
-		rc = reindex_country(txn, s, c->author.data, have_oldc ? oldc : NULL,
+		rc = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
 		    have_newc ? newc : NULL);
 		if (rc != 0)
 			goto out;
 	}
+	if (x->pending.nposts >= PENDING_FLUSH &&
+	    (rc = pending_flush(txn, s, &x->pending)) != 0)
+		goto out;
 	it->result |= STORE_CURRENT;
 	rc = 0;
 out:
@@ -623,23 +853,49 @@ out:
 int
 store_put(struct store *s, struct store_item *items, size_t n)
 {
-	struct postings p;
-	MDB_txn *txn = NULL;
+	struct put_ctx x;
+	MDB_val k, v;
+	MDB_cursor *cur = NULL;
 	size_t i;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+	memset(&x, 0, sizeof(x));
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &x.txn)) != 0)
 		goto out;
+	/* Document numbers continue after the highest one in use. */
+	if ((rc = mdb_cursor_open(x.txn, s->docs, &cur)) != 0)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == sizeof(uint32_t)) {
+		memcpy(&x.next_doc, k.mv_data, sizeof(uint32_t));
+		x.next_doc++;
+	} else if (rc != MDB_NOTFOUND) {
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (x.next_doc == 0)
+		x.next_doc = 1;
+	if (x.next_doc > UINT32_MAX - n) {
+		log_warnx("store: document numbers exhausted: compact the database");
+		rc = MDB_MAP_FULL;
+		goto out;
+	}
+	x.first_doc = x.next_doc;
 	for (i = 0; i < n; i++)
-		if ((rc = put_one(txn, s, &items[i], &p)) != 0)
+		if ((rc = put_one(&x, s, &items[i])) != 0)
 			goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
+	if ((rc = pending_flush(x.txn, s, &x.pending)) != 0)
+		goto out;
+	rc = mdb_txn_commit(x.txn);
+	x.txn = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(p.keys);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (x.txn != NULL)
+		mdb_txn_abort(x.txn);
+	free(x.p.keys);
+	pending_free(&x.pending);
 	if (rc != 0) {
 		log_mdb("write", rc);
 		for (i = 0; i < n; i++)
@@ -843,44 +1099,7 @@ store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
 	return ret;
 }
 
-/* ---- queries: leapfrog join over posting lists ---- */
-
-struct plist {
-	MDB_cursor *cur;
-	uint8_t key[IDX_KEY_MAX];
-	size_t klen;
-};
-
-static int
-plist_open(MDB_txn *txn, struct store *s, struct plist *pl, Lcf__Kind kind,
-    char tag, const char *term, size_t len, MDB_val *first)
-{
-	MDB_val k;
-	int rc;
-
-	if (len > TERM_MAX)
-		len = TERM_MAX;
-	pl->key[0] = (uint8_t)kind;
-	pl->key[1] = (uint8_t)tag;
-	memcpy(pl->key + 2, term, len);
-	pl->klen = 2 + len;
-	if ((rc = mdb_cursor_open(txn, s->idx, &pl->cur)) != 0)
-		return rc;
-	k.mv_data = pl->key;
-	k.mv_size = pl->klen;
-	return mdb_cursor_get(pl->cur, &k, first, MDB_SET_KEY);
-}
-
-/* Moves a list to its first value >= target. */
-static int
-plist_seek(struct plist *pl, const uint8_t *target, MDB_val *v)
-{
-	MDB_val k = { pl->klen, pl->key };
-
-	v->mv_data = (void *)target;
-	v->mv_size = POSTING_LEN;
-	return mdb_cursor_get(pl->cur, &k, v, MDB_GET_BOTH_RANGE);
-}
+/* ---- queries: posting lists intersected in memory ---- */
 
 struct word_collect {
 	char words[STORE_MAX_TERMS][WORD_MAX + 1];
@@ -906,18 +1125,82 @@ collect_word(void *arg, const char *w, size_t n)
 	wc->n++;
 }
 
+struct plist {
+	uint32_t *docs;
+	size_t n;
+};
+
+static int
+plist_cmp(const void *a, const void *b)
+{
+	const struct plist *x = a, *y = b;
+
+	return (x->n > y->n) - (x->n < y->n);
+}
+
+/* First index in a[lo..n) whose value is >= v (a is ascending). */
+static size_t
+lower_bound(const uint32_t *a, size_t lo, size_t n, uint32_t v)
+{
+	size_t step = 1, hi;
+
+	/* Gallop, then bisect: cheap when the next match is near. */
+	while (lo + step < n && a[lo + step] < v)
+		step *= 2;
+	hi = lo + step < n ? lo + step + 1 : n;
+	lo += step / 2;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Keeps in r (ascending, nr) the values present (keep = 1) or absent
+ * (keep = 0) in b. Returns the new length. */
+static size_t
+filter_sorted(uint32_t *r, size_t nr, const uint32_t *b, size_t nb, int keep)
+{
+	size_t i, j = 0, o = 0;
+
+	for (i = 0; i < nr; i++) {
+		j = lower_bound(b, j, nb, r[i]);
+		if ((j < nb && b[j] == r[i]) == keep)
+			r[o++] = r[i];
+	}
+	return o;
+}
+
+static int
+open_list(MDB_cursor *cur, Lcf__Kind kind, char tag, const char *term, size_t len,
+    struct plist *pl)
+{
+	uint8_t key[IDX_KEY_MAX];
+
+	if (len > TERM_MAX)
+		len = TERM_MAX;
+	key[0] = (uint8_t)kind;
+	key[1] = (uint8_t)tag;
+	memcpy(key + 2, term, len);
+	return list_load(cur, key, 2 + len, &pl->docs, &pl->n);
+}
+
 int
 store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated)
 {
-	struct plist pl[3 * STORE_MAX_TERMS + 4];
-	MDB_val vals[3 * STORE_MAX_TERMS + 4], rk, rv;
+	struct plist pl[3 * STORE_MAX_TERMS + 8], del;
 	struct word_collect wc;
-	struct plist del;
-	size_t n = 0, i, emitted = 0;
-	uint8_t maxv[POSTING_LEN];
 	MDB_txn *txn = NULL;
-	int rc = 0, ret = 0, filtered, all_equal;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, rk, rv;
+	size_t n = 0, i, nres, emitted = 0;
+	uint32_t *res = NULL;
+	int rc = 0, ret = 0;
 
 	*truncated = 0;
 	memset(pl, 0, sizeof(pl));
@@ -931,93 +1214,77 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		return LCF_EINVAL;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+		goto done;
 
-#define OPEN_LIST(tag, term, len)                                              \
+#define LIST(tag, term, len)                                                   \
 	do {                                                                   \
-		rc = plist_open(txn, s, &pl[n], q->kind, tag, term, len,       \
-		    &vals[n]);                                                 \
-		n++;                                                           \
-		if (rc != 0)                                                   \
+		if ((rc = open_list(cur, q->kind, tag, term, len, &pl[n++])) != 0) \
 			goto done;                                             \
 	} while (0)
 
 	for (i = 0; i < q->nareas; i++)
-		OPEN_LIST(TAG_AREA, q->areas[i], strlen(q->areas[i]));
+		LIST(TAG_AREA, q->areas[i], strlen(q->areas[i]));
 	for (i = 0; i < q->nclusters; i++)
-		OPEN_LIST(TAG_CLUSTER, q->clusters[i], strlen(q->clusters[i]));
+		LIST(TAG_CLUSTER, q->clusters[i], strlen(q->clusters[i]));
 	if (q->country != NULL)
-		OPEN_LIST(TAG_COUNTRY, q->country, strlen(q->country));
+		LIST(TAG_COUNTRY, q->country, strlen(q->country));
 	if (q->author != NULL)
-		OPEN_LIST(TAG_AUTHOR, (const char *)q->author, AUTHOR_LEN);
+		LIST(TAG_AUTHOR, (const char *)q->author, AUTHOR_LEN);
 	if (q->indicator != NULL)
-		OPEN_LIST(TAG_INDICATOR, q->indicator, strlen(q->indicator));
+		LIST(TAG_INDICATOR, q->indicator, strlen(q->indicator));
 	if (q->period != NULL)
-		OPEN_LIST(TAG_PERIOD, q->period, strlen(q->period));
+		LIST(TAG_PERIOD, q->period, strlen(q->period));
 	for (i = 0; i < wc.n; i++)
-		OPEN_LIST(TAG_WORD, wc.words[i], strlen(wc.words[i]));
-	filtered = n > 0;
-	if (!filtered) {
-		OPEN_LIST(TAG_ALL, "", 0);
-		if (!q->include_deleted) {
-			MDB_val dv;
-
-			if (plist_open(txn, s, &del, q->kind, TAG_DELETED, "", 0,
-			    &dv) != 0) {
-				mdb_cursor_close(del.cur);
-				del.cur = NULL;
-			}
-		}
+		LIST(TAG_WORD, wc.words[i], strlen(wc.words[i]));
+	if (n == 0) {
+		/* No filter: every current version, tombstones unless asked. */
+		LIST(TAG_ALL, "", 0);
+		if (!q->include_deleted &&
+		    (rc = open_list(cur, q->kind, TAG_DELETED, "", 0, &del)) != 0)
+			goto done;
 	}
-#undef OPEN_LIST
+#undef LIST
 
-	for (;;) {
-		/* Find the largest current value, then seek the others to it. */
-		memcpy(maxv, vals[0].mv_data, POSTING_LEN);
-		for (i = 1; i < n; i++)
-			if (memcmp(vals[i].mv_data, maxv, POSTING_LEN) > 0)
-				memcpy(maxv, vals[i].mv_data, POSTING_LEN);
-		all_equal = 1;
-		for (i = 0; i < n; i++) {
-			if (memcmp(vals[i].mv_data, maxv, POSTING_LEN) == 0)
-				continue;
-			all_equal = 0;
-			if ((rc = plist_seek(&pl[i], maxv, &vals[i])) != 0)
-				goto done;
-		}
-		if (!all_equal)
-			continue;
-		if (del.cur != NULL) {
-			MDB_val dk = { del.klen, del.key }, dv = { POSTING_LEN, maxv };
+	/* Start from the shortest list: the answer is no longer than it. */
+	qsort(pl, n, sizeof(pl[0]), plist_cmp);
+	res = pl[0].docs;
+	pl[0].docs = NULL;
+	nres = pl[0].n;
+	for (i = 1; i < n && nres > 0; i++)
+		nres = filter_sorted(res, nres, pl[i].docs, pl[i].n, 1);
+	if (del.n > 0)
+		nres = filter_sorted(res, nres, del.docs, del.n, 0);
 
-			if (mdb_cursor_get(del.cur, &dk, &dv, MDB_GET_BOTH) == 0)
-				goto next;
-		}
+	/* Higher document numbers were stored later: newest first. */
+	for (i = nres; i-- > 0;) {
 		if (q->limit && emitted == q->limit) {
 			*truncated = 1;
-			goto done;
+			break;
 		}
-		rk.mv_data = maxv + 8;
-		rk.mv_size = RECORD_ID_LEN;
-		if (mdb_get(txn, s->records, &rk, &rv) == 0) {
-			emitted++;
-			if ((ret = fn(arg, maxv + 8, rv.mv_data, rv.mv_size)) != 0)
-				goto done;
-		}
-next:
-		rc = mdb_cursor_get(pl[0].cur, &rk, &vals[0], MDB_NEXT_DUP);
-		if (rc != 0)
-			goto done;
+		k.mv_data = &res[i];
+		k.mv_size = sizeof(uint32_t);
+		if (mdb_get(txn, s->docs, &k, &v) != 0 || v.mv_size != RECORD_ID_LEN)
+			continue;
+		rk = v;
+		if (mdb_get(txn, s->records, &rk, &rv) != 0)
+			continue;
+		emitted++;
+		if ((ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
+			break;
 	}
+	rc = 0;
 done:
 	for (i = 0; i < n; i++)
-		if (pl[i].cur != NULL)
-			mdb_cursor_close(pl[i].cur);
-	if (del.cur != NULL)
-		mdb_cursor_close(del.cur);
+		free(pl[i].docs);
+	free(del.docs);
+	free(res);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	if (ret != 0)
 		return ret;
-	if (rc != 0 && rc != MDB_NOTFOUND) {
+	if (rc != 0) {
 		log_mdb("query", rc);
 		return LCF_ESTORE;
 	}

@@ -9,21 +9,20 @@ LCNODE=$ROOT/$BUILD/lcnode
 SAMPLES=$ROOT/config/sample
 export LCF_SRCDIR=$ROOT
 unset LCF_DIR
-_tmpdirs=()
 _nodes=()
+# Every temporary directory lives under one root made here, so they are removed
+# even when tmpdir runs in a command substitution (a subshell).
+_root=$(mktemp -d "${TMPDIR:-/tmp}/lcf-test.XXXXXX")
 
 _cleanup() {
-	local pid d
+	local pid
 	for pid in "${_nodes[@]}"; do kill -9 "$pid" 2>/dev/null; done
-	for d in "${_tmpdirs[@]}"; do rm -rf "$d"; done
+	rm -rf "$_root"
 }
 trap _cleanup EXIT
 
 tmpdir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/lcf-test.XXXXXX")
-	_tmpdirs+=("$d")
-	echo "$d"
+	mktemp -d "$_root/t.XXXXXX"
 }
 
 ok() { echo "ok - $1"; }
