@@ -466,9 +466,6 @@ publish_done(void *arg, const struct publish_result *res)
 		pr.unchanged = res->unchanged;
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
 		resp.publish = &pr;
-		if (res->stored > 0)
-			log_info("published %zu records (seq %llu..)", res->stored,
-			    (unsigned long long)res->first_seq);
 	}
 	send_resp(c, &resp, 0);
 	free(ids);
@@ -831,6 +828,12 @@ serve_next(struct ctl_conn *c)
 	req = lcf__ctl_request__unpack(NULL, flen, c->buf + 4);
 	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 	c->len -= 4 + (size_t)flen;
+	/* A large import's frame is decoded now: give its buffer back rather
+	 * than hold it for the connection's life. */
+	if (c->cap > (1u << 20) && c->len < (1u << 16)) {
+		c->cap = 1u << 16;
+		c->buf = xreallocarray(c->buf, c->cap, 1);
+	}
 	if (req == NULL) {
 		send_error(c, LCF_EPROTO, "malformed request");
 		conn_close(c);

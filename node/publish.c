@@ -51,6 +51,7 @@ struct publish_job {
 	size_t nslices, pending;
 	uv_work_t write_work;
 	int step;
+	uint64_t t_start, t_checked, t_sealed;   /* monotonic ms, for the log */
 	struct publish_result res;
 };
 
@@ -315,6 +316,14 @@ job_finish(struct publish_job *job)
 	struct node *n = job->n;
 
 	job_detach(job);
+	if (job->res.error == 0 && job->res.stored > 0)
+		log_info("published %zu records (%zu unchanged) in %llu ms: checks "
+		    "%llu ms, signing %llu ms, writing %llu ms", job->res.stored,
+		    job->res.unchanged,
+		    (unsigned long long)(mono_ms() - job->t_start),
+		    (unsigned long long)(job->t_checked - job->t_start),
+		    (unsigned long long)(job->t_sealed - job->t_checked),
+		    (unsigned long long)(mono_ms() - job->t_sealed));
 	job->cb(job->arg, &job->res);
 	n->publish_head = job->next;
 	if (n->publish_head == NULL)
@@ -385,11 +394,13 @@ slice_done(uv_work_t *w, int status)
 		return;
 	}
 	if (job->step == 1) {
+		job->t_checked = mono_ms();
 		assign_seqs(job);
 		job->step = 3;
 		start_slices(job);
 		return;
 	}
+	job->t_sealed = mono_ms();
 	job->write_work.data = job;
 	uv_queue_work(job->n->loop, &job->write_work, write_work, write_done);
 }
@@ -411,6 +422,7 @@ job_start(struct publish_job *job)
 {
 	job->n->publish_busy = 1;
 	job->step = 1;
+	job->t_start = mono_ms();
 	start_slices(job);
 }
 

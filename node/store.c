@@ -248,32 +248,6 @@ store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
 	}
 }
 
-static int
-posting_key_cmp(const void *a, const void *b)
-{
-	const struct posting_key *x = a, *y = b;
-	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-
-	return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Sorts and removes repeated keys so each posting is written once, in key
- * order, which also keeps the B-tree writes local. */
-static void
-post_unique(struct postings *p)
-{
-	size_t i, o = 0;
-
-	qsort(p->keys, p->n, sizeof(*p->keys), posting_key_cmp);
-	for (i = 0; i < p->n; i++) {
-		if (o > 0 && posting_key_cmp(&p->keys[o - 1], &p->keys[i]) == 0)
-			continue;
-		if (o != i)
-			p->keys[o] = p->keys[i];
-		o++;
-	}
-	p->n = o;
-}
 
 /* The postings of a current version. country is the author's city country (may
  * be NULL); tombstones are listed only under TAG_ALL and TAG_DELETED. */
@@ -322,7 +296,8 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 	default:
 		break;
 	}
-	post_unique(p);
+	/* Repeated words are dropped when the postings are gathered (one
+	 * document per term), so the list needs no sorting here. */
 }
 
 /*
@@ -398,6 +373,10 @@ pending_add(struct pending *pd, const struct postings *p, uint32_t doc)
 
 	for (i = 0; i < p->n; i++) {
 		t = pending_term(pd, p->keys[i].key, p->keys[i].len);
+		/* A record's postings share one document: a term repeated in
+		 * its text is written once. */
+		if (t->n > 0 && t->docs[t->n - 1] == doc)
+			continue;
 		if (t->n == t->cap) {
 			t->cap = t->cap ? 2 * t->cap : 4;
 			t->docs = xreallocarray(t->docs, t->cap, sizeof(*t->docs));
@@ -495,6 +474,7 @@ postings_remove(MDB_txn *txn, struct store *s, const struct postings *p,
 	for (i = 0; i < p->n; i++) {
 		k.mv_data = (void *)p->keys[i].key;
 		k.mv_size = p->keys[i].len;
+		/* A term repeated in the text was deleted already. */
 		rc = mdb_del(txn, s->idx, &k, &v);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
