@@ -108,7 +108,8 @@ struct store_stats {
 int store_stats(struct store *s, struct store_stats *st);
 
 /* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
- * inside words), calling fn for each distinct word. Exposed for tests. */
+ * inside words), calling fn for each word in order, repeats included. Exposed
+ * for tests. */
 void store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
     void *arg);
 

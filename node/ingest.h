@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Records from the network: verify in the pool, validate, store, push onward. */
+#ifndef LCF_INGEST_H
+#define LCF_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+
+#define INGEST_MAX_FUTURE_MS (10 * 60 * 1000)   /* timestamps past now + this are refused */
+
+struct ingest_result {
+	size_t received;       /* records handed in */
+	size_t known;          /* ids already held: dropped without verifying */
+	size_t stored;         /* new records written */
+	size_t current;        /* of those, new current versions (pushed onward) */
+	size_t refused;        /* bad signature, malformed, invalid, or future */
+	int error;             /* 0, or a store error (nothing written) */
+	char reason[160];      /* first refusal or error, for logs and peer list */
+};
+
+typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
+
+/*
+ * Takes SignedRecord byte strings received from peer `from` (opaque, NULL for
+ * none) and, in order: drops ids already stored; decodes each within bounds,
+ * verifies its signature and validates it in the thread pool, in batches, on
+ * both cores; refuses timestamps more than INGEST_MAX_FUTURE_MS ahead; stores
+ * the rest in one transaction; pushes the records that became current to up to
+ * `fanout` connected peers other than `from`. The byte strings are copied: the
+ * caller may free them when this returns. cb is called from the loop once the
+ * batch is done (never if this returns an error). At most 4,096 records per call.
+ */
+int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
+    const size_t *lens, size_t count, ingest_cb cb, void *arg);
+
+/* Pushes records this node just published to up to `fanout` peers. */
+void ingest_push_local(struct node *n, const uint8_t *const *raws,
+    const size_t *lens, size_t count);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reconciliation of the record set with one peer (IBLT, then per-author). */
+#ifndef LCF_SYNC_H
+#define LCF_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peer.pb-c.h"
+
+struct node;
+
+/* How the sync module reaches one connected peer; owned by the peer manager,
+ * valid until sync_peer_gone(). */
+struct sync_io {
+	void *arg;             /* the peer manager's peer */
+	int (*send)(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
+};
+
+struct sync_stats {
+	uint64_t round_trips;
+	uint64_t bytes_sent, bytes_received;     /* sync messages, serialized */
+	uint64_t records_sent, records_received;
+	int64_t started_ms, finished_ms;
+	int result;            /* 0 ok, else a negative lcf code */
+	char message[160];     /* "in sync", "received 1000 records", or the failure */
+};
+
+typedef void (*sync_done_cb)(void *arg, const struct sync_stats *st);
+
+/* Starts one reconciliation as initiator. cb runs once, from the loop, when it
+ * ends (success, failure, or the peer going away). */
+int sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg);
+
+/* Hands the sync module every SyncStart, SyncSketch, SyncWant, SyncDone, and
+ * every Records message with a non-zero session, from a connected peer. Returns
+ * 0, or a negative code when the peer broke the protocol (the caller then
+ * disconnects it). */
+int sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
+    size_t wire_bytes);
+
+/* The peer disconnected: its sessions end (their callbacks run with an error). */
+void sync_peer_gone(struct node *n, struct sync_io *io);
+
+/* Progress for `status`: sessions running, records received in them so far. */
+void sync_progress(struct node *n, uint64_t *running, uint64_t *records);
+
+#endif
