@@ -12,7 +12,10 @@
 struct catalog;
 struct control;
 struct identity;
+struct ingest_state;
+struct peers;
 struct store;
+struct sync_state;
 
 struct node {
 	uv_loop_t *loop;
@@ -27,6 +30,10 @@ struct node {
 	int stopping;
 	int publish_busy;             /* a publish job holds the writer */
 	struct publish_job *publish_head, *publish_tail;
+	/* Federation (peer.c, ingest.c, sync.c); NULL until started. */
+	struct peers *peers;
+	struct ingest_state *ingest;
+	struct sync_state *sync;
 };
 
 #endif

@@ -931,6 +931,20 @@ store_last_seq(struct store *s, const uint8_t author[32])
 }
 
 int
+store_has(struct store *s, const uint8_t id[32])
+{
+	MDB_txn *txn;
+	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	int found;
+
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	found = mdb_get(txn, s->records, &k, &v) == 0;
+	mdb_txn_abort(txn);
+	return found;
+}
+
+int
 store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg)
 {
 	MDB_txn *txn;

@@ -49,6 +49,8 @@ uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
 typedef int (*store_visit_fn)(void *arg, const uint8_t id[32], const uint8_t *raw,
     size_t len);
 
+/* 1 when a record with this id is stored, else 0. */
+int store_has(struct store *s, const uint8_t id[32]);
 /* Record by id. LCF_ENOTFOUND if absent. */
 int store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg);
 /* Resolves a hex id prefix (1..64 digits) to a full id: LCF_ENOTFOUND,
