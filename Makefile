@@ -89,6 +89,21 @@ test: tests
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# libFuzzer targets for every decoder (clang with compiler-rt: Debian's clang and
+# libclang-rt-*-dev). `make fuzz` builds them into build-fuzz/; run one with e.g.
+# build-fuzz/fuzz_record -max_total_time=60 build-fuzz/corpus-record
+FUZZ_CC   ?= clang
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+
+fuzz: $(GEN_H) $(FUZZ_BIN)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_C)
+	@mkdir -p build-fuzz
+	$(call quiet,FUZZ,$@)
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	  $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(GEN_C) $(LDLIBS)
+
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem --inline-suppr -I node -I $(BUILD)/gen node tools
@@ -102,9 +117,9 @@ install: all
 	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all tests test bench check demo install clean
+.PHONY: all tests test bench check demo install clean fuzz
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
