@@ -59,6 +59,7 @@ struct prepared {
 	void			*arg;
 	unsigned		 connect_timeout_ms;
 	unsigned		 handshake_timeout_ms;
+	unsigned		 linger_ms;
 	size_t			 high_water, low_water;
 	uint8_t			 x_priv[NOISE_KEY];	/* wipe after use */
 	uint8_t			 hello[CONN_HELLO_MAX];
@@ -86,6 +87,7 @@ struct conn {
 	struct conn_callbacks	 cbs;
 	void			*arg;
 	unsigned		 connect_timeout_ms, handshake_timeout_ms;
+	unsigned		 linger_ms;
 	size_t			 high_water, low_water;
 	struct noise_handshake	 hs;
 	struct noise_cipher	 tx, rx;
@@ -224,6 +226,7 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	    cfg->connect_timeout_ms : CONN_CONNECT_TIMEOUT_MS;
 	p->handshake_timeout_ms = cfg->handshake_timeout_ms ?
 	    cfg->handshake_timeout_ms : CONN_HANDSHAKE_TIMEOUT_MS;
+	p->linger_ms = cfg->linger_ms ? cfg->linger_ms : CONN_LINGER_MS;
 	p->high_water = cfg->high_water ? cfg->high_water : CONN_HIGH_WATER;
 	p->low_water = cfg->low_water ? cfg->low_water : CONN_LOW_WATER;
 	if (p->low_water > p->high_water)
@@ -344,6 +347,7 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 	c->arg = p->arg;
 	c->connect_timeout_ms = p->connect_timeout_ms;
 	c->handshake_timeout_ms = p->handshake_timeout_ms;
+	c->linger_ms = p->linger_ms;
 	c->high_water = p->high_water;
 	c->low_water = p->low_water;
 	c->hello = xmalloc(p->hello_len);
@@ -1113,7 +1117,7 @@ conn_close(struct conn *c, const char *reason)
 	/* uv_shutdown completes once every queued write has been written. */
 	c->state = ST_FLUSHING;
 	stop_reading(c);
-	uv_timer_start(&c->timer, timer_cb, CONN_LINGER_MS, 0);
+	uv_timer_start(&c->timer, timer_cb, c->linger_ms, 0);
 	if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
 	    shut_down) != 0)
 		teardown(c);

@@ -19,7 +19,7 @@
 #define CONN_HELLO_MAX		2048		/* largest serialized Hello */
 #define CONN_CONNECT_TIMEOUT_MS		10000
 #define CONN_HANDSHAKE_TIMEOUT_MS	10000
-#define CONN_LINGER_MS		5000	/* conn_close waits this long to flush */
+#define CONN_LINGER_MS		5000	/* default: conn_close waits this long to flush */
 #define CONN_HIGH_WATER		(16u << 20)	/* default congestion mark */
 #define CONN_LOW_WATER		(4u << 20)	/* default on_drain mark */
 #define CONN_QUEUE_MAX		(64u << 20)	/* conn_send refuses above this */
@@ -81,6 +81,7 @@ struct conn_config {
 	void			*arg;		/* first argument of every callback */
 	unsigned		 connect_timeout_ms;	/* resolve + TCP connect */
 	unsigned		 handshake_timeout_ms;	/* from TCP up to on_ready */
+	unsigned		 linger_ms;	/* conn_close's flush, at most */
 	size_t			 high_water;	/* conn_is_congested() from here */
 	size_t			 low_water;	/* on_drain at or below this */
 };
@@ -145,7 +146,7 @@ void conn_resume_reading(struct conn *c);
 
 /*
  * Closes the connection: queued writes are flushed first (for at most
- * CONN_LINGER_MS), nothing more is read or delivered, then the socket is
+ * linger_ms), nothing more is read or delivered, then the socket is
  * closed and on_close(arg, c, 0, reason) follows from the loop. reason (may
  * be NULL) is copied. Calling it again, or on a conn already failing, does
  * nothing. Accepts NULL.

@@ -1008,6 +1008,12 @@ test_backpressure(void **state)
 	}
 	for (i = 5; i < 5 + n; i++)
 		assert_int_equal(srv.lens[i], CONN_MAX_MSG);
+	/* on_drain comes once per congestion, not on every later write. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(conn_send_bytes(cli.c, buf, 10), 0);
+	PUMP_UNTIL(srv.nmsgs == 8 + n && conn_write_queue_bytes(cli.c) == 0);
+	pump_for(20);
+	assert_int_equal(cli.drains, 1);
 	conn_close(cli.c, "done");
 	PUMP_UNTIL(cli.closed == 1 && srv.closed == 1);
 	free(buf);
@@ -1029,9 +1035,51 @@ test_pending_limit(void **state)
 	close(fd2);
 	pump_for(20);
 	assert_int_equal(srv.closed, 0);
+	/* Closing the listener leaves the conn in its handshake alive. */
+	conn_listener_close(listener);
+	listener = NULL;
+	pump_for(20);
+	assert_int_equal(srv.closed, 0);
 	close(fd1);
 	PUMP_UNTIL(srv.closed == 1);
 	assert_int_equal(srv.code, LCF_ECLOSED);
+}
+
+/* A peer that reads nothing: conn_close gives up flushing after linger_ms. */
+static void
+test_linger_timeout(void **state)
+{
+	struct conn_config cfg = config(id_a, &srv, "Alpha");
+	uint8_t *buf = calloc(1, CONN_MAX_MSG);
+	char err[256];
+	struct raw r;
+	uint64_t queued, t0, dt;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(buf);
+	cfg.linger_ms = 300;
+	assert_int_equal(conn_listen(&loop, "127.0.0.1", 0, &cfg, 0, &listener,
+	    err, sizeof(err)), 0);
+	assert_int_equal(raw_initiate(&r, conn_listener_port(listener), id_b,
+	    id_b->pk, CONN_VERSION), 0);
+	PUMP_UNTIL(srv.ready == 1);
+	while (conn_send_bytes(srv.c, buf, CONN_MAX_MSG) == 0)
+		n++;
+	queued = conn_write_queue_bytes(srv.c);
+	pump_for(50);
+	conn_close(srv.c, "bye");
+	t0 = mono_ms();
+	PUMP_UNTIL(srv.closed == 1);
+	dt = mono_ms() - t0;
+	assert_int_equal(srv.code, 0);
+	assert_string_equal(srv.reason, "bye");
+	assert_true(dt >= 250);
+	/* Not everything could be written to a peer that does not read. */
+	assert_true(srv.out < queued);
+	raw_wait_closed(r.fd);
+	raw_done(&r);
+	free(buf);
 }
 
 /* A host name goes through uv_getaddrinfo. */
@@ -1125,6 +1173,7 @@ main(void)
 		T(test_graceful_close),
 		T(test_backpressure),
 		T(test_pending_limit),
+		T(test_linger_timeout),
 		T(test_resolve_name),
 		T(test_listen_errors),
 	};
