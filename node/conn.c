@@ -619,7 +619,7 @@ handshake_frame(struct conn *c, const uint8_t *f, size_t flen)
 	}
 	if (accept_hello(c, payload, plen, &hello) != 0)
 		goto out;
-	/* Only now, the responder known and checked, do we reveal ourselves. */
+	/* Message 3 reveals the initiator: send it only now, all checked. */
 	if (c->initiator && send_handshake(c, c->hello, c->hello_len) != 0)
 		goto out;
 	if (noise_hs_split(&c->hs, &c->tx, &c->rx) != 0) {
@@ -968,7 +968,10 @@ on_connection(uv_stream_t *server, int status)
 	if (l->npending >= l->max_pending) {
 		/* Accept and drop, or libuv would stop accepting altogether. */
 		t = xmalloc(sizeof(*t));
-		uv_tcp_init(l->loop, t);
+		if (uv_tcp_init(l->loop, t) != 0) {
+			free(t);
+			return;
+		}
 		if (uv_accept(server, (uv_stream_t *)t) == 0)
 			log_debug("peer listener: %u handshakes pending, "
 			    "connection dropped", l->npending);

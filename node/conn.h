@@ -129,7 +129,7 @@ void conn_listener_close(struct conn_listener *l);
 int conn_send_bytes(struct conn *c, const uint8_t *bytes, size_t len);
 int conn_send(struct conn *c, const ProtobufCMessage *msg);
 
-/* Bytes written to the socket but not yet confirmed by libuv (wire bytes). */
+/* Wire bytes handed to uv_write whose write callback has not run yet. */
 size_t conn_write_queue_bytes(const struct conn *c);
 /* 1 when the write queue holds high_water bytes or more: stop producing until
  * on_drain. */
