@@ -27,6 +27,9 @@ config_init(struct config *cfg, const char *dir)
 	cfg->dir = xstrdup(dir);
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->map_size = DEFAULT_MAP_SIZE;
+	cfg->fanout = CONFIG_DEFAULT_FANOUT;
+	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
+	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
 }
 
 void
@@ -134,6 +137,23 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A whole decimal number in [min, max]: no sign, spaces or suffix. */
+static int
+parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return LCF_EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v < min || v > max)
+		return LCF_EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static char *
 abs_path(const char *dir, const char *path)
 {
@@ -201,6 +221,19 @@ config_line(struct config_parser *p, const char *section, const char *name,
 				return perr(p, line, "map_size: expected a size such as 8G (at least 1M), got '%s'", value);
 		} else {
 			return perr(p, line, "unknown setting '%s' in section [store]", name);
+		}
+	} else if (strcmp(section, "federation") == 0) {
+		if (strcmp(name, "fanout") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_FANOUT, &cfg->fanout) != 0)
+				return perr(p, line, "fanout: expected a number of peers from 1 to %d, got '%s'", CONFIG_MAX_FANOUT, value);
+		} else if (strcmp(name, "sync_interval") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_SYNC_INTERVAL, &cfg->sync_interval) != 0)
+				return perr(p, line, "sync_interval: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_SYNC_INTERVAL, value);
+		} else if (strcmp(name, "max_peers") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
+				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
+		} else {
+			return perr(p, line, "unknown setting '%s' in section [federation]", name);
 		}
 	} else {
 		return perr(p, line, "unknown section [%s]", section);
@@ -357,8 +390,18 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "[store]\n"
 	    "; Largest size the database may grow to (LMDB map size). The file grows as\n"
 	    "; needed up to this; raise it if the node reports that the map is full.\n"
-	    "map_size = 8G\n",
-	    city, country, listen);
+	    "map_size = 8G\n"
+	    "\n"
+	    "[federation]\n"
+	    "; Peers are added with `lcctl peer add HOST:PORT` and kept in peers.json.\n"
+	    "; How many connected peers each new record is pushed to at once.\n"
+	    "fanout = %d\n"
+	    "; Seconds between reconciliations with a peer chosen at random (+-25%%).\n"
+	    "sync_interval = %d\n"
+	    "; Connected peers at most; further inbound connections are refused.\n"
+	    "max_peers = %d\n",
+	    city, country, listen, CONFIG_DEFAULT_FANOUT,
+	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	ret = 0;

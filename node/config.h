@@ -7,7 +7,12 @@
 #include <stdint.h>
 
 #define CONFIG_FILE_NAME "lcnode.conf"
-#define CONFIG_MAX_PEERS 256
+#define CONFIG_MAX_PEERS 256         /* entries in the peer table, and max_peers */
+#define CONFIG_DEFAULT_FANOUT 3
+#define CONFIG_MAX_FANOUT 64
+#define CONFIG_DEFAULT_SYNC_INTERVAL 60
+#define CONFIG_MAX_SYNC_INTERVAL 86400
+#define CONFIG_DEFAULT_MAX_PEERS 16
 
 /*
  * [node]  city = NAME          bootstrap city name, published as the profile at
@@ -18,7 +23,13 @@
  *         catalog = FILE       indicator catalog (default: installed catalog.json)
  *         log_level = warn|info|debug
  * [store] map_size = SIZE      LMDB map size, with K/M/G/T suffix (default 8G)
- * [federation] and [peers] sections come with later features.
+ * [federation] fanout = N      peers each new record is pushed to (default 3)
+ *         sync_interval = SECS reconciliation with a random peer this often,
+ *                              jittered by +-25% (default 60)
+ *         max_peers = N        connected peers at most; inbound connections from
+ *                              cities not in the peer table are refused beyond
+ *                              it (default 16)
+ * Peers themselves live in DIR/peers.json (lcctl peer add/rm), not here.
  */
 struct config {
 	char *dir;               /* data directory (absolute) */
@@ -31,6 +42,9 @@ struct config {
 	char *catalog_path;      /* absolute, or NULL for the default search */
 	int log_level;
 	uint64_t map_size;
+	unsigned fanout;         /* [federation] */
+	unsigned sync_interval;  /* seconds */
+	unsigned max_peers;
 };
 
 /* Parser state, exposed so a fuzz target can drive config_line directly. */

@@ -23,9 +23,11 @@
 #include "identity.h"
 #include "log.h"
 #include "node.h"
+#include "peer.h"
 #include "publish.h"
 #include "record.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -34,6 +36,8 @@
 #define VERIFY_SLICES 2
 #define VERIFY_MAX_IDS 1000
 #define QUERY_DEFAULT_LIMIT 50
+#define CITY_SCAN_CHUNK 4096
+#define NKINDS 9                    /* Lcf__Kind values 0..8 */
 
 struct ctl_conn;
 
@@ -366,8 +370,11 @@ do_status(struct ctl_conn *c)
 	Lcf__StatusReply st = LCF__STATUS_REPLY__INIT;
 	Lcf__KindCount kc[8], *kcp[8];
 	struct store_stats ss;
+	struct peers_summary ps;
 	struct item_list l;
 	struct city_cache *cc;
+	uint64_t running, synced;
+	char listen[300];
 	size_t k, nk = 0;
 	int rc;
 
@@ -401,6 +408,20 @@ do_status(struct ctl_conn *c)
 	st.has_last_seq = 1;
 	st.last_seq = n->next_seq - 1;
 	st.data_dir = n->cfg.dir;
+	peers_summary(n, &ps);
+	sync_progress(n, &running, &synced);
+	st.has_peers_known = st.has_peers_connected = 1;
+	st.peers_known = ps.known;
+	st.peers_connected = ps.connected;
+	st.has_sync_running = st.has_sync_records = 1;
+	st.sync_running = running;
+	st.sync_records = synced;
+	st.has_refused_connections = 1;
+	st.refused_connections = ps.refused_connections;
+	snprintf(listen, sizeof(listen), strchr(n->cfg.listen_host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", n->cfg.listen_host,
+	    (unsigned)(ps.listen_port ? ps.listen_port : n->cfg.listen_port));
+	st.listen = listen;
 	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
 		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
 		    k != LCF__KIND__KIND_INDICATOR && ss.kinds[k].current == 0)
@@ -773,6 +794,391 @@ do_catalog(struct ctl_conn *c)
 	request_done(c);
 }
 
+/* ---- peers ---- */
+
+static const Lcf__PeerState peer_states[] = {
+	[PEER_DISCONNECTED] = LCF__PEER_STATE__PEER_STATE_DISCONNECTED,
+	[PEER_CONNECTING] = LCF__PEER_STATE__PEER_STATE_CONNECTING,
+	[PEER_CONNECTED] = LCF__PEER_STATE__PEER_STATE_CONNECTED,
+	[PEER_RETRYING] = LCF__PEER_STATE__PEER_STATE_RETRYING,
+};
+
+/* Points pb's fields into in, which must outlive pb. */
+static void
+peer_pb(struct peer_info *in, Lcf__PeerInfo *pb)
+{
+	lcf__peer_info__init(pb);
+	if (in->has_id) {
+		pb->has_id = 1;
+		pb->id.data = in->id;
+		pb->id.len = 32;
+	}
+	if (in->has_pin) {
+		pb->has_pinned_id = 1;
+		pb->pinned_id.data = in->pin;
+		pb->pinned_id.len = 32;
+	}
+	pb->address = in->address[0] ? in->address : NULL;
+	pb->remote = in->remote[0] ? in->remote : NULL;
+	pb->city_name = in->city_name[0] ? in->city_name : NULL;
+	pb->listen = in->listen[0] ? in->listen : NULL;
+	pb->has_inbound = pb->has_outbound_link = 1;
+	pb->inbound = in->inbound;
+	pb->outbound_link = in->link_outbound;
+	pb->has_state = 1;
+	pb->state = (size_t)in->state < sizeof(peer_states) / sizeof(peer_states[0]) ?
+	    peer_states[in->state] : LCF__PEER_STATE__PEER_STATE_UNSPECIFIED;
+	pb->has_since_ms = pb->has_last_handshake_ms = 1;
+	pb->since_ms = in->since_ms;
+	pb->last_handshake_ms = in->last_handshake_ms;
+	pb->has_rtt_ms = in->rtt_ms >= 0;
+	pb->rtt_ms = in->rtt_ms;
+	pb->has_next_dial_ms = in->next_dial_ms > 0;
+	pb->next_dial_ms = in->next_dial_ms;
+	pb->has_bytes_in = pb->has_bytes_out = pb->has_records_in =
+	    pb->has_records_out = pb->has_refused = 1;
+	pb->bytes_in = in->bytes_in;
+	pb->bytes_out = in->bytes_out;
+	pb->records_in = in->records_in;
+	pb->records_out = in->records_out;
+	pb->refused = in->refused;
+	pb->last_error = in->last_error[0] ? in->last_error : NULL;
+	pb->has_last_error_ms = in->last_error_ms > 0;
+	pb->last_error_ms = in->last_error_ms;
+	pb->has_sync_running = 1;
+	pb->sync_running = in->sync_running > 0;
+	if (in->last_sync_ms > 0) {
+		pb->has_last_sync_ms = pb->has_last_sync_result = 1;
+		pb->last_sync_ms = in->last_sync_ms;
+		pb->last_sync_result = in->last_sync_result;
+		pb->last_sync_message = in->last_sync_message;
+		pb->has_last_sync_records_in = pb->has_last_sync_records_out = 1;
+		pb->last_sync_records_in = in->last_sync_records_in;
+		pb->last_sync_records_out = in->last_sync_records_out;
+	}
+}
+
+static void
+send_peers(struct ctl_conn *c, struct peer_info *infos, size_t count)
+{
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__PeerListReply pl = LCF__PEER_LIST_REPLY__INIT;
+	Lcf__PeerInfo *pbs = xcalloc(count ? count : 1, sizeof(*pbs));
+	Lcf__PeerInfo **ptrs = xcalloc(count ? count : 1, sizeof(*ptrs));
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		peer_pb(&infos[i], &pbs[i]);
+		ptrs[i] = &pbs[i];
+	}
+	pl.peers = ptrs;
+	pl.n_peers = count;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_PEERS;
+	resp.peers = &pl;
+	send_resp(c, &resp, 0);
+	free(ptrs);
+	free(pbs);
+}
+
+static void
+do_peer_add(struct ctl_conn *c)
+{
+	Lcf__PeerAddRequest *r = c->req->peer_add;
+	struct peer_info info;
+	char err[700];
+	int rc;
+
+	if (r->has_pinned_id && r->pinned_id.len != 32) {
+		send_error(c, LCF_EINVAL, "a pinned city id is 32 bytes (64 hex digits)");
+	} else if ((rc = peers_add(c->ctl->n, r->address, r->has_pinned_id ?
+	    r->pinned_id.data : NULL, &info, err, sizeof(err))) != 0) {
+		send_error(c, rc, "%s", err);
+	} else {
+		send_peers(c, &info, 1);
+	}
+	request_done(c);
+}
+
+static void
+do_peer_remove(struct ctl_conn *c)
+{
+	Lcf__PeerRemoveRequest *r = c->req->peer_remove;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	char err[700];
+	int rc;
+
+	if (r->ref == NULL || r->ref[0] == '\0')
+		send_error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
+	else if ((rc = peers_remove(c->ctl->n, r->ref, err, sizeof(err))) != 0)
+		send_error(c, rc, "%s", err);
+	else
+		send_resp(c, &resp, 0);
+	request_done(c);
+}
+
+static void
+do_peer_list(struct ctl_conn *c)
+{
+	struct peer_info *infos = NULL;
+	size_t count = 0;
+
+	peers_list(c->ctl->n, &infos, &count);
+	send_peers(c, infos, count);
+	free(infos);
+	request_done(c);
+}
+
+static void
+peer_sync_done(void *arg, const struct sync_stats *st)
+{
+	struct ctl_conn *c = arg;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__SyncReply sr = LCF__SYNC_REPLY__INIT;
+
+	if (conn_op_end(c))
+		return;
+	if (st->result != 0) {
+		send_error(c, st->result, "reconciliation with %s failed: %s",
+		    c->req->peer_sync->ref, st->message[0] ? st->message :
+		    lcf_strerror(st->result));
+	} else {
+		sr.has_round_trips = sr.has_bytes_sent = sr.has_bytes_received = 1;
+		sr.round_trips = st->round_trips;
+		sr.bytes_sent = st->bytes_sent;
+		sr.bytes_received = st->bytes_received;
+		sr.has_records_sent = sr.has_records_received = 1;
+		sr.records_sent = st->records_sent;
+		sr.records_received = st->records_received;
+		sr.has_started_ms = sr.has_finished_ms = 1;
+		sr.started_ms = st->started_ms;
+		sr.finished_ms = st->finished_ms;
+		sr.message = (char *)st->message;
+		resp.reply_case = LCF__CTL_RESPONSE__REPLY_SYNC;
+		resp.sync = &sr;
+		send_resp(c, &resp, 0);
+	}
+	request_done(c);
+}
+
+static void
+do_peer_sync(struct ctl_conn *c)
+{
+	Lcf__PeerSyncRequest *r = c->req->peer_sync;
+	char err[700];
+	int rc;
+
+	if (r->ref == NULL || r->ref[0] == '\0') {
+		send_error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
+		request_done(c);
+		return;
+	}
+	c->ops++;
+	rc = peers_sync(c->ctl->n, r->ref, peer_sync_done, c, err, sizeof(err));
+	if (rc != 0) {
+		c->ops--;
+		send_error(c, rc, "%s", err);
+		request_done(c);
+	}
+}
+
+/* ---- cities ---- */
+
+struct city_agg {
+	uint8_t author[32];
+	char *name;
+	char *country;
+	uint64_t current[NKINDS], deleted[NKINDS];
+	int64_t newest;
+};
+
+struct city_job {
+	uv_work_t work;
+	struct ctl_conn *conn;
+	struct city_agg *v;
+	size_t n, cap;
+	int error;
+};
+
+static int
+city_scan_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct city_job *job = arg;
+	struct city_agg *a;
+	struct record rec;
+	const Lcf__Content *ct;
+	unsigned kind;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	ct = rec.c;
+	/* Current versions come in author order: one entry per run. */
+	if (job->n == 0 || memcmp(job->v[job->n - 1].author, ct->author.data,
+	    32) != 0) {
+		if (job->n == job->cap) {
+			job->cap = job->cap ? 2 * job->cap : 64;
+			job->v = xreallocarray(job->v, job->cap, sizeof(*job->v));
+		}
+		a = &job->v[job->n++];
+		memset(a, 0, sizeof(*a));
+		memcpy(a->author, ct->author.data, 32);
+	}
+	a = &job->v[job->n - 1];
+	kind = (unsigned)ct->kind < NKINDS ? (unsigned)ct->kind : 0;
+	if (ct->deleted)
+		a->deleted[kind]++;
+	else
+		a->current[kind]++;
+	if (ct->timestamp > a->newest)
+		a->newest = ct->timestamp;
+	if (!ct->deleted && ct->body_case == LCF__CONTENT__BODY_CITY &&
+	    a->name == NULL) {
+		if (ct->city->name != NULL)
+			a->name = xstrdup(ct->city->name);
+		if (ct->city->country != NULL)
+			a->country = xstrdup(ct->city->country);
+	}
+	record_release(&rec);
+	return 0;
+}
+
+static int
+agg_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct city_agg *)x)->author,
+	    ((const struct city_agg *)y)->author, 32);
+}
+
+static void
+city_work(uv_work_t *w)
+{
+	struct city_job *job = w->data;
+	uint8_t cursor[STORE_CURSOR_MAX];
+	size_t cursor_len = 0, i, o;
+	int done = 0;
+
+	while (!done && job->error == 0)
+		job->error = store_scan_current(job->conn->ctl->n->store, cursor,
+		    &cursor_len, CITY_SCAN_CHUNK, &done, city_scan_visit, job);
+	/* Chunks may split an author's run: merge what the order left apart. */
+	qsort(job->v, job->n, sizeof(*job->v), agg_cmp);
+	for (i = 0, o = 0; i < job->n; i++) {
+		struct city_agg *a = &job->v[i], *b;
+		size_t k;
+
+		if (o > 0 && memcmp(job->v[o - 1].author, a->author, 32) == 0) {
+			b = &job->v[o - 1];
+			for (k = 0; k < NKINDS; k++) {
+				b->current[k] += a->current[k];
+				b->deleted[k] += a->deleted[k];
+			}
+			if (a->newest > b->newest)
+				b->newest = a->newest;
+			if (b->name == NULL) {
+				b->name = a->name;
+				b->country = a->country;
+			} else {
+				free(a->name);
+				free(a->country);
+			}
+			continue;
+		}
+		job->v[o++] = *a;
+	}
+	job->n = o;
+}
+
+static void
+city_job_free(struct city_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->n; i++) {
+		free(job->v[i].name);
+		free(job->v[i].country);
+	}
+	free(job->v);
+	free(job);
+}
+
+static void
+city_done(uv_work_t *w, int status)
+{
+	struct city_job *job = w->data;
+	struct ctl_conn *c = job->conn;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__CityListReply cl = LCF__CITY_LIST_REPLY__INIT;
+	Lcf__CityInfo *infos = NULL, **ptrs = NULL;
+	Lcf__KindCount *kcs = NULL, **kptrs = NULL;
+	size_t i, k, nk = 0;
+
+	(void)status;
+	if (conn_op_end(c))
+		goto out;
+	if (job->error != 0) {
+		send_error(c, job->error, "cannot read the database: %s",
+		    lcf_strerror(job->error));
+		request_done(c);
+		goto out;
+	}
+	infos = xcalloc(job->n ? job->n : 1, sizeof(*infos));
+	ptrs = xcalloc(job->n ? job->n : 1, sizeof(*ptrs));
+	kcs = xcalloc(job->n * NKINDS + 1, sizeof(*kcs));
+	kptrs = xcalloc(job->n * NKINDS + 1, sizeof(*kptrs));
+	for (i = 0; i < job->n; i++) {
+		struct city_agg *a = &job->v[i];
+		Lcf__CityInfo *ci = &infos[i];
+
+		lcf__city_info__init(ci);
+		ci->has_id = 1;
+		ci->id.data = a->author;
+		ci->id.len = 32;
+		ci->name = a->name;
+		ci->country = a->country;
+		ci->has_newest_ms = 1;
+		ci->newest_ms = a->newest;
+		ci->has_self = 1;
+		ci->self = memcmp(a->author, c->ctl->n->id->pk, 32) == 0;
+		ci->kinds = &kptrs[nk];
+		for (k = 1; k < NKINDS; k++) {
+			if (a->current[k] == 0 && a->deleted[k] == 0)
+				continue;
+			lcf__kind_count__init(&kcs[nk]);
+			kcs[nk].has_kind = kcs[nk].has_current = kcs[nk].has_deleted = 1;
+			kcs[nk].kind = (Lcf__Kind)k;
+			kcs[nk].current = a->current[k];
+			kcs[nk].deleted = a->deleted[k];
+			kptrs[nk] = &kcs[nk];
+			nk++;
+			ci->n_kinds++;
+		}
+		ptrs[i] = ci;
+	}
+	cl.cities = ptrs;
+	cl.n_cities = job->n;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CITIES;
+	resp.cities = &cl;
+	send_resp(c, &resp, 0);
+	request_done(c);
+out:
+	free(kptrs);
+	free(kcs);
+	free(ptrs);
+	free(infos);
+	city_job_free(job);
+}
+
+static void
+do_city_list(struct ctl_conn *c)
+{
+	struct city_job *job = xcalloc(1, sizeof(*job));
+
+	job->conn = c;
+	job->work.data = job;
+	c->ops++;
+	uv_queue_work(c->ctl->n->loop, &job->work, city_work, city_done);
+}
+
 static void
 dispatch(struct ctl_conn *c)
 {
@@ -797,6 +1203,21 @@ dispatch(struct ctl_conn *c)
 		break;
 	case LCF__CTL_REQUEST__OP_CATALOG:
 		do_catalog(c);
+		break;
+	case LCF__CTL_REQUEST__OP_PEER_ADD:
+		do_peer_add(c);
+		break;
+	case LCF__CTL_REQUEST__OP_PEER_REMOVE:
+		do_peer_remove(c);
+		break;
+	case LCF__CTL_REQUEST__OP_PEER_LIST:
+		do_peer_list(c);
+		break;
+	case LCF__CTL_REQUEST__OP_PEER_SYNC:
+		do_peer_sync(c);
+		break;
+	case LCF__CTL_REQUEST__OP_CITY_LIST:
+		do_city_list(c);
 		break;
 	default:
 		send_error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "

@@ -9,6 +9,7 @@
 struct node;
 
 #define INGEST_MAX_FUTURE_MS (10 * 60 * 1000)   /* timestamps past now + this are refused */
+#define INGEST_MAX_BATCH 4096                   /* records in one ingest_submit */
 
 struct ingest_result {
 	size_t received;       /* records handed in */
@@ -16,6 +17,9 @@ struct ingest_result {
 	size_t stored;         /* new records written */
 	size_t current;        /* of those, new current versions (pushed onward) */
 	size_t refused;        /* bad signature, malformed, invalid, or future */
+	size_t bad;            /* of those, malformed, oversized or with a bad
+	                        * signature: the sender is at fault (a record that
+	                        * is only invalid or early may be honest gossip) */
 	int error;             /* 0, or a store error (nothing written) */
 	char reason[160];      /* first refusal or error, for logs and peer list */
 };
@@ -30,7 +34,10 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  * the rest in one transaction; pushes the records that became current to up to
  * `fanout` connected peers other than `from`. The byte strings are copied: the
  * caller may free them when this returns. cb is called from the loop once the
- * batch is done (never if this returns an error). At most 4,096 records per call.
+ * batch is done (never if this returns an error). At most 4,096 records per call
+ * (INGEST_MAX_BATCH; more is LCF_EINVAL). `from` is the peer link the records
+ * came from (the sync_io arg for sync answers): it is only compared, never
+ * dereferenced, so it may be gone by the time the batch is stored.
  */
 int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg);
@@ -38,5 +45,9 @@ int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 /* Pushes records this node just published to up to `fanout` peers. */
 void ingest_push_local(struct node *n, const uint8_t *const *raws,
     const size_t *lens, size_t count);
+
+/* Releases the module's state once the loop has finished (no batch may be in
+ * flight). Accepts a node that never ingested anything. */
+void ingest_free(struct node *n);
 
 #endif

@@ -18,11 +18,15 @@
 #include "config.h"
 #include "control.h"
 #include "error.h"
+#include "conn.h"
 #include "identity.h"
+#include "ingest.h"
 #include "log.h"
 #include "node.h"
+#include "peer.h"
 #include "publish.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -154,10 +158,33 @@ publish_initial_profile(struct node *n)
 	return rc;
 }
 
+/* The loop's own handles: signals, and a deadline for stopping. */
+struct runner {
+	struct node *n;
+	uv_signal_t sigterm, sigint;
+	uv_timer_t deadline;
+};
+
+/* Stopping takes longer than this only if something hangs: the loop is then
+ * stopped and every handle closed regardless. Longer than CONN_LINGER_MS, so
+ * peer connections have flushed and closed by then. */
+#define STOP_DEADLINE_MS (CONN_LINGER_MS + 3000)
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+
+	log_warnx("still stopping after %d ms: closing what is left",
+	    STOP_DEADLINE_MS);
+	uv_stop(r->n->loop);
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
-	struct node *n = h->data;
+	struct runner *r = h->data;
+	struct node *n = r->n;
 
 	if (n->stopping)
 		return;
@@ -165,7 +192,15 @@ on_signal(uv_signal_t *h, int signum)
 	log_info("received %s: stopping", strsignal(signum));
 	control_stop(n->control);
 	n->control = NULL;
-	uv_stop(n->loop);
+	/* Sessions end first, so peers are told before their links close. */
+	sync_stop(n);
+	peers_stop(n);
+	/* The loop ends by itself once the connections have closed and the
+	 * work in the pool has finished. */
+	uv_unref((uv_handle_t *)&r->sigterm);
+	uv_unref((uv_handle_t *)&r->sigint);
+	uv_timer_start(&r->deadline, on_deadline, STOP_DEADLINE_MS, 0);
+	uv_unref((uv_handle_t *)&r->deadline);
 }
 
 static void
@@ -183,9 +218,11 @@ main(int argc, char **argv)
 	const char *dir = getenv("LCF_DIR");
 	char err[1024], *dbpath = NULL, idhex[LCF_ID_HEX];
 	int ch, check_only = 0, verbose = 0, lockfd = -1, ret = 1;
-	uv_signal_t sigterm, sigint;
+	struct runner runner;
 
 	memset(&node, 0, sizeof(node));
+	memset(&runner, 0, sizeof(runner));
+	runner.n = &node;
 	while ((ch = getopt(argc, argv, "d:nvVh")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -260,27 +297,38 @@ main(int argc, char **argv)
 	node.started_mono = mono_ms();
 	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
 	publish_initial_profile(&node);
+	if (peers_start(&node, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out_loop;
+	}
 	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
-		goto out;
+		peers_stop(&node);
+		goto out_loop;
 	}
-	uv_signal_init(node.loop, &sigterm);
-	sigterm.data = &node;
-	uv_signal_start(&sigterm, on_signal, SIGTERM);
-	uv_signal_init(node.loop, &sigint);
-	sigint.data = &node;
-	uv_signal_start(&sigint, on_signal, SIGINT);
+	uv_signal_init(node.loop, &runner.sigterm);
+	runner.sigterm.data = &runner;
+	uv_signal_start(&runner.sigterm, on_signal, SIGTERM);
+	uv_signal_init(node.loop, &runner.sigint);
+	runner.sigint.data = &runner;
+	uv_signal_start(&runner.sigint, on_signal, SIGINT);
+	uv_timer_init(node.loop, &runner.deadline);
+	runner.deadline.data = &runner;
 	log_info("lcnode %s serving %s: city %s (%s), catalog %s (%zu indicators)",
 	    LCF_VERSION, node.cfg.dir, node.cfg.city ? node.cfg.city : "?",
 	    hex_encode(node.id->pk, 32, idhex), node.catalog->source, node.catalog->n);
 	uv_run(node.loop, UV_RUN_DEFAULT);
+	ret = 0;
+out_loop:
 	/* Let queued work finish, then close every handle. */
 	uv_walk(node.loop, close_walk, NULL);
 	uv_run(node.loop, UV_RUN_DEFAULT);
 	uv_loop_close(node.loop);
-	log_info("stopped");
-	ret = 0;
+	if (ret == 0)
+		log_info("stopped");
 out:
+	peers_free(&node);
+	ingest_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);
 	identity_free(node.id);

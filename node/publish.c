@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "error.h"
 #include "identity.h"
+#include "ingest.h"
 #include "log.h"
 #include "node.h"
 #include "publish.h"
@@ -310,6 +311,25 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 
 /* ---- asynchronous driving ---- */
 
+/* New records go to the peers at once; reconciliation is the safety net. */
+static void
+push_stored(struct publish_job *job)
+{
+	const uint8_t **raws = xcalloc(job->count, sizeof(*raws));
+	size_t *lens = xcalloc(job->count, sizeof(*lens));
+	size_t i, m = 0;
+
+	for (i = 0; i < job->count; i++) {
+		if (job->unchanged[i] || job->raw[i] == NULL)
+			continue;
+		raws[m] = job->raw[i];
+		lens[m++] = job->rawlen[i];
+	}
+	ingest_push_local(job->n, raws, lens, m);
+	free(raws);
+	free(lens);
+}
+
 static void
 job_finish(struct publish_job *job)
 {
@@ -324,6 +344,8 @@ job_finish(struct publish_job *job)
 		    (unsigned long long)(job->t_checked - job->t_start),
 		    (unsigned long long)(job->t_sealed - job->t_checked),
 		    (unsigned long long)(mono_ms() - job->t_sealed));
+	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0)
+		push_stored(job);
 	job->cb(job->arg, &job->res);
 	n->publish_head = job->next;
 	if (n->publish_head == NULL)

@@ -11,6 +11,7 @@
 #include <lmdb.h>
 
 #include "error.h"
+#include "iblt.h"
 #include "log.h"
 #include "record.h"
 #include "store.h"
@@ -25,6 +26,7 @@
 #define CUR_KEY_MAX (AUTHOR_LEN + 1 + 256)
 #define WORD_MIN 2
 #define WORD_MAX 32
+#define SKETCH_BATCH 4096                          /* ids hashed per lock */
 
 /* Posting tags: see docs/ARCHITECTURE.md. */
 #define TAG_ALL '*'
@@ -41,6 +43,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi meta, records, current, seq, idx, docs;
 	char *path;
+	struct iblt_set *sketch;      /* every stored id: see store_sketch */
 };
 
 static int
@@ -61,6 +64,48 @@ log_mdb(const char *what, int rc)
 }
 
 /* ---- opening ---- */
+
+/*
+ * Fills the sketch with every stored id. The ids are read from the seq index,
+ * whose entries are author, seq and id only: every stored record has exactly one
+ * entry there (store_put writes both in one transaction), and walking it reads a
+ * fraction of the pages the records themselves fill.
+ */
+static int
+sketch_build(struct store *s)
+{
+	uint8_t *ids = xreallocarray(NULL, SKETCH_BATCH, RECORD_ID_LEN);
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (v.mv_size == RECORD_ID_LEN) {
+			memcpy(ids + n * RECORD_ID_LEN, v.mv_data, RECORD_ID_LEN);
+			if (++n == SKETCH_BATCH) {
+				iblt_set_add_many(s->sketch, ids, n);
+				n = 0;
+			}
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	iblt_set_add_many(s->sketch, ids, n);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(ids);
+	return rc;
+}
 
 int
 store_open(const char *path, uint64_t map_size, struct store **out, char *err,
@@ -128,6 +173,12 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		goto out;
 	}
 	txn = NULL;
+	s->sketch = iblt_set_new();
+	if ((rc = sketch_build(s)) != 0) {
+		snprintf(err, errlen, "%s: reading record ids: %s", path,
+		    mdb_strerror(rc));
+		goto out;
+	}
 	*out = s;
 	s = NULL;
 	ret = 0;
@@ -145,8 +196,15 @@ store_close(struct store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	iblt_set_free(s->sketch);
 	free(s->path);
 	free(s);
+}
+
+struct iblt_set *
+store_sketch(struct store *s)
+{
+	return s->sketch;
 }
 
 /* ---- counters in meta ---- */
@@ -830,6 +888,23 @@ out:
 	return rc;
 }
 
+/* Adds the ids store_put wrote (every item that was not a duplicate). */
+static void
+sketch_add_items(struct store *s, const struct store_item *items, size_t n)
+{
+	uint8_t *ids = xreallocarray(NULL, n ? n : 1, RECORD_ID_LEN);
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (items[i].result & STORE_DUP)
+			continue;
+		memcpy(ids + m * RECORD_ID_LEN, items[i].rec->id, RECORD_ID_LEN);
+		m++;
+	}
+	iblt_set_add_many(s->sketch, ids, m);
+	free(ids);
+}
+
 int
 store_put(struct store *s, struct store_item *items, size_t n)
 {
@@ -869,6 +944,10 @@ store_put(struct store *s, struct store_item *items, size_t n)
 		goto out;
 	rc = mdb_txn_commit(x.txn);
 	x.txn = NULL;
+	/* Only ids whose transaction committed join the sketch: a reader must
+	 * never see an id in the sketch that the store does not hold. */
+	if (rc == 0)
+		sketch_add_items(s, items, n);
 out:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
@@ -1359,6 +1438,258 @@ store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn, void 
 	while (rc == 0 && ((uint8_t *)k.mv_data)[0] <= hi) {
 		if ((ret = fn(arg, k.mv_data, v.mv_data, v.mv_size)) != 0)
 			goto out;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (ret != 0)
+		return ret;
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+/* ---- reading for reconciliation ---- */
+
+int
+store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
+    size_t *consumed, store_visit_fn fn, void *arg)
+{
+	uint8_t start[RECORD_ID_LEN];
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t i, matches;
+	int rc = 0, ret = 0;
+
+	*consumed = 0;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->records, &cur)) != 0)
+		goto out;
+	memset(start, 0, sizeof(start));
+	for (i = 0; i < n; i++) {
+		const uint8_t *pre = prefixes + 8 * i;
+
+		memcpy(start, pre, 8);
+		k.mv_data = start;
+		k.mv_size = sizeof(start);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		matches = 0;
+		while (rc == 0 && k.mv_size == RECORD_ID_LEN &&
+		    memcmp(k.mv_data, pre, 8) == 0 &&
+		    matches < STORE_PREFIX_MATCHES) {
+			if ((ret = fn(arg, k.mv_data, v.mv_data, v.mv_size)) != 0)
+				goto out;
+			matches++;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto out;
+		rc = 0;
+		*consumed = i + 1;
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (ret != 0)
+		return ret;
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+/* Walks the seq entries of the author at the cursor's position (k, v from the
+ * last positioning call, rc its result) into sum and runs, leaving the cursor on
+ * the first entry of the next author. Returns the final cursor result
+ * (MDB_NOTFOUND at the end of the index) and counts entries in *walked. */
+static int
+walk_author(MDB_cursor *cur, MDB_val *k, MDB_val *v, int rc,
+    struct store_author_summary *sum, uint64_t *runs, size_t max_runs,
+    size_t *nruns, size_t *walked)
+{
+	struct iblt_digest d;
+	uint64_t seq;
+
+	memset(&d, 0, sizeof(d));
+	sum->count = 0;
+	sum->max_seq = 0;
+	if (nruns != NULL)
+		*nruns = 0;
+	while (rc == 0 && k->mv_size == AUTHOR_LEN + 8 &&
+	    memcmp(k->mv_data, sum->author, AUTHOR_LEN) == 0) {
+		seq = get_be64((uint8_t *)k->mv_data + AUTHOR_LEN);
+		if (v->mv_size == RECORD_ID_LEN) {
+			iblt_digest_add(&d, v->mv_data);
+			sum->count++;
+		}
+		/* Entries come in seq order, so a run grows at its end only. */
+		if (runs != NULL && seq != 0) {
+			if (*nruns > 0 && (runs[2 * *nruns - 1] == seq ||
+			    runs[2 * *nruns - 1] == seq - 1))
+				runs[2 * *nruns - 1] = seq;
+			else if (*nruns < max_runs) {
+				runs[2 * *nruns] = seq;
+				runs[2 * *nruns + 1] = seq;
+				(*nruns)++;
+			}
+		}
+		sum->max_seq = seq;
+		(*walked)++;
+		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+	}
+	iblt_digest_bytes(&d, sum->digest);
+	return rc;
+}
+
+int
+store_author_summary(struct store *s, const uint8_t author[32],
+    struct store_author_summary *out, uint64_t *runs, size_t max_runs,
+    size_t *nruns)
+{
+	uint8_t key[AUTHOR_LEN + 8];
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t walked = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->author, author, AUTHOR_LEN);
+	if (nruns != NULL)
+		*nruns = 0;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	memcpy(key, author, AUTHOR_LEN);
+	memset(key + AUTHOR_LEN, 0, 8);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	rc = walk_author(cur, &k, &v, rc, out, runs, max_runs, nruns, &walked);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+int
+store_author_summaries(struct store *s, const uint8_t *after,
+    size_t max_authors, size_t max_records, int *done, store_summary_fn fn,
+    void *arg)
+{
+	uint8_t key[AUTHOR_LEN + 8];
+	struct store_author_summary sum;
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t authors = 0, walked = 0;
+	int rc, ret = 0;
+
+	*done = 0;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	if (after == NULL) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	} else {
+		/* The first key past every seq of `after`. */
+		memcpy(key, after, AUTHOR_LEN);
+		memset(key + AUTHOR_LEN, 0xff, 8);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && k.mv_size == sizeof(key) &&
+		    memcmp(k.mv_data, key, sizeof(key)) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
+	}
+	while (rc == 0 && authors < max_authors && walked < max_records) {
+		if (k.mv_size != AUTHOR_LEN + 8) {
+			rc = MDB_CORRUPTED;
+			goto out;
+		}
+		memset(&sum, 0, sizeof(sum));
+		memcpy(sum.author, k.mv_data, AUTHOR_LEN);
+		rc = walk_author(cur, &k, &v, rc, &sum, NULL, 0, NULL, &walked);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto out;
+		authors++;
+		if ((ret = fn(arg, &sum)) != 0)
+			goto out;
+	}
+	if (rc == MDB_NOTFOUND) {
+		*done = 1;
+		rc = 0;
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (ret != 0)
+		return ret;
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+int
+store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
+    const uint8_t *after_id, uint64_t to_seq, store_seq_visit_fn fn, void *arg)
+{
+	uint8_t key[AUTHOR_LEN + 8];
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, rk, rv;
+	uint64_t seq;
+	int rc, ret = 0;
+
+	if (from_seq > to_seq)
+		return 0;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	memcpy(key, author, AUTHOR_LEN);
+	put_be64(key + AUTHOR_LEN, from_seq);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if (after_id != NULL) {
+		/* The first id of from_seq at or after after_id, then past it. */
+		v.mv_data = (void *)after_id;
+		v.mv_size = RECORD_ID_LEN;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+		if (rc == 0 && memcmp(v.mv_data, after_id, RECORD_ID_LEN) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		else if (rc == MDB_NOTFOUND) {
+			/* No id of from_seq after after_id: the next seq. */
+			if (from_seq == UINT64_MAX)
+				goto out;
+			put_be64(key + AUTHOR_LEN, from_seq + 1);
+			k.mv_data = key;
+			k.mv_size = sizeof(key);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		}
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	while (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, author, AUTHOR_LEN) == 0) {
+		seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
+		if (seq > to_seq)
+			break;
+		if (v.mv_size == RECORD_ID_LEN) {
+			rk = v;
+			rc = mdb_get(txn, s->records, &rk, &rv);
+			if (rc == 0 &&
+			    (ret = fn(arg, seq, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
+				goto out;
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				goto out;
+		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (rc == MDB_NOTFOUND)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iblt.h"
 #include "lcf.pb-c.h"
 
 struct record;
@@ -38,8 +39,14 @@ int store_open(const char *path, uint64_t map_size, struct store **out, char *er
 void store_close(struct store *s);
 
 /* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL or
- * LCF_ESTORE. Safe to call from one writer thread while others read. */
+ * LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
+ * stored enter store_sketch() once the transaction has committed. */
 int store_put(struct store *s, struct store_item *items, size_t n);
+
+/* The live digest and IBLTs of every stored record id (all versions), built by
+ * store_open and updated by store_put after each commit. Owned by the store and
+ * valid until store_close; its functions may be called from any thread. */
+struct iblt_set *store_sketch(struct store *s);
 
 /* Highest seq stored for an author (0 if none). */
 uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
@@ -92,6 +99,53 @@ int store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
  * [lo, hi]: used to verify in parallel slices. */
 int store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn,
     void *arg);
+
+/* Ids whose first 8 bytes are one of the n prefixes (8 bytes each, back to
+ * back), prefix by prefix in the given order, in one read transaction. fn may
+ * return non-zero to stop (that value is returned); *consumed is the number of
+ * prefixes whose records were all visited, so a caller that stopped resumes at
+ * prefixes + 8 * *consumed (records of a prefix that was cut short are then
+ * visited again). At most STORE_PREFIX_MATCHES records per prefix, so that
+ * all of one prefix's records fit in one sync batch. */
+#define STORE_PREFIX_MATCHES 16
+int store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
+    size_t *consumed, store_visit_fn fn, void *arg);
+
+/* One author's stored records: every version and every fork counted. digest is
+ * the set digest (iblt.h) of their ids. */
+struct store_author_summary {
+	uint8_t author[32];
+	uint64_t count;
+	uint64_t max_seq;
+	uint8_t digest[IBLT_DIGEST_BYTES];
+};
+
+/* The summary of one author (count 0 when it has no records) and, when runs is
+ * not NULL, the seqs it holds as runs: runs[2i] .. runs[2i+1] inclusive,
+ * ascending, at most max_runs runs in *nruns (seqs beyond a full list are left
+ * out: a caller may only claim fewer seqs than it holds). */
+int store_author_summary(struct store *s, const uint8_t author[32],
+    struct store_author_summary *out, uint64_t *runs, size_t max_runs,
+    size_t *nruns);
+
+typedef int (*store_summary_fn)(void *arg, const struct store_author_summary *sum);
+/* Visits the summaries of the authors after `after` (32 bytes; NULL to start at
+ * the first), in ascending author order: at most max_authors, and no new author
+ * once max_records records were walked in this call. *done is set when no
+ * author remains. fn may return non-zero to stop (that value is returned). */
+int store_author_summaries(struct store *s, const uint8_t *after,
+    size_t max_authors, size_t max_records, int *done, store_summary_fn fn,
+    void *arg);
+
+/* Called with seq as well; raw is valid only during the call. */
+typedef int (*store_seq_visit_fn)(void *arg, uint64_t seq, const uint8_t id[32],
+    const uint8_t *raw, size_t len);
+/* Visits an author's records with from_seq <= seq <= to_seq in (seq, id) order;
+ * with after_id (32 bytes, may be NULL), records of from_seq whose id is not
+ * greater than it are skipped, so a caller resumes exactly where it stopped. fn
+ * may return non-zero to stop (that value is returned). */
+int store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
+    const uint8_t *after_id, uint64_t to_seq, store_seq_visit_fn fn, void *arg);
 
 struct store_kind_count {
 	uint64_t current;            /* current versions, tombstones included */

@@ -10,6 +10,14 @@
 
 struct node;
 
+/* Protocol limits (docs/PROTOCOL.md section 4); a peer exceeding one is
+ * refused. A bulk message is a Records batch or a page of author summaries. */
+#define SYNC_BATCH_RECORDS 4096          /* records in one Records message */
+#define SYNC_BATCH_BYTES (2u << 20)      /* their bytes, at most */
+#define SYNC_WINDOW 8                    /* bulk messages not yet acknowledged */
+#define SYNC_PAGE_AUTHORS 4096           /* summaries or AuthorWants per message */
+#define SYNC_MAX_RUNS 1024               /* runs in one AuthorWant */
+
 /* How the sync module reaches one connected peer; owned by the peer manager,
  * valid until sync_peer_gone(). */
 struct sync_io {
@@ -17,6 +25,9 @@ struct sync_io {
 	int (*send)(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
 };
 
+/* round_trips counts the initiator's waits: a wait starts when it sends a
+ * SyncStart, SyncSketch, a SyncWant that is more than an acknowledgement, or
+ * its last Records batch, and ends when such a message or a SyncDone arrives. */
 struct sync_stats {
 	uint64_t round_trips;
 	uint64_t bytes_sent, bytes_received;     /* sync messages, serialized */
@@ -44,5 +55,10 @@ void sync_peer_gone(struct node *n, struct sync_io *io);
 
 /* Progress for `status`: sessions running, records received in them so far. */
 void sync_progress(struct node *n, uint64_t *running, uint64_t *records);
+
+/* Ends every session (callbacks run with LCF_ECLOSED, peers are told) and
+ * releases the module's state once the loop has closed its timer. Call before
+ * stopping the loop; later calls start afresh. Accepts a node that never synced. */
+void sync_stop(struct node *n);
 
 #endif

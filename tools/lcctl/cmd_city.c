@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// lcctl city: show, set and import this node's city profile.
+// lcctl city: list the known cities; show, set and import this node's city profile.
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,17 @@ static const char show_usage[] =
     "\n"
     "Options:\n"
     "  --json       the record as a JSON object\n"
+    "  -h, --help   show this help\n";
+
+static const char list_usage[] =
+    "Usage: lcctl [-d DIR] city list [--json]\n"
+    "\n"
+    "Lists every city this node holds records of, its own and those received\n"
+    "from peers: city id, name and country (from its profile), current records\n"
+    "by kind, and the time of its newest record.\n"
+    "\n"
+    "Options:\n"
+    "  --json       a JSON array (ids as hex, times in Unix ms)\n"
     "  -h, --help   show this help\n";
 
 static const char set_usage[] =
@@ -280,7 +291,134 @@ out:
 	return ret;
 }
 
+static uint64_t
+kind_count(const Lcf__CityInfo *ci, Lcf__Kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < ci->n_kinds; i++)
+		if (ci->kinds[i]->kind == kind)
+			return ci->kinds[i]->current;
+	return 0;
+}
+
+/* Text from another city as a JSON string, or null. */
+static json_t *
+text_json(const char *s)
+{
+	json_t *j = NULL;
+	char *clean;
+
+	if (s != NULL) {
+		clean = render_clean(s);
+		j = json_string(clean);
+		free(clean);
+	}
+	return j != NULL ? j : json_null();
+}
+
+static json_t *
+city_json(const Lcf__CityInfo *ci)
+{
+	json_t *o = json_object(), *recs = json_object(), *del = json_object();
+	char hex[LCF_ID_HEX];
+	size_t i;
+
+	json_object_set_new(o, "id", json_string(render_id(ci->id.data, ci->id.len,
+	    hex)));
+	json_object_set_new(o, "name", text_json(ci->name));
+	json_object_set_new(o, "country", text_json(ci->country));
+	json_object_set_new(o, "self", json_boolean(ci->self));
+	for (i = 0; i < ci->n_kinds; i++) {
+		json_object_set_new(recs, pbjson_kind_name(ci->kinds[i]->kind),
+		    json_integer((json_int_t)ci->kinds[i]->current));
+		if (ci->kinds[i]->deleted > 0)
+			json_object_set_new(del, pbjson_kind_name(ci->kinds[i]->kind),
+			    json_integer((json_int_t)ci->kinds[i]->deleted));
+	}
+	json_object_set_new(o, "records", recs);
+	json_object_set_new(o, "deleted", del);
+	json_object_set_new(o, "newest_ms", ci->newest_ms > 0 ?
+	    json_integer(ci->newest_ms) : json_null());
+	return o;
+}
+
+static int
+city_list(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct table_col cols[] = {
+		{ "ID", 0 }, { "NAME", COL_FLEX }, { "COUNTRY", 0 },
+		{ "PRACTICES", COL_RIGHT }, { "INDICATORS", COL_RIGHT },
+		{ "NEWEST", 0 }, { "", 0 },
+	};
+	Lcf__CityListRequest cl = LCF__CITY_LIST_REQUEST__INIT;
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	Lcf__CtlResponse *resp = NULL;
+	struct table *t = NULL;
+	json_t *arr = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = lcctl_simple_opts(ctx, argc, argv, list_usage, 1)) >= 0)
+		goto out;
+	if (optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	req.op_case = LCF__CTL_REQUEST__OP_CITY_LIST;
+	req.city_list = &cl;
+	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_CITIES, NULL, 0,
+	    &resp) < 0)
+		goto out;
+	if (ctx->json) {
+		arr = json_array();
+		for (i = 0; i < resp->cities->n_cities; i++)
+			json_array_append_new(arr, city_json(resp->cities->cities[i]));
+		render_json(arr);
+	} else {
+		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+		for (i = 0; i < resp->cities->n_cities; i++) {
+			const Lcf__CityInfo *ci = resp->cities->cities[i];
+			char id[16], prac[24], ind[24], newest[48];
+			const char *cells[7];
+
+			render_short_id(ci->id.data, ci->id.len, id);
+			snprintf(prac, sizeof(prac), "%" PRIu64,
+			    kind_count(ci, LCF__KIND__KIND_PRACTICE));
+			snprintf(ind, sizeof(ind), "%" PRIu64,
+			    kind_count(ci, LCF__KIND__KIND_INDICATOR));
+			if (ci->newest_ms > 0)
+				render_time(ci->newest_ms, newest, sizeof(newest));
+			else
+				snprintf(newest, sizeof(newest), "-");
+			cells[0] = id;
+			cells[1] = ci->name ? ci->name : "(no profile)";
+			cells[2] = ci->country ? ci->country : "";
+			cells[3] = prac;
+			cells[4] = ind;
+			cells[5] = newest;
+			cells[6] = ci->self ? "(this node)" : "";
+			table_add(t, cells);
+		}
+		if (table_rows(t) == 0)
+			fprintf(stderr, "no cities: this node holds no records yet\n");
+		else
+			table_print(t, stdout);
+	}
+	ret = LCCTL_EXIT_OK;
+out:
+	table_free(t);
+	json_decref(arr);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	return ret;
+}
+
 static const struct lcctl_cmd city_cmds[] = {
+	{ "list", city_list, "every city this node knows, with its record counts" },
 	{ "show", city_show, "show this city's profile" },
 	{ "set", city_set, "change fields of the profile" },
 	{ "import", city_import, "publish the profile in a JSON or CSV file" },

@@ -14,7 +14,9 @@ static const char usage[] =
     "Usage: lcctl [-d DIR] status [--json]\n"
     "\n"
     "Shows the node's city, version, uptime, database size and map size, current\n"
-    "records by kind, stored versions, forks, known authors and its last seq.\n"
+    "records by kind, stored versions, forks, known authors and its last seq;\n"
+    "then its peer listener, peers connected and known, reconciliations running\n"
+    "and refused peer connections.\n"
     "\n"
     "Options:\n"
     "  --json       one JSON object (ids as hex, sizes in bytes, times in ms)\n"
@@ -55,6 +57,17 @@ status_json(const Lcf__StatusReply *st)
 	json_object_set_new(o, "last_seq", json_integer((json_int_t)st->last_seq));
 	json_object_set_new(o, "data_dir", st->data_dir ? json_string(st->data_dir) :
 	    json_null());
+	json_object_set_new(o, "listen", st->listen ? json_string(st->listen) :
+	    json_null());
+	json_object_set_new(o, "peers_known", json_integer((json_int_t)st->peers_known));
+	json_object_set_new(o, "peers_connected",
+	    json_integer((json_int_t)st->peers_connected));
+	json_object_set_new(o, "sync_running",
+	    json_integer((json_int_t)st->sync_running));
+	json_object_set_new(o, "sync_records",
+	    json_integer((json_int_t)st->sync_records));
+	json_object_set_new(o, "refused_connections",
+	    json_integer((json_int_t)st->refused_connections));
 	return o;
 }
 
@@ -99,6 +112,21 @@ status_text(const Lcf__StatusReply *st)
 	render_field(stdout, "Last seq", a);
 	if (st->data_dir != NULL)
 		render_field(stdout, "Data directory", st->data_dir);
+	if (st->listen != NULL)
+		render_field(stdout, "Peer listener", st->listen);
+	item = xasprintf("%" PRIu64 " connected of %" PRIu64 " known",
+	    st->peers_connected, st->peers_known);
+	render_field(stdout, "Peers", item);
+	free(item);
+	if (st->sync_running > 0)
+		item = xasprintf("%" PRIu64 " running, %" PRIu64 " records received "
+		    "so far", st->sync_running, st->sync_records);
+	else
+		item = xstrdup("idle");
+	render_field(stdout, "Reconciliation", item);
+	free(item);
+	snprintf(a, sizeof(a), "%" PRIu64, st->refused_connections);
+	render_field(stdout, "Peers refused", a);
 }
 
 int

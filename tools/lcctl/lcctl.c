@@ -18,12 +18,13 @@
 static const struct lcctl_cmd commands[] = {
 	{ "init", cmd_init, "create a data directory: city key and lcnode.conf (offline)" },
 	{ "status", cmd_status, "the node's city, database and counters" },
-	{ "city", cmd_city, "this city's profile: show, set, import" },
+	{ "city", cmd_city, "cities known (list) and this city's profile: show, set, import" },
 	{ "practice", cmd_practice, "good practices: import, add, list, show, rm" },
 	{ "indicator", cmd_indicator, "indicator values: set, import, list" },
 	{ "catalog", cmd_catalog, "the indicator catalog in force: list" },
 	{ "export", cmd_export, "every current record, one JSON object per line" },
 	{ "verify", cmd_verify, "check the signature of every stored record" },
+	{ "peer", cmd_peer, "peer cities: add, rm, list, sync" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -234,5 +234,6 @@ int cmd_indicator(struct lcctl *ctx, int argc, char **argv);
 int cmd_catalog(struct lcctl *ctx, int argc, char **argv);
 int cmd_export(struct lcctl *ctx, int argc, char **argv);
 int cmd_verify(struct lcctl *ctx, int argc, char **argv);
+int cmd_peer(struct lcctl *ctx, int argc, char **argv);
 
 #endif

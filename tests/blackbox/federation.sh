@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Federation end to end: real lcnodes on loopback ports; peers, push across a
+# line and a ring of nodes, one connection per pair, pinned ids, hostile
+# traffic, persistence across restarts. Every wait polls with a deadline.
+. "$(dirname "$0")/lib.sh"
+
+PROBE=$ROOT/$BUILD/lcf-peer-probe
+declare -A DIRS PORTS IDS
+
+# node NAME COUNTRY [SED-SCRIPT]: init a node (editing lcnode.conf with the
+# sed script, if given) and start it; its directory, port and id go in DIRS,
+# PORTS and IDS.
+node() {
+	local d port
+	d=$(tmpdir)/$1
+	# Not in a subshell: the next call must get the next port.
+	free_port >/dev/null
+	port=$_port_next
+	IDS[$1]=$(init_city "$d" "$1" "$2" "$port")
+	DIRS[$1]=$d
+	PORTS[$1]=$port
+	[ $# -lt 3 ] || sed -i "$3" "$d/lcnode.conf"
+	start_node "$d" || echo "# cannot start $1"
+}
+
+ctl() {
+	local name=$1
+	shift
+	"$LCCTL" -d "${DIRS[$name]}" "$@"
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# has_practice NAME KEY: the node holds a current practice with that key.
+has_practice() {
+	ctl "$1" practice list --json --limit 0 | jq -e --arg k "$2" 'any(.[]; .key == $k)' >/dev/null
+}
+
+# peer_field NAME PEERID FIELD: a field of the peer with that id in peer list.
+peer_field() {
+	ctl "$1" peer list --json | jq -r --arg id "$2" ".[] | select(.id == \$id or .pinned_id == \$id) | .$3"
+}
+
+connected() {
+	[ "$(peer_field "$1" "${IDS[$2]}" state)" = connected ]
+}
+
+all_have() {
+	local key=$1 n
+	shift
+	for n in "$@"; do has_practice "$n" "$key" || return 1; done
+}
+
+publish() {
+	ctl "$1" practice add --title "$2" --summary "Shared with the federation." \
+		--language en --area 2.2 >/dev/null
+}
+
+# --- two nodes ---
+node Alpha RO
+node Beta FI
+expect_status "peer add" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer add "127.0.0.1:${PORTS[Beta]}"
+check "Alpha connects to Beta" wait_for 10 connected Alpha Beta
+check "Beta lists Alpha as a connected peer" wait_for 10 connected Beta Alpha
+expect_eq "Beta sees Alpha as inbound" inbound "$(peer_field Beta "${IDS[Alpha]}" direction)"
+expect_eq "Alpha learned Beta's id" "${IDS[Beta]}" "$(ctl Alpha peer list --json | jq -r '.[0].id')"
+expect_eq "Beta names Alpha's city" Alpha "$(peer_field Beta "${IDS[Alpha]}" city_name)"
+expect_eq "status counts the connected peer" 1 "$(ctl Alpha status --json | jq .peers_connected)"
+expect_status "peer add of the same address is refused" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer add "127.0.0.1:${PORTS[Beta]}"
+expect_status "peer add of a bad address is refused" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer add nowhere
+expect_status "peer add --id must be 64 hex digits" 2 "$LCCTL" -d "${DIRS[Alpha]}" peer add 127.0.0.1:1 --id abc
+
+publish Alpha "Two node push"
+check "a practice published at Alpha reaches Beta" wait_for 10 has_practice Beta two-node-push
+expect_eq "Beta names the practice's city" Alpha \
+	"$(ctl Beta practice list --json --city "${IDS[Alpha]:0:10}" | jq -r '[.[] | select(.key == "two-node-push")][0].city_name')"
+CL=$(ctl Beta city list --json)
+expect_eq "city list on Beta has both cities" 2 "$(jq length <<<"$CL")"
+expect_eq "city list counts Alpha's practice" 1 "$(jq --arg id "${IDS[Alpha]}" '.[] | select(.id == $id) | .records.practice' <<<"$CL")"
+expect_eq "city list names Alpha's country" RO "$(jq -r --arg id "${IDS[Alpha]}" '.[] | select(.id == $id) | .country' <<<"$CL")"
+expect_contains "city list table" "$(ctl Beta city list)" "Alpha"
+check "records_out counted on Alpha" test "$(peer_field Alpha "${IDS[Beta]}" records_out)" -ge 1
+check "Beta's export holds Alpha's record" bash -c "'$LCCTL' -d '${DIRS[Beta]}' export | grep -q two-node-push"
+
+expect_status "peer sync with a connected peer" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "${IDS[Beta]:0:8}" --json
+expect_eq "peer sync reports round trips" true "$(jq '.round_trips >= 1' <<<"$OUT")"
+expect_status "peer sync of an unknown peer fails" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer sync 0123456789
+expect_contains "peer list shows the last sync" "$(ctl Alpha peer list --json | jq -r '.[0].last_sync_ok')" "true"
+
+# --- a line of five nodes, then a ring ---
+for n in L1 L2 L3 L4 L5; do node "$n" SE; done
+ctl L1 peer add "127.0.0.1:${PORTS[L2]}" >/dev/null
+ctl L2 peer add "127.0.0.1:${PORTS[L3]}" >/dev/null
+ctl L3 peer add "127.0.0.1:${PORTS[L4]}" >/dev/null
+ctl L4 peer add "127.0.0.1:${PORTS[L5]}" >/dev/null
+line_connected() {
+	connected L1 L2 && connected L2 L3 && connected L3 L4 && connected L4 L5
+}
+check "the line is connected" wait_for 10 line_connected
+publish L1 "Down the line"
+check "a practice published at one end of a line of 5 reaches the other" wait_for 15 all_have down-the-line L2 L3 L4 L5
+publish L5 "Up the line"
+check "and back" wait_for 15 all_have up-the-line L1 L2 L3 L4
+
+ctl L5 peer add "127.0.0.1:${PORTS[L1]}" >/dev/null
+check "the ring closes" wait_for 10 connected L5 L1
+publish L3 "Round the ring"
+check "a practice published in a ring of 5 reaches every node" wait_for 15 all_have round-the-ring L1 L2 L4 L5
+rc=0
+for n in L1 L2 L3 L4 L5; do
+	c=$(ctl "$n" practice list --json --limit 0 | jq '[.[] | select(.key == "round-the-ring")] | length')
+	[ "$c" = 1 ] || rc=1
+done
+expect_eq "each ring node holds one current copy" 0 "$rc"
+# Pushes stop once every node holds the record: a known id is not pushed on.
+sleep 0.5
+ring_records_in() {
+	for n in L1 L2 L3 L4 L5; do ctl "$n" peer list --json | jq '[.[].records_in] | add'; done | jq -s add
+}
+R1=$(ring_records_in)
+sleep 1
+R2=$(ring_records_in)
+expect_eq "the ring goes quiet after the push" "$R1" "$R2"
+
+# --- one connection per pair, even when both dial at once ---
+node Gamma PT
+node Delta ES
+ctl Gamma peer add "127.0.0.1:${PORTS[Delta]}" >/dev/null &
+pid=$!
+ctl Delta peer add "127.0.0.1:${PORTS[Gamma]}" >/dev/null
+wait "$pid"
+check "simultaneous dials: Gamma connected" wait_for 10 connected Gamma Delta
+check "simultaneous dials: Delta connected" wait_for 10 connected Delta Gamma
+one_conn() {
+	local n
+	n=$(ss -Htn state established "( dport = :${PORTS[Gamma]} or dport = :${PORTS[Delta]} )" | wc -l)
+	[ "$n" = 1 ]
+}
+check "exactly one TCP connection between them" wait_for 10 one_conn
+expect_eq "Gamma has one entry for Delta" 1 "$(ctl Gamma peer list --json | jq length)"
+expect_eq "Delta has one entry for Gamma" 1 "$(ctl Delta peer list --json | jq length)"
+publish Gamma "Across the pair"
+check "the surviving connection carries pushes" wait_for 10 has_practice Delta across-the-pair
+
+# --- a pinned id that the peer does not present ---
+node Epsilon IT
+WRONG=$(printf '%064d' 7)
+expect_status "peer add --id" 0 "$LCCTL" -d "${DIRS[Epsilon]}" peer add "127.0.0.1:${PORTS[Beta]}" --id "$WRONG"
+pin_refused() {
+	ctl Epsilon peer list --json | jq -e '.[0].refused >= 1 and (.[0].last_error | test("not the expected"))' >/dev/null
+}
+check "a peer presenting another key is refused" wait_for 10 pin_refused
+PL=$(ctl Epsilon peer list --json)
+check "and not connected" test "$(jq -r '.[0].state' <<<"$PL")" != connected
+expect_eq "the pinned id is listed" "$WRONG" "$(jq -r '.[0].pinned_id' <<<"$PL")"
+expect_contains "peer list shows the refusal" "$(ctl Epsilon peer list)" "not the expected"
+expect_contains "the refusal is logged" "$(cat "${DIRS[Epsilon]}/node.log")" "not the expected"
+expect_status "peer rm by address" 0 "$LCCTL" -d "${DIRS[Epsilon]}" peer rm "127.0.0.1:${PORTS[Beta]}"
+expect_eq "peer rm empties the table" 0 "$(ctl Epsilon peer list --json | jq length)"
+expect_status "peer add with the right id" 0 "$LCCTL" -d "${DIRS[Epsilon]}" peer add "127.0.0.1:${PORTS[Beta]}" --id "${IDS[Beta]}"
+check "connects" wait_for 10 connected Epsilon Beta
+
+# --- hostile traffic to Beta's peer port ---
+BP=${PORTS[Beta]}
+(exec 3<>"/dev/tcp/127.0.0.1/$BP" && head -c 100000 /dev/urandom >&3) 2>/dev/null
+(exec 3<>"/dev/tcp/127.0.0.1/$BP" && printf '\377\377' >&3 && head -c 65535 /dev/zero >&3) 2>/dev/null
+(exec 3<>"/dev/tcp/127.0.0.1/$BP" && printf '\000\000' >&3) 2>/dev/null
+refused_conns() {
+	[ "$(ctl Beta status --json | jq .refused_connections)" -ge "$1" ]
+}
+check "raw garbage and an oversized frame are refused and counted" wait_for 10 refused_conns 2
+for mode in garbage badsig toomany bigrec; do
+	expect_status "a peer sending $mode is disconnected" 0 "$PROBE" "$mode" "127.0.0.1:$BP"
+	expect_contains "$mode: by the node" "$OUT" "closed (connection closed)"
+done
+probes_refused() {
+	[ "$(ctl Beta peer list --json | jq '[.[] | select(.city_name == "Probe" and .refused >= 1)] | length')" -ge 4 ]
+}
+check "each is counted as refused in peer list" wait_for 10 probes_refused
+PL=$(ctl Beta peer list --json)
+expect_contains "with the reason: bad signature" "$PL" "bad signature"
+expect_contains "with the reason: malformed" "$PL" "malformed message"
+expect_contains "with the reason: too many records" "$PL" "at most 4096"
+expect_status "Beta still answers status" 0 "$LCCTL" -d "${DIRS[Beta]}" status
+check "Beta is still connected to Alpha" connected Beta Alpha
+publish Alpha "After the attack"
+check "Beta still takes pushes from a good peer" wait_for 10 has_practice Beta after-the-attack
+expect_status "and still reconciles with it" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "127.0.0.1:${PORTS[Beta]}"
+
+# Records from a third city: pushed on; one from the future is refused.
+expect_status "a probe pushes a practice of its own city" 0 "$PROBE" push "127.0.0.1:$BP" "Probe city practice"
+check "Beta pushes a third city's record on to Alpha" wait_for 10 has_practice Alpha probe-city-practice
+expect_status "a probe pushes a record from the future" 0 "$PROBE" future "127.0.0.1:$BP" "From the future"
+future_refused() {
+	ctl Beta peer list --json | jq -e 'any(.[]; .last_error != null and (.last_error | test("ahead of this node")))' >/dev/null
+}
+check "a record dated an hour ahead is refused" wait_for 10 future_refused
+check "and not stored" bash -c "! '$LCCTL' -d '${DIRS[Beta]}' practice list --json --limit 0 | jq -e 'any(.[]; .key == \"from-the-future\")' >/dev/null"
+expect_status "verify on Beta after all that" 0 "$LCCTL" -d "${DIRS[Beta]}" verify
+
+# --- max_peers bounds inbound connections from cities not configured ---
+node Eta NL 's/^max_peers = .*/max_peers = 1/'
+node Theta BE
+node Iota LU
+ctl Theta peer add "127.0.0.1:${PORTS[Eta]}" >/dev/null
+check "the first city connects" wait_for 10 connected Eta Theta
+ctl Iota peer add "127.0.0.1:${PORTS[Eta]}" >/dev/null
+eta_refused() {
+	[ "$(ctl Eta status --json | jq .refused_connections)" -ge 1 ]
+}
+check "a second one is refused at max_peers = 1" wait_for 10 eta_refused
+expect_eq "Eta keeps one peer connected" 1 "$(ctl Eta status --json | jq .peers_connected)"
+check "Iota sees that it is not connected" test "$(peer_field Iota "${IDS[Eta]}" state)" != connected
+expect_status "Eta adds Iota itself" 0 "$LCCTL" -d "${DIRS[Eta]}" peer add "127.0.0.1:${PORTS[Iota]}"
+check "a configured peer is served beyond max_peers" wait_for 10 connected Eta Iota
+
+# --- persistence across restarts ---
+check "peers.json is written" test -f "${DIRS[Alpha]}/peers.json"
+expect_eq "peers.json is mode 0600" 600 "$(stat -c %a "${DIRS[Alpha]}/peers.json")"
+BEFORE=$(peer_field Alpha "${IDS[Beta]}" records_out)
+BYTES=$(peer_field Alpha "${IDS[Beta]}" bytes_out)
+stop_node "${DIRS[Alpha]}"
+expect_eq "the peer and its counters are saved at shutdown" "$BEFORE" \
+	"$(jq --arg id "${IDS[Beta]}" '.peers[] | select(.id == $id) | .records_out' "${DIRS[Alpha]}/peers.json")"
+check "Alpha restarts" start_node "${DIRS[Alpha]}"
+expect_eq "the peer is still listed after a restart" "127.0.0.1:${PORTS[Beta]}" "$(peer_field Alpha "${IDS[Beta]}" address)"
+check "its counters persist" test "$(peer_field Alpha "${IDS[Beta]}" bytes_out)" -ge "$BYTES"
+check "and it reconnects" wait_for 10 connected Alpha Beta
+publish Alpha "After the restart"
+check "pushes flow again after the restart" wait_for 10 has_practice Beta after-the-restart
+
+# A listen address in use stops start-up with a clear message.
+Z=$(tmpdir)/zeta
+init_city "$Z" Zeta NO "${PORTS[Beta]}" >/dev/null
+expect_status "lcnode refuses a listen address in use" 1 timeout 10 "$LCNODE" -d "$Z"
+expect_contains "and says which" "$OUT" "cannot listen on 127.0.0.1:${PORTS[Beta]}"
+
+for n in "${!DIRS[@]}"; do stop_node "${DIRS[$n]}"; done
+for n in "${!DIRS[@]}"; do
+	if grep -q "Sanitizer\|runtime error" "${DIRS[$n]}/node.log"; then
+		fail "sanitizers are quiet on $n" "$(grep -m3 "Sanitizer\|runtime error" "${DIRS[$n]}/node.log")"
+	fi
+done
+ok "every node stopped"

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcf-peer-probe: a scripted peer for tests; completes the handshake, then pushes good or bad traffic.
+//
+// Usage: lcf-peer-probe MODE HOST:PORT [TITLE]
+//   hello    handshake only; prints the node's city id
+//   push     pushes one valid practice (TITLE) signed by a fresh key, then closes
+//   future   the same with a timestamp an hour ahead of this clock
+//   garbage  sends a message that is not a PeerMsg
+//   badsig   pushes a practice whose signature is wrong
+//   toomany  pushes 4,097 records in one message
+//   bigrec   pushes one record larger than a record may be
+// For push and future, exit 0 once the message is flushed. For the others but
+// hello, exit 0 when the node closes the connection (printing its reason),
+// 1 if it is still open after 10 s.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "config.h"
+#include "conn.h"
+#include "error.h"
+#include "identity.h"
+#include "record.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define WAIT_MS 10000
+
+struct probe {
+	const char *mode;
+	const char *title;
+	struct identity *id;
+	uv_timer_t timer;
+	int status;		/* exit status */
+	int sent;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|garbage|badsig|"
+	    "toomany|bigrec HOST:PORT [TITLE]\n");
+	exit(2);
+}
+
+/* A signed practice by the probe's key. */
+static void
+make_record(struct probe *pr, int64_t ts, uint8_t **raw, size_t *len)
+{
+	Lcf__Content c = LCF__CONTENT__INIT;
+	Lcf__Practice p = LCF__PRACTICE__INIT;
+	char *areas[] = { "2.2" }, key[64];
+	uint8_t *content, rid[RECORD_ID_LEN];
+	size_t clen;
+
+	slugify(pr->title, key, sizeof(key));
+	p.title = (char *)pr->title;
+	p.summary = "A practice pushed by the test probe.";
+	p.language = "en";
+	p.kflc_areas = areas;
+	p.n_kflc_areas = 1;
+	c.has_author = 1;
+	c.author.data = pr->id->pk;
+	c.author.len = IDENTITY_PK_LEN;
+	c.has_seq = 1;
+	c.seq = 1;
+	c.has_kind = 1;
+	c.kind = LCF__KIND__KIND_PRACTICE;
+	c.key = key;
+	c.has_timestamp = 1;
+	c.timestamp = ts;
+	c.body_case = LCF__CONTENT__BODY_PRACTICE;
+	c.practice = &p;
+	if (record_pack_content(&c, &content, &clen) != 0 ||
+	    record_seal(content, clen, pr->id, raw, len, rid) != 0) {
+		fprintf(stderr, "lcf-peer-probe: cannot build a record\n");
+		exit(1);
+	}
+	free(content);
+}
+
+static void
+send_records(struct conn *c, uint8_t **raws, size_t *lens, size_t n)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__Records r = LCF__RECORDS__INIT;
+	ProtobufCBinaryData *bins = xcalloc(n, sizeof(*bins));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		bins[i].data = raws[i];
+		bins[i].len = lens[i];
+	}
+	r.records = bins;
+	r.n_records = n;
+	r.has_push = 1;
+	r.push = 1;
+	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
+	m.records = &r;
+	if ((rc = conn_send(c, &m.base)) != 0) {
+		fprintf(stderr, "lcf-peer-probe: cannot send: %s\n", lcf_strerror(rc));
+		exit(1);
+	}
+	free(bins);
+}
+
+static void
+on_timeout(uv_timer_t *t)
+{
+	struct probe *pr = t->data;
+
+	printf("still open after %d ms\n", WAIT_MS);
+	pr->status = 1;
+	uv_stop(t->loop);
+}
+
+static void
+on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
+{
+	struct probe *pr = arg;
+	char hex[LCF_ID_HEX];
+	uint8_t *raw, **raws;
+	size_t len, *lens, i, n;
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x42 };
+
+	printf("connected to %s\n", hex_encode(hello->identity.data, 32, hex));
+	fflush(stdout);
+	if (strcmp(pr->mode, "hello") == 0) {
+		pr->status = 0;
+		conn_close(c, "done");
+		return;
+	}
+	if (strcmp(pr->mode, "push") == 0 || strcmp(pr->mode, "future") == 0) {
+		make_record(pr, now_ms() + (pr->mode[0] == 'f' ? 3600 * 1000 : 0),
+		    &raw, &len);
+		send_records(c, &raw, &len, 1);
+		free(raw);
+		pr->status = 0;
+		conn_close(c, "done");
+		return;
+	}
+	if (strcmp(pr->mode, "garbage") == 0) {
+		conn_send_bytes(c, junk, sizeof(junk));
+	} else if (strcmp(pr->mode, "badsig") == 0) {
+		make_record(pr, now_ms(), &raw, &len);
+		/* The signature is the last field: its last byte changes. */
+		raw[len - 1] ^= 0x01;
+		send_records(c, &raw, &len, 1);
+		free(raw);
+	} else if (strcmp(pr->mode, "toomany") == 0) {
+		n = 4097;
+		raws = xcalloc(n, sizeof(*raws));
+		lens = xcalloc(n, sizeof(*lens));
+		for (i = 0; i < n; i++) {
+			raws[i] = (uint8_t *)"x";
+			lens[i] = 1;
+		}
+		send_records(c, raws, lens, n);
+		free(raws);
+		free(lens);
+	} else if (strcmp(pr->mode, "bigrec") == 0) {
+		len = RECORD_MAX_SIGNED + 1000;
+		raw = xcalloc(1, len);
+		send_records(c, &raw, &len, 1);
+		free(raw);
+	}
+	pr->sent = 1;
+	uv_timer_start(&pr->timer, on_timeout, WAIT_MS, 0);
+}
+
+static void
+on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
+{
+	(void)arg;
+	(void)c;
+	(void)msg;
+	(void)len;
+}
+
+static void
+on_close(void *arg, struct conn *c, int code, const char *reason)
+{
+	struct probe *pr = arg;
+
+	(void)c;
+	printf("closed (%s): %s\n", code == 0 ? "by us" : lcf_strerror(code), reason);
+	/* After bad traffic, only the node closing counts as success. */
+	if (pr->sent)
+		pr->status = code == LCF_ECLOSED || code == LCF_EIO ? 0 : 1;
+	uv_timer_stop(&pr->timer);
+	uv_close((uv_handle_t *)&pr->timer, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct probe pr;
+	struct conn_config cfg;
+	struct conn *c;
+	char host[256];
+	uint16_t port;
+	int rc;
+
+	if (argc < 3 || argc > 4)
+		usage();
+	memset(&pr, 0, sizeof(pr));
+	pr.mode = argv[1];
+	pr.title = argc == 4 ? argv[3] : "Probe practice";
+	pr.status = 1;
+	if (config_parse_hostport(argv[2], host, sizeof(host), &port) != 0)
+		usage();
+	if (sodium_init() < 0 || (pr.id = identity_new()) == NULL)
+		return 1;
+	identity_generate(pr.id);
+	uv_timer_init(uv_default_loop(), &pr.timer);
+	pr.timer.data = &pr;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.identity = pr.id;
+	cfg.city_name = "Probe";
+	cfg.cbs.on_ready = on_ready;
+	cfg.cbs.on_message = on_message;
+	cfg.cbs.on_close = on_close;
+	cfg.arg = &pr;
+	if ((rc = conn_connect(uv_default_loop(), host, port, NULL, &cfg, &c)) != 0) {
+		fprintf(stderr, "lcf-peer-probe: cannot connect: %s\n",
+		    lcf_strerror(rc));
+		return 1;
+	}
+	/* Ends when the conn and the timer have closed, or at the timeout. */
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	identity_free(pr.id);
+	return pr.status;
+}
