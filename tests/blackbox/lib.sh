@@ -98,3 +98,65 @@ stop_node() {
 	wait "$pid" 2>/dev/null
 	return 0
 }
+
+# ---- federation helpers: several named nodes on loopback ports ----
+declare -A DIRS PORTS IDS
+
+# node NAME COUNTRY [SED-SCRIPT]: init a node (editing lcnode.conf with the
+# sed script, if given) and start it; its directory, port and id go in DIRS,
+# PORTS and IDS.
+node() {
+	local d port
+	d=$(tmpdir)/$1
+	# Not in a subshell: the next call must get the next port.
+	free_port >/dev/null
+	port=$_port_next
+	IDS[$1]=$(init_city "$d" "$1" "$2" "$port")
+	DIRS[$1]=$d
+	PORTS[$1]=$port
+	[ $# -lt 3 ] || sed -i "$3" "$d/lcnode.conf"
+	start_node "$d" || echo "# cannot start $1"
+}
+
+ctl() {
+	local name=$1
+	shift
+	"$LCCTL" -d "${DIRS[$name]}" "$@"
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# has_practice NAME KEY: the node holds a current practice with that key.
+has_practice() {
+	ctl "$1" practice list --json --limit 0 | jq -e --arg k "$2" 'any(.[]; .key == $k)' >/dev/null
+}
+
+# peer_field NAME PEERID FIELD: a field of the peer with that id in peer list.
+peer_field() {
+	ctl "$1" peer list --json | jq -r --arg id "$2" ".[] | select(.id == \$id or .pinned_id == \$id) | .$3"
+}
+
+connected() {
+	[ "$(peer_field "$1" "${IDS[$2]}" state)" = connected ]
+}
+
+all_have() {
+	local key=$1 n
+	shift
+	for n in "$@"; do has_practice "$n" "$key" || return 1; done
+}
+
+publish() {
+	ctl "$1" practice add --title "$2" --summary "Shared with the federation." \
+		--language en --area 2.2 >/dev/null
+}
+

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Reconciliation end to end: a node that was stopped catches up after restart,
+# and a node whose database was wiped is repaired by its peer, with real lcnodes.
+. "$(dirname "$0")/lib.sh"
+
+# Records of a city at a node, as "kind key seq" lines, for comparing nodes.
+holdings() {
+	ctl "$1" export | jq -r '"\(.author) \(.kind) \(.key) \(.seq)"' | sort
+}
+
+same_holdings() {
+	[ "$(holdings "$1")" = "$(holdings "$2")" ]
+}
+
+disconnected() {
+	! connected "$@"
+}
+
+node Gamma SE
+node Delta PT
+ctl Gamma practice import "$SAMPLES/timisoara-practices.SAMPLE.json" >/dev/null
+ctl Delta practice import "$SAMPLES/medellin-practices.SAMPLE.json" >/dev/null
+ctl Gamma peer add "127.0.0.1:${PORTS[Delta]}" >/dev/null
+check "the two nodes connect" wait_for 10 connected Gamma Delta
+check "reconciliation on connect gives both nodes the same records" wait_for 15 same_holdings Gamma Delta
+N=$(holdings Gamma | wc -l)
+check "they hold both cities' records ($N)" test "$N" -gt 12
+
+# A stopped node catches up when it comes back.
+stop_node "${DIRS[Delta]}"
+publish Gamma "Published while Delta was down"
+ctl Gamma practice import "$SAMPLES/tampere-practices.SAMPLE.json" >/dev/null
+check "Delta is seen as gone" wait_for 10 disconnected Gamma Delta
+start_node "${DIRS[Delta]}" || echo "# cannot restart Delta"
+check "the restarted node catches up" wait_for 20 has_practice Delta published-while-delta-was-down
+check "and holds exactly what its peer holds" wait_for 20 same_holdings Gamma Delta
+
+# A wiped node is repaired from its peer.
+stop_node "${DIRS[Delta]}"
+rm -rf "${DIRS[Delta]}/db"
+start_node "${DIRS[Delta]}" || echo "# cannot restart Delta"
+check "the wiped node is repaired, its own records included" wait_for 30 same_holdings Gamma Delta
+echo "# forks reported by the repaired node: $(ctl Delta status --json | jq .forks)"
+expect_eq "the repaired node's records all verify" 0 "$(ctl Delta verify >/dev/null 2>&1; echo $?)"
+S=$(ctl Delta peer sync "${IDS[Gamma]:0:12}" --json)
+expect_eq "a sync between equal nodes takes one round trip" 1 "$(jq .round_trips <<<"$S")"
+check "and sends under 512 bytes each way" test "$(jq .bytes_sent <<<"$S")" -le 512 -a "$(jq .bytes_received <<<"$S")" -le 512
+expect_eq "and moves no record" 0 "$(jq '.records_sent + .records_received' <<<"$S")"
