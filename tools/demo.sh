@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo: builds nothing itself (run through `make demo`), starts a learning
-# city's node on loopback with the SAMPLE data of config/sample, and shows what it
-# holds. `tools/demo.sh stop` stops the demo nodes.
+# The demo: builds nothing itself (run through `make demo`), starts a local
+# federation of three learning cities on loopback ports with the SAMPLE data of
+# config/sample, links them, and shows one node holding every city's practices.
+# `tools/demo.sh stop` stops the demo nodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -11,7 +12,7 @@ LCCTL=$ROOT/$BUILD/lcctl
 LCNODE=$ROOT/$BUILD/lcnode
 DEMO=${LCF_DEMO_DIR:-$ROOT/demo-federation}
 SAMPLES=$ROOT/config/sample
-CITIES=("timisoara Timisoara RO 7401")
+CITIES=("timisoara Timisoara RO 7401" "tampere Tampere FI 7402" "medellin Medellin CO 7403")
 
 stop_all() {
 	local pidf
@@ -47,10 +48,31 @@ for c in "${CITIES[@]}"; do
 	"$LCCTL" -d "$dir" indicator import "$SAMPLES/$slug-indicators.SAMPLE.json"
 done
 
+# A line of peers: Medellin - Tampere - Timisoara. Records travel by push and
+# reconciliation; Timisoara ends up with everything without knowing Medellin.
+"$LCCTL" -d "$DEMO/tampere" peer add 127.0.0.1:7401 >/dev/null 2>&1 || true
+"$LCCTL" -d "$DEMO/medellin" peer add 127.0.0.1:7402 >/dev/null 2>&1 || true
+want=0
+for f in "$SAMPLES"/*-practices.SAMPLE.json; do
+	want=$((want + $(jq length "$f")))
+done
+echo "== waiting for the federation to converge ($want practices)"
+for _ in $(seq 1 150); do
+	have=$("$LCCTL" -d "$DEMO/timisoara" practice list --json --limit 0 | jq length)
+	[ "$have" -ge "$want" ] && break
+	sleep 0.2
+done
+
 dir=$DEMO/timisoara
 echo
-echo "== lcctl status"
+echo "== lcctl status (Timisoara)"
 "$LCCTL" -d "$dir" status
+echo
+echo "== lcctl peer list"
+"$LCCTL" -d "$dir" peer list
+echo
+echo "== lcctl city list"
+"$LCCTL" -d "$dir" city list
 echo
 echo "== lcctl practice list"
 "$LCCTL" -d "$dir" practice list
@@ -65,10 +87,12 @@ echo "== lcctl verify"
 "$LCCTL" -d "$dir" verify
 cat <<MSG
 
-The node keeps running in the background (log: $dir/node.log). Try:
+The three nodes keep running in the background (logs: $DEMO/*/node.log). Try:
   export LCF_DIR=$dir
   $BUILD/lcctl practice show ID        # an id prefix from the list above
   $BUILD/lcctl export --signed | head -2
   $BUILD/lcctl catalog list
-Stop it with: tools/demo.sh stop
+  $BUILD/lcctl practice add --title "..." --summary "..." --language en --area 2.2
+  $BUILD/lcctl -d $DEMO/medellin practice list    # it arrives there within a second
+Stop them with: tools/demo.sh stop
 MSG
