@@ -163,7 +163,50 @@ struct runner {
 	struct node *n;
 	uv_signal_t sigterm, sigint;
 	uv_timer_t deadline;
+	uv_timer_t profile;        /* waits to publish the bootstrap profile */
 };
+
+/* How long a node with no records of its own waits for a reconciliation
+ * before it publishes the bootstrap profile anyway. */
+#define PROFILE_WAIT_MS 60000
+
+static int
+synced_since_start(struct node *n)
+{
+	struct peer_info *rows = NULL;
+	size_t count = 0, i;
+	int ok = 0;
+
+	if (peers_list(n, &rows, &count) != 0)
+		return 0;
+	for (i = 0; i < count && !ok; i++)
+		ok = rows[i].last_sync_result == 0 && rows[i].last_sync_ms >= n->started_ms;
+	free(rows);
+	return ok;
+}
+
+/*
+ * A node that starts with no records of its own but knows peers may be one
+ * whose database was lost: its records, profile included, come back with the
+ * first reconciliation (ingest advances next_seq past them). Publishing the
+ * bootstrap profile before that would reuse seq 1 and make a fork. So the
+ * profile waits for a successful reconciliation, or PROFILE_WAIT_MS.
+ */
+static void
+on_profile_timer(uv_timer_t *t)
+{
+	struct runner *r = t->data;
+	struct node *n = r->n;
+
+	if (n->stopping || n->next_seq > 1) {
+		uv_timer_stop(t);
+		return;
+	}
+	if (!synced_since_start(n) && mono_ms() - n->started_mono < PROFILE_WAIT_MS)
+		return;
+	uv_timer_stop(t);
+	publish_initial_profile(n);
+}
 
 /* Stopping takes longer than this only if something hangs: the loop is then
  * stopped and every handle closed regardless. Longer than CONN_LINGER_MS, so
@@ -296,10 +339,20 @@ main(int argc, char **argv)
 	node.started_ms = now_ms();
 	node.started_mono = mono_ms();
 	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
-	publish_initial_profile(&node);
 	if (peers_start(&node, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out_loop;
+	}
+	uv_timer_init(node.loop, &runner.profile);
+	runner.profile.data = &runner;
+	if (node.next_seq == 1) {
+		struct peers_summary ps;
+
+		peers_summary(&node, &ps);
+		if (ps.known == 0)
+			publish_initial_profile(&node);
+		else
+			uv_timer_start(&runner.profile, on_profile_timer, 200, 200);
 	}
 	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);

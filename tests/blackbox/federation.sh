@@ -7,8 +7,8 @@
 
 PROBE=$ROOT/$BUILD/lcf-peer-probe
 # --- two nodes ---
-node Alpha RO
-node Beta FI
+city_node Alpha RO
+city_node Beta FI
 expect_status "peer add" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer add "127.0.0.1:${PORTS[Beta]}"
 check "Alpha connects to Beta" wait_for 10 connected Alpha Beta
 check "Beta lists Alpha as a connected peer" wait_for 10 connected Beta Alpha
@@ -38,7 +38,7 @@ expect_status "peer sync of an unknown peer fails" 1 "$LCCTL" -d "${DIRS[Alpha]}
 expect_contains "peer list shows the last sync" "$(ctl Alpha peer list --json | jq -r '.[0].last_sync_ok')" "true"
 
 # --- a line of five nodes, then a ring ---
-for n in L1 L2 L3 L4 L5; do node "$n" SE; done
+for n in L1 L2 L3 L4 L5; do city_node "$n" SE; done
 ctl L1 peer add "127.0.0.1:${PORTS[L2]}" >/dev/null
 ctl L2 peer add "127.0.0.1:${PORTS[L3]}" >/dev/null
 ctl L3 peer add "127.0.0.1:${PORTS[L4]}" >/dev/null
@@ -73,8 +73,8 @@ R2=$(ring_records_in)
 expect_eq "the ring goes quiet after the push" "$R1" "$R2"
 
 # --- one connection per pair, even when both dial at once ---
-node Gamma PT
-node Delta ES
+city_node Gamma PT
+city_node Delta ES
 ctl Gamma peer add "127.0.0.1:${PORTS[Delta]}" >/dev/null &
 pid=$!
 ctl Delta peer add "127.0.0.1:${PORTS[Gamma]}" >/dev/null
@@ -93,7 +93,7 @@ publish Gamma "Across the pair"
 check "the surviving connection carries pushes" wait_for 10 has_practice Delta across-the-pair
 
 # --- a pinned id that the peer does not present ---
-node Epsilon IT
+city_node Epsilon IT
 WRONG=$(printf '%064d' 7)
 expect_status "peer add --id" 0 "$LCCTL" -d "${DIRS[Epsilon]}" peer add "127.0.0.1:${PORTS[Beta]}" --id "$WRONG"
 pin_refused() {
@@ -149,9 +149,9 @@ check "and not stored" bash -c "! '$LCCTL' -d '${DIRS[Beta]}' practice list --js
 expect_status "verify on Beta after all that" 0 "$LCCTL" -d "${DIRS[Beta]}" verify
 
 # --- max_peers bounds inbound connections from cities not configured ---
-node Eta NL 's/^max_peers = .*/max_peers = 1/'
-node Theta BE
-node Iota LU
+city_node Eta NL 's/^max_peers = .*/max_peers = 1/'
+city_node Theta BE
+city_node Iota LU
 ctl Theta peer add "127.0.0.1:${PORTS[Eta]}" >/dev/null
 check "the first city connects" wait_for 10 connected Eta Theta
 ctl Iota peer add "127.0.0.1:${PORTS[Eta]}" >/dev/null

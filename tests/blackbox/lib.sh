@@ -102,10 +102,10 @@ stop_node() {
 # ---- federation helpers: several named nodes on loopback ports ----
 declare -A DIRS PORTS IDS
 
-# node NAME COUNTRY [SED-SCRIPT]: init a node (editing lcnode.conf with the
+# city_node NAME COUNTRY [SED-SCRIPT]: init a node (editing lcnode.conf with the
 # sed script, if given) and start it; its directory, port and id go in DIRS,
 # PORTS and IDS.
-node() {
+city_node() {
 	local d port
 	d=$(tmpdir)/$1
 	# Not in a subshell: the next call must get the next port.

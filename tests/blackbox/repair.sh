@@ -17,8 +17,8 @@ disconnected() {
 	! connected "$@"
 }
 
-node Gamma SE
-node Delta PT
+city_node Gamma SE
+city_node Delta PT
 ctl Gamma practice import "$SAMPLES/timisoara-practices.SAMPLE.json" >/dev/null
 ctl Delta practice import "$SAMPLES/medellin-practices.SAMPLE.json" >/dev/null
 ctl Gamma peer add "127.0.0.1:${PORTS[Delta]}" >/dev/null
@@ -41,7 +41,10 @@ stop_node "${DIRS[Delta]}"
 rm -rf "${DIRS[Delta]}/db"
 start_node "${DIRS[Delta]}" || echo "# cannot restart Delta"
 check "the wiped node is repaired, its own records included" wait_for 30 same_holdings Gamma Delta
-echo "# forks reported by the repaired node: $(ctl Delta status --json | jq .forks)"
+expect_eq "the repaired node did not fork its own history" 0 "$(ctl Delta status --json | jq .forks)"
+publish Delta "Written after the repair"
+check "its next record carries on its own sequence and spreads" wait_for 10 has_practice Gamma written-after-the-repair
+expect_eq "still no fork anywhere" "0 0" "$(ctl Gamma status --json | jq .forks) $(ctl Delta status --json | jq .forks)"
 expect_eq "the repaired node's records all verify" 0 "$(ctl Delta verify >/dev/null 2>&1; echo $?)"
 S=$(ctl Delta peer sync "${IDS[Gamma]:0:12}" --json)
 expect_eq "a sync between equal nodes takes one round trip" 1 "$(jq .round_trips <<<"$S")"
