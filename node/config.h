@@ -8,7 +8,7 @@
 
 #define CONFIG_FILE_NAME "lcnode.conf"
 #define CONFIG_MAX_PEERS 256         /* entries in the peer table, and max_peers */
-#define CONFIG_DEFAULT_FANOUT 3
+#define CONFIG_DEFAULT_FANOUT 16
 #define CONFIG_MAX_FANOUT 64
 #define CONFIG_DEFAULT_SYNC_INTERVAL 60
 #define CONFIG_MAX_SYNC_INTERVAL 86400
@@ -23,7 +23,7 @@
  *         catalog = FILE       indicator catalog (default: installed catalog.json)
  *         log_level = warn|info|debug
  * [store] map_size = SIZE      LMDB map size, with K/M/G/T suffix (default 8G)
- * [federation] fanout = N      peers each new record is pushed to (default 3)
+ * [federation] fanout = N      peers each new record is pushed to (default 16)
  *         sync_interval = SECS reconciliation with a random peer this often,
  *                              jittered by +-25% (default 60)
  *         max_peers = N        connected peers at most; inbound connections from

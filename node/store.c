@@ -133,8 +133,12 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	/* MDB_NOTLS: read transactions are not tied to threads, so the loop and
 	 * the thread pool can both read. MDB_WRITEMAP: a transaction's dirty pages
 	 * live in the file mapping, not in heap memory that LMDB would keep cached
-	 * for the life of the process after a large import. */
-	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
+	 * for the life of the process after a large import. MDB_NORDAHEAD: with
+	 * read-ahead, each page a commit dirties in the shared mapping wrote back
+	 * a whole read-ahead block (120 GB of disk writes for a 1 GB bootstrap,
+	 * 6.8 GB without). */
+	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP | MDB_NORDAHEAD,
+	    0600)) != 0) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 		    mdb_strerror(rc));
 		goto out;

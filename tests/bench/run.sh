@@ -6,7 +6,8 @@
 # Environment: BENCH_PRACTICES (default 100000), BENCH_QUERY_RUNS (300),
 # BENCH_QUERY_WARMUP (20), BENCH_EXEC_RUNS (50), BENCH_SEED (1), BENCH_COUNTRY
 # (SE), TMPDIR. Exits 0 unless a program crashed or failed; a missed target
-# is information, not a failure.
+# is information, not a failure. Then runs the federation figures
+# (tests/bench/federation.sh, its own settings there) unless BENCH_FED=0.
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
@@ -112,10 +113,9 @@ J[cpu]=$(jq -Rn --arg c "$cpu" '$c')
 # ---- 1. ceilings ----
 echo
 echo "== ceilings (libsodium directly, about 1 s each)"
-# Not $(tmpdir): lib.sh records the directory for its cleanup in an array,
-# which a command substitution's subshell cannot change.
-T=$(mktemp -d "${TMPDIR:-/tmp}/lcf-bench.XXXXXX") || die "mktemp failed"
-_tmpdirs+=("$T")
+# Under lib.sh's root, which its exit trap removes (a directory of our own
+# would be left behind: nothing removes it).
+T=$(tmpdir) || die "mktemp failed"
 "$CRYPTO" >"$T/crypto" || die "lcf-bench-crypto failed"
 sodium=$(field libsodium "$T/crypto")
 sign1=$(field sign.1 "$T/crypto")
@@ -323,4 +323,9 @@ for k in "${!J[@]}"; do
 	json="$json${json:+,}\"$k\":${J[$k]}"
 done
 echo "BENCH-JSON $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+
+# ---- federation (tests/bench/federation.sh; its own BENCH-JSON-FED line) ----
+if [ "${BENCH_FED:-1}" != 0 ]; then
+	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/federation.sh" || failed=1
+fi
 exit "$failed"
