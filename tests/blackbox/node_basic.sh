@@ -6,6 +6,8 @@
 
 D=$(tmpdir)/city
 ID=$(init_city "$D" "Timisoara" RO)
+# A small map: the data file is sized to it, and the tamper step below reads it.
+sed -i 's/^map_size = .*/map_size = 64M/' "$D/lcnode.conf"
 is_hex64() { [[ $1 =~ ^[0-9a-f]{64}$ ]]; }
 check "init prints a 64-hex city id" is_hex64 "$ID"
 expect_eq "key file is mode 0600" 600 "$(stat -c %a "$D/identity.key")"
