@@ -979,6 +979,19 @@ rd_begin(struct store *s, MDB_txn **txn)
 	return rc;
 }
 
+/* Ends a read: closes the cursor (may be NULL) and the transaction, and gives
+ * the visitor's stop value, else 0 or the LMDB error as a project code. */
+static int
+rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
+{
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (ret != 0)
+		return ret;
+	return rc == 0 ? 0 : map_err(rc);
+}
+
 uint64_t
 store_last_seq(struct store *s, const uint8_t author[32])
 {
@@ -1413,12 +1426,7 @@ store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
 		rc = 0;
 	}
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (ret != 0)
-		return ret;
-	return rc == 0 ? 0 : map_err(rc);
+	return rd_end(txn, cur, ret, rc);
 }
 
 int
@@ -1447,12 +1455,7 @@ store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn, void 
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (ret != 0)
-		return ret;
-	return rc == 0 ? 0 : map_err(rc);
+	return rd_end(txn, cur, ret, rc);
 }
 
 /* ---- reading for reconciliation ---- */
@@ -1496,12 +1499,7 @@ store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
 		*consumed = i + 1;
 	}
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (ret != 0)
-		return ret;
-	return rc == 0 ? 0 : map_err(rc);
+	return rd_end(txn, cur, ret, rc);
 }
 
 /* Walks the seq entries of the author at the cursor's position (k, v from the
@@ -1632,12 +1630,7 @@ store_author_summaries(struct store *s, const uint8_t *after,
 		rc = 0;
 	}
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (ret != 0)
-		return ret;
-	return rc == 0 ? 0 : map_err(rc);
+	return rd_end(txn, cur, ret, rc);
 }
 
 int
@@ -1699,12 +1692,7 @@ store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (ret != 0)
-		return ret;
-	return rc == 0 ? 0 : map_err(rc);
+	return rd_end(txn, cur, ret, rc);
 }
 
 static uint64_t

@@ -262,3 +262,48 @@ out:
 		lcctl_err("lcnode sent a malformed record");
 	return ret;
 }
+
+int
+client_query(const struct lcctl *ctx, Lcf__QueryRequest *q,
+    Lcf__CtlResponse **resp, Lcf__Content ***contents)
+{
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	Lcf__Content **cs = NULL;
+	size_t i, n = 0;
+	int ret;
+
+	*contents = NULL;
+	req.op_case = LCF__CTL_REQUEST__OP_QUERY;
+	req.query = q;
+	if ((ret = client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_QUERY, NULL, 0,
+	    resp)) < 0)
+		goto out;
+	n = (*resp)->query->n_items;
+	cs = xcalloc(n ? n : 1, sizeof(*cs));
+	for (i = 0; i < n; i++)
+		if ((ret = client_item_content((*resp)->query->items[i], &cs[i])) < 0)
+			goto out;
+	*contents = cs;
+	cs = NULL;
+	ret = 0;
+out:
+	client_contents_free(cs, n);
+	if (ret < 0 && *resp != NULL) {
+		lcf__ctl_response__free_unpacked(*resp, NULL);
+		*resp = NULL;
+	}
+	return ret;
+}
+
+void
+client_contents_free(Lcf__Content **contents, size_t n)
+{
+	size_t i;
+
+	if (contents == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (contents[i] != NULL)
+			lcf__content__free_unpacked(contents[i], NULL);
+	free(contents);
+}

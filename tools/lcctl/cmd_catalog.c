@@ -34,11 +34,7 @@ catalog_list(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, list_usage, 1)) >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	req.op_case = LCF__CTL_REQUEST__OP_CATALOG;

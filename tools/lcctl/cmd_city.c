@@ -115,16 +115,11 @@ city_show(struct lcctl *ctx, int argc, char **argv)
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content *content = NULL;
 	Lcf__RecordItem *it;
-	json_t *j;
 	int ret, rc;
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, show_usage, 1)) >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	rc = client_get(ctx, PROFILE_KEY, LCF__KIND__KIND_CITY,
@@ -137,13 +132,7 @@ city_show(struct lcctl *ctx, int argc, char **argv)
 	it = resp->query->items[0];
 	if (client_item_content(it, &content) < 0)
 		goto out;
-	if (ctx->json) {
-		j = pbjson_record(it->id.data, content, it->city_name);
-		render_json(j);
-		json_decref(j);
-	} else {
-		render_record(stdout, it, content);
-	}
+	render_item(ctx, it, content);
 	ret = LCCTL_EXIT_OK;
 out:
 	lcf__content__free_unpacked(content, NULL);
@@ -226,17 +215,13 @@ city_set(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	}
 	if (nsets == 0) {
 		fprintf(stderr, "%s: give at least one field to set\n", ctx->name);
 		ret = lcctl_usage(set_usage, LCCTL_EXIT_USAGE);
 		goto out;
 	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (current_profile(ctx, &profile) < 0)
 		goto out;
@@ -272,10 +257,8 @@ city_import(struct lcctl *ctx, int argc, char **argv)
 	drafts_init(&d, LCF__KIND__KIND_CITY);
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, import_usage, 0)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "FILE", import_usage)) !=
+	if ((ret = lcctl_args(ctx, argc, argv, "FILE", import_usage)) !=
 	    LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (drafts_load_file(&d, argv[optind]) < 0)
@@ -361,11 +344,7 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, list_usage, 1)) >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	req.op_case = LCF__CTL_REQUEST__OP_CITY_LIST;

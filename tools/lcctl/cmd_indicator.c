@@ -305,13 +305,9 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
-	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content **contents = NULL;
-	Lcf__RecordItem *it;
-	json_t *arr;
 	uint64_t limit = 0;
-	size_t i, n = 0;
 	int c, ret = -1;
 
 	q.has_kind = 1;
@@ -342,32 +338,15 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	q.has_limit = 1;
 	q.limit = (uint32_t)limit;
-	req.op_case = LCF__CTL_REQUEST__OP_QUERY;
-	req.query = &q;
-	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_QUERY, NULL, 0, &resp) < 0)
+	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	contents = xcalloc(resp->query->n_items, sizeof(*contents));
-	for (n = 0; n < resp->query->n_items; n++)
-		if (client_item_content(resp->query->items[n], &contents[n]) < 0)
-			goto out;
 	if (ctx->json) {
-		arr = json_array();
-		for (i = 0; i < n; i++) {
-			it = resp->query->items[i];
-			json_array_append_new(arr, pbjson_record(it->id.data,
-			    contents[i], it->city_name));
-		}
-		render_json(arr);
-		json_decref(arr);
+		render_items_json(resp->query, contents);
 	} else {
 		print_table(resp, contents);
 		if (resp->query->truncated)
@@ -376,11 +355,10 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 	}
 	ret = LCCTL_EXIT_OK;
 out:
-	for (i = 0; i < n; i++)
-		lcf__content__free_unpacked(contents[i], NULL);
-	free(contents);
-	if (resp != NULL)
+	if (resp != NULL) {
+		client_contents_free(contents, resp->query->n_items);
 		lcf__ctl_response__free_unpacked(resp, NULL);
+	}
 	return ret;
 }
 

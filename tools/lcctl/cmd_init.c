@@ -114,17 +114,13 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	}
 	if (city == NULL || country == NULL) {
 		fprintf(stderr, "%s: --city and --country are required\n", ctx->name);
 		ret = lcctl_usage(usage, LCCTL_EXIT_USAGE);
 		goto out;
 	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
 	ret = LCCTL_EXIT_USAGE;
 	if (!city_name_ok(city)) {
 		lcctl_bad_usage(ctx, "--city '%s': give one line of 1 to %d "

@@ -247,11 +247,7 @@ peer_list(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, list_usage, 1)) >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	req.op_case = LCF__CTL_REQUEST__OP_PEER_LIST;
@@ -328,7 +324,8 @@ peer_add(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "HOST:PORT", add_usage)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, "HOST:PORT", add_usage)) !=
+	    LCCTL_EXIT_OK)
 		goto out;
 	if (idhex != NULL && (strlen(idhex) != 64 || hex_decode(idhex, pin,
 	    sizeof(pin)) != 0)) {
@@ -336,8 +333,6 @@ peer_add(struct lcctl *ctx, int argc, char **argv)
 		    "hex digits", idhex);
 		goto out;
 	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
 	ret = LCCTL_EXIT_ERR;
 	pa.address = argv[optind];
 	if (idhex != NULL) {
@@ -380,10 +375,8 @@ peer_rm(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, rm_usage, 0)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "peer (ID or HOST:PORT)", rm_usage)) !=
+	if ((ret = lcctl_args(ctx, argc, argv, "peer (ID or HOST:PORT)", rm_usage)) !=
 	    LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	pr.ref = argv[optind];
@@ -413,10 +406,8 @@ peer_sync(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, sync_usage, 1)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "peer (ID or HOST:PORT)", sync_usage)) !=
+	if ((ret = lcctl_args(ctx, argc, argv, "peer (ID or HOST:PORT)", sync_usage)) !=
 	    LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	ps.ref = argv[optind];

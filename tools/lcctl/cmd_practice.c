@@ -198,10 +198,8 @@ practice_add(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	}
 	for (i = 0; i < sizeof(required_fields) / sizeof(required_fields[0]); i++) {
 		f = required_fields[i];
 		if (json_object_get(obj, practice_fields[f].path) == NULL)
@@ -213,8 +211,6 @@ practice_add(struct lcctl *ctx, int argc, char **argv)
 		ret = lcctl_usage(add_usage, LCCTL_EXIT_USAGE);
 		goto out;
 	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
-		goto out;
 	ret = LCCTL_EXIT_ERR;
 	d.opts = practice_fields;
 	d.nopts = NPRACTICE_FIELDS;
@@ -305,14 +301,11 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		{ "AREAS", 0 }, { "TITLE", COL_FLEX }, { "UPDATED", 0 },
 	};
 	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
-	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
-	Lcf__Content *content = NULL;
+	Lcf__Content **contents = NULL;
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
 	struct table *t = NULL;
-	json_t *arr = NULL;
-	Lcf__RecordItem *it;
 	uint64_t limit = LIST_DEFAULT_LIMIT;
 	size_t i;
 	int c, ret = -1;
@@ -355,52 +348,34 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	q.areas = areas;
 	q.clusters = clusters;
 	q.has_limit = 1;
 	q.limit = (uint32_t)limit;
-	req.op_case = LCF__CTL_REQUEST__OP_QUERY;
-	req.query = &q;
-	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_QUERY, NULL, 0, &resp) < 0)
+	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	if (ctx->json)
-		arr = json_array();
-	else
-		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
-	for (i = 0; i < resp->query->n_items; i++) {
-		it = resp->query->items[i];
-		if (client_item_content(it, &content) < 0)
-			goto out;
-		if (arr != NULL)
-			json_array_append_new(arr, pbjson_record(it->id.data, content,
-			    it->city_name));
-		else
-			list_row(t, it, content);
-		lcf__content__free_unpacked(content, NULL);
-		content = NULL;
-	}
-	if (arr != NULL)
-		render_json(arr);
-	else if (table_rows(t) == 0)
+	if (ctx->json) {
+		render_items_json(resp->query, contents);
+	} else if (resp->query->n_items == 0) {
 		fprintf(stderr, "no practices match\n");
-	else
+	} else {
+		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+		for (i = 0; i < resp->query->n_items; i++)
+			list_row(t, resp->query->items[i], contents[i]);
 		table_print(t, stdout);
+	}
 	if (!ctx->json && resp->query->truncated)
 		fprintf(stderr, "(more match: raise --limit or use --limit 0)\n");
 	ret = LCCTL_EXIT_OK;
 out:
-	lcf__content__free_unpacked(content, NULL);
-	if (resp != NULL)
+	if (resp != NULL) {
+		client_contents_free(contents, resp->query->n_items);
 		lcf__ctl_response__free_unpacked(resp, NULL);
+	}
 	table_free(t);
-	json_decref(arr);
 	free(areas);
 	free(clusters);
 	return ret;
@@ -412,14 +387,12 @@ practice_show(struct lcctl *ctx, int argc, char **argv)
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content *content = NULL;
 	Lcf__RecordItem *it;
-	json_t *j;
 	int ret;
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, show_usage, 1)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "ID", show_usage)) != LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, "ID", show_usage)) !=
+	    LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (client_get(ctx, argv[optind], LCF__KIND__KIND_PRACTICE, 0, &resp) < 0)
@@ -427,13 +400,7 @@ practice_show(struct lcctl *ctx, int argc, char **argv)
 	it = resp->query->items[0];
 	if (client_item_content(it, &content) < 0)
 		goto out;
-	if (ctx->json) {
-		j = pbjson_record(it->id.data, content, it->city_name);
-		render_json(j);
-		json_decref(j);
-	} else {
-		render_record(stdout, it, content);
-	}
+	render_item(ctx, it, content);
 	ret = LCCTL_EXIT_OK;
 out:
 	lcf__content__free_unpacked(content, NULL);
@@ -490,9 +457,8 @@ practice_rm(struct lcctl *ctx, int argc, char **argv)
 	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, rm_usage, 0)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "ID", rm_usage)) != LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, "ID", rm_usage)) !=
+	    LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (client_get(ctx, argv[optind], LCF__KIND__KIND_PRACTICE, 0, &resp) < 0)

@@ -139,11 +139,7 @@ cmd_status(struct lcctl *ctx, int argc, char **argv)
 	ret = lcctl_simple_opts(ctx, argc, argv, usage, 1);
 	if (ret >= 0)
 		goto out;
-	if (optind < argc) {
-		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (client_status(ctx, &resp) < 0)

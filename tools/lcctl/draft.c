@@ -515,9 +515,8 @@ drafts_import_command(struct lcctl *ctx, int argc, char **argv, Lcf__Kind kind,
 	drafts_init(&d, kind);
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, usage, 0)) >= 0)
 		goto out;
-	if ((ret = lcctl_one_arg(ctx, argc, "FILE", usage)) != LCCTL_EXIT_OK)
-		goto out;
-	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_args(ctx, argc, argv, "FILE", usage)) !=
+	    LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (drafts_load_file(&d, argv[optind]) < 0)

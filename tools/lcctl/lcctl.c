@@ -215,14 +215,18 @@ lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
 }
 
 int
-lcctl_one_arg(const struct lcctl *ctx, int argc, const char *what,
+lcctl_args(const struct lcctl *ctx, int argc, char **argv, const char *what,
     const char *usage)
 {
 	int ret = LCCTL_EXIT_OK;
 
-	if (argc - optind != 1) {
+	if (what == NULL && optind < argc) {
+		ret = lcctl_bad_usage(ctx, "unexpected argument '%s'", argv[optind]);
+	} else if (what != NULL && argc - optind != 1) {
 		fprintf(stderr, "%s: give one %s\n", ctx->name, what);
 		ret = lcctl_usage(usage, LCCTL_EXIT_USAGE);
+	} else {
+		ret = lcctl_need_dir(ctx);
 	}
 	return ret;
 }

@@ -63,9 +63,10 @@ int lcctl_common_opt(int c, const char *usage);
  * (setting ctx->json). Returns -1 to go on, else the exit status. */
 int lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv,
     const char *usage, int json);
-/* LCCTL_EXIT_OK when exactly one argument follows the options, else prints
- * "give one WHAT" and the usage and returns LCCTL_EXIT_USAGE. */
-int lcctl_one_arg(const struct lcctl *ctx, int argc, const char *what,
+/* After the options: LCCTL_EXIT_OK when no argument follows (what == NULL) or
+ * exactly one does (what names it), and a data directory is known; else says
+ * what is wrong and returns LCCTL_EXIT_USAGE. */
+int lcctl_args(const struct lcctl *ctx, int argc, char **argv, const char *what,
     const char *usage);
 /* Strict numbers: the whole string, in range, finite. 0 or LCF_EINVAL. */
 int lcctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
@@ -173,6 +174,12 @@ int client_status(const struct lcctl *ctx, Lcf__CtlResponse **resp);
 /* Decodes a returned item's content (the node verified it); checks the id is
  * 32 bytes. *c is freed with lcf__content__free_unpacked. */
 int client_item_content(const Lcf__RecordItem *it, Lcf__Content **c);
+/* Sends a query; on success *resp is the (merged) answer and *contents[i] the
+ * decoded content of resp->query->items[i], freed with client_contents_free(
+ * contents, resp->query->n_items). Errors are printed; returns 0 or < 0. */
+int client_query(const struct lcctl *ctx, Lcf__QueryRequest *q,
+    Lcf__CtlResponse **resp, Lcf__Content ***contents);
+void client_contents_free(Lcf__Content **contents, size_t n);
 
 /* render.c: human output. */
 
@@ -224,6 +231,11 @@ void render_body(FILE *out, const json_t *body);
 void render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c);
 /* Pretty JSON and a newline on stdout. */
 void render_json(const json_t *j);
+/* Query answers as one JSON array of record objects (pbjson_record). */
+void render_items_json(const Lcf__QueryReply *q, Lcf__Content *const *contents);
+/* One record: its JSON form with --json, else the readable view. */
+void render_item(const struct lcctl *ctx, const Lcf__RecordItem *it,
+    const Lcf__Content *c);
 
 /* Command groups, one per cmd_*.c file. */
 int cmd_init(struct lcctl *ctx, int argc, char **argv);

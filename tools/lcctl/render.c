@@ -13,6 +13,7 @@
 
 #include "codes.h"
 #include "lcctl.h"
+#include "pbjson.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -631,4 +632,32 @@ render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 	if ((body = drafts_body_json(c)) != NULL)
 		render_body(out, body);
 	json_decref(body);
+}
+
+void
+render_items_json(const Lcf__QueryReply *q, Lcf__Content *const *contents)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < q->n_items; i++)
+		json_array_append_new(arr, pbjson_record(q->items[i]->id.data,
+		    contents[i], q->items[i]->city_name));
+	render_json(arr);
+	json_decref(arr);
+}
+
+void
+render_item(const struct lcctl *ctx, const Lcf__RecordItem *it,
+    const Lcf__Content *c)
+{
+	json_t *j;
+
+	if (ctx->json) {
+		j = pbjson_record(it->id.data, c, it->city_name);
+		render_json(j);
+		json_decref(j);
+	} else {
+		render_record(stdout, it, c);
+	}
 }
