@@ -305,49 +305,46 @@ out:
 	return ret;
 }
 
-/* A list of KFLC sub-area ids: each known, none twice, at least min entries. */
-static int
-check_subareas(char *const *v, size_t n, size_t min, const char *base,
-    const char *name, struct verr *err)
-{
-	char f[96], q[MAX_QUOTE + 4];
-	size_t i;
-	long j;
-	int ret = LCF_EVALIDATE;
+/* Checks one entry of a list; field is its path ("practice.clusters[1]"). */
+typedef int (*item_check)(const char *s, const char *field, struct verr *err);
 
-	fpath(f, sizeof(f), base, name, -1);
-	if (n < min) {
-		verr_set(err, f, "needs at least %zu sub-area id (valid: %s)", min,
-		    code_subarea_list());
-		goto out;
-	}
-	if (check_count(n, f, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		fpath(f, sizeof(f), base, name, (long)i);
-		if (check_text(v[i], f, MAX_NAME, T_REQUIRED, err) < 0)
-			goto out;
-		if (!code_subarea_valid(v[i])) {
-			verr_set(err, f, "unknown sub-area '%s' (valid: %s)",
-			    quote(v[i], q, sizeof(q)), code_subarea_list());
-			goto out;
-		}
-		if ((j = earlier_dup(v, i, 0)) >= 0) {
-			verr_set(err, f, "sub-area '%s' is listed twice (also at [%ld])",
-			    v[i], j);
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	return ret;
+static int
+item_text(const char *s, const char *field, struct verr *err)
+{
+	return check_text(s, field, MAX_NAME, T_REQUIRED, err);
 }
 
-/* A list of free-text entries (target groups, partners): each 1..MAX_NAME
- * characters on one line, none twice. */
 static int
-check_text_list(char *const *v, size_t n, const char *base, const char *name,
-    struct verr *err)
+item_subarea(const char *s, const char *field, struct verr *err)
+{
+	char q[MAX_QUOTE + 4];
+
+	if (item_text(s, field, err) < 0)
+		return LCF_EVALIDATE;
+	if (!code_subarea_valid(s))
+		return verr_set(err, field, "unknown sub-area '%s' (valid: %s)",
+		    quote(s, q, sizeof(q)), code_subarea_list());
+	return 0;
+}
+
+static int
+item_cluster(const char *s, const char *field, struct verr *err)
+{
+	char q[MAX_QUOTE + 4];
+
+	if (item_text(s, field, err) < 0)
+		return LCF_EVALIDATE;
+	if (!code_cluster_valid(s))
+		return verr_set(err, field, "unknown cluster '%s' (valid: %s)",
+		    quote(s, q, sizeof(q)), code_cluster_list());
+	return 0;
+}
+
+/* A list of strings: a bounded count, each entry passing item, none twice
+ * (compared without case when nocase). */
+static int
+check_list(char *const *v, size_t n, const char *base, const char *name,
+    item_check item, int nocase, struct verr *err)
 {
 	char f[96], q[MAX_QUOTE + 4];
 	size_t i;
@@ -358,9 +355,9 @@ check_text_list(char *const *v, size_t n, const char *base, const char *name,
 		goto out;
 	for (i = 0; i < n; i++) {
 		fpath(f, sizeof(f), base, name, (long)i);
-		if (check_text(v[i], f, MAX_NAME, T_REQUIRED, err) < 0)
+		if (item(v[i], f, err) < 0)
 			goto out;
-		if ((j = earlier_dup(v, i, 0)) >= 0) {
+		if ((j = earlier_dup(v, i, nocase)) >= 0) {
 			verr_set(err, f, "'%s' is listed twice (also at [%ld])",
 			    quote(v[i], q, sizeof(q)), j);
 			goto out;
@@ -369,6 +366,20 @@ check_text_list(char *const *v, size_t n, const char *base, const char *name,
 	ret = 0;
 out:
 	return ret;
+}
+
+/* A list of KFLC sub-area ids: each known, none twice, at least min entries. */
+static int
+check_subareas(char *const *v, size_t n, size_t min, const char *base,
+    const char *name, struct verr *err)
+{
+	char f[96];
+
+	if (n < min)
+		return verr_set(err, fpath(f, sizeof(f), base, name, -1),
+		    "needs at least %zu sub-area id (valid: %s)", min,
+		    code_subarea_list());
+	return check_list(v, n, base, name, item_subarea, 0, err);
 }
 
 static int
@@ -746,31 +757,6 @@ out:
 }
 
 static int
-check_city_languages(const Lcf__CityProfile *c, struct verr *err)
-{
-	char f[96], q[MAX_QUOTE + 4];
-	size_t i;
-	long j;
-	int ret = LCF_EVALIDATE;
-
-	if (check_count(c->n_languages, "city.languages", err) < 0)
-		goto out;
-	for (i = 0; i < c->n_languages; i++) {
-		fpath(f, sizeof(f), "city", "languages", (long)i);
-		if (check_language(c->languages[i], f, err) < 0)
-			goto out;
-		if ((j = earlier_dup(c->languages, i, 1)) >= 0) {
-			verr_set(err, f, "'%s' is listed twice (also at [%ld])",
-			    quote(c->languages[i], q, sizeof(q)), j);
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-static int
 check_city(const Lcf__CityProfile *c, struct verr *err)
 {
 	int ret = LCF_EVALIDATE;
@@ -794,7 +780,8 @@ check_city(const Lcf__CityProfile *c, struct verr *err)
 		    "square kilometres", MAX_AREA_KM2);
 		goto out;
 	}
-	if (check_city_languages(c, err) < 0 ||
+	if (check_list(c->languages, c->n_languages, "city", "languages",
+	    check_language, 1, err) < 0 ||
 	    check_url(c->website, "city.website", err) < 0 ||
 	    check_contact(c->contact, "city.contact", err) < 0)
 		goto out;
@@ -856,36 +843,6 @@ check_translation(const Lcf__Practice *p, size_t i, struct verr *err)
 	    check_text(t->summary, fpath(f, sizeof(f), base, "summary", -1),
 	    MAX_SUMMARY, T_MULTILINE, err) < 0)
 		goto out;
-	ret = 0;
-out:
-	return ret;
-}
-
-static int
-check_clusters(const Lcf__Practice *p, struct verr *err)
-{
-	char f[96], q[MAX_QUOTE + 4];
-	size_t i;
-	long j;
-	int ret = LCF_EVALIDATE;
-
-	if (check_count(p->n_clusters, "practice.clusters", err) < 0)
-		goto out;
-	for (i = 0; i < p->n_clusters; i++) {
-		fpath(f, sizeof(f), "practice", "clusters", (long)i);
-		if (check_text(p->clusters[i], f, MAX_NAME, T_REQUIRED, err) < 0)
-			goto out;
-		if (!code_cluster_valid(p->clusters[i])) {
-			verr_set(err, f, "unknown cluster '%s' (valid: %s)",
-			    quote(p->clusters[i], q, sizeof(q)), code_cluster_list());
-			goto out;
-		}
-		if ((j = earlier_dup(p->clusters, i, 0)) >= 0) {
-			verr_set(err, f, "cluster '%s' is listed twice (also at [%ld])",
-			    p->clusters[i], j);
-			goto out;
-		}
-	}
 	ret = 0;
 out:
 	return ret;
@@ -986,17 +943,18 @@ check_practice(const Lcf__Practice *p, struct verr *err)
 		if (check_text(long_values[i], fpath(f, sizeof(f), "practice",
 		    long_names[i], -1), MAX_LONG, T_MULTILINE, err) < 0)
 			goto out;
-	if (check_clusters(p, err) < 0 || check_sdgs(p, err) < 0 ||
-	    check_text_list(p->target_groups, p->n_target_groups, "practice",
-	    "target_groups", err) < 0 ||
+	if (check_list(p->clusters, p->n_clusters, "practice", "clusters",
+	    item_cluster, 0, err) < 0 || check_sdgs(p, err) < 0 ||
+	    check_list(p->target_groups, p->n_target_groups, "practice",
+	    "target_groups", item_text, 0, err) < 0 ||
 	    check_enum(p->has_setting, (int)p->setting, 3,
 	    "formal non_formal informal", "practice.setting", err) < 0 ||
 	    check_enum(p->has_status, (int)p->status, 3, "active ended archived",
 	    "practice.status", err) < 0 ||
 	    check_practice_figures(p, err) < 0 ||
 	    check_text(p->organisation, "practice.organisation", MAX_NAME, 0, err) < 0 ||
-	    check_text_list(p->partners, p->n_partners, "practice", "partners",
-	    err) < 0 ||
+	    check_list(p->partners, p->n_partners, "practice", "partners",
+	    item_text, 0, err) < 0 ||
 	    check_url(p->url, "practice.url", err) < 0 ||
 	    check_text(p->licence, "practice.licence", MAX_UNIT, 0, err) < 0)
 		goto out;
