@@ -11,6 +11,7 @@
 
 #include <ini.h>
 
+#include "codes.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -183,8 +184,7 @@ config_line(struct config_parser *p, const char *section, const char *name,
 				return perr(p, line, "city: expected a name of 1 to 200 characters");
 			set_str(&cfg->city, value);
 		} else if (strcmp(name, "country") == 0) {
-			if (strlen(value) != 2 || value[0] < 'A' || value[0] > 'Z' ||
-			    value[1] < 'A' || value[1] > 'Z')
+			if (!code_country_valid(value))
 				return perr(p, line, "country: expected an ISO 3166-1 alpha-2 code such as RO, got '%s'", value);
 			set_str(&cfg->country, value);
 		} else if (strcmp(name, "listen") == 0) {

@@ -37,7 +37,7 @@
 #define RBUF_SIZE	(FRAME_HDR + NOISE_MAX_MSG)	/* any one frame fits */
 #define HS_OVERHEAD	96	/* XX message 2 beyond its payload (noise.h) */
 #define REASON_MAX	256
-#define HOST_MAX	253
+#define HOST_MAX	CONN_HOST_MAX
 #define ADDR_MAX	(HOST_MAX + 16)	/* "[HOST]:65535" */
 #define PENDING_DEFAULT	64
 #define LISTEN_BACKLOG	128

@@ -13,6 +13,9 @@
 
 #define CONN_PROLOGUE		"lcf-peer/1"	/* Noise prologue */
 #define CONN_VERSION		1		/* Hello.version we speak */
+/* Longest host name a connection accepts (DNS: 253 characters); peerfile.h
+ * sizes its buffers to match. */
+#define CONN_HOST_MAX		253
 #define CONN_MAX_MSG		(8u << 20)	/* largest PeerMsg, either way */
 /* Largest fragment of a message in one transport frame (one byte is flags). */
 #define CONN_MAX_FRAGMENT	(NOISE_MAX_PAYLOAD - 1)

@@ -36,6 +36,9 @@
 #define VERIFY_SLICES 2
 #define VERIFY_MAX_IDS 1000
 #define QUERY_DEFAULT_LIMIT 50
+/* Most records one query answers: a query is served on the loop, so a larger
+ * answer would stall every other client; `export` streams everything. */
+#define QUERY_MAX_LIMIT 10000
 #define CITY_SCAN_CHUNK 4096
 #define NKINDS 9                    /* Lcf__Kind values 0..8 */
 
@@ -65,6 +68,7 @@ struct ctl_conn {
 	size_t len, cap;
 	Lcf__CtlRequest *req;       /* the request being served */
 	int ops;                    /* callbacks still to come that use conn */
+	int serving;                /* serve_next's loop is running */
 	int closed;
 	/* export */
 	uint8_t cursor[STORE_CURSOR_MAX];
@@ -219,9 +223,6 @@ request_done(struct ctl_conn *c)
 	if (c->req != NULL)
 		lcf__ctl_request__free_unpacked(c->req, NULL);
 	c->req = NULL;
-	/* Large imports leave freed heap behind; give it back to the system so the
-	 * node's resident memory returns to its steady size. */
-	malloc_trim(0);
 	serve_next(c);
 }
 
@@ -491,6 +492,9 @@ publish_done(void *arg, const struct publish_result *res)
 	send_resp(c, &resp, 0);
 	free(ids);
 	request_done(c);
+	/* A large import leaves freed heap behind; give it back to the system
+	 * so the node's resident memory returns to its steady size. */
+	malloc_trim(0);
 }
 
 static void
@@ -568,6 +572,8 @@ do_query(struct ctl_conn *c)
 	sq.include_deleted = q->include_deleted;
 	l.skip_deleted = !q->include_deleted;
 	sq.limit = q->has_limit ? q->limit : QUERY_DEFAULT_LIMIT;
+	if (sq.limit == 0 || sq.limit > QUERY_MAX_LIMIT)
+		sq.limit = QUERY_MAX_LIMIT;
 	if (q->city != NULL) {
 		if (resolve_city(c, q->city, author) != 0)
 			goto out;
@@ -711,6 +717,7 @@ verify_done(uv_work_t *w, int status)
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__VerifyReply vr = LCF__VERIFY_REPLY__INIT;
 	ProtobufCBinaryData *ids = NULL;
+	uint8_t (*owned[VERIFY_SLICES])[32];
 	size_t i, j, nids = 0;
 	int broken = 0;
 
@@ -719,8 +726,14 @@ verify_done(uv_work_t *w, int status)
 		conn_op_end(c);
 		return;
 	}
+	/* Take the failed-id lists out of the connection: it may be freed by
+	 * conn_op_end, and request_done may start another verify that reuses
+	 * the slices. */
 	for (i = 0; i < VERIFY_SLICES; i++) {
 		struct verify_slice *s = &c->vslices[i];
+
+		owned[i] = s->ids;
+		s->ids = NULL;
 
 		if (s->failed == UINT64_MAX)
 			broken = 1;
@@ -728,7 +741,7 @@ verify_done(uv_work_t *w, int status)
 		vr.failed += s->failed;
 		for (j = 0; j < s->nids && nids < VERIFY_MAX_IDS; j++) {
 			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
-			ids[nids].data = s->ids[j];
+			ids[nids].data = owned[i][j];
 			ids[nids].len = 32;
 			nids++;
 		}
@@ -753,10 +766,8 @@ verify_done(uv_work_t *w, int status)
 	request_done(c);
 out:
 	free(ids);
-	for (i = 0; i < VERIFY_SLICES; i++) {
-		free(c->vslices[i].ids);
-		c->vslices[i].ids = NULL;
-	}
+	for (i = 0; i < VERIFY_SLICES; i++)
+		free(owned[i]);
 }
 
 static void
@@ -1230,22 +1241,25 @@ dispatch(struct ctl_conn *c)
 /* ---- reading ---- */
 
 /* Takes the next whole frame from the buffer, if any, and serves it. */
-static void
-serve_next(struct ctl_conn *c)
+/* Takes the next whole frame from the buffer into c->req. Returns 1 when a
+ * request is ready to serve, 0 when more bytes are needed or the connection
+ * was closed for a bad frame. */
+static int
+take_request(struct ctl_conn *c)
 {
 	uint32_t flen;
 	Lcf__CtlRequest *req;
 
 	if (c->closed || c->req != NULL || c->len < 4)
-		return;
+		return 0;
 	flen = get_be32(c->buf);
 	if (flen > CTL_MAX_FRAME) {
 		log_warnx("control: frame of %u bytes refused", flen);
 		conn_close(c);
-		return;
+		return 0;
 	}
 	if (c->len < 4 + (size_t)flen)
-		return;
+		return 0;
 	req = lcf__ctl_request__unpack(NULL, flen, c->buf + 4);
 	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 	c->len -= 4 + (size_t)flen;
@@ -1258,7 +1272,7 @@ serve_next(struct ctl_conn *c)
 	if (req == NULL) {
 		send_error(c, LCF_EPROTO, "malformed request");
 		conn_close(c);
-		return;
+		return 0;
 	}
 	if (!req->has_version || req->version != CTL_VERSION) {
 		send_error(c, LCF_EVERSION, "admin protocol version %u is not supported "
@@ -1266,10 +1280,25 @@ serve_next(struct ctl_conn *c)
 		    req->has_version ? req->version : 0, CTL_VERSION);
 		lcf__ctl_request__free_unpacked(req, NULL);
 		conn_close(c);
-		return;
+		return 0;
 	}
 	c->req = req;
-	dispatch(c);
+	return 1;
+}
+
+/* Serves buffered requests in order. A loop, not recursion: a handler that
+ * answers at once calls request_done, which comes back here; the inner call
+ * returns and this loop takes the next request, so a client pipelining many
+ * requests cannot grow the stack. */
+static void
+serve_next(struct ctl_conn *c)
+{
+	if (c->serving)
+		return;
+	c->serving = 1;
+	while (take_request(c))
+		dispatch(c);
+	c->serving = 0;
 }
 
 static void

@@ -189,8 +189,9 @@ synced_since_start(struct node *n)
  * A node that starts with no records of its own but knows peers may be one
  * whose database was lost: its records, profile included, come back with the
  * first reconciliation (ingest advances next_seq past them). Publishing the
- * bootstrap profile before that would reuse seq 1 and make a fork. So the
- * profile waits for a successful reconciliation, or PROFILE_WAIT_MS.
+ * bootstrap profile, or anything an operator publishes meanwhile, before that
+ * would reuse seqs and make forks. So publishing waits (publish_settle) for a
+ * successful reconciliation, or PROFILE_WAIT_MS.
  */
 static void
 on_profile_timer(uv_timer_t *t)
@@ -198,14 +199,16 @@ on_profile_timer(uv_timer_t *t)
 	struct runner *r = t->data;
 	struct node *n = r->n;
 
-	if (n->stopping || n->next_seq > 1) {
+	if (n->stopping) {
 		uv_timer_stop(t);
 		return;
 	}
-	if (!synced_since_start(n) && mono_ms() - n->started_mono < PROFILE_WAIT_MS)
+	if (n->next_seq == 1 && !synced_since_start(n) &&
+	    mono_ms() - n->started_mono < PROFILE_WAIT_MS)
 		return;
 	uv_timer_stop(t);
 	publish_initial_profile(n);
+	publish_settle(n);
 }
 
 /* Stopping takes longer than this only if something hangs: the loop is then
@@ -349,10 +352,14 @@ main(int argc, char **argv)
 		struct peers_summary ps;
 
 		peers_summary(&node, &ps);
-		if (ps.known == 0)
+		if (ps.known == 0) {
 			publish_initial_profile(&node);
-		else
+			publish_settle(&node);
+		} else {
 			uv_timer_start(&runner.profile, on_profile_timer, 200, 200);
+		}
+	} else {
+		publish_settle(&node);
 	}
 	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);

@@ -29,6 +29,7 @@ struct node {
 	uint64_t started_mono;
 	int stopping;
 	int publish_busy;             /* a publish job holds the writer */
+	int seq_settled;              /* own seqs may be given out (publish_settle) */
 	struct publish_job *publish_head, *publish_tail;
 	/* Federation (peer.c, ingest.c, sync.c); NULL until started. */
 	struct peers *peers;

@@ -40,7 +40,9 @@
 #define LINK_MAX_INFLIGHT	4	/* pushed batches in ingest before reading pauses */
 #define REF_MIN_HEX		6	/* shortest id prefix accepted from a person */
 #define SHORT_HEX		12	/* id digits in log lines */
-#define HOST_MAX		256	/* a host name and its NUL */
+#define HOST_MAX		PEERFILE_HOST_MAX
+_Static_assert(PEERFILE_HOST_MAX == CONN_HOST_MAX + 1,
+    "peers.json and connections must accept the same host names");
 
 struct peers;
 struct peer;
@@ -334,6 +336,7 @@ out:
 /* ---- links ---- */
 
 static int link_sync_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
+static void link_sync_violation(void *arg, const char *reason);
 
 static struct link *
 link_new(struct peers *ps, struct peer *p, int outbound)
@@ -346,6 +349,7 @@ link_new(struct peers *ps, struct peer *p, int outbound)
 	l->refs = 1;	/* the conn's, dropped in on_close */
 	l->io.arg = l;
 	l->io.send = link_sync_send;
+	l->io.violation = link_sync_violation;
 	l->next = ps->links;
 	if (l->next != NULL)
 		l->next->prevp = &l->next;
@@ -409,6 +413,15 @@ misbehave(struct link *l, const char *fmt, ...)
 	log_warnx("peer %s: %s: disconnecting", peer_name(l->p, l, name,
 	    sizeof(name)), reason);
 	link_close(l, reason);
+}
+
+static void
+link_sync_violation(void *arg, const char *reason)
+{
+	struct link *l = arg;
+
+	if (!l->closing)
+		misbehave(l, "reconciliation sent bad records: %s", reason);
 }
 
 static int
@@ -763,17 +776,53 @@ push_received(struct link *l, const Lcf__Records *r)
 	free(lens);
 }
 
+/*
+ * protobuf-c allocates for every element it decodes before any of our caps is
+ * checked: 8 MiB of two-byte empty submessages would cost half a GiB. Peer
+ * messages are decoded through this allocator, which refuses to hand out more
+ * than a fixed multiple of the message's own size.
+ */
+#define DECODE_BUDGET_FACTOR 8
+#define DECODE_BUDGET_MIN (1u << 20)
+#define DECODE_OVERHEAD 16	/* what each allocation costs beyond its size */
+
+struct decode_budget {
+	size_t left;
+};
+
+static void *
+budget_alloc(void *data, size_t size)
+{
+	struct decode_budget *b = data;
+
+	if (size + DECODE_OVERHEAD > b->left)
+		return NULL;
+	b->left -= size + DECODE_OVERHEAD;
+	return malloc(size);
+}
+
+static void
+budget_free(void *data, void *ptr)
+{
+	(void)data;
+	free(ptr);
+}
+
 static void
 on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 {
 	struct link *l = arg;
+	struct decode_budget budget;
+	ProtobufCAllocator alloc = { budget_alloc, budget_free, &budget };
 	Lcf__PeerMsg *m;
 	int rc, to_sync = 0;
 
 	(void)c;
 	if (l->acceptor || !l->ready || l->closing || l->p == NULL)
 		return;
-	if ((m = lcf__peer_msg__unpack(NULL, len, msg)) == NULL) {
+	budget.left = len * DECODE_BUDGET_FACTOR > DECODE_BUDGET_MIN ?
+	    len * DECODE_BUDGET_FACTOR : DECODE_BUDGET_MIN;
+	if ((m = lcf__peer_msg__unpack(&alloc, len, msg)) == NULL) {
 		misbehave(l, "malformed message of %zu bytes", len);
 		return;
 	}
@@ -800,7 +849,7 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 	}
 	if (to_sync && (rc = sync_on_message(l->ps->n, &l->io, m, len)) < 0)
 		misbehave(l, "reconciliation protocol error: %s", lcf_strerror(rc));
-	lcf__peer_msg__free_unpacked(m, NULL);
+	lcf__peer_msg__free_unpacked(m, &alloc);
 }
 
 static void retry_cb(uv_timer_t *t);
@@ -1477,7 +1526,8 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 	ProtobufCBinaryData *bins = NULL;
 	struct link *l, **cand = NULL, *tmp;
 	unsigned char *skip = NULL;
-	size_t ncand = 0, k, i, j, start, end, bytes;
+	uint8_t *packed = NULL;
+	size_t ncand = 0, k, i, j, start, end, bytes, plen;
 	int rc;
 
 	if (ps == NULL || ps->stopping || count == 0)
@@ -1518,6 +1568,11 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 			bytes += lens[end] + 8;
 		}
 		rec.n_records = end - start;
+		/* Serialized once for every peer it goes to. */
+		free(packed);
+		plen = protobuf_c_message_get_packed_size(&m.base);
+		packed = xmalloc(plen);
+		protobuf_c_message_pack(&m.base, packed);
 		for (i = 0; i < k; i++) {
 			if (skip[i] || cand[i]->c == NULL)
 				continue;
@@ -1528,7 +1583,7 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 				skip[i] = 1;
 				continue;
 			}
-			rc = conn_send(cand[i]->c, &m.base);
+			rc = conn_send_bytes(cand[i]->c, packed, plen);
 			if (rc != 0) {
 				log_debug("peers: push to %s: %s",
 				    conn_remote_addr(cand[i]->c), lcf_strerror(rc));
@@ -1540,6 +1595,7 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 	}
 	mark_dirty(ps);
 out:
+	free(packed);
 	free(bins);
 	free(skip);
 	free(cand);

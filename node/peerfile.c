@@ -24,7 +24,7 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define HOST_MAX 256
+#define HOST_MAX PEERFILE_HOST_MAX
 
 void
 peerfile_copy_text(char *dst, size_t size, const char *src)
@@ -61,6 +61,9 @@ peerfile_copy_text(char *dst, size_t size, const char *src)
 		/* Overlong forms, surrogates and values past U+10FFFF. */
 		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			len = 0;
+		/* C1 controls (U+0080..U+009F; U+009B is CSI) are replaced too. */
+		if (len == 2 && cp <= 0x9f)
 			len = 0;
 		if (len == 0) {
 			dst[o++] = '?';

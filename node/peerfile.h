@@ -51,9 +51,12 @@ int peerfile_save(const char *path, const struct peer_saved *peers,
  */
 void peerfile_copy_text(char *dst, size_t size, const char *src);
 
+/* A host name and its NUL: the longest a connection accepts (conn.h). */
+#define PEERFILE_HOST_MAX 254
+
 /* Normalised "HOST:PORT" ("[v6]:PORT") of an address, with its parts; 0 or
- * LCF_EINVAL. host must hold 256 bytes. */
+ * LCF_EINVAL (also for a host longer than a connection accepts). */
 int peerfile_parse_address(const char *address, char out[PEER_ADDR_MAX],
-    char host[256], uint16_t *port);
+    char host[PEERFILE_HOST_MAX], uint16_t *port);
 
 #endif

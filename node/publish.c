@@ -53,6 +53,7 @@ struct publish_job {
 	uv_work_t write_work;
 	int step;
 	uint64_t t_start, t_checked, t_sealed;   /* monotonic ms, for the log */
+	uint64_t seq_end;             /* next_seq right after assign_seqs, or 0 */
 	struct publish_result res;
 };
 
@@ -104,6 +105,7 @@ same_body(const Lcf__Content *a, const Lcf__Content *b)
 struct current_check {
 	const Lcf__Content *draft;
 	int same;
+	uint8_t id[32];               /* the current version's id */
 };
 
 static int
@@ -112,7 +114,7 @@ check_current(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	struct current_check *cc = arg;
 	struct record rec;
 
-	(void)id;
+	memcpy(cc->id, id, sizeof(cc->id));
 	if (record_open(raw, len, 0, &rec) == 0) {
 		cc->same = same_body(cc->draft, rec.c);
 		record_release(&rec);
@@ -144,6 +146,17 @@ check_slice(struct publish_job *job, struct slice *sl)
 			sl->err_index = (int)i;
 			return;
 		}
+		/* Measured with the widest seq, so signing cannot fail on size
+		 * after seqs are given out. */
+		c->seq = UINT64_MAX;
+		if (lcf__content__get_packed_size(c) > RECORD_MAX_CONTENT) {
+			verr_set(&sl->verr, "", "the record is larger than %d bytes: "
+			    "shorten its longest texts", RECORD_MAX_CONTENT);
+			sl->err = LCF_ETOOBIG;
+			sl->err_index = (int)i;
+			return;
+		}
+		c->seq = 1;
 		cc.draft = c;
 		cc.same = 0;
 		rc = store_get_current(n->store, job->author, c->kind, c->key,
@@ -155,6 +168,9 @@ check_slice(struct publish_job *job, struct slice *sl)
 			return;
 		}
 		job->unchanged[i] = (uint8_t)cc.same;
+		/* An unchanged draft is answered with the version it matches. */
+		if (cc.same)
+			memcpy(job->ids[i], cc.id, sizeof(cc.id));
 	}
 }
 
@@ -228,6 +244,16 @@ assign_seqs(struct publish_job *job)
 		}
 		job->drafts[i]->seq = job->n->next_seq++;
 	}
+	job->seq_end = job->n->next_seq;
+}
+
+/* Nothing was written: give the seqs back, unless the counter moved on since
+ * (ingest stored records of our own from a peer), which must never be undone. */
+static void
+return_seqs(struct publish_job *job)
+{
+	if (job->seq_end != 0 && job->n->next_seq == job->seq_end)
+		job->n->next_seq = job->res.first_seq;
 }
 
 static void
@@ -352,7 +378,7 @@ job_finish(struct publish_job *job)
 		n->publish_tail = NULL;
 	job_free(job);
 	n->publish_busy = 0;
-	if (n->publish_head != NULL)
+	if (n->publish_head != NULL && n->seq_settled)
 		job_start(n->publish_head);
 }
 
@@ -371,8 +397,7 @@ write_done(uv_work_t *w, int status)
 
 	(void)status;
 	if (job->res.error != 0) {
-		/* Nothing was written: the seqs can be given out again. */
-		job->n->next_seq = job->res.first_seq;
+		return_seqs(job);
 		if (job->res.error == LCF_EMAPFULL)
 			snprintf(job->res.message, sizeof(job->res.message),
 			    "database map is full (map_size %llu MiB): raise map_size "
@@ -412,6 +437,7 @@ slice_done(uv_work_t *w, int status)
 		return;
 	collect_slices(job);
 	if (job->res.error != 0 || (job->step == 1 && job->dry_run)) {
+		return_seqs(job);
 		job_finish(job);
 		return;
 	}
@@ -464,9 +490,17 @@ publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
 	else
 		n->publish_head = job;
 	n->publish_tail = job;
-	if (!n->publish_busy)
+	if (!n->publish_busy && n->seq_settled)
 		job_start(job);
 	return 0;
+}
+
+void
+publish_settle(struct node *n)
+{
+	n->seq_settled = 1;
+	if (!n->publish_busy && n->publish_head != NULL)
+		job_start(n->publish_head);
 }
 
 int
@@ -489,8 +523,10 @@ publish_now(struct node *n, Lcf__Content **drafts, size_t count,
 			seal_slice(job, &job->slices[i]);
 		collect_slices(job);
 	}
-	if (job->res.error == 0 && (job->res.error = write_all(job)) != 0)
-		n->next_seq = job->res.first_seq;
+	if (job->res.error == 0)
+		job->res.error = write_all(job);
+	if (job->res.error != 0)
+		return_seqs(job);
 	ret = job->res.error;
 	*res = job->res;
 	res->ids = NULL;

@@ -34,6 +34,12 @@ typedef void (*publish_cb)(void *arg, const struct publish_result *res);
 int publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
     publish_cb cb, void *arg);
 
+/* A node whose own records may still come back from peers (its database was
+ * lost) must not number new records yet: jobs submitted before this call wait
+ * in the queue. main() calls it at start-up, or once the first reconciliation
+ * has run. */
+void publish_settle(struct node *n);
+
 /* Blocking variant for start-up (the loop is not running yet). */
 int publish_now(struct node *n, Lcf__Content **drafts, size_t count,
     struct publish_result *res);

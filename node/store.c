@@ -171,12 +171,17 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		    STORE_SCHEMA_VERSION);
 		goto out;
 	}
-	if (rc != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+	if (rc != 0) {
+		/* txn stays set: out: aborts it. */
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
-		txn = NULL;
 		goto out;
 	}
+	rc = mdb_txn_commit(txn);
 	txn = NULL;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
 	s->sketch = iblt_set_new();
 	if ((rc = sketch_build(s)) != 0) {
 		snprintf(err, errlen, "%s: reading record ids: %s", path,
@@ -326,7 +331,10 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 		return;
 	}
 	post_add(p, TAG_AUTHOR, (const char *)c->author.data, c->author.len);
-	if (country != NULL)
+	/* Only the kinds reindex_country moves when a city changes country
+	 * (and the city profile itself) carry a country posting. */
+	if (country != NULL && (c->kind == LCF__KIND__KIND_CITY ||
+	    c->kind == LCF__KIND__KIND_PRACTICE || c->kind == LCF__KIND__KIND_INDICATOR))
 		post_add(p, TAG_COUNTRY, country, strlen(country));
 	switch (c->body_case) {
 	case LCF__CONTENT__BODY_PRACTICE: {
@@ -936,8 +944,9 @@ store_put(struct store *s, struct store_item *items, size_t n)
 	if (x.next_doc == 0)
 		x.next_doc = 1;
 	if (x.next_doc > UINT32_MAX - n) {
+		/* Not "map full": raising map_size would not help. */
 		log_warnx("store: document numbers exhausted: compact the database");
-		rc = MDB_MAP_FULL;
+		rc = MDB_CORRUPTED;
 		goto out;
 	}
 	x.first_doc = x.next_doc;
@@ -990,6 +999,19 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 	if (ret != 0)
 		return ret;
 	return rc == 0 ? 0 : map_err(rc);
+}
+
+uint64_t
+store_authors(struct store *s)
+{
+	MDB_txn *txn;
+	uint64_t n;
+
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	n = meta_get(txn, s, "authors");
+	mdb_txn_abort(txn);
+	return n;
 }
 
 uint64_t
@@ -1176,7 +1198,9 @@ store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
 	k.mv_data = ck;
 	k.mv_size = current_key(ck, author, kind, key);
 	rc = mdb_get(txn, s->current, &k, &v);
-	if (rc == 0 && v.mv_size == CURRENT_VAL_LEN) {
+	if (rc == 0 && v.mv_size != CURRENT_VAL_LEN)
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
 		rk.mv_data = (uint8_t *)v.mv_data + 8;
 		rk.mv_size = RECORD_ID_LEN;
 		rc = mdb_get(txn, s->records, &rk, &rv);

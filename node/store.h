@@ -162,6 +162,8 @@ struct store_stats {
 };
 
 int store_stats(struct store *s, struct store_stats *st);
+/* How many authors have records here (a counter: cheap, unlike store_stats). */
+uint64_t store_authors(struct store *s);
 
 /* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
  * inside words), calling fn for each word in order, repeats included. Exposed

@@ -40,6 +40,9 @@
  * batches of SYNC_BATCH_BYTES are held per session. */
 #define SYNC_INGEST_MAX 4                /* ingest_submit calls in flight */
 #define SYNC_TIMEOUT_MS 60000            /* silence that ends a session */
+/* Longest life of a session, progress or not: a peer cannot hold one of the
+ * few session slots for good (an interrupted transfer resumes next time). */
+#define SYNC_LIFETIME_MS (10 * 60 * 1000)
 #define SYNC_TICK_MS 1000
 #define SYNC_PAGE_RECORDS (256u * 1024)  /* records walked per summary page */
 #define SYNC_WANT_VALS (64u * 1024)      /* run values in one SyncWant */
@@ -107,7 +110,10 @@ struct session {
 	int round;
 	enum mode mode;
 	int used_authors;            /* this round went through author summaries */
-	uint64_t last_active;        /* monotonic ms */
+	uint64_t last_active;        /* monotonic ms of the last progress */
+	uint64_t born;               /* monotonic ms at creation */
+	uint8_t want_last[32];       /* last author the peer wanted ... */
+	int want_any;                /* ... if any: wants must ascend */
 
 	/* IBLT mode. */
 	int decoder;                 /* this side decodes (else it sends tables) */
@@ -213,7 +219,7 @@ sess_new(struct sync_state *st, struct sync_io *io, uint64_t id, int initiator)
 	s->round = 1;
 	s->mode = MODE_START;
 	s->out_credit = SYNC_WINDOW;
-	s->last_active = mono_ms();
+	s->last_active = s->born = mono_ms();
 	s->stats.started_ms = now_ms();
 	s->next = st->head;
 	st->head = s;
@@ -1134,9 +1140,15 @@ on_want(struct session *s, const Lcf__SyncWant *m)
 		    m->n_authors > SYNC_PAGE_AUTHORS ||
 		    s->jobs_total + m->n_authors > SYNC_MAX_AUTHOR_JOBS)
 			return LCF_EPROTO;
-		for (i = 0; i < m->n_authors; i++)
-			if (check_author_want(m->authors[i]) != 0)
+		/* Authors strictly ascending over the whole session: the same
+		 * author's history cannot be asked for twice. */
+		for (i = 0; i < m->n_authors; i++) {
+			if (check_author_want(m->authors[i]) != 0 || (s->want_any &&
+			    memcmp(m->authors[i]->author.data, s->want_last, 32) <= 0))
 				return LCF_EPROTO;
+			memcpy(s->want_last, m->authors[i]->author.data, 32);
+			s->want_any = 1;
+		}
 		for (i = 0; i < m->n_authors; i++)
 			add_job(s, m->authors[i]);
 	}
@@ -1219,7 +1231,16 @@ on_ingested(void *arg, const struct ingest_result *r)
 	struct session *s = b->s;
 
 	s->inflight--;
-	if (!s->ended) {
+	if (!s->ended && r->bad > 0) {
+		/* As for pushed records: a sender of malformed or badly signed
+		 * records is cut off, not merely ignored. */
+		struct sync_io *io = s->io;
+
+		session_abort(s, LCF_EPROTO, "%zu malformed or badly signed "
+		    "records: %s", r->bad, r->reason);
+		if (io != NULL && io->violation != NULL)
+			io->violation(io->arg, r->reason);
+	} else if (!s->ended) {
 		s->last_active = mono_ms();
 		s->stored += r->stored;
 		s->refused += r->refused;
@@ -1422,7 +1443,6 @@ reply_bare(struct sync_io *io, uint64_t session, int equal, uint64_t count,
 static void
 choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 {
-	struct store_stats ss;
 	uint64_t d = mine > theirs ? mine - theirs : theirs - mine;
 	uint64_t table_bytes;
 	int cls = iblt_class_for(d);
@@ -1435,8 +1455,8 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	 */
 	if (2 * (uint64_t)iblt_class_cells(cls) < 3 * d + 60 ||
 	    (!tables && (mine == 0 || theirs == 0 ||
-	    (store_stats(s->n->store, &ss) == 0 &&
-	    2 * ss.authors * SUMMARY_WIRE_BYTES <= table_bytes / 2)))) {
+	    2 * store_authors(s->n->store) * SUMMARY_WIRE_BYTES <=
+	    table_bytes / 2))) {
 		enter_authors(s);
 		return;
 	}
@@ -1574,7 +1594,13 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 		return 0;
 	sess_hold(s);
 	s->stats.bytes_received += wire_bytes;
-	s->last_active = mono_ms();
+	/* An empty acknowledgement is not progress: it must not keep a session
+	 * (and its slot) alive. */
+	if (!(m->msg_case == LCF__PEER_MSG__MSG_SYNC_WANT && m->sync_want->n_ids == 0 &&
+	    m->sync_want->n_authors == 0 && !m->sync_want->bigger &&
+	    !m->sync_want->done && !(m->sync_want->has_credit &&
+	    m->sync_want->credit > 0)))
+		s->last_active = mono_ms();
 	if (is_answer(m))
 		s->in_flight = 0;
 	switch (m->msg_case) {
@@ -1644,12 +1670,17 @@ tick(uv_timer_t *t)
 
 	for (;;) {
 		for (s = st->head; s != NULL; s = s->next)
-			if (now - s->last_active > SYNC_TIMEOUT_MS)
+			if (now - s->last_active > SYNC_TIMEOUT_MS ||
+			    now - s->born > SYNC_LIFETIME_MS)
 				break;
 		if (s == NULL)
 			break;
-		session_abort(s, LCF_ECLOSED, "no progress for %d s",
-		    SYNC_TIMEOUT_MS / 1000);
+		if (now - s->last_active > SYNC_TIMEOUT_MS)
+			session_abort(s, LCF_ECLOSED, "no progress for %d s",
+			    SYNC_TIMEOUT_MS / 1000);
+		else
+			session_abort(s, LCF_ECLOSED, "ran for %d minutes: it resumes "
+			    "with the next reconciliation", SYNC_LIFETIME_MS / 60000);
 	}
 }
 

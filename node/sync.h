@@ -23,6 +23,9 @@ struct node;
 struct sync_io {
 	void *arg;             /* the peer manager's peer */
 	int (*send)(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
+	/* The peer sent records that are malformed or badly signed: the peer
+	 * manager counts it and disconnects, as for pushed records. */
+	void (*violation)(void *arg, const char *reason);
 };
 
 /* round_trips counts the initiator's waits: a wait starts when it sends a

@@ -127,6 +127,13 @@ probes_refused() {
 	[ "$(ctl Beta peer list --json | jq '[.[] | select(.city_name == "Probe" and .refused >= 1)] | length')" -ge 4 ]
 }
 check "each is counted as refused in peer list" wait_for 10 probes_refused
+# A message that is small on the wire but huge once decoded is refused
+# within a bounded allocation: the node's peak memory barely moves.
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$(cat "${DIRS[Beta]}/test.pid")/status"; }
+HWM0=$(hwm)
+expect_status "a peer sending an expanding message is disconnected" 0 "$PROBE" expand "127.0.0.1:$BP"
+HWM1=$(hwm)
+check "decoding it cost under 64 MiB (peak $HWM0 -> $HWM1 KiB)" test $((HWM1 - HWM0)) -lt 65536
 PL=$(ctl Beta peer list --json)
 expect_contains "with the reason: bad signature" "$PL" "bad signature"
 expect_contains "with the reason: malformed" "$PL" "malformed message"

@@ -9,6 +9,8 @@
 //   badsig   pushes a practice whose signature is wrong
 //   toomany  pushes 4,097 records in one message
 //   bigrec   pushes one record larger than a record may be
+//   expand   pushes 3,000,000 empty records (6 MB that would take ~100 MB to
+//            decode without the node's decode budget)
 // For push and future, exit 0 once the message is flushed. For the others but
 // hello, exit 0 when the node closes the connection (printing its reason),
 // 1 if it is still open after 10 s.
@@ -42,7 +44,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|garbage|badsig|"
-	    "toomany|bigrec HOST:PORT [TITLE]\n");
+	    "toomany|bigrec|expand HOST:PORT [TITLE]\n");
 	exit(2);
 }
 
@@ -159,6 +161,15 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 			raws[i] = (uint8_t *)"x";
 			lens[i] = 1;
 		}
+		send_records(c, raws, lens, n);
+		free(raws);
+		free(lens);
+	} else if (strcmp(pr->mode, "expand") == 0) {
+		n = 3000000;
+		raws = xcalloc(n, sizeof(*raws));
+		lens = xcalloc(n, sizeof(*lens));
+		for (i = 0; i < n; i++)
+			raws[i] = (uint8_t *)"";
 		send_records(c, raws, lens, n);
 		free(raws);
 		free(lens);

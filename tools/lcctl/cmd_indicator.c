@@ -54,7 +54,7 @@ static const char list_usage[] =
     "  --indicator I   values of this indicator\n"
     "  --period P      values of this period\n"
     "  --city ID       this city (id or unique prefix of 6+ hex digits)\n"
-    "  --limit N       at most N values (default 0: all)\n"
+    "  --limit N       at most N values (default 0: up to 10,000)\n"
     "  --json          a JSON array of records\n"
     "  -h, --help      show this help\n";
 
@@ -350,8 +350,8 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 	} else {
 		print_table(resp, contents);
 		if (resp->query->truncated)
-			fprintf(stderr, "(more match: raise --limit or use "
-			    "--limit 0)\n");
+			fprintf(stderr, "(more match: raise --limit, up to 10,000, or "
+			    "use `lcctl export`)\n");
 	}
 	ret = LCCTL_EXIT_OK;
 out:

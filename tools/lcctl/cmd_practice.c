@@ -68,7 +68,7 @@ static const char list_usage[] =
     "  --country CC         cities of this country\n"
     "  --city ID            this city (id or unique prefix of 6+ hex digits)\n"
     "  --text WORDS         every word must occur in the text\n"
-    "  --limit N            at most N practices (default 50; 0: all)\n"
+    "  --limit N            at most N practices (default 50; 0: up to 10,000)\n"
     "  --include-deleted    also list removed practices\n"
     "  --json               a JSON array of records\n"
     "  -h, --help           show this help\n";
@@ -368,7 +368,8 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		table_print(t, stdout);
 	}
 	if (!ctx->json && resp->query->truncated)
-		fprintf(stderr, "(more match: raise --limit or use --limit 0)\n");
+		fprintf(stderr, "(more match: raise --limit, up to 10,000, or use "
+		    "`lcctl export`)\n");
 	ret = LCCTL_EXIT_OK;
 out:
 	if (resp != NULL) {
