@@ -35,13 +35,20 @@ check() {
 	if "$@"; then ok "$name"; else fail "$name" "command failed: $*"; fi
 }
 
-# expect_eq NAME EXPECTED ACTUAL
+# expect_eq NAME EXPECTED ACTUAL. An empty EXPECTED means the test's own setup
+# failed (a node that never answered), never a pass.
 expect_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+	if [ -z "$2" ]; then fail "$1" "nothing to compare with (setup failed?)"
+	elif [ "$2" = "$3" ]; then ok "$1"
+	else fail "$1" "expected '$2', got '$3'"; fi
 }
 
-# expect_contains NAME HAYSTACK NEEDLE
+# expect_contains NAME HAYSTACK NEEDLE (an empty NEEDLE is a setup failure).
 expect_contains() {
+	if [ -z "$3" ]; then
+		fail "$1" "nothing to look for (setup failed?)"
+		return
+	fi
 	case "$2" in
 	*"$3"*) ok "$1" ;;
 	*) fail "$1" "expected to find '$3' in: $(printf '%s' "$2" | head -c 600)" ;;
@@ -90,13 +97,26 @@ start_node() {
 	return 1
 }
 
-# stop_node DIR [SIGNAL]: stops the node started on DIR and waits for it.
+# stop_node DIR [SIGNAL]: stops the node started on DIR, waits for it, and
+# returns its exit status (0 for a clean stop on SIGTERM).
 stop_node() {
 	local pid
 	pid=$(cat "$1/test.pid")
 	kill "-${2:-TERM}" "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	return 0
+}
+
+is_hex64() { [[ $1 =~ ^[0-9a-f]{64}$ ]]; }
+
+# ctl_jq NAME EXPR LCCTL-ARGS...: true when `lcctl ARGS` succeeds, prints
+# something, and jq -e EXPR holds on it. (jq alone succeeds on empty input, so
+# a dead node must not look like a passing check.)
+ctl_jq() {
+	local name=$1 expr=$2 out
+	shift 2
+	out=$(ctl "$name" "$@") || return 1
+	[ -n "$out" ] || return 1
+	jq -e "$expr" <<<"$out" >/dev/null
 }
 
 # ---- federation helpers: several named nodes on loopback ports ----
@@ -115,7 +135,7 @@ city_node() {
 	DIRS[$1]=$d
 	PORTS[$1]=$port
 	[ $# -lt 3 ] || sed -i "$3" "$d/lcnode.conf"
-	start_node "$d" || echo "# cannot start $1"
+	start_node "$d" || fail "start $1" "lcnode did not start"
 }
 
 ctl() {
@@ -137,7 +157,12 @@ wait_for() {
 
 # has_practice NAME KEY: the node holds a current practice with that key.
 has_practice() {
-	ctl "$1" practice list --json --limit 0 | jq -e --arg k "$2" 'any(.[]; .key == $k)' >/dev/null
+	ctl_jq "$1" "any(.[]; .key == \"$2\")" practice list --json --limit 0
+}
+
+# lacks_practice NAME KEY: the node answers, and holds no such practice.
+lacks_practice() {
+	ctl_jq "$1" "all(.[]; .key != \"$2\")" practice list --json --limit 0
 }
 
 # peer_field NAME PEERID FIELD: a field of the peer with that id in peer list.
@@ -147,6 +172,13 @@ peer_field() {
 
 connected() {
 	[ "$(peer_field "$1" "${IDS[$2]}" state)" = connected ]
+}
+
+# disconnected A B: A answers and lists B, in a state other than connected.
+disconnected() {
+	local st
+	st=$(peer_field "$1" "${IDS[$2]}" state)
+	[ -n "$st" ] && [ "$st" != connected ]
 }
 
 all_have() {

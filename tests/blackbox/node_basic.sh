@@ -8,7 +8,6 @@ D=$(tmpdir)/city
 ID=$(init_city "$D" "Timisoara" RO)
 # A small map: the data file is sized to it, and the tamper step below reads it.
 sed -i 's/^map_size = .*/map_size = 64M/' "$D/lcnode.conf"
-is_hex64() { [[ $1 =~ ^[0-9a-f]{64}$ ]]; }
 check "init prints a 64-hex city id" is_hex64 "$ID"
 expect_eq "key file is mode 0600" 600 "$(stat -c %a "$D/identity.key")"
 expect_eq "data dir is mode 0700" 700 "$(stat -c %a "$D")"
@@ -55,9 +54,10 @@ expect_status "practice import (JSON)" 0 "$LCCTL" -d "$D" practice import "$SAMP
 L=$("$LCCTL" -d "$D" practice list --json --limit 0)
 expect_eq "every imported practice is listed" "$N0" "$(jq length <<<"$L")"
 expect_eq "listed records name their city" "Timisoara" "$(jq -r '.[0].city_name' <<<"$L")"
+SEQ0=$("$LCCTL" -d "$D" status --json | jq .last_seq)
 expect_status "re-importing the same file" 0 "$LCCTL" -d "$D" practice import "$SAMPLES/timisoara-practices.SAMPLE.json"
-SEQ1=$("$LCCTL" -d "$D" status --json | jq .last_seq)
-expect_eq "re-import publishes no new versions" "$N0" "$("$LCCTL" -d "$D" practice list --json --limit 0 | jq length)"
+expect_contains "re-import reports no new versions" "$OUT" "(0 new or changed versions)"
+expect_eq "re-import publishes no new versions (seq unchanged)" "$SEQ0" "$("$LCCTL" -d "$D" status --json | jq .last_seq)"
 
 expect_status "practice add" 0 "$LCCTL" -d "$D" practice add --title "Reading grandparents" \
 	--summary "Older volunteers read with children in neighbourhood libraries every week." \
@@ -70,13 +70,20 @@ expect_contains "and lists the valid ones" "$OUT" "3.3"
 expect_status "practice add refuses a bad language tag" 1 "$LCCTL" -d "$D" practice add --title "T" --summary S --language "en--US" --area 2.2
 expect_contains "naming the language field" "$OUT" "language"
 
-expect_eq "--area filter" 1 "$("$LCCTL" -d "$D" practice list --area 2.6 --cluster literacy --json | jq '[.[] | select(.key == "reading-grandparents")] | length')"
+F=$("$LCCTL" -d "$D" practice list --area 2.6 --cluster literacy --json --limit 0)
+expect_eq "--area and --cluster find the practice" 1 "$(jq '[.[] | select(.key == "reading-grandparents")] | length' <<<"$F")"
+expect_eq "and only practices with both" true "$(jq 'length > 0 and all(.[]; (.practice.kflc_areas | index("2.6")) and (.practice.clusters | index("literacy")))' <<<"$F")"
+expect_eq "--area filters out the others" \
+	"$("$LCCTL" -d "$D" practice list --json --limit 0 | jq '[.[] | select(.practice.kflc_areas | index("2.6"))] | length')" \
+	"$("$LCCTL" -d "$D" practice list --area 2.6 --json --limit 0 | jq length)"
 expect_eq "--text filter finds the practice (case-insensitive, all words)" 1 "$("$LCCTL" -d "$D" practice list --text "neighbourhood LIBRARIES volunteers" --json | jq '[.[] | select(.key == "reading-grandparents")] | length')"
 expect_eq "--text needs every word" 0 "$("$LCCTL" -d "$D" practice list --text "neighbourhood xylophone" --json | jq length)"
 expect_eq "--text with an absent word finds nothing" 0 "$("$LCCTL" -d "$D" practice list --text "xylophone" --json | jq length)"
 expect_eq "--country filter" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --country RO --limit 0 --json | jq length)"
 expect_eq "--country of another country" 0 "$("$LCCTL" -d "$D" practice list --country SE --json | jq length)"
 expect_eq "--city filter by id prefix" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --city "${ID:0:10}" --limit 0 --json | jq length)"
+expect_status "--city with an unknown id is refused" 1 "$LCCTL" -d "$D" practice list --city "$(printf '%s' "${ID:0:10}" | tr '0-9a-f' 'fedcba9876543210')"
+expect_contains "saying no such city is known" "$OUT" "no city with id"
 expect_eq "--limit bounds the answer" 2 "$("$LCCTL" -d "$D" practice list --limit 2 --json | jq length)"
 T=$("$LCCTL" -d "$D" practice list)
 expect_contains "table output has a title column" "$T" "TITLE"
@@ -106,7 +113,7 @@ expect_contains "naming the line" "$OUT" "bad.json:2:"
 CSV=$(ls "$SAMPLES"/*practices.SAMPLE.csv | head -1)
 NCSV=$(($(grep -c . "$CSV") - 1))
 expect_status "practice import (CSV)" 0 "$LCCTL" -d "$D" practice import "$CSV"
-expect_contains "CSV import reports the count" "$OUT" "imported"
+expect_contains "CSV import reports the count" "$OUT" "imported $NCSV practices"
 
 # Remove.
 expect_status "practice rm" 0 "$LCCTL" -d "$D" practice rm reading-grandparents
@@ -128,12 +135,15 @@ expect_status "indicator set refuses a bad period" 1 "$LCCTL" -d "$D" indicator 
 expect_contains "naming the period" "$OUT" "period"
 IL=$("$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2024 --json)
 expect_eq "indicator list filters by id and period" 41.5 "$(jq -r '[.[] | select(.indicator.source == "City statistics office")][0].indicator.value' <<<"$IL")"
+expect_eq "and lists only that id and period" true "$(jq --arg i "$IND" 'length > 0 and all(.[]; .indicator.indicator == $i and .indicator.period == "2024")' <<<"$IL")"
 expect_contains "indicator list table" "$("$LCCTL" -d "$D" indicator list)" "$IND"
 
 # Export: signed lines verify with an independent Ed25519 implementation.
 EXP=$(tmpdir)/export.jsonl
 "$LCCTL" -d "$D" export --signed >"$EXP"
-expect_eq "export --signed has one line per current record" \
+expect_eq "export --signed has one line per current record (status counts)" \
+	"$("$LCCTL" -d "$D" status --json | jq '[.kinds[].current] | add')" "$(wc -l <"$EXP")"
+expect_eq "export has as many lines as the signed export" \
 	"$("$LCCTL" -d "$D" export | wc -l)" "$(wc -l <"$EXP")"
 expect_status "signed export verifies with Node.js crypto (independent Ed25519)" 0 \
 	node "$ROOT/tests/blackbox/verify_export.js" "$EXP"
@@ -165,5 +175,5 @@ TITLE=$(jq -r '.[0].title' "$SAMPLES/timisoara-practices.SAMPLE.json")
 perl -0777 -i -pe "s/\Q$TITLE\E/'X' . substr(\$&, 1)/e" "$D/db/data.mdb"
 check "lcnode starts on the tampered database" start_node "$D"
 expect_status "verify finds the tampered record" 1 "$LCCTL" -d "$D" verify
-expect_contains "and names how many failed" "$OUT" "1"
+expect_contains "and names how many failed" "$OUT" ": 1 failed"
 stop_node "$D"

@@ -27,4 +27,5 @@ for (const [i, line] of lines.entries()) {
   }
 }
 console.log(`verified ${lines.length - bad} of ${lines.length} records`);
-process.exit(bad ? 1 : 0);
+// An empty export proves nothing: it is a failure here.
+process.exit(bad || lines.length === 0 ? 1 : 0);
