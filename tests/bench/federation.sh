@@ -11,7 +11,7 @@
 # scattered differences, half on each side), BENCH_FED_NODES (64),
 # BENCH_FED_DEGREE (4: peers each node dials), BENCH_FED_PUBLISH (5: records
 # published across them), BENCH_FED_FANOUT (the nodes' default when unset),
-# BENCH_FED_FANOUT2 (16: the push measured again with this fanout; empty to
+# BENCH_FED_FANOUT2 (3: the push measured again with this fanout; empty to
 # skip), BENCH_FED_SEED (1), BENCH_FED_PERF (1: profile the bootstrapping node
 # with perf), TMPDIR. A smoke run: BENCH_FED_RECORDS=20000
 # BENCH_FED_AUTHORS=100 BENCH_FED_NODES=8. Exits 0 unless a program crashed
@@ -35,7 +35,7 @@ NNODES=${BENCH_FED_NODES:-64}
 DEGREE=${BENCH_FED_DEGREE:-4}
 NPUB=${BENCH_FED_PUBLISH:-5}
 FANOUT=${BENCH_FED_FANOUT:-}
-FANOUT2=${BENCH_FED_FANOUT2-16}
+FANOUT2=${BENCH_FED_FANOUT2-3}
 SEED=${BENCH_FED_SEED:-1}
 PERF=${BENCH_FED_PERF:-0}
 FILL=$ROOT/$BUILD/lcf-fill

@@ -942,7 +942,7 @@ test_queries(void **state)
 	int trunc, i;
 
 	load_dataset(f, &d);
-	QCHECK(f, "all practices, newest first", PQ(.limit = 0),
+	QCHECK(f, "all practices, most recently stored first", PQ(.limit = 0),
 	    d.pa3, d.pb2, d.pa2, d.pb1, d.pa1);
 	QCHECK(f, "area 1.1", PQ(.areas = { "1.1" }, .nareas = 1),
 	    d.pa3, d.pb1, d.pa1);
@@ -990,7 +990,9 @@ test_queries(void **state)
 	QCHECK(f, "cities in FI", CQ(.country = "FI"), d.ca);
 	QCHECK_NONE(f, "indicators", IQ(.limit = 0));
 
-	/* Newest first by timestamp, checked on the timestamps themselves. */
+	/* The data set was stored in timestamp order, so most recently stored
+	 * first is also newest first here; the indicator test below checks a
+	 * record stored late with an old timestamp. */
 	memset(&q, 0, sizeof(q));
 	q.kind = LCF__KIND__KIND_PRACTICE;
 	query(f, &q, &sn, NULL);

@@ -59,7 +59,8 @@ static const char add_usage[] =
 static const char list_usage[] =
     "Usage: lcctl [-d DIR] practice list [OPTION...]\n"
     "\n"
-    "Lists current practices of every city this node knows, newest first.\n"
+    "Lists current practices of every city this node knows, the most recently\n"
+    "stored first.\n"
     "Every filter given must match.\n"
     "\n"
     "Options:\n"
