@@ -94,6 +94,25 @@ out:
 	return ret;
 }
 
+int
+record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN])
+{
+	Lcf__SignedRecord *sr;
+	int ret = LCF_EPROTO;
+
+	if (len > RECORD_MAX_SIGNED)
+		return LCF_ETOOBIG;
+	if ((sr = lcf__signed_record__unpack(NULL, len, buf)) == NULL)
+		return LCF_EPROTO;
+	if (sr->has_content && sr->content.len > 0 &&
+	    sr->content.len <= RECORD_MAX_CONTENT) {
+		record_id(sr->content.data, sr->content.len, id);
+		ret = 0;
+	}
+	lcf__signed_record__free_unpacked(sr, NULL);
+	return ret;
+}
+
 void
 record_release(struct record *rec)
 {

@@ -40,4 +40,9 @@ int record_seal(const uint8_t *content, size_t len, const struct identity *id,
 int record_open(const uint8_t *buf, size_t len, int verify, struct record *rec);
 void record_release(struct record *rec);
 
+/* The id of SignedRecord bytes without decoding the content: enough to drop a
+ * record already held before paying for a full decode. 0, LCF_EPROTO or
+ * LCF_ETOOBIG. */
+int record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN]);
+
 #endif

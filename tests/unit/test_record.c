@@ -196,6 +196,25 @@ expect_rc(int got, int want, const char *what)
 
 /* ---- records ---- */
 
+/* record_peek_id gives the id record_open gives, without the content decode,
+ * and refuses what record_open refuses for size or framing. */
+static void
+test_peek_id(void **state)
+{
+	struct fix *f = *state;
+	struct sealed s;
+	uint8_t id[RECORD_ID_LEN];
+	uint8_t junk[] = { 0xff, 0xff, 0xff };
+
+	seal_practice(f->a, f->a->pk, &s);
+	expect_rc(record_peek_id(s.raw, s.len, id), 0, "peek a sealed record");
+	assert_memory_equal(id, s.id, RECORD_ID_LEN);
+	expect_rc(record_peek_id(junk, sizeof(junk), id), LCF_EPROTO, "peek junk");
+	expect_rc(record_peek_id(s.raw, RECORD_MAX_SIGNED + 1, id), LCF_ETOOBIG,
+	    "peek an oversized buffer");
+	sealed_free(&s);
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -779,6 +798,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_content, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_signature, setup,
