@@ -45,6 +45,8 @@ config_free(struct config *cfg)
 	free(cfg->listen_host);
 	free(cfg->key_path);
 	free(cfg->catalog_path);
+	while (cfg->nannounce > 0)
+		free(cfg->announce[--cfg->nannounce]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -202,6 +204,19 @@ config_line(struct config_parser *p, const char *section, const char *name,
 				return perr(p, line, "catalog: expected a file name");
 			free(cfg->catalog_path);
 			cfg->catalog_path = abs_path(cfg->dir, value);
+		} else if (strcmp(name, "federation") == 0) {
+			if (strlen(value) != 64 ||
+			    hex_decode(value, cfg->federation, 32) != 0)
+				return perr(p, line, "federation: expected a federation id of 64 hex digits (from `lcctl federation create`), got '%s'", value);
+			cfg->has_federation = 1;
+		} else if (strcmp(name, "announce") == 0) {
+			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
+				return perr(p, line, "announce: expected HOST:PORT (port 1-65535), got '%s'", value);
+			if (cfg->nannounce == CONFIG_MAX_ANNOUNCE)
+				return perr(p, line, "announce: at most %d addresses", CONFIG_MAX_ANNOUNCE);
+			cfg->announce[cfg->nannounce++] = strchr(host, ':') != NULL ?
+			    xasprintf("[%s]:%u", host, (unsigned)port) :
+			    xasprintf("%s:%u", host, (unsigned)port);
 		} else if (strcmp(name, "log_level") == 0) {
 			if (strcmp(value, "warn") == 0)
 				cfg->log_level = LOG_LEVEL_WARN;
@@ -352,7 +367,7 @@ out:
 
 int
 config_write_template(const char *path, const char *city, const char *country,
-    const char *listen)
+    const char *listen, const char *federation)
 {
 	int ret = LCF_EIO, fd, saved;
 	FILE *f = NULL;
@@ -387,6 +402,16 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; warn, info or debug.\n"
 	    "log_level = info\n"
 	    "\n"
+	    "; The federation this node belongs to: the id `lcctl federation create`\n"
+	    "; printed for its secretariat. A node of a federation takes and forwards\n"
+	    "; only records of admitted cities. Unset: an open node.\n"
+	    "%sfederation = %s\n"
+	    "\n"
+	    "; Addresses other cities can dial this node on, published in its signed\n"
+	    "; endpoint record so that members find each other from one bootstrap\n"
+	    "; peer. Repeatable. Default: the listen address unless it is a wildcard.\n"
+	    "; announce = node.example.org:7400\n"
+	    "\n"
 	    "[store]\n"
 	    "; Largest size the database may grow to (LMDB map size). The file grows as\n"
 	    "; needed up to this; raise it if the node reports that the map is full.\n"
@@ -402,7 +427,8 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "sync_interval = %d\n"
 	    "; Connected peers at most; further inbound connections are refused.\n"
 	    "max_peers = %d\n",
-	    city, country, listen, CONFIG_DEFAULT_FANOUT,
+	    city, country, listen, federation != NULL ? "" : "; ",
+	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;

@@ -13,6 +13,7 @@
 #define CONFIG_DEFAULT_SYNC_INTERVAL 60
 #define CONFIG_MAX_SYNC_INTERVAL 86400
 #define CONFIG_DEFAULT_MAX_PEERS 16
+#define CONFIG_MAX_ANNOUNCE 8
 
 /*
  * [node]  city = NAME          bootstrap city name, published as the profile at
@@ -22,6 +23,11 @@
  *         key = FILE           identity key, relative to DIR (default identity.key)
  *         catalog = FILE       indicator catalog (default: installed catalog.json)
  *         log_level = warn|info|debug
+ *         federation = FEDID   the federation this node belongs to (64 hex
+ *                              digits); unset: an open node that takes records
+ *                              from anyone
+ *         announce = HOST:PORT an address peers can dial this node on, published
+ *                              in its endpoint record; repeatable, at most 8
  * [store] map_size = SIZE      LMDB map size, with K/M/G/T suffix (default 8G)
  * [federation] fanout = N      peers each new record is pushed to (default 16)
  *         sync_interval = SECS reconciliation with a random peer this often,
@@ -41,6 +47,10 @@ struct config {
 	char *key_path;          /* absolute */
 	char *catalog_path;      /* absolute, or NULL for the default search */
 	int log_level;
+	int has_federation;
+	uint8_t federation[32];  /* federation id, when has_federation */
+	char *announce[CONFIG_MAX_ANNOUNCE];   /* normalised HOST:PORT */
+	size_t nannounce;
 	uint64_t map_size;
 	unsigned fanout;         /* [federation] */
 	unsigned sync_interval;  /* seconds */
@@ -67,8 +77,9 @@ void config_free(struct config *cfg);
 
 /* Parses "HOST:PORT" ("[::1]:7400" for IPv6). 0 or LCF_EINVAL. */
 int config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
-/* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive). */
+/* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive);
+ * federation is 64 hex digits or NULL (written commented out). */
 int config_write_template(const char *path, const char *city, const char *country,
-    const char *listen);
+    const char *listen, const char *federation);
 
 #endif

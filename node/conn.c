@@ -216,6 +216,16 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	hello.version = CONN_VERSION;
 	hello.listen = (char *)cfg->listen;
 	hello.city_name = (char *)cfg->city_name;
+	if (cfg->federation != NULL) {
+		hello.has_federation = 1;
+		hello.federation.data = (uint8_t *)cfg->federation;
+		hello.federation.len = 32;
+	}
+	if (cfg->membership != NULL && cfg->membership_len > 0) {
+		hello.has_membership = 1;
+		hello.membership.data = (uint8_t *)cfg->membership;
+		hello.membership.len = cfg->membership_len;
+	}
 	p->hello_len = lcf__hello__get_packed_size(&hello);
 	if (p->hello_len > CONN_HELLO_MAX)
 		goto out;
@@ -1062,6 +1072,24 @@ conn_listen(uv_loop_t *loop, const char *host, uint16_t port,
 	ret = 0;
 out:
 	return ret;
+}
+
+int
+conn_listener_update(struct conn_listener *l, const struct conn_config *cfg)
+{
+	struct prepared p;
+	int ret;
+
+	if (l == NULL || l->closing)
+		return LCF_EINVAL;
+	if ((ret = prepare(cfg, &p)) != 0)
+		return ret;
+	/* Connections accepted later take the new Hello; those in their
+	 * handshake keep the copy they made. */
+	memcpy(l->p.hello, p.hello, p.hello_len);
+	l->p.hello_len = p.hello_len;
+	sodium_memzero(&p, sizeof(p));
+	return 0;
 }
 
 uint16_t

@@ -19,7 +19,7 @@
 #define CONN_MAX_MSG		(8u << 20)	/* largest PeerMsg, either way */
 /* Largest fragment of a message in one transport frame (one byte is flags). */
 #define CONN_MAX_FRAGMENT	(NOISE_MAX_PAYLOAD - 1)
-#define CONN_HELLO_MAX		2048		/* largest serialized Hello */
+#define CONN_HELLO_MAX		4096		/* largest serialized Hello */
 #define CONN_CONNECT_TIMEOUT_MS		10000
 #define CONN_HANDSHAKE_TIMEOUT_MS	10000
 #define CONN_LINGER_MS		5000	/* default: conn_close waits this long to flush */
@@ -80,6 +80,9 @@ struct conn_config {
 	const struct identity	*identity;	/* our Ed25519 key pair */
 	const char		*listen;	/* Hello.listen, or NULL */
 	const char		*city_name;	/* Hello.city_name, or NULL */
+	const uint8_t		*federation;	/* Hello.federation (32 bytes), or NULL */
+	const uint8_t		*membership;	/* Hello.membership bytes, or NULL */
+	size_t			 membership_len;
 	struct conn_callbacks	 cbs;		/* on_ready, on_message, on_close required */
 	void			*arg;		/* first argument of every callback */
 	unsigned		 connect_timeout_ms;	/* resolve + TCP connect */
@@ -115,6 +118,9 @@ int conn_connect(uv_loop_t *loop, const char *host, uint16_t port,
 int conn_listen(uv_loop_t *loop, const char *host, uint16_t port,
     const struct conn_config *cfg, unsigned max_pending,
     struct conn_listener **out, char *err, size_t errlen);
+/* Serializes a new Hello from cfg (its identity must be the listener's) for
+ * the connections accepted from now on. 0, or LCF_EINVAL as for conn_listen. */
+int conn_listener_update(struct conn_listener *l, const struct conn_config *cfg);
 /* The port the listener is bound to, or 0 if unknown. */
 uint16_t conn_listener_port(const struct conn_listener *l);
 /* Stops accepting and wipes the listener's copy of the key; the memory is

@@ -22,6 +22,8 @@
 #include "error.h"
 #include "identity.h"
 #include "log.h"
+#include "ingest.h"
+#include "member.h"
 #include "node.h"
 #include "peer.h"
 #include "publish.h"
@@ -501,10 +503,16 @@ static void
 do_publish(struct ctl_conn *c)
 {
 	Lcf__PublishRequest *p = c->req->publish;
+	char why[256];
 	int rc;
 
 	if (p->n_drafts == 0) {
 		send_error(c, LCF_EINVAL, "nothing to publish");
+		request_done(c);
+		return;
+	}
+	if (!p->dry_run && members_self_check(c->ctl->n, why, sizeof(why)) != 0) {
+		send_error(c, LCF_EPERM, "cannot publish: %s", why);
 		request_done(c);
 		return;
 	}
@@ -578,6 +586,11 @@ do_query(struct ctl_conn *c)
 		if (resolve_city(c, q->city, author) != 0)
 			goto out;
 		sq.author = author;
+	}
+	/* Records of revoked cities stay stored but out of sight. */
+	if (!q->include_revoked && members_any_revoked(c->ctl->n)) {
+		sq.keep = members_visible;
+		sq.keep_arg = c->ctl->n;
 	}
 	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
 	if (rc == LCF_EINVAL) {
@@ -1190,6 +1203,189 @@ do_city_list(struct ctl_conn *c)
 	uv_queue_work(c->ctl->n->loop, &job->work, city_work, city_done);
 }
 
+/* ---- federation: records made elsewhere, members ---- */
+
+static void
+submit_done(void *arg, const struct ingest_result *r)
+{
+	struct ctl_conn *c = arg;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__SubmitReply sr = LCF__SUBMIT_REPLY__INIT;
+
+	if (conn_op_end(c))
+		return;
+	if (r->error != 0) {
+		send_error(c, r->error, "%s", r->reason);
+		request_done(c);
+		return;
+	}
+	sr.has_received = sr.has_known = sr.has_stored = sr.has_held = 1;
+	sr.has_refused = 1;
+	sr.received = r->received;
+	sr.known = r->known;
+	sr.stored = r->stored;
+	sr.held = r->held;
+	sr.refused = r->refused;
+	sr.reason = r->reason[0] ? (char *)r->reason : NULL;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_SUBMIT;
+	resp.submit = &sr;
+	send_resp(c, &resp, 0);
+	request_done(c);
+}
+
+static void
+do_submit(struct ctl_conn *c)
+{
+	Lcf__SubmitRequest *q = c->req->submit;
+	const uint8_t **raws = NULL;
+	size_t *lens = NULL, i;
+	int rc;
+
+	if (q->n_records == 0 || q->n_records > INGEST_MAX_BATCH) {
+		send_error(c, LCF_EINVAL, "give 1 to %d records in one request",
+		    INGEST_MAX_BATCH);
+		request_done(c);
+		return;
+	}
+	raws = xcalloc(q->n_records, sizeof(*raws));
+	lens = xcalloc(q->n_records, sizeof(*lens));
+	for (i = 0; i < q->n_records; i++) {
+		raws[i] = q->records[i].data;
+		lens[i] = q->records[i].len;
+	}
+	c->ops++;
+	if ((rc = ingest_submit(c->ctl->n, NULL, raws, lens, q->n_records,
+	    submit_done, c)) != 0) {
+		c->ops--;
+		send_error(c, rc, "cannot take the records: %s", lcf_strerror(rc));
+		request_done(c);
+	}
+	free(raws);
+	free(lens);
+}
+
+struct newest {
+	int64_t ms;
+};
+
+static int
+newest_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
+    size_t len)
+{
+	struct newest *nw = arg;
+	struct record rec;
+
+	(void)seq;
+	(void)id;
+	if (record_open(raw, len, 0, &rec) == 0) {
+		if (rec.c->timestamp > nw->ms)
+			nw->ms = rec.c->timestamp;
+		record_release(&rec);
+	}
+	return 0;
+}
+
+static void
+do_members(struct ctl_conn *c)
+{
+	struct node *n = c->ctl->n;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__MembersReply mr = LCF__MEMBERS_REPLY__INIT;
+	Lcf__MemberInfo *mi = NULL, **ptrs = NULL;
+	struct member_info *v = NULL;
+	struct peer_info *pi = NULL;
+	size_t count = 0, npeers = 0, i, k;
+	char name[201], why[256];
+	int64_t now = now_ms();
+
+	members_list(n, &v, &count, name, sizeof(name));
+	peers_list(n, &pi, &npeers);
+	mi = xcalloc(count ? count : 1, sizeof(*mi));
+	ptrs = xcalloc(count ? count : 1, sizeof(*ptrs));
+	for (i = 0; i < count; i++) {
+		struct member_info *m = &v[i];
+		Lcf__MemberInfo *o = &mi[i];
+		struct newest nw = { 0 };
+		uint64_t last = store_last_seq(n->store, m->city);
+
+		lcf__member_info__init(o);
+		o->has_id = 1;
+		o->id.data = m->city;
+		o->id.len = 32;
+		o->name = m->name[0] ? m->name : NULL;
+		o->country = m->country[0] ? m->country : NULL;
+		if (m->admitted) {
+			o->has_admitted_ms = 1;
+			o->admitted_ms = m->admitted_ms;
+			o->has_expires_ms = 1;
+			o->expires_ms = m->expires_ms;
+		}
+		o->has_revoked = 1;
+		o->revoked = m->revoked;
+		if (m->revoked) {
+			o->has_revoked_ms = 1;
+			o->revoked_ms = m->revoked_ms;
+			o->reason = m->reason;
+		}
+		o->has_self = 1;
+		o->self = memcmp(m->city, n->id->pk, 32) == 0;
+		o->has_valid = 1;
+		o->valid = members_link_ok(n, m->city, why, sizeof(why)) == 0;
+		o->has_forks = 1;
+		o->forks = store_author_forks(n->store, m->city);
+		o->has_held = 1;
+		o->held = m->held;
+		if (m->has_successor) {
+			o->has_successor = 1;
+			o->successor.data = m->successor;
+			o->successor.len = 32;
+		}
+		if (m->has_predecessor) {
+			o->has_predecessor = 1;
+			o->predecessor.data = m->predecessor;
+			o->predecessor.len = 32;
+		}
+		if (last > 0)
+			store_scan_author(n->store, m->city, last, NULL, last,
+			    newest_visit, &nw);
+		o->has_reachable = 1;
+		o->reachable = o->self;
+		if (o->self)
+			nw.ms = now;
+		for (k = 0; k < npeers; k++) {
+			if (!pi[k].has_id || memcmp(pi[k].id, m->city, 32) != 0)
+				continue;
+			if (pi[k].state == PEER_CONNECTED) {
+				o->reachable = 1;
+				nw.ms = now;
+			} else if (pi[k].last_handshake_ms > nw.ms) {
+				nw.ms = pi[k].last_handshake_ms;
+			}
+		}
+		if (nw.ms > 0) {
+			o->has_last_seen_ms = 1;
+			o->last_seen_ms = nw.ms;
+		}
+		ptrs[i] = o;
+	}
+	if (n->cfg.has_federation) {
+		mr.has_federation = 1;
+		mr.federation.data = n->cfg.federation;
+		mr.federation.len = 32;
+		mr.federation_name = name[0] ? name : NULL;
+	}
+	mr.members = ptrs;
+	mr.n_members = count;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_MEMBERS;
+	resp.members = &mr;
+	send_resp(c, &resp, 0);
+	request_done(c);
+	free(ptrs);
+	free(mi);
+	free(pi);
+	free(v);
+}
+
 static void
 dispatch(struct ctl_conn *c)
 {
@@ -1226,6 +1422,12 @@ dispatch(struct ctl_conn *c)
 		break;
 	case LCF__CTL_REQUEST__OP_PEER_SYNC:
 		do_peer_sync(c);
+		break;
+	case LCF__CTL_REQUEST__OP_SUBMIT:
+		do_submit(c);
+		break;
+	case LCF__CTL_REQUEST__OP_MEMBERS:
+		do_members(c);
 		break;
 	case LCF__CTL_REQUEST__OP_CITY_LIST:
 		do_city_list(c);

@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "ingest.h"
 #include "log.h"
+#include "member.h"
 #include "node.h"
 #include "peer.h"
 #include "record.h"
@@ -38,6 +39,7 @@ enum verdict {
 	V_BAD,			/* malformed or bad signature */
 	V_REFUSED,		/* invalid content or from the future */
 	V_OK,
+	V_HELD,			/* author not admitted yet: kept aside */
 };
 
 struct ingest_job;
@@ -229,6 +231,7 @@ finish(struct ingest_job *job)
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;
+			members_stored(n, it->rec);
 			/* A record of our own coming back (a node restored from
 			 * an old copy): never reuse its seq. */
 			c = it->rec->c;
@@ -325,6 +328,7 @@ checked(struct ingest_job *job)
 {
 	struct ingest_state *st = job->n->ingest;
 	size_t i, first = SIZE_MAX;
+	char why[sizeof(job->res.reason)], hex[LCF_ID_HEX];
 
 	for (i = 0; i < job->nslices; i++) {
 		if (job->slices[i].first < first) {
@@ -347,6 +351,33 @@ checked(struct ingest_job *job)
 			job->res.refused++;
 			break;
 		case V_OK:
+			/* Membership is judged here, in the loop, against the
+			 * state of every record stored so far. */
+			switch (members_judge(job->n, job->recs[i].c, why,
+			    sizeof(why))) {
+			case MEMBER_HOLD:
+				if (members_hold(job->n, job->raw[i], job->len[i],
+				    &job->recs[i]) == 0) {
+					job->res.held++;
+					continue;
+				}
+				snprintf(why, sizeof(why), "the city is not an "
+				    "admitted member, and the records waiting for "
+				    "memberships are at their limit");
+				/* FALLTHROUGH */
+			case MEMBER_REFUSE:
+				job->res.refused++;
+				if (first == SIZE_MAX || i < first) {
+					first = i;
+					hex_encode(job->recs[i].id, RECORD_ID_LEN, hex);
+					hex[12] = '\0';
+					setf(job->res.reason, sizeof(job->res.reason),
+					    "record %zu (%s): %s", i + 1, hex, why);
+				}
+				continue;
+			case MEMBER_ACCEPT:
+				break;
+			}
 			job->items[job->nitems].raw = job->raw[i];
 			job->items[job->nitems].len = job->len[i];
 			job->items[job->nitems].rec = &job->recs[i];

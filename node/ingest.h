@@ -16,7 +16,9 @@ struct ingest_result {
 	size_t known;          /* ids already held: dropped without verifying */
 	size_t stored;         /* new records written */
 	size_t current;        /* of those, new current versions (pushed onward) */
-	size_t refused;        /* bad signature, malformed, invalid, or future */
+	size_t refused;        /* bad signature, malformed, invalid, future, or
+	                        * refused by the federation's membership rules */
+	size_t held;           /* author not admitted yet: kept aside (member.h) */
 	size_t bad;            /* of those, malformed, oversized or with a bad
 	                        * signature: the sender is at fault (a record that
 	                        * is only invalid or early may be honest gossip) */

@@ -22,6 +22,7 @@
 #include "identity.h"
 #include "ingest.h"
 #include "log.h"
+#include "member.h"
 #include "node.h"
 #include "peer.h"
 #include "publish.h"
@@ -241,6 +242,7 @@ on_signal(uv_signal_t *h, int signum)
 	/* Sessions end first, so peers are told before their links close. */
 	sync_stop(n);
 	peers_stop(n);
+	members_stop(n);
 	/* The loop ends by itself once the connections have closed and the
 	 * work in the pool has finished. */
 	uv_unref((uv_handle_t *)&r->sigterm);
@@ -342,10 +344,15 @@ main(int argc, char **argv)
 	node.started_ms = now_ms();
 	node.started_mono = mono_ms();
 	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
+	if (members_open(&node, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lcnode: %s\n", err);
+		goto out_loop;
+	}
 	if (peers_start(&node, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out_loop;
 	}
+	members_start(&node);
 	uv_timer_init(node.loop, &runner.profile);
 	runner.profile.data = &runner;
 	if (node.next_seq == 1) {
@@ -364,6 +371,7 @@ main(int argc, char **argv)
 	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		peers_stop(&node);
+		members_stop(&node);
 		goto out_loop;
 	}
 	uv_signal_init(node.loop, &runner.sigterm);
@@ -389,6 +397,7 @@ out_loop:
 out:
 	peers_free(&node);
 	ingest_free(&node);
+	members_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);
 	identity_free(node.id);

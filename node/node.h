@@ -13,6 +13,7 @@ struct catalog;
 struct control;
 struct identity;
 struct ingest_state;
+struct members;
 struct peers;
 struct store;
 struct sync_state;
@@ -35,6 +36,7 @@ struct node {
 	struct peers *peers;
 	struct ingest_state *ingest;
 	struct sync_state *sync;
+	struct members *members;      /* federation membership (member.c) */
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "log.h"
 #include "pbjson.h"
+#include "record.h"
 #include "xmalloc.h"
 
 /* Our schema is not recursive, but the code is generic, so nesting is bounded. */
@@ -1109,26 +1110,7 @@ pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 	const char *body_name = NULL;
 	json_t *r;
 
-	switch (c->body_case) {
-	case LCF__CONTENT__BODY_CITY:
-		body_name = "city";
-		body = (const ProtobufCMessage *)c->city;
-		break;
-	case LCF__CONTENT__BODY_PRACTICE:
-		body_name = "practice";
-		body = (const ProtobufCMessage *)c->practice;
-		break;
-	case LCF__CONTENT__BODY_INDICATOR:
-		body_name = "indicator";
-		body = (const ProtobufCMessage *)c->indicator;
-		break;
-	case LCF__CONTENT__BODY_CATALOG:
-		body_name = "catalog";
-		body = (const ProtobufCMessage *)c->catalog;
-		break;
-	default:
-		break;
-	}
+	body = record_body(c, &body_name);
 	r = jnew(json_object());
 	jset(r, "id", hex_json(id, 32));
 	if (c->has_author)

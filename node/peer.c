@@ -28,6 +28,7 @@
 #include "identity.h"
 #include "ingest.h"
 #include "log.h"
+#include "member.h"
 #include "node.h"
 #include "peer.h"
 #include "peerfile.h"
@@ -96,6 +97,8 @@ struct peers {
 	uint64_t		 refused_connections;
 	char			*path;
 	char			 listen[PEER_ADDR_MAX];
+	uint8_t			*membership;	/* ours, for the Hello, or NULL */
+	size_t			 membership_len;
 };
 
 /* Someone waiting for the end of a reconciliation (`lcctl peer sync`). */
@@ -644,7 +647,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	struct link *l = arg;
 	struct peers *ps = l->ps;
 	struct peer *p;
-	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], why[PEER_TEXT_MAX];
 	int rc;
 
 	if (l->acceptor) {
@@ -686,6 +689,16 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	if (hello->listen != NULL)
 		peerfile_copy_text(p->s.listen, sizeof(p->s.listen), hello->listen);
 	p->s.last_handshake_ms = now_ms();
+	if (members_check_hello(ps->n, hello, why, sizeof(why)) != 0) {
+		if (!l->outbound)
+			ps->refused_connections++;
+		p->s.refused++;
+		set_error(p, "refused: %s", why);
+		log_warnx("peer %s: refused: %s", peer_name(p, l, name,
+		    sizeof(name)), why);
+		link_close(l, why);
+		return;
+	}
 	if (!resolve_duplicate(l)) {
 		/* The city's other link serves this entry (or, for a second
 		 * address of one city, a retry will). */
@@ -941,6 +954,10 @@ conn_cfg(struct peers *ps, struct link *arg, struct conn_config *cfg)
 	cfg->identity = ps->n->id;
 	cfg->listen = ps->listen;
 	cfg->city_name = ps->n->cfg.city;
+	if (ps->n->cfg.has_federation)
+		cfg->federation = ps->n->cfg.federation;
+	cfg->membership = ps->membership;
+	cfg->membership_len = ps->membership_len;
 	cfg->cbs.on_ready = on_ready;
 	cfg->cbs.on_message = on_message;
 	cfg->cbs.on_close = on_close;
@@ -1246,6 +1263,7 @@ free_table(struct peers *ps)
 	while ((l = ps->links) != NULL)
 		link_free(l);
 	free(ps->path);
+	free(ps->membership);
 	free(ps);
 }
 
@@ -1267,6 +1285,8 @@ peers_start(struct node *n, char *err, size_t errlen)
 	    n->cfg.listen_port);
 	if ((ret = load_table(ps, err, errlen)) != 0)
 		goto out;
+	if (members_own_record(n, &ps->membership, &ps->membership_len) != 0)
+		ps->membership_len = 0;
 	conn_cfg(ps, &ps->acceptor, &cfg);
 	ret = conn_listen(n->loop, n->cfg.listen_host, n->cfg.listen_port, &cfg, 0,
 	    &ps->listener, lerr, sizeof(lerr));
@@ -1599,6 +1619,46 @@ out:
 	free(bins);
 	free(skip);
 	free(cand);
+}
+
+void
+peers_enforce(struct node *n)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], why[PEER_TEXT_MAX];
+	struct link *l;
+
+	if (ps == NULL || ps->stopping)
+		return;
+	for (l = ps->links; l != NULL; l = l->next) {
+		if (!l->identified || l->closing || l->c == NULL ||
+		    members_link_ok(n, l->rid, why, sizeof(why)) == 0)
+			continue;
+		if (l->p != NULL) {
+			set_error(l->p, "closed: %s", why);
+			log_warnx("peer %s: closing the link: %s",
+			    peer_name(l->p, l, name, sizeof(name)), why);
+		}
+		link_close(l, why);
+	}
+}
+
+void
+peers_refresh_hello(struct node *n)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	struct conn_config cfg;
+
+	if (ps == NULL || ps->stopping)
+		return;
+	free(ps->membership);
+	ps->membership = NULL;
+	ps->membership_len = 0;
+	if (members_own_record(n, &ps->membership, &ps->membership_len) != 0)
+		ps->membership_len = 0;
+	conn_cfg(ps, &ps->acceptor, &cfg);
+	if (ps->listener != NULL && conn_listener_update(ps->listener, &cfg) != 0)
+		log_warnx("peers: cannot update the handshake's membership");
 }
 
 void

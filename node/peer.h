@@ -122,6 +122,11 @@ int peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
 void peers_push(struct node *n, const void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count);
 
+/* Closes the links of cities that may no longer be linked (members_link_ok):
+ * revoked, expired. The reason shows in peer list. */
+void peers_enforce(struct node *n);
+/* Re-reads this city's membership record for the handshakes to come. */
+void peers_refresh_hello(struct node *n);
 void peers_summary(struct node *n, struct peers_summary *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include "identity.h"
 #include "ingest.h"
 #include "log.h"
+#include "member.h"
 #include "node.h"
 #include "publish.h"
 #include "record.h"
@@ -62,18 +63,7 @@ static void job_start(struct publish_job *job);
 static ProtobufCMessage *
 body_of(const Lcf__Content *c)
 {
-	switch (c->body_case) {
-	case LCF__CONTENT__BODY_CITY:
-		return &c->city->base;
-	case LCF__CONTENT__BODY_PRACTICE:
-		return &c->practice->base;
-	case LCF__CONTENT__BODY_INDICATOR:
-		return &c->indicator->base;
-	case LCF__CONTENT__BODY_CATALOG:
-		return &c->catalog->base;
-	default:
-		return NULL;
-	}
+	return (ProtobufCMessage *)record_body(c, NULL);
 }
 
 static int
@@ -350,6 +340,16 @@ push_stored(struct publish_job *job)
 			continue;
 		raws[m] = job->raw[i];
 		lens[m++] = job->rawlen[i];
+		/* Of the kinds a city publishes, a succession changes the
+		 * federation's view (member.c). */
+		if (job->drafts[i]->kind == LCF__KIND__KIND_SUCCESSION) {
+			struct record rec;
+
+			if (record_open(job->raw[i], job->rawlen[i], 0, &rec) == 0) {
+				members_stored(job->n, &rec);
+				record_release(&rec);
+			}
+		}
 	}
 	ingest_push_local(job->n, raws, lens, m);
 	free(raws);

@@ -125,3 +125,25 @@ record_release(struct record *rec)
 	rec->c = NULL;
 	rec->sr = NULL;
 }
+
+const ProtobufCMessage *
+record_body(const Lcf__Content *c, const char **name)
+{
+	const ProtobufCFieldDescriptor *f;
+	const ProtobufCMessage *body = NULL;
+
+	if (name != NULL)
+		*name = NULL;
+	if (c == NULL || c->body_case == LCF__CONTENT__BODY__NOT_SET)
+		goto out;
+	f = protobuf_c_message_descriptor_get_field(&lcf__content__descriptor,
+	    (unsigned)c->body_case);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		goto out;
+	body = *(const ProtobufCMessage *const *)(const void *)
+	    ((const char *)c + f->offset);
+	if (body != NULL && name != NULL)
+		*name = f->name;
+out:
+	return body;
+}

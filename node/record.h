@@ -45,4 +45,9 @@ void record_release(struct record *rec);
  * LCF_ETOOBIG. */
 int record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN]);
 
+/* The content's body message (any kind) and, when name is not NULL, its field
+ * name in Content ("practice", "membership", ...); NULL when it has none. The
+ * body is owned by c. */
+const ProtobufCMessage *record_body(const Lcf__Content *c, const char **name);
+
 #endif

@@ -219,9 +219,10 @@ store_sketch(struct store *s)
 /* ---- counters in meta ---- */
 
 static int
-meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
+meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
+    uint64_t delta)
 {
-	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_val k = { keylen, (void *)key }, v;
 	uint8_t buf[8];
 	uint64_t cur = 0;
 	int rc;
@@ -235,6 +236,20 @@ meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
 	v.mv_data = buf;
 	v.mv_size = 8;
 	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static int
+meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
+{
+	return meta_add_key(txn, s, name, strlen(name), delta);
+}
+
+/* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
+static void
+fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
+{
+	key[0] = 'F';
+	memcpy(key + 1, author, AUTHOR_LEN);
 }
 
 static uint64_t
@@ -811,8 +826,12 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 	    rc != MDB_KEYEXIST)
 		goto out;
 	if (ndup > 0) {
+		uint8_t fk[1 + AUTHOR_LEN];
+
 		it->result |= STORE_FORK;
-		if ((rc = meta_add(txn, s, "forks", 1)) != 0)
+		fork_key(fk, c->author.data);
+		if ((rc = meta_add(txn, s, "forks", 1)) != 0 ||
+		    (rc = meta_add_key(txn, s, fk, sizeof(fk), 1)) != 0)
 			goto out;
 		log_warnx("store: fork: two records with one author and seq %llu",
 		    (unsigned long long)c->seq);
@@ -1383,6 +1402,8 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		rk = v;
 		if (mdb_get(txn, s->records, &rk, &rv) != 0)
 			continue;
+		if (q->keep != NULL && !q->keep(q->keep_arg, rv.mv_data, rv.mv_size))
+			continue;
 		emitted++;
 		if ((ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
 			break;
@@ -1765,4 +1786,21 @@ out:
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return ret;
+}
+
+uint64_t
+store_author_forks(struct store *s, const uint8_t author[32])
+{
+	uint8_t fk[1 + AUTHOR_LEN];
+	MDB_txn *txn = NULL;
+	MDB_val k = { sizeof(fk), fk }, v;
+	uint64_t n = 0;
+
+	fork_key(fk, author);
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		n = get_be64(v.mv_data);
+	mdb_txn_abort(txn);
+	return n;
 }

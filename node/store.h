@@ -82,6 +82,10 @@ struct store_query {
 	const char *period;
 	int include_deleted;          /* only without other filters */
 	size_t limit;                 /* 0: all */
+	/* When set, a record for which keep returns 0 is skipped and not counted
+	 * (hidden cities); raw is valid during the call only. */
+	int (*keep)(void *arg, const uint8_t *raw, size_t len);
+	void *keep_arg;
 };
 
 /* Visits matching current records, newest first. *truncated is set when more
@@ -162,6 +166,8 @@ struct store_stats {
 };
 
 int store_stats(struct store *s, struct store_stats *st);
+/* Forks (records sharing this author and a seq) stored so far. */
+uint64_t store_author_forks(struct store *s, const uint8_t author[32]);
 /* How many authors have records here (a counter: cheap, unlike store_stats). */
 uint64_t store_authors(struct store *s);
 

@@ -10,7 +10,10 @@
 
 #include "catalog.h"
 #include "codes.h"
+#include "config.h"
 #include "error.h"
+#include "identity.h"
+#include "util.h"
 #include "validate.h"
 
 /* Text limits, counted in characters (Unicode code points). */
@@ -1047,6 +1050,168 @@ out:
 	return ret;
 }
 
+/* key must be the 64 hex digits (lower case) of the 32-byte city id. */
+static int
+check_city_ref(const ProtobufCBinaryData *city, int has, const char *key,
+    const char *field, struct verr *err)
+{
+	char hex[LCF_ID_HEX];
+	int ret = LCF_EVALIDATE;
+
+	if (!has || city->len != 32) {
+		verr_set(err, field, "must be a 32-byte city id, got %zu bytes",
+		    has ? city->len : (size_t)0);
+		goto out;
+	}
+	hex_encode(city->data, 32, hex);
+	if (key != NULL && *key != '\0' && strcmp(key, hex) != 0) {
+		verr_set(err, "key", "must be the city id in lower-case hex (%s)", hex);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+static int
+check_membership(const Lcf__Membership *m, const char *key, struct verr *err)
+{
+	char q[MAX_QUOTE + 4];
+	int ret = LCF_EVALIDATE;
+
+	if (check_city_ref(&m->city, m->has_city, key, "membership.city", err) < 0 ||
+	    check_text(m->name, "membership.name", MAX_NAME, T_REQUIRED, err) < 0 ||
+	    check_text(m->country, "membership.country", 2, T_REQUIRED, err) < 0)
+		goto out;
+	if (!code_country_valid(m->country)) {
+		verr_set(err, "membership.country", "'%s' is not an ISO 3166-1 "
+		    "alpha-2 code", quote(m->country, q, sizeof(q)));
+		goto out;
+	}
+	if ((m->has_admitted && m->admitted < 0) ||
+	    (m->has_expires && m->expires < 0)) {
+		verr_set(err, m->has_admitted && m->admitted < 0 ?
+		    "membership.admitted" : "membership.expires",
+		    "must be a Unix time in milliseconds");
+		goto out;
+	}
+	if (m->has_expires && m->expires > 0 && m->has_admitted &&
+	    m->expires <= m->admitted) {
+		verr_set(err, "membership.expires", "must be later than admitted");
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+static int
+check_revocation(const Lcf__Revocation *r, const char *key, struct verr *err)
+{
+	int ret = LCF_EVALIDATE;
+
+	if (check_city_ref(&r->city, r->has_city, key, "revocation.city", err) < 0 ||
+	    check_text(r->reason, "revocation.reason", MAX_OTHER,
+	    T_REQUIRED | T_MULTILINE, err) < 0)
+		goto out;
+	if (r->has_effective && r->effective < 0) {
+		verr_set(err, "revocation.effective",
+		    "must be a Unix time in milliseconds");
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+#define MAX_ENDPOINTS 8
+
+static int
+item_address(const char *s, const char *field, struct verr *err)
+{
+	char host[256];
+	uint16_t port;
+	int ret = LCF_EVALIDATE;
+
+	if (check_text(s, field, MAX_NAME, T_REQUIRED, err) < 0)
+		goto out;
+	if (config_parse_hostport(s, host, sizeof(host), &port) != 0 || port == 0) {
+		verr_set(err, field, "'%s' is not HOST:PORT", s);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+static int
+check_endpoint(const Lcf__Endpoint *e, struct verr *err)
+{
+	int ret = LCF_EVALIDATE;
+
+	if (e->n_addresses == 0) {
+		verr_set(err, "endpoint.addresses", "needs at least one HOST:PORT");
+		goto out;
+	}
+	if (e->n_addresses > MAX_ENDPOINTS) {
+		verr_set(err, "endpoint.addresses", "has %zu addresses (at most %d)",
+		    e->n_addresses, MAX_ENDPOINTS);
+		goto out;
+	}
+	if (check_list(e->addresses, e->n_addresses, "endpoint", "addresses",
+	    item_address, 0, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	return ret;
+}
+
+/* The bytes the successor signs: the label, the old key, the new key. */
+void
+succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
+    uint8_t out[SUCCESSION_MSG_LEN])
+{
+	memcpy(out, SUCCESSION_LABEL, SUCCESSION_LABEL_LEN);
+	memcpy(out + SUCCESSION_LABEL_LEN, old_key, 32);
+	memcpy(out + SUCCESSION_LABEL_LEN + 32, new_key, 32);
+}
+
+static int
+check_succession(const Lcf__Succession *s, const Lcf__Content *c, unsigned flags,
+    struct verr *err)
+{
+	uint8_t msg[SUCCESSION_MSG_LEN];
+	int ret = LCF_EVALIDATE;
+
+	if (!s->has_successor || s->successor.len != 32) {
+		verr_set(err, "succession.successor", "must be a 32-byte city id");
+		goto out;
+	}
+	if (!s->has_successor_signature || s->successor_signature.len != 64) {
+		verr_set(err, "succession.successor_signature",
+		    "must be a 64-byte Ed25519 signature");
+		goto out;
+	}
+	/* A draft has no author yet: the node checks it once it fills it in. */
+	if (flags & VALIDATE_DRAFT)
+		goto ok;
+	if (memcmp(s->successor.data, c->author.data, 32) == 0) {
+		verr_set(err, "succession.successor", "is the author itself");
+		goto out;
+	}
+	succession_message(c->author.data, s->successor.data, msg);
+	if (identity_verify(s->successor.data, msg, sizeof(msg),
+	    s->successor_signature.data) != 0) {
+		verr_set(err, "succession.successor_signature", "is not the "
+		    "successor's signature of this hand-over");
+		goto out;
+	}
+ok:
+	ret = 0;
+out:
+	return ret;
+}
+
 /* The key: 1..200 bytes of UTF-8 without control characters. */
 static int
 check_key(const char *key, struct verr *err)
@@ -1097,6 +1262,18 @@ body_kind(Lcf__Content__BodyCase b)
 	case LCF__CONTENT__BODY_CATALOG:
 		kind = LCF__KIND__KIND_CATALOG;
 		break;
+	case LCF__CONTENT__BODY_MEMBERSHIP:
+		kind = LCF__KIND__KIND_MEMBERSHIP;
+		break;
+	case LCF__CONTENT__BODY_REVOCATION:
+		kind = LCF__KIND__KIND_REVOCATION;
+		break;
+	case LCF__CONTENT__BODY_ENDPOINT:
+		kind = LCF__KIND__KIND_ENDPOINT;
+		break;
+	case LCF__CONTENT__BODY_SUCCESSION:
+		kind = LCF__KIND__KIND_SUCCESSION;
+		break;
 	default:
 		break;
 	}
@@ -1117,13 +1294,11 @@ check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
 	case LCF__KIND__KIND_PRACTICE:
 	case LCF__KIND__KIND_INDICATOR:
 	case LCF__KIND__KIND_CATALOG:
-		break;
 	case LCF__KIND__KIND_MEMBERSHIP:
 	case LCF__KIND__KIND_REVOCATION:
 	case LCF__KIND__KIND_ENDPOINT:
 	case LCF__KIND__KIND_SUCCESSION:
-		verr_set(err, "kind", "kind %s not supported yet", kind_name(kind));
-		goto out;
+		break;
 	case LCF__KIND__KIND_UNSPECIFIED:
 		verr_set(err, "kind", "is required");
 		goto out;
@@ -1199,6 +1374,28 @@ check_body(const Lcf__Content *c, const struct catalog *cat, unsigned flags,
 	case LCF__CONTENT__BODY_CATALOG:
 		if (check_catalog_entry(c->catalog, err) < 0)
 			goto out;
+		if (c->key != NULL && *c->key != '\0' && c->catalog->id != NULL &&
+		    strcmp(c->key, c->catalog->id) != 0) {
+			verr_set(err, "key", "must be the indicator id '%s'",
+			    quote(c->catalog->id, q, sizeof(q)));
+			goto out;
+		}
+		break;
+	case LCF__CONTENT__BODY_MEMBERSHIP:
+		if (check_membership(c->membership, c->key, err) < 0)
+			goto out;
+		break;
+	case LCF__CONTENT__BODY_REVOCATION:
+		if (check_revocation(c->revocation, c->key, err) < 0)
+			goto out;
+		break;
+	case LCF__CONTENT__BODY_ENDPOINT:
+		if (check_endpoint(c->endpoint, err) < 0)
+			goto out;
+		break;
+	case LCF__CONTENT__BODY_SUCCESSION:
+		if (check_succession(c->succession, c, flags, err) < 0)
+			goto out;
 		break;
 	default:
 		break;
@@ -1237,6 +1434,13 @@ validate_content(const Lcf__Content *c, const struct catalog *cat,
 	    strcmp(c->key, "profile") != 0) {
 		verr_set(err, "key", "a city profile's key must be 'profile', not '%s'",
 		    quote(c->key, q, sizeof(q)));
+		goto out;
+	}
+	if ((c->kind == LCF__KIND__KIND_ENDPOINT ||
+	    c->kind == LCF__KIND__KIND_SUCCESSION) && has_key &&
+	    strcmp(c->key, kind_name(c->kind)) != 0) {
+		verr_set(err, "key", "a %s record's key must be '%s', not '%s'",
+		    kind_name(c->kind), kind_name(c->kind), quote(c->key, q, sizeof(q)));
 		goto out;
 	}
 	if (!deleted && check_body(c, cat, flags, err) < 0)

@@ -3,6 +3,8 @@
 #ifndef LCF_VALIDATE_H
 #define LCF_VALIDATE_H
 
+#include <stdint.h>
+
 #include "lcf.pb-c.h"
 
 struct catalog;
@@ -36,5 +38,13 @@ int validate_content(const Lcf__Content *c, const struct catalog *cat,
 /* The key an indicator value is stored under: INDICATOR/PERIOD, plus
  * "/sex=..,age_band=..,group=.." when disaggregated. Writes at most max bytes. */
 void indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max);
+
+/* What a successor key signs to accept a hand-over (proto/lcf.proto,
+ * Succession): the label, the old key, the new key. */
+#define SUCCESSION_LABEL "lcf-succession-v1"
+#define SUCCESSION_LABEL_LEN 17
+#define SUCCESSION_MSG_LEN (SUCCESSION_LABEL_LEN + 64)
+void succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
+    uint8_t out[SUCCESSION_MSG_LEN]);
 
 #endif

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "error.h"
 #include "lcctl.h"
 #include "pbjson.h"
+#include "recfile.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -27,36 +26,14 @@ static const char usage[] =
     "  --include-deleted   also tombstones of removed records\n"
     "  -h, --help          show this help\n";
 
-/* Standard base64 with padding of bytes, as a new JSON string. */
-static json_t *
-base64_json(const uint8_t *data, size_t len)
-{
-	size_t max = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	char *b = xmalloc(max);
-	json_t *j;
-
-	sodium_bin2base64(b, max, data, len, sodium_base64_VARIANT_ORIGINAL);
-	j = json_string(b);
-	free(b);
-	return j;
-}
-
 static json_t *
 signed_json(const Lcf__RecordItem *it, const Lcf__Content *c)
 {
-	json_t *o = json_object();
-	char hex[LCF_ID_HEX];
 	const Lcf__SignedRecord *sr = it->record;
 
-	json_object_set_new(o, "id", json_string(render_id(it->id.data,
-	    it->id.len, hex)));
-	json_object_set_new(o, "author", json_string(render_id(c->author.data,
-	    c->author.len, hex)));
-	json_object_set_new(o, "content", base64_json(sr->content.data,
-	    sr->content.len));
-	json_object_set_new(o, "signature", base64_json(sr->signature.data,
-	    sr->has_signature ? sr->signature.len : 0));
-	return o;
+	return recfile_json(it->id.data, c->author.data, sr->content.data,
+	    sr->content.len, sr->signature.data,
+	    sr->has_signature ? sr->signature.len : 0);
 }
 
 /* Writes one line. LCF_ECLOSED when the reader has gone away. */

@@ -24,6 +24,7 @@
 
 static const char usage[] =
     "Usage: lcctl -d DIR init --city NAME --country CC [--listen HOST:PORT]\n"
+    "                         [--federation FEDID]\n"
     "\n"
     "Creates the data directory of a new node (mode 0700 if missing): a fresh\n"
     "city key in DIR/identity.key (mode 0600) and DIR/lcnode.conf. Needs no\n"
@@ -36,6 +37,9 @@ static const char usage[] =
     "  --country CC         ISO 3166-1 alpha-2 code, e.g. SE\n"
     "  --listen HOST:PORT   where the node accepts peer cities\n"
     "                       (default " DEFAULT_LISTEN "; [::1]:7400 for IPv6)\n"
+    "  --federation FEDID   the federation to join (64 hex digits, from its\n"
+    "                       secretariat); the node then takes records only\n"
+    "                       from admitted cities. Default: an open node\n"
     "  -h, --help           show this help\n";
 
 /* The name goes into an INI file line: one line of printable text. */
@@ -87,10 +91,13 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		{ "city", required_argument, NULL, 'c' },
 		{ "country", required_argument, NULL, 'C' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "federation", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *city = NULL, *country = NULL, *listen = DEFAULT_LISTEN;
+	const char *federation = NULL;
+	uint8_t fed[32];
 	char *keypath = NULL, *confpath = NULL, host[256], hex[LCF_ID_HEX];
 	struct identity *id = NULL;
 	int c, ret = -1, saved_key = 0;
@@ -106,6 +113,9 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 			break;
 		case 'l':
 			listen = optarg;
+			break;
+		case 'f':
+			federation = optarg;
 			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
@@ -136,6 +146,12 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	if (config_parse_hostport(listen, host, sizeof(host), &port) < 0) {
 		lcctl_bad_usage(ctx, "--listen '%s' is not HOST:PORT (e.g. "
 		    DEFAULT_LISTEN " or [::1]:7400)", listen);
+		goto out;
+	}
+	if (federation != NULL && (strlen(federation) != 64 ||
+	    hex_decode(federation, fed, sizeof(fed)) != 0)) {
+		lcctl_bad_usage(ctx, "--federation '%s' is not a federation id (64 "
+		    "hex digits, printed by `lcctl federation create`)", federation);
 		goto out;
 	}
 	ret = LCCTL_EXIT_ERR;
@@ -173,7 +189,8 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	}
 	saved_key = 1;
-	if ((c = config_write_template(confpath, city, country, listen)) < 0) {
+	if ((c = config_write_template(confpath, city, country, listen,
+	    federation)) < 0) {
 		if (c == LCF_EEXIST)
 			lcctl_err("%s already exists: lcctl init never overwrites a "
 			    "configuration", confpath);

@@ -25,6 +25,9 @@ static const struct lcctl_cmd commands[] = {
 	{ "export", cmd_export, "every current record, one JSON object per line" },
 	{ "verify", cmd_verify, "check the signature of every stored record" },
 	{ "peer", cmd_peer, "peer cities: add, rm, list, sync" },
+	{ "publish", cmd_publish, "publish signed records made elsewhere (admissions, ...)" },
+	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
+	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -50,7 +53,8 @@ main_usage(int status)
 	    "       lcctl -h | --help | --version\n"
 	    "\n"
 	    "Administers the lcnode of a Learning City Federation node through\n"
-	    "DIR/admin.sock. Every command but init needs the node running.\n"
+	    "DIR/admin.sock. Every command but init and federation needs the node\n"
+	    "running.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -d DIR       the node's data directory (default: $LCF_DIR)\n"

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Federation membership: who may write, held records, link admission. */
+#ifndef LCF_MEMBER_H
+#define LCF_MEMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lcf.pb-c.h"
+#include "peer.pb-c.h"
+
+struct node;
+struct record;
+
+enum member_verdict {
+	MEMBER_ACCEPT = 0,     /* store and forward */
+	MEMBER_HOLD = 1,       /* author not admitted (yet): keep aside, bounded */
+	MEMBER_REFUSE = 2,     /* never: revoked, expired, retired, wrong signer */
+};
+
+#define MEMBERS_HOLD_MAX 20000            /* records held at once */
+#define MEMBERS_HOLD_BYTES (32u << 20)    /* their bytes at most */
+#define MEMBERS_HOLD_PER_AUTHOR 5000
+#define MEMBERS_HOLD_TTL_MS (60 * 60 * 1000)  /* held records expire */
+#define MEMBERS_CHECK_MS (30 * 1000)      /* links re-checked this often */
+
+/* One city as the federation's records describe it. */
+struct member_info {
+	uint8_t city[32];
+	int admitted;                  /* a membership record that is not withdrawn */
+	int64_t admitted_ms, expires_ms;   /* expires 0: never */
+	char name[201];
+	char country[3];
+	int revoked;
+	int64_t revoked_ms;            /* records stamped from here on are refused */
+	char reason[256];
+	int has_successor, has_predecessor;
+	uint8_t successor[32], predecessor[32];
+	size_t held;                   /* records waiting for its membership */
+};
+
+/* Builds the state from the store (the federation's records and every
+ * succession); a node without `federation` gets an open, empty state. Runs
+ * once at start, before peers. 0 or LCF_ESTORE with err set. */
+int members_open(struct node *n, char *err, size_t errlen);
+/* Starts the timer that re-checks links (expiry); after peers_start. */
+void members_start(struct node *n);
+/* Stops timers (close callbacks run in the loop) and frees held records. */
+void members_stop(struct node *n);
+void members_free(struct node *n);
+
+/* 1 when the node belongs to a federation. */
+int members_enabled(const struct node *n);
+
+/* The verdict on a verified, valid record (c its content): why gets a sentence
+ * for HOLD and REFUSE. Call from the loop. */
+enum member_verdict members_judge(struct node *n, const Lcf__Content *c,
+    char *why, size_t whylen);
+
+/* Whether this city may publish now: LCF_EPERM with why when the federation
+ * revoked it, its membership expired or its key was retired. A city not yet
+ * admitted may: its records wait here and spread once it is. */
+int members_self_check(struct node *n, char *why, size_t whylen);
+
+/* Keeps a verified record aside until its author is admitted (raw copied).
+ * 0, or LCF_EFULL when the bounds are reached (nothing kept). A record held
+ * already is not held twice. */
+int members_hold(struct node *n, const uint8_t *raw, size_t len,
+    const struct record *rec);
+
+/* Tells the state about a record just stored (any kind; only federation,
+ * succession and endpoint records matter). Held records an admission frees
+ * are resubmitted and links a revocation ends are closed, from the loop soon
+ * after, never inside this call. */
+void members_stored(struct node *n, const struct record *rec);
+
+/* Checks a peer's Hello on a federation node: its federation and a valid
+ * membership (the record in Hello.membership, or one held here). 0, or
+ * LCF_EPERM with why set. An open node accepts everyone. */
+int members_check_hello(struct node *n, const Lcf__Hello *h, char *why,
+    size_t whylen);
+/* 0 when the city may keep a link now, else LCF_EPERM with why set. */
+int members_link_ok(struct node *n, const uint8_t city[32], char *why,
+    size_t whylen);
+
+/* This city's current membership record (SignedRecord bytes, new buffer the
+ * caller frees) for its Hello; LCF_ENOTFOUND when it has none. */
+int members_own_record(struct node *n, uint8_t **raw, size_t *len);
+
+/* 1 when records by author are shown in lists (not revoked, or the node is
+ * open). A store_query keep function: arg is the node. */
+int members_visible(void *arg, const uint8_t *raw, size_t len);
+/* 1 when any city is revoked (lists need the filter at all). */
+int members_any_revoked(const struct node *n);
+
+/* The cities the federation has admitted or revoked, by id: a new array the
+ * caller frees; the federation's name into name (may be empty). */
+int members_list(struct node *n, struct member_info **out, size_t *count,
+    char *name, size_t namelen);
+/* One city's entry (0), or LCF_ENOTFOUND. */
+int members_get(struct node *n, const uint8_t city[32], struct member_info *out);
+/* The first id of a city's line of keys and the number of keys in it, for
+ * treating a rotated key as the same city: root gets the oldest predecessor. */
+void members_root(struct node *n, const uint8_t city[32], uint8_t root[32]);
+
+#endif
