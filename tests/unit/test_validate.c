@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "catalog.h"
 #include "codes.h"
 #include "error.h"
+#include "identity.h"
+#include "util.h"
 #include "validate.h"
 
 /* The catalog shipped in config/, loaded once for the whole suite. */
@@ -204,7 +207,7 @@ static void
 catalog_fx(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
-	envelope(f, LCF__KIND__KIND_CATALOG, "9.9-test");
+	envelope(f, LCF__KIND__KIND_CATALOG, "2.2-test");
 	lcf__catalog_indicator__init(&f->cat);
 	f->c.body_case = LCF__CONTENT__BODY_CATALOG;
 	f->c.catalog = &f->cat;
@@ -443,10 +446,10 @@ test_envelope(void **state)
 	expect_fail(&f, NULL, 0, "kind", "required");
 	practice_fx(&f);
 	f.c.kind = LCF__KIND__KIND_MEMBERSHIP;
-	expect_fail(&f, NULL, 0, "kind", "not supported yet");
+	expect_fail(&f, NULL, 0, "practice", "must carry a membership body");
 	practice_fx(&f);
 	f.c.kind = LCF__KIND__KIND_SUCCESSION;
-	expect_fail(&f, NULL, 0, "kind", "not supported yet");
+	expect_fail(&f, NULL, 0, "practice", "must carry a succession body");
 	practice_fx(&f);
 	f.c.kind = (Lcf__Kind)42;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 42");
@@ -1169,6 +1172,122 @@ test_catalog_bad(void **state)
 	assert_non_null(strstr(err, "/nonexistent/catalog.json: cannot open"));
 }
 
+/* The federation's kinds: membership, revocation, endpoint, succession. */
+static void
+test_federation_kinds(void **state)
+{
+	struct fx f;
+	Lcf__Membership m;
+	Lcf__Revocation r;
+	Lcf__Endpoint e;
+	Lcf__Succession su;
+	uint8_t city[32], msg[SUCCESSION_MSG_LEN], sig[64];
+	char hex[LCF_ID_HEX], *addrs[9];
+	struct identity *old, *nw;
+	size_t i;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	old = identity_new();
+	nw = identity_new();
+	assert_non_null(old);
+	assert_non_null(nw);
+	memset(city, 0x11, sizeof(city));
+	hex_encode(city, 32, hex);
+
+	/* membership: key is the city id in hex */
+	memset(&f, 0, sizeof(f));
+	envelope(&f, LCF__KIND__KIND_MEMBERSHIP, hex);
+	lcf__membership__init(&m);
+	m.has_city = 1;
+	m.city.data = city;
+	m.city.len = 32;
+	m.name = "Tampere";
+	m.country = "FI";
+	f.c.body_case = LCF__CONTENT__BODY_MEMBERSHIP;
+	f.c.membership = &m;
+	expect_ok(&f, NULL, 0);
+	f.c.key = "profile";
+	expect_fail(&f, NULL, 0, "key", "city id");
+	f.c.key = f.key;
+	m.country = "XX";
+	expect_fail(&f, NULL, 0, "membership.country", "ISO 3166");
+	m.country = "FI";
+	m.city.len = 31;
+	expect_fail(&f, NULL, 0, "membership.city", "32-byte");
+	m.city.len = 32;
+	m.has_admitted = m.has_expires = 1;
+	m.admitted = 2000;
+	m.expires = 1000;
+	expect_fail(&f, NULL, 0, "membership.expires", "later than admitted");
+	m.expires = 3000;
+	expect_ok(&f, NULL, 0);
+
+	/* revocation: a reason is required */
+	memset(&f, 0, sizeof(f));
+	envelope(&f, LCF__KIND__KIND_REVOCATION, hex);
+	lcf__revocation__init(&r);
+	r.has_city = 1;
+	r.city.data = city;
+	r.city.len = 32;
+	f.c.body_case = LCF__CONTENT__BODY_REVOCATION;
+	f.c.revocation = &r;
+	expect_fail(&f, NULL, 0, "revocation.reason", "required");
+	r.reason = "key stolen";
+	expect_ok(&f, NULL, 0);
+
+	/* endpoint: 1..8 HOST:PORT, key "endpoint" */
+	memset(&f, 0, sizeof(f));
+	envelope(&f, LCF__KIND__KIND_ENDPOINT, "endpoint");
+	lcf__endpoint__init(&e);
+	f.c.body_case = LCF__CONTENT__BODY_ENDPOINT;
+	f.c.endpoint = &e;
+	expect_fail(&f, NULL, 0, "endpoint.addresses", "at least one");
+	for (i = 0; i < 9; i++)
+		addrs[i] = "127.0.0.1:7400";
+	addrs[1] = "[::1]:7401";
+	e.addresses = addrs;
+	e.n_addresses = 2;
+	expect_ok(&f, NULL, 0);
+	e.n_addresses = 9;
+	expect_fail(&f, NULL, 0, "endpoint.addresses", "at most 8");
+	addrs[1] = "no-port-here";
+	e.n_addresses = 2;
+	expect_fail(&f, NULL, 0, "endpoint.addresses[1]", "HOST:PORT");
+	addrs[1] = "[::1]:7401";
+	f.c.key = "addresses";
+	expect_fail(&f, NULL, 0, "key", "'endpoint'");
+
+	/* succession: the successor's signature over label, old, new */
+	identity_generate(old);
+	identity_generate(nw);
+	memset(&f, 0, sizeof(f));
+	envelope(&f, LCF__KIND__KIND_SUCCESSION, "succession");
+	memcpy(f.author, old->pk, 32);
+	lcf__succession__init(&su);
+	su.has_successor = su.has_successor_signature = 1;
+	su.successor.data = nw->pk;
+	su.successor.len = 32;
+	succession_message(old->pk, nw->pk, msg);
+	assert_memory_equal(msg, "lcf-succession-v1", 17);
+	identity_sign(nw, msg, sizeof(msg), sig);
+	su.successor_signature.data = sig;
+	su.successor_signature.len = 64;
+	f.c.body_case = LCF__CONTENT__BODY_SUCCESSION;
+	f.c.succession = &su;
+	expect_ok(&f, NULL, 0);
+	/* signed by the old key instead: refused */
+	identity_sign(old, msg, sizeof(msg), sig);
+	expect_fail(&f, NULL, 0, "succession.successor_signature", "successor");
+	/* a draft has no author yet: the signature waits */
+	expect_ok(&f, NULL, VALIDATE_DRAFT);
+	identity_sign(nw, msg, sizeof(msg), sig);
+	su.successor.data = old->pk;
+	expect_fail(&f, NULL, 0, "succession.successor", "author itself");
+	identity_free(old);
+	identity_free(nw);
+}
+
 int
 main(void)
 {
@@ -1187,6 +1306,7 @@ main(void)
 		cmocka_unit_test(test_city),
 		cmocka_unit_test(test_indicator),
 		cmocka_unit_test(test_catalog_record),
+		cmocka_unit_test(test_federation_kinds),
 		cmocka_unit_test(test_indicator_key),
 		cmocka_unit_test(test_catalog_shipped),
 		cmocka_unit_test(test_catalog_bad),

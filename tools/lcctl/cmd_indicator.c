@@ -55,6 +55,8 @@ static const char list_usage[] =
     "  --period P      values of this period\n"
     "  --city ID       this city (id or unique prefix of 6+ hex digits)\n"
     "  --limit N       at most N values (default 0: up to 10,000)\n"
+    "  --include-revoked\n"
+    "                  also values of cities the federation revoked\n"
     "  --json          a JSON array of records\n"
     "  -h, --help      show this help\n";
 
@@ -300,6 +302,7 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		{ "period", required_argument, NULL, 'p' },
 		{ "city", required_argument, NULL, 'y' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "include-revoked", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -327,6 +330,9 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 			if (lcctl_parse_u64(optarg, UINT32_MAX, &limit) < 0)
 				ret = lcctl_bad_usage(ctx, "--limit '%s' is not a "
 				    "count (0 for all)", optarg);
+			break;
+		case 'r':
+			q.has_include_revoked = q.include_revoked = 1;
 			break;
 		case 'j':
 			ctx->json = 1;

@@ -71,6 +71,8 @@ static const char list_usage[] =
     "  --text WORDS         every word must occur in the text\n"
     "  --limit N            at most N practices (default 50; 0: up to 10,000)\n"
     "  --include-deleted    also list removed practices\n"
+    "  --include-revoked    also list practices of cities the federation\n"
+    "                       revoked (hidden by default)\n"
     "  --json               a JSON array of records\n"
     "  -h, --help           show this help\n";
 
@@ -293,6 +295,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		{ "text", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "include-deleted", no_argument, NULL, 'd' },
+		{ "include-revoked", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -338,6 +341,9 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		case 'd':
 			q.has_include_deleted = 1;
 			q.include_deleted = 1;
+			break;
+		case 'r':
+			q.has_include_revoked = q.include_revoked = 1;
 			break;
 		case 'j':
 			ctx->json = 1;
