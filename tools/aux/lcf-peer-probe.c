@@ -11,6 +11,15 @@
 //   bigrec   pushes one record larger than a record may be
 //   expand   pushes 3,000,000 empty records (6 MB that would take ~100 MB to
 //            decode without the node's decode budget)
+//   relay    like push, but the practice is signed by another fresh key than
+//            the link's (a record relayed from a third city)
+// LCF_PROBE_AUTHOR_KEY (a key file) signs the practices of push and relay.
+//   file     pushes the signed records of the JSON-lines file named by TITLE
+//            (the form of `lcctl federation` and `export --signed`)
+// Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
+// file: the link's identity instead of a fresh key), LCF_PROBE_FEDERATION
+// (the federation id for the Hello), LCF_PROBE_MEMBERSHIP (a file holding the
+// membership record, one signed JSON line, shown in the Hello).
 // For push and future, exit 0 once the message is flushed. For the others but
 // hello, exit 0 when the node closes the connection (printing its reason),
 // 1 if it is still open after 10 s.
@@ -25,6 +34,7 @@
 #include "conn.h"
 #include "error.h"
 #include "identity.h"
+#include "recfile.h"
 #include "record.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -34,7 +44,8 @@
 struct probe {
 	const char *mode;
 	const char *title;
-	struct identity *id;
+	struct identity *id;        /* the link's identity */
+	struct identity *author;    /* who signs pushed practices */
 	uv_timer_t timer;
 	int status;		/* exit status */
 	int sent;
@@ -44,7 +55,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|garbage|badsig|"
-	    "toomany|bigrec|expand HOST:PORT [TITLE]\n");
+	    "toomany|bigrec|expand|relay|file HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -65,7 +76,7 @@ make_record(struct probe *pr, int64_t ts, uint8_t **raw, size_t *len)
 	p.kflc_areas = areas;
 	p.n_kflc_areas = 1;
 	c.has_author = 1;
-	c.author.data = pr->id->pk;
+	c.author.data = pr->author->pk;
 	c.author.len = IDENTITY_PK_LEN;
 	c.has_seq = 1;
 	c.seq = 1;
@@ -77,7 +88,7 @@ make_record(struct probe *pr, int64_t ts, uint8_t **raw, size_t *len)
 	c.body_case = LCF__CONTENT__BODY_PRACTICE;
 	c.practice = &p;
 	if (record_pack_content(&c, &content, &clen) != 0 ||
-	    record_seal(content, clen, pr->id, raw, len, rid) != 0) {
+	    record_seal(content, clen, pr->author, raw, len, rid) != 0) {
 		fprintf(stderr, "lcf-peer-probe: cannot build a record\n");
 		exit(1);
 	}
@@ -110,6 +121,37 @@ send_records(struct conn *c, uint8_t **raws, size_t *lens, size_t n)
 	free(bins);
 }
 
+/* Every record of the JSON-lines file pr->title, in one message. */
+static void
+push_file(struct probe *pr, struct conn *c)
+{
+	char *buf, *line, *save = NULL, err[512];
+	uint8_t **raws = NULL;
+	size_t len, *lens = NULL, n = 0;
+
+	if (read_file(pr->title, 64u << 20, &buf, &len) != 0) {
+		fprintf(stderr, "lcf-peer-probe: cannot read %s\n", pr->title);
+		exit(1);
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		raws = xreallocarray(raws, n + 1, sizeof(*raws));
+		lens = xreallocarray(lens, n + 1, sizeof(*lens));
+		if (recfile_parse(line, strlen(line), &raws[n], &lens[n], err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "lcf-peer-probe: %s: %s\n", pr->title, err);
+			exit(1);
+		}
+		n++;
+	}
+	send_records(c, raws, lens, n);
+	while (n > 0)
+		free(raws[--n]);
+	free(raws);
+	free(lens);
+	free(buf);
+}
+
 static void
 on_timeout(uv_timer_t *t)
 {
@@ -136,7 +178,14 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		conn_close(c, "done");
 		return;
 	}
-	if (strcmp(pr->mode, "push") == 0 || strcmp(pr->mode, "future") == 0) {
+	if (strcmp(pr->mode, "file") == 0) {
+		push_file(pr, c);
+		pr->status = 0;
+		conn_close(c, "done");
+		return;
+	}
+	if (strcmp(pr->mode, "push") == 0 || strcmp(pr->mode, "future") == 0 ||
+	    strcmp(pr->mode, "relay") == 0) {
 		make_record(pr, now_ms() + (pr->mode[0] == 'f' ? 3600 * 1000 : 0),
 		    &raw, &len);
 		send_records(c, &raw, &len, 1);
@@ -213,6 +262,8 @@ main(int argc, char **argv)
 	struct conn_config cfg;
 	struct conn *c;
 	char host[256];
+	const char *env;
+	uint8_t fed[32], *membership = NULL;
 	uint16_t port;
 	int rc;
 
@@ -227,11 +278,45 @@ main(int argc, char **argv)
 	if (sodium_init() < 0 || (pr.id = identity_new()) == NULL)
 		return 1;
 	identity_generate(pr.id);
+	pr.author = pr.id;
+	if ((env = getenv("LCF_PROBE_KEY")) != NULL &&
+	    identity_load(pr.id, env) != 0) {
+		fprintf(stderr, "lcf-peer-probe: cannot load the key %s\n", env);
+		return 1;
+	}
+	if (strcmp(pr.mode, "relay") == 0 ||
+	    getenv("LCF_PROBE_AUTHOR_KEY") != NULL) {
+		if ((pr.author = identity_new()) == NULL)
+			return 1;
+		identity_generate(pr.author);
+		if ((env = getenv("LCF_PROBE_AUTHOR_KEY")) != NULL &&
+		    identity_load(pr.author, env) != 0) {
+			fprintf(stderr, "lcf-peer-probe: cannot load %s\n", env);
+			return 1;
+		}
+	}
 	uv_timer_init(uv_default_loop(), &pr.timer);
 	pr.timer.data = &pr;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.identity = pr.id;
 	cfg.city_name = "Probe";
+	if ((env = getenv("LCF_PROBE_FEDERATION")) != NULL &&
+	    hex_decode(env, fed, sizeof(fed)) == 0)
+		cfg.federation = fed;
+	if ((env = getenv("LCF_PROBE_MEMBERSHIP")) != NULL) {
+		char *line, err[512];
+		size_t llen;
+
+		if (read_file(env, 1 << 20, &line, &llen) != 0 ||
+		    recfile_parse(line, strcspn(line, "\n"), &membership,
+		    &cfg.membership_len, err, sizeof(err)) != 0) {
+			fprintf(stderr, "lcf-peer-probe: cannot read a membership "
+			    "record from %s\n", env);
+			return 1;
+		}
+		cfg.membership = membership;
+		free(line);
+	}
 	cfg.cbs.on_ready = on_ready;
 	cfg.cbs.on_message = on_message;
 	cfg.cbs.on_close = on_close;
@@ -243,6 +328,9 @@ main(int argc, char **argv)
 	}
 	/* Ends when the conn and the timer have closed, or at the timeout. */
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	if (pr.author != pr.id)
+		identity_free(pr.author);
 	identity_free(pr.id);
+	free(membership);
 	return pr.status;
 }

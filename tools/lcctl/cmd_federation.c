@@ -62,7 +62,8 @@ static const char admit_usage[] =
     "  -k, --key FILE        the federation key\n"
     "  --city NAME           the city's name\n"
     "  --country CC          ISO 3166-1 alpha-2 code\n"
-    "  --expires YYYY-MM-DD  last day of the membership (UTC); default: none\n"
+    "  --expires YYYY-MM-DD  last day of the membership (UTC), or an exact\n"
+    "                        moment as YYYY-MM-DDTHH:MM:SSZ; default: none\n"
     "  -h, --help            show this help\n";
 
 static const char revoke_usage[] =
@@ -78,7 +79,8 @@ static const char revoke_usage[] =
     "  -k, --key FILE           the federation key\n"
     "  --reason TEXT            why, for the members\n"
     "  --effective YYYY-MM-DD   refuse records stamped from this day on (UTC),\n"
-    "                           e.g. the day a key was stolen; default: now\n"
+    "                           e.g. the day a key was stolen (or a moment as\n"
+    "                           YYYY-MM-DDTHH:MM:SSZ); default: now\n"
     "  -h, --help               show this help\n";
 
 static const char catalog_usage[] =
@@ -241,7 +243,8 @@ out:
 	return ret;
 }
 
-/* "YYYY-MM-DD" -> Unix ms of the start of that day (UTC), plus add_days. */
+/* "YYYY-MM-DD" -> Unix ms of the start of that day (UTC), plus add_days; or
+ * "YYYY-MM-DDTHH:MM:SSZ" -> that moment exactly. */
 static int
 parse_day(const char *s, int add_days, int64_t *out)
 {
@@ -250,8 +253,13 @@ parse_day(const char *s, int add_days, int64_t *out)
 	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end == NULL || *end != '\0' || strlen(s) != 10)
+	if (strlen(s) == 20) {
+		end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		add_days = 0;
+	} else {
+		end = strlen(s) == 10 ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	}
+	if (end == NULL || *end != '\0')
 		return LCF_EINVAL;
 	tm.tm_mday += add_days;
 	if ((t = timegm(&tm)) == (time_t)-1)
@@ -408,7 +416,7 @@ fed_admit(struct lcctl *ctx, int argc, char **argv)
 	if (o.expires != NULL && (parse_day(o.expires, 1, &m.expires) < 0 ||
 	    m.expires <= now)) {
 		lcctl_bad_usage(ctx, "--expires '%s': give a day to come as "
-		    "YYYY-MM-DD", o.expires);
+		    "YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SSZ)", o.expires);
 		goto out;
 	}
 	ret = LCCTL_EXIT_ERR;

@@ -174,8 +174,8 @@ cmd_publish(struct lcctl *ctx, int argc, char **argv)
 		lcf__ctl_response__free_unpacked(resp, NULL);
 		resp = NULL;
 	}
-	printf("%zu records: %llu stored, %llu held already, %llu waiting for their "
-	    "city's admission, %llu refused\n", r.n, (unsigned long long)stored,
+	printf("%zu records: %llu stored, %llu already stored, %llu waiting for "
+	    "their city's admission, %llu refused\n", r.n, (unsigned long long)stored,
 	    (unsigned long long)known, (unsigned long long)held,
 	    (unsigned long long)refused);
 	ret = refused > 0 ? LCCTL_EXIT_ERR : LCCTL_EXIT_OK;
