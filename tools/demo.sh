@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The demo: builds nothing itself (run through `make demo`), starts a local
-# federation of three learning cities on loopback ports with the SAMPLE data of
-# config/sample, links them, and shows one node holding every city's practices.
+# The demo: builds nothing itself (run through `make demo`), makes a
+# secretariat's federation key, starts a local federation of three learning
+# cities on loopback ports with the SAMPLE data of config/sample, admits them,
+# links them, and shows one node holding every city's practices.
 # `tools/demo.sh stop` stops the demo nodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,19 +31,45 @@ if [ "${1:-}" = stop ]; then
 fi
 
 stop_all
-mkdir -p "$DEMO"
+FEDKEY=$DEMO/secretariat/FED.key
+# A demo directory from before the demo had a secretariat: start afresh (it
+# holds generated sample data only).
+if [ -d "$DEMO" ] && [ ! -e "$FEDKEY" ]; then
+	rm -rf "$DEMO"
+fi
+mkdir -p "$DEMO/secretariat"
 echo "== lcf demo: SAMPLE data (illustrative, not the cities' real records) in $DEMO"
+if [ ! -e "$FEDKEY" ]; then
+	"$LCCTL" federation create -k "$FEDKEY" --name "Demo Learning Cities (SAMPLE)" \
+	    >"$DEMO/secretariat/FEDID" 2>/dev/null
+fi
+FEDID=$(cat "$DEMO/secretariat/FEDID")
+echo "== the secretariat's federation: $FEDID (key $FEDKEY)"
+: >"$DEMO/secretariat/admissions.rec"
 for c in "${CITIES[@]}"; do
 	read -r slug name cc port <<<"$c"
 	dir=$DEMO/$slug
 	if [ ! -e "$dir/identity.key" ]; then
-		"$LCCTL" -d "$dir" init --city "$name" --country "$cc" --listen "127.0.0.1:$port" >/dev/null
+		"$LCCTL" -d "$dir" init --city "$name" --country "$cc" --listen "127.0.0.1:$port" \
+		    --federation "$FEDID" >/dev/null 2>&1
 	fi
 	"$LCNODE" -d "$dir" >>"$dir/node.log" 2>&1 &
 	for _ in $(seq 1 50); do
 		"$LCCTL" -d "$dir" status >/dev/null 2>&1 && break
 		sleep 0.1
 	done
+	id=$("$LCCTL" -d "$dir" status --json | jq -r .city_id)
+	"$LCCTL" federation admit -k "$FEDKEY" "$id" --city "$name" --country "$cc" \
+	    >>"$DEMO/secretariat/admissions.rec" 2>/dev/null
+done
+for c in "${CITIES[@]}"; do
+	read -r slug _ <<<"$c"
+	"$LCCTL" -d "$DEMO/$slug" publish "$DEMO/secretariat/admissions.rec" >/dev/null
+done
+echo "== admitted the three cities; importing their sample data"
+for c in "${CITIES[@]}"; do
+	read -r slug name cc port <<<"$c"
+	dir=$DEMO/$slug
 	"$LCCTL" -d "$dir" city import "$SAMPLES/$slug-profile.SAMPLE.json"
 	"$LCCTL" -d "$dir" practice import "$SAMPLES/$slug-practices.SAMPLE.json"
 	"$LCCTL" -d "$dir" indicator import "$SAMPLES/$slug-indicators.SAMPLE.json"
@@ -67,6 +94,9 @@ dir=$DEMO/timisoara
 echo
 echo "== lcctl status (Timisoara)"
 "$LCCTL" -d "$dir" status
+echo
+echo "== lcctl members"
+"$LCCTL" -d "$dir" members
 echo
 echo "== lcctl peer list"
 "$LCCTL" -d "$dir" peer list
