@@ -26,7 +26,8 @@
 	X(LCF_ECRYPTO,    -19, "decryption or handshake failure")              \
 	X(LCF_EAMBIGUOUS, -20, "ambiguous identifier prefix")                  \
 	X(LCF_EBUSY,      -21, "busy")                                         \
-	X(LCF_ECLOSED,    -22, "connection closed")
+	X(LCF_ECLOSED,    -22, "connection closed")                            \
+	X(LCF_ETIMEDOUT,  -23, "timed out")
 
 enum lcf_error {
 #define LCF_ERR_ENUM(name, val, msg) name = val,
