@@ -367,7 +367,7 @@ push_stored(struct import *imp)
 	size_t i, off = 0;
 
 	if (imp->push_dropped) {
-		log_info("import: %zu records left to reconciliation to reach peers",
+		log_debug("import: %zu records left to reconciliation to reach peers",
 		    imp->stored);
 		return;
 	}
