@@ -383,8 +383,13 @@ struct term {
 	size_t n, cap;
 };
 
+struct slot {
+	uint64_t hash;                /* of t's key, compared before the key */
+	struct term *t;
+};
+
 struct pending {
-	struct term **slots;          /* open addressing on the key hash */
+	struct slot *slots;           /* open addressing on the key hash */
 	size_t nslots, nterms, nposts;
 };
 
@@ -403,34 +408,38 @@ static struct term *
 pending_term(struct pending *pd, const uint8_t *key, size_t len)
 {
 	struct term *t;
+	uint64_t h;
 	size_t i, j;
 
 	if (pd->nterms * 2 >= pd->nslots) {
-		struct term **old = pd->slots;
+		struct slot *old = pd->slots;
 		size_t oldn = pd->nslots;
 
 		pd->nslots = oldn ? 2 * oldn : 1024;
 		pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
 		for (i = 0; i < oldn; i++) {
-			if (old[i] == NULL)
+			if (old[i].t == NULL)
 				continue;
-			j = key_hash(old[i]->key, old[i]->len) & (pd->nslots - 1);
-			while (pd->slots[j] != NULL)
+			j = old[i].hash & (pd->nslots - 1);
+			while (pd->slots[j].t != NULL)
 				j = (j + 1) & (pd->nslots - 1);
 			pd->slots[j] = old[i];
 		}
 		free(old);
 	}
-	j = key_hash(key, len) & (pd->nslots - 1);
-	while ((t = pd->slots[j]) != NULL) {
-		if (t->len == len && memcmp(t->key, key, len) == 0)
+	h = key_hash(key, len);
+	j = h & (pd->nslots - 1);
+	while ((t = pd->slots[j].t) != NULL) {
+		if (pd->slots[j].hash == h && t->len == len &&
+		    memcmp(t->key, key, len) == 0)
 			return t;
 		j = (j + 1) & (pd->nslots - 1);
 	}
 	t = xcalloc(1, sizeof(*t));
 	memcpy(t->key, key, len);
 	t->len = (uint16_t)len;
-	pd->slots[j] = t;
+	pd->slots[j].hash = h;
+	pd->slots[j].t = t;
 	pd->nterms++;
 	return t;
 }
@@ -471,11 +480,11 @@ pending_clear(struct pending *pd)
 	size_t i;
 
 	for (i = 0; i < pd->nslots; i++) {
-		if (pd->slots[i] == NULL)
+		if (pd->slots[i].t == NULL)
 			continue;
-		free(pd->slots[i]->docs);
-		free(pd->slots[i]);
-		pd->slots[i] = NULL;
+		free(pd->slots[i].t->docs);
+		free(pd->slots[i].t);
+		pd->slots[i].t = NULL;
 	}
 	pd->nterms = 0;
 	pd->nposts = 0;
@@ -503,8 +512,8 @@ pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 		return 0;
 	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
 	for (i = 0; i < pd->nslots; i++)
-		if (pd->slots[i] != NULL)
-			terms[n++] = pd->slots[i];
+		if (pd->slots[i].t != NULL)
+			terms[n++] = pd->slots[i].t;
 	qsort(terms, n, sizeof(*terms), term_cmp);
 	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
 		goto out;

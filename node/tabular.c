@@ -822,8 +822,9 @@ stream_peek(struct tab_stream *ts, int *c, char *err, size_t errlen)
 static int
 stream_scan(struct tab_stream *ts, size_t *end, char *err, size_t errlen)
 {
-	size_t i = ts->pos, depth = 0;
-	int in_str = 0, esc = 0, rc;
+	size_t i = ts->pos, depth = 0, j, k;
+	int in_str = 0, rc;
+	const char *q;
 	char ch;
 
 	for (;;) {
@@ -845,15 +846,26 @@ stream_scan(struct tab_stream *ts, size_t *end, char *err, size_t errlen)
 			i += ts->pos;
 			continue;
 		}
-		ch = ts->buf[i++];
 		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (ch == '\\')
-				esc = 1;
-			else if (ch == '"')
+			/* Most of a record is inside strings: jump to the next
+			 * quote; it ends the string unless an odd number of
+			 * backslashes escapes it. The whole record stays in the
+			 * buffer, so they can be counted backwards. */
+			q = memchr(ts->buf + i, '"', ts->len - i);
+			if (q == NULL) {
+				i = ts->len;
+				continue;
+			}
+			j = (size_t)(q - ts->buf);
+			for (k = j; k > ts->pos && ts->buf[k - 1] == '\\'; k--)
+				;
+			if ((j - k) % 2 == 0)
 				in_str = 0;
-		} else if (ch == '"') {
+			i = j + 1;
+			continue;
+		}
+		ch = ts->buf[i++];
+		if (ch == '"') {
 			in_str = 1;
 		} else if (ch == '{' || ch == '[') {
 			depth++;
