@@ -5,8 +5,10 @@
 // node's own user may talk to it. Requests on one connection are served one at a
 // time, in order; long work (publish, verify) runs in the thread pool and export
 // streams chunk by chunk, each produced when the previous one has been written.
+// An import streams the other way: its chunks are handed to an import session
+// (import.c) without waiting for each to be answered, and reading stops while
+// the session holds all the chunks it works on at once.
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "ctlwire.h"
 #include "error.h"
 #include "identity.h"
+#include "import.h"
 #include "log.h"
 #include "ingest.h"
 #include "member.h"
@@ -71,7 +74,12 @@ struct ctl_conn {
 	Lcf__CtlRequest *req;       /* the request being served */
 	int ops;                    /* callbacks still to come that use conn */
 	int serving;                /* serve_next's loop is running */
+	int reading;                /* uv_read_start is in force */
+	int ending;                 /* the last answer is on its way: serve no
+	                             * more requests */
 	int closed;
+	/* import: the session this connection feeds (it holds one of ops) */
+	struct import *import;
 	/* export */
 	uint8_t cursor[STORE_CURSOR_MAX];
 	size_t cursor_len;
@@ -85,11 +93,19 @@ struct write_req {
 	uv_write_t req;
 	struct ctl_conn *conn;
 	uint8_t *data;
-	int then_export;            /* produce the next export chunk after it */
+	int then;                   /* SEND_THEN_*: what to do once written */
+};
+
+enum {
+	SEND_THEN_NOTHING,
+	SEND_THEN_EXPORT,           /* produce the next export chunk */
+	SEND_THEN_CLOSE,            /* the answer ends the connection */
 };
 
 static void serve_next(struct ctl_conn *c);
 static void export_chunk(struct ctl_conn *c);
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
 
 /* ---- connection life ---- */
 
@@ -118,6 +134,12 @@ conn_close(struct ctl_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
+	/* A client that leaves mid-import stores nothing. */
+	if (c->import != NULL) {
+		import_abort(c->import);
+		c->import = NULL;
+		c->ops--;
+	}
 	if (c->prevp != NULL) {
 		*c->prevp = c->next;
 		if (c->next != NULL)
@@ -148,22 +170,22 @@ write_done(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
 	struct ctl_conn *c = wr->conn;
-	int then_export = wr->then_export;
+	int then = wr->then;
 
 	free(wr->data);
 	free(wr);
 	if (conn_op_end(c))
 		return;
-	if (status < 0) {
+	if (status < 0 || then == SEND_THEN_CLOSE) {
 		conn_close(c);
 		return;
 	}
-	if (then_export)
+	if (then == SEND_THEN_EXPORT)
 		export_chunk(c);
 }
 
 static void
-send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then_export)
+send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then)
 {
 	struct write_req *wr;
 	uv_buf_t b;
@@ -180,14 +202,15 @@ send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then_export)
 		small.message = "the answer is too large for one message: narrow the query";
 		small.has_version = 1;
 		small.version = CTL_VERSION;
-		then_export = 0;
+		if (then == SEND_THEN_EXPORT)
+			then = SEND_THEN_NOTHING;
 		if (ctlwire_pack(&small.base, &data, &len) != 0)
 			return;
 	}
 	wr = xcalloc(1, sizeof(*wr));
 	wr->conn = c;
 	wr->data = data;
-	wr->then_export = then_export;
+	wr->then = then;
 	b = uv_buf_init((char *)data, (unsigned)len);
 	c->ops++;
 	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, write_done) != 0) {
@@ -360,7 +383,7 @@ send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
 	resp.query = &qr;
 	resp.has_more = more;
 	resp.more = more;
-	send_resp(c, &resp, more);
+	send_resp(c, &resp, more ? SEND_THEN_EXPORT : SEND_THEN_NOTHING);
 }
 
 /* ---- handlers ---- */
@@ -448,6 +471,25 @@ do_status(struct ctl_conn *c)
 	request_done(c);
 }
 
+/* A failed publish or import as an error response; msg holds its text. */
+static void
+publish_error(Lcf__CtlResponse *resp, const struct publish_result *res,
+    char *msg, size_t msglen)
+{
+	resp->has_error = 1;
+	resp->error = res->error;
+	resp->has_error_index = 1;
+	resp->error_index = res->error_index;
+	if (res->error_index >= 0) {
+		resp->error_field = (char *)res->verr.field;
+		snprintf(msg, msglen, "%s", res->verr.msg);
+	} else {
+		snprintf(msg, msglen, "%s", res->message[0] ? res->message :
+		    lcf_strerror(res->error));
+	}
+	resp->message = msg;
+}
+
 static void
 publish_done(void *arg, const struct publish_result *res)
 {
@@ -462,18 +504,7 @@ publish_done(void *arg, const struct publish_result *res)
 		return;
 	count = c->req->publish->n_drafts;
 	if (res->error != 0) {
-		resp.has_error = 1;
-		resp.error = res->error;
-		resp.has_error_index = 1;
-		resp.error_index = res->error_index;
-		if (res->error_index >= 0) {
-			resp.error_field = (char *)res->verr.field;
-			snprintf(msg, sizeof(msg), "%s", res->verr.msg);
-		} else {
-			snprintf(msg, sizeof(msg), "%s", res->message[0] ? res->message :
-			    lcf_strerror(res->error));
-		}
-		resp.message = msg;
+		publish_error(&resp, res, msg, sizeof(msg));
 	} else {
 		ids = xcalloc(count, sizeof(*ids));
 		for (i = 0; i < count; i++) {
@@ -494,9 +525,6 @@ publish_done(void *arg, const struct publish_result *res)
 	send_resp(c, &resp, 0);
 	free(ids);
 	request_done(c);
-	/* A large import leaves freed heap behind; give it back to the system
-	 * so the node's resident memory returns to its steady size. */
-	malloc_trim(0);
 }
 
 static void
@@ -524,6 +552,98 @@ do_publish(struct ctl_conn *c)
 		send_error(c, rc, "cannot publish: %s", lcf_strerror(rc));
 		request_done(c);
 	}
+}
+
+/* The import's one answer. On an error the connection ends with it: chunks the
+ * client sent meanwhile are not read. */
+static void
+import_done(void *arg, const struct publish_result *res)
+{
+	struct ctl_conn *c = arg;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__PublishReply pr = LCF__PUBLISH_REPLY__INIT;
+	char msg[700];
+
+	c->import = NULL;
+	c->ops--;
+	if (res->error != 0) {
+		publish_error(&resp, res, msg, sizeof(msg));
+		if (c->reading)
+			uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+		c->ending = 1;
+		send_resp(c, &resp, SEND_THEN_CLOSE);
+		return;
+	}
+	pr.has_first_seq = 1;
+	pr.first_seq = res->first_seq;
+	pr.has_stored = 1;
+	pr.stored = res->stored;
+	pr.has_unchanged = 1;
+	pr.unchanged = res->unchanged;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
+	resp.publish = &pr;
+	send_resp(c, &resp, 0);
+	/* The request held is the last chunk's. */
+	request_done(c);
+}
+
+/* The session can take another chunk: read again. */
+static void
+import_room(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (c->closed)
+		return;
+	if (!c->reading && uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
+	    read_cb) == 0)
+		c->reading = 1;
+	serve_next(c);
+}
+
+static void
+do_import_chunk(struct ctl_conn *c)
+{
+	Lcf__ImportChunk *ic = c->req->import_chunk;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int last = ic->has_last && ic->last;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	char why[256], msg[300];
+
+	if (c->import == NULL && members_self_check(c->ctl->n, why,
+	    sizeof(why)) != 0) {
+		/* Like any refused import: one answer, then the connection ends. */
+		snprintf(msg, sizeof(msg), "cannot publish: %s", why);
+		resp.has_error = 1;
+		resp.error = LCF_EPERM;
+		resp.message = msg;
+		if (c->reading)
+			uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+		c->ending = 1;
+		send_resp(c, &resp, SEND_THEN_CLOSE);
+		return;
+	}
+	if (c->import == NULL) {
+		c->ops++;
+		c->import = import_begin(c->ctl->n, import_done, import_room, c);
+	}
+	/* The chunk's bytes go to the session as they are. */
+	if (ic->has_drafts && ic->drafts.len > 0) {
+		data = ic->drafts.data;
+		len = ic->drafts.len;
+	}
+	ic->has_drafts = 0;
+	ic->drafts.data = NULL;
+	ic->drafts.len = 0;
+	if (import_chunk(c->import, data, len, ic->has_count ? ic->count : 0,
+	    last) != 0)
+		return;       /* import_done has answered */
+	/* Chunks are not answered: the last one is, when the import ends. */
+	if (!last)
+		request_done(c);
 }
 
 /* Resolves a city id or prefix given by a person. */
@@ -1389,7 +1509,25 @@ do_members(struct ctl_conn *c)
 static void
 dispatch(struct ctl_conn *c)
 {
+	if (c->import != NULL &&
+	    c->req->op_case != LCF__CTL_REQUEST__OP_IMPORT_CHUNK) {
+		Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+
+		import_abort(c->import);
+		c->import = NULL;
+		c->ops--;
+		resp.has_error = 1;
+		resp.error = LCF_EPROTO;
+		resp.message = "a request in the middle of an import: the import "
+		    "is abandoned, nothing stored";
+		c->ending = 1;
+		send_resp(c, &resp, SEND_THEN_CLOSE);
+		return;
+	}
 	switch (c->req->op_case) {
+	case LCF__CTL_REQUEST__OP_IMPORT_CHUNK:
+		do_import_chunk(c);
+		break;
 	case LCF__CTL_REQUEST__OP_STATUS:
 		do_status(c);
 		break;
@@ -1452,7 +1590,10 @@ take_request(struct ctl_conn *c)
 	uint32_t flen;
 	Lcf__CtlRequest *req;
 
-	if (c->closed || c->req != NULL || c->len < 4)
+	if (c->closed || c->ending || c->req != NULL || c->len < 4)
+		return 0;
+	/* The import holds all the chunks it works on: this one waits. */
+	if (c->import != NULL && import_full(c->import))
 		return 0;
 	flen = get_be32(c->buf);
 	if (flen > CTL_MAX_FRAME) {
@@ -1465,9 +1606,10 @@ take_request(struct ctl_conn *c)
 	req = lcf__ctl_request__unpack(NULL, flen, c->buf + 4);
 	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 	c->len -= 4 + (size_t)flen;
-	/* A large import's frame is decoded now: give its buffer back rather
-	 * than hold it for the connection's life. */
-	if (c->cap > (1u << 20) && c->len < (1u << 16)) {
+	/* A large request's frame is decoded now: give its buffer back rather
+	 * than hold it for the connection's life (an import's chunk frames, a
+	 * few MiB, keep theirs for the next). */
+	if (c->cap > (16u << 20) && c->len < (1u << 16)) {
 		c->cap = 1u << 16;
 		c->buf = xreallocarray(c->buf, c->cap, 1);
 	}
@@ -1501,6 +1643,13 @@ serve_next(struct ctl_conn *c)
 	while (take_request(c))
 		dispatch(c);
 	c->serving = 0;
+	/* Hold the client back while the import is full: its bytes wait in
+	 * the socket, not in the node's memory. */
+	if (!c->closed && c->reading && c->import != NULL &&
+	    import_full(c->import)) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+	}
 }
 
 static void
@@ -1580,7 +1729,8 @@ connection_cb(uv_stream_t *server, int status)
 		c->next->prevp = &c->next;
 	c->prevp = &ctl->conns;
 	ctl->conns = c;
-	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+	if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) == 0)
+		c->reading = 1;
 }
 
 int

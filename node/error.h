@@ -27,6 +27,7 @@
 	X(LCF_EAMBIGUOUS, -20, "ambiguous identifier prefix")                  \
 	X(LCF_EBUSY,      -21, "busy")                                         \
 	X(LCF_ECLOSED,    -22, "connection closed")                            \
+	X(LCF_ETIMEDOUT,  -23, "timed out")                                    \
 	X(LCF_EFULL,      -30, "limit reached")
 
 enum lcf_error {

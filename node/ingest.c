@@ -293,7 +293,9 @@ write_next(struct node *n)
 	struct ingest_job *job, *end;
 	size_t total = 0, off = 0;
 
-	if (st->writing || st->head == NULL)
+	/* An import holds the store's write transaction: wait for its end
+	 * (ingest_resume) rather than block a pool thread on it. */
+	if (st->writing || st->head == NULL || n->import_writing)
 		return;
 	st->writing = 1;
 	/* Every batch already checked joins this transaction, up to GROUP_MAX
@@ -471,6 +473,13 @@ ingest_push_local(struct node *n, const uint8_t *const *raws,
     const size_t *lens, size_t count)
 {
 	peers_push(n, NULL, raws, lens, count);
+}
+
+void
+ingest_resume(struct node *n)
+{
+	if (n->ingest != NULL)
+		write_next(n);
 }
 
 void

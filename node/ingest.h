@@ -48,6 +48,10 @@ int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 void ingest_push_local(struct node *n, const uint8_t *const *raws,
     const size_t *lens, size_t count);
 
+/* Records to store wait while an import holds the write transaction
+ * (node.import_writing); the import calls this when it has ended. */
+void ingest_resume(struct node *n);
+
 /* Releases the module's state once the loop has finished (no batch may be in
  * flight). Accepts a node that never ingested anything. */
 void ingest_free(struct node *n);

@@ -15,6 +15,7 @@ struct identity;
 struct ingest_state;
 struct members;
 struct peers;
+struct publish_turn;
 struct store;
 struct sync_state;
 
@@ -29,9 +30,11 @@ struct node {
 	int64_t started_ms;           /* wall clock at start */
 	uint64_t started_mono;
 	int stopping;
-	int publish_busy;             /* a publish job holds the writer */
+	int publish_busy;             /* the head turn holds the writer */
 	int seq_settled;              /* own seqs may be given out (publish_settle) */
-	struct publish_job *publish_head, *publish_tail;
+	struct publish_turn *publish_head, *publish_tail;   /* publish.c */
+	int import_writing;           /* an import holds the store's write
+	                               * transaction (import.c) */
 	/* Federation (peer.c, ingest.c, sync.c); NULL until started. */
 	struct peers *peers;
 	struct ingest_state *ingest;

@@ -35,13 +35,13 @@ struct slice {
 };
 
 struct publish_job {
+	struct publish_turn turn;     /* first: a job is found from its turn */
 	struct node *n;
 	Lcf__Content **drafts;
 	size_t count;
 	int dry_run;
 	publish_cb cb;
 	void *arg;
-	struct publish_job *next;
 
 	uint8_t author[32];
 	int64_t timestamp;
@@ -58,7 +58,7 @@ struct publish_job {
 	struct publish_result res;
 };
 
-static void job_start(struct publish_job *job);
+static void job_start(struct publish_turn *turn);
 
 static ProtobufCMessage *
 body_of(const Lcf__Content *c)
@@ -112,55 +112,65 @@ check_current(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	return 0;
 }
 
+int
+publish_check_draft(struct node *n, Lcf__Content *c, const uint8_t author[32],
+    int64_t timestamp, int *unchanged, uint8_t id[32], size_t *size,
+    struct verr *verr)
+{
+	struct current_check cc;
+	int rc;
+
+	*unchanged = 0;
+	c->has_author = 1;
+	c->author.data = (uint8_t *)author;
+	c->author.len = 32;
+	c->has_seq = 1;
+	c->seq = 1;
+	c->has_timestamp = 1;
+	c->timestamp = timestamp;
+	if (validate_content(c, n->catalog, VALIDATE_CATALOG, verr) != 0)
+		return LCF_EVALIDATE;
+	/* Measured with the widest seq, so signing cannot fail on size after
+	 * seqs are given out. */
+	c->seq = UINT64_MAX;
+	*size = lcf__content__get_packed_size(c);
+	c->seq = 1;
+	if (*size > RECORD_MAX_CONTENT) {
+		verr_set(verr, "", "the record is larger than %d bytes: shorten its "
+		    "longest texts", RECORD_MAX_CONTENT);
+		return LCF_ETOOBIG;
+	}
+	cc.draft = c;
+	cc.same = 0;
+	rc = store_get_current(n->store, author, c->kind, c->key, check_current,
+	    &cc);
+	if (rc == LCF_ENOTFOUND && c->deleted) {
+		verr_set(verr, "key", "no record '%s' to delete", c->key);
+		return LCF_ENOTFOUND;
+	}
+	*unchanged = cc.same;
+	/* An unchanged draft is answered with the version it matches. */
+	if (cc.same)
+		memcpy(id, cc.id, sizeof(cc.id));
+	return 0;
+}
+
 /* Step 1 for drafts [lo, hi). */
 static void
 check_slice(struct publish_job *job, struct slice *sl)
 {
-	struct node *n = job->n;
-	struct current_check cc;
-	size_t i;
-	int rc;
+	size_t i, size;
+	int rc, same;
 
 	for (i = sl->lo; i < sl->hi; i++) {
-		Lcf__Content *c = job->drafts[i];
-
-		c->has_author = 1;
-		c->author.data = job->author;
-		c->author.len = sizeof(job->author);
-		c->has_seq = 1;
-		c->seq = 1;
-		c->has_timestamp = 1;
-		c->timestamp = job->timestamp;
-		if (validate_content(c, n->catalog, VALIDATE_CATALOG, &sl->verr) != 0) {
-			sl->err = LCF_EVALIDATE;
+		rc = publish_check_draft(job->n, job->drafts[i], job->author,
+		    job->timestamp, &same, job->ids[i], &size, &sl->verr);
+		if (rc != 0) {
+			sl->err = rc;
 			sl->err_index = (int)i;
 			return;
 		}
-		/* Measured with the widest seq, so signing cannot fail on size
-		 * after seqs are given out. */
-		c->seq = UINT64_MAX;
-		if (lcf__content__get_packed_size(c) > RECORD_MAX_CONTENT) {
-			verr_set(&sl->verr, "", "the record is larger than %d bytes: "
-			    "shorten its longest texts", RECORD_MAX_CONTENT);
-			sl->err = LCF_ETOOBIG;
-			sl->err_index = (int)i;
-			return;
-		}
-		c->seq = 1;
-		cc.draft = c;
-		cc.same = 0;
-		rc = store_get_current(n->store, job->author, c->kind, c->key,
-		    check_current, &cc);
-		if (rc == LCF_ENOTFOUND && c->deleted) {
-			verr_set(&sl->verr, "key", "no record '%s' to delete", c->key);
-			sl->err = LCF_ENOTFOUND;
-			sl->err_index = (int)i;
-			return;
-		}
-		job->unchanged[i] = (uint8_t)cc.same;
-		/* An unchanged draft is answered with the version it matches. */
-		if (cc.same)
-			memcpy(job->ids[i], cc.id, sizeof(cc.id));
+		job->unchanged[i] = (uint8_t)same;
 	}
 }
 
@@ -373,13 +383,8 @@ job_finish(struct publish_job *job)
 	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0)
 		push_stored(job);
 	job->cb(job->arg, &job->res);
-	n->publish_head = job->next;
-	if (n->publish_head == NULL)
-		n->publish_tail = NULL;
+	publish_turn_end(n, &job->turn);
 	job_free(job);
-	n->publish_busy = 0;
-	if (n->publish_head != NULL && n->seq_settled)
-		job_start(n->publish_head);
 }
 
 static void
@@ -466,9 +471,10 @@ start_slices(struct publish_job *job)
 }
 
 static void
-job_start(struct publish_job *job)
+job_start(struct publish_turn *turn)
 {
-	job->n->publish_busy = 1;
+	struct publish_job *job = (struct publish_job *)turn;
+
 	job->step = 1;
 	job->t_start = mono_ms();
 	start_slices(job);
@@ -485,22 +491,57 @@ publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
 	job = job_new(n, drafts, count, dry_run);
 	job->cb = cb;
 	job->arg = arg;
-	if (n->publish_tail != NULL)
-		n->publish_tail->next = job;
-	else
-		n->publish_head = job;
-	n->publish_tail = job;
-	if (!n->publish_busy && n->seq_settled)
-		job_start(job);
+	job->turn.start = job_start;
+	publish_turn_take(n, &job->turn);
 	return 0;
+}
+
+/* Starts the turn at the head of the queue when nobody holds the writer. */
+static void
+turn_next(struct node *n)
+{
+	if (!n->publish_busy && n->seq_settled && n->publish_head != NULL) {
+		n->publish_busy = 1;
+		n->publish_head->start(n->publish_head);
+	}
+}
+
+void
+publish_turn_take(struct node *n, struct publish_turn *t)
+{
+	t->next = NULL;
+	if (n->publish_tail != NULL)
+		n->publish_tail->next = t;
+	else
+		n->publish_head = t;
+	n->publish_tail = t;
+	turn_next(n);
+}
+
+void
+publish_turn_end(struct node *n, struct publish_turn *t)
+{
+	struct publish_turn **pp, *prev = NULL;
+	int was_running = n->publish_busy && n->publish_head == t;
+
+	for (pp = &n->publish_head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+		if (*pp != t)
+			continue;
+		*pp = t->next;
+		if (n->publish_tail == t)
+			n->publish_tail = prev;
+		break;
+	}
+	if (was_running)
+		n->publish_busy = 0;
+	turn_next(n);
 }
 
 void
 publish_settle(struct node *n)
 {
 	n->seq_settled = 1;
-	if (!n->publish_busy && n->publish_head != NULL)
-		job_start(n->publish_head);
+	turn_next(n);
 }
 
 int

@@ -54,6 +54,32 @@ record_seal(const uint8_t *content, size_t len, const struct identity *id,
 }
 
 int
+record_seal_draft(const Lcf__Content *c, const struct identity *id,
+    uint8_t *out, size_t cap, size_t *outlen, uint8_t rid[RECORD_ID_LEN])
+{
+	size_t len = lcf__content__get_packed_size(c), p = 0, v;
+	uint8_t *content;
+
+	if (len == 0 || len > RECORD_MAX_CONTENT || cap < RECORD_SEALED_MAX(len))
+		return LCF_ETOOBIG;
+	/* SignedRecord field 1 (content), length-delimited: tag, varint. */
+	out[p++] = 0x0a;
+	for (v = len; v >= 0x80; v >>= 7)
+		out[p++] = (uint8_t)(v | 0x80);
+	out[p++] = (uint8_t)v;
+	content = out + p;
+	p += lcf__content__pack(c, content);
+	/* Field 2 (signature): tag, length 64, the signature. */
+	out[p++] = 0x12;
+	out[p++] = IDENTITY_SIG_LEN;
+	identity_sign(id, content, len, out + p);
+	p += IDENTITY_SIG_LEN;
+	record_id(content, len, rid);
+	*outlen = p;
+	return 0;
+}
+
+int
 record_open(const uint8_t *buf, size_t len, int verify, struct record *rec)
 {
 	int ret = LCF_EPROTO;

@@ -34,6 +34,18 @@ int record_pack_content(const Lcf__Content *c, uint8_t **out, size_t *len);
 int record_seal(const uint8_t *content, size_t len, const struct identity *id,
     uint8_t **out, size_t *outlen, uint8_t rid[RECORD_ID_LEN]);
 
+/* Most bytes record_seal_draft writes for a content of len bytes: the content
+ * field's tag and length, the content, the signature field. */
+#define RECORD_SEALED_MAX(len) ((len) + 4 + 2 + 64)
+
+/* Serializes c straight into out, signs it and writes the SignedRecord bytes
+ * around it (the same bytes record_pack_content and record_seal give, without
+ * allocating): *outlen bytes of out, and the record id. out must hold
+ * RECORD_SEALED_MAX of c's packed size. Thread-safe. 0 or LCF_ETOOBIG (content
+ * empty or over RECORD_MAX_CONTENT, or cap too small). */
+int record_seal_draft(const Lcf__Content *c, const struct identity *id,
+    uint8_t *out, size_t cap, size_t *outlen, uint8_t rid[RECORD_ID_LEN]);
+
 /* Decodes SignedRecord bytes within bounds and decodes its content. With verify,
  * checks the signature against content.author (LCF_EBADSIG). LCF_EPROTO for
  * malformed input, LCF_ETOOBIG for oversize. On success rec owns the messages. */

@@ -398,8 +398,13 @@ struct term {
 	size_t n, cap;
 };
 
+struct slot {
+	uint64_t hash;                /* of t's key, compared before the key */
+	struct term *t;
+};
+
 struct pending {
-	struct term **slots;          /* open addressing on the key hash */
+	struct slot *slots;           /* open addressing on the key hash */
 	size_t nslots, nterms, nposts;
 };
 
@@ -418,34 +423,38 @@ static struct term *
 pending_term(struct pending *pd, const uint8_t *key, size_t len)
 {
 	struct term *t;
+	uint64_t h;
 	size_t i, j;
 
 	if (pd->nterms * 2 >= pd->nslots) {
-		struct term **old = pd->slots;
+		struct slot *old = pd->slots;
 		size_t oldn = pd->nslots;
 
 		pd->nslots = oldn ? 2 * oldn : 1024;
 		pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
 		for (i = 0; i < oldn; i++) {
-			if (old[i] == NULL)
+			if (old[i].t == NULL)
 				continue;
-			j = key_hash(old[i]->key, old[i]->len) & (pd->nslots - 1);
-			while (pd->slots[j] != NULL)
+			j = old[i].hash & (pd->nslots - 1);
+			while (pd->slots[j].t != NULL)
 				j = (j + 1) & (pd->nslots - 1);
 			pd->slots[j] = old[i];
 		}
 		free(old);
 	}
-	j = key_hash(key, len) & (pd->nslots - 1);
-	while ((t = pd->slots[j]) != NULL) {
-		if (t->len == len && memcmp(t->key, key, len) == 0)
+	h = key_hash(key, len);
+	j = h & (pd->nslots - 1);
+	while ((t = pd->slots[j].t) != NULL) {
+		if (pd->slots[j].hash == h && t->len == len &&
+		    memcmp(t->key, key, len) == 0)
 			return t;
 		j = (j + 1) & (pd->nslots - 1);
 	}
 	t = xcalloc(1, sizeof(*t));
 	memcpy(t->key, key, len);
 	t->len = (uint16_t)len;
-	pd->slots[j] = t;
+	pd->slots[j].hash = h;
+	pd->slots[j].t = t;
 	pd->nterms++;
 	return t;
 }
@@ -486,11 +495,11 @@ pending_clear(struct pending *pd)
 	size_t i;
 
 	for (i = 0; i < pd->nslots; i++) {
-		if (pd->slots[i] == NULL)
+		if (pd->slots[i].t == NULL)
 			continue;
-		free(pd->slots[i]->docs);
-		free(pd->slots[i]);
-		pd->slots[i] = NULL;
+		free(pd->slots[i].t->docs);
+		free(pd->slots[i].t);
+		pd->slots[i].t = NULL;
 	}
 	pd->nterms = 0;
 	pd->nposts = 0;
@@ -518,8 +527,8 @@ pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 		return 0;
 	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
 	for (i = 0; i < pd->nslots; i++)
-		if (pd->slots[i] != NULL)
-			terms[n++] = pd->slots[i];
+		if (pd->slots[i].t != NULL)
+			terms[n++] = pd->slots[i].t;
 	qsort(terms, n, sizeof(*terms), term_cmp);
 	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
 		goto out;
@@ -919,74 +928,77 @@ out:
 	return rc;
 }
 
-/* Adds the ids store_put wrote (every item that was not a duplicate). */
-static void
-sketch_add_items(struct store *s, const struct store_item *items, size_t n)
-{
-	uint8_t *ids = xreallocarray(NULL, n ? n : 1, RECORD_ID_LEN);
-	size_t i, m = 0;
-
-	for (i = 0; i < n; i++) {
-		if (items[i].result & STORE_DUP)
-			continue;
-		memcpy(ids + m * RECORD_ID_LEN, items[i].rec->id, RECORD_ID_LEN);
-		m++;
-	}
-	iblt_set_add_many(s->sketch, ids, m);
-	free(ids);
-}
+/* A write transaction that may span several store_txn_put calls. */
+struct store_txn {
+	struct store *s;
+	struct put_ctx x;
+	uint8_t *ids;                 /* ids written, for the sketch at commit */
+	size_t nids, capids;
+};
 
 int
-store_put(struct store *s, struct store_item *items, size_t n)
+store_txn_begin(struct store *s, struct store_txn **out)
 {
-	struct put_ctx x;
-	MDB_val k, v;
+	struct store_txn *t = xcalloc(1, sizeof(*t));
 	MDB_cursor *cur = NULL;
-	size_t i;
+	MDB_val k, v;
 	int rc;
 
-	memset(&x, 0, sizeof(x));
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &x.txn)) != 0)
+	*out = NULL;
+	t->s = s;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &t->x.txn)) != 0)
 		goto out;
 	/* Document numbers continue after the highest one in use. */
-	if ((rc = mdb_cursor_open(x.txn, s->docs, &cur)) != 0)
+	if ((rc = mdb_cursor_open(t->x.txn, s->docs, &cur)) != 0)
 		goto out;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == sizeof(uint32_t)) {
-		memcpy(&x.next_doc, k.mv_data, sizeof(uint32_t));
-		x.next_doc++;
+		memcpy(&t->x.next_doc, k.mv_data, sizeof(uint32_t));
+		t->x.next_doc++;
 	} else if (rc != MDB_NOTFOUND) {
 		goto out;
 	}
-	mdb_cursor_close(cur);
-	cur = NULL;
-	if (x.next_doc == 0)
-		x.next_doc = 1;
-	if (x.next_doc > UINT32_MAX - n) {
+	if (t->x.next_doc == 0)
+		t->x.next_doc = 1;
+	t->x.first_doc = t->x.next_doc;
+	*out = t;
+	t = NULL;
+	rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (t != NULL) {
+		log_mdb("write", rc);
+		store_txn_abort(t);
+	}
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+int
+store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (t->x.next_doc > UINT32_MAX - n) {
 		/* Not "map full": raising map_size would not help. */
 		log_warnx("store: document numbers exhausted: compact the database");
 		rc = MDB_CORRUPTED;
 		goto out;
 	}
-	x.first_doc = x.next_doc;
-	for (i = 0; i < n; i++)
-		if ((rc = put_one(&x, s, &items[i])) != 0)
+	for (i = 0; i < n; i++) {
+		if ((rc = put_one(&t->x, t->s, &items[i])) != 0)
 			goto out;
-	if ((rc = pending_flush(x.txn, s, &x.pending)) != 0)
-		goto out;
-	rc = mdb_txn_commit(x.txn);
-	x.txn = NULL;
-	/* Only ids whose transaction committed join the sketch: a reader must
-	 * never see an id in the sketch that the store does not hold. */
-	if (rc == 0)
-		sketch_add_items(s, items, n);
+		if (items[i].result & STORE_DUP)
+			continue;
+		if (t->nids == t->capids) {
+			t->capids = t->capids ? 2 * t->capids : 1024;
+			t->ids = xreallocarray(t->ids, t->capids, RECORD_ID_LEN);
+		}
+		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, items[i].rec->id,
+		    RECORD_ID_LEN);
+	}
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (x.txn != NULL)
-		mdb_txn_abort(x.txn);
-	free(x.p.keys);
-	pending_free(&x.pending);
 	if (rc != 0) {
 		log_mdb("write", rc);
 		for (i = 0; i < n; i++)
@@ -994,6 +1006,59 @@ out:
 		return map_err(rc);
 	}
 	return 0;
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	int rc;
+
+	rc = pending_flush(t->x.txn, t->s, &t->x.pending);
+	if (rc == 0) {
+		rc = mdb_txn_commit(t->x.txn);
+		t->x.txn = NULL;
+	}
+	/* Only ids whose transaction committed join the sketch: a reader must
+	 * never see an id in the sketch that the store does not hold. */
+	if (rc == 0)
+		iblt_set_add_many(t->s->sketch, t->ids, t->nids);
+	log_mdb("commit", rc);
+	store_txn_abort(t);
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->x.txn != NULL)
+		mdb_txn_abort(t->x.txn);
+	free(t->x.p.keys);
+	pending_free(&t->x.pending);
+	free(t->ids);
+	free(t);
+}
+
+int
+store_put(struct store *s, struct store_item *items, size_t n)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_txn_begin(s, &t)) != 0)
+		return rc;
+	if ((rc = store_txn_put(t, items, n)) != 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	if ((rc = store_txn_commit(t)) != 0) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			items[i].result = 0;
+	}
+	return rc;
 }
 
 /* ---- reading ---- */

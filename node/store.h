@@ -43,6 +43,19 @@ void store_close(struct store *s);
  * stored enter store_sketch() once the transaction has committed. */
 int store_put(struct store *s, struct store_item *items, size_t n);
 
+/* A write transaction held across several calls, for a streamed import. Every
+ * call on one transaction must come from the thread that began it (LMDB binds a
+ * write transaction to its thread), and only one is open at a time: begin waits
+ * for any other writer. store_txn_put writes items as store_put does (results in
+ * items[i].result); after it fails the transaction can only be aborted. Commit
+ * and abort free t (abort accepts NULL); ids written join store_sketch() at
+ * commit. 0, LCF_EMAPFULL or LCF_ESTORE. */
+struct store_txn;
+int store_txn_begin(struct store *s, struct store_txn **t);
+int store_txn_put(struct store_txn *t, struct store_item *items, size_t n);
+int store_txn_commit(struct store_txn *t);
+void store_txn_abort(struct store_txn *t);
+
 /* The live digest and IBLTs of every stored record id (all versions), built by
  * store_open and updated by store_put after each commit. Owned by the store and
  * valid until store_close; its functions may be called from any thread. */

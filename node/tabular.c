@@ -632,3 +632,373 @@ tab_free(struct tab_file *f)
 	free(f->items);
 	memset(f, 0, sizeof(*f));
 }
+
+/* ---- streamed JSON ---- */
+
+#define STREAM_BLOCK (1u << 20)          /* bytes read at a time */
+#define STREAM_MAX_RECORD (4u << 20)     /* JSON of one record */
+
+enum stream_state {
+	ST_START,          /* before the top-level '[' or '{' */
+	ST_FIRST,          /* after '[': a record or ']' */
+	ST_VALUE,          /* a record must follow */
+	ST_AFTER,          /* after a record: ',' or ']' */
+	ST_END,            /* after the top-level value: only white space */
+	ST_DONE,
+};
+
+struct tab_stream {
+	int fd;
+	char *path;
+	size_t max_bytes;
+	size_t total;                /* bytes read from the file */
+	char *buf;
+	size_t cap, pos, len;        /* unread bytes: buf[pos, len) */
+	size_t base;                 /* file offset of buf[0] */
+	int eof;
+	int line;                    /* line of buf[pos] */
+	size_t line_off;             /* file offset where that line starts */
+	enum stream_state state;
+	int single;                  /* the file is one object */
+	size_t records;
+};
+
+struct tab_stream *
+tab_stream_fd(int fd, const char *path, size_t max_bytes)
+{
+	struct tab_stream *ts = xcalloc(1, sizeof(*ts));
+
+	ts->fd = fd;
+	ts->path = xstrdup(path);
+	ts->max_bytes = max_bytes;
+	ts->cap = STREAM_BLOCK;
+	ts->buf = xmalloc(ts->cap);
+	ts->line = 1;
+	return ts;
+}
+
+int
+tab_stream_open(const char *path, size_t max_bytes, struct tab_stream **out,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, ret = LCF_EIO;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		tab_error(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		tab_error(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		tab_error(err, errlen, "%s: is a directory", path);
+		goto out;
+	}
+	if (st.st_size > 0 && (uintmax_t)st.st_size > max_bytes) {
+		tab_error(err, errlen, "%s: file is %jd bytes, more than the limit of %zu",
+		    path, (intmax_t)st.st_size, max_bytes);
+		ret = LCF_ETOOBIG;
+		goto out;
+	}
+	*out = tab_stream_fd(fd, path, max_bytes);
+	fd = -1;
+	ret = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
+
+void
+tab_stream_close(struct tab_stream *ts)
+{
+	if (ts == NULL)
+		return;
+	if (ts->fd != -1)
+		close(ts->fd);
+	free(ts->path);
+	free(ts->buf);
+	free(ts);
+}
+
+static int stream_fail(struct tab_stream *ts, int code, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Ends the stream with an error "PATH:LINE: column C: ..." at the read position. */
+static int
+stream_fail(struct tab_stream *ts, int code, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	tab_error(err, errlen, "%s:%d: column %zu: %s", ts->path, ts->line,
+	    ts->base + ts->pos - ts->line_off + 1, msg);
+	ts->state = ST_DONE;
+	return code;
+}
+
+/* Moves the unread bytes to the front and reads more of the file after them.
+ * Returns 0 (with ts->eof set at the end), or a negative code with err
+ * written. */
+static int
+stream_fill(struct tab_stream *ts, char *err, size_t errlen)
+{
+	ssize_t r;
+
+	if (ts->pos > 0) {
+		memmove(ts->buf, ts->buf + ts->pos, ts->len - ts->pos);
+		ts->base += ts->pos;
+		ts->len -= ts->pos;
+		ts->pos = 0;
+	}
+	if (ts->cap - ts->len < STREAM_BLOCK / 2) {
+		ts->cap = ts->len + STREAM_BLOCK;
+		ts->buf = xreallocarray(ts->buf, ts->cap, 1);
+	}
+	for (;;) {
+		r = read(ts->fd, ts->buf + ts->len, ts->cap - ts->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (r == -1) {
+		tab_error(err, errlen, "%s: %s", ts->path, strerror(errno));
+		ts->state = ST_DONE;
+		return LCF_EIO;
+	}
+	if (r == 0)
+		ts->eof = 1;
+	ts->len += (size_t)r;
+	ts->total += (size_t)r;
+	if (ts->total > ts->max_bytes) {
+		tab_error(err, errlen, "%s: file is more than the limit of %zu bytes",
+		    ts->path, ts->max_bytes);
+		ts->state = ST_DONE;
+		return LCF_ETOOBIG;
+	}
+	return 0;
+}
+
+/* The next byte that is not white space (lines counted), or -1 at the end of
+ * the file; it stays unread. */
+static int
+stream_peek(struct tab_stream *ts, int *c, char *err, size_t errlen)
+{
+	unsigned char ch;
+	int rc;
+
+	for (;;) {
+		if (ts->pos == ts->len) {
+			if (ts->eof) {
+				*c = -1;
+				return 0;
+			}
+			if ((rc = stream_fill(ts, err, errlen)) != 0)
+				return rc;
+			continue;
+		}
+		ch = (unsigned char)ts->buf[ts->pos];
+		if (ch == '\n') {
+			ts->line++;
+			ts->line_off = ts->base + ts->pos + 1;
+		} else if (ch != ' ' && ch != '\t' && ch != '\r') {
+			*c = ch;
+			return 0;
+		}
+		ts->pos++;
+	}
+}
+
+/* Finds the end of the object starting at buf[pos] (a '{'): *end is the offset
+ * just after its closing brace. Brackets are only counted; the parser checks
+ * the rest. Lines inside are counted into ts->line. */
+static int
+stream_scan(struct tab_stream *ts, size_t *end, char *err, size_t errlen)
+{
+	size_t i = ts->pos, depth = 0, j, k;
+	int in_str = 0, rc;
+	const char *q;
+	char ch;
+
+	for (;;) {
+		if (i == ts->len) {
+			if (ts->eof)
+				return stream_fail(ts, LCF_EINVAL, err, errlen,
+				    "record %zu does not end before the end of the "
+				    "file", ts->records + 1);
+			if (i - ts->pos > STREAM_MAX_RECORD) {
+				tab_error(err, errlen, "%s: record %zu (line %d) is "
+				    "more than %u MiB of JSON", ts->path,
+				    ts->records + 1, ts->line, STREAM_MAX_RECORD >> 20);
+				ts->state = ST_DONE;
+				return LCF_ETOOBIG;
+			}
+			i -= ts->pos;
+			if ((rc = stream_fill(ts, err, errlen)) != 0)
+				return rc;
+			i += ts->pos;
+			continue;
+		}
+		if (in_str) {
+			/* Most of a record is inside strings: jump to the next
+			 * quote; it ends the string unless an odd number of
+			 * backslashes escapes it. The whole record stays in the
+			 * buffer, so they can be counted backwards. */
+			q = memchr(ts->buf + i, '"', ts->len - i);
+			if (q == NULL) {
+				i = ts->len;
+				continue;
+			}
+			j = (size_t)(q - ts->buf);
+			for (k = j; k > ts->pos && ts->buf[k - 1] == '\\'; k--)
+				;
+			if ((j - k) % 2 == 0)
+				in_str = 0;
+			i = j + 1;
+			continue;
+		}
+		ch = ts->buf[i++];
+		if (ch == '"') {
+			in_str = 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth == 0) {
+				*end = i;
+				return 0;
+			}
+		}
+		/* JSON strings cannot hold a raw line break: a newline is always
+		 * between tokens or an error the parser reports. */
+		if (ch == '\n') {
+			ts->line++;
+			ts->line_off = ts->base + i;
+		}
+	}
+}
+
+/* Parses the record at buf[pos], which starts on line `line`, column col. */
+static int
+stream_record(struct tab_stream *ts, json_t **obj, int line, size_t col,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	size_t end = 0;
+	int rc;
+
+	if ((rc = stream_scan(ts, &end, err, errlen)) != 0)
+		return rc;
+	*obj = json_loadb(ts->buf + ts->pos, end - ts->pos, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (*obj == NULL) {
+		/* Jansson counts from the record's first byte. */
+		tab_error(err, errlen, "%s:%d: column %zu: %s", ts->path,
+		    line + jerr.line - 1, jerr.line <= 1 ?
+		    col + (size_t)(jerr.column > 0 ? jerr.column : 1) - 1 :
+		    (size_t)(jerr.column > 0 ? jerr.column : 1), jerr.text);
+		ts->state = ST_DONE;
+		return LCF_EINVAL;
+	}
+	ts->pos = end;
+	ts->records++;
+	return 0;
+}
+
+int
+tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
+    size_t errlen)
+{
+	size_t col;
+	int c, rc;
+
+	*obj = NULL;
+	*line = 0;
+	for (;;) {
+		if (ts->state == ST_DONE)
+			return 0;
+		if ((rc = stream_peek(ts, &c, err, errlen)) != 0)
+			return rc;
+		/* Spreadsheet programs often start UTF-8 files with a byte
+		 * order mark. */
+		if (ts->state == ST_START && ts->base + ts->pos == 0 && c == 0xef &&
+		    ts->len >= 3 && memcmp(ts->buf, "\xef\xbb\xbf", 3) == 0) {
+			ts->pos = 3;
+			ts->line_off = 3;
+			continue;
+		}
+		switch (ts->state) {
+		case ST_START:
+			if (c == '[') {
+				ts->pos++;
+				ts->state = ST_FIRST;
+			} else if (c == '{') {
+				ts->single = 1;
+				ts->state = ST_VALUE;
+			} else {
+				return stream_fail(ts, LCF_EINVAL, err, errlen,
+				    "expected an array of objects or an object");
+			}
+			break;
+		case ST_FIRST:
+			if (c == ']') {
+				ts->pos++;
+				ts->state = ST_END;
+			} else {
+				ts->state = ST_VALUE;
+			}
+			break;
+		case ST_VALUE:
+			if (c != '{') {
+				if (c == -1)
+					return stream_fail(ts, LCF_EINVAL, err, errlen,
+					    "the file ends inside the array");
+				tab_error(err, errlen, "%s: record %zu (line %d): "
+				    "expected an object", ts->path, ts->records + 1,
+				    ts->line);
+				ts->state = ST_DONE;
+				return LCF_EINVAL;
+			}
+			if (ts->records >= TAB_MAX_ROWS) {
+				tab_error(err, errlen, "%s: more than %d records",
+				    ts->path, TAB_MAX_ROWS);
+				ts->state = ST_DONE;
+				return LCF_ETOOBIG;
+			}
+			*line = ts->line;
+			col = ts->base + ts->pos - ts->line_off + 1;
+			if ((rc = stream_record(ts, obj, *line, col, err,
+			    errlen)) != 0)
+				return rc;
+			ts->state = ts->single ? ST_END : ST_AFTER;
+			return 0;
+		case ST_AFTER:
+			if (c == ',') {
+				ts->pos++;
+				ts->state = ST_VALUE;
+			} else if (c == ']') {
+				ts->pos++;
+				ts->state = ST_END;
+			} else {
+				return stream_fail(ts, LCF_EINVAL, err, errlen,
+				    "expected ',' or ']' after record %zu",
+				    ts->records);
+			}
+			break;
+		case ST_END:
+			if (c != -1)
+				return stream_fail(ts, LCF_EINVAL, err, errlen,
+				    "text after the end of the JSON value");
+			ts->state = ST_DONE;
+			return 0;
+		default:
+			return 0;
+		}
+	}
+}

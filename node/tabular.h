@@ -31,4 +31,26 @@ int tab_load(const char *path, const ProtobufCMessageDescriptor *d, size_t max_b
     struct tab_file *out, char *err, size_t errlen);
 void tab_free(struct tab_file *f);
 
+/* A JSON import file read one record at a time, so that a file of any size is
+ * never held whole: a small scanner finds where each element of the top-level
+ * array (or the single top-level object) ends, and only that element is
+ * parsed. Elements must be objects. */
+struct tab_stream;
+
+/* Opens PATH (at most max_bytes; "-" is not special). On error writes
+ * "PATH: ..." into err and returns a negative code. */
+int tab_stream_open(const char *path, size_t max_bytes, struct tab_stream **out,
+    char *err, size_t errlen);
+/* Reads on from the descriptor fd (taken over: closed by tab_stream_close),
+ * naming it path in messages. For tests and fuzzing. */
+struct tab_stream *tab_stream_fd(int fd, const char *path, size_t max_bytes);
+/* The next record: *obj is a new reference (NULL at the end of the file, with
+ * 0 returned) and *line the line its '{' is on. A syntax error anywhere is
+ * written into err as "PATH:LINE: column C: message" or "PATH: record K (line
+ * L): message" and returned as a negative code; the stream is then done. */
+int tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
+    size_t errlen);
+/* Closes the file and frees ts. Accepts NULL. */
+void tab_stream_close(struct tab_stream *ts);
+
 #endif

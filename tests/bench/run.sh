@@ -179,7 +179,7 @@ anon0=$(mem_kb "$NODE_PID" RssAnon)
 
 # ---- 3. import ----
 echo
-echo "== import (lcctl practice import of the whole file: one request)"
+echo "== import (lcctl practice import of the whole file: one streamed import, one transaction)"
 rm -f "$T/anon-peak" "$T/anon-peak.stop"
 sample_anon "$NODE_PID" "$T/anon-peak" &
 sampler=$!

@@ -154,6 +154,10 @@ expect_eq "members marks it revoked with the reason" "revoked left the network" 
 "$LCCTL" -d "${DIRS[B]}" publish revoke-B.rec >/dev/null
 expect_status "the revoked city's own node refuses to publish" 1 "$LCCTL" -d "${DIRS[B]}" practice add --title "After revocation" --summary "x" --language en --area 2.2
 expect_contains "saying why" "$OUT" "revoked"
+echo '[{"title": "Imported after revocation", "summary": "x", "language": "en", "kflc_areas": ["2.2"]}]' >late-import.json
+expect_status "and to import" 1 "$LCCTL" -d "${DIRS[B]}" practice import late-import.json
+expect_contains "saying why" "$OUT" "revoked"
+check "the node still serves after the refused import" ctl_jq B '.city_id != null' status --json
 # A new record signed with B's key, relayed by a member: refused.
 export LCF_PROBE_KEY=$PDIR/identity.key LCF_PROBE_FEDERATION=$FED LCF_PROBE_MEMBERSHIP=$W/admit-P.rec
 expect_status "a member relays a new record of the revoked city" 0 env LCF_PROBE_AUTHOR_KEY="${DIRS[B]}/identity.key" "$PROBE" push "127.0.0.1:${PORTS[A]}" "Revoked relay"

@@ -177,3 +177,77 @@ check "lcnode starts on the tampered database" start_node "$D"
 expect_status "verify finds the tampered record" 1 "$LCCTL" -d "$D" verify
 expect_contains "and names how many failed" "$OUT" ": 1 failed"
 stop_node "$D"
+
+# Streamed imports (many chunks, one transaction) on a node of their own.
+I=$(tmpdir)/import
+init_city "$I" "Importville" SE >/dev/null
+check "the import node starts" start_node "$I"
+GEN=$ROOT/$BUILD/lcf-gen
+BIG=$(tmpdir)/big.json
+"$GEN" -n 20000 -s 3 -o "$BIG"
+# last_seq and stored practices of the import node, as "SEQ PRACTICES".
+iseq() { "$LCCTL" -d "$I" status --json | jq -r '.last_seq'; }
+ipractices() {
+	"$LCCTL" -d "$I" status --json |
+	    jq -r '[.kinds[]? | select(.kind == "practice") | .current] | add // 0'
+}
+SEQ0=$(iseq)
+
+# A bad record in a late chunk: lcctl has sent many chunks by then.
+LATE=$(tmpdir)/late.json
+jq '.[18500].kflc_areas = ["9.9"]' "$BIG" >"$LATE"
+expect_status "an import with a bad record in a late chunk fails" 1 "$LCCTL" -d "$I" practice import "$LATE"
+expect_contains "naming the record and its line" "$OUT" "late.json: record 18501 (line "
+expect_contains "and the field" "$OUT" "kflc_areas"
+expect_eq "it stores nothing" 0 "$(ipractices)"
+expect_eq "and gives out no seq" "$SEQ0" "$(iseq)"
+
+# The node refuses a late record lcctl cannot check (an indicator outside
+# the node's catalog): the answer comes back against that record.
+IND=$(tmpdir)/ind.json
+jq -n --slurpfile c <(jq -c '[.indicators[] | {id, unit}]' "$ROOT/config/catalog.json") '
+    [range(0; 5000) as $i | $c[0][$i % 40] as $ind | (($i / 40) | floor) as $r |
+     (($r / 25) | floor) as $q |
+     {indicator: $ind.id, value: 1, unit: $ind.unit,
+      period: (((2000 + ($r % 25)) | tostring) + (if $q == 0 then "" else "-Q\($q)" end))}]' >"$IND"
+jq '.[4500].indicator = "9.9-no-such-indicator"' "$IND" >"$IND.bad"
+expect_status "the node refuses a record in a late chunk" 1 "$LCCTL" -d "$I" indicator import "$IND.bad"
+expect_contains "naming the record" "$OUT" "record 4501 (line "
+expect_contains "and why" "$OUT" "not in the indicator catalog"
+expect_eq "the refused import gives out no seq" "$SEQ0" "$(iseq)"
+
+expect_status "a 20,000-practice import (many chunks)" 0 "$LCCTL" -d "$I" practice import "$BIG"
+expect_contains "reports every practice" "$OUT" "imported 20000 practices"
+expect_eq "stores every practice" 20000 "$(ipractices)"
+expect_eq "with consecutive seqs after the refused imports" "$((SEQ0 + 20000))" "$(iseq)"
+expect_status "the indicator import (5,000 values)" 0 "$LCCTL" -d "$I" indicator import "$IND"
+SEQ1=$(iseq)
+
+# An import whose client goes away stores nothing, and the node keeps serving
+# meanwhile. The file is a pipe: lcctl blocks in the middle of it with chunks
+# sent and the transaction open.
+FIFO=$(tmpdir)/pipe.json
+mkfifo "$FIFO"
+MORE=$(tmpdir)/more.json
+"$GEN" -n 8000 -s 4 -o "$MORE"
+"$LCCTL" -d "$I" practice import "$FIFO" >/dev/null 2>&1 &
+IMP=$!
+exec 3>"$FIFO"
+head -c 6000000 "$MORE" >&3
+check "the open import has numbered its first chunks" wait_for 10 bash -c "[ \$('$LCCTL' -d '$I' status --json | jq .last_seq) -gt $SEQ1 ]"
+expect_status "a query is served during the import" 0 "$LCCTL" -d "$I" practice list --limit 5 --json
+expect_eq "and sees only committed practices" 20000 "$(ipractices)"
+"$LCCTL" -d "$I" practice add --title "Waits for the import" --summary "Published while an import is open." --language en --area 2.2 >"$I/add.out" 2>&1 &
+ADD=$!
+sleep 0.5
+check "a publish waits while the import is open" kill -0 "$ADD"
+kill -9 "$IMP"
+wait "$IMP" 2>/dev/null
+exec 3>&-
+wait "$ADD"
+expect_eq "the waiting publish succeeds once the import is gone" 0 "$?"
+expect_eq "the killed import stored nothing" 20001 "$(ipractices)"
+expect_eq "and its seqs were taken back: the publish got the next one" "$((SEQ1 + 1))" "$(iseq)"
+expect_status "the node still serves after the killed import" 0 "$LCCTL" -d "$I" status
+expect_contains "and logged it" "$(cat "$I/node.log")" "the client went away"
+stop_node "$I"

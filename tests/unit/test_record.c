@@ -196,6 +196,41 @@ expect_rc(int got, int want, const char *what)
 
 /* ---- records ---- */
 
+/* record_seal_draft writes exactly the bytes record_pack_content and
+ * record_seal give (Ed25519 signatures are deterministic), for a small content
+ * and for one whose length needs a three-byte varint; it refuses a buffer too
+ * small for the result. */
+static void
+test_seal_draft(void **state)
+{
+	struct fix *f = *state;
+	static char big[40000];
+	const char *descs[] = { NULL, big };
+	Lcf__Content c;
+	Lcf__Practice p;
+	struct sealed s;
+	uint8_t *out, id[RECORD_ID_LEN];
+	size_t i, len, cap;
+
+	memset(big, 'x', sizeof(big) - 1);
+	for (i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		practice_content(&c, &p, f->a->pk, TITLE, descs[i]);
+		seal_content(&c, f->a, &s);
+		cap = RECORD_SEALED_MAX(s.clen);
+		out = malloc(cap);
+		assert_non_null(out);
+		assert_int_equal(record_seal_draft(&c, f->a, out, cap, &len, id), 0);
+		assert_int_equal(len, s.len);
+		assert_memory_equal(out, s.raw, len);
+		assert_memory_equal(id, s.id, RECORD_ID_LEN);
+		expect_rc(record_seal_draft(&c, f->a, out, s.clen, &len, id),
+		    LCF_ETOOBIG, "seal into a buffer too small");
+		expect_rc(open_copy(s.raw, s.len, 1), 0, "open a sealed draft");
+		free(out);
+		sealed_free(&s);
+	}
+}
+
 /* record_peek_id gives the id record_open gives, without the content decode,
  * and refuses what record_open refuses for size or framing. */
 static void
@@ -799,6 +834,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peek_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_content, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_signature, setup,

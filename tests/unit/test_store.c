@@ -493,6 +493,53 @@ test_dup(void **state)
 	expect_current(f, b);
 }
 
+/* A transaction held across several puts: aborted, it leaves nothing and the
+ * ids stay out of the sketch; committed, everything it wrote is there, and a
+ * version replaced within it (postings of this very transaction) is no longer
+ * listed. */
+static void
+test_txn(void **state)
+{
+	struct fix *f = *state;
+	struct built *a = simple_practice(f, f->ids[0], "one", 1, 1000, "First walk");
+	struct built *b = simple_practice(f, f->ids[0], "two", 2, 2000, "Second walk");
+	struct built *a2 = simple_practice(f, f->ids[0], "one", 3, 3000, "First walk again");
+	struct store_item ia = { a->raw, a->len, &a->rec, -1 };
+	struct store_item ib = { b->raw, b->len, &b->rec, -1 };
+	struct store_item ia2 = { a2->raw, a2->len, &a2->rec, -1 };
+	struct store_query q = { .kind = LCF__KIND__KIND_PRACTICE };
+	struct store_query qt = { .kind = LCF__KIND__KIND_PRACTICE, .text = "first" };
+	struct store_stats st;
+	struct store_txn *t;
+	struct seen sn;
+
+	assert_int_equal(store_txn_begin(f->s, &t), 0);
+	assert_int_equal(store_txn_put(t, &ia, 1), 0);
+	assert_int_equal(store_txn_put(t, &ib, 1), 0);
+	store_txn_abort(t);
+	stats(f, &st);
+	assert_int_equal(st.records, 0);
+	assert_int_equal(store_has(f->s, a->rec.id), 0);
+	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 0);
+	store_txn_abort(NULL);
+
+	assert_int_equal(store_txn_begin(f->s, &t), 0);
+	assert_int_equal(store_txn_put(t, &ia, 1), 0);
+	assert_int_equal(store_txn_put(t, &ib, 1), 0);
+	assert_int_equal(store_txn_put(t, &ia2, 1), 0);
+	expect_flags(ia2.result, STORE_CURRENT, "a newer version in the same transaction");
+	assert_int_equal(store_txn_commit(t), 0);
+	stats(f, &st);
+	assert_int_equal(st.records, 3);
+	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 2);
+	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 3);
+	query(f, &q, &sn, NULL);
+	EXPECT("practices after a committed transaction", &sn, a2, b);
+	query(f, &qt, &sn, NULL);
+	EXPECT("the replaced version's words are gone", &sn, a2);
+	expect_current(f, a2);
+}
+
 static void
 test_newer_version(void **state)
 {
@@ -1795,6 +1842,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_after_newer, setup,
 		    teardown),

@@ -400,6 +400,117 @@ test_csv_indicator_nested(void **state)
 	remove_temp(path);
 }
 
+/* ---- streamed JSON ---- */
+
+/* Opens text as a stream; the caller closes it and removes *path. */
+static struct tab_stream *
+stream_of(const char *text, char **path)
+{
+	struct tab_stream *ts = NULL;
+	char err[256];
+
+	*path = write_temp(".json", text, strlen(text));
+	assert_int_equal(tab_stream_open(*path, 1 << 20, &ts, err, sizeof(err)), 0);
+	return ts;
+}
+
+/* Records come one at a time with the line of their '{'; strings may hold
+ * braces, brackets and escaped quotes; a byte order mark is skipped. */
+static void
+test_stream_records(void **state)
+{
+	static const char text[] = "\xef\xbb\xbf[\n"
+	    "  {\"title\": \"a {brace} [and] \\\"quote\\\" \\\\\"},\n"
+	    "\n"
+	    "  {\"title\": \"b\", \"n\": [1, {\"x\": 2}]}, {\"title\": \"c\"}\n"
+	    "]\n";
+	static const char *titles[] = { "a {brace} [and] \"quote\" \\", "b", "c" };
+	static const int lines[] = { 2, 4, 4 };
+	struct tab_stream *ts;
+	char *path, err[256];
+	json_t *obj;
+	int line;
+	size_t i;
+
+	(void)state;
+	ts = stream_of(text, &path);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+		assert_non_null(obj);
+		assert_string_equal(member(obj, "title"), titles[i]);
+		assert_int_equal(line, lines[i]);
+		json_decref(obj);
+	}
+	assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+	assert_null(obj);
+	tab_stream_close(ts);
+	remove_temp(path);
+
+	ts = stream_of("\n {\"title\": \"only\"}\n", &path);
+	assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+	assert_string_equal(member(obj, "title"), "only");
+	assert_int_equal(line, 2);
+	json_decref(obj);
+	assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+	assert_null(obj);
+	tab_stream_close(ts);
+	remove_temp(path);
+
+	ts = stream_of("[ ]", &path);
+	assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+	assert_null(obj);
+	tab_stream_close(ts);
+	remove_temp(path);
+}
+
+/* Reads records until an error; checks the message. */
+static void
+expect_stream_error(const char *text, int code, const char *rest, int prefix)
+{
+	struct tab_stream *ts;
+	char *path, err[256] = "";
+	json_t *obj;
+	int line, rc;
+
+	ts = stream_of(text, &path);
+	while ((rc = tab_stream_next(ts, &obj, &line, err, sizeof(err))) == 0 &&
+	    obj != NULL)
+		json_decref(obj);
+	assert_int_equal(rc, code);
+	if (prefix)
+		assert_err_prefix(err, path, rest);
+	else
+		assert_err(err, path, rest);
+	/* The stream is done after an error. */
+	assert_int_equal(tab_stream_next(ts, &obj, &line, err, sizeof(err)), 0);
+	assert_null(obj);
+	tab_stream_close(ts);
+	remove_temp(path);
+}
+
+static void
+test_stream_errors(void **state)
+{
+	(void)state;
+	expect_stream_error("", LCF_EINVAL, ":1: column 1: expected an array of "
+	    "objects or an object", 0);
+	expect_stream_error("[{\"a\": 1},\n 7]", LCF_EINVAL,
+	    ": record 2 (line 2): expected an object", 0);
+	expect_stream_error("[{\"a\": 1}\n {\"a\": 2}]", LCF_EINVAL,
+	    ":2: column 2: expected ',' or ']' after record 1", 0);
+	expect_stream_error("[{\"a\": 1}] x", LCF_EINVAL,
+	    ":1: column 12: text after the end of the JSON value", 0);
+	expect_stream_error("[{\"a\": 1},", LCF_EINVAL,
+	    ":1: column 11: the file ends inside the array", 0);
+	expect_stream_error("[{\"a\": \"1}]", LCF_EINVAL,
+	    ":1: column 2: record 1 does not end", 1);
+	/* Syntax errors inside a record are the parser's, at file positions. */
+	expect_stream_error("[\n{\"a\": 1},\n{\"a\":\n }]", LCF_EINVAL, ":4: column ",
+	    1);
+	expect_stream_error("[{\"a\": 1, \"a\": 2}]", LCF_EINVAL, ":1: column ",
+	    1);
+}
+
 int
 main(void)
 {
@@ -408,6 +519,8 @@ main(void)
 		cmocka_unit_test(test_json_single_object_with_bom),
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_stream_records),
+		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_csv_practices),
 		cmocka_unit_test(test_csv_crlf_bom),
 		cmocka_unit_test(test_csv_errors),

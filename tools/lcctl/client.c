@@ -98,7 +98,8 @@ client_recv(struct client *c, const struct drafts *origin, unsigned flags,
 		if (ret == LCF_ENOTFOUND && (flags & CLIENT_QUIET_NOTFOUND))
 			goto out;
 		if (origin != NULL && r->has_error_index && r->error_index >= 0 &&
-		    (size_t)r->error_index < origin->n)
+		    ((size_t)r->error_index < origin->n ||
+		    (size_t)r->error_index < origin->nlines))
 			drafts_error(origin, r->error_index, r->error_field, msg);
 		else
 			lcctl_err("%s", msg);

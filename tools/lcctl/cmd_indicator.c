@@ -39,8 +39,9 @@ static const char import_usage[] =
     "\n"
     "Publishes the indicator values in FILE as one signed batch: JSON (an array\n"
     "of objects with indicator, period, value, unit, ...) or CSV (.csv, a\n"
-    "header row of field names; disaggregation.sex for nested fields). Every\n"
-    "record is checked first: on any error nothing is sent.\n"
+    "header row of field names; disaggregation.sex for nested fields).\n"
+    "Records are checked as they are read and sent in chunks, all stored in\n"
+    "one transaction: on any error nothing is stored.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n";

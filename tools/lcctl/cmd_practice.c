@@ -21,7 +21,8 @@ static const char import_usage[] =
     "names, lists separated by ';', contact.name for nested fields). A record's\n"
     "key is its \"key\" member, else a slug of its title; importing a key that\n"
     "exists publishes a new version of it, so importing a file again is safe.\n"
-    "Every record is checked first: on any error nothing is sent.\n"
+    "Records are checked as they are read and sent in chunks, all stored in\n"
+    "one transaction: on any error nothing is stored.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n";

@@ -208,7 +208,10 @@ drafts_error(const struct drafts *d, long index, const char *field,
 	if (d->file != NULL) {
 		if (d->loaded && index >= 0 && (size_t)index < d->tab.n)
 			it = &d->tab.items[index];
-		if (it != NULL && it->line > 0)
+		if (index >= 0 && (size_t)index < d->nlines && d->lines[index] > 0)
+			snprintf(where, sizeof(where), "%s: record %ld (line %d): ",
+			    d->file, index + 1, d->lines[index]);
+		else if (it != NULL && it->line > 0)
 			snprintf(where, sizeof(where), "%s: record %ld (line %d): ",
 			    d->file, index + 1, it->line);
 		else
@@ -250,6 +253,9 @@ drafts_free(struct drafts *d)
 	if (d->loaded)
 		tab_free(&d->tab);
 	d->loaded = 0;
+	free(d->lines);
+	d->lines = NULL;
+	d->nlines = 0;
 }
 
 /* Builds and validates one draft; problems are reported against index. */
@@ -407,6 +413,36 @@ out:
 }
 
 int
+drafts_load_rows(struct drafts *d, const char *path, char *err, size_t errlen)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	int ret;
+
+	if (ki == NULL)
+		return LCF_EINVAL;
+	ret = tab_load(path, ki->desc, LCCTL_MAX_IMPORT, &d->tab, err, errlen);
+	if (ret == 0)
+		d->loaded = 1;
+	else if (err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", path, lcf_strerror(ret));
+	return ret;
+}
+
+int
+drafts_build_record(const struct drafts *d, long index, json_t *obj,
+    Lcf__Content **out)
+{
+	char *key = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = take_key(d, index, obj, &key)) == 0)
+		ret = build_draft(d, index, obj, key, out);
+	free(key);
+	return ret;
+}
+
+int
 drafts_load_file(struct drafts *d, const char *path)
 {
 	const struct kindinfo *ki = kind_info(d->kind);
@@ -502,34 +538,4 @@ drafts_body_json(const Lcf__Content *c)
 		break;
 	}
 	return j;
-}
-
-int
-drafts_import_command(struct lcctl *ctx, int argc, char **argv, Lcf__Kind kind,
-    const char *usage, const char *noun, const char *nouns)
-{
-	Lcf__CtlResponse *resp = NULL;
-	struct drafts d;
-	int ret;
-
-	drafts_init(&d, kind);
-	if ((ret = lcctl_simple_opts(ctx, argc, argv, usage, 0)) >= 0)
-		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, "FILE", usage)) !=
-	    LCCTL_EXIT_OK)
-		goto out;
-	ret = LCCTL_EXIT_ERR;
-	if (drafts_load_file(&d, argv[optind]) < 0)
-		goto out;
-	if (drafts_publish(ctx, &d, &resp) < 0)
-		goto out;
-	printf("imported %zu %s from %s (%" PRIu64 " new or changed version%s)\n",
-	    d.n, d.n == 1 ? noun : nouns, argv[optind], resp->publish->stored,
-	    resp->publish->stored == 1 ? "" : "s");
-	ret = LCCTL_EXIT_OK;
-out:
-	if (resp != NULL)
-		lcf__ctl_response__free_unpacked(resp, NULL);
-	drafts_free(&d);
-	return ret;
 }

@@ -117,6 +117,9 @@ struct drafts {
 	int loaded;                  /* tab is set */
 	const struct optfield *opts; /* options the drafts were built from */
 	size_t nopts;
+	int *lines;                  /* streamed import: line of each record
+	                              * read (0 if unknown); owned */
+	size_t nlines;
 };
 
 void drafts_init(struct drafts *d, Lcf__Kind kind);
@@ -129,6 +132,16 @@ int drafts_add_json(struct drafts *d, json_t *obj, const char *key);
  * validates every record and checks keys are unique. Prints every problem
  * (file, record, line, field) and returns a negative code if any. */
 int drafts_load_file(struct drafts *d, const char *path);
+/* Loads the rows of an import file (JSON or CSV, tabular.h) into d->tab
+ * without building drafts. On error err says why. 0 or a negative code. */
+int drafts_load_rows(struct drafts *d, const char *path, char *err,
+    size_t errlen);
+/* Builds and validates the draft of import record index (0-based) from obj; a
+ * practice's "key" member is taken out as its key. Problems are printed against
+ * the record. 0 or a negative code; *out is freed with
+ * lcf__content__free_unpacked. */
+int drafts_build_record(const struct drafts *d, long index, json_t *obj,
+    Lcf__Content **out);
 /* Prints "lcctl: ORIGIN: field F: msg" for draft index; field may be empty. */
 void drafts_error(const struct drafts *d, long index, const char *field,
     const char *msg);
@@ -138,9 +151,9 @@ int drafts_publish(const struct lcctl *ctx, struct drafts *d,
     Lcf__CtlResponse **reply);
 /* The body of a content as JSON (new reference), or NULL for a tombstone. */
 json_t *drafts_body_json(const Lcf__Content *c);
-/* `KIND import FILE`: loads, validates and publishes the file's records in one
- * request and reports the count ("imported 3 practices ..."). Returns an exit
- * status. */
+/* import.c: `KIND import FILE`: reads, validates and sends the file's records
+ * in chunks of one streamed import (one transaction in the node) and reports
+ * the count ("imported 3 practices ..."). Returns an exit status. */
 int drafts_import_command(struct lcctl *ctx, int argc, char **argv, Lcf__Kind kind,
     const char *usage, const char *noun, const char *nouns);
 
