@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "conn.h"
 #include "discover.h"
 #include "error.h"
 #include "identity.h"
@@ -28,6 +29,7 @@
 #include "member.h"
 #include "node.h"
 #include "peer.h"
+#include "peer.pb-c.h"
 #include "publish.h"
 #include "record.h"
 #include "store.h"
@@ -182,9 +184,9 @@ discover_stored(struct node *n, const struct record *rec)
 size_t
 discover_target(const struct node *n)
 {
-	size_t m = n->cfg.max_peers;
+	size_t m = n->cfg.max_peers, room = m / 4 > 1 ? m / 4 : 1;
 
-	return m - m / 4 > 0 ? m - m / 4 : 1;
+	return m > room ? m - room : 1;
 }
 
 static void
@@ -398,6 +400,12 @@ discover_free(struct node *n)
 
 /* ---- for a refused city ---- */
 
+struct gift {
+	uint8_t **raws;
+	size_t *lens;
+	size_t count;
+};
+
 struct copy {
 	uint8_t *raw;
 	size_t len;
@@ -418,7 +426,7 @@ copy_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 
 /* Appends the current (author, kind, key) record to g; 0 or LCF_ENOTFOUND. */
 static int
-gift_add(struct node *n, struct discover_gift *g, size_t *bytes,
+gift_add(struct node *n, struct gift *g, size_t *bytes,
     const uint8_t author[32], Lcf__Kind kind, const char *key)
 {
 	struct copy c = { NULL, 0 };
@@ -437,8 +445,8 @@ out:
 	return ret;
 }
 
-void
-discover_gift(struct node *n, struct discover_gift *g)
+static void
+gift_fill(struct node *n, struct gift *g)
 {
 	struct discover *ds = n != NULL ? n->discover : NULL;
 	size_t *order = NULL, i, j, tmp, bytes = 0, before;
@@ -478,13 +486,41 @@ discover_gift(struct node *n, struct discover_gift *g)
 }
 
 void
-discover_gift_free(struct discover_gift *g)
+discover_send_endpoints(struct node *n, struct conn *c)
 {
-	if (g == NULL)
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__Records rec = LCF__RECORDS__INIT;
+	ProtobufCBinaryData *bins = NULL;
+	struct gift g;
+	size_t i;
+	int rc;
+
+	if (c == NULL)
 		return;
-	while (g->count > 0)
-		free(g->raws[--g->count]);
-	free(g->raws);
-	free(g->lens);
-	memset(g, 0, sizeof(*g));
+	gift_fill(n, &g);
+	if (g.count == 0)
+		goto out;
+	bins = xcalloc(g.count, sizeof(*bins));
+	for (i = 0; i < g.count; i++) {
+		bins[i].data = g.raws[i];
+		bins[i].len = g.lens[i];
+	}
+	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
+	m.records = &rec;
+	rec.has_push = 1;
+	rec.push = 1;
+	rec.records = bins;
+	rec.n_records = g.count;
+	if ((rc = conn_send(c, &m.base)) != 0)
+		log_debug("discover: cannot send endpoints to %s: %s",
+		    conn_remote_addr(c), lcf_strerror(rc));
+	else
+		log_debug("discover: sent %zu records to %s", g.count,
+		    conn_remote_addr(c));
+out:
+	free(bins);
+	while (g.count > 0)
+		free(g.raws[--g.count]);
+	free(g.raws);
+	free(g.lens);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct conn;
 struct node;
 struct record;
 
@@ -30,8 +31,8 @@ void discover_stop(struct node *n);
 /* Frees the state once the loop has finished. Accepts a node without it. */
 void discover_free(struct node *n);
 
-/* The links discovery aims for: max_peers less a quarter of it (at least 1),
- * so that every node keeps room for cities that dial it. */
+/* The links discovery aims for: max_peers less a quarter of it (less 1 at
+ * least; 1 at least), so that every node keeps room for cities that dial it. */
 size_t discover_target(const struct node *n);
 
 /* Tells discovery about a record that just became the current version of its
@@ -40,18 +41,13 @@ size_t discover_target(const struct node *n);
  * loop; rec is valid during the call only. */
 void discover_stored(struct node *n, const struct record *rec);
 
-/* Records for a city refused for want of room: raws[i] (lens[i] bytes) are
- * copies owned by the gift, freed with discover_gift_free. */
-struct discover_gift {
-	uint8_t **raws;
-	size_t *lens;
-	size_t count;
-};
-
-/* Fills g with up to DISCOVER_GIFT_MAX current endpoint records of cities
- * that may link, chosen at random, each followed on a federation node by its
- * author's membership record; count 0 when there are none. */
-void discover_gift(struct node *n, struct discover_gift *g);
-void discover_gift_free(struct discover_gift *g);
+/*
+ * For a city refused for want of room, so that a new city whose only peer is
+ * full is not left alone: pushes on c, a connection whose handshake is done,
+ * up to DISCOVER_GIFT_MAX current endpoint records of cities that may link,
+ * chosen at random, each after its author's membership record on a
+ * federation node. Best effort; the caller closes c afterwards.
+ */
+void discover_send_endpoints(struct node *n, struct conn *c);
 
 #endif

@@ -623,43 +623,6 @@ resolve_duplicate(struct link *l)
 }
 
 /*
- * A city refused for want of room still learns where the others listen: the
- * endpoint records (and their authors' memberships) go out in one push before
- * the link closes, so a new city whose only peer is full is not left alone.
- */
-static void
-send_gift(struct link *l)
-{
-	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
-	Lcf__Records rec = LCF__RECORDS__INIT;
-	struct discover_gift g;
-	ProtobufCBinaryData *bins;
-	size_t i;
-	int rc;
-
-	discover_gift(l->ps->n, &g);
-	if (g.count == 0)
-		goto out;
-	bins = xcalloc(g.count, sizeof(*bins));
-	for (i = 0; i < g.count; i++) {
-		bins[i].data = g.raws[i];
-		bins[i].len = g.lens[i];
-	}
-	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
-	m.records = &rec;
-	rec.has_push = 1;
-	rec.push = 1;
-	rec.records = bins;
-	rec.n_records = g.count;
-	if ((rc = conn_send(l->c, &m.base)) != 0)
-		log_debug("peer %s: cannot send endpoints: %s", l->remote,
-		    lcf_strerror(rc));
-	free(bins);
-out:
-	discover_gift_free(&g);
-}
-
-/*
  * The entry of a city that connected to us, made if it is new; NULL when the
  * connection is refused (closed here): max_peers cities are connected and this
  * one is not a configured peer, or the table is full.
@@ -680,7 +643,8 @@ inbound_entry(struct link *l)
 		ps->refused_connections++;
 		log_warnx("peer %s: refused: %s (%zu connected, max_peers %u)",
 		    l->remote, refusal, connected_count(ps), ps->n->cfg.max_peers);
-		send_gift(l);
+		/* It still learns where the others listen. */
+		discover_send_endpoints(ps->n, l->c);
 		link_close(l, refusal);
 		p = NULL;
 		goto out;
