@@ -426,6 +426,7 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; Seconds between reconciliations with a peer chosen at random (+-25%%).\n"
 	    "sync_interval = %d\n"
 	    "; Connected peers at most; further inbound connections are refused.\n"
+	    "; Discovery dials cities found in endpoint records up to 3/4 of it.\n"
 	    "max_peers = %d\n",
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,

@@ -33,8 +33,9 @@
  *         sync_interval = SECS reconciliation with a random peer this often,
  *                              jittered by +-25% (default 60)
  *         max_peers = N        connected peers at most; inbound connections from
- *                              cities not in the peer table are refused beyond
- *                              it (default 16)
+ *                              cities the operator did not add are refused
+ *                              beyond it, and discovery aims for 3/4 of it
+ *                              (default 16)
  * Peers themselves live in DIR/peers.json (lcctl peer add/rm), not here.
  */
 struct config {

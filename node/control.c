@@ -968,6 +968,8 @@ peer_pb(struct peer_info *in, Lcf__PeerInfo *pb)
 	pb->listen = in->listen[0] ? in->listen : NULL;
 	pb->has_inbound = pb->has_outbound_link = 1;
 	pb->inbound = in->inbound;
+	pb->has_discovered = 1;
+	pb->discovered = in->discovered;
 	pb->outbound_link = in->link_outbound;
 	pb->has_state = 1;
 	pb->state = (size_t)in->state < sizeof(peer_states) / sizeof(peer_states[0]) ?

@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "discover.h"
 #include "error.h"
 #include "identity.h"
 #include "ingest.h"
@@ -240,6 +241,7 @@ finish(struct ingest_job *job)
 				n->next_seq = c->seq + 1;
 			if (!(it->result & STORE_CURRENT))
 				continue;
+			discover_stored(n, it->rec);
 			job->res.current++;
 			raws[npush] = it->raw;
 			lens[npush++] = it->len;

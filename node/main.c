@@ -19,6 +19,7 @@
 #include "control.h"
 #include "error.h"
 #include "conn.h"
+#include "discover.h"
 #include "identity.h"
 #include "ingest.h"
 #include "log.h"
@@ -241,6 +242,7 @@ on_signal(uv_signal_t *h, int signum)
 	n->control = NULL;
 	/* Sessions end first, so peers are told before their links close. */
 	sync_stop(n);
+	discover_stop(n);
 	peers_stop(n);
 	members_stop(n);
 	/* The loop ends by itself once the connections have closed and the
@@ -344,7 +346,8 @@ main(int argc, char **argv)
 	node.started_ms = now_ms();
 	node.started_mono = mono_ms();
 	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
-	if (members_open(&node, err, sizeof(err)) != 0) {
+	if (members_open(&node, err, sizeof(err)) != 0 ||
+	    discover_open(&node, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out_loop;
 	}
@@ -368,8 +371,11 @@ main(int argc, char **argv)
 	} else {
 		publish_settle(&node);
 	}
+	/* Its endpoint record waits in the publish queue until seqs settle. */
+	discover_start(&node);
 	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
+		discover_stop(&node);
 		peers_stop(&node);
 		members_stop(&node);
 		goto out_loop;
@@ -397,6 +403,7 @@ out_loop:
 out:
 	peers_free(&node);
 	ingest_free(&node);
+	discover_free(&node);
 	members_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);

@@ -11,6 +11,7 @@
 
 struct catalog;
 struct control;
+struct discover;
 struct identity;
 struct ingest_state;
 struct members;
@@ -40,6 +41,7 @@ struct node {
 	struct ingest_state *ingest;
 	struct sync_state *sync;
 	struct members *members;      /* federation membership (member.c) */
+	struct discover *discover;    /* endpoints and discovered links (discover.c) */
 };
 
 #endif

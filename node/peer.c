@@ -5,6 +5,8 @@
 // (dialed, optionally pinned to a key), or one that connected to us (inbound,
 // never dialed). Entries and their counters persist in DIR/peers.json. A link
 // (struct link) is one connection, made by dial() or accepted by the listener;
+// An entry may also be discovered: dialed by discover.c at an address from the
+// city's endpoint record, pinned to that city, redialed only by discovery.
 // once its handshake is done it is matched to an entry by the key it presented.
 // Only one link per remote city is kept: when two exist (both sides dialed at
 // once), both sides keep the one initiated by the city with the lower id.
@@ -24,6 +26,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "discover.h"
 #include "error.h"
 #include "identity.h"
 #include "ingest.h"
@@ -81,6 +84,7 @@ struct peer {
 	uv_timer_t	 timer;		/* the next dial */
 	int		 timer_init;
 	int		 removed;
+	int		 discovered;	/* see peers_discover_dial */
 	struct link	*active, *dialing;
 };
 
@@ -203,6 +207,13 @@ set_state(struct peer *p, enum peer_state s)
 	p->state = s;
 }
 
+/* An entry the operator added: dialed, and served beyond max_peers. */
+static int
+configured(const struct peer *p)
+{
+	return p->s.address[0] != '\0' && !p->discovered;
+}
+
 /* ---- the table and its file ---- */
 
 static void
@@ -243,7 +254,15 @@ save_table(struct peers *ps, char *err, size_t errlen)
 	int ret;
 
 	for (p = ps->list; p != NULL; p = p->next) {
+		/* A discovered entry is kept as a city known by id; its address
+		 * is in its endpoint record. One never reached is not kept. */
+		if (p->discovered && !p->s.has_id)
+			continue;
 		v[i] = p->s;
+		if (p->discovered) {
+			v[i].address[0] = '\0';
+			v[i].has_pin = 0;
+		}
 		peer_bytes(p, &v[i].bytes_in, &v[i].bytes_out);
 		i++;
 	}
@@ -461,8 +480,9 @@ connected_count(const struct peers *ps)
 	return n;
 }
 
-/* Frees a table slot for a new inbound city: forgets the inbound-only entry
- * seen longest ago that is not connected. 0, or LCF_ETOOBIG. */
+/* Frees a table slot for a new city: forgets the inbound-only or discovered
+ * entry seen longest ago that is neither connected nor dialing. 0, or
+ * LCF_ETOOBIG. */
 static void remove_entry(struct peer *p, const char *reason);
 
 static int
@@ -474,7 +494,7 @@ make_room(struct peers *ps)
 	if (ps->count < CONFIG_MAX_PEERS)
 		goto out;
 	for (p = ps->list; p != NULL; p = p->next) {
-		if (p->s.address[0] != '\0' || p->active != NULL)
+		if (configured(p) || p->active != NULL || p->dialing != NULL)
 			continue;
 		if (victim == NULL ||
 		    p->s.last_handshake_ms < victim->s.last_handshake_ms)
@@ -501,7 +521,7 @@ find_by_id(struct peers *ps, const uint8_t id[32], const struct peer *except)
 			continue;
 		if ((p->s.has_id && memcmp(p->s.id, id, 32) == 0) ||
 		    (p->s.has_pin && memcmp(p->s.pin, id, 32) == 0)) {
-			if (p->s.address[0] != '\0')
+			if (configured(p))
 				return p;
 			if (found == NULL)
 				found = p;
@@ -510,7 +530,7 @@ find_by_id(struct peers *ps, const uint8_t id[32], const struct peer *except)
 	return found;
 }
 
-/* Folds inbound-only entry q, the same city as p, into p. */
+/* Folds inbound-only or discovered entry q, the same city as p, into p. */
 static void
 merge_into(struct peer *p, struct peer *q)
 {
@@ -560,8 +580,8 @@ adopt_id(struct peer *p, const uint8_t id[32])
 	memcpy(p->s.id, id, 32);
 	for (q = p->ps->list; q != NULL; q = next) {
 		next = q->next;
-		if (q != p && q->s.address[0] == '\0' && q->s.has_id &&
-		    memcmp(q->s.id, id, 32) == 0)
+		if (q != p && (q->s.address[0] == '\0' || (q->discovered &&
+		    !p->discovered)) && q->s.has_id && memcmp(q->s.id, id, 32) == 0)
 			merge_into(p, q);
 	}
 }
@@ -614,8 +634,7 @@ inbound_entry(struct link *l)
 	struct peer *p = find_by_id(ps, l->rid, NULL);
 	const char *refusal = NULL;
 
-	if ((p == NULL || p->s.address[0] == '\0') &&
-	    (p == NULL || p->active == NULL) &&
+	if ((p == NULL || !configured(p)) && (p == NULL || p->active == NULL) &&
 	    connected_count(ps) >= ps->n->cfg.max_peers)
 		refusal = "too many peers";
 	else if (p == NULL && make_room(ps) != 0)
@@ -624,6 +643,8 @@ inbound_entry(struct link *l)
 		ps->refused_connections++;
 		log_warnx("peer %s: refused: %s (%zu connected, max_peers %u)",
 		    l->remote, refusal, connected_count(ps), ps->n->cfg.max_peers);
+		/* It still learns where the others listen. */
+		discover_send_endpoints(ps->n, l->c);
 		link_close(l, refusal);
 		p = NULL;
 		goto out;
@@ -876,6 +897,11 @@ schedule_retry(struct peer *p)
 	p->next_dial_ms = now_ms() + (int64_t)delay;
 	p->backoff_ms = p->backoff_ms >= PEER_BACKOFF_MAX_MS / 2 ?
 	    PEER_BACKOFF_MAX_MS : 2 * p->backoff_ms;
+	/* Discovery decides whether, and when, to dial one of its own again. */
+	if (p->discovered) {
+		set_state(p, PEER_DISCONNECTED);
+		return;
+	}
 	set_state(p, PEER_RETRYING);
 	if (p->timer_init)
 		uv_timer_start(&p->timer, retry_cb, delay, 0);
@@ -1229,6 +1255,7 @@ fill_info(const struct peer *p, struct peer_info *in)
 	memcpy(in->city_name, p->s.city_name, sizeof(in->city_name));
 	memcpy(in->listen, p->s.listen, sizeof(in->listen));
 	in->inbound = p->s.address[0] == '\0';
+	in->discovered = p->discovered;
 	in->state = p->state;
 	in->since_ms = p->since_ms;
 	in->last_handshake_ms = p->s.last_handshake_ms;
@@ -1359,8 +1386,9 @@ peers_add(struct node *n, const char *address, const uint8_t *pin,
 {
 	struct peers *ps = n->peers;
 	struct peer *p = NULL, *q, *upgrade = NULL;
+	struct peer_saved was;
 	char hex[LCF_ID_HEX], serr[512];
-	int ret = LCF_EINVAL;
+	int ret = LCF_EINVAL, was_discovered = 0;
 
 	if (ps == NULL || ps->stopping) {
 		snprintf(err, errlen, "the node is stopping");
@@ -1381,13 +1409,17 @@ peers_add(struct node *n, const char *address, const uint8_t *pin,
 	ret = LCF_EEXIST;
 	for (q = ps->list; q != NULL; q = q->next) {
 		if (strcmp(q->s.address, p->s.address) == 0) {
+			if (q->discovered) {
+				upgrade = q;
+				continue;
+			}
 			snprintf(err, errlen, "%s is already a peer", p->s.address);
 			goto out;
 		}
 		if (pin == NULL || !((q->s.has_id && memcmp(q->s.id, pin, 32) == 0) ||
 		    (q->s.has_pin && memcmp(q->s.pin, pin, 32) == 0)))
 			continue;
-		if (q->s.address[0] != '\0') {
+		if (configured(q)) {
 			snprintf(err, errlen, "city %s is already a peer at %s",
 			    hex_encode(pin, 32, hex), q->s.address);
 			goto out;
@@ -1399,12 +1431,17 @@ peers_add(struct node *n, const char *address, const uint8_t *pin,
 		memcpy(p->s.pin, pin, 32);
 	}
 	if (upgrade != NULL) {
-		/* A city that connected to us before: it keeps its counters. */
+		/* A city that connected to us or that discovery found: it keeps
+		 * its counters, and is the operator's from now on. */
+		was = upgrade->s;
+		was_discovered = upgrade->discovered;
 		memcpy(upgrade->s.address, p->s.address, sizeof(p->s.address));
 		memcpy(upgrade->host, p->host, sizeof(p->host));
 		upgrade->port = p->port;
-		upgrade->s.has_pin = 1;
-		memcpy(upgrade->s.pin, pin, 32);
+		upgrade->s.has_pin = pin != NULL;
+		if (pin != NULL)
+			memcpy(upgrade->s.pin, pin, 32);
+		upgrade->discovered = 0;
 		free(p);
 		p = upgrade;
 	} else {
@@ -1420,9 +1457,12 @@ peers_add(struct node *n, const char *address, const uint8_t *pin,
 	if (save_table(ps, serr, sizeof(serr)) != 0) {
 		snprintf(err, errlen, "%s", serr);
 		if (upgrade != NULL) {
-			upgrade->s.address[0] = '\0';
-			upgrade->host[0] = '\0';
-			upgrade->s.has_pin = 0;
+			upgrade->s = was;
+			upgrade->discovered = was_discovered;
+			if (was.address[0] != '\0')
+				peerfile_parse_address(was.address,
+				    upgrade->s.address, upgrade->host,
+				    &upgrade->port);
 			p = NULL;
 		} else {
 			peer_unlist(p);
@@ -1665,12 +1705,104 @@ void
 peers_summary(struct node *n, struct peers_summary *s)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
+	const struct peer *p;
 
 	memset(s, 0, sizeof(*s));
 	if (ps == NULL)
 		return;
 	s->known = ps->count;
 	s->connected = connected_count(ps);
+	for (p = ps->list; p != NULL; p = p->next)
+		if (p->discovered && p->dialing != NULL)
+			s->discovering++;
 	s->refused_connections = ps->refused_connections;
 	s->listen_port = conn_listener_port(ps->listener);
+}
+
+/* ---- discovery's view ---- */
+
+int
+peers_discover_ok(struct node *n, const uint8_t city[32])
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	struct peer *p;
+
+	if (ps == NULL || ps->stopping || memcmp(city, n->id->pk, 32) == 0)
+		return 0;
+	if ((p = find_by_id(ps, city, NULL)) == NULL)
+		return 1;
+	if (configured(p) || p->active != NULL || p->dialing != NULL)
+		return 0;
+	return !p->discovered || now_ms() >= p->next_dial_ms;
+}
+
+int
+peers_discover_dial(struct node *n, const uint8_t city[32], const char *address)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	char addr[PEER_ADDR_MAX], host[HOST_MAX];
+	struct peer *p;
+	uint16_t port;
+	int ret = LCF_EBUSY;
+
+	if (ps == NULL || ps->stopping)
+		goto out;
+	ret = LCF_EINVAL;
+	if (peerfile_parse_address(address, addr, host, &port) != 0)
+		goto out;
+	ret = LCF_EEXIST;
+	if (!peers_discover_ok(n, city))
+		goto out;
+	if ((p = find_by_id(ps, city, NULL)) == NULL) {
+		ret = LCF_ETOOBIG;
+		if (make_room(ps) != 0)
+			goto out;
+		p = peer_alloc(ps);
+		p->state = PEER_DISCONNECTED;
+		peer_insert(ps, p);
+		peer_init_timer(p);
+	}
+	/* A city known by id (inbound, or discovered before) gets the
+	 * address its endpoint gives now. */
+	p->discovered = 1;
+	p->s.has_pin = 1;
+	memcpy(p->s.pin, city, 32);
+	memcpy(p->s.address, addr, sizeof(p->s.address));
+	memcpy(p->host, host, sizeof(p->host));
+	p->port = port;
+	dial(p);
+	ret = 0;
+out:
+	return ret;
+}
+
+void
+peers_discover_trim(struct node *n, size_t count)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	struct link *l, **cand = NULL, *tmp;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
+	size_t k = 0, i, j;
+
+	if (ps == NULL || ps->stopping || count == 0)
+		goto out;
+	for (l = ps->links; l != NULL; l = l->next)
+		k++;
+	cand = xcalloc(k ? k : 1, sizeof(*cand));
+	k = 0;
+	for (l = ps->links; l != NULL; l = l->next)
+		if (l->ready && !l->closing && l->p != NULL && l->p->discovered &&
+		    l->p->active == l)
+			cand[k++] = l;
+	for (i = 0; i < count && i < k; i++) {
+		j = i + randombytes_uniform((uint32_t)(k - i));
+		tmp = cand[i];
+		cand[i] = cand[j];
+		cand[j] = tmp;
+		log_info("peer %s: closing a discovered link: over max_peers",
+		    peer_name(cand[i]->p, cand[i], name, sizeof(name)));
+		link_close(cand[i], "making room for configured peers");
+	}
+out:
+	free(cand);
 }

@@ -36,6 +36,7 @@ struct peer_info {
 	char city_name[PEER_TEXT_MAX];	/* from its Hello: the peer's words */
 	char listen[PEER_ADDR_MAX];	/* where it says it accepts peers */
 	int inbound;			/* known from its connections only */
+	int discovered;			/* dialed by discovery (discover.c) */
 	int link_outbound;		/* connected, and we dialed */
 	enum peer_state state;
 	int64_t since_ms;		/* the state's start */
@@ -58,6 +59,7 @@ struct peer_info {
 struct peers_summary {
 	size_t known;			/* entries in the table */
 	size_t connected;
+	size_t discovering;		/* discovery's dials under way */
 	uint64_t refused_connections;	/* inbound handshakes that failed */
 	uint16_t listen_port;
 };
@@ -128,5 +130,26 @@ void peers_enforce(struct node *n);
 /* Re-reads this city's membership record for the handshakes to come. */
 void peers_refresh_hello(struct node *n);
 void peers_summary(struct node *n, struct peers_summary *s);
+
+/*
+ * For discovery (discover.c). A discovered entry is pinned to the city whose
+ * endpoint record gave its address. It is never redialed on its own: after a
+ * failure or a disconnection it waits out its backoff, then discovery may
+ * dial it again. peers.json keeps it only as a city known by id (like one
+ * that connected to us), and it gives way to a new city when the table is
+ * full. Inbound connections from it count against max_peers like any city
+ * the operator did not add.
+ */
+/* 1 when discovery may dial city now: not this node, no operator entry for
+ * it, not connected, no dial under way, not in its backoff. */
+int peers_discover_ok(struct node *n, const uint8_t city[32]);
+/* Dials city at address (HOST:PORT) as a discovered peer, pinned to city.
+ * 0, LCF_EINVAL (bad address), LCF_EEXIST (not peers_discover_ok),
+ * LCF_ETOOBIG (table full), LCF_EBUSY (stopping). */
+int peers_discover_dial(struct node *n, const uint8_t city[32],
+    const char *address);
+/* Closes up to count links to discovered peers, chosen at random ("making
+ * room for configured peers"). */
+void peers_discover_trim(struct node *n, size_t count);
 
 #endif

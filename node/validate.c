@@ -1333,8 +1333,8 @@ check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
 		    "body", kind_name(kind));
 		goto out;
 	} else if (bkind != kind) {
-		verr_set(err, kind_name(bkind), "a %s record must carry a %s body, "
-		    "not %s", kind_name(kind), kind_name(kind), kind_name(bkind));
+		verr_set(err, kind_name(bkind), "a record of kind %s must carry "
+		    "a body of that kind, not %s", kind_name(kind), kind_name(bkind));
 		goto out;
 	}
 	ret = 0;

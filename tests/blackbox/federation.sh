@@ -38,7 +38,9 @@ expect_status "peer sync of an unknown peer fails" 1 "$LCCTL" -d "${DIRS[Alpha]}
 expect_contains "peer list shows the last sync" "$(ctl Alpha peer list --json | jq -r '.[0].last_sync_ok')" "true"
 
 # --- a line of five nodes, then a ring ---
-for n in L1 L2 L3 L4 L5; do city_node "$n" SE; done
+# max_peers 2 keeps the line a line: each node holds the links it aims for,
+# so discovery dials no shortcut.
+for n in L1 L2 L3 L4 L5; do city_node "$n" SE 's/^max_peers = .*/max_peers = 2/'; done
 ctl L1 peer add "127.0.0.1:${PORTS[L2]}" >/dev/null
 ctl L2 peer add "127.0.0.1:${PORTS[L3]}" >/dev/null
 ctl L3 peer add "127.0.0.1:${PORTS[L4]}" >/dev/null
@@ -47,6 +49,9 @@ line_connected() {
 	connected L1 L2 && connected L2 L3 && connected L3 L4 && connected L4 L5
 }
 check "the line is connected" wait_for 10 line_connected
+sleep 2
+expect_eq "the line has no shortcut (L1's links)" 1 \
+	"$(ctl L1 peer list --json | jq '[.[] | select(.state == "connected")] | length')"
 publish L1 "Down the line"
 check "a practice published at one end of a line of 5 reaches the other" wait_for 15 all_have down-the-line L2 L3 L4 L5
 publish L5 "Up the line"

@@ -71,7 +71,9 @@ init_city() {
 	"$LCCTL" -d "$1" init --city "$2" --country "$3" --listen "127.0.0.1:${4:-$(free_port)}" 2>/dev/null | tail -1
 }
 
-_port_next=$((20000 + ($$ % 20000)))
+# Below the ephemeral range (32768 and up on Linux), where the nodes' own
+# outgoing connections could already hold a port a test wants to listen on.
+_port_next=$((20000 + ($$ % 12000)))
 free_port() {
 	_port_next=$((_port_next + 1))
 	echo "$_port_next"

@@ -43,6 +43,8 @@ struct fx {
 	char *langs[3];
 	char *challenges[2];
 	char *strengths[2];
+	Lcf__Endpoint endpoint;
+	char *addrs[10];
 	char buf[32768];	/* for long or odd strings a test builds */
 };
 
@@ -216,6 +218,20 @@ catalog_fx(struct fx *f)
 	f->cat.name = "A test measure";
 	f->cat.unit = "%";
 	f->cat.definition = "Numerator divided by denominator.";
+}
+
+static void
+endpoint_fx(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	envelope(f, LCF__KIND__KIND_ENDPOINT, "endpoint");
+	lcf__endpoint__init(&f->endpoint);
+	f->c.body_case = LCF__CONTENT__BODY_ENDPOINT;
+	f->c.endpoint = &f->endpoint;
+	f->addrs[0] = "node.example.org:7400";
+	f->addrs[1] = "[2001:db8::1]:7400";
+	f->endpoint.addresses = f->addrs;
+	f->endpoint.n_addresses = 2;
 }
 
 static void
@@ -446,10 +462,10 @@ test_envelope(void **state)
 	expect_fail(&f, NULL, 0, "kind", "required");
 	practice_fx(&f);
 	f.c.kind = LCF__KIND__KIND_MEMBERSHIP;
-	expect_fail(&f, NULL, 0, "practice", "must carry a membership body");
+	expect_fail(&f, NULL, 0, "practice", "kind membership must carry a body of that kind");
 	practice_fx(&f);
-	f.c.kind = LCF__KIND__KIND_SUCCESSION;
-	expect_fail(&f, NULL, 0, "practice", "must carry a succession body");
+	f.c.kind = LCF__KIND__KIND_ENDPOINT;
+	expect_fail(&f, NULL, 0, "practice", "kind endpoint must carry a body of that kind");
 	practice_fx(&f);
 	f.c.kind = (Lcf__Kind)42;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 42");
@@ -491,7 +507,7 @@ test_envelope(void **state)
 	city_fx(&f);
 	f.c.kind = LCF__KIND__KIND_PRACTICE;
 	f.c.key = "x";
-	expect_fail(&f, NULL, 0, "city", "practice body");
+	expect_fail(&f, NULL, 0, "city", "kind practice must carry a body of that kind");
 	practice_fx(&f);
 	f.c.has_deleted = 1;
 	f.c.deleted = 1;
@@ -967,6 +983,41 @@ test_catalog_record(void **state)
 }
 
 static void
+test_endpoint(void **state)
+{
+	struct fx f;
+	int i;
+
+	(void)state;
+	endpoint_fx(&f);
+	expect_ok(&f, NULL, 0);
+	endpoint_fx(&f);
+	snprintf(f.key, sizeof(f.key), "addresses");
+	expect_fail(&f, NULL, 0, "key", "must be 'endpoint'");
+	endpoint_fx(&f);
+	f.endpoint.n_addresses = 0;
+	expect_fail(&f, NULL, 0, "endpoint.addresses", "at least one");
+	endpoint_fx(&f);
+	for (i = 0; i < 9; i++)
+		f.addrs[i] = "127.0.0.1:7400";
+	f.endpoint.n_addresses = 9;
+	expect_fail(&f, NULL, 0, "endpoint.addresses", "at most 8");
+	endpoint_fx(&f);
+	f.addrs[1] = "node.example.org";
+	expect_fail(&f, NULL, 0, "endpoint.addresses[1]", "HOST:PORT");
+	endpoint_fx(&f);
+	f.addrs[0] = "node.example.org:0";
+	expect_fail(&f, NULL, 0, "endpoint.addresses[0]", "HOST:PORT");
+	/* A tombstone withdraws the endpoint. */
+	endpoint_fx(&f);
+	f.c.has_deleted = 1;
+	f.c.deleted = 1;
+	f.c.body_case = LCF__CONTENT__BODY__NOT_SET;
+	f.c.endpoint = NULL;
+	expect_ok(&f, NULL, 0);
+}
+
+static void
 test_indicator_key(void **state)
 {
 	Lcf__IndicatorValue v = LCF__INDICATOR_VALUE__INIT;
@@ -1307,6 +1358,7 @@ main(void)
 		cmocka_unit_test(test_indicator),
 		cmocka_unit_test(test_catalog_record),
 		cmocka_unit_test(test_federation_kinds),
+		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_indicator_key),
 		cmocka_unit_test(test_catalog_shipped),
 		cmocka_unit_test(test_catalog_bad),

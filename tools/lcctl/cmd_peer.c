@@ -38,8 +38,10 @@ static const char rm_usage[] =
 static const char list_usage[] =
     "Usage: lcctl [-d DIR] peer list [--json]\n"
     "\n"
-    "Lists the peer cities: the ones added with `peer add` (outbound) and the\n"
-    "ones that connected to this node (inbound). For each: city id and name,\n"
+    "Lists the peer cities: the ones added with `peer add` (outbound, DIR\n"
+    "out), the ones that connected to this node (inbound, in), and the ones\n"
+    "the node dialed at the addresses of their endpoint records (discovered,\n"
+    "disc; --json: \"discovered\": true). For each: city id and name,\n"
     "address, state and since when, last handshake, round-trip time, bytes and\n"
     "records in and out, refused records and violations, the last error, and\n"
     "the last reconciliation and its result. Counters persist across restarts.\n"
@@ -118,6 +120,7 @@ peer_json(const Lcf__PeerInfo *p)
 	json_object_set_new(o, "address", json_text(p->address));
 	json_object_set_new(o, "direction", json_string(p->inbound ? "inbound" :
 	    "outbound"));
+	json_object_set_new(o, "discovered", json_boolean(p->discovered));
 	json_object_set_new(o, "state", json_string(state_name(p->state)));
 	json_object_set_new(o, "since_ms", json_ms(p->has_since_ms, p->since_ms));
 	json_object_set_new(o, "remote", json_text(p->remote));
@@ -214,7 +217,7 @@ peer_row(struct table *t, const Lcf__PeerInfo *p)
 	cells[0] = id;
 	cells[1] = p->city_name ? p->city_name : "";
 	cells[2] = p->address ? p->address : p->remote ? p->remote : "";
-	cells[3] = p->inbound ? "in" : "out";
+	cells[3] = p->inbound ? "in" : p->discovered ? "disc" : "out";
 	cells[4] = state_name(p->state);
 	cells[5] = since;
 	cells[6] = hs;
