@@ -204,7 +204,7 @@ static void
 catalog_fx(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
-	envelope(f, LCF__KIND__KIND_CATALOG, "9.9-test");
+	envelope(f, LCF__KIND__KIND_CATALOG, "2.2-test");
 	lcf__catalog_indicator__init(&f->cat);
 	f->c.body_case = LCF__CONTENT__BODY_CATALOG;
 	f->c.catalog = &f->cat;
@@ -442,11 +442,12 @@ test_envelope(void **state)
 	f.c.has_kind = 0;
 	expect_fail(&f, NULL, 0, "kind", "required");
 	practice_fx(&f);
+	/* A kind whose body is another kind's. */
 	f.c.kind = LCF__KIND__KIND_MEMBERSHIP;
-	expect_fail(&f, NULL, 0, "kind", "not supported yet");
+	expect_fail(&f, NULL, 0, "practice", "must carry a membership body");
 	practice_fx(&f);
 	f.c.kind = LCF__KIND__KIND_SUCCESSION;
-	expect_fail(&f, NULL, 0, "kind", "not supported yet");
+	expect_fail(&f, NULL, 0, "practice", "must carry a succession body");
 	practice_fx(&f);
 	f.c.kind = (Lcf__Kind)42;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 42");
