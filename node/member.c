@@ -789,6 +789,29 @@ members_root(struct node *n, const uint8_t city[32], uint8_t root[32])
 		memcpy(root, e->info.predecessor, 32);
 }
 
+void
+members_successions(struct node *n, uint8_t (**pairs)[2][32], size_t *count)
+{
+	struct members *ms = n->members;
+	size_t i, k = 0;
+
+	*pairs = NULL;
+	*count = 0;
+	for (i = 0; ms != NULL && i < ms->count; i++)
+		k += ms->v[i].info.has_successor;
+	if (k == 0)
+		return;
+	*pairs = xcalloc(k, sizeof(**pairs));
+	for (i = 0, k = 0; i < ms->count; i++) {
+		if (!ms->v[i].info.has_successor)
+			continue;
+		memcpy((*pairs)[k][0], ms->v[i].info.city, 32);
+		memcpy((*pairs)[k][1], ms->v[i].info.successor, 32);
+		k++;
+	}
+	*count = k;
+}
+
 int
 members_self_check(struct node *n, char *why, size_t whylen)
 {
