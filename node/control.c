@@ -890,6 +890,11 @@ do_catalog(struct ctl_conn *c)
 	cr.indicators = cat->items;
 	cr.n_indicators = cat->n;
 	cr.source = cat->source;
+	if (cat->federation) {
+		cr.has_federation = 1;
+		cr.federation.data = cat->fed;
+		cr.federation.len = 32;
+	}
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CATALOG;
 	resp.catalog = &cr;
 	send_resp(c, &resp, 0);

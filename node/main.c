@@ -496,6 +496,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
+	/* A federation's catalog records may take its place (member.c). */
+	node.catalog_file = catalog_ref(node.catalog);
 	if (check_only) {
 		printf("configuration OK\n");
 		ret = 0;
@@ -571,6 +573,7 @@ out:
 	members_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);
+	catalog_free(node.catalog_file);
 	identity_free(node.id);
 	config_free(&node.cfg);
 	free(dbpath);

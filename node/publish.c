@@ -45,6 +45,9 @@ struct publish_job {
 
 	uint8_t author[32];
 	int64_t timestamp;
+	/* The catalog in force when the job was queued: a reference, so the
+	 * loop may install another while the job's slices run in the pool. */
+	struct catalog *catalog;
 	uint8_t *unchanged;
 	uint8_t **raw;
 	size_t *rawlen;
@@ -131,7 +134,8 @@ check_slice(struct publish_job *job, struct slice *sl)
 		c->seq = 1;
 		c->has_timestamp = 1;
 		c->timestamp = job->timestamp;
-		if (validate_content(c, n->catalog, VALIDATE_CATALOG, &sl->verr) != 0) {
+		if (validate_content(c, job->catalog, VALIDATE_CATALOG,
+		    &sl->verr) != 0) {
 			sl->err = LCF_EVALIDATE;
 			sl->err_index = (int)i;
 			return;
@@ -289,6 +293,7 @@ job_free(struct publish_job *job)
 	free(job->raw);
 	free(job->rawlen);
 	free(job->ids);
+	catalog_free(job->catalog);
 	free(job);
 }
 
@@ -304,6 +309,7 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 	job->dry_run = dry_run;
 	memcpy(job->author, n->id->pk, 32);
 	job->timestamp = now_ms();
+	job->catalog = catalog_ref(n->catalog);
 	job->unchanged = xcalloc(count, 1);
 	job->raw = xcalloc(count, sizeof(*job->raw));
 	job->rawlen = xcalloc(count, sizeof(*job->rawlen));
