@@ -13,6 +13,7 @@
 #include "error.h"
 #include "identity.h"
 #include "ingest.h"
+#include "lineage.h"
 #include "log.h"
 #include "member.h"
 #include "node.h"
@@ -48,6 +49,7 @@ struct publish_job {
 	/* The catalog in force when the job was queued: a reference, so the
 	 * loop may install another while the job's slices run in the pool. */
 	struct catalog *catalog;
+	struct lineage *lin;          /* this city's earlier keys, for deletions */
 	uint8_t *unchanged;
 	uint8_t **raw;
 	size_t *rawlen;
@@ -115,6 +117,40 @@ check_current(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	return 0;
 }
 
+static int
+live_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct record rec;
+	int live = 0;
+
+	(void)arg;
+	(void)id;
+	if (record_open(raw, len, 0, &rec) == 0) {
+		live = !rec.c->deleted;
+		record_release(&rec);
+	}
+	return live;
+}
+
+/* 1 when an earlier key of this city holds a live current version of c's
+ * (kind, key). */
+static int
+earlier_holds(struct publish_job *job, const Lcf__Content *c)
+{
+	uint8_t line[LINEAGE_MAX][32];
+	size_t n, i;
+
+	if (lineage_empty(job->lin))
+		return 0;
+	n = lineage_line(job->lin, job->author, line);
+	for (i = 0; i < n; i++)
+		if (memcmp(line[i], job->author, 32) != 0 &&
+		    store_get_current(job->n->store, line[i], c->kind, c->key,
+		    live_visit, NULL) == 1)
+			return 1;
+	return 0;
+}
+
 /* Step 1 for drafts [lo, hi). */
 static void
 check_slice(struct publish_job *job, struct slice *sl)
@@ -155,6 +191,10 @@ check_slice(struct publish_job *job, struct slice *sl)
 		cc.same = 0;
 		rc = store_get_current(n->store, job->author, c->kind, c->key,
 		    check_current, &cc);
+		/* A record an earlier key of this city wrote is the city's
+		 * too: a tombstone under this key removes it from lists. */
+		if (rc == LCF_ENOTFOUND && c->deleted && earlier_holds(job, c))
+			rc = 0;
 		if (rc == LCF_ENOTFOUND && c->deleted) {
 			verr_set(&sl->verr, "key", "no record '%s' to delete", c->key);
 			sl->err = LCF_ENOTFOUND;
@@ -294,6 +334,7 @@ job_free(struct publish_job *job)
 	free(job->rawlen);
 	free(job->ids);
 	catalog_free(job->catalog);
+	lineage_free(job->lin);
 	free(job);
 }
 
@@ -310,6 +351,7 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 	memcpy(job->author, n->id->pk, 32);
 	job->timestamp = now_ms();
 	job->catalog = catalog_ref(n->catalog);
+	job->lin = lineage_snapshot(n);
 	job->unchanged = xcalloc(count, 1);
 	job->raw = xcalloc(count, sizeof(*job->raw));
 	job->rawlen = xcalloc(count, sizeof(*job->rawlen));

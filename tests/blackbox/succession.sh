@@ -28,6 +28,7 @@ ctl Aldo peer add "127.0.0.1:${PORTS[Brno]}" >/dev/null
 check "Aldo and Brno link as members" wait_for 10 connected Brno Aldo
 OLD=${IDS[Aldo]}
 publish Aldo "Old practice"
+publish Aldo "Gone history"
 check "a practice of the old key reaches Brno" wait_for 10 has_practice Brno old-practice
 
 # An old copy of Aldo's data directory, taken before the rotation, for the
@@ -89,11 +90,11 @@ CL=$(ctl Brno city list --json)
 expect_eq "Brno shows Aldo as one city" 1 "$(jq '[.[] | select(.name == "Aldo")] | length' <<<"$CL")"
 expect_eq "under the new id" "$NEW" "$(jq -r '.[] | select(.name == "Aldo") | .id' <<<"$CL")"
 expect_eq "with the old one as a previous id" "$OLD" "$(jq -r '.[] | select(.name == "Aldo") | .previous_ids[0]' <<<"$CL")"
-expect_eq "counting both keys' practices" 2 "$(jq '.[] | select(.name == "Aldo") | .records.practice' <<<"$CL")"
+expect_eq "counting both keys' practices" 3 "$(jq '.[] | select(.name == "Aldo") | .records.practice' <<<"$CL")"
 expect_contains "city list names the earlier key" "$(ctl Brno city list)" "earlier key ${OLD:0:12}"
 for who in "$NEW" "$OLD"; do
 	PL=$(ctl Brno practice list --json --city "${who:0:10}")
-	expect_eq "--city ${who:0:6} lists both keys' practices" "new-practice old-practice" \
+	expect_eq "--city ${who:0:6} lists both keys' practices" "gone-history new-practice old-practice" \
 		"$(jq -r '[.[].key] | sort | join(" ")' <<<"$PL")"
 done
 expect_eq "the old key's practice is shown as the city's now" "$NEW" \
@@ -111,6 +112,10 @@ edited() {
 }
 check "an edit of the old practice reaches Brno" wait_for 10 edited
 expect_eq "and is listed once" 1 "$(ctl Brno practice list --json | jq '[.[] | select(.key == "old-practice")] | length')"
+expect_status "practice rm removes an old key's practice from the new key" 0 \
+	"$LCCTL" -d "${DIRS[Aldo]}" practice rm gone-history
+removed() { lacks_practice Brno gone-history; }
+check "and Brno no longer lists it" wait_for 10 removed
 expect_status "export covers both keys" 0 "$LCCTL" -d "${DIRS[Brno]}" export
 expect_eq "export holds records of both keys" 2 \
 	"$(jq -r --arg o "$OLD" --arg n "$NEW" 'select(.author == $o or .author == $n) | .author' <<<"$OUT" | sort -u | wc -l)"
