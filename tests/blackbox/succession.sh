@@ -7,6 +7,11 @@
 # the retired key; the federation's catalog replaces each node's file catalog.
 . "$(dirname "$0")/lib.sh"
 
+expect_status "key rotate -h" 0 "$LCCTL" key rotate -h
+expect_contains "has its own usage" "$OUT" "Usage: lcctl [-d DIR] key rotate"
+expect_status "key rotate takes no argument" 2 "$LCCTL" -d /nonexistent key rotate extra
+expect_status "key rotate without a node fails" 1 "$LCCTL" -d "$(tmpdir)" key rotate
+
 FK=$(tmpdir)/fed.key
 FEDID=$("$LCCTL" federation create -k "$FK" --name "Test Federation" 2>/dev/null)
 check "federation create prints an id" is_hex64 "$FEDID"
