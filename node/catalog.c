@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The indicator catalog: a JSON file read with jansson, checked per entry, sorted by id.
+// The indicator catalog: a JSON file read with jansson, checked per entry, sorted
+// by id; or the federation's catalog records (member.c gathers them).
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "catalog.h"
 #include "error.h"
+#include "util.h"
 #include "validate.h"
 #include "xmalloc.h"
 
@@ -292,6 +294,7 @@ catalog_load(const char *path, struct catalog **out, char *err, size_t errlen)
 	}
 	cat->n = n;
 	cat->source = xstrdup(path);
+	cat->refs = 1;
 	*out = cat;
 	cat = NULL;
 	ret = 0;
@@ -347,12 +350,65 @@ catalog_id_list(const struct catalog *cat)
 	return list;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static int
+cmp_items(const void *a, const void *b)
+{
+	const Lcf__CatalogIndicator *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+struct catalog *
+catalog_from_entries(const Lcf__CatalogIndicator *const *items, size_t n,
+    const uint8_t fed[32])
+{
+	struct catalog *cat = xcalloc(1, sizeof(*cat));
+	char hex[LCF_ID_HEX];
+	size_t i;
+
+	cat->items = xcalloc(n ? n : 1, sizeof(*cat->items));
+	for (i = 0; i < n; i++) {
+		Lcf__CatalogIndicator *ci = xcalloc(1, sizeof(*ci));
+
+		lcf__catalog_indicator__init(ci);
+		ci->id = dup_or_null(items[i]->id != NULL ? items[i]->id : "");
+		ci->sub_area = dup_or_null(items[i]->sub_area);
+		ci->name = dup_or_null(items[i]->name);
+		ci->unit = dup_or_null(items[i]->unit);
+		ci->definition = dup_or_null(items[i]->definition);
+		ci->has_version = items[i]->has_version;
+		ci->version = items[i]->version;
+		cat->items[i] = ci;
+	}
+	cat->n = n;
+	qsort(cat->items, n, sizeof(*cat->items), cmp_items);
+	cat->source = xasprintf("federation %s", hex_encode(fed, 32, hex));
+	cat->federation = 1;
+	memcpy(cat->fed, fed, 32);
+	cat->refs = 1;
+	return cat;
+}
+
+struct catalog *
+catalog_ref(struct catalog *cat)
+{
+	if (cat != NULL)
+		cat->refs++;
+	return cat;
+}
+
 void
 catalog_free(struct catalog *cat)
 {
 	size_t i;
 
-	if (cat != NULL) {
+	if (cat != NULL && --cat->refs <= 0) {
 		for (i = 0; i < cat->n; i++)
 			item_free(cat->items[i]);
 		free(cat->items);

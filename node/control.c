@@ -26,6 +26,7 @@
 #include "import.h"
 #include "log.h"
 #include "ingest.h"
+#include "lineage.h"
 #include "member.h"
 #include "node.h"
 #include "peer.h"
@@ -261,6 +262,7 @@ struct city_cache {
 
 struct item_list {
 	struct node *n;
+	struct lineage *lin;         /* key successions, owned */
 	Lcf__RecordItem **items;
 	size_t count, cap;
 	struct city_cache cities[64];
@@ -311,6 +313,35 @@ city_of(struct item_list *l, const uint8_t author[32])
 	return cc;
 }
 
+/* Names the record's city: a key that handed over belongs to the city of
+ * the newest key of its line, under that key's profile when it has one. */
+static void
+item_city(struct item_list *l, Lcf__RecordItem *it, const Lcf__Content *c)
+{
+	struct city_cache *cc;
+	uint8_t head[32];
+
+	lineage_head(l->lin, c->author.data, head);
+	if (memcmp(head, c->author.data, 32) != 0) {
+		it->has_city_id = 1;
+		it->city_id.data = xmalloc(32);
+		it->city_id.len = 32;
+		memcpy(it->city_id.data, head, 32);
+		cc = city_of(l, head);
+		if (cc->name != NULL) {
+			it->city_name = xstrdup(cc->name);
+			if (cc->country != NULL)
+				it->city_country = xstrdup(cc->country);
+			return;
+		}
+	}
+	cc = city_of(l, c->author.data);
+	if (cc->name != NULL)
+		it->city_name = xstrdup(cc->name);
+	if (cc->country != NULL)
+		it->city_country = xstrdup(cc->country);
+}
+
 static int
 item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
@@ -318,7 +349,6 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	Lcf__RecordItem *it;
 	Lcf__SignedRecord *sr;
 	Lcf__Content *c;
-	struct city_cache *cc;
 
 	if ((sr = lcf__signed_record__unpack(NULL, len, raw)) == NULL)
 		return 0;
@@ -339,12 +369,15 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	memcpy(it->id.data, id, 32);
 	it->id.len = 32;
 	it->record = sr;
-	if (c->has_author && c->author.len == 32) {
-		cc = city_of(l, c->author.data);
-		if (cc->name != NULL)
-			it->city_name = xstrdup(cc->name);
-		if (cc->country != NULL)
-			it->city_country = xstrdup(cc->country);
+	if (c->has_author && c->author.len == 32)
+		item_city(l, it, c);
+	/* Values against ids outside the catalog in force are kept (they came
+	 * from another network, or an older catalog) and flagged. */
+	if (c->body_case == LCF__CONTENT__BODY_INDICATOR &&
+	    c->indicator->indicator != NULL &&
+	    catalog_find(l->n->catalog, c->indicator->indicator) == NULL) {
+		it->has_unknown_indicator = 1;
+		it->unknown_indicator = 1;
 	}
 	lcf__content__free_unpacked(c, NULL);
 	if (l->count == l->cap) {
@@ -356,9 +389,19 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 }
 
 static void
+item_list_init(struct item_list *l, struct node *n)
+{
+	memset(l, 0, sizeof(*l));
+	l->n = n;
+	l->lin = lineage_snapshot(n);
+}
+
+static void
 item_list_free(struct item_list *l)
 {
 	size_t i;
+
+	lineage_free(l->lin);
 
 	for (i = 0; i < l->count; i++)
 		lcf__record_item__free_unpacked(l->items[i], NULL);
@@ -409,8 +452,7 @@ do_status(struct ctl_conn *c)
 		    lcf_strerror(rc));
 		return;
 	}
-	memset(&l, 0, sizeof(l));
-	l.n = n;
+	item_list_init(&l, n);
 	cc = city_of(&l, n->id->pk);
 	st.has_city_id = 1;
 	st.city_id.data = n->id->pk;
@@ -668,19 +710,43 @@ resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32])
 	return rc == 0 ? 0 : -1;
 }
 
+struct query_keep {
+	struct node *n;
+	struct lineage *lin;
+	int revoked;                /* hide revoked cities */
+};
+
+/* A store_query keep function for lists: see do_query. */
+static int
+query_keep(void *arg, const uint8_t *raw, size_t len)
+{
+	struct query_keep *kc = arg;
+	struct record rec;
+	int keep = 1;
+
+	if (kc->revoked && !members_visible(kc->n, raw, len))
+		return 0;
+	if (lineage_empty(kc->lin) || record_open(raw, len, 0, &rec) != 0)
+		return 1;
+	if (lineage_shadowed(kc->lin, kc->n->store, rec.c))
+		keep = 0;
+	record_release(&rec);
+	return keep;
+}
+
 static void
 do_query(struct ctl_conn *c)
 {
 	Lcf__QueryRequest *q = c->req->query;
 	struct store_query sq;
 	struct item_list l;
-	uint8_t author[32];
+	struct query_keep kc;
+	uint8_t author[32], line[LINEAGE_MAX][32];
 	int truncated = 0, rc;
-	size_t i;
+	size_t i, nline;
 
 	memset(&sq, 0, sizeof(sq));
-	memset(&l, 0, sizeof(l));
-	l.n = c->ctl->n;
+	item_list_init(&l, c->ctl->n);
 	sq.kind = q->has_kind ? q->kind : LCF__KIND__KIND_PRACTICE;
 	if (q->n_areas > STORE_MAX_TERMS || q->n_clusters > STORE_MAX_TERMS) {
 		send_error(c, LCF_EINVAL, "at most %d areas and %d clusters in one query",
@@ -705,12 +771,20 @@ do_query(struct ctl_conn *c)
 	if (q->city != NULL) {
 		if (resolve_city(c, q->city, author) != 0)
 			goto out;
-		sq.author = author;
+		/* Any key of a city stands for every key of its line. */
+		nline = lineage_line(l.lin, author, line);
+		sq.author = line[0];
+		sq.authors = (const uint8_t (*)[32])line + 1;
+		sq.nauthors = nline - 1;
 	}
-	/* Records of revoked cities stay stored but out of sight. */
-	if (!q->include_revoked && members_any_revoked(c->ctl->n)) {
-		sq.keep = members_visible;
-		sq.keep_arg = c->ctl->n;
+	/* Records of revoked cities stay stored but out of sight; records a
+	 * later key of their city replaced are shown once, as that key's. */
+	kc.n = c->ctl->n;
+	kc.lin = l.lin;
+	kc.revoked = !q->include_revoked && members_any_revoked(c->ctl->n);
+	if (kc.revoked || !lineage_empty(l.lin)) {
+		sq.keep = query_keep;
+		sq.keep_arg = &kc;
 	}
 	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
 	if (rc == LCF_EINVAL) {
@@ -734,11 +808,11 @@ do_get(struct ctl_conn *c)
 	Lcf__GetRequest *g = c->req->get;
 	struct node *n = c->ctl->n;
 	struct item_list l;
-	uint8_t author[32], id[32];
+	uint8_t author[32], id[32], line[LINEAGE_MAX][32];
+	size_t nline;
 	int rc = LCF_ENOTFOUND;
 
-	memset(&l, 0, sizeof(l));
-	l.n = n;
+	item_list_init(&l, n);
 	if (g->ref == NULL || g->ref[0] == '\0') {
 		send_error(c, LCF_EINVAL, "no record id or key given");
 		goto out;
@@ -746,8 +820,13 @@ do_get(struct ctl_conn *c)
 	memcpy(author, n->id->pk, 32);
 	if (g->city != NULL && resolve_city(c, g->city, author) != 0)
 		goto out;
-	if (g->has_kind)
-		rc = store_get_current(n->store, author, g->kind, g->ref, item_visit, &l);
+	/* By key: the newest key of the city's line that holds it wins. */
+	if (g->has_kind) {
+		nline = lineage_line(l.lin, author, line);
+		while (rc == LCF_ENOTFOUND && nline-- > 0)
+			rc = store_get_current(n->store, line[nline], g->kind,
+			    g->ref, item_visit, &l);
+	}
 	if (rc == LCF_ENOTFOUND && hex_is_prefix(g->ref)) {
 		if (strlen(g->ref) < 6) {
 			send_error(c, LCF_EINVAL, "record id prefix '%s' is too short: give "
@@ -787,8 +866,7 @@ export_chunk(struct ctl_conn *c)
 	struct item_list l;
 	int done = 0, rc;
 
-	memset(&l, 0, sizeof(l));
-	l.n = c->ctl->n;
+	item_list_init(&l, c->ctl->n);
 	l.skip_deleted = !c->export_deleted;
 	rc = store_scan_current(c->ctl->n->store, c->cursor, &c->cursor_len,
 	    EXPORT_CHUNK, &done, item_visit, &l);
@@ -932,6 +1010,11 @@ do_catalog(struct ctl_conn *c)
 	cr.indicators = cat->items;
 	cr.n_indicators = cat->n;
 	cr.source = cat->source;
+	if (cat->federation) {
+		cr.has_federation = 1;
+		cr.federation.data = cat->fed;
+		cr.federation.len = 32;
+	}
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CATALOG;
 	resp.catalog = &cr;
 	send_resp(c, &resp, 0);
@@ -1135,11 +1218,16 @@ struct city_agg {
 	char *country;
 	uint64_t current[NKINDS], deleted[NKINDS];
 	int64_t newest;
+	uint8_t head[32];            /* newest key of the author's line */
+	size_t rank;                 /* the author's place in it, oldest 0 */
+	uint8_t (*prev)[32];         /* earlier keys merged in, oldest first */
+	size_t nprev;
 };
 
 struct city_job {
 	uv_work_t work;
 	struct ctl_conn *conn;
+	struct lineage *lin;         /* owned; read in the pool */
 	struct city_agg *v;
 	size_t n, cap;
 	int error;
@@ -1158,6 +1246,12 @@ city_scan_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	if (record_open(raw, len, 0, &rec) != 0)
 		return 0;
 	ct = rec.c;
+	/* A key a later key of the city replaced counts once, as the later's. */
+	if (!lineage_empty(job->lin) &&
+	    lineage_shadowed(job->lin, job->conn->ctl->n->store, ct)) {
+		record_release(&rec);
+		return 0;
+	}
 	/* Current versions come in author order: one entry per run. */
 	if (job->n == 0 || memcmp(job->v[job->n - 1].author, ct->author.data,
 	    32) != 0) {
@@ -1193,6 +1287,66 @@ agg_cmp(const void *x, const void *y)
 {
 	return memcmp(((const struct city_agg *)x)->author,
 	    ((const struct city_agg *)y)->author, 32);
+}
+
+static int
+head_cmp(const void *x, const void *y)
+{
+	const struct city_agg *a = x, *b = y;
+	int c = memcmp(a->head, b->head, 32);
+
+	return c != 0 ? c : (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+/* Folds the entries of one city's keys into one, under its newest key that
+ * has records here; the others become its previous ids. */
+static void
+group_lines(struct city_job *job)
+{
+	uint8_t line[LINEAGE_MAX][32];
+	size_t i, j, k, o = 0, nline, start;
+
+	for (i = 0; i < job->n; i++) {
+		struct city_agg *a = &job->v[i];
+
+		nline = lineage_line(job->lin, a->author, line);
+		memcpy(a->head, line[nline - 1], 32);
+		for (k = 0; k < nline; k++)
+			if (memcmp(line[k], a->author, 32) == 0)
+				a->rank = k;
+	}
+	qsort(job->v, job->n, sizeof(*job->v), head_cmp);
+	for (start = 0; start < job->n; start = i) {
+		struct city_agg g;
+
+		for (i = start + 1; i < job->n &&
+		    memcmp(job->v[i].head, job->v[start].head, 32) == 0; i++)
+			;
+		g = job->v[i - 1];
+		if (i - start > 1)
+			g.prev = xcalloc(i - start - 1, sizeof(*g.prev));
+		for (j = i - 1; j-- > start;) {
+			struct city_agg *a = &job->v[j];
+
+			memcpy(g.prev[j - start], a->author, 32);
+			for (k = 0; k < NKINDS; k++) {
+				g.current[k] += a->current[k];
+				g.deleted[k] += a->deleted[k];
+			}
+			if (a->newest > g.newest)
+				g.newest = a->newest;
+			if (g.name == NULL) {
+				g.name = a->name;
+				g.country = a->country;
+			} else {
+				free(a->name);
+				free(a->country);
+			}
+		}
+		g.nprev = i - start - 1;
+		job->v[o++] = g;
+	}
+	job->n = o;
 }
 
 static void
@@ -1232,6 +1386,8 @@ city_work(uv_work_t *w)
 		job->v[o++] = *a;
 	}
 	job->n = o;
+	if (!lineage_empty(job->lin))
+		group_lines(job);
 }
 
 static void
@@ -1242,8 +1398,10 @@ city_job_free(struct city_job *job)
 	for (i = 0; i < job->n; i++) {
 		free(job->v[i].name);
 		free(job->v[i].country);
+		free(job->v[i].prev);
 	}
 	free(job->v);
+	lineage_free(job->lin);
 	free(job);
 }
 
@@ -1256,7 +1414,8 @@ city_done(uv_work_t *w, int status)
 	Lcf__CityListReply cl = LCF__CITY_LIST_REPLY__INIT;
 	Lcf__CityInfo *infos = NULL, **ptrs = NULL;
 	Lcf__KindCount *kcs = NULL, **kptrs = NULL;
-	size_t i, k, nk = 0;
+	ProtobufCBinaryData *prev = NULL;
+	size_t i, k, nk = 0, np = 0;
 
 	(void)status;
 	if (conn_op_end(c))
@@ -1271,6 +1430,10 @@ city_done(uv_work_t *w, int status)
 	ptrs = xcalloc(job->n ? job->n : 1, sizeof(*ptrs));
 	kcs = xcalloc(job->n * NKINDS + 1, sizeof(*kcs));
 	kptrs = xcalloc(job->n * NKINDS + 1, sizeof(*kptrs));
+	for (i = 0; i < job->n; i++)
+		np += job->v[i].nprev;
+	prev = xcalloc(np + 1, sizeof(*prev));
+	np = 0;
 	for (i = 0; i < job->n; i++) {
 		struct city_agg *a = &job->v[i];
 		Lcf__CityInfo *ci = &infos[i];
@@ -1285,6 +1448,14 @@ city_done(uv_work_t *w, int status)
 		ci->newest_ms = a->newest;
 		ci->has_self = 1;
 		ci->self = memcmp(a->author, c->ctl->n->id->pk, 32) == 0;
+		ci->previous_ids = &prev[np];
+		for (k = 0; k < a->nprev; k++) {
+			prev[np].data = a->prev[k];
+			prev[np++].len = 32;
+			ci->n_previous_ids++;
+			if (memcmp(a->prev[k], c->ctl->n->id->pk, 32) == 0)
+				ci->self = 1;
+		}
 		ci->kinds = &kptrs[nk];
 		for (k = 1; k < NKINDS; k++) {
 			if (a->current[k] == 0 && a->deleted[k] == 0)
@@ -1307,6 +1478,7 @@ city_done(uv_work_t *w, int status)
 	send_resp(c, &resp, 0);
 	request_done(c);
 out:
+	free(prev);
 	free(kptrs);
 	free(kcs);
 	free(ptrs);
@@ -1320,6 +1492,7 @@ do_city_list(struct ctl_conn *c)
 	struct city_job *job = xcalloc(1, sizeof(*job));
 
 	job->conn = c;
+	job->lin = lineage_snapshot(c->ctl->n);
 	job->work.data = job;
 	c->ops++;
 	uv_queue_work(c->ctl->n->loop, &job->work, city_work, city_done);

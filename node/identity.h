@@ -10,6 +10,12 @@
 #define IDENTITY_SK_LEN 64
 #define IDENTITY_SIG_LEN 64
 
+/* Key succession (lcctl key rotate): the next key waits beside the key file
+ * as KEY.next until lcnode switches to it at start; the key it replaces is
+ * kept as KEY.retired-ID12 (the first 12 hex digits of its id). */
+#define IDENTITY_NEXT_SUFFIX ".next"
+#define IDENTITY_RETIRED_SUFFIX ".retired-"
+
 /* Holds the secret key: keep it in sodium-locked memory (identity_new) and
  * release it with identity_free, which wipes it. */
 struct identity {

@@ -24,6 +24,8 @@
 #include <uv.h>
 
 #include "control.pb-c.h"
+#include "catalog.h"
+#include "lineage.h"
 #include "error.h"
 #include "identity.h"
 #include "import.h"
@@ -85,6 +87,8 @@ struct import {
 	void *arg;
 	uint8_t author[32];          /* the drafts' author bytes point here */
 	int64_t timestamp;
+	struct catalog *catalog;     /* in force when the import began (a ref) */
+	struct lineage *lin;         /* this city's earlier keys, for deletions */
 	int started;                 /* its turn came */
 	int last_seen;               /* the last chunk was handed in */
 	int failed;                  /* answered with an error, or aborted */
@@ -177,8 +181,8 @@ check_work(uv_work_t *w)
 	ch->unchanged = xcalloc(ch->count ? ch->count : 1, 1);
 	for (i = 0; i < ch->count; i++) {
 		c = ch->batch->drafts[i];
-		rc = publish_check_draft(imp->n, c, imp->author, imp->timestamp,
-		    &same, id, &size, &ch->verr);
+		rc = publish_check_draft(imp->n, imp->catalog, imp->lin, c,
+		    imp->author, imp->timestamp, &same, id, &size, &ch->verr);
 		if (rc != 0) {
 			ch->err = rc;
 			ch->err_index = ch->base + i;
@@ -350,6 +354,8 @@ handle_closed(uv_handle_t *h)
 		return;
 	uv_mutex_destroy(&imp->mu);
 	uv_cond_destroy(&imp->cv);
+	catalog_free(imp->catalog);
+	lineage_free(imp->lin);
 	free(imp->push);
 	free(imp->push_lens);
 	free(imp);
@@ -647,6 +653,8 @@ import_begin(struct node *n, import_done_cb done, import_room_cb room, void *arg
 	imp->arg = arg;
 	imp->res.error_index = -1;
 	memcpy(imp->author, n->id->pk, sizeof(imp->author));
+	imp->catalog = catalog_ref(n->catalog);
+	imp->lin = lineage_snapshot(n);
 	if (uv_mutex_init(&imp->mu) != 0 || uv_cond_init(&imp->cv) != 0)
 		fatalx("import: cannot create a lock");
 	uv_async_init(n->loop, &imp->async, writer_event);

@@ -27,6 +27,7 @@
 #include "node.h"
 #include "peer.h"
 #include "publish.h"
+#include "record.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
@@ -97,6 +98,152 @@ load_key(struct node *n, char *err, size_t errlen)
 	return rc;
 }
 
+struct handover {
+	const uint8_t *to;           /* the key it must hand over to */
+	int found;
+};
+
+static int
+handover_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct handover *h = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	h->found = !rec.c->deleted && rec.c->succession != NULL &&
+	    rec.c->succession->successor.len == 32 &&
+	    memcmp(rec.c->succession->successor.data, h->to, 32) == 0;
+	record_release(&rec);
+	return 0;
+}
+
+/* Keeps the key file's current content as KEY.retired-ID12; a link made by
+ * an earlier start that stopped half-way is accepted when it holds this key. */
+static int
+retire_key(struct node *n, const char *retired, char *err, size_t errlen)
+{
+	struct identity *old = NULL;
+	int ret = LCF_EIO;
+
+	if (link(n->cfg.key_path, retired) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot keep the old key as %s: %s", retired,
+		    strerror(errno));
+		goto out;
+	}
+	if ((old = identity_new()) == NULL ||
+	    identity_load(old, retired) != 0 ||
+	    memcmp(old->pk, n->id->pk, 32) != 0) {
+		snprintf(err, errlen, "%s exists and is not the current key: move "
+		    "it away, then start lcnode again", retired);
+		goto out;
+	}
+	ret = 0;
+out:
+	identity_free(old);
+	return ret;
+}
+
+/*
+ * Key succession, second half (lcctl key rotate made KEY.next and had this
+ * key publish the succession): at start, when KEY.next exists, the current
+ * key handed over to it (the succession record is stored) and, in a
+ * federation, the new key is admitted, the node keeps the current key as
+ * KEY.retired-ID12 and takes KEY.next as its key. Until then it keeps the
+ * current key, which can no longer publish but still links to peers, so the
+ * admission can reach it. Returns 0 (switched or not) or an error that stops
+ * start-up (an unreadable next key, a rename that failed).
+ */
+static int
+switch_key(struct node *n, char *err, size_t errlen)
+{
+	struct identity *next = NULL;
+	struct handover h;
+	char *next_path = xasprintf("%s%s", n->cfg.key_path, IDENTITY_NEXT_SUFFIX);
+	char *retired = NULL, why[256], old_hex[LCF_ID_HEX], new_hex[LCF_ID_HEX];
+	char *dir = NULL, *slash;
+	int rc, fd, ret = LCF_EIO;
+
+	if (access(next_path, F_OK) != 0) {
+		ret = 0;
+		goto out;
+	}
+	if ((next = identity_new()) == NULL) {
+		snprintf(err, errlen, "cannot allocate guarded memory for the key");
+		ret = LCF_ENOMEM;
+		goto out;
+	}
+	if ((rc = identity_load(next, next_path)) != 0) {
+		snprintf(err, errlen, "%s: %s", next_path, rc == LCF_EKEYPERM ?
+		    "readable or writable by group or others: run chmod 600" :
+		    rc == LCF_EINVAL ? "not an lcf key file" : strerror(errno));
+		ret = rc;
+		goto out;
+	}
+	hex_encode(n->id->pk, 32, old_hex);
+	hex_encode(next->pk, 32, new_hex);
+	h.to = next->pk;
+	h.found = 0;
+	store_get_current(n->store, n->id->pk, LCF__KIND__KIND_SUCCESSION,
+	    "succession", handover_visit, &h);
+	if (!h.found) {
+		log_warnx("%s holds key %.12s..., but the current key %.12s... "
+		    "has not handed over to it (no succession record): keeping "
+		    "the current key. Remove the file, then run `lcctl key "
+		    "rotate` again", next_path, new_hex, old_hex);
+		ret = 0;
+		goto out;
+	}
+	if (members_enabled(n) &&
+	    members_link_ok(n, next->pk, why, sizeof(why)) != 0) {
+		log_warnx("the new key %s is not a member yet (%s): keeping the "
+		    "handed-over key %.12s..., which links but publishes nothing, "
+		    "until the federation's admission of the new key is stored "
+		    "here (`lcctl publish FILE`); then restart lcnode", new_hex,
+		    why, old_hex);
+		ret = 0;
+		goto out;
+	}
+	retired = xasprintf("%s%s%.12s", n->cfg.key_path, IDENTITY_RETIRED_SUFFIX,
+	    old_hex);
+	if ((ret = retire_key(n, retired, err, errlen)) != 0)
+		goto out;
+	if (rename(next_path, n->cfg.key_path) != 0) {
+		snprintf(err, errlen, "cannot move %s to %s: %s", next_path,
+		    n->cfg.key_path, strerror(errno));
+		ret = LCF_EIO;
+		goto out;
+	}
+	/* The renames survive a crash only once the directory is on disk. */
+	dir = xstrdup(n->cfg.key_path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) != 0)
+			log_warn("fsync %s", dir);
+		close(fd);
+	}
+	identity_free(n->id);
+	n->id = next;
+	next = NULL;
+	n->next_seq = store_last_seq(n->store, n->id->pk) + 1;
+	log_info("switched to the new city key %s: the key %s handed over to "
+	    "it; the old key is kept as %s (delete it once the new key works)",
+	    new_hex, old_hex, retired);
+	ret = 0;
+out:
+	identity_free(next);
+	free(next_path);
+	free(retired);
+	free(dir);
+	return ret;
+}
+
 /* One lcnode per data directory: an exclusive lock held for the process life. */
 static int
 lock_dir(struct node *n, int *fdp, char *err, size_t errlen)
@@ -131,16 +278,37 @@ out:
 	return ret;
 }
 
-/* At first start the node publishes the city profile from the configuration. */
+static int
+profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct record *rec = arg;
+
+	(void)id;
+	if (record_open(raw, len, 0, rec) == 0 &&
+	    (rec->c->deleted || rec->c->city == NULL))
+		record_release(rec);
+	return 0;
+}
+
+/* At first start the node publishes the city profile from the configuration;
+ * a key that took over from another publishes that key's current profile. */
 static int
 publish_initial_profile(struct node *n)
 {
 	Lcf__Content c = LCF__CONTENT__INIT, *cp = &c;
 	Lcf__CityProfile p = LCF__CITY_PROFILE__INIT;
 	struct publish_result res;
+	struct member_info mi;
+	struct record prev;
 	int rc;
 
-	if (n->next_seq > 1 || n->cfg.city == NULL || n->cfg.country == NULL)
+	memset(&prev, 0, sizeof(prev));
+	if (n->next_seq > 1)
+		return 0;
+	if (members_get(n, n->id->pk, &mi) == 0 && mi.has_predecessor)
+		store_get_current(n->store, mi.predecessor, LCF__KIND__KIND_CITY,
+		    "profile", profile_visit, &prev);
+	if (prev.c == NULL && (n->cfg.city == NULL || n->cfg.country == NULL))
 		return 0;
 	p.name = n->cfg.city;
 	p.country = n->cfg.country;
@@ -148,15 +316,17 @@ publish_initial_profile(struct node *n)
 	c.kind = LCF__KIND__KIND_CITY;
 	c.key = "profile";
 	c.body_case = LCF__CONTENT__BODY_CITY;
-	c.city = &p;
+	c.city = prev.c != NULL ? prev.c->city : &p;
 	rc = publish_now(n, &cp, 1, &res);
 	if (rc != 0)
 		log_warnx("cannot publish the initial city profile: %s%s%s",
 		    res.verr.field, res.verr.field[0] ? ": " : "",
 		    res.verr.msg[0] ? res.verr.msg : lcf_strerror(rc));
 	else
-		log_info("published the city profile of %s (%s)", n->cfg.city,
-		    n->cfg.country);
+		log_info("published the city profile of %s (%s)%s", c.city->name,
+		    c.city->country, prev.c != NULL ? ", taken over from the "
+		    "previous key" : "");
+	record_release(&prev);
 	return rc;
 }
 
@@ -328,6 +498,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
+	/* A federation's catalog records may take its place (member.c). */
+	node.catalog_file = catalog_ref(node.catalog);
 	if (check_only) {
 		printf("configuration OK\n");
 		ret = 0;
@@ -347,6 +519,7 @@ main(int argc, char **argv)
 	node.started_mono = mono_ms();
 	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
 	if (members_open(&node, err, sizeof(err)) != 0 ||
+	    switch_key(&node, err, sizeof(err)) != 0 ||
 	    discover_open(&node, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out_loop;
@@ -407,6 +580,7 @@ out:
 	members_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);
+	catalog_free(node.catalog_file);
 	identity_free(node.id);
 	config_free(&node.cfg);
 	free(dbpath);

@@ -18,6 +18,7 @@
 
 #include <uv.h>
 
+#include "catalog.h"
 #include "error.h"
 #include "identity.h"
 #include "ingest.h"
@@ -61,6 +62,7 @@ struct members {
 	int timers;
 	int soon_armed;
 	int enforce;                 /* links to re-check soon */
+	int catalog_dirty;           /* the federation's catalog changed */
 	int refresh_hello;           /* our own membership changed */
 };
 
@@ -248,6 +250,13 @@ apply(struct members *ms, const Lcf__Content *c)
 	case LCF__KIND__KIND_SUCCESSION:
 		apply_succession(ms, c);
 		break;
+	case LCF__KIND__KIND_CATALOG:
+		/* Rebuilt from the store once the record is committed. */
+		if (from_fed) {
+			ms->catalog_dirty = 1;
+			arm_soon(ms);
+		}
+		break;
 	default:
 		break;
 	}
@@ -258,6 +267,84 @@ members_stored(struct node *n, const struct record *rec)
 {
 	if (n->members != NULL && rec != NULL && rec->c != NULL)
 		apply(n->members, rec->c);
+}
+
+/* ---- the federation's indicator catalog ---- */
+
+struct cat_collect {
+	struct record *v;
+	size_t n, cap;
+};
+
+static int
+cat_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct cat_collect *cc = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (rec.c->deleted || rec.c->body_case != LCF__CONTENT__BODY_CATALOG ||
+	    rec.c->catalog->id == NULL) {
+		record_release(&rec);
+		return 0;
+	}
+	if (cc->n == cc->cap) {
+		cc->cap = cc->cap ? 2 * cc->cap : 64;
+		cc->v = xreallocarray(cc->v, cc->cap, sizeof(*cc->v));
+	}
+	cc->v[cc->n++] = rec;
+	return 0;
+}
+
+/*
+ * The catalog in force on a federation node: the federation's current,
+ * non-deleted catalog records once there is one, else the file catalog.
+ * Runs in the loop, between jobs' steps: publish jobs hold a reference to
+ * the catalog they started with (catalog.h), so swapping is safe.
+ */
+static void
+refresh_catalog(struct members *ms)
+{
+	struct node *n = ms->n;
+	struct cat_collect cc;
+	struct store_query q;
+	const Lcf__CatalogIndicator **items = NULL;
+	struct catalog *cat = NULL;
+	int truncated = 0, rc;
+	size_t i;
+
+	memset(&cc, 0, sizeof(cc));
+	memset(&q, 0, sizeof(q));
+	ms->catalog_dirty = 0;
+	if (!ms->enabled || n->catalog_file == NULL)
+		return;
+	q.kind = LCF__KIND__KIND_CATALOG;
+	q.author = ms->fed;
+	if ((rc = store_query(n->store, &q, cat_visit, &cc, &truncated)) != 0) {
+		log_warnx("federation: cannot read the catalog records: %s",
+		    lcf_strerror(rc));
+		goto out;
+	}
+	if (cc.n > 0) {
+		items = xcalloc(cc.n, sizeof(*items));
+		for (i = 0; i < cc.n; i++)
+			items[i] = cc.v[i].c->catalog;
+		cat = catalog_from_entries(items, cc.n, ms->fed);
+	} else {
+		cat = catalog_ref(n->catalog_file);
+	}
+	if (cat->federation || (n->catalog != NULL && n->catalog->federation))
+		log_info("catalog in force: %s (%zu indicators)", cat->federation ?
+		    "the federation's records" : cat->source, cat->n);
+	catalog_free(n->catalog);
+	n->catalog = cat;
+out:
+	for (i = 0; i < cc.n; i++)
+		record_release(&cc.v[i]);
+	free(cc.v);
+	free(items);
 }
 
 /* ---- start ---- */
@@ -311,6 +398,7 @@ members_open(struct node *n, char *err, size_t errlen)
 		    lcf_strerror(rc));
 		goto out;
 	}
+	refresh_catalog(ms);
 	ret = 0;
 out:
 	return ret;
@@ -364,6 +452,8 @@ soon_cb(uv_timer_t *t)
 	size_t i;
 
 	ms->soon_armed = 0;
+	if (ms->catalog_dirty)
+		refresh_catalog(ms);
 	for (i = 0; i < ms->count; i++)
 		if (ms->v[i].release && valid_at(&ms->v[i], now_ms()))
 			release(ms, &ms->v[i]);
@@ -787,6 +877,29 @@ members_root(struct node *n, const uint8_t city[32], uint8_t root[32])
 	while (depth++ < ROOT_DEPTH_MAX && (e = find(n->members, root)) != NULL &&
 	    e->info.has_predecessor)
 		memcpy(root, e->info.predecessor, 32);
+}
+
+void
+members_successions(struct node *n, uint8_t (**pairs)[2][32], size_t *count)
+{
+	struct members *ms = n->members;
+	size_t i, k = 0;
+
+	*pairs = NULL;
+	*count = 0;
+	for (i = 0; ms != NULL && i < ms->count; i++)
+		k += ms->v[i].info.has_successor;
+	if (k == 0)
+		return;
+	*pairs = xcalloc(k, sizeof(**pairs));
+	for (i = 0, k = 0; i < ms->count; i++) {
+		if (!ms->v[i].info.has_successor)
+			continue;
+		memcpy((*pairs)[k][0], ms->v[i].info.city, 32);
+		memcpy((*pairs)[k][1], ms->v[i].info.successor, 32);
+		k++;
+	}
+	*count = k;
 }
 
 int

@@ -25,7 +25,8 @@ struct node {
 	struct config cfg;
 	struct identity *id;          /* city key, guarded memory */
 	struct store *store;
-	struct catalog *catalog;
+	struct catalog *catalog;      /* in force: a reference (catalog.h) */
+	struct catalog *catalog_file; /* the configured file's, a reference */
 	struct control *control;
 	uint64_t next_seq;            /* next seq for this city's own records */
 	int64_t started_ms;           /* wall clock at start */

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "identity.h"
 #include "ingest.h"
+#include "lineage.h"
 #include "log.h"
 #include "member.h"
 #include "node.h"
@@ -45,6 +46,10 @@ struct publish_job {
 
 	uint8_t author[32];
 	int64_t timestamp;
+	/* The catalog in force when the job was queued: a reference, so the
+	 * loop may install another while the job's slices run in the pool. */
+	struct catalog *catalog;
+	struct lineage *lin;          /* this city's earlier keys, for deletions */
 	uint8_t *unchanged;
 	uint8_t **raw;
 	size_t *rawlen;
@@ -112,8 +117,44 @@ check_current(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	return 0;
 }
 
+static int
+live_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct record rec;
+	int live = 0;
+
+	(void)arg;
+	(void)id;
+	if (record_open(raw, len, 0, &rec) == 0) {
+		live = !rec.c->deleted;
+		record_release(&rec);
+	}
+	return live;
+}
+
+/* 1 when an earlier key of this city holds a live current version of c's
+ * (kind, key). */
+static int
+earlier_holds(struct node *node, const struct lineage *lin,
+    const uint8_t author[32], const Lcf__Content *c)
+{
+	uint8_t line[LINEAGE_MAX][32];
+	size_t n, i;
+
+	if (lineage_empty(lin))
+		return 0;
+	n = lineage_line(lin, author, line);
+	for (i = 0; i < n; i++)
+		if (memcmp(line[i], author, 32) != 0 &&
+		    store_get_current(node->store, line[i], c->kind, c->key,
+		    live_visit, NULL) == 1)
+			return 1;
+	return 0;
+}
+
 int
-publish_check_draft(struct node *n, Lcf__Content *c, const uint8_t author[32],
+publish_check_draft(struct node *n, const struct catalog *cat,
+    const struct lineage *lin, Lcf__Content *c, const uint8_t author[32],
     int64_t timestamp, int *unchanged, uint8_t id[32], size_t *size,
     struct verr *verr)
 {
@@ -128,7 +169,7 @@ publish_check_draft(struct node *n, Lcf__Content *c, const uint8_t author[32],
 	c->seq = 1;
 	c->has_timestamp = 1;
 	c->timestamp = timestamp;
-	if (validate_content(c, n->catalog, VALIDATE_CATALOG, verr) != 0)
+	if (validate_content(c, cat, VALIDATE_CATALOG, verr) != 0)
 		return LCF_EVALIDATE;
 	/* Measured with the widest seq, so signing cannot fail on size after
 	 * seqs are given out. */
@@ -144,6 +185,10 @@ publish_check_draft(struct node *n, Lcf__Content *c, const uint8_t author[32],
 	cc.same = 0;
 	rc = store_get_current(n->store, author, c->kind, c->key, check_current,
 	    &cc);
+	/* A record an earlier key of this city wrote is the city's too: a
+	 * tombstone under this key removes it from lists. */
+	if (rc == LCF_ENOTFOUND && c->deleted && earlier_holds(n, lin, author, c))
+		rc = 0;
 	if (rc == LCF_ENOTFOUND && c->deleted) {
 		verr_set(verr, "key", "no record '%s' to delete", c->key);
 		return LCF_ENOTFOUND;
@@ -163,8 +208,9 @@ check_slice(struct publish_job *job, struct slice *sl)
 	int rc, same;
 
 	for (i = sl->lo; i < sl->hi; i++) {
-		rc = publish_check_draft(job->n, job->drafts[i], job->author,
-		    job->timestamp, &same, job->ids[i], &size, &sl->verr);
+		rc = publish_check_draft(job->n, job->catalog, job->lin,
+		    job->drafts[i], job->author, job->timestamp, &same,
+		    job->ids[i], &size, &sl->verr);
 		if (rc != 0) {
 			sl->err = rc;
 			sl->err_index = (int)i;
@@ -299,6 +345,8 @@ job_free(struct publish_job *job)
 	free(job->raw);
 	free(job->rawlen);
 	free(job->ids);
+	catalog_free(job->catalog);
+	lineage_free(job->lin);
 	free(job);
 }
 
@@ -314,6 +362,8 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 	job->dry_run = dry_run;
 	memcpy(job->author, n->id->pk, 32);
 	job->timestamp = now_ms();
+	job->catalog = catalog_ref(n->catalog);
+	job->lin = lineage_snapshot(n);
 	job->unchanged = xcalloc(count, 1);
 	job->raw = xcalloc(count, sizeof(*job->raw));
 	job->rawlen = xcalloc(count, sizeof(*job->rawlen));

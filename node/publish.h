@@ -9,6 +9,8 @@
 #include "lcf.pb-c.h"
 #include "validate.h"
 
+struct catalog;
+struct lineage;
 struct node;
 
 struct publish_result {
@@ -53,7 +55,8 @@ void publish_turn_end(struct node *n, struct publish_turn *t);
  * equals the current version (*unchanged, with that version's id in id).
  * Thread-safe (the pool runs it). 0, or LCF_EVALIDATE, LCF_ETOOBIG or
  * LCF_ENOTFOUND (a deletion of nothing) with verr saying why. */
-int publish_check_draft(struct node *n, Lcf__Content *c, const uint8_t author[32],
+int publish_check_draft(struct node *n, const struct catalog *cat,
+    const struct lineage *lin, Lcf__Content *c, const uint8_t author[32],
     int64_t timestamp, int *unchanged, uint8_t id[32], size_t *size,
     struct verr *verr);
 

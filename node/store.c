@@ -1387,6 +1387,63 @@ open_list(MDB_cursor *cur, Lcf__Kind kind, char tag, const char *term, size_t le
 	return list_load(cur, key, 2 + len, &pl->docs, &pl->n);
 }
 
+/* Merges two ascending lists into a new ascending list without repeats. */
+static uint32_t *
+union_sorted(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+    size_t *nout)
+{
+	uint32_t *r = xcalloc(na + nb ? na + nb : 1, sizeof(*r));
+	size_t i = 0, j = 0, o = 0;
+
+	while (i < na || j < nb) {
+		if (j == nb || (i < na && a[i] < b[j]))
+			r[o++] = a[i++];
+		else if (i == na || b[j] < a[i])
+			r[o++] = b[j++];
+		else {
+			r[o++] = a[i++];
+			j++;
+		}
+	}
+	*nout = o;
+	return r;
+}
+
+/* The documents of any of the query's authors: one list, the union of each
+ * author's, so a city's line of keys filters like one author. */
+static int
+open_authors(MDB_cursor *cur, const struct store_query *q, struct plist *out)
+{
+	struct plist one, acc;
+	uint32_t *u;
+	size_t i, nu;
+	int rc = 0;
+
+	memset(&acc, 0, sizeof(acc));
+	for (i = 0; i <= q->nauthors && rc == 0; i++) {
+		const uint8_t *a = i == 0 ? q->author : q->authors[i - 1];
+
+		if (a == NULL)
+			continue;
+		memset(&one, 0, sizeof(one));
+		if ((rc = open_list(cur, q->kind, TAG_AUTHOR, (const char *)a,
+		    AUTHOR_LEN, &one)) != 0)
+			break;
+		u = union_sorted(acc.docs, acc.n, one.docs, one.n, &nu);
+		free(acc.docs);
+		free(one.docs);
+		acc.docs = u;
+		acc.n = nu;
+	}
+	if (rc != 0) {
+		free(acc.docs);
+		acc.docs = NULL;
+		acc.n = 0;
+	}
+	*out = acc;
+	return rc;
+}
+
 int
 store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated)
@@ -1406,7 +1463,7 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 	memset(&wc, 0, sizeof(wc));
 	store_words(q->text, collect_word, &wc);
 	if (wc.overflow || q->nareas > STORE_MAX_TERMS ||
-	    q->nclusters > STORE_MAX_TERMS)
+	    q->nclusters > STORE_MAX_TERMS || q->nauthors > STORE_MAX_AUTHORS)
 		return LCF_EINVAL;
 	if (q->text != NULL && wc.n == 0)
 		return LCF_EINVAL;
@@ -1427,8 +1484,10 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		LIST(TAG_CLUSTER, q->clusters[i], strlen(q->clusters[i]));
 	if (q->country != NULL)
 		LIST(TAG_COUNTRY, q->country, strlen(q->country));
-	if (q->author != NULL)
-		LIST(TAG_AUTHOR, (const char *)q->author, AUTHOR_LEN);
+	if (q->author != NULL || q->nauthors > 0) {
+		if ((rc = open_authors(cur, q, &pl[n++])) != 0)
+			goto done;
+	}
 	if (q->indicator != NULL)
 		LIST(TAG_INDICATOR, q->indicator, strlen(q->indicator));
 	if (q->period != NULL)

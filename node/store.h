@@ -14,6 +14,7 @@ struct store;
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_MAX_TERMS 16       /* filter terms in one query */
+#define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
 
 /* One record to store: the exact SignedRecord bytes and their decoded form, both
  * borrowed for the call. The caller has verified and validated it. */
@@ -90,6 +91,10 @@ struct store_query {
 	size_t nclusters;
 	const char *country;          /* of the author's city profile */
 	const uint8_t *author;        /* 32 bytes */
+	/* More authors: a record of author or of any of these matches (a city's
+	 * line of keys, member.h); at most STORE_MAX_AUTHORS. */
+	const uint8_t (*authors)[32];
+	size_t nauthors;
 	const char *text;             /* words; every one must occur */
 	const char *indicator;
 	const char *period;

@@ -1244,8 +1244,10 @@ on_ingested(void *arg, const struct ingest_result *r)
 		s->last_active = mono_ms();
 		s->stored += r->stored;
 		s->refused += r->refused;
+		/* Logged like refused pushes: a refusal is news for the
+		 * operator (a retired or revoked key still writing). */
 		if (r->refused > 0)
-			log_debug("sync %016llx: %zu records refused: %s",
+			log_info("sync %016llx: %zu records refused: %s",
 			    (unsigned long long)s->id, r->refused, r->reason);
 		if (r->error != 0) {
 			session_abort(s, r->error, "storing received records: %s",

@@ -984,11 +984,15 @@ test_queries(void **state)
 	struct fix *f = *state;
 	struct dataset d;
 	const uint8_t *a = f->ids[0]->pk, *b = f->ids[1]->pk;
+	uint8_t lineab[2][32], linec[1][32];
 	struct store_query q;
 	struct seen sn;
 	int trunc, i;
 
 	load_dataset(f, &d);
+	memcpy(lineab[0], a, 32);
+	memcpy(lineab[1], b, 32);
+	memcpy(linec[0], f->ids[2]->pk, 32);
 	QCHECK(f, "all practices, most recently stored first", PQ(.limit = 0),
 	    d.pa3, d.pb2, d.pa2, d.pb1, d.pa1);
 	QCHECK(f, "area 1.1", PQ(.areas = { "1.1" }, .nareas = 1),
@@ -1013,6 +1017,16 @@ test_queries(void **state)
 	QCHECK(f, "author A", PQ(.author = a), d.pa3, d.pa2, d.pa1);
 	QCHECK(f, "author B", PQ(.author = b), d.pb2, d.pb1);
 	QCHECK_NONE(f, "author C", PQ(.author = f->ids[2]->pk));
+	/* A city's line of keys: any of the authors matches. */
+	QCHECK(f, "authors A and B", PQ(.author = a, .authors = lineab + 1,
+	    .nauthors = 1), d.pa3, d.pb2, d.pa2, d.pb1, d.pa1);
+	QCHECK(f, "authors only in the set", PQ(.authors = lineab,
+	    .nauthors = 2), d.pa3, d.pb2, d.pa2, d.pb1, d.pa1);
+	QCHECK(f, "authors B and C", PQ(.author = b, .authors = linec,
+	    .nauthors = 1), d.pb2, d.pb1);
+	QCHECK(f, "authors A and B + text libraries", PQ(.author = a,
+	    .authors = lineab + 1, .nauthors = 1, .text = "libraries"), d.pa3,
+	    d.pb2, d.pa1);
 	QCHECK(f, "text libraries", PQ(.text = "libraries"), d.pa3, d.pb2, d.pa1);
 	QCHECK(f, "text reading", PQ(.text = "reading"), d.pb1, d.pa1);
 	QCHECK(f, "text digital libraries", PQ(.text = "digital libraries"),

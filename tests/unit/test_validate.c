@@ -461,6 +461,7 @@ test_envelope(void **state)
 	f.c.has_kind = 0;
 	expect_fail(&f, NULL, 0, "kind", "required");
 	practice_fx(&f);
+	/* A kind whose body is another kind's. */
 	f.c.kind = LCF__KIND__KIND_MEMBERSHIP;
 	expect_fail(&f, NULL, 0, "practice", "kind membership must carry a body of that kind");
 	practice_fx(&f);

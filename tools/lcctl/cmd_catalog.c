@@ -10,10 +10,14 @@ static const char list_usage[] =
     "Usage: lcctl [-d DIR] catalog list [--json]\n"
     "\n"
     "Lists the indicators of the catalog in force: the ids `indicator set`\n"
-    "accepts, with their KFLC sub-area, name and unit.\n"
+    "accepts, with their KFLC sub-area, name and unit. The first line says\n"
+    "where it comes from: on a federation node, the federation's catalog\n"
+    "records once it has published any (`lcctl federation catalog`), else the\n"
+    "catalog file (config/catalog.json or `catalog =` in lcnode.conf).\n"
     "\n"
     "Options:\n"
-    "  --json       a JSON array of catalog entries (with definitions)\n"
+    "  --json       a JSON array of catalog entries (with definitions); the\n"
+    "               source is on standard error\n"
     "  -h, --help   show this help\n";
 
 static int
@@ -42,6 +46,9 @@ catalog_list(struct lcctl *ctx, int argc, char **argv)
 	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_CATALOG, NULL, 0,
 	    &resp) < 0)
 		goto out;
+	fprintf(ctx->json ? stderr : stdout, "catalog: %s (%zu indicators)\n",
+	    resp->catalog->source ? resp->catalog->source : "?",
+	    resp->catalog->n_indicators);
 	if (ctx->json) {
 		arr = json_array();
 		for (i = 0; i < resp->catalog->n_indicators; i++)

@@ -27,7 +27,9 @@ static const char list_usage[] =
     "\n"
     "Lists every city this node holds records of, its own and those received\n"
     "from peers: city id, name and country (from its profile), current records\n"
-    "by kind, and the time of its newest record.\n"
+    "by kind, and the time of its newest record. A city whose key was rotated\n"
+    "(`lcctl key rotate`) is one row under its newest key, its earlier keys'\n"
+    "records counted with it (previous_ids in JSON).\n"
     "\n"
     "Options:\n"
     "  --json       a JSON array (ids as hex, times in Unix ms)\n"
@@ -304,6 +306,7 @@ static json_t *
 city_json(const Lcf__CityInfo *ci)
 {
 	json_t *o = json_object(), *recs = json_object(), *del = json_object();
+	json_t *prev;
 	char hex[LCF_ID_HEX];
 	size_t i;
 
@@ -312,6 +315,11 @@ city_json(const Lcf__CityInfo *ci)
 	json_object_set_new(o, "name", text_json(ci->name));
 	json_object_set_new(o, "country", text_json(ci->country));
 	json_object_set_new(o, "self", json_boolean(ci->self));
+	prev = json_array();
+	for (i = 0; i < ci->n_previous_ids; i++)
+		json_array_append_new(prev, json_string(render_id(
+		    ci->previous_ids[i].data, ci->previous_ids[i].len, hex)));
+	json_object_set_new(o, "previous_ids", prev);
 	for (i = 0; i < ci->n_kinds; i++) {
 		json_object_set_new(recs, pbjson_kind_name(ci->kinds[i]->kind),
 		    json_integer((json_int_t)ci->kinds[i]->current));
@@ -361,7 +369,8 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
 		for (i = 0; i < resp->cities->n_cities; i++) {
 			const Lcf__CityInfo *ci = resp->cities->cities[i];
-			char id[16], prac[24], ind[24], newest[48];
+			char id[16], prac[24], ind[24], newest[48], old[16];
+			char note[64];
 			const char *cells[7];
 
 			render_short_id(ci->id.data, ci->id.len, id);
@@ -379,7 +388,15 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 			cells[3] = prac;
 			cells[4] = ind;
 			cells[5] = newest;
-			cells[6] = ci->self ? "(this node)" : "";
+			/* A rotated key: name the key it took over from. */
+			snprintf(note, sizeof(note), "%s%s%s%s",
+			    ci->self ? "(this node)" : "",
+			    ci->self && ci->n_previous_ids ? " " : "",
+			    ci->n_previous_ids ? "earlier key " : "",
+			    ci->n_previous_ids ? render_short_id(
+			    ci->previous_ids[ci->n_previous_ids - 1].data,
+			    ci->previous_ids[ci->n_previous_ids - 1].len, old) : "");
+			cells[6] = note;
 			table_add(t, cells);
 		}
 		if (table_rows(t) == 0)

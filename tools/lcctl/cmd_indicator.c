@@ -248,24 +248,29 @@ print_table(const Lcf__CtlResponse *resp, Lcf__Content **contents)
 	static const struct table_col cols[] = {
 		{ "CITY", COL_FLEX }, { "INDICATOR", 0 }, { "PERIOD", 0 },
 		{ "GROUP", COL_FLEX }, { "VALUE", COL_RIGHT }, { "UNIT", 0 },
-		{ "STATUS", 0 }, { "SOURCE", COL_FLEX },
+		{ "STATUS", 0 }, { "SOURCE", COL_FLEX }, { "", 0 },
 	};
 	const Lcf__QueryReply *q = resp->query;
 	const Lcf__IndicatorValue *v;
 	char author[13], value[64], *group;
-	const char *cells[8];
+	const char *cells[9];
 	struct table *t;
 	json_t *body;
-	size_t i, ncells, grouped = 0;
+	size_t i, ncells, grouped = 0, unknown = 0;
 
 	for (i = 0; i < q->n_items; i++)
 		if (contents[i]->body_case == LCF__CONTENT__BODY_INDICATOR &&
 		    contents[i]->indicator->disaggregation != NULL)
 			grouped = 1;
-	t = table_new(cols, 8);
-	/* The GROUP column only when some value is disaggregated. */
+	for (i = 0; i < q->n_items; i++)
+		unknown += q->items[i]->unknown_indicator;
+	t = table_new(cols, 9);
+	/* The GROUP column only when some value is disaggregated, the flag
+	 * column only when some id is outside the catalog. */
 	if (!grouped)
 		table_hide(t, 3);
+	if (!unknown)
+		table_hide(t, 8);
 	for (i = 0; i < q->n_items; i++) {
 		if (contents[i]->body_case != LCF__CONTENT__BODY_INDICATOR)
 			continue;
@@ -284,6 +289,8 @@ print_table(const Lcf__CtlResponse *resp, Lcf__Content **contents)
 		cells[ncells++] = v->unit;
 		cells[ncells++] = member(body, "status");
 		cells[ncells++] = v->source;
+		cells[ncells++] = q->items[i]->unknown_indicator ?
+		    "(unknown indicator)" : "";
 		table_add(t, cells);
 		free(group);
 		json_decref(body);
@@ -292,6 +299,10 @@ print_table(const Lcf__CtlResponse *resp, Lcf__Content **contents)
 		fprintf(stderr, "no indicator values match\n");
 	else
 		table_print(t, stdout);
+	if (unknown > 0)
+		fprintf(stderr, "%zu value%s against indicator ids outside this "
+		    "node's catalog: kept as received (`lcctl catalog list` shows "
+		    "the catalog in force)\n", unknown, unknown == 1 ? "" : "s");
 	table_free(t);
 }
 

@@ -432,9 +432,14 @@ check_removable(const struct lcctl *ctx, const char *ref,
 		goto out;
 	s = st->status;
 	ret = LCF_EPERM;
+	/* An earlier key of this city wrote it (key succession): the node names
+	 * this city's key as the record's city_id, and a tombstone under this
+	 * key removes it. */
 	if (!content->has_author || !s->has_city_id ||
 	    content->author.len != s->city_id.len ||
-	    memcmp(content->author.data, s->city_id.data, s->city_id.len) != 0) {
+	    (memcmp(content->author.data, s->city_id.data, s->city_id.len) != 0 &&
+	    !(it->has_city_id && it->city_id.len == s->city_id.len &&
+	    memcmp(it->city_id.data, s->city_id.data, s->city_id.len) == 0))) {
 		lcctl_err("practice %s belongs to city %s (%s): only its author can "
 		    "remove it", ref, it->city_name ? it->city_name : "unknown",
 		    render_short_id(content->author.data, content->author.len, author));

@@ -26,6 +26,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "verify", cmd_verify, "check the signature of every stored record" },
 	{ "peer", cmd_peer, "peer cities: add, rm, list, sync" },
 	{ "publish", cmd_publish, "publish signed records made elsewhere (admissions, ...)" },
+	{ "key", cmd_key, "rotate the city key (a succession record signed by both keys)" },
 	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 };

@@ -261,6 +261,7 @@ int cmd_export(struct lcctl *ctx, int argc, char **argv);
 int cmd_verify(struct lcctl *ctx, int argc, char **argv);
 int cmd_peer(struct lcctl *ctx, int argc, char **argv);
 int cmd_publish(struct lcctl *ctx, int argc, char **argv);
+int cmd_key(struct lcctl *ctx, int argc, char **argv);
 int cmd_members(struct lcctl *ctx, int argc, char **argv);
 int cmd_federation(struct lcctl *ctx, int argc, char **argv);
 

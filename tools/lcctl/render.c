@@ -623,6 +623,12 @@ render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 	render_field(out, "City", s);
 	free(s);
 	render_field(out, "City id", render_id(c->author.data, c->author.len, hex));
+	if (it->has_city_id)
+		render_field(out, "Now", render_id(it->city_id.data, it->city_id.len,
+		    hex));
+	if (it->unknown_indicator)
+		render_field(out, "Warning", "the indicator is not in this node's "
+		    "catalog (`lcctl catalog list`)");
 	render_time(c->timestamp, when, sizeof(when));
 	s = xasprintf("%s (seq %" PRIu64 ")", when, c->seq);
 	render_field(out, "Updated", s);
@@ -634,6 +640,24 @@ render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 	json_decref(body);
 }
 
+/* A record's JSON form plus what the node says about it: the city's newest
+ * key when the author's key handed over, and a value against an indicator
+ * outside the catalog. */
+static json_t *
+item_json(const Lcf__RecordItem *it, const Lcf__Content *c)
+{
+	json_t *j = pbjson_record(it->id.data, c, it->city_name);
+	char hex[LCF_ID_HEX];
+
+	if (it->has_city_id)
+		json_object_set_new(j, "city_id", json_string(render_id(
+		    it->city_id.data, it->city_id.len, hex)));
+	if (c->body_case == LCF__CONTENT__BODY_INDICATOR)
+		json_object_set_new(j, "unknown_indicator",
+		    json_boolean(it->unknown_indicator));
+	return j;
+}
+
 void
 render_items_json(const Lcf__QueryReply *q, Lcf__Content *const *contents)
 {
@@ -641,8 +665,7 @@ render_items_json(const Lcf__QueryReply *q, Lcf__Content *const *contents)
 	size_t i;
 
 	for (i = 0; i < q->n_items; i++)
-		json_array_append_new(arr, pbjson_record(q->items[i]->id.data,
-		    contents[i], q->items[i]->city_name));
+		json_array_append_new(arr, item_json(q->items[i], contents[i]));
 	render_json(arr);
 	json_decref(arr);
 }
@@ -654,7 +677,7 @@ render_item(const struct lcctl *ctx, const Lcf__RecordItem *it,
 	json_t *j;
 
 	if (ctx->json) {
-		j = pbjson_record(it->id.data, c, it->city_name);
+		j = item_json(it, c);
 		render_json(j);
 		json_decref(j);
 	} else {
