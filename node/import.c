@@ -127,7 +127,7 @@ struct import {
 	int w_error;                 /* writer to loop: 0 or an lcf code */
 	int w_committed;
 	int w_exited;
-	uint64_t w_cpu_us, w_commit_us, w_wait_ms;
+	uint64_t w_cpu_us, w_commit_us, w_commit_ms, w_wait_ms;
 };
 
 static void advance(struct import *imp);
@@ -249,6 +249,7 @@ writer_main(void *arg)
 	size_t i;
 	int rc, stop = 0;
 	uint64_t t0, cpu0 = thread_cpu_us(), wait_ms = 0, commit_us = 0;
+	uint64_t commit_ms = 0;
 
 	rc = store_txn_begin(imp->n->store, &txn);
 	while (rc == 0 && !stop) {
@@ -272,8 +273,10 @@ writer_main(void *arg)
 				ch->stored++;
 		if (rc == 0 && ch->last) {
 			commit_us = thread_cpu_us();
+			commit_ms = mono_ms();
 			rc = store_txn_commit(txn);
 			commit_us = thread_cpu_us() - commit_us;
+			commit_ms = mono_ms() - commit_ms;
 			txn = NULL;
 			stop = 1;
 		}
@@ -295,6 +298,7 @@ writer_main(void *arg)
 		imp->w_error = rc;
 	imp->w_cpu_us = thread_cpu_us() - cpu0;
 	imp->w_commit_us = commit_us;
+	imp->w_commit_ms = commit_ms;
 	imp->w_wait_ms = wait_ms;
 	imp->w_exited = 1;
 	uv_mutex_unlock(&imp->mu);
@@ -430,13 +434,15 @@ teardown_maybe(struct import *imp)
 	if (committed) {
 		log_info("imported %zu records (%zu unchanged) in %llu ms: CPU "
 		    "checks %llu ms, signing %llu ms, writer %llu ms (commit %llu "
-		    "ms); writer waited %llu ms for chunks, client held back %llu ms",
+		    "ms, %llu ms of wall time); writer waited %llu ms for chunks, "
+		    "client held back %llu ms",
 		    imp->stored, imp->unchanged,
 		    (unsigned long long)(mono_ms() - imp->t_start),
 		    (unsigned long long)(imp->check_us / 1000),
 		    (unsigned long long)(imp->seal_us / 1000),
 		    (unsigned long long)(imp->w_cpu_us / 1000),
 		    (unsigned long long)(imp->w_commit_us / 1000),
+		    (unsigned long long)imp->w_commit_ms,
 		    (unsigned long long)imp->w_wait_ms,
 		    (unsigned long long)imp->full_ms);
 		imp->res.first_seq = imp->first_seq;
