@@ -538,11 +538,12 @@ check_contact(const Lcf__Contact *c, const char *base, struct verr *err)
 	int ret = 0;
 
 	if (c != NULL &&
-	    (check_text(c->name, verr_path(f, sizeof(f), base, "name", -1), MAX_NAME,
-	    0, err) < 0 ||
-	    check_text(c->role, verr_path(f, sizeof(f), base, "role", -1), MAX_NAME,
-	    0, err) < 0 ||
-	    check_email(c->email, verr_path(f, sizeof(f), base, "email", -1), err) < 0))
+	    (check_text(c->name, verr_path(f, sizeof(f), base, "name", -1),
+	    MAX_NAME, 0, err) < 0 ||
+	    check_text(c->role, verr_path(f, sizeof(f), base, "role", -1),
+	    MAX_NAME, 0, err) < 0 ||
+	    check_email(c->email, verr_path(f, sizeof(f), base, "email", -1),
+	    err) < 0))
 		ret = LCF_EVALIDATE;
 	return ret;
 }
