@@ -74,6 +74,7 @@ struct chunk {
 	struct record *recs;
 	struct store_item *items;
 	size_t stored;               /* by the writer: items that were new */
+	uint64_t cpu_us;             /* CPU of its latest pool step */
 	int err;                     /* step 1 or 3 failed: */
 	size_t err_index;            /* import index of the draft */
 	struct verr verr;
@@ -104,6 +105,11 @@ struct import {
 	size_t unchanged, stored;
 	struct publish_result res;
 	uint64_t t_start;
+	/* Phase timings for the log: CPU of the pool steps and of the writer,
+	 * the writer's waits for a chunk, and the time the session was full
+	 * (the client held back). */
+	uint64_t check_us, seal_us;
+	uint64_t full_since, full_ms;
 	/* records to push once committed */
 	uint8_t *push;
 	size_t push_len;
@@ -125,6 +131,7 @@ struct import {
 	int w_error;                 /* writer to loop: 0 or an lcf code */
 	int w_committed;
 	int w_exited;
+	uint64_t w_cpu_us, w_commit_us, w_commit_ms, w_wait_ms;
 };
 
 static void advance(struct import *imp);
@@ -166,6 +173,7 @@ check_work(uv_work_t *w)
 	uint8_t id[32];
 	size_t i, size;
 	int same, rc;
+	uint64_t t0 = thread_cpu_us();
 
 	ch->batch = lcf__draft_batch__unpack(NULL, ch->flen, ch->frame);
 	free(ch->frame);
@@ -176,7 +184,7 @@ check_work(uv_work_t *w)
 		verr_set(&ch->verr, "", "%s", ch->batch == NULL ? "malformed import "
 		    "chunk" : "an import chunk holds another number of drafts than "
 		    "it announces");
-		return;
+		goto out;
 	}
 	ch->unchanged = xcalloc(ch->count ? ch->count : 1, 1);
 	for (i = 0; i < ch->count; i++) {
@@ -186,7 +194,7 @@ check_work(uv_work_t *w)
 		if (rc != 0) {
 			ch->err = rc;
 			ch->err_index = ch->base + i;
-			return;
+			goto out;
 		}
 		ch->unchanged[i] = (uint8_t)same;
 		if (!same) {
@@ -194,6 +202,8 @@ check_work(uv_work_t *w)
 			ch->sealed_max += RECORD_SEALED_MAX(size);
 		}
 	}
+out:
+	ch->cpu_us = thread_cpu_us() - t0;
 }
 
 /* Step 3, in the pool: every changed draft packed and signed straight into one
@@ -205,6 +215,7 @@ seal_work(uv_work_t *w)
 	struct import *imp = ch->imp;
 	size_t i, m = 0, off = 0, len;
 	int rc;
+	uint64_t t0 = thread_cpu_us();
 
 	ch->arena = xmalloc(ch->sealed_max ? ch->sealed_max : 1);
 	ch->recs = xcalloc(ch->nchanged ? ch->nchanged : 1, sizeof(*ch->recs));
@@ -219,7 +230,7 @@ seal_work(uv_work_t *w)
 			ch->err_index = ch->base + i;
 			verr_set(&ch->verr, "", "record is larger than %d bytes",
 			    RECORD_MAX_CONTENT);
-			return;
+			break;
 		}
 		ch->recs[m].c = ch->batch->drafts[i];
 		ch->items[m].raw = ch->arena + off;
@@ -228,6 +239,7 @@ seal_work(uv_work_t *w)
 		off += len;
 		m++;
 	}
+	ch->cpu_us = thread_cpu_us() - t0;
 }
 
 /* ---- the writer thread ---- */
@@ -240,12 +252,16 @@ writer_main(void *arg)
 	struct chunk *ch;
 	size_t i;
 	int rc, stop = 0;
+	uint64_t t0, cpu0 = thread_cpu_us(), wait_ms = 0, commit_us = 0;
+	uint64_t commit_ms = 0;
 
 	rc = store_txn_begin(imp->n->store, &txn);
 	while (rc == 0 && !stop) {
 		uv_mutex_lock(&imp->mu);
+		t0 = mono_ms();
 		while (imp->wq_head == NULL && !imp->w_stop)
 			uv_cond_wait(&imp->cv, &imp->mu);
+		wait_ms += mono_ms() - t0;
 		ch = imp->w_stop ? NULL : imp->wq_head;
 		if (ch != NULL) {
 			imp->wq_head = ch->wnext;
@@ -260,7 +276,11 @@ writer_main(void *arg)
 			if (!(ch->items[i].result & STORE_DUP))
 				ch->stored++;
 		if (rc == 0 && ch->last) {
+			commit_us = thread_cpu_us();
+			commit_ms = mono_ms();
 			rc = store_txn_commit(txn);
+			commit_us = thread_cpu_us() - commit_us;
+			commit_ms = mono_ms() - commit_ms;
 			txn = NULL;
 			stop = 1;
 		}
@@ -280,6 +300,10 @@ writer_main(void *arg)
 	uv_mutex_lock(&imp->mu);
 	if (rc != 0)
 		imp->w_error = rc;
+	imp->w_cpu_us = thread_cpu_us() - cpu0;
+	imp->w_commit_us = commit_us;
+	imp->w_commit_ms = commit_ms;
+	imp->w_wait_ms = wait_ms;
 	imp->w_exited = 1;
 	uv_mutex_unlock(&imp->mu);
 	uv_async_send(&imp->async);
@@ -414,9 +438,19 @@ teardown_maybe(struct import *imp)
 	if (!committed && imp->seqs_given && n->next_seq == imp->seq_end)
 		n->next_seq = imp->first_seq;
 	if (committed) {
-		log_info("imported %zu records (%zu unchanged) in %llu ms",
+		log_info("imported %zu records (%zu unchanged) in %llu ms: CPU "
+		    "checks %llu ms, signing %llu ms, writer %llu ms (commit %llu "
+		    "ms, %llu ms of wall time); writer waited %llu ms for chunks, "
+		    "client held back %llu ms",
 		    imp->stored, imp->unchanged,
-		    (unsigned long long)(mono_ms() - imp->t_start));
+		    (unsigned long long)(mono_ms() - imp->t_start),
+		    (unsigned long long)(imp->check_us / 1000),
+		    (unsigned long long)(imp->seal_us / 1000),
+		    (unsigned long long)(imp->w_cpu_us / 1000),
+		    (unsigned long long)(imp->w_commit_us / 1000),
+		    (unsigned long long)imp->w_commit_ms,
+		    (unsigned long long)imp->w_wait_ms,
+		    (unsigned long long)imp->full_ms);
 		imp->res.first_seq = imp->first_seq;
 		imp->res.stored = imp->stored;
 		imp->res.unchanged = imp->unchanged;
@@ -496,8 +530,11 @@ writer_event(uv_async_t *a)
 		store_failed(imp, err);
 	if (exited)
 		imp->writer_gone = 1;
-	if (!had_room && !import_full(imp) && imp->room != NULL)
-		imp->room(imp->arg);
+	if (!had_room && !import_full(imp)) {
+		imp->full_ms += mono_ms() - imp->full_since;
+		if (imp->room != NULL)
+			imp->room(imp->arg);
+	}
 	teardown_maybe(imp);
 }
 
@@ -509,6 +546,7 @@ check_done(uv_work_t *w, int status)
 
 	(void)status;
 	imp->jobs--;
+	imp->check_us += ch->cpu_us;
 	if (imp->failed) {
 		teardown_maybe(imp);
 		return;
@@ -530,6 +568,7 @@ seal_done(uv_work_t *w, int status)
 
 	(void)status;
 	imp->jobs--;
+	imp->seal_us += ch->cpu_us;
 	if (imp->failed) {
 		teardown_maybe(imp);
 		return;
@@ -712,6 +751,8 @@ import_chunk(struct import *imp, uint8_t *drafts, size_t len, size_t count,
 		imp->head = ch;
 	imp->tail = ch;
 	imp->held++;
+	if (import_full(imp))
+		imp->full_since = mono_ms();
 	if (last)
 		uv_timer_stop(&imp->idle);
 	else if (imp->started)

@@ -451,15 +451,6 @@ pbjson_encode(const ProtobufCMessage *m)
 	return encode_message(m, 0);
 }
 
-/* Builds "path.name" (or "name" at the top) into out. */
-static void
-path_join(char *out, size_t max, const char *path, const char *name)
-{
-	if (path == NULL || path[0] == '\0')
-		snprintf(out, max, "%s", name);
-	else
-		snprintf(out, max, "%s.%s", path, name);
-}
 
 /* Points at the text of a JSON string without leading and trailing white space. */
 static void
@@ -967,10 +958,9 @@ decode_repeated(const ProtobufCFieldDescriptor *f, const json_t *v, uint8_t *bas
 	for (i = 0; i < n; i++) {
 		item = list ? json_array_get(v, i) : v;
 		if (list)
-			snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
-		else
-			snprintf(ipath, sizeof(ipath), "%s", path);
-		if (decode_value(f, item, *arr + i * esz, ipath, depth, err) != 0)
+			verr_path(ipath, sizeof(ipath), NULL, path, (long)i);
+		if (decode_value(f, item, *arr + i * esz, list ? ipath : path,
+		    depth, err) != 0)
 			goto out;
 		(*count)++;
 	}
@@ -1041,7 +1031,7 @@ decode_message(const json_t *obj, const ProtobufCMessageDescriptor *d,
 	m = xmalloc(d->sizeof_message);
 	protobuf_c_message_init(d, m);
 	json_object_foreach((json_t *)obj, key, val) {
-		path_join(fpath, sizeof(fpath), path, key);
+		verr_path(fpath, sizeof(fpath), path, key, -1);
 		f = protobuf_c_message_descriptor_get_field_by_name(d, key);
 		if (f == NULL) {
 			ret = verr_set(err, fpath, "unknown field '%.64s'", key);

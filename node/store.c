@@ -264,31 +264,28 @@ meta_get(MDB_txn *txn, struct store *s, const char *name)
 
 /* ---- postings ---- */
 
-struct posting_key {
-	uint16_t len;
-	uint8_t key[IDX_KEY_MAX];
-};
-
+/* Where postings_of sends each posting: a key of kind (1), tag (1) and term. */
 struct postings {
-	struct posting_key *keys;
-	size_t n, cap;
+	void (*emit)(struct postings *p, const uint8_t *key, size_t len);
 	Lcf__Kind kind;
+	struct pending *pd;           /* emit_pending: gathered for doc */
+	uint32_t doc;
+	MDB_txn *txn;                 /* emit_remove: deleted from idx */
+	MDB_dbi idx;
+	int rc;                       /* emit_remove's first error */
 };
 
 static void
 post_add(struct postings *p, char tag, const char *term, size_t len)
 {
+	uint8_t key[IDX_KEY_MAX];
+
 	if (len > TERM_MAX)
 		len = TERM_MAX;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 64;
-		p->keys = xreallocarray(p->keys, p->cap, sizeof(*p->keys));
-	}
-	p->keys[p->n].key[0] = (uint8_t)p->kind;
-	p->keys[p->n].key[1] = (uint8_t)tag;
-	memcpy(p->keys[p->n].key + 2, term, len);
-	p->keys[p->n].len = (uint16_t)(2 + len);
-	p->n++;
+	key[0] = (uint8_t)p->kind;
+	key[1] = (uint8_t)tag;
+	memcpy(key + 2, term, len);
+	p->emit(p, key, 2 + len);
 }
 
 static void
@@ -331,14 +328,14 @@ store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
 }
 
 
-/* The postings of a current version. country is the author's city country (may
- * be NULL); tombstones are listed only under TAG_ALL and TAG_DELETED. */
+/* Sends the postings of a current version to p->emit. country is the author's
+ * city country (may be NULL); tombstones are listed only under TAG_ALL and
+ * TAG_DELETED. A term repeated in the text is sent each time. */
 static void
 postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 {
 	size_t i;
 
-	p->n = 0;
 	p->kind = c->kind;
 	post_add(p, TAG_ALL, "", 0);
 	if (c->deleted) {
@@ -381,8 +378,6 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 	default:
 		break;
 	}
-	/* Repeated words are dropped when the postings are gathered (one
-	 * document per term), so the list needs no sorting here. */
 }
 
 /*
@@ -390,101 +385,118 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
  * order with MDB_MULTIPLE, one call per term: an import of many records then
  * costs a few thousand B-tree descents instead of one per posting. Document
  * numbers only grow, so each term's list arrives already sorted.
+ *
+ * The table is looked up once for every word of every text, so a lookup must
+ * touch little memory: a term is one 64-byte slot (one cache line) holding its
+ * hash, its key when short (every word is), its last document (a word repeated
+ * in a record is dropped without reading the list) and its list.
  */
-struct term {
-	uint8_t key[IDX_KEY_MAX];
-	uint16_t len;
-	uint32_t *docs;
-	size_t n, cap;
-};
+#define SLOT_KEY_INLINE 40
 
 struct slot {
-	uint64_t hash;                /* of t's key, compared before the key */
-	struct term *t;
+	uint32_t *docs;               /* NULL: the slot is free */
+	uint32_t hash;
+	uint32_t n;                   /* capacity: 4, then the next power of 2 */
+	uint32_t last;                /* docs[n - 1] */
+	uint16_t len;
+	union {
+		uint8_t key[SLOT_KEY_INLINE];   /* len <= SLOT_KEY_INLINE */
+		uint8_t *long_key;              /* else, allocated */
+	} k;
 };
+
+_Static_assert(sizeof(struct slot) == 64, "a slot is one cache line");
 
 struct pending {
 	struct slot *slots;           /* open addressing on the key hash */
 	size_t nslots, nterms, nposts;
 };
 
-static uint64_t
+static uint32_t
 key_hash(const uint8_t *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	uint32_t h = 2166136261u;     /* FNV-1a */
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		h = (h ^ k[i]) * 1099511628211ULL;
+		h = (h ^ k[i]) * 16777619u;
 	return h;
 }
 
-static struct term *
-pending_term(struct pending *pd, const uint8_t *key, size_t len)
+static const uint8_t *
+slot_key(const struct slot *sl)
 {
-	struct term *t;
-	uint64_t h;
-	size_t i, j;
-
-	if (pd->nterms * 2 >= pd->nslots) {
-		struct slot *old = pd->slots;
-		size_t oldn = pd->nslots;
-
-		pd->nslots = oldn ? 2 * oldn : 1024;
-		pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
-		for (i = 0; i < oldn; i++) {
-			if (old[i].t == NULL)
-				continue;
-			j = old[i].hash & (pd->nslots - 1);
-			while (pd->slots[j].t != NULL)
-				j = (j + 1) & (pd->nslots - 1);
-			pd->slots[j] = old[i];
-		}
-		free(old);
-	}
-	h = key_hash(key, len);
-	j = h & (pd->nslots - 1);
-	while ((t = pd->slots[j].t) != NULL) {
-		if (pd->slots[j].hash == h && t->len == len &&
-		    memcmp(t->key, key, len) == 0)
-			return t;
-		j = (j + 1) & (pd->nslots - 1);
-	}
-	t = xcalloc(1, sizeof(*t));
-	memcpy(t->key, key, len);
-	t->len = (uint16_t)len;
-	pd->slots[j].hash = h;
-	pd->slots[j].t = t;
-	pd->nterms++;
-	return t;
+	return sl->len <= SLOT_KEY_INLINE ? sl->k.key : sl->k.long_key;
 }
 
 static void
-pending_add(struct pending *pd, const struct postings *p, uint32_t doc)
+pending_grow(struct pending *pd)
 {
-	struct term *t;
-	size_t i;
+	struct slot *old = pd->slots;
+	size_t i, j, oldn = pd->nslots;
 
-	for (i = 0; i < p->n; i++) {
-		t = pending_term(pd, p->keys[i].key, p->keys[i].len);
-		/* A record's postings share one document: a term repeated in
-		 * its text is written once. */
-		if (t->n > 0 && t->docs[t->n - 1] == doc)
+	pd->nslots = oldn ? 2 * oldn : 1024;
+	pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
+	for (i = 0; i < oldn; i++) {
+		if (old[i].docs == NULL)
 			continue;
-		if (t->n == t->cap) {
-			t->cap = t->cap ? 2 * t->cap : 4;
-			t->docs = xreallocarray(t->docs, t->cap, sizeof(*t->docs));
-		}
-		t->docs[t->n++] = doc;
-		pd->nposts++;
+		j = old[i].hash & (pd->nslots - 1);
+		while (pd->slots[j].docs != NULL)
+			j = (j + 1) & (pd->nslots - 1);
+		pd->slots[j] = old[i];
 	}
+	free(old);
+}
+
+/* emit for gathering: adds p->doc to the key's list once. */
+static void
+emit_pending(struct postings *p, const uint8_t *key, size_t len)
+{
+	struct pending *pd = p->pd;
+	struct slot *sl;
+	uint32_t h;
+	size_t j;
+
+	if (pd->nterms * 2 >= pd->nslots)
+		pending_grow(pd);
+	h = key_hash(key, len);
+	j = h & (pd->nslots - 1);
+	while ((sl = &pd->slots[j])->docs != NULL) {
+		if (sl->hash == h && sl->len == len &&
+		    memcmp(slot_key(sl), key, len) == 0)
+			break;
+		j = (j + 1) & (pd->nslots - 1);
+	}
+	if (sl->docs == NULL) {
+		sl->docs = xreallocarray(NULL, 4, sizeof(*sl->docs));
+		sl->hash = h;
+		sl->len = (uint16_t)len;
+		if (len <= SLOT_KEY_INLINE) {
+			memcpy(sl->k.key, key, len);
+		} else {
+			sl->k.long_key = xmalloc(len);
+			memcpy(sl->k.long_key, key, len);
+		}
+		pd->nterms++;
+	} else if (sl->last == p->doc) {
+		/* A record's postings share one document: a term repeated
+		 * in its text is written once. */
+		return;
+	} else if (sl->n >= 4 && (sl->n & (sl->n - 1)) == 0) {
+		sl->docs = xreallocarray(sl->docs, 2 * (size_t)sl->n,
+		    sizeof(*sl->docs));
+	}
+	sl->docs[sl->n++] = p->doc;
+	sl->last = p->doc;
+	pd->nposts++;
 }
 
 static int
-term_cmp(const void *a, const void *b)
+slot_cmp(const void *a, const void *b)
 {
-	const struct term *x = *(struct term *const *)a, *y = *(struct term *const *)b;
-	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	const struct slot *x = *(struct slot *const *)a;
+	const struct slot *y = *(struct slot *const *)b;
+	int c = memcmp(slot_key(x), slot_key(y), x->len < y->len ? x->len : y->len);
 
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
@@ -495,11 +507,12 @@ pending_clear(struct pending *pd)
 	size_t i;
 
 	for (i = 0; i < pd->nslots; i++) {
-		if (pd->slots[i].t == NULL)
+		if (pd->slots[i].docs == NULL)
 			continue;
-		free(pd->slots[i].t->docs);
-		free(pd->slots[i].t);
-		pd->slots[i].t = NULL;
+		free(pd->slots[i].docs);
+		if (pd->slots[i].len > SLOT_KEY_INLINE)
+			free(pd->slots[i].k.long_key);
+		memset(&pd->slots[i], 0, sizeof(pd->slots[i]));
 	}
 	pd->nterms = 0;
 	pd->nposts = 0;
@@ -517,29 +530,40 @@ pending_free(struct pending *pd)
 static int
 pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 {
-	struct term **terms;
+	struct slot **terms;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v[2];
 	size_t i, n = 0, done;
+	unsigned int flags;
 	int rc = 0;
 
 	if (pd->nterms == 0)
 		return 0;
 	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
 	for (i = 0; i < pd->nslots; i++)
-		if (pd->slots[i].t != NULL)
-			terms[n++] = pd->slots[i].t;
-	qsort(terms, n, sizeof(*terms), term_cmp);
+		if (pd->slots[i].docs != NULL)
+			terms[n++] = &pd->slots[i];
+	qsort(terms, n, sizeof(*terms), slot_cmp);
 	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
+		/* The documents of this transaction are newer than every one in
+		 * the store, so they go at the end of each list: MDB_APPENDDUP
+		 * skips LMDB's search for their place. Should a list hold a
+		 * higher number all the same, LMDB refuses with MDB_KEYEXIST
+		 * (nothing written for that value) and the rest goes in sorted. */
+		flags = MDB_MULTIPLE | MDB_APPENDDUP;
 		for (done = 0; done < terms[i]->n; done += v[1].mv_size) {
-			k.mv_data = terms[i]->key;
+			k.mv_data = (void *)slot_key(terms[i]);
 			k.mv_size = terms[i]->len;
 			v[0].mv_size = sizeof(uint32_t);
 			v[0].mv_data = terms[i]->docs + done;
 			v[1].mv_size = terms[i]->n - done;
-			rc = mdb_cursor_put(cur, &k, v, MDB_MULTIPLE);
+			rc = mdb_cursor_put(cur, &k, v, flags);
+			if (rc == MDB_KEYEXIST && (flags & MDB_APPENDDUP)) {
+				flags = MDB_MULTIPLE;
+				continue;
+			}
 			if (rc != 0)
 				goto out;
 			if (v[1].mv_size == 0) {
@@ -556,24 +580,49 @@ out:
 	return rc;
 }
 
-/* Removes a version's postings (it stopped being current). */
-static int
-postings_remove(MDB_txn *txn, struct store *s, const struct postings *p,
-    uint32_t doc)
+/* emit for removal: a version stopped being current. */
+static void
+emit_remove(struct postings *p, const uint8_t *key, size_t len)
 {
-	MDB_val k, v = { sizeof(doc), &doc };
-	size_t i;
+	MDB_val k = { len, (void *)key }, v = { sizeof(p->doc), &p->doc };
 	int rc;
 
-	for (i = 0; i < p->n; i++) {
-		k.mv_data = (void *)p->keys[i].key;
-		k.mv_size = p->keys[i].len;
-		/* A term repeated in the text was deleted already. */
-		rc = mdb_del(txn, s->idx, &k, &v);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
-	}
-	return 0;
+	if (p->rc != 0)
+		return;
+	/* A term repeated in the text was deleted already. */
+	rc = mdb_del(p->txn, p->idx, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		p->rc = rc;
+}
+
+/* Removes a version's postings. */
+static int
+postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+    const char *country, uint32_t doc)
+{
+	struct postings p;
+
+	memset(&p, 0, sizeof(p));
+	p.emit = emit_remove;
+	p.txn = txn;
+	p.idx = s->idx;
+	p.doc = doc;
+	postings_of(c, country, &p);
+	return p.rc;
+}
+
+/* Gathers a current version's postings for the next pending_flush. */
+static void
+postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
+    uint32_t doc)
+{
+	struct postings p;
+
+	memset(&p, 0, sizeof(p));
+	p.emit = emit_pending;
+	p.pd = pd;
+	p.doc = doc;
+	postings_of(c, country, &p);
 }
 
 /* ---- current versions ---- */
@@ -631,7 +680,6 @@ author_country(MDB_txn *txn, struct store *s, const uint8_t author[32], char out
 /* State of one store_put transaction. */
 struct put_ctx {
 	MDB_txn *txn;
-	struct postings p;
 	struct pending pending;
 	uint32_t next_doc;            /* next document number to give out */
 	uint32_t first_doc;           /* first one given out in this transaction */
@@ -876,8 +924,8 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 		    (rc = pending_flush(txn, s, &x->pending)) != 0)
 			goto out;
 		have_oldc = index_country(x, s, old.c, oldc);
-		postings_of(old.c, have_oldc ? oldc : NULL, &x->p);
-		if ((rc = postings_remove(txn, s, &x->p, olddoc)) != 0)
+		if ((rc = postings_remove(txn, s, old.c, have_oldc ? oldc : NULL,
+		    olddoc)) != 0)
 			goto out;
 		k.mv_data = &olddoc;
 		k.mv_size = sizeof(olddoc);
@@ -907,8 +955,7 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 			have_oldc = 0;
 	}
 	have_newc = index_country(x, s, c, newc);
-	postings_of(c, have_newc ? newc : NULL, &x->p);
-	pending_add(&x->pending, &x->p, doc);
+	postings_add(&x->pending, c, have_newc ? newc : NULL, doc);
 	if (is_profile && (have_oldc != have_newc ||
 	    (have_oldc && strcmp(oldc, newc) != 0))) {
 		rc = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
@@ -1034,7 +1081,6 @@ store_txn_abort(struct store_txn *t)
 		return;
 	if (t->x.txn != NULL)
 		mdb_txn_abort(t->x.txn);
-	free(t->x.p.keys);
 	pending_free(&t->x.pending);
 	free(t->ids);
 	free(t);

@@ -20,6 +20,8 @@ int hex_is_prefix(const char *s);
 /* Wall clock in Unix milliseconds; monotonic clock in milliseconds. */
 int64_t now_ms(void);
 uint64_t mono_ms(void);
+/* CPU time the calling thread has used, in microseconds (for phase timings). */
+uint64_t thread_cpu_us(void);
 
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer the caller
  * frees. Returns 0, LCF_ETOOBIG, or LCF_EIO with errno set. */

@@ -62,14 +62,38 @@ verr_set(struct verr *err, const char *field, const char *fmt, ...)
 	return LCF_EVALIDATE;
 }
 
-/* Builds "base.name" or "base.name[idx]" (idx < 0: no index) into buf. */
-static const char *
-fpath(char *buf, size_t len, const char *base, const char *name, long idx)
+/* Appends s (n bytes) at buf[*o], keeping room for the NUL of a buf of len. */
+static void
+path_put(char *buf, size_t len, size_t *o, const char *s, size_t n)
 {
-	if (idx < 0)
-		snprintf(buf, len, "%s.%s", base, name);
-	else
-		snprintf(buf, len, "%s.%s[%ld]", base, name, idx);
+	if (n > len - 1 - *o)
+		n = len - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+const char *
+verr_path(char *buf, size_t len, const char *base, const char *name, long idx)
+{
+	char num[24];
+	size_t o = 0, d = sizeof(num);
+	unsigned long v = idx < 0 ? 0 : (unsigned long)idx;
+
+	if (base != NULL && base[0] != '\0') {
+		path_put(buf, len, &o, base, strlen(base));
+		path_put(buf, len, &o, ".", 1);
+	}
+	path_put(buf, len, &o, name, strlen(name));
+	if (idx >= 0) {
+		num[--d] = ']';
+		do {
+			num[--d] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		num[--d] = '[';
+		path_put(buf, len, &o, num + d, sizeof(num) - d);
+	}
+	buf[o] = '\0';
 	return buf;
 }
 
@@ -166,6 +190,12 @@ check_text(const char *s, const char *field, size_t max, int flags, struct verr 
 		goto out;
 	}
 	while (*p != '\0') {
+		/* Printable ASCII, most of any text, needs no decoding. */
+		if (*p >= 0x20 && *p < 0x7f) {
+			p++;
+			chars++;
+			continue;
+		}
 		len = utf8_next(p, &cp);
 		if (len == 0) {
 			verr_set(err, field, "is not valid UTF-8 (byte %zu)",
@@ -354,10 +384,10 @@ check_list(char *const *v, size_t n, const char *base, const char *name,
 	long j;
 	int ret = LCF_EVALIDATE;
 
-	if (check_count(n, fpath(f, sizeof(f), base, name, -1), err) < 0)
+	if (check_count(n, verr_path(f, sizeof(f), base, name, -1), err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		fpath(f, sizeof(f), base, name, (long)i);
+		verr_path(f, sizeof(f), base, name, (long)i);
 		if (item(v[i], f, err) < 0)
 			goto out;
 		if ((j = earlier_dup(v, i, nocase)) >= 0) {
@@ -379,7 +409,7 @@ check_subareas(char *const *v, size_t n, size_t min, const char *base,
 	char f[96];
 
 	if (n < min)
-		return verr_set(err, fpath(f, sizeof(f), base, name, -1),
+		return verr_set(err, verr_path(f, sizeof(f), base, name, -1),
 		    "needs at least %zu sub-area id (valid: %s)", min,
 		    code_subarea_list());
 	return check_list(v, n, base, name, item_subarea, 0, err);
@@ -508,11 +538,12 @@ check_contact(const Lcf__Contact *c, const char *base, struct verr *err)
 	int ret = 0;
 
 	if (c != NULL &&
-	    (check_text(c->name, fpath(f, sizeof(f), base, "name", -1), MAX_NAME,
-	    0, err) < 0 ||
-	    check_text(c->role, fpath(f, sizeof(f), base, "role", -1), MAX_NAME,
-	    0, err) < 0 ||
-	    check_email(c->email, fpath(f, sizeof(f), base, "email", -1), err) < 0))
+	    (check_text(c->name, verr_path(f, sizeof(f), base, "name", -1),
+	    MAX_NAME, 0, err) < 0 ||
+	    check_text(c->role, verr_path(f, sizeof(f), base, "role", -1),
+	    MAX_NAME, 0, err) < 0 ||
+	    check_email(c->email, verr_path(f, sizeof(f), base, "email", -1),
+	    err) < 0))
 		ret = LCF_EVALIDATE;
 	return ret;
 }
@@ -826,7 +857,7 @@ check_translation(const Lcf__Practice *p, size_t i, struct verr *err)
 	int ret = LCF_EVALIDATE;
 
 	snprintf(base, sizeof(base), "practice.translations[%zu]", i);
-	fpath(f, sizeof(f), base, "language", -1);
+	verr_path(f, sizeof(f), base, "language", -1);
 	if (check_language(t->language, f, err) < 0)
 		goto out;
 	if (p->language != NULL && strcasecmp(t->language, p->language) == 0) {
@@ -841,9 +872,9 @@ check_translation(const Lcf__Practice *p, size_t i, struct verr *err)
 			goto out;
 		}
 	}
-	if (check_text(t->title, fpath(f, sizeof(f), base, "title", -1), MAX_NAME,
+	if (check_text(t->title, verr_path(f, sizeof(f), base, "title", -1), MAX_NAME,
 	    T_REQUIRED, err) < 0 ||
-	    check_text(t->summary, fpath(f, sizeof(f), base, "summary", -1),
+	    check_text(t->summary, verr_path(f, sizeof(f), base, "summary", -1),
 	    MAX_SUMMARY, T_MULTILINE, err) < 0)
 		goto out;
 	ret = 0;
@@ -861,7 +892,7 @@ check_sdgs(const Lcf__Practice *p, struct verr *err)
 	if (check_count(p->n_sdgs, "practice.sdgs", err) < 0)
 		goto out;
 	for (i = 0; i < p->n_sdgs; i++) {
-		fpath(f, sizeof(f), "practice", "sdgs", (long)i);
+		verr_path(f, sizeof(f), "practice", "sdgs", (long)i);
 		if (p->sdgs[i] < 1 || p->sdgs[i] > 17) {
 			verr_set(err, f, "%u is not a Sustainable Development Goal "
 			    "(1..17)", (unsigned)p->sdgs[i]);
@@ -943,7 +974,7 @@ check_practice(const Lcf__Practice *p, struct verr *err)
 	    "kflc_areas", err) < 0)
 		goto out;
 	for (i = 0; i < sizeof(long_names) / sizeof(long_names[0]); i++)
-		if (check_text(long_values[i], fpath(f, sizeof(f), "practice",
+		if (check_text(long_values[i], verr_path(f, sizeof(f), "practice",
 		    long_names[i], -1), MAX_LONG, T_MULTILINE, err) < 0)
 			goto out;
 	if (check_list(p->clusters, p->n_clusters, "practice", "clusters",

@@ -3,6 +3,7 @@
 #ifndef LCF_VALIDATE_H
 #define LCF_VALIDATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lcf.pb-c.h"
@@ -20,6 +21,12 @@ struct verr {
  * every validator so messages have one shape. */
 int verr_set(struct verr *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Writes "base.name", "name" when base is empty, plus "[idx]" when idx >= 0,
+ * into buf (len >= 1), cut to fit. Returns buf. It builds the path of every
+ * field of every imported record, so it uses no printf. */
+const char *verr_path(char *buf, size_t len, const char *base, const char *name,
+    long idx);
 
 enum {
 	/* A draft from lcctl: author, seq and timestamp are not set yet. */

@@ -1340,10 +1340,32 @@ test_federation_kinds(void **state)
 	identity_free(nw);
 }
 
+/* Field paths are built without printf; they must read as before and be cut
+ * to fit, never overrun. */
+static void
+test_verr_path(void **state)
+{
+	char buf[96], small[8];
+
+	(void)state;
+	assert_string_equal(verr_path(buf, sizeof(buf), "practice", "title", -1),
+	    "practice.title");
+	assert_string_equal(verr_path(buf, sizeof(buf), "practice", "kflc_areas",
+	    12), "practice.kflc_areas[12]");
+	assert_string_equal(verr_path(buf, sizeof(buf), "", "title", -1), "title");
+	assert_string_equal(verr_path(buf, sizeof(buf), NULL, "sdgs", 0), "sdgs[0]");
+	assert_string_equal(verr_path(small, sizeof(small), "practice", "title",
+	    3), "practic");
+	assert_string_equal(verr_path(small, sizeof(small), "", "ab", 12345),
+	    "ab[1234");
+	assert_string_equal(verr_path(small, 1, "x", "y", 1), "");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verr_path),
 		cmocka_unit_test(test_country),
 		cmocka_unit_test(test_currency),
 		cmocka_unit_test(test_bcp47),
