@@ -64,6 +64,10 @@ struct members {
 	int enforce;                 /* links to re-check soon */
 	int catalog_dirty;           /* the federation's catalog changed */
 	int refresh_hello;           /* our own membership changed */
+	int resync;                  /* a membership arrived after an overflow */
+	int overflowed;              /* records were refused for want of room
+	                              * to hold them: fetch them again once a
+	                              * membership arrives */
 };
 
 static int
@@ -171,6 +175,10 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 		return;
 	}
 	e->info.admitted = 1;
+	if (ms->overflowed) {
+		ms->resync = 1;
+		arm_soon(ms);
+	}
 	e->info.admitted_ms = m->has_admitted && m->admitted > 0 ? m->admitted :
 	    c->timestamp;
 	e->info.expires_ms = m->has_expires ? m->expires : 0;
@@ -461,6 +469,12 @@ soon_cb(uv_timer_t *t)
 		ms->refresh_hello = 0;
 		peers_refresh_hello(ms->n);
 	}
+	/* Records refused for want of room while memberships were missing are
+	 * still at the peers: a reconciliation now brings them. */
+	if (ms->resync) {
+		ms->resync = ms->overflowed = 0;
+		peers_sync_soon(ms->n);
+	}
 	if (ms->enforce) {
 		ms->enforce = 0;
 		peers_enforce(ms->n);
@@ -634,12 +648,16 @@ members_hold(struct node *n, const uint8_t *raw, size_t len,
 	struct entry *e;
 	struct held *h;
 
-	if (ms->held >= MEMBERS_HOLD_MAX || ms->held_bytes + len > MEMBERS_HOLD_BYTES)
+	if (ms->held >= MEMBERS_HOLD_MAX || ms->held_bytes + len > MEMBERS_HOLD_BYTES) {
+		ms->overflowed = 1;
 		return LCF_EFULL;
+	}
 	e = find(ms, rec->c->author.data);
 	if (e != NULL) {
-		if (e->info.held >= MEMBERS_HOLD_PER_AUTHOR)
+		if (e->info.held >= MEMBERS_HOLD_PER_AUTHOR) {
+			ms->overflowed = 1;
 			return LCF_EFULL;
+		}
 		for (h = e->held; h != NULL; h = h->next)
 			if (memcmp(h->id, rec->id, 32) == 0)
 				return 0;

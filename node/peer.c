@@ -1179,6 +1179,17 @@ sync_tick(uv_timer_t *t)
 	    jitter((uint64_t)ps->n->cfg.sync_interval * 1000), 0);
 }
 
+void
+peers_sync_soon(struct node *n)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+
+	if (ps == NULL || ps->stopping || !ps->timers_init)
+		return;
+	/* A second, give or take, so a burst of reasons makes one round. */
+	uv_timer_start(&ps->sync_timer, sync_tick, jitter(1000), 0);
+}
+
 /* ---- lookups for the operator ---- */
 
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits. */

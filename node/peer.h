@@ -127,6 +127,9 @@ void peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 /* Closes the links of cities that may no longer be linked (members_link_ok):
  * revoked, expired. The reason shows in peer list. */
 void peers_enforce(struct node *n);
+/* Brings the next reconciliation with a random connected peer forward to
+ * about a second from now (records were refused that may now be taken). */
+void peers_sync_soon(struct node *n);
 /* Re-reads this city's membership record for the handshakes to come. */
 void peers_refresh_hello(struct node *n);
 void peers_summary(struct node *n, struct peers_summary *s);
