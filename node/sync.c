@@ -4,7 +4,8 @@
 // docs/PROTOCOL.md section 4 specifies the exchange. In short: the initiator
 // sends its count and set digest; equal sets end there. Otherwise the side with
 // more records decodes the difference of the two IBLTs (the other side sends its
-// table), asking for bigger tables while decoding fails; when the difference is
+// table), asking for a bigger table, sized from the failed one, while decoding
+// fails; when the difference is
 // too large for the largest table, or one side is empty, or the author summaries
 // are cheaper, both sides exchange per-author summaries and ask for the seqs they
 // lack. Records flow in batches under a credit window; received batches go to
@@ -415,9 +416,10 @@ send_table(struct session *s, int request)
 	return rc;
 }
 
-/* A SyncWant: ids (n 8-byte prefixes), bigger, credit, done. */
+/* A SyncWant: ids (n 8-byte prefixes), the cells of a bigger table wanted,
+ * credit, done; 0 for what is not asked. */
 static int
-send_want(struct session *s, const uint8_t *ids, size_t n, int bigger,
+send_want(struct session *s, const uint8_t *ids, size_t n, uint32_t cells,
     uint32_t credit, int done)
 {
 	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
@@ -437,9 +439,9 @@ send_want(struct session *s, const uint8_t *ids, size_t n, int bigger,
 		w.ids = bd;
 		w.n_ids = n;
 	}
-	if (bigger) {
-		w.has_bigger = 1;
-		w.bigger = 1;
+	if (cells > 0) {
+		w.has_cells = 1;
+		w.cells = cells;
 	}
 	if (credit > 0) {
 		w.has_credit = 1;
@@ -451,7 +453,7 @@ send_want(struct session *s, const uint8_t *ids, size_t n, int bigger,
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_WANT;
 	m.sync_want = &w;
-	rc = send_msg(s, &m, n > 0 || bigger || done);
+	rc = send_msg(s, &m, n > 0 || cells > 0 || done);
 	free(bd);
 	return rc;
 }
@@ -1010,20 +1012,50 @@ decoded_add(void *arg, uint64_t key, int side)
 	return 0;
 }
 
+/*
+ * The class to ask for after a table of class cls failed to decode, est being
+ * iblt_estimate of that table and known the difference in counts (a lower bound
+ * of the difference): the class iblt_class_for picks for the larger of the two;
+ * two classes up when the table was too full to estimate from. Always above cls
+ * and at most the largest class.
+ */
+static int
+next_class(int cls, uint64_t est, uint64_t known)
+{
+	int next;
+
+	if (est == UINT64_MAX)
+		next = cls + 2;
+	else
+		next = iblt_class_for(est > known ? est : known);
+	if (next <= cls)
+		next = cls + 1;
+	if (next >= IBLT_NCLASSES)
+		next = IBLT_NCLASSES - 1;
+	return next;
+}
+
 /* Subtracts the peer's table from ours and acts on the result. */
 static int
 decode(struct session *s, const Lcf__SyncSketch *m)
 {
 	struct iblt peer, mine;
+	struct iblt_digest dg;
 	struct decoded d;
+	uint64_t est, known;
 	int rc, ret = LCF_EPROTO;
 
 	memset(&mine, 0, sizeof(mine));
 	memset(&d, 0, sizeof(d));
 	if (iblt_parse(&peer, m->cells, m->iblt.data, m->iblt.len) != 0)
 		goto out;
-	iblt_set_snapshot(store_sketch(s->n->store), peer.cls, &mine, NULL);
+	iblt_set_snapshot(store_sketch(s->n->store), peer.cls, &mine, &dg);
 	iblt_subtract(&mine, &peer);
+	/* Decoding consumes the table: estimate the difference first, for
+	 * the size of the next table should this one fail. */
+	est = iblt_estimate(&mine);
+	known = !m->has_count ? 0 : dg.count > m->count ? dg.count - m->count :
+	    m->count - dg.count;
 	d.mine = xreallocarray(NULL, mine.ncells, KEY_LEN);
 	d.theirs = xreallocarray(NULL, mine.ncells, KEY_LEN);
 	rc = iblt_decode(&mine, decoded_add, &d);
@@ -1032,9 +1064,9 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 	ret = 0;
 	if (rc == LCF_ETOOBIG) {
 		if (s->cls + 1 < IBLT_NCLASSES) {
-			s->cls++;
+			s->cls = next_class(s->cls, est, known);
 			s->await_table = 1;
-			send_want(s, NULL, 0, 1, 0, 0);
+			send_want(s, NULL, 0, iblt_class_cells(s->cls), 0, 0);
 		} else {
 			/* Too many differences for any table. */
 			enter_authors(s);
@@ -1101,18 +1133,19 @@ static int
 on_want(struct session *s, const Lcf__SyncWant *m)
 {
 	size_t i, limit;
-	int done = m->has_done && m->done;
+	int cls, done = m->has_done && m->done;
 
 	if (m->has_credit) {
 		if (m->credit > SYNC_WINDOW - s->out_credit)
 			return LCF_EPROTO;
 		s->out_credit += m->credit;
 	}
-	if (m->has_bigger && m->bigger) {
+	if (m->has_cells) {
+		/* The decoder's table failed: it asks for a bigger one. */
 		if (s->mode != MODE_IBLT || s->decoder || s->stream_open ||
-		    s->cls + 1 >= IBLT_NCLASSES)
+		    (cls = iblt_class_of_cells(m->cells)) < 0 || cls <= s->cls)
 			return LCF_EPROTO;
-		s->cls++;
+		s->cls = cls;
 		send_table(s, 0);
 		if (s->ended)
 			return 0;
@@ -1571,7 +1604,7 @@ is_answer(const Lcf__PeerMsg *m)
 	case LCF__PEER_MSG__MSG_SYNC_WANT:
 		w = m->sync_want;
 		return w->n_ids > 0 || w->n_authors > 0 ||
-		    (w->has_bigger && w->bigger) || (w->has_done && w->done);
+		    w->has_cells || (w->has_done && w->done);
 	default:
 		return 1;
 	}
@@ -1597,7 +1630,7 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 	/* An empty acknowledgement is not progress: it must not keep a session
 	 * (and its slot) alive. */
 	if (!(m->msg_case == LCF__PEER_MSG__MSG_SYNC_WANT && m->sync_want->n_ids == 0 &&
-	    m->sync_want->n_authors == 0 && !m->sync_want->bigger &&
+	    m->sync_want->n_authors == 0 && !m->sync_want->has_cells &&
 	    !m->sync_want->done && !(m->sync_want->has_credit &&
 	    m->sync_want->credit > 0)))
 		s->last_active = mono_ms();
