@@ -3,13 +3,18 @@
 //
 // A batch runs in two steps. (1) In the thread pool, in parallel slices: decode
 // each record within bounds, drop ids already stored, verify the signature,
-// validate the content and check its clock. (2) In the pool, one at a time for
-// the whole node (writers would only queue on LMDB's lock): store the accepted
+// validate the content and check its clock. (2) On the node's writer thread,
+// one at a time (writers would only queue on LMDB's lock): store the accepted
 // records in one transaction, together with every other batch that finished
 // checking while the previous write ran (group commit: records keyed by random
 // ids dirty about one page each, so fewer, larger transactions write far less).
 // Back in the loop the records that became current are pushed onward and each
 // caller's callback runs.
+//
+// The writer has a thread of its own, not a slot in the pool: queued behind the
+// verification of the batches that follow it, a write waited longer than it
+// took, and verification then stalled behind the write. The loop hands it one
+// group at a time under a mutex and learns of the commit by a uv_async.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,13 +78,23 @@ struct ingest_job {
 #define GROUP_MAX 65536
 
 struct ingest_state {
+	struct node *n;
 	struct ingest_job *head, *tail;	/* waiting to write; head is writing */
 	int writing;
 	size_t group_jobs;		/* jobs from head in the running write */
 	struct store_item *group;	/* the running write's items, or NULL */
 	size_t ngroup;
 	int group_error;
-	uv_work_t group_work;
+	int stopped;			/* ingest_stop ran: nothing more is written */
+
+	/* The writer thread. Under lock: req (the loop asks for the write
+	 * described above), wrote (the writer did it), quit. */
+	uv_thread_t thread;
+	uv_mutex_t lock;
+	uv_cond_t cond;
+	uv_async_t async;
+	int req, wrote, quit;
+	uint64_t write_ms;		/* the last write's duration, for the log */
 };
 
 static void write_next(struct node *n);
@@ -149,19 +164,26 @@ check_slice(uv_work_t *w)
 {
 	struct slice *sl = w->data;
 	struct ingest_job *job = sl->job;
+	size_t i, n = sl->hi - sl->lo;
+	uint8_t *ids = xreallocarray(NULL, n ? n : 1, RECORD_ID_LEN);
+	uint8_t *noid = xcalloc(n ? n : 1, 1), *held = xmalloc(n ? n : 1);
 	struct record *rec;
 	struct verr verr;
-	size_t i;
 	int rc;
 
+	/*
+	 * Most pushed records are already held (every link carries each new
+	 * record): those cost a hash and a lookup, not a decode. The lookups of
+	 * the slice share one read transaction.
+	 */
+	for (i = 0; i < n; i++)
+		noid[i] = record_peek_id(job->raw[sl->lo + i], job->len[sl->lo + i],
+		    ids + i * RECORD_ID_LEN) != 0;
+	if (store_has_many(job->n->store, ids, noid, n, held) != 0)
+		memset(held, 0, n);
 	for (i = sl->lo; i < sl->hi; i++) {
-		uint8_t id[RECORD_ID_LEN];
-
 		rec = &job->recs[i];
-		/* Most pushed records are already held (every link carries each
-		 * new record): those cost a hash and a lookup, not a decode. */
-		if (record_peek_id(job->raw[i], job->len[i], id) == 0 &&
-		    store_has(job->n->store, id)) {
+		if (held[i - sl->lo]) {
 			job->verdict[i] = V_KNOWN;
 			continue;
 		}
@@ -197,19 +219,44 @@ check_slice(uv_work_t *w)
 		}
 		job->verdict[i] = V_OK;
 	}
+	free(ids);
+	free(noid);
+	free(held);
 }
 
-/* Step 2: runs in the pool. */
+/* Step 2: the writer thread. The loop does not touch the group's fields
+ * between setting req and seeing wrote. */
 static void
-write_work(uv_work_t *w)
+writer_main(void *arg)
 {
-	struct ingest_state *st = w->data;
-	struct ingest_job *job = st->head;
+	struct ingest_state *st = arg;
+	struct ingest_job *job;
+	uint64_t t0;
+	int rc;
 
-	if (st->group == NULL)
-		st->group_error = store_put(job->n->store, job->items, job->nitems);
-	else
-		st->group_error = store_put(job->n->store, st->group, st->ngroup);
+	for (;;) {
+		uv_mutex_lock(&st->lock);
+		while (!st->req && !st->quit)
+			uv_cond_wait(&st->cond, &st->lock);
+		if (!st->req) {
+			uv_mutex_unlock(&st->lock);
+			break;
+		}
+		st->req = 0;
+		uv_mutex_unlock(&st->lock);
+		job = st->head;
+		t0 = mono_ms();
+		if (st->group == NULL)
+			rc = store_put(st->n->store, job->items, job->nitems);
+		else
+			rc = store_put(st->n->store, st->group, st->ngroup);
+		uv_mutex_lock(&st->lock);
+		st->write_ms = mono_ms() - t0;
+		st->group_error = rc;
+		st->wrote = 1;
+		uv_mutex_unlock(&st->lock);
+		uv_async_send(&st->async);
+	}
 }
 
 static void
@@ -254,15 +301,17 @@ finish(struct ingest_job *job)
 	job_free(job);
 }
 
+/* The write is committed (or failed): hand each job its results. */
 static void
-write_done(uv_work_t *w, int status)
+write_done(struct ingest_state *st)
 {
-	struct ingest_state *st = w->data;
 	struct ingest_job *job;
-	struct node *n = st->head->n;
+	struct node *n = st->n;
 	size_t off = 0, left = st->group_jobs;
 
-	(void)status;
+	log_debug("ingest: stored %zu records of %zu batches in one transaction "
+	    "in %llu ms", st->ngroup, st->group_jobs,
+	    (unsigned long long)st->write_ms);
 	/* Count, not a stop pointer: callbacks may queue new jobs at the tail. */
 	while (left-- > 0) {
 		job = st->head;
@@ -284,6 +333,23 @@ write_done(uv_work_t *w, int status)
 }
 
 static void
+on_written(uv_async_t *h)
+{
+	struct ingest_state *st = h->data;
+	int wrote;
+
+	uv_mutex_lock(&st->lock);
+	wrote = st->wrote;
+	st->wrote = 0;
+	uv_mutex_unlock(&st->lock);
+	if (!wrote)
+		return;
+	/* Idle, the handle must not keep the loop alive. */
+	uv_unref((uv_handle_t *)&st->async);
+	write_done(st);
+}
+
+static void
 write_next(struct node *n)
 {
 	struct ingest_state *st = n->ingest;
@@ -292,6 +358,17 @@ write_next(struct node *n)
 
 	if (st->writing || st->head == NULL)
 		return;
+	if (st->stopped) {
+		/* ingest_stop ran: the writer is gone, nothing is stored. */
+		while ((job = st->head) != NULL) {
+			st->head = job->next;
+			if (st->head == NULL)
+				st->tail = NULL;
+			job->res.error = LCF_ECLOSED;
+			finish(job);
+		}
+		return;
+	}
 	st->writing = 1;
 	/* Every batch already checked joins this transaction, up to GROUP_MAX
 	 * records; the first always does. */
@@ -315,8 +392,12 @@ write_next(struct node *n)
 			off += job->nitems;
 		}
 	}
-	st->group_work.data = st;
-	uv_queue_work(n->loop, &st->group_work, write_work, write_done);
+	/* A write under way keeps the loop running until it is committed. */
+	uv_ref((uv_handle_t *)&st->async);
+	uv_mutex_lock(&st->lock);
+	st->req = 1;
+	uv_cond_signal(&st->cond);
+	uv_mutex_unlock(&st->lock);
 }
 
 /* All slices are done: gather verdicts, then queue the write or finish. */
@@ -379,6 +460,24 @@ slice_done(uv_work_t *w, int status)
 		checked(job);
 }
 
+/* The module's state and its writer thread. */
+static void
+ingest_start(struct node *n)
+{
+	struct ingest_state *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	st->n = n;
+	if ((rc = uv_mutex_init(&st->lock)) != 0 ||
+	    (rc = uv_cond_init(&st->cond)) != 0 ||
+	    (rc = uv_async_init(n->loop, &st->async, on_written)) != 0 ||
+	    (rc = uv_thread_create(&st->thread, writer_main, st)) != 0)
+		fatalx("ingest: cannot start the writer: %s", uv_strerror(rc));
+	st->async.data = st;
+	uv_unref((uv_handle_t *)&st->async);
+	n->ingest = st;
+}
+
 int
 ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg)
@@ -390,7 +489,9 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	    (count > 0 && (raws == NULL || lens == NULL)))
 		return LCF_EINVAL;
 	if (n->ingest == NULL)
-		n->ingest = xcalloc(1, sizeof(*n->ingest));
+		ingest_start(n);
+	else if (n->ingest->stopped)
+		return LCF_ECLOSED;
 	job = xcalloc(1, sizeof(*job));
 	job->n = n;
 	job->from = from;
@@ -443,10 +544,42 @@ ingest_push_local(struct node *n, const uint8_t *const *raws,
 }
 
 void
+ingest_stop(struct node *n)
+{
+	struct ingest_state *st = n != NULL ? n->ingest : NULL;
+	int wrote;
+
+	if (st == NULL || st->stopped)
+		return;
+	/* The writer finishes the write under way, if any, then exits. */
+	uv_mutex_lock(&st->lock);
+	st->quit = 1;
+	uv_cond_signal(&st->cond);
+	uv_mutex_unlock(&st->lock);
+	uv_thread_join(&st->thread);
+	st->stopped = 1;
+	uv_mutex_lock(&st->lock);
+	wrote = st->wrote;
+	st->wrote = 0;
+	uv_mutex_unlock(&st->lock);
+	/* Its callbacks run here, since the handle closes before its pending
+	 * signal would be delivered; write_next then refuses what is left. */
+	if (wrote)
+		write_done(st);
+	else
+		write_next(n);
+	uv_close((uv_handle_t *)&st->async, NULL);
+}
+
+void
 ingest_free(struct node *n)
 {
-	if (n == NULL)
+	struct ingest_state *st = n != NULL ? n->ingest : NULL;
+
+	if (st == NULL)
 		return;
-	free(n->ingest);
+	uv_mutex_destroy(&st->lock);
+	uv_cond_destroy(&st->cond);
+	free(st);
 	n->ingest = NULL;
 }

@@ -1063,6 +1063,29 @@ store_has(struct store *s, const uint8_t id[32])
 }
 
 int
+store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
+    size_t n, uint8_t *found)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	memset(found, 0, n);
+	if ((rc = rd_begin(s, &txn)) != 0)
+		return map_err(rc);
+	for (i = 0; i < n; i++) {
+		if (skip != NULL && skip[i])
+			continue;
+		k.mv_size = RECORD_ID_LEN;
+		k.mv_data = (void *)(ids + i * RECORD_ID_LEN);
+		found[i] = mdb_get(txn, s->records, &k, &v) == 0;
+	}
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int
 store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg)
 {
 	MDB_txn *txn;

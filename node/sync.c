@@ -35,11 +35,13 @@
 #include "util.h"
 #include "xmalloc.h"
 
-/* Ingest writes one batch at a time for the whole node: with four batches in
- * it, the pool verifies the next ones while the writer commits, and a window
- * of twice that keeps batches waiting when a slot frees. At most SYNC_WINDOW
- * batches of SYNC_BATCH_BYTES are held per session. */
-#define SYNC_INGEST_MAX 4                /* ingest_submit calls in flight */
+/* Ingest's writer commits every batch that is checked when it becomes free,
+ * in one transaction: with eight batches in ingest the pool verifies the next
+ * ones while the writer commits the last ones, and the writer's transactions
+ * grow when it is the slower of the two (a larger transaction costs less per
+ * record). A window of twice that keeps batches waiting when a slot frees. At
+ * most SYNC_WINDOW batches of SYNC_BATCH_BYTES are held per session. */
+#define SYNC_INGEST_MAX 8                /* ingest_submit calls in flight */
 #define SYNC_TIMEOUT_MS 60000            /* silence that ends a session */
 /* Longest life of a session, progress or not: a peer cannot hold one of the
  * few session slots for good (an interrupted transfer resumes next time). */
@@ -1293,8 +1295,7 @@ on_ingested(void *arg, const struct ingest_result *r)
 	sess_drop(s);
 }
 
-/* Hands queued batches to ingest, at most SYNC_INGEST_MAX at a time: two keep
- * the pool verifying one batch while the other commits. */
+/* Hands queued batches to ingest, at most SYNC_INGEST_MAX at a time. */
 static void
 ingest_pump(struct session *s)
 {

@@ -445,6 +445,26 @@ test_put_get(void **state)
 	assert_int_equal(store_get_current(f->s, f->ids[0]->pk,
 	    LCF__KIND__KIND_INDICATOR, "first", copy_fn, &got), LCF_ENOTFOUND);
 	assert_int_equal(got.calls, 0);
+	/* Held and not held, one skipped, in one read transaction. */
+	{
+		uint8_t ids[4 * RECORD_ID_LEN], skip[4] = { 0, 0, 0, 1 };
+		uint8_t found[4] = { 9, 9, 9, 9 };
+
+		memcpy(ids, other, RECORD_ID_LEN);
+		memcpy(ids + RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		memcpy(ids + 2 * RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		memcpy(ids + 3 * RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		assert_int_equal(store_has(f->s, b->rec.id), 1);
+		assert_int_equal(store_has(f->s, other), 0);
+		assert_int_equal(store_has_many(f->s, ids, skip, 4, found), 0);
+		assert_int_equal(found[0], 0);
+		assert_int_equal(found[1], 1);
+		assert_int_equal(found[2], 1);
+		assert_int_equal(found[3], 0);
+		memset(found, 9, sizeof(found));
+		assert_int_equal(store_has_many(f->s, ids, NULL, 4, found), 0);
+		assert_int_equal(found[3], 1);
+	}
 	stats(f, &st);
 	assert_int_equal(st.records, 1);
 	assert_int_equal(st.authors, 1);

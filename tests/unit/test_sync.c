@@ -178,6 +178,8 @@ teardown(void **state)
 	sync_stop(&w->a.n);
 	sync_stop(&w->b.n);
 	uv_close((uv_handle_t *)&w->deliver, NULL);
+	ingest_stop(&w->a.n);
+	ingest_stop(&w->b.n);
 	/* Lets pool work, handles being closed and their callbacks finish. */
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&w->loop), 0);
