@@ -63,8 +63,13 @@ struct ingest_job {
 	size_t count;
 	uint8_t **raw;
 	size_t *len;
-	struct record *recs;
 	uint8_t *verdict;
+	/* Per record: its seq when this node wrote it (a record of our own
+	 * coming back), else 0. Records are decoded to be checked and released:
+	 * the writer decodes them again while it stores them, so a batch waiting
+	 * for the writer holds only its bytes. */
+	uint64_t *own_seq;
+	uint64_t *item_own;		/* the same, per item */
 	int64_t now;
 	struct slice slices[SLICES_MAX];
 	size_t nslices, pending;
@@ -104,14 +109,13 @@ job_free(struct ingest_job *job)
 {
 	size_t i;
 
-	for (i = 0; i < job->count; i++) {
+	for (i = 0; i < job->count; i++)
 		free(job->raw[i]);
-		record_release(&job->recs[i]);
-	}
 	free(job->raw);
 	free(job->len);
-	free(job->recs);
 	free(job->verdict);
+	free(job->own_seq);
+	free(job->item_own);
 	free(job->items);
 	free(job);
 }
@@ -167,7 +171,7 @@ check_slice(uv_work_t *w)
 	size_t i, n = sl->hi - sl->lo;
 	uint8_t *ids = xreallocarray(NULL, n ? n : 1, RECORD_ID_LEN);
 	uint8_t *noid = xcalloc(n ? n : 1, 1), *held = xmalloc(n ? n : 1);
-	struct record *rec;
+	struct record r, *rec = &r;
 	struct verr verr;
 	int rc;
 
@@ -182,7 +186,6 @@ check_slice(uv_work_t *w)
 	if (store_has_many(job->n->store, ids, noid, n, held) != 0)
 		memset(held, 0, n);
 	for (i = sl->lo; i < sl->hi; i++) {
-		rec = &job->recs[i];
 		if (held[i - sl->lo]) {
 			job->verdict[i] = V_KNOWN;
 			continue;
@@ -218,6 +221,9 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		job->verdict[i] = V_OK;
+		if (memcmp(rec->c->author.data, job->n->id->pk, 32) == 0)
+			job->own_seq[i] = rec->c->seq;
+		record_release(rec);
 	}
 	free(ids);
 	free(noid);
@@ -265,7 +271,6 @@ finish(struct ingest_job *job)
 	struct node *n = job->n;
 	const uint8_t **raws = NULL;
 	size_t *lens = NULL, i, npush = 0;
-	const Lcf__Content *c;
 
 	if (job->res.error == 0 && job->nitems > 0) {
 		raws = xcalloc(job->nitems, sizeof(*raws));
@@ -278,10 +283,8 @@ finish(struct ingest_job *job)
 			job->res.stored++;
 			/* A record of our own coming back (a node restored from
 			 * an old copy): never reuse its seq. */
-			c = it->rec->c;
-			if (memcmp(c->author.data, n->id->pk, 32) == 0 &&
-			    c->seq >= n->next_seq)
-				n->next_seq = c->seq + 1;
+			if (job->item_own[i] != 0 && job->item_own[i] >= n->next_seq)
+				n->next_seq = job->item_own[i] + 1;
 			if (!(it->result & STORE_CURRENT))
 				continue;
 			job->res.current++;
@@ -415,6 +418,7 @@ checked(struct ingest_job *job)
 		}
 	}
 	job->items = xcalloc(job->count ? job->count : 1, sizeof(*job->items));
+	job->item_own = xcalloc(job->count ? job->count : 1, sizeof(*job->item_own));
 	for (i = 0; i < job->count; i++) {
 		switch (job->verdict[i]) {
 		case V_KNOWN:
@@ -430,7 +434,8 @@ checked(struct ingest_job *job)
 		case V_OK:
 			job->items[job->nitems].raw = job->raw[i];
 			job->items[job->nitems].len = job->len[i];
-			job->items[job->nitems].rec = &job->recs[i];
+			job->items[job->nitems].rec = NULL;
+			job->item_own[job->nitems] = job->own_seq[i];
 			job->nitems++;
 			break;
 		default:
@@ -501,7 +506,7 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	job->now = now_ms();
 	job->raw = xcalloc(count ? count : 1, sizeof(*job->raw));
 	job->len = xcalloc(count ? count : 1, sizeof(*job->len));
-	job->recs = xcalloc(count ? count : 1, sizeof(*job->recs));
+	job->own_seq = xcalloc(count ? count : 1, sizeof(*job->own_seq));
 	job->verdict = xcalloc(count ? count : 1, 1);
 	job->res.received = count;
 	for (i = 0; i < count; i++) {

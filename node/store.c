@@ -910,7 +910,7 @@ sketch_add_items(struct store *s, const struct store_item *items, size_t n)
 	for (i = 0; i < n; i++) {
 		if (items[i].result & STORE_DUP)
 			continue;
-		memcpy(ids + m * RECORD_ID_LEN, items[i].rec->id, RECORD_ID_LEN);
+		memcpy(ids + m * RECORD_ID_LEN, items[i].id, RECORD_ID_LEN);
 		m++;
 	}
 	iblt_set_add_many(s->sketch, ids, m);
@@ -950,9 +950,26 @@ store_put(struct store *s, struct store_item *items, size_t n)
 		goto out;
 	}
 	x.first_doc = x.next_doc;
-	for (i = 0; i < n; i++)
-		if ((rc = put_one(&x, s, &items[i])) != 0)
+	for (i = 0; i < n; i++) {
+		struct store_item *it = &items[i];
+		struct record tmp;
+
+		if (it->rec != NULL) {
+			memcpy(it->id, it->rec->id, RECORD_ID_LEN);
+			rc = put_one(&x, s, it);
+		} else if (record_open(it->raw, it->len, 0, &tmp) != 0) {
+			log_warnx("store: item %zu is not a record", i);
+			rc = MDB_BAD_VALSIZE;
+		} else {
+			memcpy(it->id, tmp.id, RECORD_ID_LEN);
+			it->rec = &tmp;
+			rc = put_one(&x, s, it);
+			it->rec = NULL;
+			record_release(&tmp);
+		}
+		if (rc != 0)
 			goto out;
+	}
 	if ((rc = pending_flush(x.txn, s, &x.pending)) != 0)
 		goto out;
 	rc = mdb_txn_commit(x.txn);

@@ -17,11 +17,16 @@ struct store;
 
 /* One record to store: the exact SignedRecord bytes and their decoded form, both
  * borrowed for the call. The caller has verified and validated it. */
+/* One record to store: raw (the SignedRecord bytes, already verified and
+ * validated) and rec, its decoded form; or rec NULL, and store_put decodes raw
+ * itself while it writes the item (so a caller need not hold thousands of
+ * decoded records at once). */
 struct store_item {
 	const uint8_t *raw;
 	size_t len;
 	const struct record *rec;
 	int result;                  /* out: STORE_* flags */
+	uint8_t id[32];              /* out: the record's id */
 };
 
 enum {
