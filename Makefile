@@ -18,7 +18,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -MMD -MP -D_GNU_SOURCE
 CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS)) \
             -DLCF_DATADIR=\"$(PREFIX)/share/lcf\" -DLCF_SRCDIR=\"$(CURDIR)\"
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
 
 ifneq ($(V),1)
 Q = @

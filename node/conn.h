@@ -12,7 +12,7 @@
 #include "peer.pb-c.h"
 
 #define CONN_PROLOGUE		"lcf-peer/1"	/* Noise prologue */
-#define CONN_VERSION		1		/* Hello.version we speak */
+#define CONN_VERSION		2		/* Hello.version we speak */
 /* Longest host name a connection accepts (DNS: 253 characters); peerfile.h
  * sizes its buffers to match. */
 #define CONN_HOST_MAX		253

@@ -14,8 +14,9 @@
  *
  * - key(id)    = the first 8 bytes of the 32-byte record id, as a uint64.
  * - check(key) = the low 32 bits of SipHash(k = 16 zero bytes, m = key as 8 bytes).
- * - Classes: C = 3 * 64 * 4^n cells for n = 0..4 (192, 768, 3072, 12288,
- *   49152). A table is three sub-tables of m = C / 3 cells (a power of two).
+ * - Classes: C = 3 * 64 * 2^n cells for n = 0..8 (192, 384, 768, 1536, 3072,
+ *   6144, 12288, 24576, 49152). A table is three sub-tables of m = C / 3 cells
+ *   (a power of two).
  * - h_n(key)   = SipHash(k = K_n, m = key as 8 bytes), where K_n is 16 bytes:
  *   byte 0 is n + 1, bytes 1..15 are zero.
  * - The key's cells in class n are pos_i = i * m + ((h_n >> (21 * i)) mod m)
@@ -30,7 +31,7 @@
  *   BLAKE2b with a 32-byte output and no key of sum (32 bytes) || count (8 bytes).
  */
 
-#define IBLT_NCLASSES 5
+#define IBLT_NCLASSES 9
 #define IBLT_CELL_BYTES 16
 #define IBLT_ID_LEN 32
 #define IBLT_DIGEST_BYTES 16
@@ -95,6 +96,12 @@ void iblt_remove(struct iblt *t, const uint8_t id[IBLT_ID_LEN]);
 int iblt_subtract(struct iblt *a, const struct iblt *b);
 /* True when every cell is zero. */
 int iblt_is_empty(const struct iblt *t);
+/* An estimate of the number of keys in t (typically a difference a - b) from
+ * how many of its cells are empty: each key lands in one cell of each sub-table
+ * of m cells, so about 3 m (1 - 1/m)^d cells stay empty. UINT64_MAX when no cell
+ * is empty: t is too full to tell, the difference is beyond about m ln(3 m).
+ * Call it before iblt_decode, which consumes t. */
+uint64_t iblt_estimate(const struct iblt *t);
 
 /* Serialized size of t: ncells * IBLT_CELL_BYTES. */
 size_t iblt_size(const struct iblt *t);

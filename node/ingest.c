@@ -3,13 +3,18 @@
 //
 // A batch runs in two steps. (1) In the thread pool, in parallel slices: decode
 // each record within bounds, drop ids already stored, verify the signature,
-// validate the content and check its clock. (2) In the pool, one at a time for
-// the whole node (writers would only queue on LMDB's lock): store the accepted
+// validate the content and check its clock. (2) On the node's writer thread,
+// one at a time (writers would only queue on LMDB's lock): store the accepted
 // records in one transaction, together with every other batch that finished
 // checking while the previous write ran (group commit: records keyed by random
 // ids dirty about one page each, so fewer, larger transactions write far less).
 // Back in the loop the records that became current are pushed onward and each
 // caller's callback runs.
+//
+// The writer has a thread of its own, not a slot in the pool: queued behind the
+// verification of the batches that follow it, a write waited longer than it
+// took, and verification then stalled behind the write. The loop hands it one
+// group at a time under a mutex and learns of the commit by a uv_async.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +50,14 @@ enum verdict {
 
 struct ingest_job;
 
+struct facts {
+	uint8_t author[32];
+	uint8_t id[32];
+	uint64_t seq;
+	int64_t timestamp;
+	int kind;
+};
+
 struct slice {
 	uv_work_t work;
 	struct ingest_job *job;
@@ -61,8 +74,19 @@ struct ingest_job {
 	size_t count;
 	uint8_t **raw;
 	size_t *len;
-	struct record *recs;
 	uint8_t *verdict;
+	/* Per record: its seq when this node wrote it (a record of our own
+	 * coming back), else 0. Records are decoded to be checked and released:
+	 * the writer decodes them again while it stores them, so a batch waiting
+	 * for the writer holds only its bytes. */
+	uint64_t *own_seq;
+	uint64_t *item_own;		/* the same, per item */
+	/* What the membership rules (member.c) judge, kept from the decode:
+	 * author, seq, kind and timestamp of each record checked OK, and its
+	 * id. The kind is kept per item too: the loop decodes again only the
+	 * few kinds that change the federation's state. */
+	struct facts *facts;
+	uint8_t *item_kind;
 	int64_t now;
 	struct slice slices[SLICES_MAX];
 	size_t nslices, pending;
@@ -76,13 +100,23 @@ struct ingest_job {
 #define GROUP_MAX 65536
 
 struct ingest_state {
+	struct node *n;
 	struct ingest_job *head, *tail;	/* waiting to write; head is writing */
 	int writing;
 	size_t group_jobs;		/* jobs from head in the running write */
 	struct store_item *group;	/* the running write's items, or NULL */
 	size_t ngroup;
 	int group_error;
-	uv_work_t group_work;
+	int stopped;			/* ingest_stop ran: nothing more is written */
+
+	/* The writer thread. Under lock: req (the loop asks for the write
+	 * described above), wrote (the writer did it), quit. */
+	uv_thread_t thread;
+	uv_mutex_t lock;
+	uv_cond_t cond;
+	uv_async_t async;
+	int req, wrote, quit;
+	uint64_t write_ms;		/* the last write's duration, for the log */
 };
 
 static void write_next(struct node *n);
@@ -92,14 +126,15 @@ job_free(struct ingest_job *job)
 {
 	size_t i;
 
-	for (i = 0; i < job->count; i++) {
+	for (i = 0; i < job->count; i++)
 		free(job->raw[i]);
-		record_release(&job->recs[i]);
-	}
 	free(job->raw);
 	free(job->len);
-	free(job->recs);
 	free(job->verdict);
+	free(job->own_seq);
+	free(job->item_own);
+	free(job->facts);
+	free(job->item_kind);
 	free(job->items);
 	free(job);
 }
@@ -152,19 +187,25 @@ check_slice(uv_work_t *w)
 {
 	struct slice *sl = w->data;
 	struct ingest_job *job = sl->job;
-	struct record *rec;
+	size_t i, n = sl->hi - sl->lo;
+	uint8_t *ids = xreallocarray(NULL, n ? n : 1, RECORD_ID_LEN);
+	uint8_t *noid = xcalloc(n ? n : 1, 1), *held = xmalloc(n ? n : 1);
+	struct record r, *rec = &r;
 	struct verr verr;
-	size_t i;
 	int rc;
 
+	/*
+	 * Most pushed records are already held (every link carries each new
+	 * record): those cost a hash and a lookup, not a decode. The lookups of
+	 * the slice share one read transaction.
+	 */
+	for (i = 0; i < n; i++)
+		noid[i] = record_peek_id(job->raw[sl->lo + i], job->len[sl->lo + i],
+		    ids + i * RECORD_ID_LEN) != 0;
+	if (store_has_many(job->n->store, ids, noid, n, held) != 0)
+		memset(held, 0, n);
 	for (i = sl->lo; i < sl->hi; i++) {
-		uint8_t id[RECORD_ID_LEN];
-
-		rec = &job->recs[i];
-		/* Most pushed records are already held (every link carries each
-		 * new record): those cost a hash and a lookup, not a decode. */
-		if (record_peek_id(job->raw[i], job->len[i], id) == 0 &&
-		    store_has(job->n->store, id)) {
+		if (held[i - sl->lo]) {
 			job->verdict[i] = V_KNOWN;
 			continue;
 		}
@@ -199,20 +240,53 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		job->verdict[i] = V_OK;
+		if (memcmp(rec->c->author.data, job->n->id->pk, 32) == 0)
+			job->own_seq[i] = rec->c->seq;
+		memcpy(job->facts[i].author, rec->c->author.data, 32);
+		memcpy(job->facts[i].id, rec->id, RECORD_ID_LEN);
+		job->facts[i].seq = rec->c->seq;
+		job->facts[i].timestamp = rec->c->timestamp;
+		job->facts[i].kind = (int)rec->c->kind;
+		record_release(rec);
 	}
+	free(ids);
+	free(noid);
+	free(held);
 }
 
-/* Step 2: runs in the pool. */
+/* Step 2: the writer thread. The loop does not touch the group's fields
+ * between setting req and seeing wrote. */
 static void
-write_work(uv_work_t *w)
+writer_main(void *arg)
 {
-	struct ingest_state *st = w->data;
-	struct ingest_job *job = st->head;
+	struct ingest_state *st = arg;
+	struct ingest_job *job;
+	uint64_t t0;
+	int rc;
 
-	if (st->group == NULL)
-		st->group_error = store_put(job->n->store, job->items, job->nitems);
-	else
-		st->group_error = store_put(job->n->store, st->group, st->ngroup);
+	for (;;) {
+		uv_mutex_lock(&st->lock);
+		while (!st->req && !st->quit)
+			uv_cond_wait(&st->cond, &st->lock);
+		if (!st->req) {
+			uv_mutex_unlock(&st->lock);
+			break;
+		}
+		st->req = 0;
+		uv_mutex_unlock(&st->lock);
+		job = st->head;
+		t0 = mono_ms();
+		if (st->group == NULL)
+			rc = store_put(st->n->store, job->items, job->nitems);
+		else
+			rc = store_put(st->n->store, st->group, st->ngroup);
+		uv_mutex_lock(&st->lock);
+		st->write_ms = mono_ms() - t0;
+		st->group_error = rc;
+		st->wrote = 1;
+		uv_mutex_unlock(&st->lock);
+		uv_async_send(&st->async);
+	}
 }
 
 static void
@@ -221,7 +295,8 @@ finish(struct ingest_job *job)
 	struct node *n = job->n;
 	const uint8_t **raws = NULL;
 	size_t *lens = NULL, i, npush = 0;
-	const Lcf__Content *c;
+	struct record rec;
+	int interesting;
 
 	if (job->res.error == 0 && job->nitems > 0) {
 		raws = xcalloc(job->nitems, sizeof(*raws));
@@ -232,16 +307,22 @@ finish(struct ingest_job *job)
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;
-			members_stored(n, it->rec);
+			/* Membership, revocation, endpoint, catalog, succession:
+			 * rare, and they change what the node knows. */
+			interesting = job->item_kind[i] >= LCF__KIND__KIND_MEMBERSHIP &&
+			    record_open(it->raw, it->len, 0, &rec) == 0;
+			if (interesting)
+				members_stored(n, &rec);
 			/* A record of our own coming back (a node restored from
 			 * an old copy): never reuse its seq. */
-			c = it->rec->c;
-			if (memcmp(c->author.data, n->id->pk, 32) == 0 &&
-			    c->seq >= n->next_seq)
-				n->next_seq = c->seq + 1;
+			if (job->item_own[i] != 0 && job->item_own[i] >= n->next_seq)
+				n->next_seq = job->item_own[i] + 1;
+			if (interesting && (it->result & STORE_CURRENT))
+				discover_stored(n, &rec);
+			if (interesting)
+				record_release(&rec);
 			if (!(it->result & STORE_CURRENT))
 				continue;
-			discover_stored(n, it->rec);
 			job->res.current++;
 			raws[npush] = it->raw;
 			lens[npush++] = it->len;
@@ -259,15 +340,17 @@ finish(struct ingest_job *job)
 	job_free(job);
 }
 
+/* The write is committed (or failed): hand each job its results. */
 static void
-write_done(uv_work_t *w, int status)
+write_done(struct ingest_state *st)
 {
-	struct ingest_state *st = w->data;
 	struct ingest_job *job;
-	struct node *n = st->head->n;
+	struct node *n = st->n;
 	size_t off = 0, left = st->group_jobs;
 
-	(void)status;
+	log_debug("ingest: stored %zu records of %zu batches in one transaction "
+	    "in %llu ms", st->ngroup, st->group_jobs,
+	    (unsigned long long)st->write_ms);
 	/* Count, not a stop pointer: callbacks may queue new jobs at the tail. */
 	while (left-- > 0) {
 		job = st->head;
@@ -289,6 +372,23 @@ write_done(uv_work_t *w, int status)
 }
 
 static void
+on_written(uv_async_t *h)
+{
+	struct ingest_state *st = h->data;
+	int wrote;
+
+	uv_mutex_lock(&st->lock);
+	wrote = st->wrote;
+	st->wrote = 0;
+	uv_mutex_unlock(&st->lock);
+	if (!wrote)
+		return;
+	/* Idle, the handle must not keep the loop alive. */
+	uv_unref((uv_handle_t *)&st->async);
+	write_done(st);
+}
+
+static void
 write_next(struct node *n)
 {
 	struct ingest_state *st = n->ingest;
@@ -299,6 +399,17 @@ write_next(struct node *n)
 	 * (ingest_resume) rather than block a pool thread on it. */
 	if (st->writing || st->head == NULL || n->import_writing)
 		return;
+	if (st->stopped) {
+		/* ingest_stop ran: the writer is gone, nothing is stored. */
+		while ((job = st->head) != NULL) {
+			st->head = job->next;
+			if (st->head == NULL)
+				st->tail = NULL;
+			job->res.error = LCF_ECLOSED;
+			finish(job);
+		}
+		return;
+	}
 	st->writing = 1;
 	/* Every batch already checked joins this transaction, up to GROUP_MAX
 	 * records; the first always does. */
@@ -322,8 +433,12 @@ write_next(struct node *n)
 			off += job->nitems;
 		}
 	}
-	st->group_work.data = st;
-	uv_queue_work(n->loop, &st->group_work, write_work, write_done);
+	/* A write under way keeps the loop running until it is committed. */
+	uv_ref((uv_handle_t *)&st->async);
+	uv_mutex_lock(&st->lock);
+	st->req = 1;
+	uv_cond_signal(&st->cond);
+	uv_mutex_unlock(&st->lock);
 }
 
 /* All slices are done: gather verdicts, then queue the write or finish. */
@@ -333,6 +448,7 @@ checked(struct ingest_job *job)
 	struct ingest_state *st = job->n->ingest;
 	size_t i, first = SIZE_MAX;
 	char why[sizeof(job->res.reason)], hex[LCF_ID_HEX];
+	Lcf__Content fc = LCF__CONTENT__INIT;
 
 	for (i = 0; i < job->nslices; i++) {
 		if (job->slices[i].first < first) {
@@ -342,6 +458,8 @@ checked(struct ingest_job *job)
 		}
 	}
 	job->items = xcalloc(job->count ? job->count : 1, sizeof(*job->items));
+	job->item_own = xcalloc(job->count ? job->count : 1, sizeof(*job->item_own));
+	job->item_kind = xcalloc(job->count ? job->count : 1, 1);
 	for (i = 0; i < job->count; i++) {
 		switch (job->verdict[i]) {
 		case V_KNOWN:
@@ -357,11 +475,14 @@ checked(struct ingest_job *job)
 		case V_OK:
 			/* Membership is judged here, in the loop, against the
 			 * state of every record stored so far. */
-			switch (members_judge(job->n, job->recs[i].c, why,
-			    sizeof(why))) {
+			fc.author.data = job->facts[i].author;
+			fc.seq = job->facts[i].seq;
+			fc.kind = (Lcf__Kind)job->facts[i].kind;
+			fc.timestamp = job->facts[i].timestamp;
+			switch (members_judge(job->n, &fc, why, sizeof(why))) {
 			case MEMBER_HOLD:
 				if (members_hold(job->n, job->raw[i], job->len[i],
-				    &job->recs[i]) == 0) {
+				    job->facts[i].id, job->facts[i].author) == 0) {
 					job->res.held++;
 					continue;
 				}
@@ -373,7 +494,7 @@ checked(struct ingest_job *job)
 				job->res.refused++;
 				if (first == SIZE_MAX || i < first) {
 					first = i;
-					hex_encode(job->recs[i].id, RECORD_ID_LEN, hex);
+					hex_encode(job->facts[i].id, RECORD_ID_LEN, hex);
 					hex[12] = '\0';
 					setf(job->res.reason, sizeof(job->res.reason),
 					    "record %zu (%s): %s", i + 1, hex, why);
@@ -384,7 +505,9 @@ checked(struct ingest_job *job)
 			}
 			job->items[job->nitems].raw = job->raw[i];
 			job->items[job->nitems].len = job->len[i];
-			job->items[job->nitems].rec = &job->recs[i];
+			job->items[job->nitems].rec = NULL;
+			job->item_own[job->nitems] = job->own_seq[i];
+			job->item_kind[job->nitems] = (uint8_t)job->facts[i].kind;
 			job->nitems++;
 			break;
 		default:
@@ -414,6 +537,24 @@ slice_done(uv_work_t *w, int status)
 		checked(job);
 }
 
+/* The module's state and its writer thread. */
+static void
+ingest_start(struct node *n)
+{
+	struct ingest_state *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	st->n = n;
+	if ((rc = uv_mutex_init(&st->lock)) != 0 ||
+	    (rc = uv_cond_init(&st->cond)) != 0 ||
+	    (rc = uv_async_init(n->loop, &st->async, on_written)) != 0 ||
+	    (rc = uv_thread_create(&st->thread, writer_main, st)) != 0)
+		fatalx("ingest: cannot start the writer: %s", uv_strerror(rc));
+	st->async.data = st;
+	uv_unref((uv_handle_t *)&st->async);
+	n->ingest = st;
+}
+
 int
 ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg)
@@ -425,7 +566,9 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	    (count > 0 && (raws == NULL || lens == NULL)))
 		return LCF_EINVAL;
 	if (n->ingest == NULL)
-		n->ingest = xcalloc(1, sizeof(*n->ingest));
+		ingest_start(n);
+	else if (n->ingest->stopped)
+		return LCF_ECLOSED;
 	job = xcalloc(1, sizeof(*job));
 	job->n = n;
 	job->from = from;
@@ -435,7 +578,8 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	job->now = now_ms();
 	job->raw = xcalloc(count ? count : 1, sizeof(*job->raw));
 	job->len = xcalloc(count ? count : 1, sizeof(*job->len));
-	job->recs = xcalloc(count ? count : 1, sizeof(*job->recs));
+	job->own_seq = xcalloc(count ? count : 1, sizeof(*job->own_seq));
+	job->facts = xcalloc(count ? count : 1, sizeof(*job->facts));
 	job->verdict = xcalloc(count ? count : 1, 1);
 	job->res.received = count;
 	for (i = 0; i < count; i++) {
@@ -485,10 +629,42 @@ ingest_resume(struct node *n)
 }
 
 void
+ingest_stop(struct node *n)
+{
+	struct ingest_state *st = n != NULL ? n->ingest : NULL;
+	int wrote;
+
+	if (st == NULL || st->stopped)
+		return;
+	/* The writer finishes the write under way, if any, then exits. */
+	uv_mutex_lock(&st->lock);
+	st->quit = 1;
+	uv_cond_signal(&st->cond);
+	uv_mutex_unlock(&st->lock);
+	uv_thread_join(&st->thread);
+	st->stopped = 1;
+	uv_mutex_lock(&st->lock);
+	wrote = st->wrote;
+	st->wrote = 0;
+	uv_mutex_unlock(&st->lock);
+	/* Its callbacks run here, since the handle closes before its pending
+	 * signal would be delivered; write_next then refuses what is left. */
+	if (wrote)
+		write_done(st);
+	else
+		write_next(n);
+	uv_close((uv_handle_t *)&st->async, NULL);
+}
+
+void
 ingest_free(struct node *n)
 {
-	if (n == NULL)
+	struct ingest_state *st = n != NULL ? n->ingest : NULL;
+
+	if (st == NULL)
 		return;
-	free(n->ingest);
+	uv_mutex_destroy(&st->lock);
+	uv_cond_destroy(&st->cond);
+	free(st);
 	n->ingest = NULL;
 }

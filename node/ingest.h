@@ -52,8 +52,16 @@ void ingest_push_local(struct node *n, const uint8_t *const *raws,
  * (node.import_writing); the import calls this when it has ended. */
 void ingest_resume(struct node *n);
 
-/* Releases the module's state once the loop has finished (no batch may be in
- * flight). Accepts a node that never ingested anything. */
+/* Stops the writer thread once the write under way (if any) is committed, runs
+ * that write's callbacks, and closes the module's handle; batches still being
+ * checked then end with LCF_ECLOSED and store nothing, and ingest_submit fails
+ * with LCF_ECLOSED. Call from the loop's thread when the loop is not running,
+ * before its last run (the handle's close). Accepts a node that never ingested
+ * anything, and repeated calls. */
+void ingest_stop(struct node *n);
+
+/* Releases the module's state once the loop has finished: after ingest_stop
+ * and the loop's last run. Accepts a node that never ingested anything. */
 void ingest_free(struct node *n);
 
 #endif

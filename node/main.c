@@ -514,6 +514,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
+	/* One pool thread per core, unless the operator says otherwise: the
+	 * pool verifies and signs, and the store's writer has a thread of its
+	 * own (ingest.c), so more pool threads would only take CPU from it.
+	 * libuv reads this when the pool first starts. */
+	if (getenv("UV_THREADPOOL_SIZE") == NULL) {
+		char nthreads[16];
+
+		snprintf(nthreads, sizeof(nthreads), "%u", uv_available_parallelism());
+		setenv("UV_THREADPOOL_SIZE", nthreads, 0);
+	}
 	node.loop = uv_default_loop();
 	node.started_ms = now_ms();
 	node.started_mono = mono_ms();
@@ -567,7 +577,9 @@ main(int argc, char **argv)
 	uv_run(node.loop, UV_RUN_DEFAULT);
 	ret = 0;
 out_loop:
-	/* Let queued work finish, then close every handle. */
+	/* Commit what the writer holds, then let queued work finish and close
+	 * every handle. */
+	ingest_stop(&node);
 	uv_walk(node.loop, close_walk, NULL);
 	uv_run(node.loop, UV_RUN_DEFAULT);
 	uv_loop_close(node.loop);

@@ -642,7 +642,7 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 
 int
 members_hold(struct node *n, const uint8_t *raw, size_t len,
-    const struct record *rec)
+    const uint8_t id[32], const uint8_t author[32])
 {
 	struct members *ms = n->members;
 	struct entry *e;
@@ -652,20 +652,20 @@ members_hold(struct node *n, const uint8_t *raw, size_t len,
 		ms->overflowed = 1;
 		return LCF_EFULL;
 	}
-	e = find(ms, rec->c->author.data);
+	e = find(ms, author);
 	if (e != NULL) {
 		if (e->info.held >= MEMBERS_HOLD_PER_AUTHOR) {
 			ms->overflowed = 1;
 			return LCF_EFULL;
 		}
 		for (h = e->held; h != NULL; h = h->next)
-			if (memcmp(h->id, rec->id, 32) == 0)
+			if (memcmp(h->id, id, 32) == 0)
 				return 0;
 	} else {
-		e = get(ms, rec->c->author.data);
+		e = get(ms, author);
 	}
 	h = xmalloc(sizeof(*h) + len);
-	memcpy(h->id, rec->id, 32);
+	memcpy(h->id, id, 32);
 	h->at_mono = (int64_t)mono_ms();
 	h->len = len;
 	memcpy(h->raw, raw, len);

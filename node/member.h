@@ -52,8 +52,9 @@ void members_free(struct node *n);
 /* 1 when the node belongs to a federation. */
 int members_enabled(const struct node *n);
 
-/* The verdict on a verified, valid record (c its content): why gets a sentence
- * for HOLD and REFUSE. Call from the loop. */
+/* The verdict on a verified, valid record (c its content; only author, seq,
+ * kind and timestamp are read): why gets a sentence for HOLD and REFUSE. Call
+ * from the loop. */
 enum member_verdict members_judge(struct node *n, const Lcf__Content *c,
     char *why, size_t whylen);
 
@@ -66,7 +67,7 @@ int members_self_check(struct node *n, char *why, size_t whylen);
  * 0, or LCF_EFULL when the bounds are reached (nothing kept). A record held
  * already is not held twice. */
 int members_hold(struct node *n, const uint8_t *raw, size_t len,
-    const struct record *rec);
+    const uint8_t id[32], const uint8_t author[32]);
 
 /* Tells the state about a record just stored (any kind; only federation,
  * succession and endpoint records matter). Held records an admission frees

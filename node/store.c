@@ -1034,16 +1034,32 @@ store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if ((rc = put_one(&t->x, t->s, &items[i])) != 0)
+		struct store_item *it = &items[i];
+		struct record tmp;
+
+		/* A batch from ingest holds only the bytes: decode them here. */
+		if (it->rec != NULL) {
+			memcpy(it->id, it->rec->id, RECORD_ID_LEN);
+			rc = put_one(&t->x, t->s, it);
+		} else if (record_open(it->raw, it->len, 0, &tmp) != 0) {
+			log_warnx("store: item %zu is not a record", i);
+			rc = MDB_BAD_VALSIZE;
+		} else {
+			memcpy(it->id, tmp.id, RECORD_ID_LEN);
+			it->rec = &tmp;
+			rc = put_one(&t->x, t->s, it);
+			it->rec = NULL;
+			record_release(&tmp);
+		}
+		if (rc != 0)
 			goto out;
-		if (items[i].result & STORE_DUP)
+		if (it->result & STORE_DUP)
 			continue;
 		if (t->nids == t->capids) {
 			t->capids = t->capids ? 2 * t->capids : 1024;
 			t->ids = xreallocarray(t->ids, t->capids, RECORD_ID_LEN);
 		}
-		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, items[i].rec->id,
-		    RECORD_ID_LEN);
+		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, it->id, RECORD_ID_LEN);
 	}
 out:
 	if (rc != 0) {
@@ -1190,6 +1206,29 @@ store_has(struct store *s, const uint8_t id[32])
 	found = mdb_get(txn, s->records, &k, &v) == 0;
 	mdb_txn_abort(txn);
 	return found;
+}
+
+int
+store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
+    size_t n, uint8_t *found)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	memset(found, 0, n);
+	if ((rc = rd_begin(s, &txn)) != 0)
+		return map_err(rc);
+	for (i = 0; i < n; i++) {
+		if (skip != NULL && skip[i])
+			continue;
+		k.mv_size = RECORD_ID_LEN;
+		k.mv_data = (void *)(ids + i * RECORD_ID_LEN);
+		found[i] = mdb_get(txn, s->records, &k, &v) == 0;
+	}
+	mdb_txn_abort(txn);
+	return 0;
 }
 
 int

@@ -18,11 +18,16 @@ struct store;
 
 /* One record to store: the exact SignedRecord bytes and their decoded form, both
  * borrowed for the call. The caller has verified and validated it. */
+/* One record to store: raw (the SignedRecord bytes, already verified and
+ * validated) and rec, its decoded form; or rec NULL, and store_put decodes raw
+ * itself while it writes the item (so a caller need not hold thousands of
+ * decoded records at once). */
 struct store_item {
 	const uint8_t *raw;
 	size_t len;
 	const struct record *rec;
 	int result;                  /* out: STORE_* flags */
+	uint8_t id[32];              /* out: the record's id */
 };
 
 enum {
@@ -72,6 +77,12 @@ typedef int (*store_visit_fn)(void *arg, const uint8_t id[32], const uint8_t *ra
 
 /* 1 when a record with this id is stored, else 0. */
 int store_has(struct store *s, const uint8_t id[32]);
+/* For each of the n ids (32 bytes each, back to back), found[i] = 1 when a
+ * record with that id is stored, else 0, all from one read transaction. ids
+ * with skip[i] set (skip may be NULL) are not looked up: found[i] = 0. 0 or a
+ * negative code (then every found[i] is 0). */
+int store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
+    size_t n, uint8_t *found);
 /* Record by id. LCF_ENOTFOUND if absent. */
 int store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg);
 /* Resolves a hex id prefix (1..64 digits) to a full id: LCF_ENOTFOUND,

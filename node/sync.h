@@ -14,7 +14,7 @@ struct node;
  * refused. A bulk message is a Records batch or a page of author summaries. */
 #define SYNC_BATCH_RECORDS 4096          /* records in one Records message */
 #define SYNC_BATCH_BYTES (2u << 20)      /* their bytes, at most */
-#define SYNC_WINDOW 8                    /* bulk messages not yet acknowledged */
+#define SYNC_WINDOW 32                   /* bulk messages not yet acknowledged */
 #define SYNC_PAGE_AUTHORS 4096           /* summaries or AuthorWants per message */
 #define SYNC_MAX_RUNS 1024               /* runs in one AuthorWant */
 

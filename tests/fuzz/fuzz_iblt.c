@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	cls = data[0] % 5;
+	cls = data[0] % IBLT_NCLASSES;
 	if (iblt_parse(&t, (uint32_t)iblt_class_cells(cls), data + 1, size - 1) != 0)
 		return 0;
 	iblt_decode(&t, count_key, &n);

@@ -91,9 +91,9 @@ assert_hex(const uint8_t *b, size_t len, const char *want)
 
 /*
  * Vectors computed by an independent Python implementation of the definitions in
- * iblt.h (its SipHash-2-4 checked against the reference vectors of the SipHash
- * paper, BLAKE2b from hashlib). id1 and id2 are BLAKE2b-256 of "lcf iblt vector
- * 1" and "lcf iblt vector 2".
+ * iblt.h (tests/unit/iblt_vectors.py: its SipHash-2-4 checked against the
+ * reference vector of the SipHash paper, BLAKE2b from hashlib). id1 and id2 are
+ * BLAKE2b-256 of "lcf iblt vector 1" and "lcf iblt vector 2".
  */
 static const char ID1[] =
     "57fff22bf51350d68231fc784c7d99bf8800cbbe7840b65da84604d43d843f8b";
@@ -104,12 +104,16 @@ static void
 test_vectors(void **state)
 {
 	static const uint32_t pos1[IBLT_NCLASSES][3] = {
-		{ 8, 126, 138 }, { 250, 417, 635 }, { 911, 1412, 2949 },
-		{ 952, 7372, 9168 }, { 3980, 31403, 33209 },
+		{ 8, 126, 138 }, { 122, 161, 379 }, { 143, 388, 645 },
+		{ 440, 716, 1488 }, { 908, 1707, 2489 }, { 1389, 2613, 6075 },
+		{ 3548, 5694, 11178 }, { 7200, 14490, 18328 },
+		{ 1167, 24461, 35097 },
 	};
 	static const uint32_t pos2[IBLT_NCLASSES][3] = {
-		{ 16, 67, 147 }, { 156, 442, 557 }, { 264, 2035, 2234 },
-		{ 2359, 6373, 8312 }, { 220, 28102, 43338 },
+		{ 16, 67, 147 }, { 28, 186, 301 }, { 8, 499, 698 },
+		{ 311, 741, 1144 }, { 220, 1478, 2378 }, { 1757, 4023, 5087 },
+		{ 901, 6056, 8871 }, { 1222, 15579, 18235 },
+		{ 4079, 22716, 34668 },
 	};
 	uint8_t id1[32], id2[32], prefix[8], dig[16], h[32], *ser;
 	struct iblt_digest d = { 0 };
@@ -164,7 +168,9 @@ test_vectors(void **state)
 static void
 test_classes(void **state)
 {
-	static const uint32_t cells[IBLT_NCLASSES] = { 192, 768, 3072, 12288, 49152 };
+	static const uint32_t cells[IBLT_NCLASSES] = {
+		192, 384, 768, 1536, 3072, 6144, 12288, 24576, 49152,
+	};
 	int cls;
 
 	(void)state;
@@ -176,18 +182,24 @@ test_classes(void **state)
 	assert_int_equal(iblt_class_cells(IBLT_NCLASSES), 0);
 	assert_int_equal(iblt_class_of_cells(0), LCF_EPROTO);
 	assert_int_equal(iblt_class_of_cells(193), LCF_EPROTO);
-	assert_int_equal(iblt_class_of_cells(196608), LCF_EPROTO);
-	/* 1.5 d + 30 <= 192 up to d = 108, <= 768 up to d = 492, and so on. */
+	assert_int_equal(iblt_class_of_cells(96), LCF_EPROTO);
+	assert_int_equal(iblt_class_of_cells(98304), LCF_EPROTO);
+	/* 1.5 d + 30 <= 192 up to d = 108, <= 384 up to d = 236, and so on. */
 	assert_int_equal(iblt_class_for(0), 0);
 	assert_int_equal(iblt_class_for(108), 0);
 	assert_int_equal(iblt_class_for(109), 1);
-	assert_int_equal(iblt_class_for(492), 1);
-	assert_int_equal(iblt_class_for(493), 2);
-	assert_int_equal(iblt_class_for(1000), 2);
-	assert_int_equal(iblt_class_for(5000), 3);
-	assert_int_equal(iblt_class_for(32748), 4);
-	assert_int_equal(iblt_class_for(32749), 4);
-	assert_int_equal(iblt_class_for(UINT64_MAX), 4);
+	assert_int_equal(iblt_class_for(236), 1);
+	assert_int_equal(iblt_class_for(237), 2);
+	assert_int_equal(iblt_class_for(492), 2);
+	assert_int_equal(iblt_class_for(493), 3);
+	/* The issue's case: 1,000 differences take 1,536 cells (24 KiB). */
+	assert_int_equal(iblt_class_for(1000), 3);
+	assert_int_equal(iblt_class_for(1004), 3);
+	assert_int_equal(iblt_class_for(1005), 4);
+	assert_int_equal(iblt_class_for(5000), 6);
+	assert_int_equal(iblt_class_for(32748), 8);
+	assert_int_equal(iblt_class_for(32749), 8);
+	assert_int_equal(iblt_class_for(UINT64_MAX), 8);
 }
 
 static void
@@ -298,6 +310,99 @@ decode_case(struct iblt_set *base, int cls, const uint8_t *removed, int nr,
 	iblt_free(&a);
 	iblt_free(&b);
 	return rc;
+}
+
+/* A table of class cls holding n ids of seed seed, a_only of them added and the
+ * rest removed (a difference with keys on both sides). */
+static void
+diff_table(struct iblt *t, int cls, size_t n, size_t a_only, uint32_t seed)
+{
+	uint8_t *ids = make_ids(n ? n : 1, seed);
+	size_t i;
+
+	assert_int_equal(iblt_init(t, cls), 0);
+	for (i = 0; i < n; i++) {
+		if (i < a_only)
+			iblt_add(t, ids + i * 32);
+		else
+			iblt_remove(t, ids + i * 32);
+	}
+	free(ids);
+}
+
+/* The estimate from empty cells is close while the table has empty cells, and
+ * says so when it has none. */
+static void
+test_estimate(void **state)
+{
+	static const struct {
+		int cls;
+		size_t d, a_only;
+	} cases[] = {
+		{ 3, 0, 0 }, { 3, 10, 10 }, { 3, 300, 150 }, { 3, 1000, 0 },
+		{ 3, 1000, 500 }, { 2, 978, 489 }, { 5, 5000, 2500 },
+	};
+	struct iblt t;
+	uint64_t est;
+	size_t ci;
+
+	(void)state;
+	for (ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ci++) {
+		double lo = 0.85 * (double)cases[ci].d, hi = 1.15 * (double)cases[ci].d;
+
+		diff_table(&t, cases[ci].cls, cases[ci].d, cases[ci].a_only,
+		    500 + (uint32_t)ci);
+		est = iblt_estimate(&t);
+		printf("  d=%zu in %u cells: estimate %llu\n", cases[ci].d,
+		    t.ncells, (unsigned long long)est);
+		if ((double)est < lo - 1 || (double)est > hi + 1)
+			fail_msg("d=%zu in %u cells: estimate %llu", cases[ci].d,
+			    t.ncells, (unsigned long long)est);
+		iblt_free(&t);
+	}
+	/* 1,000 keys leave no cell of 192 empty. */
+	diff_table(&t, 0, 1000, 500, 600);
+	assert_true(iblt_estimate(&t) == UINT64_MAX);
+	iblt_free(&t);
+}
+
+/* 1,000 differences, the issue's case, decode at the 1,536 cells iblt_class_for
+ * picks in nearly every trial, one-sided or mixed; 768 cells (below the peeling
+ * threshold of about 1.22 cells per key) almost never do. */
+static void
+test_decode_1000(void **state)
+{
+	enum { TRIALS = 400, D = 1000 };
+	int fail_chosen = 0, ok_smaller = 0, n;
+	struct collect got = { 0 };
+	struct iblt t;
+
+	(void)state;
+	assert_int_equal(iblt_class_for(D), 3);
+	for (n = 0; n < TRIALS; n++) {
+		size_t a_only = n % 2 ? D : D / 2;
+
+		diff_table(&t, 3, D, a_only, 1000 + (uint32_t)n);
+		got.n = 0;
+		if (iblt_decode(&t, collect_fn, &got) != 0)
+			fail_chosen++;
+		else
+			assert_int_equal(got.n, D);
+		iblt_free(&t);
+		if (n % 8 == 0) {
+			diff_table(&t, 2, D, a_only, 1000 + (uint32_t)n);
+			ok_smaller += iblt_decode(&t, collect_fn, &got) == 0;
+			iblt_free(&t);
+		}
+	}
+	printf("  %d differences in 1536 cells: %d of %d trials failed; in 768 "
+	    "cells %d of %d decoded\n", D, fail_chosen, TRIALS, ok_smaller,
+	    TRIALS / 8);
+	if (fail_chosen > TRIALS / 50)
+		fail_msg("%d of %d decodes failed at 1536 cells", fail_chosen,
+		    TRIALS);
+	assert_int_equal(ok_smaller, 0);
+	free(got.e);
 }
 
 static void
@@ -424,7 +529,7 @@ test_serialize_parse(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(iblt_init(&t, 1), 0);
+	assert_int_equal(iblt_init(&t, 2), 0);
 	for (i = 0; i < 300; i++) {
 		if (i < 200)
 			iblt_add(&t, ids + i * 32);
@@ -439,7 +544,7 @@ test_serialize_parse(void **state)
 	assert_non_null(buf2);
 	iblt_serialize(&t, buf);
 	assert_int_equal(iblt_parse(&u, 768, buf, len), 0);
-	assert_int_equal(u.cls, 1);
+	assert_int_equal(u.cls, 2);
 	assert_int_equal(u.ncells, 768);
 	assert_memory_equal(u.cells, t.cells, len);
 	iblt_serialize(&u, buf2);
@@ -459,7 +564,9 @@ test_serialize_parse(void **state)
 	assert_int_equal(iblt_parse(&bad, 769, buf, 769 * 16), LCF_EPROTO);
 	assert_int_equal(iblt_parse(&bad, 0, buf, 0), LCF_EPROTO);
 	assert_int_equal(iblt_parse(&bad, UINT32_MAX, buf, len), LCF_EPROTO);
-	assert_int_equal(iblt_parse(&bad, 196608, buf, len), LCF_EPROTO);
+	assert_int_equal(iblt_parse(&bad, 98304, buf, len), LCF_EPROTO);
+	assert_int_equal(iblt_parse(&bad, 98304, buf, (size_t)98304 * 16),
+	    LCF_EPROTO);
 	iblt_free(&bad);
 	iblt_free(NULL);
 
@@ -539,7 +646,7 @@ test_hostile_random(void **state)
 	for (n = 0; n < TABLES; n++) {
 		/* Mostly small tables to keep the test fast; every kind meets
 		 * every class. */
-		int cls = n % 10 < 6 ? 0 : n % 10 < 8 ? 1 : n % 10 - 6;
+		int cls = n % 10 < 6 ? 0 : 1 + (n / 10 + n % 10) % (IBLT_NCLASSES - 1);
 		int kind = n % 4;
 		uint32_t cells = iblt_class_cells(cls), i;
 		size_t len = (size_t)cells * 16;
@@ -719,6 +826,8 @@ main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_decode_differences),
+		cmocka_unit_test(test_estimate),
+		cmocka_unit_test(test_decode_1000),
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_callback_stop),
 		cmocka_unit_test(test_serialize_parse),

@@ -256,7 +256,7 @@ indicator(struct fix *f, const struct identity *id, uint64_t seq, int64_t ts,
 static int
 put1(struct store *s, const struct built *b)
 {
-	struct store_item it = { b->raw, b->len, &b->rec, -1 };
+	struct store_item it = { b->raw, b->len, &b->rec, -1, { 0 } };
 
 	assert_int_equal(store_put(s, &it, 1), 0);
 	return it.result;
@@ -445,11 +445,52 @@ test_put_get(void **state)
 	assert_int_equal(store_get_current(f->s, f->ids[0]->pk,
 	    LCF__KIND__KIND_INDICATOR, "first", copy_fn, &got), LCF_ENOTFOUND);
 	assert_int_equal(got.calls, 0);
+	/* An item without its decoded form: store_put decodes it. */
+	{
+		struct built *c = simple_practice(f, f->ids[0], "undecoded", 2,
+		    2000, "Stored undecoded");
+		struct store_item it = { c->raw, c->len, NULL, -1, { 0 } };
+
+		assert_int_equal(store_put(f->s, &it, 1), 0);
+		expect_flags(it.result, STORE_CURRENT, "undecoded put");
+		assert_memory_equal(it.id, c->rec.id, RECORD_ID_LEN);
+		assert_null(it.rec);
+		expect_get(f, c);
+		expect_current(f, c);
+		assert_int_equal(store_has(f->s, c->rec.id), 1);
+		it.result = -1;
+		assert_int_equal(store_put(f->s, &it, 1), 0);
+		expect_flags(it.result, STORE_DUP, "undecoded put again");
+		/* Bytes that are not a record fail the whole write. */
+		it.raw = (const uint8_t *)"\xff\xff";
+		it.len = 2;
+		assert_int_equal(store_put(f->s, &it, 1), LCF_ESTORE);
+	}
+	/* Held and not held, one skipped, in one read transaction. */
+	{
+		uint8_t ids[4 * RECORD_ID_LEN], skip[4] = { 0, 0, 0, 1 };
+		uint8_t found[4] = { 9, 9, 9, 9 };
+
+		memcpy(ids, other, RECORD_ID_LEN);
+		memcpy(ids + RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		memcpy(ids + 2 * RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		memcpy(ids + 3 * RECORD_ID_LEN, b->rec.id, RECORD_ID_LEN);
+		assert_int_equal(store_has(f->s, b->rec.id), 1);
+		assert_int_equal(store_has(f->s, other), 0);
+		assert_int_equal(store_has_many(f->s, ids, skip, 4, found), 0);
+		assert_int_equal(found[0], 0);
+		assert_int_equal(found[1], 1);
+		assert_int_equal(found[2], 1);
+		assert_int_equal(found[3], 0);
+		memset(found, 9, sizeof(found));
+		assert_int_equal(store_has_many(f->s, ids, NULL, 4, found), 0);
+		assert_int_equal(found[3], 1);
+	}
 	stats(f, &st);
-	assert_int_equal(st.records, 1);
+	assert_int_equal(st.records, 2);
 	assert_int_equal(st.authors, 1);
 	assert_int_equal(st.forks, 0);
-	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 1);
+	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 2);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].deleted, 0);
 	assert_int_equal(st.map_size, TEST_MAP_SIZE);
 	assert_true(st.used_bytes > 0 && st.used_bytes <= st.map_size);
@@ -462,9 +503,9 @@ test_dup(void **state)
 	struct built *b = simple_practice(f, f->ids[0], "dup", 3, 1000, "Dup test");
 	struct built *c = simple_practice(f, f->ids[0], "other", 4, 2000, "Other");
 	struct store_item two[3] = {
-		{ c->raw, c->len, &c->rec, -1 },
-		{ c->raw, c->len, &c->rec, -1 },
-		{ b->raw, b->len, &b->rec, -1 },
+		{ c->raw, c->len, &c->rec, -1, { 0 } },
+		{ c->raw, c->len, &c->rec, -1, { 0 } },
+		{ b->raw, b->len, &b->rec, -1, { 0 } },
 	};
 	struct store_stats before, after;
 	struct seen sn;

@@ -178,6 +178,8 @@ teardown(void **state)
 	sync_stop(&w->a.n);
 	sync_stop(&w->b.n);
 	uv_close((uv_handle_t *)&w->deliver, NULL);
+	ingest_stop(&w->a.n);
+	ingest_stop(&w->b.n);
 	/* Lets pool work, handles being closed and their callbacks finish. */
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&w->loop), 0);
@@ -1402,15 +1404,17 @@ test_hostile_responder(void **state)
 	id = begin_captured(w, &o);
 	assert_int_equal(feed_sketch(&w->a, id, 192, table, 100), LCF_EPROTO);
 
-	/* Random cells of a real class do not decode: a asks for the next
-	 * class; a table of another class is then refused. */
+	/* Random cells of a real class do not decode, and leave no cell empty
+	 * to estimate from: a asks for the class two up; a table of another
+	 * class is then refused. */
 	id = begin_captured(w, &o);
 	randombytes_buf(table, 192 * 16);
 	assert_int_equal(feed_sketch(&w->a, id, 192, table, 192 * 16), 0);
 	got = captured(&w->a);
 	assert_non_null(got);
 	assert_int_equal(got->msg_case, LCF__PEER_MSG__MSG_SYNC_WANT);
-	assert_true(got->sync_want->bigger);
+	assert_true(got->sync_want->has_cells);
+	assert_int_equal(got->sync_want->cells, 768);
 	lcf__peer_msg__free_unpacked(got, NULL);
 	assert_int_equal(feed_sketch(&w->a, id, 192, table, 192 * 16), LCF_EPROTO);
 
@@ -1532,28 +1536,46 @@ test_hostile_initiator(void **state)
 	/* More ids than a 192-cell table can yield. */
 	assert_int_equal(feed_start(&w->a, 103, d.count + 10, 16), 0);
 	assert_int_equal(feed_want_ids(&w->a, 103, 193, 8, 1), LCF_EPROTO);
-	/* Bigger beyond the largest class. */
+	/* Bigger tables: any larger class, skipping some, up to the largest;
+	 * then the same class again, a smaller one, or a size that is not a
+	 * class, each in a session of its own, is refused. */
 	assert_int_equal(feed_start(&w->a, 104, d.count + 10, 16), 0);
 	drain(&w->a);
 	{
+		static const int up[] = { 1, 3, 4, IBLT_NCLASSES - 1 };
+		static const uint32_t bad[] = { 2 * 49152, 768, 100, 0 };
 		Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
 		Lcf__SyncWant sw = LCF__SYNC_WANT__INIT;
 
 		sw.has_session = 1;
 		sw.session = 104;
-		sw.has_bigger = 1;
-		sw.bigger = 1;
+		sw.has_cells = 1;
 		m.msg_case = LCF__PEER_MSG__MSG_SYNC_WANT;
 		m.sync_want = &sw;
-		for (i = 1; i < IBLT_NCLASSES; i++) {
+		for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+			sw.cells = iblt_class_cells(up[i]);
 			assert_int_equal(feed(&w->a, &m), 0);
 			got = captured(&w->a);
 			assert_non_null(got);
-			assert_int_equal(got->sync_sketch->cells,
-			    iblt_class_cells((int)i));
+			assert_int_equal(got->sync_sketch->cells, sw.cells);
+			assert_int_equal(got->sync_sketch->iblt.len,
+			    (size_t)sw.cells * 16);
 			lcf__peer_msg__free_unpacked(got, NULL);
 		}
 		assert_int_equal(feed(&w->a, &m), LCF_EPROTO);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(feed_start(&w->a, 110 + i, d.count + 10,
+			    16), 0);
+			drain(&w->a);
+			sw.session = 110 + i;
+			sw.cells = bad[i];
+			if (i == 1) {
+				/* First a legal step to 768, then 768 again. */
+				assert_int_equal(feed(&w->a, &m), 0);
+				drain(&w->a);
+			}
+			assert_int_equal(feed(&w->a, &m), LCF_EPROTO);
+		}
 	}
 	/* Author wants in table mode. */
 	assert_int_equal(feed_start(&w->a, 105, d.count + 10, 16), 0);
