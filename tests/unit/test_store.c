@@ -545,9 +545,9 @@ test_txn(void **state)
 	struct built *a = simple_practice(f, f->ids[0], "one", 1, 1000, "First walk");
 	struct built *b = simple_practice(f, f->ids[0], "two", 2, 2000, "Second walk");
 	struct built *a2 = simple_practice(f, f->ids[0], "one", 3, 3000, "First walk again");
-	struct store_item ia = { a->raw, a->len, &a->rec, -1 };
-	struct store_item ib = { b->raw, b->len, &b->rec, -1 };
-	struct store_item ia2 = { a2->raw, a2->len, &a2->rec, -1 };
+	struct store_item ia = { .raw = a->raw, .len = a->len, .rec = &a->rec, .result = -1 };
+	struct store_item ib = { .raw = b->raw, .len = b->len, .rec = &b->rec, .result = -1 };
+	struct store_item ia2 = { .raw = a2->raw, .len = a2->len, .rec = &a2->rec, .result = -1 };
 	struct store_query q = { .kind = LCF__KIND__KIND_PRACTICE };
 	struct store_query qt = { .kind = LCF__KIND__KIND_PRACTICE, .text = "first" };
 	struct store_stats st;
