@@ -224,6 +224,19 @@ sync_stats() {
 	return 0
 }
 
+# sync_stats_either A MARK_A B MARK_B SECONDS: the first reconciliation either
+# node initiated after its mark (each node knows the other's endpoint record,
+# so after a restart whichever dials first starts it); SY_BY names it.
+sync_stats_either() {
+	local deadline=$((SECONDS + $5))
+	while :; do
+		if sync_stats "$1" "$2" 0; then SY_BY=$1; return 0; fi
+		if sync_stats "$3" "$4" 0; then SY_BY=$3; return 0; fi
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
 # peer_connected NAME PEER: NAME lists PEER as connected.
 peer_connected() {
 	ctl "$1" peer list --json 2>/dev/null | jq -e --arg id "${FID[$2]}" \
@@ -299,7 +312,8 @@ a_start1=$START_MS
 anon_a_start=$(mem_kb "${FPID[A]}" RssAnon)
 fed_start B
 want=$(($(total_of A) + 1))
-[ "$want" -eq $((NREC + 2)) ] || note "A holds $((want - 1)) records, expected $((NREC + 1))"
+# The filled records, A's profile and its endpoint record.
+[ "$want" -eq $((NREC + 3)) ] || note "A holds $((want - 1)) records, expected $((NREC + 2))"
 rm -f "$T/peakA" "$T/peakB" "$T/peakA.stop" "$T/peakB.stop"
 sample_anon "${FPID[A]}" "$T/peakA" &
 sa=$!
@@ -402,11 +416,13 @@ J[equal_pass]=$(jbool "$eq_ok")
 
 # ---- records new on one side ----
 # new_case NODE FIRST LABEL: stops NODE, fills NNEW new records (FIRST on)
-# into its store, restarts it and reads B's reconciliation after the link is
-# back (B dials A: B is the initiator either way).
+# into its store, restarts it and reads the reconciliation after the link is
+# back (started by whichever node dialed: B added A, and each knows the
+# other's endpoint record).
 new_case() {
-	local n=$1 first=$2 label=$3 mark nb over o o2
+	local n=$1 first=$2 label=$3 mark marka nb over o o2
 	mark=$(log_lines B)
+	marka=$(log_lines A)
 	fed_stop "$n"
 	"$FILL" -n "$NNEW" -a "$NAUTH" -s "$SEED" -f "$first" "${FDIR[$n]}" \
 	    >"$T/fill-$n" || die "lcf-fill of new records failed"
@@ -414,10 +430,11 @@ new_case() {
 	fed_start "$n"
 	STARTS="$STARTS $n-restart:$START_MS"
 	ANONS="$ANONS $n-restart:$(mem_kb "${FPID[$n]}" RssAnon)"
-	if ! sync_stats B "$mark" 60; then
+	if ! sync_stats_either B "$mark" A "$marka" 60; then
 		note "no reconciliation after the restart of $n ($SY_MSG)"
 		return
 	fi
+	[ "$SY_BY" = B ] || label="$label; A initiated (it dialed B first)"
 	over=$((SY_OUT + SY_IN - nb))
 	o=$(holds "$SY_RT <= $TARGET_NEW_RT")
 	o2=$(holds "$over <= $TARGET_NEW_OVER")
@@ -708,8 +725,8 @@ for f in "${FANOUT:-default}" $FANOUT2; do
 	[ "$pass_no" -gt 1 ] ||
 	    echo "  $nedges links (degree $dmin..$dmax) up in $(fmt "$(secs_since "$t0")" 1) s"
 	settle
-	echo "  settled: the nodes hold $HELD of $((NNODES * (NNODES + (pass_no - 1) * NPUB)))" \
-	    "records (profiles, and records published before; after the syncs on" \
+	echo "  settled: the nodes hold $HELD of $((NNODES * (2 * NNODES + (pass_no - 1) * NPUB)))" \
+	    "records (profiles and endpoints, and records published before; after the syncs on" \
 	    "connect and their pushes)"
 	push_pass "fanout $f"
 done
