@@ -444,24 +444,32 @@ hex4(const char *p, unsigned *out)
 	return 0;
 }
 
+/* Whether yajl decoded escapes in s into a buffer of its own: a string
+ * without them points into the text. Only then can it hold a NUL (the lexer
+ * refuses raw control characters) or half a surrogate pair. */
+static int
+unescaped(const struct builder *b, const unsigned char *s)
+{
+	const char *p = (const char *)s;
+
+	return p < b->text || p > b->text + b->len;
+}
+
 /*
  * yajl turns a "\u" escape of half a surrogate pair into '?' or into bytes
- * that are no UTF-8, where jansson refuses it. yajl hands a string with
- * escapes over in a buffer of its own and has read just past its closing
- * quote, so the escapes are looked up in the text: back to the opening quote
+ * that are no UTF-8, where jansson refuses it. For a string with escapes
+ * (unescaped()) yajl has read just past its closing quote, so the escapes
+ * are looked up in the text: back to the opening quote
  * (the first one not escaped), then forward through every escape. Returns 0,
  * or -1 with the problem recorded as jansson words it.
  */
 static int
-check_escapes(struct builder *b, const unsigned char *s)
+check_escapes(struct builder *b)
 {
 	const char *t = b->text, *p, *end;
 	size_t close = yajl_get_bytes_consumed(b->h), k;
 	unsigned hi, lo;
 
-	/* Strings without escapes point into the text: nothing to check. */
-	if ((const char *)s >= t && (const char *)s <= t + b->len)
-		return 0;
 	if (close == 0 || close > b->len || t[close - 1] != '"')
 		return 0;
 	for (p = t + close - 1; p > t; ) {
@@ -506,10 +514,12 @@ on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct pbjson_value v = { .type = PBJSON_STRING };
 
-	if (check_escapes(ctx, s) != 0)
-		return 0;
-	if (memchr(s, '\0', len) != NULL)
-		return fail_syntax(ctx, "\\u0000 is not allowed");
+	if (unescaped(ctx, s)) {
+		if (check_escapes(ctx) != 0)
+			return 0;
+		if (memchr(s, '\0', len) != NULL)
+			return fail_syntax(ctx, "\\u0000 is not allowed");
+	}
 	v.str = (const char *)s;
 	v.len = len;
 	return on_value(ctx, &v);
@@ -540,12 +550,14 @@ on_map_key(void *ctx, const unsigned char *k, size_t len)
 	struct frame *fr;
 	size_t idx;
 
-	if (check_escapes(b, k) != 0)
-		return 0;
+	if (unescaped(b, k)) {
+		if (check_escapes(b) != 0)
+			return 0;
+		if (memchr(k, '\0', len) != NULL)
+			return fail_syntax(b, "\\u0000 is not allowed");
+	}
 	if (b->skip > 0 || b->nframes == 0)
 		return 1;
-	if (memchr(k, '\0', len) != NULL)
-		return fail_syntax(b, "\\u0000 is not allowed");
 	fr = &b->frames[b->nframes - 1];
 	fr->f = NULL;
 	fr->is_key = 0;
