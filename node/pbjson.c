@@ -224,6 +224,28 @@ out:
 	return;
 }
 
+/* Enums whose prefix was worked out last, per thread (a handful of enums is
+ * decoded over and over in a large import). */
+#define PBJSON_PREFIX_CACHE	8
+
+/* enum_prefix(ed), kept for later calls in this thread. The result stays
+ * valid until the thread's next call. */
+static const char *
+enum_prefix_cached(const ProtobufCEnumDescriptor *ed)
+{
+	static _Thread_local struct {
+		const ProtobufCEnumDescriptor *ed;
+		char prefix[PBJSON_PREFIX_MAX];
+	} cache[PBJSON_PREFIX_CACHE];
+	size_t slot = ((uintptr_t)ed >> 4) % PBJSON_PREFIX_CACHE;
+
+	if (cache[slot].ed != ed) {
+		enum_prefix(ed, cache[slot].prefix, sizeof(cache[slot].prefix));
+		cache[slot].ed = ed;
+	}
+	return cache[slot].prefix;
+}
+
 /* The value's name without the enum prefix (upper case, points into v->name). */
 static const char *
 enum_short(const ProtobufCEnumValue *v, const char *prefix)
@@ -835,8 +857,8 @@ decode_enum(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v, voi
     const char *path, struct verr *err)
 {
 	const ProtobufCEnumDescriptor *ed = f->descriptor;
-	char prefix[PBJSON_PREFIX_MAX], valid[256], shown[64];
-	const char *s, *name;
+	char valid[256], shown[64];
+	const char *s, *name, *prefix;
 	size_t len, i, o = 0;
 	int ret = -1;
 
@@ -845,7 +867,7 @@ decode_enum(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v, voi
 		goto out;
 	}
 	trimmed(v, &s, &len);
-	enum_prefix(ed, prefix, sizeof(prefix));
+	prefix = enum_prefix_cached(ed);
 	valid[0] = '\0';
 	for (i = 0; i < ed->n_values; i++) {
 		name = enum_short(&ed->values[i], prefix);
