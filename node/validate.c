@@ -407,14 +407,22 @@ check_list(char *const *v, size_t n, const char *base, const char *name,
 	long j;
 	int ret = LCF_EVALIDATE;
 
-	if (check_count(n, verr_path(f, sizeof(f), base, name, -1), err) < 0)
+	if (n > MAX_ITEMS) {
+		check_count(n, verr_path(f, sizeof(f), base, name, -1), err);
 		goto out;
+	}
+	/* Item paths are only written out for a problem: the checks are run
+	 * on every record of an import. */
 	for (i = 0; i < n; i++) {
-		verr_path(f, sizeof(f), base, name, (long)i);
-		if (item(v[i], f, err) < 0)
+		if (item(v[i], "", err) < 0) {
+			if (err != NULL)
+				verr_path(err->field, sizeof(err->field), base, name,
+				    (long)i);
 			goto out;
+		}
 		if ((j = earlier_dup(v, i, nocase)) >= 0) {
-			verr_set(err, f, "'%s' is listed twice (also at [%ld])",
+			verr_set(err, verr_path(f, sizeof(f), base, name, (long)i),
+			    "'%s' is listed twice (also at [%ld])",
 			    quote(v[i], q, sizeof(q)), j);
 			goto out;
 		}
