@@ -29,9 +29,12 @@
 /* An import file's problems are listed up to this many, then it stops. */
 #define MAX_REPORTED 20
 
-/* Keys seen so far and the record that used each first (open addressing). */
+/* Keys seen so far and the record that used each first (open addressing;
+ * each slot keeps its key's hash, so probing past other keys compares no
+ * strings). */
 struct keyset {
 	char **keys;
+	uint64_t *hash;
 	size_t *index;
 	size_t n, cap;
 };
@@ -65,36 +68,42 @@ keyset_add(struct keyset *ks, const char *key, size_t index, size_t *first)
 {
 	size_t i, j, oldcap;
 	char **oldkeys;
+	uint64_t *oldhash, h = key_hash(key);
 	size_t *oldindex;
 
 	if (2 * (ks->n + 1) > ks->cap) {
 		oldkeys = ks->keys;
+		oldhash = ks->hash;
 		oldindex = ks->index;
 		oldcap = ks->cap;
 		ks->cap = oldcap ? 2 * oldcap : 1024;
 		ks->keys = xcalloc(ks->cap, sizeof(*ks->keys));
+		ks->hash = xcalloc(ks->cap, sizeof(*ks->hash));
 		ks->index = xcalloc(ks->cap, sizeof(*ks->index));
 		for (i = 0; i < oldcap; i++) {
 			if (oldkeys[i] == NULL)
 				continue;
-			j = key_hash(oldkeys[i]) & (ks->cap - 1);
+			j = oldhash[i] & (ks->cap - 1);
 			while (ks->keys[j] != NULL)
 				j = (j + 1) & (ks->cap - 1);
 			ks->keys[j] = oldkeys[i];
+			ks->hash[j] = oldhash[i];
 			ks->index[j] = oldindex[i];
 		}
 		free(oldkeys);
+		free(oldhash);
 		free(oldindex);
 	}
-	j = key_hash(key) & (ks->cap - 1);
+	j = h & (ks->cap - 1);
 	while (ks->keys[j] != NULL) {
-		if (strcmp(ks->keys[j], key) == 0) {
+		if (ks->hash[j] == h && strcmp(ks->keys[j], key) == 0) {
 			*first = ks->index[j];
 			return 1;
 		}
 		j = (j + 1) & (ks->cap - 1);
 	}
 	ks->keys[j] = xstrdup(key);
+	ks->hash[j] = h;
 	ks->index[j] = index;
 	ks->n++;
 	return 0;
@@ -108,6 +117,7 @@ keyset_free(struct keyset *ks)
 	for (i = 0; i < ks->cap; i++)
 		free(ks->keys[i]);
 	free(ks->keys);
+	free(ks->hash);
 	free(ks->index);
 }
 
