@@ -114,9 +114,8 @@ u64_json(uint64_t v)
 	return jnew(json_string(buf));
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+size_t
+pbjson_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len = 0, want, i;
@@ -170,7 +169,7 @@ string_json(const char *s)
 		goto out;
 	buf = xmalloc(3 * n + 1);
 	while (i < n) {
-		k = utf8_seq_len(p + i, n - i);
+		k = pbjson_utf8_len(p + i, n - i);
 		if (k == 0) {
 			memcpy(buf + o, "\xef\xbf\xbd", 3);
 			o += 3;

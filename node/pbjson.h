@@ -52,6 +52,11 @@ int pbjson_decode(const json_t *obj, const ProtobufCMessageDescriptor *d,
 int pbjson_decode_scalar(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v,
     void *dst, const char *path, struct verr *err);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0): 1 to 4,
+ * or 0 if it is not one (overlong forms, surrogates and code points past
+ * U+10FFFF are not, as for jansson). */
+size_t pbjson_utf8_len(const unsigned char *s, size_t n);
+
 /* Size of one element of a repeated field of type t in a protobuf-c array. */
 size_t pbjson_element_size(ProtobufCType t);
 

@@ -83,6 +83,7 @@ struct builder {
 	size_t skip;               /* containers open inside a value not decoded */
 	ProtobufCMessage *root;
 	int done;                  /* the record's object has closed */
+	size_t end;                /* then: the offset just after it */
 	char *key;
 	enum failure failed;       /* the first field problem, in err->verr */
 	int syntax;                /* a problem that stopped the parse */
@@ -509,17 +510,52 @@ check_escapes(struct builder *b)
 	return 0;
 }
 
+/*
+ * yajl's own UTF-8 check lets overlong forms, surrogates and code points past
+ * U+10FFFF through, which jansson refuses; it is turned off for this one,
+ * which skips ASCII eight bytes at a time. Returns 0, or -1 with the problem
+ * recorded as jansson words it.
+ */
+static int
+check_utf8(struct builder *b, const unsigned char *s, size_t len)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0, k;
+	uint64_t w;
+
+	while (i < len) {
+		if (len - i >= 8) {
+			memcpy(&w, s + i, sizeof(w));
+			if ((w & high) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = pbjson_utf8_len(s + i, len - i)) == 0) {
+			fail_syntax(b, "unable to decode byte 0x%x", s[i]);
+			return -1;
+		}
+		i += k;
+	}
+	return 0;
+}
+
 static int
 on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct pbjson_value v = { .type = PBJSON_STRING };
 
-	if (unescaped(ctx, s)) {
-		if (check_escapes(ctx) != 0)
-			return 0;
-		if (memchr(s, '\0', len) != NULL)
-			return fail_syntax(ctx, "\\u0000 is not allowed");
-	}
+	/* Escapes first: yajl made bytes of half a surrogate pair. */
+	if (unescaped(ctx, s) && check_escapes(ctx) != 0)
+		return 0;
+	if (check_utf8(ctx, s, len) != 0)
+		return 0;
+	if (unescaped(ctx, s) && memchr(s, '\0', len) != NULL)
+		return fail_syntax(ctx, "\\u0000 is not allowed");
 	v.str = (const char *)s;
 	v.len = len;
 	return on_value(ctx, &v);
@@ -550,12 +586,13 @@ on_map_key(void *ctx, const unsigned char *k, size_t len)
 	struct frame *fr;
 	size_t idx;
 
-	if (unescaped(b, k)) {
-		if (check_escapes(b) != 0)
-			return 0;
-		if (memchr(k, '\0', len) != NULL)
-			return fail_syntax(b, "\\u0000 is not allowed");
-	}
+	/* Escapes first: yajl made bytes of half a surrogate pair. */
+	if (unescaped(b, k) && check_escapes(b) != 0)
+		return 0;
+	if (check_utf8(b, k, len) != 0)
+		return 0;
+	if (unescaped(b, k) && memchr(k, '\0', len) != NULL)
+		return fail_syntax(b, "\\u0000 is not allowed");
 	if (b->skip > 0 || b->nframes == 0)
 		return 1;
 	fr = &b->frames[b->nframes - 1];
@@ -604,8 +641,10 @@ on_end_map(void *ctx)
 		b->skip--;
 		return 1;
 	}
-	if (b->nframes > 0 && --b->nframes == 0)
+	if (b->nframes > 0 && --b->nframes == 0) {
 		b->done = 1;
+		b->end = yajl_get_bytes_consumed(b->h);
+	}
 	return 1;
 }
 
@@ -657,6 +696,32 @@ position(const char *text, size_t off, int *line, size_t *column)
 	*column = (size_t)(end - p) + 1;
 }
 
+/* The offset of the first byte at or after off that is not JSON white
+ * space, or len. */
+static size_t
+skip_space(const char *text, size_t off, size_t len)
+{
+	while (off < len && (text[off] == ' ' || text[off] == '\t' ||
+	    text[off] == '\r' || text[off] == '\n'))
+		off++;
+	return off;
+}
+
+/* The offset of the first byte in text that yajl lets through between
+ * tokens and jansson refuses anywhere (vertical tab, form feed), or len. */
+static size_t
+first_stray(const char *text, size_t len)
+{
+	static const char stray[] = { '\v', '\f' };
+	const char *p;
+	size_t i, first = len;
+
+	for (i = 0; i < sizeof(stray); i++)
+		if ((p = memchr(text, stray[i], first)) != NULL)
+			first = (size_t)(p - text);
+	return first;
+}
+
 /* yajl's message without its trailing line break. */
 static void
 yajl_message(yajl_handle h, char *out, size_t len)
@@ -680,7 +745,7 @@ pbstream_decode(const char *text, size_t len, const ProtobufCMessageDescriptor *
 	struct builder *b = xcalloc(1, sizeof(*b));
 	yajl_handle h = NULL;
 	yajl_status st;
-	size_t off;
+	size_t off, vt;
 	int ret = LCF_EINVAL;
 
 	*out = NULL;
@@ -696,11 +761,28 @@ pbstream_decode(const char *text, size_t len, const ProtobufCMessageDescriptor *
 	if ((h = yajl_alloc(&callbacks, NULL, b)) == NULL)
 		fatalx("pbstream: out of memory");
 	b->h = h;
+	yajl_config(h, yajl_dont_validate_strings, 1);
 	st = yajl_parse(h, (const unsigned char *)text, len);
 	off = yajl_get_bytes_consumed(h);
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
 		off = len;
+	}
+	/* yajl keeps an unfinished token after the value to itself, and its
+	 * end-of-text check then lets it pass. */
+	if (st == yajl_status_ok && b->done &&
+	    (off = skip_space(text, b->end, len)) < len) {
+		fail_syntax(b, "end of file expected");
+		off++;
+		st = yajl_status_client_canceled;
+	}
+	/* yajl takes vertical tab and form feed for white space; to jansson
+	 * they are errors anywhere (raw control characters in strings too). */
+	if ((vt = first_stray(text, len)) < len &&
+	    (st == yajl_status_ok || (off > 0 ? off - 1 : 0) > vt)) {
+		fail_syntax(b, "invalid character 0x%02x", (unsigned char)text[vt]);
+		off = vt + 1;
+		st = yajl_status_client_canceled;
 	}
 	if (st != yajl_status_ok) {
 		if (st == yajl_status_error)

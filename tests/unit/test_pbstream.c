@@ -305,15 +305,43 @@ test_errors(void **state)
 		"{\"title\": \"\\ud800\\u0041\"}",
 		"{\"title\": \"\\\\ud800\\\"\"}",
 		"{\"ti\xfftle\": 1}",
+		"{\"title\": \"\xc0\x80\"}",
+		"{\"title\": \"\xc1\xbf\"}",
+		"{\"title\": \"\xe0\x80\x80\"}",
+		"{\"title\": \"\xed\xa0\x80\"}",
+		"{\"title\": \"\xf4\x90\x80\x80\"}",
+		"{\"title\": \"\xf5\x80\x80\x80\"}",
+		"{\"title\": \"\xe2\x82\"}",
+		"{\"tit\xc0\x80le\": 1}",
+		"{\"title\": \"\xf0\x9f\x98\x80 ok\"}",
 		"{\"title\": \"a\tb\"}",
 		"{\"title\": \"x\"} ",
 		"{\"title\": \"x\"} 5",
+		"{\"title\": \"x\"} \"",
+		"{\n } \"}",
+		"{} [",
+		"{\"title\": \"x\",\v\"summary\": 5}",
+		"{\"title\": 5,\n\f\"summary\": \"s\"}",
+		"{\"title\": \"a\fb\"}",
+		"{\"title\": 'x',\v\"summary\": 5}",
 	};
+	/* Raw NUL bytes. */
+	static const char nul1[] = "{\"sdgs\": [4, 16\0]}";
+	static const char nul2[] = "{\"title\": \"a\0b\"}";
+	static const char nul3[] = "{\"title\": \"a\"}\0";
+	struct pbstream_error perr;
+	ProtobufCMessage *m;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad_practices) / sizeof(bad_practices[0]); i++)
 		expect_str(bad_practices[i], p, "key");
+	/* Jansson lets a NUL byte after a number pass; it is no JSON, and
+	 * pbstream refuses it there too. */
+	assert_int_equal(pbstream_decode(nul1, sizeof(nul1) - 1, p, NULL, &m, NULL,
+	    &perr), LCF_EINVAL);
+	expect_same(nul2, sizeof(nul2) - 1, p, NULL);
+	expect_same(nul3, sizeof(nul3) - 1, p, NULL);
 	expect_str("[1, 2]", p, NULL);
 	expect_str("\"x\"", p, NULL);
 	expect_str("{\"value\": \"1,5\"}", iv, NULL);
