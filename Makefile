@@ -6,7 +6,7 @@ CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson
+PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl
 
 ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

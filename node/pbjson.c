@@ -114,9 +114,8 @@ u64_json(uint64_t v)
 	return jnew(json_string(buf));
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+size_t
+pbjson_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len = 0, want, i;
@@ -170,7 +169,7 @@ string_json(const char *s)
 		goto out;
 	buf = xmalloc(3 * n + 1);
 	while (i < n) {
-		k = utf8_seq_len(p + i, n - i);
+		k = pbjson_utf8_len(p + i, n - i);
 		if (k == 0) {
 			memcpy(buf + o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -222,6 +221,28 @@ enum_prefix(const ProtobufCEnumDescriptor *ed, char *out, size_t max)
 	out[o] = '\0';
 out:
 	return;
+}
+
+/* Enums whose prefix was worked out last, per thread (a handful of enums is
+ * decoded over and over in a large import). */
+#define PBJSON_PREFIX_CACHE	8
+
+/* enum_prefix(ed), kept for later calls in this thread. The result stays
+ * valid until the thread's next call. */
+static const char *
+enum_prefix_cached(const ProtobufCEnumDescriptor *ed)
+{
+	static _Thread_local struct {
+		const ProtobufCEnumDescriptor *ed;
+		char prefix[PBJSON_PREFIX_MAX];
+	} cache[PBJSON_PREFIX_CACHE];
+	size_t slot = ((uintptr_t)ed >> 4) % PBJSON_PREFIX_CACHE;
+
+	if (cache[slot].ed != ed) {
+		enum_prefix(ed, cache[slot].prefix, sizeof(cache[slot].prefix));
+		cache[slot].ed = ed;
+	}
+	return cache[slot].prefix;
 }
 
 /* The value's name without the enum prefix (upper case, points into v->name). */
@@ -376,8 +397,8 @@ field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	return 0;
 }
 
-static size_t
-element_size(ProtobufCType t)
+size_t
+pbjson_element_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -431,7 +452,7 @@ encode_message(const ProtobufCMessage *m, int depth)
 			n = *(const size_t *)(base + f->quantifier_offset);
 			if (n == 0 || arr == NULL)
 				continue;
-			esz = element_size(f->type);
+			esz = pbjson_element_size(f->type);
 			list = jnew(json_array());
 			for (k = 0; k < n; k++)
 				if (json_array_append_new(list,
@@ -454,10 +475,10 @@ pbjson_encode(const ProtobufCMessage *m)
 
 /* Points at the text of a JSON string without leading and trailing white space. */
 static void
-trimmed(const json_t *v, const char **s, size_t *len)
+trimmed(const struct pbjson_value *v, const char **s, size_t *len)
 {
-	const char *p = json_string_value(v);
-	size_t n = json_string_length(v);
+	const char *p = v->str;
+	size_t n = v->len;
 
 	while (n > 0 && isspace((unsigned char)p[0])) {
 		p++;
@@ -522,7 +543,7 @@ out:
 }
 
 static int
-string_to_int(const json_t *v, struct intval *iv)
+string_to_int(const struct pbjson_value *v, struct intval *iv)
 {
 	const char *s;
 	size_t len, i = 0;
@@ -559,34 +580,81 @@ out:
 }
 
 static void
-describe(const json_t *v, char *out, size_t max)
+describe(const struct pbjson_value *v, char *out, size_t max)
 {
 	const char *s;
 	size_t len;
 
-	if (v == NULL) {
-		snprintf(out, max, "nothing");
-	} else if (json_is_string(v)) {
+	switch (v->type) {
+	case PBJSON_STRING:
 		trimmed(v, &s, &len);
 		snprintf(out, max, "'%.*s'", (int)(len > 40 ? 40 : len), s);
-	} else if (json_is_integer(v)) {
-		snprintf(out, max, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	} else if (json_is_real(v)) {
-		snprintf(out, max, "%.17g", json_real_value(v));
-	} else if (json_is_boolean(v)) {
-		snprintf(out, max, "%s", json_is_true(v) ? "true" : "false");
-	} else if (json_is_null(v)) {
+		break;
+	case PBJSON_INTEGER:
+		snprintf(out, max, "%lld", v->integer);
+		break;
+	case PBJSON_REAL:
+		snprintf(out, max, "%.17g", v->real);
+		break;
+	case PBJSON_TRUE:
+		snprintf(out, max, "true");
+		break;
+	case PBJSON_FALSE:
+		snprintf(out, max, "false");
+		break;
+	case PBJSON_NULL:
 		snprintf(out, max, "null");
-	} else if (json_is_array(v)) {
+		break;
+	case PBJSON_LIST:
 		snprintf(out, max, "a list");
-	} else {
+		break;
+	case PBJSON_OBJECT:
 		snprintf(out, max, "an object");
+		break;
+	}
+}
+
+/* The decoders' view of a jansson value (containers only by their type). */
+static void
+value_of(const json_t *j, struct pbjson_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		v->type = PBJSON_STRING;
+		v->str = json_string_value(j);
+		v->len = json_string_length(j);
+		break;
+	case JSON_INTEGER:
+		v->type = PBJSON_INTEGER;
+		v->integer = json_integer_value(j);
+		break;
+	case JSON_REAL:
+		v->type = PBJSON_REAL;
+		v->real = json_real_value(j);
+		break;
+	case JSON_TRUE:
+		v->type = PBJSON_TRUE;
+		break;
+	case JSON_FALSE:
+		v->type = PBJSON_FALSE;
+		break;
+	case JSON_NULL:
+		v->type = PBJSON_NULL;
+		break;
+	case JSON_ARRAY:
+		v->type = PBJSON_LIST;
+		break;
+	case JSON_OBJECT:
+		v->type = PBJSON_OBJECT;
+		break;
 	}
 }
 
 /* Reports "expected WHAT, got VALUE" at path; returns LCF_EVALIDATE. */
 static int
-type_error(const json_t *v, const char *path, struct verr *err, const char *what)
+type_error(const struct pbjson_value *v, const char *path, struct verr *err,
+    const char *what)
 {
 	char shown[64];
 
@@ -599,7 +667,7 @@ type_error(const json_t *v, const char *path, struct verr *err, const char *what
  * one, then checks it against the field type's range.
  */
 static int
-decode_int(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
+decode_int(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v, void *dst,
     const char *path, struct verr *err)
 {
 	struct intval iv = { 0, 0, 0 };
@@ -637,17 +705,17 @@ decode_int(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
 		posmax = UINT64_MAX;
 		break;
 	}
-	if (json_is_integer(v)) {
-		json_int_t x = json_integer_value(v);
+	if (v->type == PBJSON_INTEGER) {
+		long long x = v->integer;
 
 		iv.neg = x < 0;
 		iv.mag = x < 0 ? (uint64_t)(-(x + 1)) + 1 : (uint64_t)x;
-	} else if (json_is_real(v)) {
-		if (real_to_int(json_real_value(v), &iv) != 0) {
+	} else if (v->type == PBJSON_REAL) {
+		if (real_to_int(v->real, &iv) != 0) {
 			ret = type_error(v, path, err, "an integer");
 			goto out;
 		}
-	} else if (json_is_string(v)) {
+	} else if (v->type == PBJSON_STRING) {
 		if (string_to_int(v, &iv) != 0) {
 			ret = type_error(v, path, err, "an integer");
 			goto out;
@@ -695,7 +763,7 @@ out:
 }
 
 static int
-decode_real(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
+decode_real(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v, void *dst,
     const char *path, struct verr *err)
 {
 	const char *s;
@@ -704,9 +772,11 @@ decode_real(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
 	double d = 0;
 	int ret = -1;
 
-	if (json_is_number(v)) {
-		d = json_number_value(v);
-	} else if (json_is_string(v)) {
+	if (v->type == PBJSON_INTEGER) {
+		d = (double)v->integer;
+	} else if (v->type == PBJSON_REAL) {
+		d = v->real;
+	} else if (v->type == PBJSON_STRING) {
 		/* parse_real refuses "nan", "inf" and overflow to infinity. */
 		trimmed(v, &s, &len);
 		if (parse_real(s, len, &d) != 0) {
@@ -738,7 +808,8 @@ out:
 }
 
 static int
-decode_bool(const json_t *v, void *dst, const char *path, struct verr *err)
+decode_bool(const struct pbjson_value *v, void *dst, const char *path,
+    struct verr *err)
 {
 	static const struct {
 		const char *word;
@@ -751,12 +822,12 @@ decode_bool(const json_t *v, void *dst, const char *path, struct verr *err)
 	size_t len, i;
 	int ret = -1;
 
-	if (json_is_boolean(v)) {
-		*(protobuf_c_boolean *)dst = json_is_true(v);
+	if (v->type == PBJSON_TRUE || v->type == PBJSON_FALSE) {
+		*(protobuf_c_boolean *)dst = v->type == PBJSON_TRUE;
 		ret = 0;
 		goto out;
 	}
-	if (json_is_string(v)) {
+	if (v->type == PBJSON_STRING) {
 		trimmed(v, &s, &len);
 		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 			if (strlen(words[i].word) == len &&
@@ -781,21 +852,21 @@ enum_is_unspecified(const char *shortname)
 }
 
 static int
-decode_enum(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
+decode_enum(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v, void *dst,
     const char *path, struct verr *err)
 {
 	const ProtobufCEnumDescriptor *ed = f->descriptor;
-	char prefix[PBJSON_PREFIX_MAX], valid[256], shown[64];
-	const char *s, *name;
+	char valid[256], shown[64];
+	const char *s, *name, *prefix;
 	size_t len, i, o = 0;
 	int ret = -1;
 
-	if (!json_is_string(v)) {
+	if (v->type != PBJSON_STRING) {
 		ret = type_error(v, path, err, "a string");
 		goto out;
 	}
 	trimmed(v, &s, &len);
-	enum_prefix(ed, prefix, sizeof(prefix));
+	prefix = enum_prefix_cached(ed);
 	valid[0] = '\0';
 	for (i = 0; i < ed->n_values; i++) {
 		name = enum_short(&ed->values[i], prefix);
@@ -823,26 +894,29 @@ out:
 }
 
 static int
-decode_string(const json_t *v, void *dst, const char *path, struct verr *err)
+decode_string(const struct pbjson_value *v, void *dst, const char *path,
+    struct verr *err)
 {
 	const char *s;
 	size_t len;
 	char *copy;
 	int ret = -1;
 
-	if (!json_is_string(v)) {
+	if (v->type != PBJSON_STRING) {
 		ret = type_error(v, path, err, "a string");
 		goto out;
 	}
-	s = json_string_value(v);
-	len = json_string_length(v);
+	s = v->str;
+	len = v->len;
 	/* Jansson checks UTF-8 but lets "\u0000" through, which a C string cannot hold. */
 	if (memchr(s, '\0', len) != NULL) {
 		ret = verr_set(err, path, "contains a NUL character");
 		goto out;
 	}
+	/* A streaming parser's strings are not NUL-terminated. */
 	copy = xmalloc(len + 1);
-	memcpy(copy, s, len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
 	*(char **)dst = copy;
 	ret = 0;
 out:
@@ -850,7 +924,8 @@ out:
 }
 
 static int
-decode_bytes(const json_t *v, void *dst, const char *path, struct verr *err)
+decode_bytes(const struct pbjson_value *v, void *dst, const char *path,
+    struct verr *err)
 {
 	ProtobufCBinaryData *bd = dst;
 	const char *s;
@@ -858,12 +933,12 @@ decode_bytes(const json_t *v, void *dst, const char *path, struct verr *err)
 	size_t len, i;
 	int ret = -1, hi, lo;
 
-	if (!json_is_string(v)) {
+	if (v->type != PBJSON_STRING) {
 		ret = type_error(v, path, err, "a string of hex digits");
 		goto out;
 	}
-	s = json_string_value(v);
-	len = json_string_length(v);
+	s = v->str;
+	len = v->len;
 	if (len % 2 != 0) {
 		ret = verr_set(err, path,
 		    "expected an even number of hex digits, got %zu", len);
@@ -890,15 +965,10 @@ out:
 	return ret;
 }
 
-/*
- * Decodes one element of field f into dst. Writes dst only on success, so a
- * failure never leaves a half-built value for the caller to free.
- */
-static int
-decode_value(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
-    const char *path, int depth, struct verr *err)
+int
+pbjson_decode_scalar(const ProtobufCFieldDescriptor *f, const struct pbjson_value *v,
+    void *dst, const char *path, struct verr *err)
 {
-	ProtobufCMessage *sub = NULL;
 	int ret = -1;
 
 	switch (f->type) {
@@ -919,13 +989,35 @@ decode_value(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
 		ret = decode_bytes(v, dst, path, err);
 		break;
 	case PROTOBUF_C_TYPE_MESSAGE:
-		ret = decode_message(v, f->descriptor, path, depth + 1, &sub, err);
-		if (ret == 0)
-			*(ProtobufCMessage **)dst = sub;
+		/* Only an object makes a message; the caller decodes those. */
+		ret = type_error(v, path, err, "an object");
 		break;
 	default:
 		ret = decode_int(f, v, dst, path, err);
 		break;
+	}
+	return ret;
+}
+
+/*
+ * Decodes one element of field f into dst. Writes dst only on success, so a
+ * failure never leaves a half-built value for the caller to free.
+ */
+static int
+decode_value(const ProtobufCFieldDescriptor *f, const json_t *v, void *dst,
+    const char *path, int depth, struct verr *err)
+{
+	ProtobufCMessage *sub = NULL;
+	struct pbjson_value sv;
+	int ret = -1;
+
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		ret = decode_message(v, f->descriptor, path, depth + 1, &sub, err);
+		if (ret == 0)
+			*(ProtobufCMessage **)dst = sub;
+	} else {
+		value_of(v, &sv);
+		ret = pbjson_decode_scalar(f, &sv, dst, path, err);
 	}
 	return ret;
 }
@@ -937,7 +1029,7 @@ decode_repeated(const ProtobufCFieldDescriptor *f, const json_t *v, uint8_t *bas
 	size_t *count = (size_t *)(base + f->quantifier_offset);
 	uint8_t **arr = (uint8_t **)(base + f->offset);
 	char ipath[PBJSON_PATH_MAX + 24];	/* path plus "[index]" */
-	size_t n, i, esz = element_size(f->type);
+	size_t n, i, esz = pbjson_element_size(f->type);
 	const json_t *item;
 	int ret = -1, list = json_is_array(v);
 
@@ -1014,6 +1106,7 @@ decode_message(const json_t *obj, const ProtobufCMessageDescriptor *d,
 	const ProtobufCFieldDescriptor *f;
 	ProtobufCMessage *m = NULL;
 	char fpath[PBJSON_PATH_MAX];
+	struct pbjson_value sv;
 	const char *key;
 	json_t *val;
 	int ret = -1;
@@ -1025,7 +1118,8 @@ decode_message(const json_t *obj, const ProtobufCMessageDescriptor *d,
 		goto out;
 	}
 	if (!json_is_object(obj)) {
-		ret = type_error(obj, path, err, "an object");
+		value_of(obj, &sv);
+		ret = type_error(&sv, path, err, "an object");
 		goto out;
 	}
 	m = xmalloc(d->sizeof_message);

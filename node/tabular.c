@@ -884,42 +884,34 @@ stream_scan(struct tab_stream *ts, size_t *end, char *err, size_t errlen)
 	}
 }
 
-/* Parses the record at buf[pos], which starts on line `line`, column col. */
+/* Finds the end of the record at buf[pos] and hands out its text, which
+ * stays in the buffer until the next call. */
 static int
-stream_record(struct tab_stream *ts, json_t **obj, int line, size_t col,
-    char *err, size_t errlen)
+stream_record(struct tab_stream *ts, const char **text, size_t *len, char *err,
+    size_t errlen)
 {
-	json_error_t jerr;
 	size_t end = 0;
 	int rc;
 
 	if ((rc = stream_scan(ts, &end, err, errlen)) != 0)
 		return rc;
-	*obj = json_loadb(ts->buf + ts->pos, end - ts->pos, JSON_REJECT_DUPLICATES,
-	    &jerr);
-	if (*obj == NULL) {
-		/* Jansson counts from the record's first byte. */
-		tab_error(err, errlen, "%s:%d: column %zu: %s", ts->path,
-		    line + jerr.line - 1, jerr.line <= 1 ?
-		    col + (size_t)(jerr.column > 0 ? jerr.column : 1) - 1 :
-		    (size_t)(jerr.column > 0 ? jerr.column : 1), jerr.text);
-		ts->state = ST_DONE;
-		return LCF_EINVAL;
-	}
+	*text = ts->buf + ts->pos;
+	*len = end - ts->pos;
 	ts->pos = end;
 	ts->records++;
 	return 0;
 }
 
 int
-tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
-    size_t errlen)
+tab_stream_next_text(struct tab_stream *ts, const char **text, size_t *len,
+    int *line, size_t *col, char *err, size_t errlen)
 {
-	size_t col;
 	int c, rc;
 
-	*obj = NULL;
+	*text = NULL;
+	*len = 0;
 	*line = 0;
+	*col = 0;
 	for (;;) {
 		if (ts->state == ST_DONE)
 			return 0;
@@ -972,9 +964,8 @@ tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
 				return LCF_ETOOBIG;
 			}
 			*line = ts->line;
-			col = ts->base + ts->pos - ts->line_off + 1;
-			if ((rc = stream_record(ts, obj, *line, col, err,
-			    errlen)) != 0)
+			*col = ts->base + ts->pos - ts->line_off + 1;
+			if ((rc = stream_record(ts, text, len, err, errlen)) != 0)
 				return rc;
 			ts->state = ts->single ? ST_END : ST_AFTER;
 			return 0;
@@ -1001,4 +992,30 @@ tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
 			return 0;
 		}
 	}
+}
+
+int
+tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
+    size_t errlen)
+{
+	json_error_t jerr;
+	const char *text;
+	size_t len, col;
+	int rc;
+
+	*obj = NULL;
+	if ((rc = tab_stream_next_text(ts, &text, &len, line, &col, err,
+	    errlen)) != 0 || text == NULL)
+		return rc;
+	*obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*obj == NULL) {
+		/* Jansson counts from the record's first byte. */
+		tab_error(err, errlen, "%s:%d: column %zu: %s", ts->path,
+		    *line + jerr.line - 1, jerr.line <= 1 ?
+		    col + (size_t)(jerr.column > 0 ? jerr.column : 1) - 1 :
+		    (size_t)(jerr.column > 0 ? jerr.column : 1), jerr.text);
+		ts->state = ST_DONE;
+		return LCF_EINVAL;
+	}
+	return 0;
 }

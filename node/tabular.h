@@ -50,6 +50,12 @@ struct tab_stream *tab_stream_fd(int fd, const char *path, size_t max_bytes);
  * L): message" and returned as a negative code; the stream is then done. */
 int tab_stream_next(struct tab_stream *ts, json_t **obj, int *line, char *err,
     size_t errlen);
+/* The next record's text instead, for a caller with its own parser: *text
+ * (NULL at the end of the file) points at *len bytes that stay valid until the
+ * next call, starting at line *line, byte column *col of the file. Errors as
+ * for tab_stream_next, except that the record's own syntax is not checked. */
+int tab_stream_next_text(struct tab_stream *ts, const char **text, size_t *len,
+    int *line, size_t *col, char *err, size_t errlen);
 /* Closes the file and frees ts. Accepts NULL. */
 void tab_stream_close(struct tab_stream *ts);
 

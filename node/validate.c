@@ -174,11 +174,24 @@ is_control(uint32_t cp, int multiline)
  * characters. An empty optional string counts as absent. A C string cannot hold
  * NUL: a NUL inside a wire value ends the string as every later reader sees it.
  */
+/* Whether any byte of w is below 0x20 or above 0x7e: b - 0x20 sets the top
+ * bit of a byte that was clear only where b < 0x20, b + 1 where b == 0x7f,
+ * and the top bit itself marks b >= 0x80 (borrows and carries only start at
+ * a byte that is out of range itself, so they change no answer). */
+static int
+word_has_nonprintable(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+
+	return ((((w - ones * 0x20) & ~w) | (w + ones) | w) & (ones * 0x80)) != 0;
+}
+
 static int
 check_text(const char *s, const char *field, size_t max, int flags, struct verr *err)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end;
 	size_t chars = 0, len;
+	uint64_t w;
 	uint32_t cp;
 	int ret = LCF_EVALIDATE;
 
@@ -189,8 +202,18 @@ check_text(const char *s, const char *field, size_t max, int flags, struct verr 
 			ret = 0;
 		goto out;
 	}
+	end = p + strlen(s);
 	while (*p != '\0') {
-		/* Printable ASCII, most of any text, needs no decoding. */
+		/* Printable ASCII, most of any text, needs no decoding: eight
+		 * bytes at a time while none is below 0x20 or above 0x7e. */
+		if (end - p >= 8) {
+			memcpy(&w, p, sizeof(w));
+			if (!word_has_nonprintable(w)) {
+				p += 8;
+				chars += 8;
+				continue;
+			}
+		}
 		if (*p >= 0x20 && *p < 0x7f) {
 			p++;
 			chars++;
@@ -384,14 +407,22 @@ check_list(char *const *v, size_t n, const char *base, const char *name,
 	long j;
 	int ret = LCF_EVALIDATE;
 
-	if (check_count(n, verr_path(f, sizeof(f), base, name, -1), err) < 0)
+	if (n > MAX_ITEMS) {
+		check_count(n, verr_path(f, sizeof(f), base, name, -1), err);
 		goto out;
+	}
+	/* Item paths are only written out for a problem: the checks are run
+	 * on every record of an import. */
 	for (i = 0; i < n; i++) {
-		verr_path(f, sizeof(f), base, name, (long)i);
-		if (item(v[i], f, err) < 0)
+		if (item(v[i], "", err) < 0) {
+			if (err != NULL)
+				verr_path(err->field, sizeof(err->field), base, name,
+				    (long)i);
 			goto out;
+		}
 		if ((j = earlier_dup(v, i, nocase)) >= 0) {
-			verr_set(err, f, "'%s' is listed twice (also at [%ld])",
+			verr_set(err, verr_path(f, sizeof(f), base, name, (long)i),
+			    "'%s' is listed twice (also at [%ld])",
 			    quote(v[i], q, sizeof(q)), j);
 			goto out;
 		}

@@ -494,6 +494,27 @@ test_envelope(void **state)
 	practice_fx(&f);
 	f.c.key = "line\nbreak";
 	expect_fail(&f, NULL, 0, "key", "control character");
+	/* Text is checked eight bytes at a time where it is printable ASCII:
+	 * a byte that is not is found wherever it is in the word. */
+	for (int i = 0; i < 24; i++) {
+		static const char *bad[] = { "\x01", "\x1f", "\x7f", "\xc3(" };
+		static const char *why[] = { "U+0001", "U+001F", "U+007F", "UTF-8" };
+
+		for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			practice_fx(&f);
+			memset(f.buf, ' ' + (char)k, 24);
+			memcpy(f.buf + i, bad[k], strlen(bad[k]));
+			f.buf[24] = '\0';
+			f.c.key = f.buf;
+			expect_fail(&f, NULL, 0, "key", why[k]);
+		}
+		practice_fx(&f);
+		memset(f.buf, '~', 24);
+		memcpy(f.buf + i, "\xc3\xa9", 2);
+		f.buf[i < 23 ? 24 : 25] = '\0';
+		f.c.key = f.buf;
+		expect_ok(&f, NULL, 0);
+	}
 	practice_fx(&f);
 	f.c.key = "bad\xc3(utf8";
 	expect_fail(&f, NULL, 0, "key", "UTF-8");

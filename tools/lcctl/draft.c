@@ -8,6 +8,7 @@
 #include "error.h"
 #include "lcctl.h"
 #include "pbjson.h"
+#include "pbstream.h"
 #include "util.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -258,31 +259,19 @@ drafts_free(struct drafts *d)
 	d->nlines = 0;
 }
 
-/* Builds and validates one draft; problems are reported against index. */
+/* Wraps body (taken over) in a draft with key (NULL: the kind's default) and
+ * validates it; problems are reported against index. */
 static int
-build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
-    Lcf__Content **out)
+wrap_draft(const struct drafts *d, long index, ProtobufCMessage *body,
+    const char *key, Lcf__Content **out)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
-	ProtobufCMessage *body = NULL;
 	Lcf__Content *c = NULL;
 	char keybuf[LCCTL_KEY_MAX];
 	struct verr err;
-	int ret = LCF_EINVAL;
+	int ret;
 
 	*out = NULL;
 	memset(&err, 0, sizeof(err));
-	if (ki == NULL)
-		goto out;
-	if (!json_is_object(obj)) {
-		drafts_error(d, index, "", "a record must be a JSON object");
-		ret = LCF_EVALIDATE;
-		goto out;
-	}
-	if ((ret = pbjson_decode(obj, ki->desc, "", &body, &err)) < 0) {
-		drafts_error(d, index, err.field, err.msg);
-		goto out;
-	}
 	c = xmalloc(sizeof(*c));
 	lcf__content__init(c);
 	c->has_kind = 1;
@@ -305,7 +294,6 @@ build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
 		indicator_key(c->indicator, keybuf, sizeof(keybuf));
 		break;
 	}
-	body = NULL;
 	c->key = xstrdup(key ? key : keybuf);
 	if ((ret = validate_content(c, NULL, VALIDATE_DRAFT, &err)) < 0) {
 		drafts_error(d, index, err.field, err.msg);
@@ -315,10 +303,36 @@ build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
 	c = NULL;
 	ret = 0;
 out:
-	if (body != NULL)
-		protobuf_c_message_free_unpacked(body, NULL);
 	if (c != NULL)
 		lcf__content__free_unpacked(c, NULL);
+	return ret;
+}
+
+/* Builds and validates one draft; problems are reported against index. */
+static int
+build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
+    Lcf__Content **out)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	ProtobufCMessage *body = NULL;
+	struct verr err;
+	int ret = LCF_EINVAL;
+
+	*out = NULL;
+	memset(&err, 0, sizeof(err));
+	if (ki == NULL)
+		goto out;
+	if (!json_is_object(obj)) {
+		drafts_error(d, index, "", "a record must be a JSON object");
+		ret = LCF_EVALIDATE;
+		goto out;
+	}
+	if ((ret = pbjson_decode(obj, ki->desc, "", &body, &err)) < 0) {
+		drafts_error(d, index, err.field, err.msg);
+		goto out;
+	}
+	ret = wrap_draft(d, index, body, key, out);
+out:
 	return ret;
 }
 
@@ -438,6 +452,38 @@ drafts_build_record(const struct drafts *d, long index, json_t *obj,
 	*out = NULL;
 	if ((ret = take_key(d, index, obj, &key)) == 0)
 		ret = build_draft(d, index, obj, key, out);
+	free(key);
+	return ret;
+}
+
+int
+drafts_build_text(const struct drafts *d, long index, const char *text, size_t len,
+    int line, size_t col, Lcf__Content **out, char *errbuf, size_t errlen)
+{
+	const struct kindinfo *ki = kind_info(d->kind);
+	ProtobufCMessage *body = NULL;
+	struct pbstream_error err;
+	char *key = NULL;
+	int ret = LCF_EINVAL;
+
+	*out = NULL;
+	if (ki == NULL)
+		goto out;
+	ret = pbstream_decode(text, len, ki->desc,
+	    d->kind == LCF__KIND__KIND_PRACTICE ? "key" : NULL, &body, &key, &err);
+	if (ret == LCF_EINVAL) {
+		/* As tab_stream_next reports a syntax error: where in the file. */
+		snprintf(errbuf, errlen, "%s:%d: column %zu: %s", d->file,
+		    line + err.line - 1, err.line <= 1 ? col + err.column - 1 :
+		    err.column, err.verr.msg);
+		goto out;
+	}
+	if (ret < 0) {
+		drafts_error(d, index, err.verr.field, err.verr.msg);
+		goto out;
+	}
+	ret = wrap_draft(d, index, body, key, out);
+out:
 	free(key);
 	return ret;
 }

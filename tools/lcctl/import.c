@@ -29,9 +29,12 @@
 /* An import file's problems are listed up to this many, then it stops. */
 #define MAX_REPORTED 20
 
-/* Keys seen so far and the record that used each first (open addressing). */
+/* Keys seen so far and the record that used each first (open addressing;
+ * each slot keeps its key's hash, so probing past other keys compares no
+ * strings). */
 struct keyset {
 	char **keys;
+	uint64_t *hash;
 	size_t *index;
 	size_t n, cap;
 };
@@ -65,36 +68,42 @@ keyset_add(struct keyset *ks, const char *key, size_t index, size_t *first)
 {
 	size_t i, j, oldcap;
 	char **oldkeys;
+	uint64_t *oldhash, h = key_hash(key);
 	size_t *oldindex;
 
 	if (2 * (ks->n + 1) > ks->cap) {
 		oldkeys = ks->keys;
+		oldhash = ks->hash;
 		oldindex = ks->index;
 		oldcap = ks->cap;
 		ks->cap = oldcap ? 2 * oldcap : 1024;
 		ks->keys = xcalloc(ks->cap, sizeof(*ks->keys));
+		ks->hash = xcalloc(ks->cap, sizeof(*ks->hash));
 		ks->index = xcalloc(ks->cap, sizeof(*ks->index));
 		for (i = 0; i < oldcap; i++) {
 			if (oldkeys[i] == NULL)
 				continue;
-			j = key_hash(oldkeys[i]) & (ks->cap - 1);
+			j = oldhash[i] & (ks->cap - 1);
 			while (ks->keys[j] != NULL)
 				j = (j + 1) & (ks->cap - 1);
 			ks->keys[j] = oldkeys[i];
+			ks->hash[j] = oldhash[i];
 			ks->index[j] = oldindex[i];
 		}
 		free(oldkeys);
+		free(oldhash);
 		free(oldindex);
 	}
-	j = key_hash(key) & (ks->cap - 1);
+	j = h & (ks->cap - 1);
 	while (ks->keys[j] != NULL) {
-		if (strcmp(ks->keys[j], key) == 0) {
+		if (ks->hash[j] == h && strcmp(ks->keys[j], key) == 0) {
 			*first = ks->index[j];
 			return 1;
 		}
 		j = (j + 1) & (ks->cap - 1);
 	}
 	ks->keys[j] = xstrdup(key);
+	ks->hash[j] = h;
 	ks->index[j] = index;
 	ks->n++;
 	return 0;
@@ -108,6 +117,7 @@ keyset_free(struct keyset *ks)
 	for (i = 0; i < ks->cap; i++)
 		free(ks->keys[i]);
 	free(ks->keys);
+	free(ks->hash);
 	free(ks->index);
 }
 
@@ -237,9 +247,12 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-/* One record read from the file. Returns < 0 when the import must stop. */
+/* A record of the file: a CSV row as a JSON object, or the JSON text of one
+ * (text, len bytes at line, column col). Returns < 0 when the import must
+ * stop; a syntax error is then in err. */
 static int
-take_record(struct importer *im, json_t *obj, int line)
+take_record(struct importer *im, json_t *obj, const char *text, size_t len,
+    int line, size_t col, char *err, size_t errlen)
 {
 	struct drafts *d = im->d;
 	Lcf__Content *c = NULL;
@@ -247,8 +260,15 @@ take_record(struct importer *im, json_t *obj, int line)
 	int ret = 0;
 
 	remember_line(d, index, line);
-	if (drafts_build_record(d, (long)index, obj, &c) < 0 ||
-	    check_key(im, c, index) < 0) {
+	if (obj != NULL)
+		ret = drafts_build_record(d, (long)index, obj, &c);
+	else
+		ret = drafts_build_text(d, (long)index, text, len, line, col, &c,
+		    err, errlen);
+	if (ret == LCF_EINVAL && err[0] != '\0')
+		goto out;
+	ret = 0;
+	if (c == NULL || check_key(im, c, index) < 0) {
 		/* Nothing will be stored: the node must not wait for more. */
 		client_close(&im->cl);
 		if (++im->failed >= MAX_REPORTED)
@@ -272,30 +292,31 @@ read_file(struct importer *im, const char *path)
 	struct drafts *d = im->d;
 	const struct tab_item *it;
 	struct tab_stream *ts = NULL;
-	json_t *obj = NULL;
+	const char *text;
 	char err[1024] = "";
-	size_t i, nlen = strlen(path);
+	size_t i, len, col, nlen = strlen(path);
 	int line, ret;
 
 	if (nlen >= 4 && strcasecmp(path + nlen - 4, ".csv") == 0) {
 		ret = drafts_load_rows(d, path, err, sizeof(err));
 		for (i = 0; ret == 0 && i < d->tab.n; i++) {
 			it = &d->tab.items[i];
-			ret = take_record(im, it->obj, it->line);
+			ret = take_record(im, it->obj, NULL, 0, it->line, 0, err,
+			    sizeof(err));
 		}
 		goto out;
 	}
 	if ((ret = tab_stream_open(path, LCCTL_MAX_IMPORT, &ts, err,
 	    sizeof(err))) < 0)
 		goto out;
+	/* Each record's text goes straight into its draft, with no JSON tree
+	 * in between (pbstream.h). */
 	for (;;) {
-		if ((ret = tab_stream_next(ts, &obj, &line, err, sizeof(err))) < 0 ||
-		    obj == NULL)
+		if ((ret = tab_stream_next_text(ts, &text, &len, &line, &col, err,
+		    sizeof(err))) < 0 || text == NULL)
 			break;
-		ret = take_record(im, obj, line);
-		json_decref(obj);
-		obj = NULL;
-		if (ret < 0)
+		if ((ret = take_record(im, NULL, text, len, line, col, err,
+		    sizeof(err))) < 0)
 			break;
 	}
 out:

@@ -142,6 +142,13 @@ int drafts_load_rows(struct drafts *d, const char *path, char *err,
  * lcf__content__free_unpacked. */
 int drafts_build_record(const struct drafts *d, long index, json_t *obj,
     Lcf__Content **out);
+/* The same from the JSON text of one record (an object, len bytes) that
+ * starts at line, byte column col of d->file, parsed straight into the draft
+ * (pbstream.h). A syntax error is not printed but written into errbuf as
+ * "FILE:LINE: column C: message" and returned as LCF_EINVAL: the file cannot
+ * be read on. */
+int drafts_build_text(const struct drafts *d, long index, const char *text, size_t len,
+    int line, size_t col, Lcf__Content **out, char *errbuf, size_t errlen);
 /* Prints "lcctl: ORIGIN: field F: msg" for draft index; field may be empty. */
 void drafts_error(const struct drafts *d, long index, const char *field,
     const char *msg);
