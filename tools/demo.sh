@@ -75,8 +75,9 @@ for c in "${CITIES[@]}"; do
 	"$LCCTL" -d "$dir" indicator import "$SAMPLES/$slug-indicators.SAMPLE.json"
 done
 
-# A line of peers: Medellin - Tampere - Timisoara. Records travel by push and
-# reconciliation; Timisoara ends up with everything without knowing Medellin.
+# The operators add a line of peers: Medellin - Tampere - Timisoara. Records
+# travel by push and reconciliation; each node also finds the others through
+# their signed endpoint records and links to them (discovery).
 "$LCCTL" -d "$DEMO/tampere" peer add 127.0.0.1:7401 >/dev/null 2>&1 || true
 "$LCCTL" -d "$DEMO/medellin" peer add 127.0.0.1:7402 >/dev/null 2>&1 || true
 want=0
