@@ -734,6 +734,15 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	p->next_dial_ms = 0;
 	set_state(p, PEER_CONNECTED);
 	mark_dirty(ps);
+	/* Dials complete in any order and inbound links arrive meanwhile: a
+	 * discovered link that takes the node beyond max_peers goes again. */
+	if (l->outbound && p->discovered &&
+	    connected_count(ps) > ps->n->cfg.max_peers) {
+		log_info("peer %s: connected, but closing it: over max_peers (%u)",
+		    peer_name(p, l, name, sizeof(name)), ps->n->cfg.max_peers);
+		link_close(l, "over max_peers");
+		return;
+	}
 	log_info("peer %s: connected (%s)", peer_name(p, l, name, sizeof(name)),
 	    l->outbound ? "outbound" : "inbound");
 	/* Only the side that dialed starts, so the two do not both begin. */
