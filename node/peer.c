@@ -727,6 +727,17 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 			set_state(p, PEER_CONNECTED);
 		return;
 	}
+	/* Dials complete in any order and inbound links arrive meanwhile: a
+	 * discovered link that would take the node beyond max_peers goes again
+	 * before it counts as connected. */
+	if (l->outbound && p->discovered && p->active == NULL &&
+	    connected_count(ps) >= ps->n->cfg.max_peers) {
+		log_info("peer %s: closing a discovered link at once: max_peers "
+		    "(%u) reached meanwhile", peer_name(p, l, name, sizeof(name)),
+		    ps->n->cfg.max_peers);
+		link_close(l, "over max_peers");
+		return;
+	}
 	l->ready = 1;
 	p->active = l;
 	if (p->timer_init)
@@ -734,17 +745,13 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	p->next_dial_ms = 0;
 	set_state(p, PEER_CONNECTED);
 	mark_dirty(ps);
-	/* Dials complete in any order and inbound links arrive meanwhile: a
-	 * discovered link that takes the node beyond max_peers goes again. */
-	if (l->outbound && p->discovered &&
-	    connected_count(ps) > ps->n->cfg.max_peers) {
-		log_info("peer %s: connected, but closing it: over max_peers (%u)",
-		    peer_name(p, l, name, sizeof(name)), ps->n->cfg.max_peers);
-		link_close(l, "over max_peers");
-		return;
-	}
 	log_info("peer %s: connected (%s)", peer_name(p, l, name, sizeof(name)),
 	    l->outbound ? "outbound" : "inbound");
+	/* An operator's peer is served beyond max_peers: discovered links make
+	 * room at once. */
+	if (connected_count(ps) > ps->n->cfg.max_peers)
+		peers_discover_trim(ps->n, connected_count(ps) -
+		    ps->n->cfg.max_peers);
 	/* Only the side that dialed starts, so the two do not both begin. */
 	if (l->outbound && (rc = start_sync(l, NULL)) != 0)
 		log_info("peer %s: cannot start reconciliation: %s", name,
@@ -1821,6 +1828,10 @@ peers_discover_trim(struct node *n, size_t count)
 		cand[j] = tmp;
 		log_info("peer %s: closing a discovered link: over max_peers",
 		    peer_name(cand[i]->p, cand[i], name, sizeof(name)));
+		/* It stops counting now, not when the close has flushed. */
+		cand[i]->p->active = NULL;
+		cand[i]->ready = 0;
+		set_state(cand[i]->p, PEER_DISCONNECTED);
 		link_close(cand[i], "making room for configured peers");
 	}
 out:
