@@ -189,7 +189,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 0.3
 done
 expect_eq "no node ever holds more than its max_peers" "none" "${over:-none}"
-check "the cities refused by the seed form one graph" graph_connected "${MNODES[@]}"
+check "the cities refused by the seed form one graph" wait_for 15 graph_connected "${MNODES[@]}"
 
 for n in "${!DIRS[@]}"; do
 	[ -f "${DIRS[$n]}/test.pid" ] || continue
