@@ -747,11 +747,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	mark_dirty(ps);
 	log_info("peer %s: connected (%s)", peer_name(p, l, name, sizeof(name)),
 	    l->outbound ? "outbound" : "inbound");
-	/* An operator's peer is served beyond max_peers: discovered links make
-	 * room at once. */
-	if (connected_count(ps) > ps->n->cfg.max_peers)
-		peers_discover_trim(ps->n, connected_count(ps) -
-		    ps->n->cfg.max_peers);
+
 	/* Only the side that dialed starts, so the two do not both begin. */
 	if (l->outbound && (rc = start_sync(l, NULL)) != 0)
 		log_info("peer %s: cannot start reconciliation: %s", name,
