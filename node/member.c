@@ -32,8 +32,6 @@
 #include "validate.h"
 #include "xmalloc.h"
 
-#define ROOT_DEPTH_MAX 16
-
 struct held {
 	struct held *next;
 	uint8_t id[32];
@@ -883,18 +881,6 @@ members_get(struct node *n, const uint8_t city[32], struct member_info *out)
 		return LCF_ENOTFOUND;
 	*out = e->info;
 	return 0;
-}
-
-void
-members_root(struct node *n, const uint8_t city[32], uint8_t root[32])
-{
-	struct entry *e;
-	int depth = 0;
-
-	memcpy(root, city, 32);
-	while (depth++ < ROOT_DEPTH_MAX && (e = find(n->members, root)) != NULL &&
-	    e->info.has_predecessor)
-		memcpy(root, e->info.predecessor, 32);
 }
 
 void

@@ -100,9 +100,6 @@ int members_list(struct node *n, struct member_info **out, size_t *count,
     char *name, size_t namelen);
 /* One city's entry (0), or LCF_ENOTFOUND. */
 int members_get(struct node *n, const uint8_t city[32], struct member_info *out);
-/* The first id of a city's line of keys and the number of keys in it, for
- * treating a rotated key as the same city: root gets the oldest predecessor. */
-void members_root(struct node *n, const uint8_t city[32], uint8_t root[32]);
 /* Every key hand-over stored: pairs[i][0] handed over to pairs[i][1]. A new
  * array the caller frees (NULL when count is 0). Call from the loop. */
 void members_successions(struct node *n, uint8_t (**pairs)[2][32],

@@ -94,7 +94,12 @@ expect_contains "the member's handshake was accepted" "$OUT" "connected to"
 sleep 1
 check "the relayed record of a non-member is not stored" lacks_practice A relayed-outsider
 check "nor forwarded" lacks_practice B relayed-outsider
-expect_status "a probe without membership is refused" 0 env -u LCF_PROBE_MEMBERSHIP LCF_PROBE_KEY="${DIRS[X]}/identity.key" "$PROBE" hello "127.0.0.1:${PORTS[A]}"
+# A fresh key naming the federation but showing no membership: the probe's own
+# side of the handshake completes, so the refusal is read at A.
+refused0=$(ctl A status --json | jq .refused_connections)
+env -u LCF_PROBE_MEMBERSHIP -u LCF_PROBE_KEY "$PROBE" hello "127.0.0.1:${PORTS[A]}" >/dev/null 2>&1
+refused_more() { [ "$(ctl A status --json | jq .refused_connections)" -gt "$refused0" ]; }
+check "a peer naming the federation without a membership is refused" wait_for 5 refused_more
 unset LCF_PROBE_KEY LCF_PROBE_FEDERATION LCF_PROBE_MEMBERSHIP
 
 # --- records that arrive before their city's admission wait, then go ---

@@ -42,8 +42,9 @@ state_of(const Lcf__MemberInfo *m)
 		return "revoked";
 	if (!m->has_admitted_ms)
 		return "withdrawn";
+	/* The key writes no more, whatever its membership says. */
 	if (m->has_successor)
-		return m->valid ? "handed over" : "retired";
+		return "handed over";
 	if (!m->valid)
 		return "expired";
 	return "member";
