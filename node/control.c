@@ -426,6 +426,8 @@ do_status(struct ctl_conn *c)
 	st.sync_records = synced;
 	st.has_refused_connections = 1;
 	st.refused_connections = ps.refused_connections;
+	st.has_ingest_records = st.has_ingest_transactions = 1;
+	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
 	snprintf(listen, sizeof(listen), strchr(n->cfg.listen_host, ':') != NULL ?
 	    "[%s]:%u" : "%s:%u", n->cfg.listen_host,
 	    (unsigned)(ps.listen_port ? ps.listen_port : n->cfg.listen_port));

@@ -52,6 +52,9 @@ void ingest_push_local(struct node *n, const uint8_t *const *raws,
  * (node.import_writing); the import calls this when it has ended. */
 void ingest_resume(struct node *n);
 
+/* Records written by ingest since start, and the transactions that wrote them. */
+void ingest_counts(const struct node *n, uint64_t *records, uint64_t *transactions);
+
 /* Stops the writer thread once the write under way (if any) is committed, runs
  * that write's callbacks, and closes the module's handle; batches still being
  * checked then end with LCF_ECLOSED and store nothing, and ingest_submit fails

@@ -51,3 +51,23 @@ S=$(ctl Delta peer sync "${IDS[Gamma]:0:12}" --json)
 expect_eq "a sync between equal nodes takes one round trip" 1 "$(jq .round_trips <<<"$S")"
 check "and sends under 512 bytes each way" test "$(jq .bytes_sent <<<"$S")" -le 512 -a "$(jq .bytes_received <<<"$S")" -le 512
 expect_eq "and moves no record" 0 "$(jq '.records_sent + .records_received' <<<"$S")"
+
+# A bulk transfer (a new node pulling many records) is written in shared
+# transactions: 40,000 records arrive in batches of at most 4,096, and the
+# writer gathers the batches checked while it waits.
+city_node Zeta SE
+stop_node "${DIRS[Zeta]}"
+"$ROOT/$BUILD/lcf-fill" -n 40000 -a 40 -s 7 -j 2 "${DIRS[Zeta]}" >/dev/null ||
+    fail "lcf-fill" "could not fill Zeta's store"
+check "Zeta restarts with 40,000 more records" start_node "${DIRS[Zeta]}"
+city_node Eta PT
+total_at_least() { [ "$(ctl_jq_val "$1" .records_total status --json)" -ge "$2" ]; }
+ctl_jq_val() { local n=$1 e=$2; shift 2; ctl "$n" "$@" 2>/dev/null | jq -r "$e // 0"; }
+ctl Eta peer add "127.0.0.1:${PORTS[Zeta]}" >/dev/null
+check "a new node pulls them all" wait_for 90 total_at_least Eta 40000
+S=$(ctl Eta status --json)
+check "status counts every record written ($(jq .ingest_records <<<"$S"))" \
+    test "$(jq .ingest_records <<<"$S")" -ge 40000
+check "in fewer transactions ($(jq .ingest_transactions <<<"$S")) than the 10 batches they came in" \
+    test "$(jq .ingest_transactions <<<"$S")" -ge 1 -a "$(jq .ingest_transactions <<<"$S")" -lt 10
+expect_contains "lcctl status shows the writes" "$(ctl Eta status)" "records from peers and publish in"

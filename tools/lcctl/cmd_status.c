@@ -68,6 +68,10 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->sync_records));
 	json_object_set_new(o, "refused_connections",
 	    json_integer((json_int_t)st->refused_connections));
+	json_object_set_new(o, "ingest_records",
+	    json_integer((json_int_t)st->ingest_records));
+	json_object_set_new(o, "ingest_transactions",
+	    json_integer((json_int_t)st->ingest_transactions));
 	return o;
 }
 
@@ -127,6 +131,10 @@ status_text(const Lcf__StatusReply *st)
 	free(item);
 	snprintf(a, sizeof(a), "%" PRIu64, st->refused_connections);
 	render_field(stdout, "Peers refused", a);
+	item = xasprintf("%" PRIu64 " records from peers and publish in %" PRIu64
+	    " transactions", st->ingest_records, st->ingest_transactions);
+	render_field(stdout, "Written", item);
+	free(item);
 }
 
 int
