@@ -252,7 +252,8 @@ writer_main(void *arg)
 	struct chunk *ch;
 	size_t i;
 	int rc, stop = 0;
-	uint64_t t0, cpu0 = thread_cpu_us(), wait_ms = 0, commit_us = 0;
+
+	thread_name("lcf-import");	uint64_t t0, cpu0 = thread_cpu_us(), wait_ms = 0, commit_us = 0;
 	uint64_t commit_ms = 0;
 
 	rc = store_txn_begin(imp->n->store, &txn);

@@ -211,6 +211,7 @@ refuse(struct slice *sl, size_t i, const uint8_t *id, const char *fmt, ...)
 static void
 check_slice(uv_work_t *w)
 {
+	static __thread int named;
 	struct slice *sl = w->data;
 	struct ingest_job *job = sl->job;
 	size_t i, n = sl->hi - sl->lo;
@@ -220,6 +221,12 @@ check_slice(uv_work_t *w)
 	struct verr verr;
 	int rc;
 
+	/* libuv's pool threads have no name of their own: the first check a
+	 * thread runs names it. */
+	if (!named) {
+		thread_name("lcf-pool");
+		named = 1;
+	}
 	/*
 	 * Most pushed records are already held (every link carries each new
 	 * record): those cost a hash and a lookup, not a decode. The lookups of
@@ -290,6 +297,7 @@ writer_main(void *arg)
 	uint64_t t0;
 	int rc;
 
+	thread_name("lcf-writer");
 	for (;;) {
 		uv_mutex_lock(&st->lock);
 		while (!st->req && !st->quit)

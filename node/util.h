@@ -22,6 +22,9 @@ int64_t now_ms(void);
 uint64_t mono_ms(void);
 /* CPU time the calling thread has used, in microseconds (for phase timings). */
 uint64_t thread_cpu_us(void);
+/* Names the calling thread (at most 15 bytes are kept), so that top -H, perf
+ * and /proc/PID/task/TID/comm tell the node's threads apart. */
+void thread_name(const char *name);
 
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer the caller
  * frees. Returns 0, LCF_ETOOBIG, or LCF_EIO with errno set. */

@@ -99,6 +99,28 @@ cpu_s() {
 	awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"
 }
 
+# thread_cpu PID: one "NAME SECONDS" line per thread name of the process
+# (user + system CPU, summed over its threads of that name). The node names
+# its threads: lcnode (the loop), lcf-pool (libuv's pool: checking records,
+# reads), lcf-writer (ingest's writer), lcf-import.
+thread_cpu() {
+	local tck f
+	tck=$(getconf CLK_TCK)
+	for f in /proc/"$1"/task/*/stat; do cat "$f" 2>/dev/null && echo; done |
+	    awk -v t="$tck" 'NF {
+		match($0, /\(.*\)/)
+		name = substr($0, RSTART + 1, RLENGTH - 2)
+		split(substr($0, RSTART + RLENGTH + 1), a, " ")
+		cpu[name] += (a[12] + a[13]) / t
+	    } END { for (n in cpu) printf "%s %.2f\n", n, cpu[n] }' | sort
+}
+
+# thread_delta BEFORE AFTER: "NAME SECONDS" lines of AFTER less BEFORE.
+thread_delta() {
+	awk 'NR == FNR { b[$1] = $2; next } { printf "%s %.1f\n", $1, $2 - b[$1] }' \
+	    "$1" "$2"
+}
+
 # sample_anon PID FILE: the highest RssAnon seen (KiB) into FILE every 50 ms
 # until FILE.stop exists or PID is gone.
 sample_anon() {
@@ -321,6 +343,7 @@ sample_anon "${FPID[B]}" "$T/peakB" &
 sb=$!
 cpu_a0=$(cpu_s "${FPID[A]}")
 cpu_b0=$(cpu_s "${FPID[B]}")
+thread_cpu "${FPID[B]}" >"$T/threads0"
 mark_b=$(log_lines B)
 if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
 	perf record -q -g -o "$T/perf.data" -p "${FPID[B]}" 2>"$T/perf.err" &
@@ -344,6 +367,7 @@ done
 boot_s=$(secs_since "$t0")
 cpu_a1=$(cpu_s "${FPID[A]}")
 cpu_b1=$(cpu_s "${FPID[B]}")
+thread_cpu "${FPID[B]}" >"$T/threads1"
 wb_b=$(awk '$1 == "write_bytes:" { print $2 }' "/proc/${FPID[B]}/io" 2>/dev/null)
 if [ -n "${perf_pid:-}" ]; then
 	kill -INT "$perf_pid" 2>/dev/null
@@ -367,6 +391,12 @@ echo "  CPU       B $(fmt "$(calc "$cpu_b1 - $cpu_b0")" 1) s," \
     "A $(fmt "$(calc "$cpu_a1 - $cpu_a0")" 1) s over $(fmt "$boot_s" 1) s of wall" \
     "time = $(fmt "$(calc "($cpu_b1 - $cpu_b0 + $cpu_a1 - $cpu_a0) / $boot_s")")" \
     "cores busy"
+thread_delta "$T/threads0" "$T/threads1" >"$T/threads"
+echo "  B's threads (CPU-s): $(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' \
+    "$T/threads") (lcf-pool checks the records: decode, verify, validate)"
+tx_b=$(ctl B status --json 2>/dev/null | jq '.ingest_transactions // 0')
+echo "  writes    $tx_b transactions ($((tx_b > 0 ? (got - 1) / tx_b : 0))" \
+    "records each on average)"
 db_b=$(ctl B status --json 2>/dev/null | jq '.db_size // 0')
 echo "  disk      B's store holds $(mib $((db_b / 1024))) MiB; B caused" \
     "$(mib $((${wb_b:-0} / 1024))) MiB of writes (/proc/PID/io write_bytes)"
@@ -384,6 +414,8 @@ J[boot_bytes_in]=$SY_IN
 J[boot_cpu_b_s]=$(fmt "$(calc "$cpu_b1 - $cpu_b0")")
 J[boot_cpu_a_s]=$(fmt "$(calc "$cpu_a1 - $cpu_a0")")
 J[boot_write_bytes]=${wb_b:-0}
+J[boot_transactions]=${tx_b:-0}
+J[boot_cpu_threads]=$(awk '{ printf "%s\"%s\":%s", (NR > 1 ? "," : "{"), $1, $2 } END { print NR ? "}" : "{}" }' "$T/threads")
 J[boot_db_size]=$db_b
 J[boot_pass]=$(jbool "$((ok_rate & ok_frac))")
 anon_b_boot_peak=$(cat "$T/peakB" 2>/dev/null || echo 0)
