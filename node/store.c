@@ -27,6 +27,8 @@
 #define WORD_MIN 2
 #define WORD_MAX 32
 #define SKETCH_BATCH 4096                          /* ids hashed per lock */
+#define ROW_LEN 8                                  /* a row number, big-endian */
+#define MIGRATE_BATCH 50000                        /* records per upgrade txn */
 
 /* Posting tags: see docs/ARCHITECTURE.md. */
 #define TAG_ALL '*'
@@ -41,7 +43,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, records, current, seq, idx, docs;
+	MDB_dbi meta, rows, ids, current, seq, idx, docs;
 	char *path;
 	struct iblt_set *sketch;      /* every stored id: see store_sketch */
 };
@@ -71,6 +73,54 @@ log_mdb(const char *what, int rc)
  * entry there (store_put writes both in one transaction), and walking it reads a
  * fraction of the pages the records themselves fill.
  */
+/* The bytes of the record with this id (valid until txn ends): the id index
+ * gives its row, the rows table its bytes. */
+static int
+rec_get(MDB_txn *txn, const struct store *s, const uint8_t *id, MDB_val *out)
+{
+	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->ids, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != ROW_LEN)
+		return MDB_CORRUPTED;
+	return mdb_get(txn, s->rows, &v, out);
+}
+
+/* The bytes at the row an id index entry (v) points to. */
+static int
+row_bytes(MDB_txn *txn, const struct store *s, MDB_val *v, MDB_val *out)
+{
+	MDB_val k = *v;
+	int rc;
+
+	if (v->mv_size != ROW_LEN)
+		return MDB_CORRUPTED;
+	rc = mdb_get(txn, s->rows, &k, out);
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
+/* The highest row in use, 0 when there is none. */
+static int
+last_row(MDB_txn *txn, const struct store *s, uint64_t *row)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*row = 0;
+	if ((rc = mdb_cursor_open(txn, s->rows, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == ROW_LEN)
+		*row = get_be64(k.mv_data);
+	else if (rc == 0)
+		rc = MDB_CORRUPTED;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int
 sketch_build(struct store *s)
 {
@@ -107,6 +157,96 @@ out:
 	return rc;
 }
 
+/*
+ * Schema 1 kept each record's bytes under its id in "records"; schema 2
+ * appends them to "rows" and keeps id -> row in "ids". Records are moved in
+ * transactions of MIGRATE_BATCH; the schema changes with the last one, and an
+ * upgrade that was interrupted starts over (rows and ids are emptied first).
+ */
+static int
+upgrade_1(struct store *s)
+{
+	uint8_t last[RECORD_ID_LEN], row[ROW_LEN], ver[4];
+	uint64_t next = 1, moved = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi old;
+	MDB_val k, v, rk;
+	size_t n;
+	int rc, have_last = 0;
+
+	log_info("store: upgrading %s from schema 1 to %d", s->path,
+	    STORE_SCHEMA_VERSION);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "records", 0, &old)) != 0 ||
+	    (rc = mdb_drop(txn, s->rows, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->ids, 0)) != 0)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	while (rc == 0) {
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+		    (rc = mdb_cursor_open(txn, old, &cur)) != 0)
+			goto out;
+		if (have_last) {
+			k.mv_data = last;
+			k.mv_size = sizeof(last);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			if (rc == 0 && k.mv_size == sizeof(last) &&
+			    memcmp(k.mv_data, last, sizeof(last)) == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} else {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		}
+		for (n = 0; rc == 0 && n < MIGRATE_BATCH; n++) {
+			if (k.mv_size != RECORD_ID_LEN) {
+				rc = MDB_CORRUPTED;
+				goto out;
+			}
+			memcpy(last, k.mv_data, sizeof(last));
+			have_last = 1;
+			put_be64(row, next++);
+			rk.mv_data = row;
+			rk.mv_size = sizeof(row);
+			if ((rc = mdb_put(txn, s->rows, &rk, &v, MDB_APPEND)) != 0 ||
+			    (rc = mdb_put(txn, s->ids, &k, &rk, MDB_NOOVERWRITE)) != 0)
+				goto out;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		moved += n;
+		mdb_cursor_close(cur);
+		cur = NULL;
+		if (rc == MDB_NOTFOUND) {
+			/* The last batch: drop the old table, mark the schema. */
+			k.mv_data = "schema";
+			k.mv_size = 6;
+			put_be32(ver, STORE_SCHEMA_VERSION);
+			v.mv_data = ver;
+			v.mv_size = sizeof(ver);
+			if ((rc = mdb_drop(txn, old, 1)) != 0 ||
+			    (rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+				goto out;
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+			if (rc == 0)
+				log_info("store: upgraded: %llu records moved",
+				    (unsigned long long)moved);
+			break;
+		}
+		if (rc != 0)
+			goto out;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		log_info("store: upgrading: %llu records moved", (unsigned long long)moved);
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 int
 store_open(const char *path, uint64_t map_size, struct store **out, char *err,
     size_t errlen)
@@ -115,7 +255,7 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
 	uint8_t ver[4];
-	int rc, ret = LCF_ESTORE;
+	int rc, ret = LCF_ESTORE, upgrade = 0;
 
 	*out = NULL;
 	s->path = xstrdup(path);
@@ -124,7 +264,7 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		goto out;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 10)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
@@ -145,7 +285,8 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "records", MDB_CREATE, &s->records)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "rows", MDB_CREATE, &s->rows)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &s->ids)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "current", MDB_CREATE, &s->current)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "seq", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
 	    &s->seq)) != 0 ||
@@ -164,6 +305,8 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		v.mv_data = ver;
 		v.mv_size = 4;
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) == 1) {
+		upgrade = 1;
 	} else if (rc == 0 && (v.mv_size != 4 ||
 	    get_be32(v.mv_data) != STORE_SCHEMA_VERSION)) {
 		snprintf(err, errlen, "%s: database schema %u is not the one this "
@@ -180,6 +323,11 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	txn = NULL;
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
+	if (upgrade && (rc = upgrade_1(s)) != 0) {
+		snprintf(err, errlen, "%s: upgrading the database from schema 1: %s",
+		    path, mdb_strerror(rc));
 		goto out;
 	}
 	s->sketch = iblt_set_new();
@@ -645,10 +793,10 @@ current_key(uint8_t *out, const uint8_t author[32], Lcf__Kind kind, const char *
 static int
 load_record(MDB_txn *txn, struct store *s, const uint8_t id[32], struct record *rec)
 {
-	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	MDB_val v;
 	int rc;
 
-	if ((rc = mdb_get(txn, s->records, &k, &v)) != 0)
+	if ((rc = rec_get(txn, s, id, &v)) != 0)
 		return rc;
 	return record_open(v.mv_data, v.mv_size, 0, rec) == 0 ? 0 : MDB_CORRUPTED;
 }
@@ -683,6 +831,7 @@ struct put_ctx {
 	struct pending pending;
 	uint32_t next_doc;            /* next document number to give out */
 	uint32_t first_doc;           /* first one given out in this transaction */
+	uint64_t next_row;            /* row the next record's bytes go to */
 	uint8_t cc_author[AUTHOR_LEN];   /* last author_country answer */
 	char cc_country[3];
 	int cc_valid, cc_found;
@@ -823,6 +972,7 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 	const Lcf__Content *c = it->rec->c;
 	const uint8_t *id = it->rec->id;
 	uint8_t seqkey[AUTHOR_LEN + 8], ck[CUR_KEY_MAX], cval[CURRENT_VAL_LEN];
+	uint8_t row[ROW_LEN];
 	char oldc[3], newc[3];
 	int have_oldc = 0, have_newc, rc, is_profile;
 	uint32_t doc, olddoc = 0;
@@ -833,17 +983,26 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 
 	memset(&old, 0, sizeof(old));
 	it->result = 0;
+	/* The id points at the next row; the bytes are appended there. */
+	put_be64(row, x->next_row);
 	k.mv_data = (void *)id;
 	k.mv_size = RECORD_ID_LEN;
-	v.mv_data = (void *)it->raw;
-	v.mv_size = it->len;
-	rc = mdb_put(txn, s->records, &k, &v, MDB_NOOVERWRITE);
+	v.mv_data = row;
+	v.mv_size = sizeof(row);
+	rc = mdb_put(txn, s->ids, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		it->result = STORE_DUP;
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
+	k.mv_data = row;
+	k.mv_size = sizeof(row);
+	v.mv_data = (void *)it->raw;
+	v.mv_size = it->len;
+	if ((rc = mdb_put(txn, s->rows, &k, &v, MDB_APPEND)) != 0)
+		return rc;
+	x->next_row++;
 
 	/* Seq index, authors and forks. */
 	memcpy(seqkey, c->author.data, AUTHOR_LEN);
@@ -1008,6 +1167,11 @@ store_txn_begin(struct store *s, struct store_txn **out)
 	if (t->x.next_doc == 0)
 		t->x.next_doc = 1;
 	t->x.first_doc = t->x.next_doc;
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if ((rc = last_row(t->x.txn, s, &t->x.next_row)) != 0)
+		goto out;
+	t->x.next_row++;
 	*out = t;
 	t = NULL;
 	rc = 0;
@@ -1203,7 +1367,7 @@ store_has(struct store *s, const uint8_t id[32])
 
 	if (rd_begin(s, &txn) != 0)
 		return 0;
-	found = mdb_get(txn, s->records, &k, &v) == 0;
+	found = mdb_get(txn, s->ids, &k, &v) == 0;
 	mdb_txn_abort(txn);
 	return found;
 }
@@ -1225,7 +1389,7 @@ store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
 			continue;
 		k.mv_size = RECORD_ID_LEN;
 		k.mv_data = (void *)(ids + i * RECORD_ID_LEN);
-		found[i] = mdb_get(txn, s->records, &k, &v) == 0;
+		found[i] = mdb_get(txn, s->ids, &k, &v) == 0;
 	}
 	mdb_txn_abort(txn);
 	return 0;
@@ -1235,12 +1399,12 @@ int
 store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg)
 {
 	MDB_txn *txn;
-	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	MDB_val v;
 	int rc, ret;
 
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	rc = mdb_get(txn, s->records, &k, &v);
+	rc = rec_get(txn, s, id, &v);
 	if (rc == 0)
 		ret = fn(arg, id, v.mv_data, v.mv_size);
 	else
@@ -1292,7 +1456,7 @@ store_resolve_id(struct store *s, const char *hex, uint8_t id[32])
 		return LCF_EINVAL;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if (mdb_cursor_open(txn, s->records, &cur) != 0) {
+	if (mdb_cursor_open(txn, s->ids, &cur) != 0) {
 		mdb_txn_abort(txn);
 		return LCF_ESTORE;
 	}
@@ -1372,7 +1536,7 @@ store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
 	if (rc == 0) {
 		rk.mv_data = (uint8_t *)v.mv_data + 8;
 		rk.mv_size = RECORD_ID_LEN;
-		rc = mdb_get(txn, s->records, &rk, &rv);
+		rc = rec_get(txn, s, rk.mv_data, &rv);
 	}
 	if (rc == 0)
 		ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size);
@@ -1609,7 +1773,7 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		if (mdb_get(txn, s->docs, &k, &v) != 0 || v.mv_size != RECORD_ID_LEN)
 			continue;
 		rk = v;
-		if (mdb_get(txn, s->records, &rk, &rv) != 0)
+		if (rec_get(txn, s, rk.mv_data, &rv) != 0)
 			continue;
 		if (q->keep != NULL && !q->keep(q->keep_arg, rv.mv_data, rv.mv_size))
 			continue;
@@ -1664,7 +1828,7 @@ store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
 		if (v.mv_size == CURRENT_VAL_LEN) {
 			rk.mv_data = (uint8_t *)v.mv_data + 8;
 			rk.mv_size = RECORD_ID_LEN;
-			if (mdb_get(txn, s->records, &rk, &rv) == 0 &&
+			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&
 			    (ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
 		}
@@ -1689,12 +1853,12 @@ store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn, void 
 	uint8_t start[RECORD_ID_LEN];
 	MDB_txn *txn;
 	MDB_cursor *cur = NULL;
-	MDB_val k, v;
+	MDB_val k, v, rv;
 	int rc, ret = 0;
 
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if ((rc = mdb_cursor_open(txn, s->records, &cur)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->ids, &cur)) != 0)
 		goto out;
 	memset(start, 0, sizeof(start));
 	start[0] = lo;
@@ -1702,7 +1866,9 @@ store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn, void 
 	k.mv_size = sizeof(start);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && ((uint8_t *)k.mv_data)[0] <= hi) {
-		if ((ret = fn(arg, k.mv_data, v.mv_data, v.mv_size)) != 0)
+		if ((rc = row_bytes(txn, s, &v, &rv)) != 0)
+			goto out;
+		if ((ret = fn(arg, k.mv_data, rv.mv_data, rv.mv_size)) != 0)
 			goto out;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -1721,14 +1887,14 @@ store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
 	uint8_t start[RECORD_ID_LEN];
 	MDB_txn *txn;
 	MDB_cursor *cur = NULL;
-	MDB_val k, v;
+	MDB_val k, v, rv;
 	size_t i, matches;
 	int rc = 0, ret = 0;
 
 	*consumed = 0;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if ((rc = mdb_cursor_open(txn, s->records, &cur)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->ids, &cur)) != 0)
 		goto out;
 	memset(start, 0, sizeof(start));
 	for (i = 0; i < n; i++) {
@@ -1742,7 +1908,9 @@ store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
 		while (rc == 0 && k.mv_size == RECORD_ID_LEN &&
 		    memcmp(k.mv_data, pre, 8) == 0 &&
 		    matches < STORE_PREFIX_MATCHES) {
-			if ((ret = fn(arg, k.mv_data, v.mv_data, v.mv_size)) != 0)
+			if ((rc = row_bytes(txn, s, &v, &rv)) != 0)
+				goto out;
+			if ((ret = fn(arg, k.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
 			matches++;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
@@ -1934,7 +2102,7 @@ store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
 			break;
 		if (v.mv_size == RECORD_ID_LEN) {
 			rk = v;
-			rc = mdb_get(txn, s->records, &rk, &rv);
+			rc = rec_get(txn, s, rk.mv_data, &rv);
 			if (rc == 0 &&
 			    (ret = fn(arg, seq, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
@@ -1974,7 +2142,7 @@ store_stats(struct store *s, struct store_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if (mdb_stat(txn, s->records, &ms) != 0)
+	if (mdb_stat(txn, s->ids, &ms) != 0)
 		goto out;
 	st->records = ms.ms_entries;
 	st->forks = meta_get(txn, s, "forks");

@@ -12,7 +12,7 @@
 struct record;
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_MAX_TERMS 16       /* filter terms in one query */
 #define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
 

@@ -1825,6 +1825,112 @@ test_schema_version(void **state)
 	}
 }
 
+/* A schema 1 database (record bytes under their ids in "records") is upgraded
+ * at open: every record is found again, by id and as a current version, new
+ * writes carry on, and what an interrupted upgrade left in the new tables is
+ * not kept. The schema 1 layout is rebuilt here from a schema 2 store. */
+static void
+test_upgrade_1(void **state)
+{
+	struct fix *f = *state;
+	struct built *b[4];
+	struct built *later;
+	struct store_stats st;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_dbi meta, rows, ids, records;
+	MDB_val k = { 6, "schema" }, v, rk, rv;
+	uint8_t ver[4], junk[RECORD_ID_LEN], junkrow[8];
+	char err[256] = "";
+	size_t i, moved = 0;
+	int rc;
+
+	b[0] = simple_practice(f, f->ids[0], "one", 1, 1000, "One");
+	b[1] = simple_practice(f, f->ids[0], "two", 2, 2000, "Two");
+	b[2] = simple_practice(f, f->ids[1], "one", 1, 1500, "Other one");
+	b[3] = simple_practice(f, f->ids[0], "one", 3, 3000, "One again");
+	for (i = 0; i < 4; i++)
+		assert_int_equal(put1(f->s, b[i]) & STORE_DUP, 0);
+	store_close(f->s);
+	f->s = NULL;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 10), 0);
+	assert_int_equal(mdb_env_open(env, f->db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "rows", 0, &rows), 0);
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_dbi_open(txn, "records", MDB_CREATE, &records), 0);
+	assert_int_equal(mdb_cursor_open(txn, ids, &cur), 0);
+	for (rc = mdb_cursor_get(cur, &rk, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &rk, &v, MDB_NEXT)) {
+		assert_int_equal(mdb_get(txn, rows, &v, &rv), 0);
+		assert_int_equal(mdb_put(txn, records, &rk, &rv, 0), 0);
+		moved++;
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	mdb_cursor_close(cur);
+	assert_int_equal(moved, 4);
+	/* Empty the new tables, then leave one stray entry in each, as an
+	 * upgrade stopped half way would. */
+	assert_int_equal(mdb_drop(txn, rows, 0), 0);
+	assert_int_equal(mdb_drop(txn, ids, 0), 0);
+	memset(junk, 0xee, sizeof(junk));
+	put_be64(junkrow, 77);
+	rk.mv_data = junk;
+	rk.mv_size = sizeof(junk);
+	rv.mv_data = junkrow;
+	rv.mv_size = sizeof(junkrow);
+	assert_int_equal(mdb_put(txn, ids, &rk, &rv, 0), 0);
+	assert_int_equal(mdb_put(txn, rows, &rv, &rk, 0), 0);
+	put_be32(ver, 1);
+	v.mv_data = ver;
+	v.mv_size = 4;
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	if (store_open(f->db, TEST_MAP_SIZE, &f->s, err, sizeof(err)) != 0) {
+		print_error("store_open: %s\n", err);
+		fail();
+	}
+	for (i = 0; i < 4; i++) {
+		expect_get(f, b[i]);
+		assert_int_equal(store_has(f->s, b[i]->rec.id), 1);
+	}
+	assert_int_equal(store_has(f->s, junk), 0);
+	expect_current(f, b[3]);
+	expect_current(f, b[1]);
+	expect_current(f, b[2]);
+	stats(f, &st);
+	assert_int_equal(st.records, 4);
+	/* Writes carry on after the moved rows; known ids stay known. */
+	for (i = 0; i < 4; i++)
+		expect_flags(put1(f->s, b[i]), STORE_DUP, "put after the upgrade");
+	later = simple_practice(f, f->ids[1], "two", 2, 4000, "Written later");
+	expect_flags(put1(f->s, later), STORE_CURRENT, "new after the upgrade");
+	expect_get(f, later);
+	expect_get(f, b[0]);
+	stats(f, &st);
+	assert_int_equal(st.records, 5);
+	store_close(f->s);
+	f->s = NULL;
+
+	/* The old table is gone and the schema is the current one. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 10), 0);
+	assert_int_equal(mdb_env_open(env, f->db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "records", 0, &records), MDB_NOTFOUND);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
+	assert_int_equal(get_be32(v.mv_data), STORE_SCHEMA_VERSION);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
 struct words {
 	size_t n;
 	char w[32][40];
@@ -1923,6 +2029,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup,
 		    teardown),
 		cmocka_unit_test(test_words),
