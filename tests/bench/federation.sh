@@ -700,7 +700,11 @@ push_pass() {
 		    "$r" "$p" "$nl" $((NNODES - 1)) "$p50" "$p100"
 		printf '  (stored at the publisher +%d ms, lcctl done +%d ms; %d hold it by query)  %s\n' \
 		    $((t_stored - t0)) $((t_pub - t0)) "$holders" "$(mark "$o")"
-		[ "$holders" -eq "$nl" ] || note "$holders nodes answer a query for record $r, $nl logged it"
+		# Every node that logged the push holds the record; one that did not
+		# may have it by now all the same: discovery keeps adding links, and
+		# a new link reconciles (only push is measured, so it counts missed).
+		[ "$holders" -ge "$nl" ] || note "$holders nodes answer a query for record $r, $nl logged it"
+		[ "$holders" -le "$nl" ] || echo "    ($((holders - nl)) more got it by reconciliation over a new link after the push was measured)"
 		pushj="$pushj${pushj:+,}{\"publisher\":$p,\"stored_at\":$nl,\"holders\":$holders,\"p50_ms\":$p50,\"p100_ms\":$p100,\"publisher_stored_ms\":$((t_stored - t0))}"
 		sleep 0.5
 	done
