@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// The peer table: dialing with backoff, the listener, one link per city, push, sync scheduling.
+// The peer table: entries, links, dialing with backoff, the listener, one link per city.
 //
 // An entry (struct peer) is a city we know: one the operator added by address
-// (dialed, optionally pinned to a key), or one that connected to us (inbound,
-// never dialed). Entries and their counters persist in DIR/peers.json. A link
-// (struct link) is one connection, made by dial() or accepted by the listener;
-// An entry may also be discovered: dialed by discover.c at an address from the
-// city's endpoint record, pinned to that city, redialed only by discovery.
-// once its handshake is done it is matched to an entry by the key it presented.
-// Only one link per remote city is kept: when two exist (both sides dialed at
+// (dialed, optionally pinned to a key), one that connected to us (inbound,
+// never dialed), or one discovered: dialed by discover.c at an address from
+// the city's endpoint record, pinned to that city, redialed only by discovery.
+// Entries and their counters persist in DIR/peers.json. A link (struct link)
+// is one connection, made by dial() or accepted by the listener; once its
+// handshake is done it is matched to an entry by the key it presented. Only
+// one link per remote city is kept: when two exist (both sides dialed at
 // once), both sides keep the one initiated by the city with the lower id.
+// Push is in push.c, reconciliation scheduling in peersync.c; the structures
+// they share are in peer_int.h.
 //
 // Every conn callback gets a struct link. Conns accepted by the listener start
 // with the listener's stand-in link (peers.acceptor) as their arg; on_ready
@@ -34,91 +36,13 @@
 #include "member.h"
 #include "node.h"
 #include "peer.h"
+#include "peer_int.h"
 #include "peerfile.h"
 #include "sync.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define SAVE_DELAY_MS		5000	/* counters reach the disk this late at most */
-#define STABLE_MS		10000	/* a link this old resets the backoff */
-#define LINK_MAX_INFLIGHT	4	/* pushed batches in ingest before reading pauses */
-#define REF_MIN_HEX		6	/* shortest id prefix accepted from a person */
-#define SHORT_HEX		12	/* id digits in log lines */
-#define HOST_MAX		PEERFILE_HOST_MAX
-_Static_assert(PEERFILE_HOST_MAX == CONN_HOST_MAX + 1,
-    "peers.json and connections must accept the same host names");
-
-struct peers;
-struct peer;
-
-struct link {
-	struct peers	*ps;
-	struct peer	*p;		/* NULL until matched, or once removed */
-	struct conn	*c;		/* NULL once on_close has run */
-	struct link	*next, **prevp;
-	struct sync_io	 io;
-	int		 acceptor;	/* the listener's stand-in */
-	int		 outbound;
-	int		 identified;	/* on_ready ran: the sync module may know it */
-	int		 ready;		/* matched and kept: the city's link */
-	int		 closing;	/* conn_close was called */
-	unsigned	 refs;		/* the conn, ingest batches, sync requests */
-	unsigned	 inflight;	/* pushed batches in ingest */
-	unsigned	 syncing;	/* sessions we started */
-	struct waiter	*queued;	/* for the session after the running one */
-	uint64_t	 dial_mono, ready_mono;
-	uint8_t		 rid[32];	/* the remote city, once ready */
-	char		 remote[PEER_ADDR_MAX];	/* IP:PORT, kept for logs */
-};
-
-struct peer {
-	struct peers	*ps;
-	struct peer	*next, **prevp;
-	/* What persists; its bytes exclude the links still open. */
-	struct peer_saved s;
-	char		 host[HOST_MAX];	/* of s.address */
-	uint16_t	 port;
-	enum peer_state	 state;
-	int64_t		 since_ms, next_dial_ms;
-	unsigned	 backoff_ms;
-	uv_timer_t	 timer;		/* the next dial */
-	int		 timer_init;
-	int		 removed;
-	int		 discovered;	/* see peers_discover_dial */
-	struct link	*active, *dialing;
-};
-
-struct peers {
-	struct node		*n;
-	struct conn_listener	*listener;
-	struct link		 acceptor;
-	struct peer		*list;
-	size_t			 count;
-	struct link		*links;
-	uv_timer_t		 sync_timer, save_timer;
-	int			 timers_init;
-	int			 stopping;
-	uint64_t		 refused_connections;
-	char			*path;
-	char			 listen[PEER_ADDR_MAX];
-	uint8_t			*membership;	/* ours, for the Hello, or NULL */
-	size_t			 membership_len;
-};
-
-/* Someone waiting for the end of a reconciliation (`lcctl peer sync`). */
-struct waiter {
-	peers_sync_cb	 cb;
-	void		*arg;
-	struct waiter	*next;
-};
-
-struct sync_req {
-	struct link	*l;
-	struct waiter	*waiters;
-};
-
 static void dial(struct peer *p);
-static int start_sync(struct link *l, struct waiter *waiters);
 
 /* ---- small helpers ---- */
 
@@ -147,7 +71,7 @@ format_address(char *out, size_t size, const char *host, uint16_t port)
 }
 
 /* ms scaled by a random factor in [0.75, 1.25]. */
-static uint64_t
+uint64_t
 jitter(uint64_t ms)
 {
 	return ms * (750 + randombytes_uniform(501)) / 1000;
@@ -161,7 +85,7 @@ code_is_violation(int code)
 }
 
 /* "ADDRESS (CITY, 0123456789ab)" for log lines. */
-static const char *
+const char *
 peer_name(const struct peer *p, const struct link *l, char *buf, size_t size)
 {
 	char hex[LCF_ID_HEX];
@@ -183,10 +107,8 @@ peer_name(const struct peer *p, const struct link *l, char *buf, size_t size)
 	return buf;
 }
 
-static void
-set_error(struct peer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void
+void
 set_error(struct peer *p, const char *fmt, ...)
 {
 	char buf[PEER_TEXT_MAX * 2];
@@ -220,7 +142,7 @@ static void
 save_cb(uv_timer_t *t);
 
 /* Counters changed: write them out within SAVE_DELAY_MS. */
-static void
+void
 mark_dirty(struct peers *ps)
 {
 	if (ps->stopping || !ps->timers_init ||
@@ -398,7 +320,7 @@ link_free(struct link *l)
 	free(l);
 }
 
-static void
+void
 link_unref(struct link *l)
 {
 	if (--l->refs == 0)
@@ -415,10 +337,7 @@ link_close(struct link *l, const char *reason)
 }
 
 /* The peer broke a rule: count it, say why, drop it. */
-static void
-misbehave(struct link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+void
 misbehave(struct link *l, const char *fmt, ...)
 {
 	char reason[PEER_TEXT_MAX], name[PEER_ADDR_MAX + PEER_TEXT_MAX];
@@ -754,74 +673,6 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		    lcf_strerror(rc));
 }
 
-static void
-push_done(void *arg, const struct ingest_result *r)
-{
-	struct link *l = arg;
-	struct peer *p = l->p;
-	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
-
-	l->inflight--;
-	if (r->error != 0)
-		log_warnx("peer %s: cannot store pushed records: %s",
-		    peer_name(p, l, name, sizeof(name)), r->reason);
-	if (r->bad > 0 && l->c != NULL) {
-		misbehave(l, "%s", r->reason);
-		if (p != NULL)
-			p->s.refused += r->refused - 1;
-	} else if (r->refused > 0) {
-		log_info("peer %s: refused %zu pushed records: %s",
-		    peer_name(p, l, name, sizeof(name)), r->refused, r->reason);
-		if (p != NULL) {
-			p->s.refused += r->refused;
-			set_error(p, "%s", r->reason);
-		}
-	}
-	if (r->stored > 0)
-		log_debug("peer %s: %zu new records pushed (%zu current)",
-		    peer_name(p, l, name, sizeof(name)), r->stored, r->current);
-	mark_dirty(l->ps);
-	if (l->c != NULL && !l->closing && l->inflight < LINK_MAX_INFLIGHT)
-		conn_resume_reading(l->c);
-	link_unref(l);
-}
-
-static void
-push_received(struct link *l, const Lcf__Records *r)
-{
-	const uint8_t **raws;
-	size_t *lens, i;
-	int rc;
-
-	if (r->n_records == 0)
-		return;
-	if (r->n_records > INGEST_MAX_BATCH) {
-		misbehave(l, "pushed %zu records in one message (at most %d)",
-		    r->n_records, INGEST_MAX_BATCH);
-		return;
-	}
-	l->p->s.records_in += r->n_records;
-	mark_dirty(l->ps);
-	raws = xcalloc(r->n_records, sizeof(*raws));
-	lens = xcalloc(r->n_records, sizeof(*lens));
-	for (i = 0; i < r->n_records; i++) {
-		raws[i] = r->records[i].data;
-		lens[i] = r->records[i].len;
-	}
-	rc = ingest_submit(l->ps->n, l, raws, lens, r->n_records, push_done, l);
-	if (rc != 0) {
-		log_warnx("peers: cannot take %zu pushed records: %s", r->n_records,
-		    lcf_strerror(rc));
-	} else {
-		l->refs++;
-		/* Reading stops while batches pile up: TCP then slows the peer. */
-		if (++l->inflight >= LINK_MAX_INFLIGHT)
-			conn_pause_reading(l->c);
-	}
-	free(raws);
-	free(lens);
-}
-
 /*
  * protobuf-c allocates for every element it decodes before any of our caps is
  * checked: 8 MiB of two-byte empty submessages would cost half a GiB. Peer
@@ -1070,142 +921,10 @@ remove_entry(struct peer *p, const char *reason)
 		free(p);
 }
 
-/* ---- reconciliation ---- */
-
-/* Tells waiters that no reconciliation ran for them, and frees them. */
-static void
-fail_waiters(struct waiter *w, int result, const char *message)
-{
-	struct sync_stats st;
-	struct waiter *next;
-
-	memset(&st, 0, sizeof(st));
-	st.result = result;
-	st.started_ms = st.finished_ms = now_ms();
-	snprintf(st.message, sizeof(st.message), "%s", message);
-	for (; w != NULL; w = next) {
-		next = w->next;
-		w->cb(w->arg, &st);
-		free(w);
-	}
-}
-
-static void
-sync_done(void *arg, const struct sync_stats *st)
-{
-	struct sync_req *req = arg;
-	struct link *l = req->l;
-	struct peer *p = l->p;
-	struct waiter *w, *next;
-	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], msg[PEER_TEXT_MAX];
-	int rc;
-
-	l->syncing--;
-	peer_name(p, l, name, sizeof(name));
-	if (p != NULL) {
-		p->s.last_sync_ms = st->finished_ms > 0 ? st->finished_ms : now_ms();
-		p->s.last_sync_result = st->result;
-		peerfile_copy_text(p->s.last_sync_message, sizeof(p->s.last_sync_message),
-		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
-		p->s.last_sync_records_in = st->records_received;
-		p->s.last_sync_records_out = st->records_sent;
-		mark_dirty(l->ps);
-	}
-	if (st->result == 0)
-		log_info("peer %s: reconciled: %s (%llu round trips, %llu records "
-		    "in, %llu out)", name, st->message,
-		    (unsigned long long)st->round_trips,
-		    (unsigned long long)st->records_received,
-		    (unsigned long long)st->records_sent);
-	else
-		log_info("peer %s: reconciliation failed: %s", name,
-		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
-	for (w = req->waiters; w != NULL; w = next) {
-		next = w->next;
-		w->cb(w->arg, st);
-		free(w);
-	}
-	/* Requests made while this session ran get one of their own. */
-	if ((w = l->queued) != NULL) {
-		l->queued = NULL;
-		if (!l->ready || l->closing || l->c == NULL || l->ps->stopping) {
-			fail_waiters(w, LCF_ECLOSED, "the peer disconnected");
-		} else if ((rc = start_sync(l, w)) != 0) {
-			snprintf(msg, sizeof(msg), "cannot start a reconciliation: %s",
-			    lcf_strerror(rc));
-			fail_waiters(w, rc, msg);
-		}
-	}
-	link_unref(l);
-	free(req);
-}
-
-/* Starts a session as initiator for waiters (may be NULL); on an error they
- * stay the caller's. */
-static int
-start_sync(struct link *l, struct waiter *waiters)
-{
-	struct sync_req *req = xcalloc(1, sizeof(*req));
-	int rc;
-
-	req->l = l;
-	req->waiters = waiters;
-	l->refs++;
-	l->syncing++;
-	rc = sync_begin(l->ps->n, &l->io, sync_done, req);
-	if (rc != 0) {
-		l->syncing--;
-		l->refs--;
-		free(req);
-		if (l->p != NULL) {
-			l->p->s.last_sync_ms = now_ms();
-			l->p->s.last_sync_result = rc;
-			snprintf(l->p->s.last_sync_message,
-			    sizeof(l->p->s.last_sync_message), "cannot start: %s",
-			    lcf_strerror(rc));
-		}
-	}
-	return rc;
-}
-
-static void
-sync_tick(uv_timer_t *t)
-{
-	struct peers *ps = t->data;
-	struct link *l, **cand = NULL;
-	size_t n = 0, cap = 0;
-
-	for (l = ps->links; l != NULL; l = l->next) {
-		if (!l->ready || l->closing || l->c == NULL || l->syncing > 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			cand = xreallocarray(cand, cap, sizeof(*cand));
-		}
-		cand[n++] = l;
-	}
-	if (n > 0)
-		start_sync(cand[randombytes_uniform((uint32_t)n)], NULL);
-	free(cand);
-	uv_timer_start(&ps->sync_timer, sync_tick,
-	    jitter((uint64_t)ps->n->cfg.sync_interval * 1000), 0);
-}
-
-void
-peers_sync_soon(struct node *n)
-{
-	struct peers *ps = n != NULL ? n->peers : NULL;
-
-	if (ps == NULL || ps->stopping || !ps->timers_init)
-		return;
-	/* A second, give or take, so a burst of reasons makes one round. */
-	uv_timer_start(&ps->sync_timer, sync_tick, jitter(1000), 0);
-}
-
 /* ---- lookups for the operator ---- */
 
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits. */
-static int
+int
 find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
     size_t errlen)
 {
@@ -1545,143 +1264,6 @@ peers_list(struct node *n, struct peer_info **out, size_t *count)
 		fill_info(p, &(*out)[i++]);
 	*count = i;
 	return 0;
-}
-
-int
-peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
-    char *err, size_t errlen)
-{
-	struct peers *ps = n->peers;
-	struct waiter *w = NULL, **pp;
-	struct link *l;
-	struct peer *p;
-	int ret = LCF_EBUSY;
-
-	if (ps == NULL || ps->stopping) {
-		snprintf(err, errlen, "the node is stopping");
-		goto out;
-	}
-	ret = LCF_EINVAL;
-	if (cb == NULL) {
-		snprintf(err, errlen, "no callback");
-		goto out;
-	}
-	if ((ret = find_ref(ps, ref, &p, err, errlen)) != 0)
-		goto out;
-	ret = LCF_ECONNECT;
-	if (p->active == NULL || p->active->c == NULL) {
-		snprintf(err, errlen, "peer %s is not connected%s%s",
-		    p->s.address[0] != '\0' ? p->s.address : ref,
-		    p->s.last_error[0] != '\0' ? ": " : "", p->s.last_error);
-		goto out;
-	}
-	w = xcalloc(1, sizeof(*w));
-	w->cb = cb;
-	w->arg = arg;
-	l = p->active;
-	if (l->syncing > 0) {
-		/* Ours is running: the next one starts when it ends. */
-		pp = &l->queued;
-		while (*pp != NULL)
-			pp = &(*pp)->next;
-		*pp = w;
-		w = NULL;
-		ret = 0;
-		goto out;
-	}
-	if ((ret = start_sync(l, w)) != 0)
-		snprintf(err, errlen, "cannot start a reconciliation: %s",
-		    lcf_strerror(ret));
-	else
-		w = NULL;
-out:
-	free(w);
-	return ret;
-}
-
-void
-peers_push(struct node *n, const void *from, const uint8_t *const *raws,
-    const size_t *lens, size_t count)
-{
-	struct peers *ps = n != NULL ? n->peers : NULL;
-	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
-	Lcf__Records rec = LCF__RECORDS__INIT;
-	ProtobufCBinaryData *bins = NULL;
-	struct link *l, **cand = NULL, *tmp;
-	unsigned char *skip = NULL;
-	uint8_t *packed = NULL;
-	size_t ncand = 0, k, i, j, start, end, bytes, plen;
-	int rc;
-
-	if (ps == NULL || ps->stopping || count == 0)
-		goto out;
-	for (l = ps->links; l != NULL; l = l->next)
-		ncand++;
-	cand = xcalloc(ncand ? ncand : 1, sizeof(*cand));
-	ncand = 0;
-	for (l = ps->links; l != NULL; l = l->next)
-		if (l->ready && !l->closing && l->c != NULL && l != from &&
-		    l->p != NULL)
-			cand[ncand++] = l;
-	k = ncand < ps->n->cfg.fanout ? ncand : ps->n->cfg.fanout;
-	if (k == 0)
-		goto out;
-	/* The first k of a partial Fisher-Yates shuffle. */
-	for (i = 0; i < k; i++) {
-		j = i + randombytes_uniform((uint32_t)(ncand - i));
-		tmp = cand[i];
-		cand[i] = cand[j];
-		cand[j] = tmp;
-	}
-	skip = xcalloc(k, 1);
-	bins = xcalloc(count < INGEST_MAX_BATCH ? count : INGEST_MAX_BATCH,
-	    sizeof(*bins));
-	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
-	m.records = &rec;
-	rec.has_push = 1;
-	rec.push = 1;
-	rec.records = bins;
-	for (start = 0; start < count; start = end) {
-		bytes = 0;
-		for (end = start; end < count && end - start < INGEST_MAX_BATCH &&
-		    (end == start || bytes + lens[end] + 8 <= PEER_PUSH_MAX_BYTES);
-		    end++) {
-			bins[end - start].data = (uint8_t *)raws[end];
-			bins[end - start].len = lens[end];
-			bytes += lens[end] + 8;
-		}
-		rec.n_records = end - start;
-		/* Serialized once for every peer it goes to. */
-		free(packed);
-		plen = protobuf_c_message_get_packed_size(&m.base);
-		packed = xmalloc(plen);
-		protobuf_c_message_pack(&m.base, packed);
-		for (i = 0; i < k; i++) {
-			if (skip[i] || cand[i]->c == NULL)
-				continue;
-			if (conn_is_congested(cand[i]->c)) {
-				/* Reconciliation will bring it the rest. */
-				log_debug("peers: %s is congested: push skipped",
-				    conn_remote_addr(cand[i]->c));
-				skip[i] = 1;
-				continue;
-			}
-			rc = conn_send_bytes(cand[i]->c, packed, plen);
-			if (rc != 0) {
-				log_debug("peers: push to %s: %s",
-				    conn_remote_addr(cand[i]->c), lcf_strerror(rc));
-				skip[i] = 1;
-				continue;
-			}
-			cand[i]->p->s.records_out += rec.n_records;
-		}
-	}
-	mark_dirty(ps);
-out:
-	free(packed);
-	free(bins);
-	free(skip);
-	free(cand);
 }
 
 void
