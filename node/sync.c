@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reconciliation of the record set with one peer: set digests, IBLTs, then per-author summaries.
+// (Author summaries and wants are in sync_authors.c; what both share in sync_int.h.)
 //
 // docs/PROTOCOL.md section 4 specifies the exchange. In short: the initiator
 // sends its count and set digest; equal sets end there. Otherwise the side with
@@ -32,144 +33,10 @@
 #include "record.h"
 #include "store.h"
 #include "sync.h"
+#include "sync_int.h"
 #include "util.h"
 #include "xmalloc.h"
 
-/* Ingest's writer commits every batch that is checked when it becomes free,
- * in one transaction: with 16 batches in ingest the pool verifies the next
- * ones while the writer commits the last ones, and the writer's transactions
- * grow when it is the slower of the two (a larger transaction costs less per
- * record: at a million records, 4,096 records took 670 ms and 16,384 took
- * 810). A batch in ingest holds only its bytes while it waits for the writer.
- * A window of twice that keeps batches waiting when a slot frees. At most
- * SYNC_WINDOW batches of SYNC_BATCH_BYTES are held per session. */
-#define SYNC_INGEST_MAX 16               /* ingest_submit calls in flight */
-#define SYNC_TIMEOUT_MS 60000            /* silence that ends a session */
-/* Longest life of a session, progress or not: a peer cannot hold one of the
- * few session slots for good (an interrupted transfer resumes next time). */
-#define SYNC_LIFETIME_MS (10 * 60 * 1000)
-#define SYNC_TICK_MS 1000
-#define SYNC_PAGE_RECORDS (256u * 1024)  /* records walked per summary page */
-#define SYNC_WANT_VALS (64u * 1024)      /* run values in one SyncWant */
-#define SYNC_MAX_AUTHOR_JOBS (256u * 1024)   /* authors wanted per session */
-#define SYNC_MAX_JOB_RUNS (1024u * 1024)     /* runs kept per session */
-#define SYNC_PREFIX_CHUNK 1024           /* prefixes per store call */
-#define SYNC_MAX_RESPONDERS 4
-#define SYNC_MAX_RESPONDERS_PER_PEER 2
-#define SYNC_MAX_ROUNDS 2
-#define SUMMARY_WIRE_BYTES 72            /* one AuthorSummary, serialized, about */
-#define KEY_LEN 8                        /* an id prefix: the IBLT key */
-
-/* A visitor's answer when the batch has no room: the record was not taken. */
-#define BATCH_FULL 1
-
-enum mode {
-	MODE_START,          /* initiator: SyncStart sent, nothing chosen yet */
-	MODE_IBLT,
-	MODE_AUTHORS,
-};
-
-struct session;
-
-/* Records received in one message, waiting for or inside ingest. */
-struct inbatch {
-	struct inbatch *next;
-	struct session *s;
-	uint8_t *buf;
-	const uint8_t **raws;
-	size_t *lens;
-	size_t n;
-	int last;
-};
-
-/* Records of one author to send: every seq outside the peer's runs. */
-struct job {
-	uint8_t author[32];
-	uint64_t *runs;      /* start, end pairs, ascending; NULL: none held */
-	size_t nruns;
-	size_t ri;           /* first run not yet behind next_seq */
-	uint64_t next_seq;   /* resume here ... */
-	uint8_t after[32];   /* ... after this id of next_seq, if has_after */
-	int has_after;
-};
-
-/* A Records message being filled. */
-struct outbatch {
-	ProtobufCBinaryData *recs;
-	size_t *offs;
-	size_t n;
-	uint8_t *buf;
-	size_t used, cap;
-	int full;
-};
-
-struct session {
-	struct session *next;
-	struct sync_state *st;
-	struct node *n;
-	struct sync_io *io;          /* NULL once ended */
-	uint64_t id;
-	int initiator;
-	int refs;
-	int ended;
-	int round;
-	enum mode mode;
-	int used_authors;            /* this round went through author summaries */
-	uint64_t last_active;        /* monotonic ms of the last progress */
-	uint64_t born;               /* monotonic ms at creation */
-	uint8_t want_last[32];       /* last author the peer wanted ... */
-	int want_any;                /* ... if any: wants must ascend */
-
-	/* IBLT mode. */
-	int decoder;                 /* this side decodes (else it sends tables) */
-	int cls;                     /* class of the table sent or awaited */
-	int await_table;
-
-	/* Author mode: our pages, then the peer's. */
-	int sum_sent_done;
-	int sum_have_after;
-	uint8_t sum_after[32];
-	int peer_sum_done;
-	int peer_sum_have_last;
-	uint8_t peer_sum_last[32];
-
-	/* What we send: prefixes first, then author jobs. */
-	int stream_open;             /* the sources are known (or will come as wants) */
-	int peer_wants_done;
-	uint8_t *keys;
-	size_t nkeys, keys_pos;
-	struct job *jobs;
-	size_t njobs, jobs_cap, jobs_pos, jobs_total;
-	uint64_t job_runs;
-	uint32_t out_credit;
-	int out_last_sent;
-
-	/* What we receive. */
-	uint32_t in_unacked;
-	int peer_last;
-	struct inbatch *qhead, *qtail;
-	size_t inflight;
-	uint64_t stored, refused;
-
-	/* The end. */
-	int peer_done;
-	uint64_t peer_count;
-	uint8_t peer_digest[IBLT_DIGEST_BYTES];
-	int in_flight;               /* initiator: waiting for the peer's answer */
-	struct sync_stats stats;
-	sync_done_cb cb;
-	void *cb_arg;
-};
-
-struct sync_state {
-	struct node *n;
-	struct session *head;
-	uv_timer_t timer;
-	int timer_on;
-	int stopping;
-};
-
-static void pump(struct session *s);
 
 /* ---- sessions ---- */
 
@@ -333,7 +200,7 @@ session_end(struct session *s, int result, const char *fmt, ...)
 
 /* Sends m; a control message starts a round trip for the initiator unless one
  * is already waiting. On failure the session ends. */
-static int
+int
 send_msg(struct session *s, Lcf__PeerMsg *m, int control)
 {
 	size_t wire = 0;
@@ -354,7 +221,7 @@ send_msg(struct session *s, Lcf__PeerMsg *m, int control)
 	return 0;
 }
 
-static void
+void
 my_digest(struct session *s, struct iblt_digest *dg, uint8_t out[IBLT_DIGEST_BYTES])
 {
 	iblt_set_snapshot(store_sketch(s->n->store), 0, NULL, dg);
@@ -499,7 +366,7 @@ send_done(struct session *s, int error)
 }
 
 /* Ends a session for a local reason, telling the peer first. */
-static void __attribute__((format(printf, 3, 4)))
+void
 session_abort(struct session *s, int error, const char *fmt, ...)
 {
 	char msg[sizeof(s->stats.message)];
@@ -706,294 +573,6 @@ send_batch(struct session *s)
 out:
 	outbatch_free(&b);
 	return ret;
-}
-
-/* ---- author summaries ---- */
-
-struct sumpage {
-	struct store_author_summary *sum;
-	Lcf__AuthorSummary *as;
-	Lcf__AuthorSummary **asp;
-	size_t n;
-};
-
-static int
-sumpage_add(void *arg, const struct store_author_summary *sum)
-{
-	struct sumpage *p = arg;
-
-	p->sum[p->n++] = *sum;
-	return 0;
-}
-
-static void
-send_summary_page(struct session *s)
-{
-	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
-	Lcf__SyncSketch sk = LCF__SYNC_SKETCH__INIT;
-	struct sumpage p;
-	struct iblt_digest dg;
-	uint8_t d[IBLT_DIGEST_BYTES];
-	size_t i;
-	int done = 0, rc;
-
-	memset(&p, 0, sizeof(p));
-	p.sum = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.sum));
-	p.as = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.as));
-	p.asp = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.asp));
-	rc = store_author_summaries(s->n->store,
-	    s->sum_have_after ? s->sum_after : NULL, SYNC_PAGE_AUTHORS,
-	    SYNC_PAGE_RECORDS, &done, sumpage_add, &p);
-	if (rc != 0) {
-		session_abort(s, rc, "reading author summaries: %s",
-		    lcf_strerror(rc));
-		goto out;
-	}
-	for (i = 0; i < p.n; i++) {
-		Lcf__AuthorSummary init = LCF__AUTHOR_SUMMARY__INIT;
-
-		p.as[i] = init;
-		p.as[i].has_author = 1;
-		p.as[i].author.data = p.sum[i].author;
-		p.as[i].author.len = 32;
-		p.as[i].has_count = 1;
-		p.as[i].count = p.sum[i].count;
-		p.as[i].has_max_seq = 1;
-		p.as[i].max_seq = p.sum[i].max_seq;
-		p.as[i].has_digest = 1;
-		p.as[i].digest.data = p.sum[i].digest;
-		p.as[i].digest.len = IBLT_DIGEST_BYTES;
-		p.asp[i] = &p.as[i];
-	}
-	my_digest(s, &dg, d);
-	sk.has_session = 1;
-	sk.session = s->id;
-	sk.has_count = 1;
-	sk.count = dg.count;
-	sk.n_authors = p.n;
-	sk.authors = p.asp;
-	if (!done) {
-		sk.has_more = 1;
-		sk.more = 1;
-	}
-	m.msg_case = LCF__PEER_MSG__MSG_SYNC_SKETCH;
-	m.sync_sketch = &sk;
-	if (send_msg(s, &m, 1) != 0)
-		goto out;
-	s->out_credit--;
-	if (p.n > 0) {
-		memcpy(s->sum_after, p.sum[p.n - 1].author, 32);
-		s->sum_have_after = 1;
-	}
-	if (done)
-		s->sum_sent_done = 1;
-out:
-	free(p.sum);
-	free(p.as);
-	free(p.asp);
-}
-
-/* AuthorWants being gathered while a page of peer summaries is compared. */
-struct wantbuf {
-	Lcf__AuthorWant *aw;
-	Lcf__AuthorWant **awp;
-	uint8_t (*authors)[32];
-	size_t *voff, *vn;
-	uint64_t *vals;
-	size_t n, nvals;
-};
-
-static void
-wantbuf_init(struct wantbuf *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->aw = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*w->aw));
-	w->awp = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*w->awp));
-	w->authors = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*w->authors));
-	w->voff = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*w->voff));
-	w->vn = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*w->vn));
-	w->vals = xreallocarray(NULL, SYNC_WANT_VALS, sizeof(*w->vals));
-}
-
-static void
-wantbuf_free(struct wantbuf *w)
-{
-	free(w->aw);
-	free(w->awp);
-	free(w->authors);
-	free(w->voff);
-	free(w->vn);
-	free(w->vals);
-}
-
-/* Sends the gathered AuthorWants with credit and done; empties w. */
-static int
-wantbuf_flush(struct session *s, struct wantbuf *w, uint32_t credit, int done)
-{
-	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
-	Lcf__SyncWant sw = LCF__SYNC_WANT__INIT;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < w->n; i++) {
-		Lcf__AuthorWant init = LCF__AUTHOR_WANT__INIT;
-
-		w->aw[i] = init;
-		w->aw[i].has_author = 1;
-		w->aw[i].author.data = w->authors[i];
-		w->aw[i].author.len = 32;
-		w->aw[i].n_have = w->vn[i];
-		w->aw[i].have = w->vals + w->voff[i];
-		w->awp[i] = &w->aw[i];
-	}
-	sw.has_session = 1;
-	sw.session = s->id;
-	sw.n_authors = w->n;
-	sw.authors = w->awp;
-	if (credit > 0) {
-		sw.has_credit = 1;
-		sw.credit = credit;
-	}
-	if (done) {
-		sw.has_done = 1;
-		sw.done = 1;
-	}
-	m.msg_case = LCF__PEER_MSG__MSG_SYNC_WANT;
-	m.sync_want = &sw;
-	rc = send_msg(s, &m, w->n > 0 || done);
-	w->n = 0;
-	w->nvals = 0;
-	return rc;
-}
-
-static void
-enter_authors(struct session *s)
-{
-	s->mode = MODE_AUTHORS;
-	s->used_authors = 1;
-	s->await_table = 0;
-	/* Records come from the peer's AuthorWants, ended by its done. */
-	s->stream_open = 1;
-}
-
-/* A page of the peer's summaries: ask for every author whose records differ
- * from ours, saying which seqs we hold. */
-static int
-on_summaries(struct session *s, const Lcf__SyncSketch *m)
-{
-	struct store_author_summary mine;
-	struct wantbuf w;
-	const uint8_t *prev;
-	size_t i, nruns;
-	int rc, ret = LCF_EPROTO;
-
-	if (m->n_authors > SYNC_PAGE_AUTHORS)
-		return LCF_EPROTO;
-	prev = s->peer_sum_have_last ? s->peer_sum_last : NULL;
-	for (i = 0; i < m->n_authors; i++) {
-		const Lcf__AuthorSummary *a = m->authors[i];
-
-		if (!a->has_author || a->author.len != 32 || !a->has_digest ||
-		    a->digest.len != IBLT_DIGEST_BYTES)
-			return LCF_EPROTO;
-		if (prev != NULL && memcmp(prev, a->author.data, 32) >= 0)
-			return LCF_EPROTO;
-		prev = a->author.data;
-	}
-	if (s->mode == MODE_AUTHORS) {
-		if (s->peer_sum_done)
-			return LCF_EPROTO;
-	} else if ((s->mode == MODE_START && s->initiator) ||
-	    (s->mode == MODE_IBLT && !s->decoder && !s->stream_open)) {
-		/* The peer chose summaries, or its largest table failed. */
-		enter_authors(s);
-	} else {
-		return LCF_EPROTO;
-	}
-	if (s->in_unacked >= SYNC_WINDOW)
-		return LCF_EPROTO;
-	s->in_unacked++;
-	wantbuf_init(&w);
-	for (i = 0; i < m->n_authors; i++) {
-		const Lcf__AuthorSummary *a = m->authors[i];
-
-		if (w.n == SYNC_PAGE_AUTHORS ||
-		    w.nvals + 2 * SYNC_MAX_RUNS > SYNC_WANT_VALS) {
-			if (wantbuf_flush(s, &w, 0, 0) != 0)
-				goto done;
-		}
-		rc = store_author_summary(s->n->store, a->author.data, &mine,
-		    w.vals + w.nvals, SYNC_MAX_RUNS, &nruns);
-		if (rc != 0) {
-			session_abort(s, rc, "reading author summaries: %s",
-			    lcf_strerror(rc));
-			goto done;
-		}
-		if (mine.count == a->count &&
-		    memcmp(mine.digest, a->digest.data, IBLT_DIGEST_BYTES) == 0)
-			continue;
-		memcpy(w.authors[w.n], a->author.data, 32);
-		w.voff[w.n] = w.nvals;
-		w.vn[w.n] = 2 * nruns;
-		w.nvals += 2 * nruns;
-		w.n++;
-	}
-	if (m->n_authors > 0) {
-		memcpy(s->peer_sum_last, m->authors[m->n_authors - 1]->author.data, 32);
-		s->peer_sum_have_last = 1;
-	}
-	if (!(m->has_more && m->more))
-		s->peer_sum_done = 1;
-	/* The last message of the page acknowledges it. */
-	s->in_unacked--;
-	wantbuf_flush(s, &w, 1, s->peer_sum_done);
-done:
-	ret = 0;
-	wantbuf_free(&w);
-	return ret;
-}
-
-/* Checks one AuthorWant: 32-byte author, runs ascending, disjoint, from 1. */
-static int
-check_author_want(const Lcf__AuthorWant *aw)
-{
-	size_t i;
-
-	if (!aw->has_author || aw->author.len != 32)
-		return LCF_EPROTO;
-	if (aw->n_have % 2 != 0 || aw->n_have / 2 > SYNC_MAX_RUNS)
-		return LCF_EPROTO;
-	for (i = 0; i < aw->n_have; i += 2) {
-		if (aw->have[i] == 0 || aw->have[i] > aw->have[i + 1])
-			return LCF_EPROTO;
-		if (i > 0 && aw->have[i] <= aw->have[i - 1])
-			return LCF_EPROTO;
-	}
-	return 0;
-}
-
-static void
-add_job(struct session *s, const Lcf__AuthorWant *aw)
-{
-	struct job *j;
-	size_t nruns = aw->n_have / 2;
-
-	if (s->njobs == s->jobs_cap) {
-		s->jobs_cap = s->jobs_cap ? 2 * s->jobs_cap : 64;
-		s->jobs = xreallocarray(s->jobs, s->jobs_cap, sizeof(*s->jobs));
-	}
-	j = &s->jobs[s->njobs++];
-	memset(j, 0, sizeof(*j));
-	memcpy(j->author, aw->author.data, 32);
-	/* Past the budget the runs are dropped: the peer then receives records
-	 * it holds, which costs bytes but never memory. */
-	if (nruns > 0 && s->job_runs + nruns <= SYNC_MAX_JOB_RUNS) {
-		j->runs = xreallocarray(NULL, aw->n_have, sizeof(*j->runs));
-		memcpy(j->runs, aw->have, aw->n_have * sizeof(*j->runs));
-		j->nruns = nruns;
-		s->job_runs += nruns;
-	}
-	s->jobs_total++;
 }
 
 /* ---- decoding ---- */
@@ -1421,7 +1000,7 @@ check_end(struct session *s)
 }
 
 /* Moves a session as far as credit, sources and ingest allow. */
-static void
+void
 pump(struct session *s)
 {
 	sess_hold(s);
