@@ -474,6 +474,18 @@ publish_error(Lcf__CtlResponse *resp, const struct publish_result *res,
 	resp->message = msg;
 }
 
+/* The counts of a publish or import that succeeded, into pr. */
+static void
+publish_counts(Lcf__PublishReply *pr, const struct publish_result *res)
+{
+	pr->has_first_seq = 1;
+	pr->first_seq = res->first_seq;
+	pr->has_stored = 1;
+	pr->stored = res->stored;
+	pr->has_unchanged = 1;
+	pr->unchanged = res->unchanged;
+}
+
 static void
 publish_done(void *arg, const struct publish_result *res)
 {
@@ -497,12 +509,7 @@ publish_done(void *arg, const struct publish_result *res)
 		}
 		pr.ids = ids;
 		pr.n_ids = count;
-		pr.has_first_seq = 1;
-		pr.first_seq = res->first_seq;
-		pr.has_stored = 1;
-		pr.stored = res->stored;
-		pr.has_unchanged = 1;
-		pr.unchanged = res->unchanged;
+		publish_counts(&pr, res);
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
 		resp.publish = &pr;
 	}
@@ -559,12 +566,7 @@ import_done(void *arg, const struct publish_result *res)
 		send_resp(c, &resp, SEND_THEN_CLOSE);
 		return;
 	}
-	pr.has_first_seq = 1;
-	pr.first_seq = res->first_seq;
-	pr.has_stored = 1;
-	pr.stored = res->stored;
-	pr.has_unchanged = 1;
-	pr.unchanged = res->unchanged;
+	publish_counts(&pr, res);
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
 	resp.publish = &pr;
 	send_resp(c, &resp, 0);

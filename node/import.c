@@ -539,15 +539,15 @@ writer_event(uv_async_t *a)
 	teardown_maybe(imp);
 }
 
+/* A chunk's pool step (check or seal) is back in the loop: its CPU time adds
+ * to *cpu_us, and on success the chunk moves to state next. */
 static void
-check_done(uv_work_t *w, int status)
+stage_done(struct chunk *ch, uint64_t *cpu_us, enum chunk_state next)
 {
-	struct chunk *ch = w->data;
 	struct import *imp = ch->imp;
 
-	(void)status;
 	imp->jobs--;
-	imp->check_us += ch->cpu_us;
+	*cpu_us += ch->cpu_us;
 	if (imp->failed) {
 		teardown_maybe(imp);
 		return;
@@ -557,30 +557,26 @@ check_done(uv_work_t *w, int status)
 		teardown_maybe(imp);
 		return;
 	}
-	ch->state = CH_CHECKED;
+	ch->state = next;
 	advance(imp);
+}
+
+static void
+check_done(uv_work_t *w, int status)
+{
+	struct chunk *ch = w->data;
+
+	(void)status;
+	stage_done(ch, &ch->imp->check_us, CH_CHECKED);
 }
 
 static void
 seal_done(uv_work_t *w, int status)
 {
 	struct chunk *ch = w->data;
-	struct import *imp = ch->imp;
 
 	(void)status;
-	imp->jobs--;
-	imp->seal_us += ch->cpu_us;
-	if (imp->failed) {
-		teardown_maybe(imp);
-		return;
-	}
-	if (ch->err != 0) {
-		fail(imp, ch->err, ch->err_index, &ch->verr, NULL);
-		teardown_maybe(imp);
-		return;
-	}
-	ch->state = CH_SEALED;
-	advance(imp);
+	stage_done(ch, &ch->imp->seal_us, CH_SEALED);
 }
 
 static void

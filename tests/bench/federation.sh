@@ -26,6 +26,9 @@
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
+BENCH_TAG=BENCH-JSON-FED
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 NREC=${BENCH_FED_RECORDS:-1000000}
 NAUTH=${BENCH_FED_AUTHORS:-1000}
@@ -58,39 +61,7 @@ started_ns=$(date +%s%N)
 declare -A J             # BENCH-JSON-FED members, values already JSON
 declare -A FDIR FPORT FID FPID
 
-die() {
-	echo "bench: $*" >&2
-	echo "BENCH-JSON-FED {\"error\":$(jq -Rn --arg m "$*" '$m')}"
-	exit 1
-}
-
-# note MSG: a failure that does not stop the run; the exit status becomes 1.
-note() {
-	echo "  !! $*"
-	failed=1
-}
-
-# mark OK: PASS or MISS.
-mark() { if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi; }
-# jbool OK: true or false.
-jbool() { if [ "$1" = 1 ]; then echo true; else echo false; fi; }
-# calc EXPR: bc; holds EXPR: 1 when the bc comparison holds, else 0.
-calc() { echo "scale=6; $1" | bc -l; }
-holds() { echo "$1" | bc -l; }
-fmt() { printf "%.${2:-2}f" "$1"; }
-field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 secs_since() { calc "($(date +%s%N) - $1) / 1000000000"; }
-
-# mem_kb PID FIELD: a /proc/PID/status figure in KiB.
-mem_kb() {
-	local k v _
-	while read -r k v _; do
-		if [ "$k" = "$2:" ]; then echo "$v"; return; fi
-	done <"/proc/$1/status"
-	echo 0
-}
-
-mib() { fmt "$(calc "$1 / 1024")" 1; }
 
 # cpu_s PID: user + system CPU seconds the process has used.
 cpu_s() {
@@ -119,20 +90,6 @@ thread_cpu() {
 thread_delta() {
 	awk 'NR == FNR { b[$1] = $2; next } { printf "%s %.1f\n", $1, $2 - b[$1] }' \
 	    "$1" "$2"
-}
-
-# sample_anon PID FILE: the highest RssAnon seen (KiB) into FILE every 50 ms
-# until FILE.stop exists or PID is gone.
-sample_anon() {
-	local max=0 v
-	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
-		v=$(mem_kb "$1" RssAnon 2>/dev/null)
-		if [ -n "$v" ] && [ "$v" -gt "$max" ]; then
-			max=$v
-			echo "$max" >"$2"
-		fi
-		sleep 0.05
-	done
 }
 
 # fed_init NAME [CITY [MAP_SIZE]]: lcctl init into $T/NAME; without CITY the
@@ -630,7 +587,6 @@ settle() {
 }
 
 # ts_ms: ISO timestamps on stdin (one a line) to Unix milliseconds.
-ts_ms() { date -u -f - +%s%3N; }
 
 # push_pass LABEL: NPUB records published one at a time at different nodes;
 # for each, when every other node stored it (from the node logs).

@@ -12,6 +12,9 @@
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
+BENCH_TAG=BENCH-JSON-MEM
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 NNODES=${BENCH_MEM_NODES:-64}
 DEGREE=${BENCH_MEM_DEGREE:-4}
@@ -21,18 +24,6 @@ TARGET_REVOKE_MS=2000    # every node refuses the revoked city's records
 failed=0
 declare -A J
 declare -a DIR PORT ID PID DEG
-
-die() {
-	echo "bench: $*" >&2
-	echo "BENCH-JSON-MEM {\"error\":$(jq -Rn --arg m "$*" '$m')}"
-	exit 1
-}
-note() {
-	echo "  !! $*"
-	failed=1
-}
-mark() { if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi; }
-ts_ms() { date -u -f - +%s%3N; }
 
 for v in NNODES DEGREE SEED; do
 	case ${!v} in ''|*[!0-9]*) die "BENCH_MEM_$v must be a number" ;; esac

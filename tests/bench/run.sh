@@ -12,6 +12,9 @@
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
+BENCH_TAG=BENCH-JSON
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 N=${BENCH_PRACTICES:-100000}
 QRUNS=${BENCH_QUERY_RUNS:-300}
@@ -32,55 +35,8 @@ failed=0
 started_ns=$(date +%s%N)
 declare -A J             # BENCH-JSON members, values already JSON
 
-die() {
-	echo "bench: $*" >&2
-	echo "BENCH-JSON {\"error\":$(jq -Rn --arg m "$*" '$m')}"
-	exit 1
-}
-
-# note MSG: a failure that does not stop the run; the exit status becomes 1.
-note() {
-	echo "  !! $*"
-	failed=1
-}
-
-# mark OK: PASS or MISS.
-mark() { if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi; }
-
-# calc EXPR: bc with two decimals.
-calc() { echo "scale=6; $1" | bc -l; }
-fmt() { printf "%.${2:-2}f" "$1"; }
-
-# field NAME FILE: second column of the line whose first column is NAME.
-field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
-
 # kv NAME LINE: the value of NAME=VALUE in a result line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
-
-# mem_kb PID FIELD: a /proc/PID/status figure in KiB.
-mem_kb() {
-	local k v _
-	while read -r k v _; do
-		if [ "$k" = "$2:" ]; then echo "$v"; return; fi
-	done <"/proc/$1/status"
-	echo 0
-}
-
-mib() { fmt "$(calc "$1 / 1024")" 1; }
-
-# sample_anon PID FILE: writes the highest RssAnon seen (KiB) to FILE every
-# 50 ms until FILE.stop exists or PID is gone.
-sample_anon() {
-	local max=0 v
-	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
-		v=$(mem_kb "$1" RssAnon 2>/dev/null)
-		if [ -n "$v" ] && [ "$v" -gt "$max" ]; then
-			max=$v
-			echo "$max" >"$2"
-		fi
-		sleep 0.05
-	done
-}
 
 node_alive() {
 	if ! kill -0 "$NODE_PID" 2>/dev/null; then
