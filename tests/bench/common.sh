@@ -45,15 +45,23 @@ mem_kb() {
 mib() { fmt "$(calc "$1 / 1024")" 1; }
 
 # sample_anon PID FILE: writes the highest RssAnon seen (KiB) to FILE every
-# 50 ms until FILE.stop exists or PID is gone.
+# 50 ms until FILE.stop exists or PID is gone. It forks nothing while it
+# samples (it waits with read -t on a pipe nobody writes): the nodes it
+# watches share the machine's 2 cores with it.
 sample_anon() {
-	local max=0 v
-	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
-		v=$(mem_kb "$1" RssAnon 2>/dev/null)
-		if [ -n "$v" ] && [ "$v" -gt "$max" ]; then
+	local max=0 k v _ fd
+	exec {fd}<> <(:)
+	while [ ! -e "$2.stop" ] && [ -e "/proc/$1" ]; do
+		v=0
+		while read -r k v _; do
+			[ "$k" = "RssAnon:" ] && break
+			v=0
+		done 2>/dev/null <"/proc/$1/status"
+		if [ "$v" -gt "$max" ]; then
 			max=$v
 			echo "$max" >"$2"
 		fi
-		sleep 0.05
+		read -r -t 0.05 -u "$fd" _
 	done
+	exec {fd}<&-
 }

@@ -175,7 +175,13 @@ ctl() {
 	"$LCCTL" -d "${FDIR[$n]}" "$@"
 }
 
-total_of() { ctl "$1" status --json 2>/dev/null | jq '.records_total // 0'; }
+# total_of NAME: the node's records_total (0 if it does not answer). Polled
+# while a bootstrap runs, so it runs lcctl alone, not jq as well.
+total_of() {
+	local out re='"records_total":[[:space:]]*([0-9]+)'
+	out=$(ctl "$1" status --json 2>/dev/null)
+	if [[ $out =~ $re ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
+}
 log_lines() { wc -l <"${FDIR[$1]}/node.log"; }
 
 # sync_stats NAME MARK TIMEOUT: waits for the first "sync ... (initiator)"
