@@ -354,6 +354,17 @@ echo "  CPU       B $(fmt "$(calc "$cpu_b1 - $cpu_b0")" 1) s," \
     "A $(fmt "$(calc "$cpu_a1 - $cpu_a0")" 1) s over $(fmt "$boot_s" 1) s of wall" \
     "time = $(fmt "$(calc "($cpu_b1 - $cpu_b0 + $cpu_a1 - $cpu_a0) / $boot_s")")" \
     "cores busy"
+# What the sending node's share of the cores hides: B's own CPU per record,
+# as a rate on 2 cores of its own (a bound: it assumes B keeps both busy).
+cpu_b=$(calc "$cpu_b1 - $cpu_b0")
+if [ "$(holds "$cpu_b > 0")" = 1 ]; then
+	b_alone=$(fmt "$(calc "2 * ($got - 1) / $cpu_b")" 0)
+else
+	b_alone=0
+fi
+b_alone_frac=$(fmt "$(calc "$b_alone / $ver2")" 3)
+echo "  B alone   at most $b_alone records/s = $b_alone_frac of the ceiling," \
+    "were the 2 cores B's alone (2 cores / B's CPU per record; informational)"
 thread_delta "$T/threads0" "$T/threads1" >"$T/threads"
 echo "  B's threads (CPU-s): $(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' \
     "$T/threads") (lcf-pool checks the records: decode, verify, validate)"
@@ -371,6 +382,8 @@ fi
 J[boot_seconds]=$(fmt "$boot_s" 3)
 J[boot_rate]=$boot_rate
 J[boot_frac_verify_2]=$boot_frac
+J[boot_b_alone_rate]=$b_alone
+J[boot_b_alone_frac]=$b_alone_frac
 J[boot_round_trips]=$SY_RT
 J[boot_bytes_out]=$SY_OUT
 J[boot_bytes_in]=$SY_IN
