@@ -108,8 +108,8 @@ struct ingest_job {
  * (sync_int.h), so half of them are checked while the other half is written.
  * Bootstrapping 1,000,000 records: groups of 32,768 after 1 s took 76 CPU-s
  * and wrote 2.3 GB in 48 transactions; groups of 65,536 after up to 4 s, 66
- * CPU-s and 1.4 GB in 17 (up to 2 s: 70 CPU-s, 1.6 GB). A trickle (pushes, a
- * publish) is written at once; during a bulk flow a push waits for the
+ * CPU-s and 1.4 GB in 17 (up to 2 s: 70 CPU-s, 1.6 GB). A trickle of pushed
+ * records is written at once; during a bulk flow a push waits for the
  * group, at most LINGER_MS.
  */
 #define LINGER_FLOW 1024
