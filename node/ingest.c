@@ -15,6 +15,7 @@
 // verification of the batches that follow it, a write waited longer than it
 // took, and verification then stalled behind the write. The loop hands it one
 // group at a time under a mutex and learns of the commit by a uv_async.
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,7 @@ write_done(struct ingest_state *st)
 	struct ingest_job *job;
 	struct node *n = st->n;
 	size_t off = 0, left = st->group_jobs, i;
+	int big = st->ngroup >= LINGER_FLOW;
 
 	log_debug("ingest: stored %zu records of %zu batches in one transaction "
 	    "in %llu ms", st->ngroup, st->group_jobs,
@@ -413,6 +415,13 @@ write_done(struct ingest_state *st)
 	st->group = NULL;
 	st->writing = 0;
 	write_next(n);
+#ifdef __GLIBC__
+	/* A bulk flow has ended: the batches it held were freed in the pool's
+	 * and the writer's malloc arenas, which keep the pages otherwise (a
+	 * million-record bootstrap left 65 MiB resident). */
+	if (big && !st->writing && st->head == NULL && st->checking == 0)
+		malloc_trim(0);
+#endif
 }
 
 static void
