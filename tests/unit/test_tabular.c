@@ -180,6 +180,41 @@ test_oversize(void **state)
 	remove_temp(path);
 }
 
+/* Whole-file loads and streams share the checks made at open: a missing
+ * file, a directory, a file over the limit. */
+static void
+test_open_refusals(void **state)
+{
+	const char text[] = "[{\"title\": \"A\"}]";
+	struct tab_file f;
+	struct tab_stream *ts;
+	char err[512], *path;
+
+	(void)state;
+	assert_int_equal(tab_load("/", NULL, 1 << 20, &f, err, sizeof(err)),
+	    LCF_EIO);
+	assert_string_equal(err, "/: is a directory");
+	assert_int_equal(tab_stream_open("/", 1 << 20, &ts, err, sizeof(err)),
+	    LCF_EIO);
+	assert_null(ts);
+	assert_string_equal(err, "/: is a directory");
+	assert_int_equal(tab_stream_open("/nonexistent/lcf.json", 1 << 20, &ts,
+	    err, sizeof(err)), LCF_EIO);
+	assert_null(ts);
+	assert_string_equal(err, "/nonexistent/lcf.json: No such file or directory");
+
+	path = write_temp(".json", text, strlen(text));
+	assert_int_equal(tab_stream_open(path, strlen(text) - 1, &ts, err,
+	    sizeof(err)), LCF_ETOOBIG);
+	assert_null(ts);
+	assert_err(err, path, ": file is 16 bytes, more than the limit of 15");
+	assert_int_equal(tab_stream_open(path, strlen(text), &ts, err,
+	    sizeof(err)), 0);
+	assert_non_null(ts);
+	tab_stream_close(ts);
+	remove_temp(path);
+}
+
 static const char practice_csv[] =
 	"key,title,summary,language,kflc_areas,contact.name,contact.email,start_year,"
 	"sdgs,setting\n"
@@ -519,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_json_single_object_with_bom),
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_open_refusals),
 		cmocka_unit_test(test_stream_records),
 		cmocka_unit_test(test_stream_errors),
 		cmocka_unit_test(test_csv_practices),
