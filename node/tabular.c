@@ -823,17 +823,22 @@ stream_peek(struct tab_stream *ts, int *c, char *err, size_t errlen)
 static int
 stream_scan(struct tab_stream *ts, size_t *end, char *err, size_t errlen)
 {
-	size_t i = ts->pos, depth = 0, j, k;
-	int in_str = 0, rc;
+	size_t i = ts->pos, depth = 0, j, k, line_off = ts->line_off;
+	int in_str = 0, rc, line = ts->line;
 	const char *q;
 	char ch;
 
 	for (;;) {
 		if (i == ts->len) {
-			if (ts->eof)
+			if (ts->eof) {
+				/* Where the record starts, not where the scan
+				 * stopped. */
+				ts->line = line;
+				ts->line_off = line_off;
 				return stream_fail(ts, LCF_EINVAL, err, errlen,
 				    "record %zu does not end before the end of the "
 				    "file", ts->records + 1);
+			}
 			if (i - ts->pos > STREAM_MAX_RECORD) {
 				tab_error(err, errlen, "%s: record %zu (line %d) is "
 				    "more than %u MiB of JSON", ts->path,

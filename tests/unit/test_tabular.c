@@ -539,6 +539,9 @@ test_stream_errors(void **state)
 	    ":1: column 11: the file ends inside the array", 0);
 	expect_stream_error("[{\"a\": \"1}]", LCF_EINVAL,
 	    ":1: column 2: record 1 does not end", 1);
+	/* Lines inside an unfinished record: still where it starts. */
+	expect_stream_error("[{\"a\": 1},\n  {\"b\": [1,\n 2\n", LCF_EINVAL,
+	    ":2: column 3: record 2 does not end", 1);
 	/* Syntax errors inside a record are the parser's, at file positions. */
 	expect_stream_error("[\n{\"a\": 1},\n{\"a\":\n }]", LCF_EINVAL, ":4: column ",
 	    1);
