@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctlwire.h"
 #include "error.h"
 #include "util.h"
@@ -36,6 +37,16 @@ ctlwire_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
 	ret = 0;
 out:
 	return ret;
+}
+
+/* Whether dir holds a node's configuration (what `lcctl init` writes). */
+static int
+is_node_dir(const char *dir)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, CONFIG_FILE_NAME);
+
+	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
 }
 
 int
@@ -66,7 +77,11 @@ ctlwire_connect(const char *dir, char *err, size_t errlen)
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == ENOENT || errno == ECONNREFUSED) {
+		if (errno == ENOENT && !is_node_dir(dir)) {
+			snprintf(err, errlen, "%s is not a node directory (no %s "
+			    "there): check -d, or set one up with `lcctl -d %s "
+			    "init`", dir, CONFIG_FILE_NAME, dir);
+		} else if (errno == ENOENT || errno == ECONNREFUSED) {
 			snprintf(err, errlen, "cannot reach lcnode at %s: is it "
 			    "running? start it with `lcnode -d %s`", path, dir);
 		} else if (errno == EACCES || errno == EPERM) {

@@ -93,7 +93,9 @@ load_key(struct node *n, char *err, size_t errlen)
 	} else if (rc != 0) {
 		snprintf(err, errlen, "cannot read key %s: %s%s", n->cfg.key_path,
 		    strerror(errno), errno == ENOENT ?
-		    " (create one with `lcctl -d DIR init`)" : "");
+		    ": the key is this city's identity; restore it from your "
+		    "backup (a new key would be a new city; a new node is set "
+		    "up with `lcctl -d NEWDIR init`)" : "");
 	}
 	return rc;
 }

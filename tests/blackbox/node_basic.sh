@@ -27,6 +27,12 @@ cp "$D/conf.bak" "$D/lcnode.conf"
 
 expect_status "lcctl without a node fails" 1 "$LCCTL" -d "$D" status
 expect_contains "and says how to start it" "$OUT" "lcnode -d"
+expect_status "lcctl on a directory that is no node fails" 1 "$LCCTL" -d "$D/nonexistent" status
+expect_contains "and says so, not that the node is down" "$OUT" "is not a node directory"
+mv "$D/identity.key" "$D/key.bak"
+expect_status "lcnode without its key file fails" 1 "$LCNODE" -d "$D" -n
+expect_contains "and says to restore it, not to make a new one" "$OUT" "restore it from your backup"
+mv "$D/key.bak" "$D/identity.key"
 
 check "lcnode starts" start_node "$D"
 expect_eq "admin socket is mode 0600" 600 "$(stat -c %a "$D/admin.sock")"
