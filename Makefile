@@ -40,6 +40,13 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN)
 
+# lcnode finds the installed catalog under the PREFIX it was compiled with: a
+# `make install PREFIX=...` after a plain `make` rebuilds what depends on it.
+PREFIX_STAMP := $(BUILD)/prefix
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "$(PREFIX)" ] || \
+    echo "$(PREFIX)" > $(PREFIX_STAMP); })
+$(BUILD)/node/main.o: $(PREFIX_STAMP)
+
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
 	$(call quiet,PROTOC,$<)

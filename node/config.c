@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // lcnode.conf: an INI file read with libinih through an init/line/finish parser.
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,6 +69,15 @@ perr(struct config_parser *p, int line, const char *fmt, ...)
 	}
 	p->failed = 1;
 	return LCF_ECONFIG;
+}
+
+int
+config_is_ip(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
 }
 
 int
@@ -192,6 +203,8 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "listen") == 0) {
 			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
 				return perr(p, line, "listen: expected HOST:PORT (port 1-65535), got '%s'", value);
+			if (!config_is_ip(host))
+				return perr(p, line, "listen: '%s' is not an IP address: give an address of this machine such as 0.0.0.0 (every IPv4 address), [::] or 192.0.2.10, not a host name", host);
 			set_str(&cfg->listen_host, host);
 			cfg->listen_port = port;
 		} else if (strcmp(name, "key") == 0) {

@@ -78,6 +78,8 @@ void config_free(struct config *cfg);
 
 /* Parses "HOST:PORT" ("[::1]:7400" for IPv6). 0 or LCF_EINVAL. */
 int config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
+/* Whether host is an IPv4 or IPv6 address (what `listen` must be), not a name. */
+int config_is_ip(const char *host);
 /* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive);
  * federation is 64 hex digits or NULL (written commented out). */
 int config_write_template(const char *path, const char *city, const char *country,

@@ -35,6 +35,9 @@ expect_status "init --country XX fails" 2 "$LCCTL" -d "$D" init --city Tampere -
 expect_contains "naming the country" "$OUT" "XX"
 expect_status "init with a bad --listen fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --listen nowhere
 expect_contains "naming the address" "$OUT" "nowhere"
+expect_status "init with a host name as --listen fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --listen localhost:7400
+expect_contains "saying listen takes an address" "$OUT" "not a host name"
+check "and creates nothing" test ! -e "$D"
 
 ERR=$T/init.err
 ID=$("$LCCTL" -d "$D" init --city Tampere --country FI --listen 127.0.0.1:7400 2>"$ERR")

@@ -192,10 +192,10 @@ test_values(void **state)
 	}
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		snprintf(text, sizeof(text), "[node]\nlog_level = %s\n"
-		    "listen = localhost:65535\n", levels[i].value);
+		    "listen = 127.0.0.2:65535\n", levels[i].value);
 		assert_int_equal(load_text(f, text, &cfg, err, sizeof(err)), 0);
 		assert_int_equal(cfg.log_level, levels[i].want);
-		expect_str(cfg.listen_host, "localhost", "listen host");
+		expect_str(cfg.listen_host, "127.0.0.2", "listen host");
 		assert_int_equal(cfg.listen_port, 65535);
 		config_free(&cfg);
 	}
@@ -256,6 +256,8 @@ test_errors(void **state)
 		    "unknown section []" },
 		{ "[node]\nlisten = 127.0.0.1:7400\ncolour = blue\n", 3,
 		    "unknown setting 'colour' in section [node]" },
+		{ "[node]\nlisten = localhost:7400\n", 2,
+		    "listen: 'localhost' is not an IP address" },
 		{ "[store]\nmap = 1G\n[node]\nlisten = 127.0.0.1:7400\n", 2,
 		    "unknown setting 'map' in section [store]" },
 		{ "[node]\ncity = X\nlisten = 127.0.0.1\n", 3,

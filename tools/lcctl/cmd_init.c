@@ -23,7 +23,7 @@
 #define CITY_NAME_MAX 200
 
 static const char usage[] =
-    "Usage: lcctl -d DIR init --city NAME --country CC [--listen HOST:PORT]\n"
+    "Usage: lcctl -d DIR init --city NAME --country CC [--listen IP:PORT]\n"
     "                         [--federation FEDID]\n"
     "\n"
     "Creates the data directory of a new node (mode 0700 if missing): a fresh\n"
@@ -35,8 +35,10 @@ static const char usage[] =
     "  --city NAME          the city's name (published as its profile at the\n"
     "                       node's first start)\n"
     "  --country CC         ISO 3166-1 alpha-2 code, e.g. SE\n"
-    "  --listen HOST:PORT   where the node accepts peer cities\n"
-    "                       (default " DEFAULT_LISTEN "; [::1]:7400 for IPv6)\n"
+    "  --listen IP:PORT     the address of this machine where the node accepts\n"
+    "                       peer cities: 0.0.0.0:7400 for every IPv4 address,\n"
+    "                       [::]:7400 for IPv6 (default " DEFAULT_LISTEN ":\n"
+    "                       this machine only, no other city can connect)\n"
     "  --federation FEDID   the federation to join (64 hex digits, from its\n"
     "                       secretariat); the node then takes records only\n"
     "                       from admitted cities. Default: an open node\n"
@@ -96,6 +98,7 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *city = NULL, *country = NULL, *listen = DEFAULT_LISTEN;
+	const char *const default_listen = listen;
 	const char *federation = NULL;
 	uint8_t fed[32];
 	char *keypath = NULL, *confpath = NULL, host[256], hex[LCF_ID_HEX];
@@ -143,9 +146,11 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		    "code (two capital letters, e.g. SE, RO, KR)", country);
 		goto out;
 	}
-	if (config_parse_hostport(listen, host, sizeof(host), &port) < 0) {
-		lcctl_bad_usage(ctx, "--listen '%s' is not HOST:PORT (e.g. "
-		    DEFAULT_LISTEN " or [::1]:7400)", listen);
+	if (config_parse_hostport(listen, host, sizeof(host), &port) < 0 ||
+	    !config_is_ip(host)) {
+		lcctl_bad_usage(ctx, "--listen '%s' is not IP:PORT, an address of "
+		    "this machine and a port (e.g. 0.0.0.0:7400 or [::]:7400; "
+		    "not a host name)", listen);
 		goto out;
 	}
 	if (federation != NULL && (strlen(federation) != 64 ||
@@ -199,8 +204,12 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	}
 	saved_key = 0;
-	fprintf(stderr, "created %s and %s\nnext: lcnode -d %s\n", keypath,
-	    confpath, ctx->dir);
+	fprintf(stderr, "created %s and %s\n", keypath, confpath);
+	if (listen == default_listen)
+		fprintf(stderr, "note: the node listens on %s, this machine only: "
+		    "for other cities to connect, set `listen` in lcnode.conf "
+		    "(e.g. 0.0.0.0:7400)\n", DEFAULT_LISTEN);
+	fprintf(stderr, "next: lcnode -d %s\n", ctx->dir);
 	printf("%s\n", hex_encode(id->pk, IDENTITY_PK_LEN, hex));
 	ret = LCCTL_EXIT_OK;
 out:
