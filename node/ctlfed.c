@@ -353,6 +353,22 @@ group_lines(struct city_job *job)
 	job->n = o;
 }
 
+/* Whether every record of the author is of a kind only a federation writes. */
+static int
+federation_only(const struct city_agg *a)
+{
+	size_t k;
+
+	for (k = 0; k < NKINDS; k++) {
+		if (k == LCF__KIND__KIND_MEMBERSHIP ||
+		    k == LCF__KIND__KIND_REVOCATION || k == LCF__KIND__KIND_CATALOG)
+			continue;
+		if (a->current[k] != 0 || a->deleted[k] != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 city_work(uv_work_t *w)
 {
@@ -388,6 +404,17 @@ city_work(uv_work_t *w)
 			continue;
 		}
 		job->v[o++] = *a;
+	}
+	job->n = o;
+	/* A federation's key writes memberships, revocations and catalogs,
+	 * nothing a city writes: it is no city. */
+	for (i = 0, o = 0; i < job->n; i++) {
+		if (federation_only(&job->v[i])) {
+			free(job->v[i].name);
+			free(job->v[i].country);
+			continue;
+		}
+		job->v[o++] = job->v[i];
 	}
 	job->n = o;
 	if (!lineage_empty(job->lin))

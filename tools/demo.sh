@@ -90,6 +90,13 @@ for _ in $(seq 1 150); do
 	[ "$have" -ge "$want" ] && break
 	sleep 0.2
 done
+# Discovery links Timisoara and Medellin directly a few seconds later.
+echo "== waiting for discovery to link every pair"
+for _ in $(seq 1 150); do
+	linked=$("$LCCTL" -d "$DEMO/timisoara" status --json | jq .peers_connected)
+	[ "$linked" -ge 2 ] && break
+	sleep 0.2
+done
 
 dir=$DEMO/timisoara
 echo

@@ -72,6 +72,9 @@ check "A learned B's membership from B's handshake" wait_for 10 ctl_jq A "any(.m
 publish A "Member practice"
 check "an admitted city's records spread" wait_for 10 has_practice B member-practice
 expect_eq "members shows B reachable from A" true "$(ctl A members --json | jq --arg id "${IDS[B]}" '.members[] | select(.id == $id) | .reachable')"
+CL=$(ctl A city list --json)
+expect_eq "city list on A holds the two linked cities" "$(sort <<<"${IDS[A]}"$'\n'"${IDS[B]}")" "$(jq -r '.[].id' <<<"$CL" | sort)"
+expect_eq "and not the federation key, which holds its memberships" 0 "$(jq --arg f "$FED" '[.[] | select(.id == $f)] | length' <<<"$CL")"
 
 ctl X peer add "127.0.0.1:${PORTS[A]}" >/dev/null
 x_refused() { peer_field A "${IDS[X]}" last_error | grep -q "not a member"; }
