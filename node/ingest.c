@@ -255,6 +255,16 @@ check_slice(uv_work_t *w)
 			    "larger than a record may be" : "malformed record");
 			continue;
 		}
+		/* The id covers the content only: extra bytes around it (unknown
+		 * fields, a repeated field) would travel with every copy. */
+		if (rec->sr->base.n_unknown_fields != 0 ||
+		    lcf__signed_record__get_packed_size(rec->sr) != job->len[i]) {
+			job->verdict[i] = V_REFUSED;
+			refuse(sl, i, rec->id, "not in canonical form: %zu bytes, "
+			    "more than its content and signature", job->len[i]);
+			record_release(rec);
+			continue;
+		}
 		if (identity_verify(rec->c->author.data, rec->sr->content.data,
 		    rec->sr->content.len, rec->sr->signature.data) != 0) {
 			job->verdict[i] = V_BAD;

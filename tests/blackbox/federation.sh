@@ -160,6 +160,12 @@ future_refused() {
 }
 check "a record dated an hour ahead is refused" wait_for 10 future_refused
 check "and not stored" lacks_practice Beta from-the-future
+expect_status "a probe pushes a record padded with an unknown field" 0 "$PROBE" padded "127.0.0.1:$BP" "Padded copy"
+padded_refused() {
+	ctl_jq Beta 'any(.[]; .last_error != null and (.last_error | test("not in canonical form")))' peer list --json
+}
+check "a record padded around its content is refused" wait_for 10 padded_refused
+check "and not stored" lacks_practice Beta padded-copy
 expect_status "verify on Beta after all that" 0 "$LCCTL" -d "${DIRS[Beta]}" verify
 
 # --- max_peers bounds inbound connections from cities not configured ---

@@ -5,6 +5,8 @@
 //   hello    handshake only; prints the node's city id
 //   push     pushes one valid practice (TITLE) signed by a fresh key, then closes
 //   future   the same with a timestamp an hour ahead of this clock
+//   padded   the same with 1,000 bytes of an unknown field after the signature
+//            (the id, over the content only, stays the same)
 //   garbage  sends a message that is not a PeerMsg
 //   badsig   pushes a practice whose signature is wrong
 //   toomany  pushes 4,097 records in one message
@@ -20,7 +22,7 @@
 // file: the link's identity instead of a fresh key), LCF_PROBE_FEDERATION
 // (the federation id for the Hello), LCF_PROBE_MEMBERSHIP (a file holding the
 // membership record, one signed JSON line, shown in the Hello).
-// For push and future, exit 0 once the message is flushed. For the others but
+// For push, future and padded, exit 0 once the message is flushed. For the others but
 // hello, exit 0 when the node closes the connection (printing its reason),
 // 1 if it is still open after 10 s.
 #include <stdio.h>
@@ -54,7 +56,7 @@ struct probe {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|garbage|badsig|"
+	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|"
 	    "toomany|bigrec|expand|relay|file HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
@@ -185,9 +187,18 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		return;
 	}
 	if (strcmp(pr->mode, "push") == 0 || strcmp(pr->mode, "future") == 0 ||
-	    strcmp(pr->mode, "relay") == 0) {
+	    strcmp(pr->mode, "relay") == 0 || strcmp(pr->mode, "padded") == 0) {
 		make_record(pr, now_ms() + (pr->mode[0] == 'f' ? 3600 * 1000 : 0),
 		    &raw, &len);
+		if (pr->mode[0] == 'p' && pr->mode[1] == 'a') {
+			/* Field 15, bytes: tag 0x7a, length 1,000 as a varint. */
+			raw = xreallocarray(raw, len + 3 + 1000, 1);
+			raw[len] = 0x7a;
+			raw[len + 1] = 0xe8;
+			raw[len + 2] = 0x07;
+			memset(raw + len + 3, 'x', 1000);
+			len += 3 + 1000;
+		}
 		send_records(c, &raw, &len, 1);
 		free(raw);
 		pr->status = 0;
