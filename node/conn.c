@@ -975,6 +975,20 @@ on_connection(uv_stream_t *server, int status)
 		log_warnx("peer listener: accept: %s", uv_strerror(status));
 		return;
 	}
+	if (l->npending >= l->max_pending && l->pending != NULL) {
+		struct conn *oldest = l->pending;
+
+		/*
+		 * The oldest handshake gives way: an honest one takes a few
+		 * milliseconds, so idle connections cannot keep every slot and
+		 * lock out the cities that dial in (the newest would be the
+		 * one dropped otherwise).
+		 */
+		while (oldest->lnext != NULL)
+			oldest = oldest->lnext;
+		fail(oldest, LCF_ECONNECT, "handshake not finished: %u "
+		    "handshakes pending, the oldest gives way", l->npending);
+	}
 	if (l->npending >= l->max_pending) {
 		/* Accept and drop, or libuv would stop accepting altogether. */
 		t = xmalloc(sizeof(*t));

@@ -160,6 +160,14 @@ future_refused() {
 }
 check "a record dated an hour ahead is refused" wait_for 10 future_refused
 check "and not stored" lacks_practice Beta from-the-future
+# Idle connections holding every handshake slot do not lock cities out.
+held=()
+for _ in $(seq 1 70); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$BP" && held+=("$fd")
+done
+expect_eq "70 idle connections are open to Beta" 70 "${#held[@]}"
+expect_status "a city still completes its handshake with Beta" 0 "$PROBE" hello "127.0.0.1:$BP"
+for fd in "${held[@]}"; do exec {fd}>&-; done
 expect_status "a probe pushes a record padded with an unknown field" 0 "$PROBE" padded "127.0.0.1:$BP" "Padded copy"
 padded_refused() {
 	ctl_jq Beta 'any(.[]; .last_error != null and (.last_error | test("not in canonical form")))' peer list --json
