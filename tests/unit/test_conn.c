@@ -1020,7 +1020,7 @@ test_backpressure(void **state)
 	free(buf);
 }
 
-/* Beyond max_pending, new connections are dropped without callbacks. */
+/* Beyond max_pending, the oldest handshake gives way to the new connection. */
 static void
 test_pending_limit(void **state)
 {
@@ -1031,18 +1031,19 @@ test_pending_limit(void **state)
 	port = start_listener(0, 1);
 	fd1 = raw_connect(port);
 	pump_for(50);
-	fd2 = raw_connect(port);
-	raw_wait_closed(fd2);
-	close(fd2);
-	pump_for(20);
 	assert_int_equal(srv.closed, 0);
+	fd2 = raw_connect(port);
+	PUMP_UNTIL(srv.closed == 1);
+	assert_int_equal(srv.code, LCF_ECONNECT);
+	raw_wait_closed(fd1);
+	close(fd1);
 	/* Closing the listener leaves the conn in its handshake alive. */
 	conn_listener_close(listener);
 	listener = NULL;
 	pump_for(20);
-	assert_int_equal(srv.closed, 0);
-	close(fd1);
-	PUMP_UNTIL(srv.closed == 1);
+	assert_int_equal(srv.closed, 1);
+	close(fd2);
+	PUMP_UNTIL(srv.closed == 2);
 	assert_int_equal(srv.code, LCF_ECLOSED);
 }
 
