@@ -94,7 +94,7 @@ done
 echo "== waiting for discovery to link every pair"
 for _ in $(seq 1 150); do
 	linked=$("$LCCTL" -d "$DEMO/timisoara" status --json | jq .peers_connected)
-	[ "$linked" -ge 2 ] && break
+	[ "${linked:-0}" -ge 2 ] && break
 	sleep 0.2
 done
 
