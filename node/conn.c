@@ -959,23 +959,17 @@ out:
 /* ---- listening ---- */
 
 static void
-reject_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void
 on_connection(uv_stream_t *server, int status)
 {
 	struct conn_listener *l = server->data;
 	struct conn *c;
-	uv_tcp_t *t;
 
 	if (status < 0) {
 		log_warnx("peer listener: accept: %s", uv_strerror(status));
 		return;
 	}
-	if (l->npending >= l->max_pending && l->pending != NULL) {
+	if (l->npending >= l->max_pending) {
+		/* npending counts the list, and max_pending is at least 1. */
 		struct conn *oldest = l->pending;
 
 		/*
@@ -988,19 +982,6 @@ on_connection(uv_stream_t *server, int status)
 			oldest = oldest->lnext;
 		fail(oldest, LCF_ECONNECT, "handshake not finished: %u "
 		    "handshakes pending, the oldest gives way", l->npending);
-	}
-	if (l->npending >= l->max_pending) {
-		/* Accept and drop, or libuv would stop accepting altogether. */
-		t = xmalloc(sizeof(*t));
-		if (uv_tcp_init(l->loop, t) != 0) {
-			free(t);
-			return;
-		}
-		if (uv_accept(server, (uv_stream_t *)t) == 0)
-			log_debug("peer listener: %u handshakes pending, "
-			    "connection dropped", l->npending);
-		uv_close((uv_handle_t *)t, reject_closed);
-		return;
 	}
 	if ((c = conn_new(l->loop, &l->p, 0)) == NULL) {
 		log_warnx("peer listener: cannot set up a connection");

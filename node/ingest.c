@@ -255,20 +255,21 @@ check_slice(uv_work_t *w)
 			    "larger than a record may be" : "malformed record");
 			continue;
 		}
+		if (identity_verify(rec->c->author.data, rec->sr->content.data,
+		    rec->sr->content.len, rec->sr->signature.data) != 0) {
+			job->verdict[i] = V_BAD;
+			refuse(sl, i, rec->id, "bad signature");
+			record_release(rec);
+			continue;
+		}
 		/* The id covers the content only: extra bytes around it (unknown
-		 * fields, a repeated field) would travel with every copy. */
+		 * fields, a repeated field) would travel with every copy. After
+		 * the signature, so that a forged record still ends the link. */
 		if (rec->sr->base.n_unknown_fields != 0 ||
 		    lcf__signed_record__get_packed_size(rec->sr) != job->len[i]) {
 			job->verdict[i] = V_REFUSED;
 			refuse(sl, i, rec->id, "not in canonical form: %zu bytes, "
 			    "more than its content and signature", job->len[i]);
-			record_release(rec);
-			continue;
-		}
-		if (identity_verify(rec->c->author.data, rec->sr->content.data,
-		    rec->sr->content.len, rec->sr->signature.data) != 0) {
-			job->verdict[i] = V_BAD;
-			refuse(sl, i, rec->id, "bad signature");
 			record_release(rec);
 			continue;
 		}

@@ -126,7 +126,7 @@ refused_conns() {
 	[ "$(ctl Beta status --json | jq .refused_connections)" -ge "$1" ]
 }
 check "raw garbage and an oversized frame are refused and counted" wait_for 10 refused_conns 2
-for mode in garbage badsig toomany bigrec; do
+for mode in garbage badsig padbadsig toomany bigrec; do
 	expect_status "a peer sending $mode is disconnected" 0 "$PROBE" "$mode" "127.0.0.1:$BP"
 	expect_contains "$mode: by the node" "$OUT" "closed (connection closed)"
 done

@@ -9,6 +9,7 @@
 //            (the id, over the content only, stays the same)
 //   garbage  sends a message that is not a PeerMsg
 //   badsig   pushes a practice whose signature is wrong
+//   padbadsig  the same, padded as in padded
 //   toomany  pushes 4,097 records in one message
 //   bigrec   pushes one record larger than a record may be
 //   expand   pushes 3,000,000 empty records (6 MB that would take ~100 MB to
@@ -56,7 +57,7 @@ struct probe {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|"
+	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
 	    "toomany|bigrec|expand|relay|file HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
@@ -95,6 +96,18 @@ make_record(struct probe *pr, int64_t ts, uint8_t **raw, size_t *len)
 		exit(1);
 	}
 	free(content);
+}
+
+/* Appends field 15 (bytes; tag 0x7a, length 1,000 as a varint) of 1,000 bytes. */
+static void
+pad_record(uint8_t **raw, size_t *len)
+{
+	*raw = xreallocarray(*raw, *len + 3 + 1000, 1);
+	(*raw)[*len] = 0x7a;
+	(*raw)[*len + 1] = 0xe8;
+	(*raw)[*len + 2] = 0x07;
+	memset(*raw + *len + 3, 'x', 1000);
+	*len += 3 + 1000;
 }
 
 static void
@@ -190,15 +203,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	    strcmp(pr->mode, "relay") == 0 || strcmp(pr->mode, "padded") == 0) {
 		make_record(pr, now_ms() + (pr->mode[0] == 'f' ? 3600 * 1000 : 0),
 		    &raw, &len);
-		if (pr->mode[0] == 'p' && pr->mode[1] == 'a') {
-			/* Field 15, bytes: tag 0x7a, length 1,000 as a varint. */
-			raw = xreallocarray(raw, len + 3 + 1000, 1);
-			raw[len] = 0x7a;
-			raw[len + 1] = 0xe8;
-			raw[len + 2] = 0x07;
-			memset(raw + len + 3, 'x', 1000);
-			len += 3 + 1000;
-		}
+		if (strcmp(pr->mode, "padded") == 0)
+			pad_record(&raw, &len);
 		send_records(c, &raw, &len, 1);
 		free(raw);
 		pr->status = 0;
@@ -207,10 +213,13 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	}
 	if (strcmp(pr->mode, "garbage") == 0) {
 		conn_send_bytes(c, junk, sizeof(junk));
-	} else if (strcmp(pr->mode, "badsig") == 0) {
+	} else if (strcmp(pr->mode, "badsig") == 0 ||
+	    strcmp(pr->mode, "padbadsig") == 0) {
 		make_record(pr, now_ms(), &raw, &len);
 		/* The signature is the last field: its last byte changes. */
 		raw[len - 1] ^= 0x01;
+		if (pr->mode[0] == 'p')
+			pad_record(&raw, &len);
 		send_records(c, &raw, &len, 1);
 		free(raw);
 	} else if (strcmp(pr->mode, "toomany") == 0) {
