@@ -91,7 +91,7 @@ peer_name(const struct peer *p, const struct link *l, char *buf, size_t size)
 	char hex[LCF_ID_HEX];
 	const char *addr = p != NULL && p->s.address[0] != '\0' ? p->s.address :
 	    l != NULL && l->remote[0] != '\0' ? l->remote : "?";
-	const uint8_t *id = l != NULL && l->ready ? l->rid :
+	const uint8_t *id = l != NULL && (l->ready || l->identified) ? l->rid :
 	    p != NULL && p->s.has_id ? p->s.id : NULL;
 
 	if (id != NULL) {
@@ -588,7 +588,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	struct peers *ps = l->ps;
 	struct peer *p;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], why[PEER_TEXT_MAX];
-	int rc;
+	char city[PEER_TEXT_MAX];
+	int rc, member_rc;
 
 	if (l->acceptor) {
 		l = link_new(ps, NULL, 0);
@@ -611,6 +612,14 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		link_close(l, "connected to itself");
 		return;
 	}
+	/*
+	 * Membership first: a city outside the federation gets nothing from
+	 * us, neither the endpoints given to those refused for max_peers nor
+	 * a place in the peer table (fresh keys cost nothing: a stream of
+	 * them would push out the entries of real cities). Only an entry
+	 * already held, such as one the operator added, records the refusal.
+	 */
+	member_rc = members_check_hello(ps->n, hello, why, sizeof(why));
 	if (l->outbound) {
 		p = l->p;
 		if (p == NULL) {
@@ -621,21 +630,34 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 			p->dialing = NULL;
 		adopt_id(p, l->rid);
 		p->s.rtt_ms = (int64_t)(l->ready_mono - l->dial_mono) / 2;
+	} else if (member_rc != 0) {
+		p = find_by_id(ps, l->rid, NULL);
 	} else if ((p = inbound_entry(l)) == NULL) {
 		return;
 	}
-	if (hello->city_name != NULL)
-		peerfile_copy_text(p->s.city_name, sizeof(p->s.city_name), hello->city_name);
-	if (hello->listen != NULL)
-		peerfile_copy_text(p->s.listen, sizeof(p->s.listen), hello->listen);
-	p->s.last_handshake_ms = now_ms();
-	if (members_check_hello(ps->n, hello, why, sizeof(why)) != 0) {
+	if (p != NULL) {
+		if (hello->city_name != NULL)
+			peerfile_copy_text(p->s.city_name, sizeof(p->s.city_name),
+			    hello->city_name);
+		if (hello->listen != NULL)
+			peerfile_copy_text(p->s.listen, sizeof(p->s.listen),
+			    hello->listen);
+		p->s.last_handshake_ms = now_ms();
+	}
+	if (member_rc != 0) {
 		if (!l->outbound)
 			ps->refused_connections++;
-		p->s.refused++;
-		set_error(p, "refused: %s", why);
-		log_warnx("peer %s: refused: %s", peer_name(p, l, name,
-		    sizeof(name)), why);
+		if (p != NULL) {
+			p->s.refused++;
+			set_error(p, "refused: %s", why);
+			mark_dirty(ps);
+		}
+		city[0] = '\0';
+		if (p == NULL && hello->city_name != NULL)
+			peerfile_copy_text(city, sizeof(city), hello->city_name);
+		log_warnx("peer %s%s%s: refused: %s", peer_name(p, l, name,
+		    sizeof(name)), city[0] != '\0' ? ", calling itself " : "",
+		    city, why);
 		link_close(l, why);
 		return;
 	}

@@ -77,14 +77,40 @@ expect_eq "city list on A holds the two linked cities" "$(sort <<<"${IDS[A]}"$'\
 expect_eq "and not the federation key, which holds its memberships" 0 "$(jq --arg f "$FED" '[.[] | select(.id == $f)] | length' <<<"$CL")"
 
 ctl X peer add "127.0.0.1:${PORTS[A]}" >/dev/null
-x_refused() { peer_field A "${IDS[X]}" last_error | grep -q "not a member"; }
-check "a non-member is refused at the handshake, with the reason in peer list" wait_for 10 x_refused
-check "and in the log" grep -q "refused: not a member" "${DIRS[A]}/node.log"
+x_refused() { grep -q "calling itself X: refused: not a member" "${DIRS[A]}/node.log"; }
+check "a non-member is refused at the handshake, and the log says who and why" wait_for 10 x_refused
 check "the refusal is counted" ctl_jq A '.refused_connections >= 1' status --json
+# Fresh keys cost nothing: a refused stranger must not take a place in the
+# table, where a stream of them would push out real cities' entries.
+expect_eq "a refused non-member leaves no entry in the peer table" 0 \
+	"$(ctl A peer list --json | jq --arg id "${IDS[X]}" '[.[] | select(.id == $id)] | length')"
+# An entry the operator made keeps the reason: A dials X itself.
+ctl A peer add "127.0.0.1:${PORTS[X]}" >/dev/null
+xa_refused() { peer_field A "${IDS[X]}" last_error | grep -q "not a member"; }
+check "a peer the operator added shows the refusal in peer list" wait_for 10 xa_refused
 check "X never shows as connected" disconnected A X
 ctl O peer add "127.0.0.1:${PORTS[A]}" >/dev/null
-o_refused() { peer_field A "${IDS[O]}" last_error | grep -q "belongs to no federation"; }
+o_refused() { grep -q "calling itself O: refused: .*belongs to no federation" "${DIRS[A]}/node.log"; }
 check "an open node is refused by a federation node" wait_for 10 o_refused
+
+# A member at max_peers hands those it turns away the endpoints of others;
+# a city outside the federation must not get them.
+city_node G SE "$fed_conf;s/^max_peers = .*/max_peers = 1/"
+"$LCCTL" federation admit -k fed.key "${IDS[G]}" --city "City G" --country SE >admit-G.rec 2>/dev/null
+ctl G publish admit-G.rec >/dev/null
+ctl G peer add "127.0.0.1:${PORTS[B]}" >/dev/null
+check "G links B and is then at its max_peers of 1" wait_for 10 connected G B
+g_knows_b() { ctl_jq G "any(.[]; .id == \"${IDS[B]}\")" city list --json; }
+check "G holds B's records, its endpoint among them" wait_for 10 g_knows_b
+expect_status "a stranger naming the federation connects to G" 0 env LCF_PROBE_FEDERATION="$FED" "$PROBE" listen "127.0.0.1:${PORTS[G]}"
+expect_contains "and is given no record" "$OUT" "received 0 records"
+export LCF_PROBE_KEY=$PDIR/identity.key LCF_PROBE_FEDERATION=$FED LCF_PROBE_MEMBERSHIP=$W/admit-P.rec
+"$LCCTL" -d "${DIRS[G]}" publish admit-P.rec >/dev/null
+expect_status "a member turned away for max_peers" 0 "$PROBE" listen "127.0.0.1:${PORTS[G]}"
+gift_n=$(sed -n 's/^received \([0-9]*\) records$/\1/p' <<<"$OUT")
+check "is given the others' memberships and endpoints" test "${gift_n:-0}" -ge 2
+unset LCF_PROBE_KEY LCF_PROBE_FEDERATION LCF_PROBE_MEMBERSHIP
+ctl G peer rm "127.0.0.1:${PORTS[B]}" >/dev/null
 publish X "Outsider practice"
 sleep 1
 check "a non-member's practice does not reach the federation" lacks_practice A outsider-practice

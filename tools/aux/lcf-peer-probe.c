@@ -19,6 +19,8 @@
 // LCF_PROBE_AUTHOR_KEY (a key file) signs the practices of push and relay.
 //   file     pushes the signed records of the JSON-lines file named by TITLE
 //            (the form of `lcctl federation` and `export --signed`)
+//   listen   sends nothing; prints "received N records" (the records of
+//            every Records message) once the node closes or 3 s have passed
 // Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
 // file: the link's identity instead of a fresh key), LCF_PROBE_FEDERATION
 // (the federation id for the Hello), LCF_PROBE_MEMBERSHIP (a file holding the
@@ -43,6 +45,7 @@
 #include "xmalloc.h"
 
 #define WAIT_MS 10000
+#define LISTEN_MS 3000
 
 struct probe {
 	const char *mode;
@@ -52,13 +55,14 @@ struct probe {
 	uv_timer_t timer;
 	int status;		/* exit status */
 	int sent;
+	size_t received;	/* records in Records messages */
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
-	    "toomany|bigrec|expand|relay|file HOST:PORT [TITLE|FILE]\n");
+	    "toomany|bigrec|expand|relay|file|listen HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -168,6 +172,16 @@ push_file(struct probe *pr, struct conn *c)
 }
 
 static void
+listen_done(uv_timer_t *t)
+{
+	struct probe *pr = t->data;
+
+	printf("received %zu records\n", pr->received);
+	pr->status = 0;
+	uv_stop(t->loop);
+}
+
+static void
 on_timeout(uv_timer_t *t)
 {
 	struct probe *pr = t->data;
@@ -191,6 +205,10 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	if (strcmp(pr->mode, "hello") == 0) {
 		pr->status = 0;
 		conn_close(c, "done");
+		return;
+	}
+	if (strcmp(pr->mode, "listen") == 0) {
+		uv_timer_start(&pr->timer, listen_done, LISTEN_MS, 0);
 		return;
 	}
 	if (strcmp(pr->mode, "file") == 0) {
@@ -255,10 +273,15 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 static void
 on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 {
-	(void)arg;
+	struct probe *pr = arg;
+	Lcf__PeerMsg *m;
+
 	(void)c;
-	(void)msg;
-	(void)len;
+	if ((m = lcf__peer_msg__unpack(NULL, len, msg)) == NULL)
+		return;
+	if (m->msg_case == LCF__PEER_MSG__MSG_RECORDS)
+		pr->received += m->records->n_records;
+	lcf__peer_msg__free_unpacked(m, NULL);
 }
 
 static void
@@ -268,6 +291,10 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 
 	(void)c;
 	printf("closed (%s): %s\n", code == 0 ? "by us" : lcf_strerror(code), reason);
+	if (strcmp(pr->mode, "listen") == 0) {
+		printf("received %zu records\n", pr->received);
+		pr->status = 0;
+	}
 	/* After bad traffic, only the node closing counts as success. */
 	if (pr->sent)
 		pr->status = code == LCF_ECLOSED || code == LCF_EIO ? 0 : 1;
