@@ -32,6 +32,7 @@ config_init(struct config *cfg, const char *dir)
 	cfg->map_size = DEFAULT_MAP_SIZE;
 	cfg->fanout = CONFIG_DEFAULT_FANOUT;
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
+	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
 }
 
@@ -257,6 +258,9 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "sync_interval") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_SYNC_INTERVAL, &cfg->sync_interval) != 0)
 				return perr(p, line, "sync_interval: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_SYNC_INTERVAL, value);
+		} else if (strcmp(name, "stall_timeout") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_STALL_TIMEOUT, &cfg->stall_timeout) != 0)
+				return perr(p, line, "stall_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_STALL_TIMEOUT, value);
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
@@ -440,10 +444,14 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "sync_interval = %d\n"
 	    "; Connected peers at most; further inbound connections are refused.\n"
 	    "; Discovery dials cities found in endpoint records up to 3/4 of it.\n"
-	    "max_peers = %d\n",
+	    "max_peers = %d\n"
+	    "; Seconds a peer may leave what is sent to it unread before the link is\n"
+	    "; closed (raise it for very slow links).\n"
+	    "; stall_timeout = %d\n",
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
-	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS);
+	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
+	    CONFIG_DEFAULT_STALL_TIMEOUT);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	ret = 0;

@@ -13,6 +13,8 @@
 #define CONFIG_DEFAULT_SYNC_INTERVAL 60
 #define CONFIG_MAX_SYNC_INTERVAL 86400
 #define CONFIG_DEFAULT_MAX_PEERS 16
+#define CONFIG_DEFAULT_STALL_TIMEOUT 60
+#define CONFIG_MAX_STALL_TIMEOUT 3600
 #define CONFIG_MAX_ANNOUNCE 8
 
 /*
@@ -36,6 +38,8 @@
  *                              cities the operator did not add are refused
  *                              beyond it, and discovery aims for 3/4 of it
  *                              (default 16)
+ *         stall_timeout = SECS a peer that takes none of the bytes sent to it
+ *                              for this long is disconnected (default 60)
  * Peers themselves live in DIR/peers.json (lcctl peer add/rm), not here.
  */
 struct config {
@@ -56,6 +60,7 @@ struct config {
 	unsigned fanout;         /* [federation] */
 	unsigned sync_interval;  /* seconds */
 	unsigned max_peers;
+	unsigned stall_timeout;  /* seconds */
 };
 
 /* Parser state, exposed so a fuzz target can drive config_line directly. */

@@ -60,6 +60,7 @@ struct prepared {
 	unsigned		 connect_timeout_ms;
 	unsigned		 handshake_timeout_ms;
 	unsigned		 linger_ms;
+	unsigned		 stall_timeout_ms;
 	size_t			 high_water, low_water;
 	uint8_t			 x_priv[NOISE_KEY];	/* wipe after use */
 	uint8_t			 hello[CONN_HELLO_MAX];
@@ -88,7 +89,17 @@ struct conn {
 	void			*arg;
 	unsigned		 connect_timeout_ms, handshake_timeout_ms;
 	unsigned		 linger_ms;
+	unsigned		 stall_timeout_ms;
 	size_t			 high_water, low_water;
+	/*
+	 * Ready, the timer delivers buffered input after conn_resume_reading
+	 * (resume_due) and watches the write backlog while there is one
+	 * (watching): libuv's unsent bytes must shrink now and then.
+	 */
+	int			 resume_due, watching;
+	uint64_t		 handed;	/* wire bytes ever given to uv_write */
+	uint64_t		 stall_mark;	/* bytes libuv had sent ... */
+	uint64_t		 stall_since;	/* ... when this mono ms began */
 	struct noise_handshake	 hs;
 	struct noise_cipher	 tx, rx;
 	uint8_t			*hello;		/* our serialized Hello */
@@ -237,6 +248,8 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	p->handshake_timeout_ms = cfg->handshake_timeout_ms ?
 	    cfg->handshake_timeout_ms : CONN_HANDSHAKE_TIMEOUT_MS;
 	p->linger_ms = cfg->linger_ms ? cfg->linger_ms : CONN_LINGER_MS;
+	p->stall_timeout_ms = cfg->stall_timeout_ms ? cfg->stall_timeout_ms :
+	    CONN_STALL_TIMEOUT_MS;
 	p->high_water = cfg->high_water ? cfg->high_water : CONN_HIGH_WATER;
 	p->low_water = cfg->low_water ? cfg->low_water : CONN_LOW_WATER;
 	if (p->low_water > p->high_water)
@@ -358,6 +371,7 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 	c->connect_timeout_ms = p->connect_timeout_ms;
 	c->handshake_timeout_ms = p->handshake_timeout_ms;
 	c->linger_ms = p->linger_ms;
+	c->stall_timeout_ms = p->stall_timeout_ms;
 	c->high_water = p->high_water;
 	c->low_water = p->low_water;
 	c->hello = xmalloc(p->hello_len);
@@ -411,6 +425,60 @@ written(uv_write_t *req, int status)
 	}
 }
 
+static void timer_cb(uv_timer_t *t);
+
+/* Checks at this interval whether the backlog moved. */
+static unsigned
+stall_check_ms(const struct conn *c)
+{
+	return c->stall_timeout_ms >= 4 ? c->stall_timeout_ms / 4 : 1;
+}
+
+/*
+ * Fails c when libuv's unsent bytes have not shrunk for stall_timeout_ms;
+ * keeps watching while there are any. A peer that stops reading fills its
+ * receive window and then ours, and every byte queued after that stays: a
+ * hostile peer could pin CONN_QUEUE_MAX bytes per connection for good.
+ */
+static void
+check_stall(struct conn *c)
+{
+	size_t backlog = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	uint64_t sent, now;
+
+	c->watching = 0;
+	if (c->state != ST_READY || backlog == 0)
+		return;
+	sent = c->handed - backlog;
+	now = mono_ms();
+	if (sent != c->stall_mark) {
+		c->stall_mark = sent;
+		c->stall_since = now;
+	} else if (now - c->stall_since >= c->stall_timeout_ms) {
+		fail(c, LCF_ETIMEDOUT, "the peer took none of %zu bytes for %u s: "
+		    "it stopped reading, or the path is down", backlog,
+		    c->stall_timeout_ms / 1000);
+		return;
+	}
+	c->watching = 1;
+	uv_timer_start(&c->timer, timer_cb, stall_check_ms(c), 0);
+}
+
+/* A backlog has begun: start watching it, unless the timer is already
+ * watching or due to resume reading (it checks the backlog afterwards). */
+static void
+watch_writes(struct conn *c)
+{
+	if (c->state != ST_READY || c->watching || c->resume_due ||
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
+		return;
+	c->stall_mark = c->handed -
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	c->stall_since = mono_ms();
+	c->watching = 1;
+	uv_timer_start(&c->timer, timer_cb, stall_check_ms(c), 0);
+}
+
 /* Hands w to libuv, or frees it and fails the conn. Returns 0 or LCF_ECLOSED. */
 static int
 queue_write(struct conn *c, struct wreq *w)
@@ -426,6 +494,8 @@ queue_write(struct conn *c, struct wreq *w)
 		goto out;
 	}
 	c->queued += w->len;
+	c->handed += w->len;
+	watch_writes(c);
 	ret = 0;
 out:
 	return ret;
@@ -817,9 +887,14 @@ timer_cb(uv_timer_t *t)
 		 * then read again (the buffer has room for a frame only once
 		 * its whole frames are consumed).
 		 */
-		process_input(c);
-		if (c->state == ST_READY && !c->paused)
-			start_reading(c);
+		if (c->resume_due) {
+			c->resume_due = 0;
+			process_input(c);
+			if (c->state == ST_READY && !c->paused)
+				start_reading(c);
+		}
+		if (c->state == ST_READY)
+			check_stall(c);
 		break;
 	case ST_FLUSHING:
 		teardown(c);
@@ -836,6 +911,8 @@ conn_resume_reading(struct conn *c)
 		return;
 	c->paused = 0;
 	/* Frames already buffered are delivered from the loop, not from here. */
+	c->resume_due = 1;
+	c->watching = 0;
 	uv_timer_start(&c->timer, timer_cb, 0, 0);
 }
 

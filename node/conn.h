@@ -26,6 +26,7 @@
 #define CONN_HIGH_WATER		(16u << 20)	/* default congestion mark */
 #define CONN_LOW_WATER		(4u << 20)	/* default on_drain mark */
 #define CONN_QUEUE_MAX		(64u << 20)	/* conn_send refuses above this */
+#define CONN_STALL_TIMEOUT_MS	60000	/* default: unsent bytes that stay unsent */
 
 struct identity;
 struct conn;
@@ -53,7 +54,8 @@ struct conn_listener;
  * socket is closed; never for a starter that returned an error. code is 0
  * when conn_close() was called (reason is then its argument), else a negative
  * LCF_* code: LCF_ECLOSED the peer closed, LCF_EIO a socket error,
- * LCF_ECONNECT resolution, connect or a timeout failed, LCF_EPROTO a malformed
+ * LCF_ECONNECT resolution, connect or a timeout failed, LCF_ETIMEDOUT bytes
+ * queued for the peer were not taken for stall_timeout_ms, LCF_EPROTO a malformed
  * or out-of-order frame, LCF_ECRYPTO decryption or handshake failure or a
  * Hello identity not bound to the Noise key, LCF_EVERSION another protocol
  * version, LCF_EPERM not the expected peer, LCF_ETOOBIG a message over
@@ -90,6 +92,9 @@ struct conn_config {
 	unsigned		 linger_ms;	/* conn_close's flush, at most */
 	size_t			 high_water;	/* conn_is_congested() from here */
 	size_t			 low_water;	/* on_drain at or below this */
+	/* Once ready, a conn whose unsent bytes do not move for this long (the
+	 * peer stopped reading, or the path is dead) fails with LCF_ETIMEDOUT. */
+	unsigned		 stall_timeout_ms;
 };
 
 /*

@@ -75,6 +75,8 @@ peer_pb(struct peer_info *in, Lcf__PeerInfo *pb)
 	pb->records_in = in->records_in;
 	pb->records_out = in->records_out;
 	pb->refused = in->refused;
+	pb->has_queued_bytes = 1;
+	pb->queued_bytes = in->queued_bytes;
 	pb->last_error = in->last_error[0] ? in->last_error : NULL;
 	pb->has_last_error_ms = in->last_error_ms > 0;
 	pb->last_error_ms = in->last_error_ms;

@@ -281,6 +281,7 @@ out:
 
 static int link_sync_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
 static void link_sync_violation(void *arg, const char *reason);
+static int link_congested(void *arg);
 
 static struct link *
 link_new(struct peers *ps, struct peer *p, int outbound)
@@ -294,6 +295,7 @@ link_new(struct peers *ps, struct peer *p, int outbound)
 	l->io.arg = l;
 	l->io.send = link_sync_send;
 	l->io.violation = link_sync_violation;
+	l->io.congested = link_congested;
 	l->next = ps->links;
 	if (l->next != NULL)
 		l->next->prevp = &l->next;
@@ -385,6 +387,14 @@ link_sync_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes)
 	}
 out:
 	return ret;
+}
+
+static int
+link_congested(void *arg)
+{
+	const struct link *l = arg;
+
+	return l->c != NULL && conn_is_congested(l->c);
 }
 
 static size_t
@@ -873,6 +883,7 @@ conn_cfg(struct peers *ps, struct link *arg, struct conn_config *cfg)
 	cfg->cbs.on_message = on_message;
 	cfg->cbs.on_close = on_close;
 	cfg->arg = arg;
+	cfg->stall_timeout_ms = ps->n->cfg.stall_timeout * 1000u;
 }
 
 /* ---- dialing ---- */
@@ -1015,6 +1026,7 @@ fill_info(const struct peer *p, struct peer_info *in)
 		    conn_remote_addr(p->active->c));
 		in->link_outbound = p->active->outbound;
 		in->sync_running = (int)p->active->syncing;
+		in->queued_bytes = conn_write_queue_bytes(p->active->c);
 	}
 	memcpy(in->city_name, p->s.city_name, sizeof(in->city_name));
 	memcpy(in->listen, p->s.listen, sizeof(in->listen));

@@ -44,6 +44,7 @@ struct peer_info {
 	int64_t rtt_ms;			/* -1 when not measured */
 	int64_t next_dial_ms;		/* when retrying */
 	uint64_t bytes_in, bytes_out;	/* wire bytes, persistent */
+	uint64_t queued_bytes;		/* waiting to be sent on the live link */
 	uint64_t records_in, records_out;	/* records exchanged, persistent */
 	uint64_t refused;		/* refused records and violations */
 	char last_error[PEER_TEXT_MAX];

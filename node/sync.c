@@ -1034,6 +1034,35 @@ count_responders(const struct sync_state *st, const struct sync_io *io)
 	return n;
 }
 
+/*
+ * The responder session that gives way to a peer holding none, or NULL: the
+ * quietest of a peer holding two slots (lcnode runs one session per peer at a
+ * time; a second is at most a brief overlap), else the quietest of those
+ * without progress for SYNC_YIELD_MS. Two peers could otherwise hold all four
+ * slots for good, and every other city would be told busy.
+ */
+static struct session *
+yielding_session(const struct sync_state *st)
+{
+	struct session *s, *best = NULL;
+	uint64_t now = mono_ms();
+	int doubled, best_doubled = 0;
+
+	for (s = st->head; s != NULL; s = s->next) {
+		if (s->initiator || s->ended)
+			continue;
+		doubled = count_responders(st, s->io) >= 2;
+		if (!doubled && now - s->last_active < SYNC_YIELD_MS)
+			continue;
+		if (best == NULL || doubled > best_doubled ||
+		    (doubled == best_doubled && s->last_active < best->last_active)) {
+			best = s;
+			best_doubled = doubled;
+		}
+	}
+	return best;
+}
+
 /* Answers without a session (equal sets, busy). */
 static int
 reply_bare(struct sync_io *io, uint64_t session, int equal, uint64_t count,
@@ -1117,10 +1146,21 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 	if (find(st, io, m->session) != NULL)
 		return LCF_EPROTO;
 	if (st->stopping ||
-	    count_responders(st, io) >= SYNC_MAX_RESPONDERS_PER_PEER ||
-	    count_responders(st, NULL) >= SYNC_MAX_RESPONDERS) {
+	    (io->congested != NULL && io->congested(io->arg)) ||
+	    count_responders(st, io) >= SYNC_MAX_RESPONDERS_PER_PEER) {
 		reply_bare(io, m->session, 0, 0, LCF_EBUSY);
 		return 0;
+	}
+	if (count_responders(st, NULL) >= SYNC_MAX_RESPONDERS) {
+		if (count_responders(st, io) > 0 ||
+		    (s = yielding_session(st)) == NULL) {
+			reply_bare(io, m->session, 0, 0, LCF_EBUSY);
+			return 0;
+		}
+		log_info("sync %016llx: gives way to another city's reconciliation "
+		    "(every slot was taken)", (unsigned long long)s->id);
+		session_abort(s, LCF_EBUSY, "gave way to another city's "
+		    "reconciliation");
 	}
 	iblt_set_snapshot(store_sketch(n->store), 0, NULL, &dg);
 	iblt_digest_bytes(&dg, d);
@@ -1220,12 +1260,14 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 		return 0;
 	sess_hold(s);
 	s->stats.bytes_received += wire_bytes;
-	/* An empty acknowledgement is not progress: it must not keep a session
-	 * (and its slot) alive. */
+	/* An empty acknowledgement or batch is not progress: it must not keep
+	 * a session (and its slot) alive. */
 	if (!(m->msg_case == LCF__PEER_MSG__MSG_SYNC_WANT && m->sync_want->n_ids == 0 &&
 	    m->sync_want->n_authors == 0 && !m->sync_want->has_cells &&
 	    !m->sync_want->done && !(m->sync_want->has_credit &&
-	    m->sync_want->credit > 0)))
+	    m->sync_want->credit > 0)) &&
+	    !(m->msg_case == LCF__PEER_MSG__MSG_RECORDS &&
+	    m->records->n_records == 0 && !m->records->last))
 		s->last_active = mono_ms();
 	if (is_answer(m))
 		s->in_flight = 0;

@@ -26,6 +26,10 @@ struct sync_io {
 	/* The peer sent records that are malformed or badly signed: the peer
 	 * manager counts it and disconnects, as for pushed records. */
 	void (*violation)(void *arg, const char *reason);
+	/* May be NULL. 1 while what was sent to the peer piles up unread: a
+	 * SyncStart is then answered busy, so a peer that asks and does not
+	 * read cannot make the node queue ever more tables. */
+	int (*congested)(void *arg);
 };
 
 /* round_trips counts the initiator's waits: a wait starts when it sends a

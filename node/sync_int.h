@@ -39,6 +39,9 @@
 #define SYNC_PREFIX_CHUNK 1024           /* prefixes per store call */
 #define SYNC_MAX_RESPONDERS 4
 #define SYNC_MAX_RESPONDERS_PER_PEER 2
+/* With every responder slot taken, a peer holding none gets one from a peer
+ * holding two, else from a session quiet for this long. */
+#define SYNC_YIELD_MS 10000
 #define SYNC_MAX_ROUNDS 2
 #define SUMMARY_WIRE_BYTES 72            /* one AuthorSummary, serialized, about */
 #define KEY_LEN 8                        /* an id prefix: the IBLT key */

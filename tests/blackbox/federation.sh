@@ -176,6 +176,59 @@ check "a record padded around its content is refused" wait_for 10 padded_refused
 check "and not stored" lacks_practice Beta padded-copy
 expect_status "verify on Beta after all that" 0 "$LCCTL" -d "${DIRS[Beta]}" verify
 
+# A peer that asks for reconciliation tables and never reads them: the node
+# stops queueing at its congestion mark (16 MiB; before, 200 requests of
+# 786 KB tables piled up to the 64 MiB limit, held for good) and drops the
+# link once nothing moves for stall_timeout.
+city_node Kappa CH 's/^; stall_timeout = .*/stall_timeout = 2/'
+KP=${PORTS[Kappa]}
+"$PROBE" pin "127.0.0.1:$KP" >"$(tmpdir)/pin.out" 2>&1 &
+pin_pid=$!
+peak=0
+deadline=$((SECONDS + 15))
+while [ "$SECONDS" -lt "$deadline" ] && ! grep -q "stopped reading" "${DIRS[Kappa]}/node.log"; do
+	q=$(ctl Kappa peer list --json 2>/dev/null | jq '[.[] | select(.city_name == "Probe") | .queued_bytes] | max // 0')
+	[ "${q:-0}" -gt "$peak" ] && peak=$q
+	sleep 0.1
+done
+check "the unread sync output was seen queued ($peak bytes)" test "$peak" -gt 0
+check "and stayed within the congestion mark and one table (16 MiB + 786 KB)" test "$peak" -le $((16 * 1048576 + 786432))
+check "the node closed the link once nothing moved for 2 s" grep -q "the peer took none of .* bytes for 2 s: it stopped reading" "${DIRS[Kappa]}/node.log"
+wait "$pin_pid"
+expect_eq "the probe saw the node close the connection" 0 "$?"
+pin_closed() { ctl_jq Kappa 'any(.[]; .city_name == "Probe" and .state != "connected" and (.last_error // "" | test("stopped reading")))' peer list --json; }
+check "peer list shows why" pin_closed
+expect_status "Kappa still answers status" 0 "$LCCTL" -d "${DIRS[Kappa]}" status
+
+# Responder slots (4 per node, 2 per peer) cannot be held against other
+# cities: a peer holding none gets one from a peer holding two, or from a
+# session quiet for 10 s (empty batches are not progress).
+city_node Lambda AT
+LP=${PORTS[Lambda]}
+ctl Alpha peer add "127.0.0.1:$LP" >/dev/null
+alpha_synced_lambda() { [ "$(peer_field Alpha "${IDS[Lambda]}" last_sync_ok)" = true ]; }
+check "Alpha reconciles with Lambda on connect" wait_for 10 alpha_synced_lambda
+HD=$(tmpdir)
+hold() { "$PROBE" hold "127.0.0.1:$LP" "$2" >"$HD/$1.out" 2>&1 & echo $!; }
+held_by() { grep -q "^accepted $2$" "$HD/$1.out"; }
+h1=$(hold h1 2)
+h2=$(hold h2 2)
+check "two peers take the four responder slots" wait_for 10 eval 'held_by h1 2 && held_by h2 2'
+expect_status "a city holding no slot still reconciles" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "127.0.0.1:$LP"
+check "one of the doubled sessions gave way" grep -q "^ended 1$" "$HD/h1.out" "$HD/h2.out"
+kill "$h1" "$h2" 2>/dev/null
+wait "$h1" "$h2" 2>/dev/null
+quiet=()
+for i in 1 2 3 4; do quiet+=("$(hold "q$i" 1)"); done
+all_held() { for i in 1 2 3 4; do held_by "q$i" 1 || return 1; done; }
+check "four peers take one slot each" wait_for 10 all_held
+expect_status "while every session is fresh, a fifth city is told busy" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "127.0.0.1:$LP"
+expect_contains "saying so" "$OUT" "busy"
+sleep 10.5
+expect_status "once one has sent only empty batches for 10 s, it gives way" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "127.0.0.1:$LP"
+kill "${quiet[@]}" 2>/dev/null
+wait "${quiet[@]}" 2>/dev/null
+
 # --- max_peers bounds inbound connections from cities not configured ---
 city_node Eta NL 's/^max_peers = .*/max_peers = 1/'
 city_node Theta BE

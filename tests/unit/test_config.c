@@ -236,6 +236,11 @@ test_defaults(void **state)
 	assert_null(cfg.country);
 	expect_str(cfg.listen_host, "127.0.0.1", "listen host");
 	assert_int_equal(cfg.listen_port, 7400);
+	assert_int_equal(cfg.stall_timeout, 60);
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
+	    "[federation]\nstall_timeout = 3600\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.stall_timeout, 3600);
 	config_free(&cfg);
 }
 
@@ -295,6 +300,10 @@ test_errors(void **state)
 		    "map_size: expected a size" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[store]\nmap_size = +8G\n", 4,
 		    "map_size: expected a size" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nstall_timeout = 0\n",
+		    4, "stall_timeout: expected seconds from 1 to 3600, got '0'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nstall_timeout = 3601\n",
+		    4, "stall_timeout: expected seconds from 1 to 3600" },
 		{ "[node]\ncity = Tampere\ncountry = FI\n", 0,
 		    "missing setting 'listen' in section [node]" },
 		{ "", 0, "missing setting 'listen' in section [node]" },

@@ -1020,6 +1020,87 @@ test_backpressure(void **state)
 	free(buf);
 }
 
+/* Dials the listener as cli with a write-stall timeout of ms. */
+static void
+dial_stall(uint16_t port, unsigned ms)
+{
+	struct conn_config cfg = config(id_b, &cli, "Beta");
+	struct conn *c = NULL;
+
+	cfg.stall_timeout_ms = ms;
+	assert_int_equal(conn_connect(&loop, "127.0.0.1", port, NULL, &cfg, &c), 0);
+}
+
+/* Queues until libuv holds bytes the kernel did not take (the peer paused). */
+static void
+fill_backlog(struct conn *c, uint8_t *buf)
+{
+	int i;
+
+	for (i = 0; i < 6; i++)
+		assert_int_equal(conn_send_bytes(c, buf, CONN_MAX_MSG), 0);
+}
+
+/* A peer that stops reading is cut off once nothing moves for the timeout. */
+static void
+test_write_stall(void **state)
+{
+	uint8_t *buf = calloc(1, CONN_MAX_MSG);
+	uint64_t t0;
+
+	(void)state;
+	assert_non_null(buf);
+	dial_stall(start_listener(0, 0), 400);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	srv.pause_at = 1;
+	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
+	PUMP_UNTIL(srv.nmsgs == 1);
+	t0 = mono_ms();
+	fill_backlog(cli.c, buf);
+	PUMP_UNTIL(cli.closed == 1);
+	assert_true(mono_ms() - t0 >= 400);
+	assert_int_equal(cli.code, LCF_ETIMEDOUT);
+	CHECK_CONTAINS("stall reason", cli.reason, "stopped reading");
+	/* The server reads again and finds the connection gone. */
+	conn_resume_reading(srv.c);
+	PUMP_UNTIL(srv.closed == 1);
+	free(buf);
+}
+
+/* A backlog that drains, late but before the timeout, and then an idle link
+ * with nothing queued for longer than the timeout: neither is cut off. */
+static void
+test_write_stall_progress(void **state)
+{
+	uint8_t *buf = calloc(1, CONN_MAX_MSG);
+
+	(void)state;
+	assert_non_null(buf);
+	dial_stall(start_listener(0, 0), 1000);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	srv.pause_at = 1;
+	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
+	PUMP_UNTIL(srv.nmsgs == 1);
+	fill_backlog(cli.c, buf);
+	pump_for(500);
+	assert_int_equal(cli.closed, 0);
+	conn_resume_reading(srv.c);
+	PUMP_UNTIL(srv.nmsgs == 7 && conn_write_queue_bytes(cli.c) == 0);
+	pump_for(1500);
+	assert_int_equal(cli.closed, 0);
+	assert_int_equal(srv.closed, 0);
+	/* Stalled again after the idle spell: the timeout counts afresh. */
+	srv.pause_at = 8;
+	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
+	PUMP_UNTIL(srv.nmsgs == 8);
+	fill_backlog(cli.c, buf);
+	PUMP_UNTIL(cli.closed == 1);
+	assert_int_equal(cli.code, LCF_ETIMEDOUT);
+	conn_resume_reading(srv.c);
+	PUMP_UNTIL(srv.closed == 1);
+	free(buf);
+}
+
 /* Beyond max_pending, the oldest handshake gives way to the new connection. */
 static void
 test_pending_limit(void **state)
@@ -1174,6 +1255,8 @@ main(void)
 		T(test_close_early),
 		T(test_graceful_close),
 		T(test_backpressure),
+		T(test_write_stall),
+		T(test_write_stall_progress),
 		T(test_pending_limit),
 		T(test_linger_timeout),
 		T(test_resolve_name),

@@ -19,6 +19,13 @@
 // LCF_PROBE_AUTHOR_KEY (a key file) signs the practices of push and relay.
 //   file     pushes the signed records of the JSON-lines file named by TITLE
 //            (the form of `lcctl federation` and `export --signed`)
+//   pin      stops reading, then asks 200 times for a reconciliation with
+//            tables (claiming 30,000 records) and abandons each at once, so
+//            the node queues tables it cannot send; reads again after 10 s
+//   hold     opens N reconciliation sessions (N = TITLE, default 2) as an
+//            empty node and keeps each alive with an empty Records every
+//            second; prints "accepted N" once the node has answered each,
+//            and "ended N" whenever the node ends one; stops after 60 s
 //   listen   sends nothing; prints "received N records" (the records of
 //            every Records message) once the node closes or 3 s have passed
 // Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
@@ -46,6 +53,10 @@
 
 #define WAIT_MS 10000
 #define LISTEN_MS 3000
+#define PIN_STARTS 200
+#define PIN_MS 10000
+#define HOLD_MAX 8
+#define HOLD_MS 60000
 
 struct probe {
 	const char *mode;
@@ -56,13 +67,18 @@ struct probe {
 	int status;		/* exit status */
 	int sent;
 	size_t received;	/* records in Records messages */
+	struct conn *c;		/* pin, hold: the connection */
+	int nhold, accepted, ended;	/* hold: sessions */
+	uint64_t hold_ids[HOLD_MAX];
+	int hold_state[HOLD_MAX];	/* 0 asked, 1 answered, 2 ended */
+	uint64_t hold_start;
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
-	    "toomany|bigrec|expand|relay|file|listen HOST:PORT [TITLE|FILE]\n");
+	    "toomany|bigrec|expand|relay|file|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -181,6 +197,131 @@ listen_done(uv_timer_t *t)
 	uv_stop(t->loop);
 }
 
+/* A SyncStart asking for tables, then a SyncDone abandoning it. */
+static void
+send_pin_pair(struct conn *c, uint64_t session)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__SyncStart st = LCF__SYNC_START__INIT;
+	Lcf__SyncDone d = LCF__SYNC_DONE__INIT;
+	uint8_t digest[16];
+
+	randombytes_buf(digest, sizeof(digest));
+	st.has_session = st.has_count = st.has_digest = st.has_tables = 1;
+	st.session = session;
+	st.count = 30000;
+	st.digest.data = digest;
+	st.digest.len = sizeof(digest);
+	st.tables = 1;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
+	m.sync_start = &st;
+	if (conn_send(c, &m.base) != 0)
+		exit(1);
+	d.has_session = d.has_error = 1;
+	d.session = session;
+	d.error = LCF_ECLOSED;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_DONE;
+	m.sync_done = &d;
+	if (conn_send(c, &m.base) != 0)
+		exit(1);
+}
+
+static void on_timeout(uv_timer_t *t);
+
+static void
+hold_tick(uv_timer_t *t)
+{
+	struct probe *pr = t->data;
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__Records r = LCF__RECORDS__INIT;
+	int i;
+
+	if (mono_ms() - pr->hold_start >= HOLD_MS) {
+		pr->status = 0;
+		conn_close(pr->c, "done");
+		return;
+	}
+	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
+	m.records = &r;
+	r.has_session = 1;
+	for (i = 0; i < pr->nhold; i++) {
+		if (pr->hold_state[i] != 1)
+			continue;
+		r.session = pr->hold_ids[i];
+		conn_send(pr->c, &m.base);
+	}
+}
+
+/* hold: SyncStarts as a node that holds nothing (count 0). */
+static void
+hold_start(struct probe *pr, struct conn *c)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__SyncStart st = LCF__SYNC_START__INIT;
+	uint8_t digest[16];
+	int i;
+
+	memset(digest, 0, sizeof(digest));
+	pr->c = c;
+	pr->nhold = atoi(pr->title);
+	if (pr->nhold < 1 || pr->nhold > HOLD_MAX)
+		pr->nhold = 2;
+	pr->hold_start = mono_ms();
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
+	m.sync_start = &st;
+	st.has_session = st.has_count = st.has_digest = 1;
+	st.digest.data = digest;
+	st.digest.len = sizeof(digest);
+	for (i = 0; i < pr->nhold; i++) {
+		randombytes_buf(&pr->hold_ids[i], sizeof(pr->hold_ids[i]));
+		pr->hold_ids[i] |= 1;
+		st.session = pr->hold_ids[i];
+		if (conn_send(c, &m.base) != 0)
+			exit(1);
+	}
+	uv_timer_start(&pr->timer, hold_tick, 1000, 1000);
+}
+
+/* hold: the node's answers. */
+static void
+hold_message(struct probe *pr, const Lcf__PeerMsg *m)
+{
+	uint64_t id;
+	int i, done;
+
+	if (m->msg_case == LCF__PEER_MSG__MSG_SYNC_SKETCH)
+		id = m->sync_sketch->session;
+	else if (m->msg_case == LCF__PEER_MSG__MSG_SYNC_DONE)
+		id = m->sync_done->session;
+	else
+		return;
+	done = m->msg_case == LCF__PEER_MSG__MSG_SYNC_DONE;
+	for (i = 0; i < pr->nhold && pr->hold_ids[i] != id; i++)
+		;
+	if (i == pr->nhold || pr->hold_state[i] == 2)
+		return;
+	if (done) {
+		pr->hold_state[i] = 2;
+		printf("ended %d\n", ++pr->ended);
+	} else if (pr->hold_state[i] == 0) {
+		pr->hold_state[i] = 1;
+		if (++pr->accepted == pr->nhold)
+			printf("accepted %d\n", pr->accepted);
+	}
+	fflush(stdout);
+}
+
+static void
+pin_release(uv_timer_t *t)
+{
+	struct probe *pr = t->data;
+
+	printf("reading again after %d ms\n", PIN_MS);
+	fflush(stdout);
+	conn_resume_reading(pr->c);
+	uv_timer_start(&pr->timer, on_timeout, WAIT_MS, 0);
+}
+
 static void
 on_timeout(uv_timer_t *t)
 {
@@ -205,6 +346,19 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	if (strcmp(pr->mode, "hello") == 0) {
 		pr->status = 0;
 		conn_close(c, "done");
+		return;
+	}
+	if (strcmp(pr->mode, "pin") == 0) {
+		conn_pause_reading(c);
+		for (i = 0; i < PIN_STARTS; i++)
+			send_pin_pair(c, i + 1);
+		pr->c = c;
+		pr->sent = 1;
+		uv_timer_start(&pr->timer, pin_release, PIN_MS, 0);
+		return;
+	}
+	if (strcmp(pr->mode, "hold") == 0) {
+		hold_start(pr, c);
 		return;
 	}
 	if (strcmp(pr->mode, "listen") == 0) {
@@ -281,6 +435,8 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 		return;
 	if (m->msg_case == LCF__PEER_MSG__MSG_RECORDS)
 		pr->received += m->records->n_records;
+	if (strcmp(pr->mode, "hold") == 0)
+		hold_message(pr, m);
 	lcf__peer_msg__free_unpacked(m, NULL);
 }
 

@@ -136,6 +136,7 @@ peer_json(const Lcf__PeerInfo *p)
 	json_object_set_new(o, "records_in", json_u64(p->records_in));
 	json_object_set_new(o, "records_out", json_u64(p->records_out));
 	json_object_set_new(o, "refused", json_u64(p->refused));
+	json_object_set_new(o, "queued_bytes", json_u64(p->queued_bytes));
 	json_object_set_new(o, "last_error", json_text(p->last_error));
 	json_object_set_new(o, "last_error_ms", json_ms(p->has_last_error_ms,
 	    p->last_error_ms));
