@@ -1129,6 +1129,32 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	}
 }
 
+/* Takes one of the peer's SyncStart tokens: 0, or LCF_EBUSY when none is left. */
+static int
+take_start_token(struct sync_io *io)
+{
+	uint64_t now = mono_ms(), refill;
+
+	if (io->start_tokens_ms == 0 || now < io->start_tokens_ms) {
+		io->start_tokens = SYNC_START_BURST;
+		io->start_tokens_ms = now;
+	}
+	refill = (now - io->start_tokens_ms) / SYNC_START_EVERY_MS;
+	if (refill > 0) {
+		io->start_tokens_ms += refill * SYNC_START_EVERY_MS;
+		if (refill >= SYNC_START_BURST - io->start_tokens) {
+			io->start_tokens = SYNC_START_BURST;
+			io->start_tokens_ms = now;
+		} else {
+			io->start_tokens += (unsigned)refill;
+		}
+	}
+	if (io->start_tokens == 0)
+		return LCF_EBUSY;
+	io->start_tokens--;
+	return 0;
+}
+
 static int
 on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
     size_t wire_bytes)
@@ -1147,7 +1173,8 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 		return LCF_EPROTO;
 	if (st->stopping ||
 	    (io->congested != NULL && io->congested(io->arg)) ||
-	    count_responders(st, io) >= SYNC_MAX_RESPONDERS_PER_PEER) {
+	    count_responders(st, io) >= SYNC_MAX_RESPONDERS_PER_PEER ||
+	    take_start_token(io) != 0) {
 		reply_bare(io, m->session, 0, 0, LCF_EBUSY);
 		return 0;
 	}

@@ -17,6 +17,12 @@ struct node;
 #define SYNC_WINDOW 32                   /* bulk messages not yet acknowledged */
 #define SYNC_PAGE_AUTHORS 4096           /* summaries or AuthorWants per message */
 #define SYNC_MAX_RUNS 1024               /* runs in one AuthorWant */
+/* SyncStarts a peer may make: a burst of this many, then one per interval;
+ * beyond, busy. Each costs a read of the store on the loop (a summary page
+ * walks up to 262,144 records); lcnode starts one per peer per sync_interval,
+ * plus the operator's `peer sync` and a second round. */
+#define SYNC_START_BURST 8
+#define SYNC_START_EVERY_MS 2000
 
 /* How the sync module reaches one connected peer; owned by the peer manager,
  * valid until sync_peer_gone(). */
@@ -30,6 +36,10 @@ struct sync_io {
 	 * SyncStart is then answered busy, so a peer that asks and does not
 	 * read cannot make the node queue ever more tables. */
 	int (*congested)(void *arg);
+	/* sync.c's own: the SyncStarts this peer may still make at once
+	 * (zero-initialised by the owner, like the rest). */
+	unsigned start_tokens;
+	uint64_t start_tokens_ms;
 };
 
 /* round_trips counts the initiator's waits: a wait starts when it sends a

@@ -1253,8 +1253,10 @@ feed_sketch(struct side *s, uint64_t id, uint32_t cells, const uint8_t *buf,
 	return feed(s, &m);
 }
 
+/* A SyncStart, as the peer's next message; the peer's start rate is left as
+ * it is (feed_start refills it first: the rate has a test of its own). */
 static int
-feed_start(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
+feed_start_rated(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
 {
 	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
 	Lcf__SyncStart ss = LCF__SYNC_START__INIT;
@@ -1271,6 +1273,89 @@ feed_start(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
 	m.sync_start = &ss;
 	return feed(s, &m);
+}
+
+static int
+feed_start(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
+{
+	s->io.start_tokens_ms = 0;
+	return feed_start_rated(s, id, count, digest_len);
+}
+
+/* The answer to a SyncStart: 1 accepted (a sketch), 0 busy. */
+static int
+start_answer(struct side *s)
+{
+	Lcf__PeerMsg *got = captured(s);
+	int ret;
+
+	assert_non_null(got);
+	if (got->msg_case == LCF__PEER_MSG__MSG_SYNC_SKETCH) {
+		ret = 1;
+	} else {
+		assert_int_equal(got->msg_case, LCF__PEER_MSG__MSG_SYNC_DONE);
+		assert_int_equal(got->sync_done->error, LCF_EBUSY);
+		ret = 0;
+	}
+	lcf__peer_msg__free_unpacked(got, NULL);
+	drain(s);
+	return ret;
+}
+
+static void
+feed_abort(struct side *s, uint64_t id)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__SyncDone d = LCF__SYNC_DONE__INIT;
+
+	d.has_session = d.has_error = 1;
+	d.session = id;
+	d.error = LCF_ECLOSED;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_DONE;
+	m.sync_done = &d;
+	assert_int_equal(feed(s, &m), 0);
+}
+
+/* A peer may start SYNC_START_BURST sessions at once, then one per
+ * SYNC_START_EVERY_MS: each start reads the store on the loop. */
+static void
+test_start_rate(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct iblt_digest d;
+	uint64_t id = 300;
+	int i;
+
+	add_authors(w, 20);
+	make_many(w, &rs, 0, 20, 1, 100);
+	put_recs(&w->a, &rs, NULL, NULL);
+	digest_of(&w->a, &d);
+	w->a.capture = 1;
+	for (i = 0; i < SYNC_START_BURST; i++) {
+		assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
+		assert_int_equal(start_answer(&w->a), 1);
+		feed_abort(&w->a, id);
+	}
+	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
+	assert_int_equal(start_answer(&w->a), 0);
+	/* One interval later, one more. */
+	w->a.io.start_tokens_ms -= SYNC_START_EVERY_MS;
+	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
+	assert_int_equal(start_answer(&w->a), 1);
+	feed_abort(&w->a, id);
+	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
+	assert_int_equal(start_answer(&w->a), 0);
+	/* After a long pause, a whole burst again, and no more. */
+	w->a.io.start_tokens_ms -= 100 * SYNC_START_EVERY_MS;
+	for (i = 0; i < SYNC_START_BURST; i++) {
+		assert_int_equal(feed_start_rated(&w->a, ++id, d.count + 5, 16), 0);
+		assert_int_equal(start_answer(&w->a), 1);
+		feed_abort(&w->a, id);
+	}
+	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
+	assert_int_equal(start_answer(&w->a), 0);
+	recs_free(&rs);
 }
 
 static int
@@ -1664,6 +1749,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_both_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_responder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_initiator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_rate, setup, teardown),
 	};
 	/* The bootstrap benchmark is not a test: it runs alone, on request
 	 * (LCF_SYNC_BENCH=N records, N >= 1000), and is not counted as skipped. */
