@@ -479,6 +479,30 @@ soon_cb(uv_timer_t *t)
 	}
 }
 
+/*
+ * Forgets the entries that only held records made: an author with no
+ * membership, revocation or succession whose held records were released,
+ * dropped or expired. Fresh keys cost a member nothing, so without this the
+ * table would grow by one entry per key pushed at the node, for good.
+ */
+static void
+prune(struct members *ms)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < ms->count; i++) {
+		const struct entry *e = &ms->v[i];
+
+		if (e->mseq == 0 && e->rseq == 0 && e->sseq == 0 &&
+		    !e->info.has_predecessor && e->held == NULL && !e->release)
+			continue;
+		if (k != i)
+			ms->v[k] = ms->v[i];
+		k++;
+	}
+	ms->count = k;
+}
+
 static void
 check_cb(uv_timer_t *t)
 {
@@ -501,6 +525,7 @@ check_cb(uv_timer_t *t)
 			free(h);
 		}
 	}
+	prune(ms);
 	/* Memberships expire while links are up. */
 	peers_enforce(ms->n);
 }

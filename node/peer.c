@@ -956,17 +956,30 @@ remove_entry(struct peer *p, const char *reason)
 
 /* ---- lookups for the operator ---- */
 
+/* The city id of p that starts with the lower-case hex prefix, or NULL. */
+static const uint8_t *
+match_city(const struct peer *p, const char *prefix, size_t len)
+{
+	char hex[LCF_ID_HEX];
+
+	if (p->s.has_id && strncmp(hex_encode(p->s.id, 32, hex), prefix, len) == 0)
+		return p->s.id;
+	if (p->s.has_pin && strncmp(hex_encode(p->s.pin, 32, hex), prefix, len) == 0)
+		return p->s.pin;
+	return NULL;
+}
+
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits. */
 int
 find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
     size_t errlen)
 {
-	char host[HOST_MAX], addr[PEER_ADDR_MAX], hex[LCF_ID_HEX],
-	    lower[LCF_ID_HEX];
+	char host[HOST_MAX], addr[PEER_ADDR_MAX], lower[LCF_ID_HEX];
 	struct peer *p, *found = NULL;
+	const uint8_t *city, *first_city = NULL;
 	size_t len = strlen(ref), i, matches = 0;
 	uint16_t port;
-	int hit, ret = LCF_ENOTFOUND;
+	int ret = LCF_ENOTFOUND, cities = 0;
 
 	*out = NULL;
 	if (peerfile_parse_address(ref, addr, host, &port) == 0) {
@@ -986,19 +999,29 @@ find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
 	for (i = 0; i <= len; i++)
 		lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ? ref[i] + 32 :
 		    ref[i]);
+	/*
+	 * One city may have several entries (added under two addresses, or
+	 * known inbound as well): a prefix of its id names the city, and the
+	 * entry with the live link stands for it, else one the operator added.
+	 */
 	for (p = ps->list; p != NULL; p = p->next) {
-		hit = (p->s.has_id && strncmp(hex_encode(p->s.id, 32, hex), lower,
-		    len) == 0) || (p->s.has_pin && strncmp(hex_encode(p->s.pin, 32,
-		    hex), lower, len) == 0);
-		if (hit) {
-			matches++;
-			found = p;
+		if ((city = match_city(p, lower, len)) == NULL)
+			continue;
+		matches++;
+		if (first_city == NULL || memcmp(first_city, city, 32) != 0) {
+			if (first_city == NULL)
+				first_city = city;
+			cities++;
 		}
+		if (found == NULL || (p->active != NULL && found->active == NULL) ||
+		    (configured(p) && !configured(found) &&
+		    (found->active == NULL) == (p->active == NULL)))
+			found = p;
 	}
 	if (matches == 0) {
 		snprintf(err, errlen, "no peer with id '%s' (see `lcctl peer list`)",
 		    ref);
-	} else if (matches > 1) {
+	} else if (cities > 1) {
 		snprintf(err, errlen, "peer id prefix '%s' matches %zu peers: give "
 		    "more digits", ref, matches);
 		ret = LCF_EAMBIGUOUS;
@@ -1264,8 +1287,12 @@ int
 peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 {
 	struct peers *ps = n->peers;
-	struct peer *p;
-	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], serr[512];
+	struct peer *p, *q, *next;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], serr[512], lower[LCF_ID_HEX];
+	char addr[PEER_ADDR_MAX], host[HOST_MAX];
+	uint8_t city[32];
+	uint16_t port;
+	size_t i;
 	int ret = LCF_EBUSY;
 
 	if (ps == NULL || ps->stopping) {
@@ -1274,6 +1301,23 @@ peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 	}
 	if ((ret = find_ref(ps, ref, &p, err, errlen)) != 0)
 		goto out;
+	/* Named by its id, the city goes with every entry it has. */
+	if (peerfile_parse_address(ref, addr, host, &port) != 0) {
+		for (i = 0; ref[i] != '\0' && i + 1 < sizeof(lower); i++)
+			lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ?
+			    ref[i] + 32 : ref[i]);
+		lower[i] = '\0';
+		memcpy(city, match_city(p, lower, i), 32);
+		for (q = ps->list; q != NULL; q = next) {
+			next = q->next;
+			if (q != p && match_city(q, lower, i) != NULL &&
+			    memcmp(match_city(q, lower, i), city, 32) == 0) {
+				log_info("peers: removed %s", peer_name(q,
+				    q->active, name, sizeof(name)));
+				remove_entry(q, "removed by the operator");
+			}
+		}
+	}
 	log_info("peers: removed %s", peer_name(p, p->active, name, sizeof(name)));
 	remove_entry(p, "removed by the operator");
 	if ((ret = save_table(ps, serr, sizeof(serr))) != 0)

@@ -229,6 +229,15 @@ expect_status "once one has sent only empty batches for 10 s, it gives way" 0 "$
 kill "${quiet[@]}" 2>/dev/null
 wait "${quiet[@]}" 2>/dev/null
 
+# One city added under two addresses: its id still names it.
+expect_status "Lambda added again under another address" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer add "localhost:$LP"
+two_entries() { [ "$(ctl Alpha peer list --json | jq --arg id "${IDS[Lambda]}" '[.[] | select(.id == $id)] | length')" = 2 ]; }
+check "Alpha holds two entries with Lambda's id" wait_for 10 two_entries
+expect_status "peer sync by the full id picks the connected entry" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "${IDS[Lambda]}"
+expect_status "peer rm by the id" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer rm "${IDS[Lambda]:0:10}"
+expect_eq "removes the city under both addresses" 0 \
+	"$(ctl Alpha peer list --json | jq --arg a "127.0.0.1:$LP" '[.[] | select(.address == $a or .address == "localhost:'"$LP"'")] | length')"
+
 # --- max_peers bounds inbound connections from cities not configured ---
 city_node Eta NL 's/^max_peers = .*/max_peers = 1/'
 city_node Theta BE
