@@ -615,9 +615,13 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	l->identified = 1;
 	l->ready_mono = mono_ms();
 	if (memcmp(l->rid, ps->n->id->pk, 32) == 0) {
+		/* Not dialed again until the node restarts (an address may
+		 * come to mean another node; the operator may remove it). */
 		if (l->p != NULL) {
-			set_error(l->p, "%s is this node itself", l->p->s.address);
-			l->p->backoff_ms = PEER_BACKOFF_MAX_MS;
+			set_error(l->p, "%s is this node itself: not dialed again "
+			    "(remove it with `lcctl peer rm %s`)", l->p->s.address,
+			    l->p->s.address);
+			l->p->self = 1;
 		}
 		link_close(l, "connected to itself");
 		return;
@@ -856,7 +860,7 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 			p->dialing = NULL;
 		if (!ps->stopping && !p->removed && p->active == NULL &&
 		    p->dialing == NULL) {
-			if (p->s.address[0] != '\0')
+			if (p->s.address[0] != '\0' && !p->self)
 				schedule_retry(p);
 			else
 				set_state(p, PEER_DISCONNECTED);

@@ -63,6 +63,7 @@ struct peer {
 	int		 timer_init;
 	int		 removed;
 	int		 discovered;	/* see peers_discover_dial */
+	int		 self;		/* its address reached this node */
 	struct link	*active, *dialing;
 };
 

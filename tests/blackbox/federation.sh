@@ -19,6 +19,12 @@ expect_eq "status counts the connected peer" 1 "$(ctl Alpha status --json | jq .
 expect_status "peer add of the same address is refused" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer add "127.0.0.1:${PORTS[Beta]}"
 expect_status "peer add of a bad address is refused" 1 "$LCCTL" -d "${DIRS[Alpha]}" peer add nowhere
 expect_status "peer add --id must be 64 hex digits" 2 "$LCCTL" -d "${DIRS[Alpha]}" peer add 127.0.0.1:1 --id abc
+AP=${PORTS[Alpha]}
+expect_status "peer add of the node's own address is taken" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer add "127.0.0.1:$AP"
+self_entry() { ctl Alpha peer list --json | jq -c --arg a "127.0.0.1:$AP" '.[] | select(.address == $a)'; }
+self_seen() { self_entry | jq -e '.state == "disconnected" and .next_dial_ms == null and (.last_error | test("this node itself: not dialed again"))'; }
+check "the node finds it is itself, says so, and does not dial it again" wait_for 10 self_seen
+expect_status "and it can be removed" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer rm "127.0.0.1:$AP"
 
 publish Alpha "Two node push"
 check "a practice published at Alpha reaches Beta" wait_for 10 has_practice Beta two-node-push
