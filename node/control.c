@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "catalog.h"
+#include "codes.h"
 #include "control.h"
 #include "ctlint.h"
 #include "ctlwire.h"
@@ -695,6 +696,26 @@ do_query(struct ctl_conn *c)
 	if (q->n_areas > STORE_MAX_TERMS || q->n_clusters > STORE_MAX_TERMS) {
 		send_error(c, LCF_EINVAL, "at most %d areas and %d clusters in one query",
 		    STORE_MAX_TERMS, STORE_MAX_TERMS);
+		goto out;
+	}
+	/* A filter that cannot match is the client's mistake: say so. */
+	for (i = 0; i < q->n_areas; i++) {
+		if (!code_subarea_valid(q->areas[i])) {
+			send_error(c, LCF_EINVAL, "area '%s' is not a KFLC sub-area: "
+			    "one of %s", q->areas[i], code_subarea_list());
+			goto out;
+		}
+	}
+	for (i = 0; i < q->n_clusters; i++) {
+		if (!code_cluster_valid(q->clusters[i])) {
+			send_error(c, LCF_EINVAL, "cluster '%s' is not a cluster: one "
+			    "of %s", q->clusters[i], code_cluster_list());
+			goto out;
+		}
+	}
+	if (q->country != NULL && !code_country_valid(q->country)) {
+		send_error(c, LCF_EINVAL, "country '%s' is not an ISO 3166-1 "
+		    "alpha-2 code in capitals, such as SE", q->country);
 		goto out;
 	}
 	for (i = 0; i < q->n_areas; i++)

@@ -87,6 +87,13 @@ expect_eq "--text needs every word" 0 "$("$LCCTL" -d "$D" practice list --text "
 expect_eq "--text with an absent word finds nothing" 0 "$("$LCCTL" -d "$D" practice list --text "xylophone" --json | jq length)"
 expect_eq "--country filter" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --country RO --limit 0 --json | jq length)"
 expect_eq "--country of another country" 0 "$("$LCCTL" -d "$D" practice list --country SE --json | jq length)"
+expect_eq "--country in lower case means the same code" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --country ro --limit 0 --json | jq length)"
+expect_status "--country that is no country is bad usage" 2 "$LCCTL" -d "$D" practice list --country XX
+expect_contains "naming the option and the value" "$OUT" "--country 'XX' is not an ISO 3166-1 alpha-2 code"
+expect_status "--area that is no sub-area is bad usage" 2 "$LCCTL" -d "$D" practice list --area 9.9
+expect_contains "listing the sub-areas" "$OUT" "one of 1.1 1.2"
+expect_status "--cluster that is no cluster is bad usage" 2 "$LCCTL" -d "$D" practice list --cluster reading
+expect_contains "listing the clusters" "$OUT" "literacy"
 expect_eq "--city filter by id prefix" "$((N0 + 1))" "$("$LCCTL" -d "$D" practice list --city "${ID:0:10}" --limit 0 --json | jq length)"
 expect_status "--city with an unknown id is refused" 1 "$LCCTL" -d "$D" practice list --city "$(printf '%s' "${ID:0:10}" | tr '0-9a-f' 'fedcba9876543210')"
 expect_contains "saying no such city is known" "$OUT" "no city with id"

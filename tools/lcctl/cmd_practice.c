@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
 #include "error.h"
 #include "lcctl.h"
 #include "pbjson.h"
@@ -310,6 +311,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	Lcf__Content **contents = NULL;
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
+	char country[3];
 	struct table *t = NULL;
 	uint64_t limit = LIST_DEFAULT_LIMIT;
 	size_t i;
@@ -319,14 +321,30 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	q.kind = LCF__KIND__KIND_PRACTICE;
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		/* A filter that can match nothing is a mistake to report, not
+		 * an empty list to show. */
 		case 'a':
 			areas[q.n_areas++] = optarg;
+			if (!code_subarea_valid(optarg))
+				ret = lcctl_bad_usage(ctx, "--area '%s' is not a KFLC "
+				    "sub-area: one of %s", optarg, code_subarea_list());
 			break;
 		case 'c':
 			clusters[q.n_clusters++] = optarg;
+			if (!code_cluster_valid(optarg))
+				ret = lcctl_bad_usage(ctx, "--cluster '%s' is not a "
+				    "cluster: one of %s", optarg, code_cluster_list());
 			break;
 		case 'C':
-			q.country = optarg;
+			/* Country codes are capitals; "se" means SE. */
+			snprintf(country, sizeof(country), "%s", optarg);
+			for (i = 0; country[i] != '\0'; i++)
+				if (country[i] >= 'a' && country[i] <= 'z')
+					country[i] = (char)(country[i] - 32);
+			q.country = country;
+			if (strlen(optarg) != 2 || !code_country_valid(country))
+				ret = lcctl_bad_usage(ctx, "--country '%s' is not an "
+				    "ISO 3166-1 alpha-2 code, such as SE", optarg);
 			break;
 		case 'y':
 			q.city = optarg;
