@@ -973,17 +973,18 @@ match_city(const struct peer *p, const char *prefix, size_t len)
 	return NULL;
 }
 
-/* The entry named by ref: an address, or an id prefix of >= 6 hex digits. */
+/* The entry named by ref: an address, or an id prefix of >= 6 hex digits;
+ * for a prefix, city_out (32 bytes, may be NULL) gets the id it names. */
 int
-find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
-    size_t errlen)
+find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city_out,
+    char *err, size_t errlen)
 {
 	char host[HOST_MAX], addr[PEER_ADDR_MAX], lower[LCF_ID_HEX];
 	struct peer *p, *found = NULL;
 	const uint8_t *city, *first_city = NULL;
 	size_t len = strlen(ref), i, matches = 0;
 	uint16_t port;
-	int ret = LCF_ENOTFOUND, cities = 0;
+	int ret = LCF_ENOTFOUND, several = 0;
 
 	*out = NULL;
 	if (peerfile_parse_address(ref, addr, host, &port) == 0) {
@@ -1012,11 +1013,10 @@ find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
 		if ((city = match_city(p, lower, len)) == NULL)
 			continue;
 		matches++;
-		if (first_city == NULL || memcmp(first_city, city, 32) != 0) {
-			if (first_city == NULL)
-				first_city = city;
-			cities++;
-		}
+		if (first_city == NULL)
+			first_city = city;
+		else if (memcmp(first_city, city, 32) != 0)
+			several = 1;
 		if (found == NULL || (p->active != NULL && found->active == NULL) ||
 		    (configured(p) && !configured(found) &&
 		    (found->active == NULL) == (p->active == NULL)))
@@ -1025,12 +1025,14 @@ find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
 	if (matches == 0) {
 		snprintf(err, errlen, "no peer with id '%s' (see `lcctl peer list`)",
 		    ref);
-	} else if (cities > 1) {
+	} else if (several) {
 		snprintf(err, errlen, "peer id prefix '%s' matches %zu peers: give "
 		    "more digits", ref, matches);
 		ret = LCF_EAMBIGUOUS;
 		found = NULL;
 	}
+	if (found != NULL && city_out != NULL)
+		memcpy(city_out, first_city, 32);
 out:
 	if (found != NULL) {
 		*out = found;
@@ -1292,34 +1294,26 @@ peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 {
 	struct peers *ps = n->peers;
 	struct peer *p, *q, *next;
-	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], serr[512], lower[LCF_ID_HEX];
-	char addr[PEER_ADDR_MAX], host[HOST_MAX];
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], serr[512];
 	uint8_t city[32];
-	uint16_t port;
-	size_t i;
-	int ret = LCF_EBUSY;
+	int ret = LCF_EBUSY, by_id;
 
 	if (ps == NULL || ps->stopping) {
 		snprintf(err, errlen, "the node is stopping");
 		goto out;
 	}
-	if ((ret = find_ref(ps, ref, &p, err, errlen)) != 0)
+	memset(city, 0, sizeof(city));
+	if ((ret = find_ref(ps, ref, &p, city, err, errlen)) != 0)
 		goto out;
+	by_id = !sodium_is_zero(city, sizeof(city));
 	/* Named by its id, the city goes with every entry it has. */
-	if (peerfile_parse_address(ref, addr, host, &port) != 0) {
-		for (i = 0; ref[i] != '\0' && i + 1 < sizeof(lower); i++)
-			lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ?
-			    ref[i] + 32 : ref[i]);
-		lower[i] = '\0';
-		memcpy(city, match_city(p, lower, i), 32);
-		for (q = ps->list; q != NULL; q = next) {
-			next = q->next;
-			if (q != p && match_city(q, lower, i) != NULL &&
-			    memcmp(match_city(q, lower, i), city, 32) == 0) {
-				log_info("peers: removed %s", peer_name(q,
-				    q->active, name, sizeof(name)));
-				remove_entry(q, "removed by the operator");
-			}
+	for (q = ps->list; by_id && q != NULL; q = next) {
+		next = q->next;
+		if (q != p && ((q->s.has_id && memcmp(q->s.id, city, 32) == 0) ||
+		    (q->s.has_pin && memcmp(q->s.pin, city, 32) == 0))) {
+			log_info("peers: removed %s", peer_name(q, q->active,
+			    name, sizeof(name)));
+			remove_entry(q, "removed by the operator");
 		}
 	}
 	log_info("peers: removed %s", peer_name(p, p->active, name, sizeof(name)));

@@ -111,9 +111,11 @@ void misbehave(struct link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* ms scaled by a random factor in [0.75, 1.25]. */
 uint64_t jitter(uint64_t ms);
-/* The entry named by ref: an address, or an id prefix of >= 6 hex digits. */
-int find_ref(struct peers *ps, const char *ref, struct peer **out, char *err,
-    size_t errlen);
+/* The entry named by ref: an address, or an id prefix of >= 6 hex digits
+ * (a city with several entries: the connected one, else one the operator
+ * added); for a prefix, city (32 bytes, may be NULL) gets the id it names. */
+int find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city,
+    char *err, size_t errlen);
 
 /* push.c */
 /* A Records message pushed by the peer on l: checked and stored by ingest. */

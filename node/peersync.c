@@ -171,7 +171,7 @@ peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
 		snprintf(err, errlen, "no callback");
 		goto out;
 	}
-	if ((ret = find_ref(ps, ref, &p, err, errlen)) != 0)
+	if ((ret = find_ref(ps, ref, &p, NULL, err, errlen)) != 0)
 		goto out;
 	ret = LCF_ECONNECT;
 	if (p->active == NULL || p->active->c == NULL) {
