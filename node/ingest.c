@@ -82,6 +82,7 @@ struct ingest_job {
 	 * for the writer holds only its bytes. */
 	uint64_t *own_seq;
 	uint64_t *item_own;		/* the same, per item */
+	int64_t *item_own_ts;		/* and its timestamp */
 	/* What the membership rules (member.c) judge, kept from the decode:
 	 * author, seq, kind and timestamp of each record checked OK, and its
 	 * id. The kind is kept per item too: the loop decodes again only the
@@ -141,7 +142,33 @@ struct ingest_state {
 	uv_timer_t linger;		/* a write waiting for a larger group */
 	int flush;			/* stopping: write what waits at once */
 	uint64_t written, transactions;	/* since start, for status */
+	uint64_t own_warned;		/* mono ms of the last warning below */
 };
+
+/*
+ * A record signed with this city's key, new to the store and made since the
+ * node started, was made by another node: the key runs twice (a copied
+ * machine or key file), and the two make forks. Records made before the
+ * start come back legitimately to a node restored from a backup.
+ */
+#define OWN_WARN_EVERY_MS 60000
+
+static void
+warn_own_key(struct node *n, uint64_t seq, int64_t ts)
+{
+	struct ingest_state *st = n->ingest;
+	uint64_t now = mono_ms();
+
+	if (ts < n->started_ms ||
+	    (st->own_warned != 0 && now - st->own_warned < OWN_WARN_EVERY_MS))
+		return;
+	st->own_warned = now;
+	log_warnx("a record signed with this city's key (seq %llu, made after "
+	    "this node started) arrived that this node did not make: another "
+	    "node runs with this key, a copied machine or key file; stop it, "
+	    "or the two will make conflicting records (forks)",
+	    (unsigned long long)seq);
+}
 
 static void write_next(struct node *n);
 
@@ -165,6 +192,7 @@ job_free(struct ingest_job *job)
 	free(job->verdict);
 	free(job->own_seq);
 	free(job->item_own);
+	free(job->item_own_ts);
 	free(job->facts);
 	free(job->item_kind);
 	free(job->items);
@@ -368,6 +396,9 @@ finish(struct ingest_job *job)
 			 * an old copy): never reuse its seq. */
 			if (job->item_own[i] != 0 && job->item_own[i] >= n->next_seq)
 				n->next_seq = job->item_own[i] + 1;
+			if (job->item_own[i] != 0)
+				warn_own_key(n, job->item_own[i],
+				    job->item_own_ts[i]);
 			if (interesting && (it->result & STORE_CURRENT))
 				discover_stored(n, &rec);
 			if (interesting)
@@ -538,6 +569,8 @@ checked(struct ingest_job *job)
 	}
 	job->items = xcalloc(job->count ? job->count : 1, sizeof(*job->items));
 	job->item_own = xcalloc(job->count ? job->count : 1, sizeof(*job->item_own));
+	job->item_own_ts = xcalloc(job->count ? job->count : 1,
+	    sizeof(*job->item_own_ts));
 	job->item_kind = xcalloc(job->count ? job->count : 1, 1);
 	for (i = 0; i < job->count; i++) {
 		switch (job->verdict[i]) {
@@ -586,6 +619,7 @@ checked(struct ingest_job *job)
 			job->items[job->nitems].len = job->len[i];
 			job->items[job->nitems].rec = NULL;
 			job->item_own[job->nitems] = job->own_seq[i];
+			job->item_own_ts[job->nitems] = job->facts[i].timestamp;
 			job->item_kind[job->nitems] = (uint8_t)job->facts[i].kind;
 			job->nitems++;
 			break;

@@ -47,10 +47,27 @@ publish Delta "Written after the repair"
 check "its next record carries on its own sequence and spreads" wait_for 10 has_practice Gamma written-after-the-repair
 expect_eq "still no fork anywhere" "0 0" "$(ctl Gamma status --json | jq .forks) $(ctl Delta status --json | jq .forks)"
 expect_eq "the repaired node's records all verify" 0 "$(ctl Delta verify >/dev/null 2>&1; echo $?)"
+check "its own records coming back raised no alarm about a second node" \
+	bash -c "! grep -q 'another node runs with this key' '${DIRS[Delta]}/node.log'"
+
 S=$(ctl Delta peer sync "${IDS[Gamma]:0:12}" --json)
 expect_eq "a sync between equal nodes takes one round trip" 1 "$(jq .round_trips <<<"$S")"
 check "and sends under 512 bytes each way" test "$(jq .bytes_sent <<<"$S")" -le 512 -a "$(jq .bytes_received <<<"$S")" -le 512
 expect_eq "and moves no record" 0 "$(jq '.records_sent + .records_received' <<<"$S")"
+
+# A copy of Delta's key running elsewhere (a cloned machine) is reported.
+CL=$(tmpdir)/clone
+free_port >/dev/null
+init_city "$CL" Delta PT "$_port_next" >/dev/null
+cp "${DIRS[Delta]}/identity.key" "$CL/identity.key"
+start_node "$CL" || fail "start the clone" "lcnode did not start"
+"$LCCTL" -d "$CL" practice add --title "Made by the clone" --summary "Same key, other node." \
+	--language en --area 2.2 >/dev/null
+"$LCCTL" -d "$CL" export --signed >"$CL/out.jsonl"
+expect_status "the clone's records reach Delta" 0 "$LCCTL" -d "${DIRS[Delta]}" publish "$CL/out.jsonl"
+check "Delta warns that another node runs with its key" \
+	grep -q "made after this node started) arrived that this node did not make: another node runs with this key" "${DIRS[Delta]}/node.log"
+stop_node "$CL"
 
 # A bulk transfer (a new node pulling many records) is written in shared
 # transactions: 40,000 records arrive in batches of at most 4,096, and the
