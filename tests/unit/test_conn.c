@@ -1020,15 +1020,21 @@ test_backpressure(void **state)
 	free(buf);
 }
 
-/* Dials the listener as cli with a write-stall timeout of ms. */
+/* cli dials a listener with a write-stall timeout of ms; the listener
+ * reads one message and then stops reading. */
 static void
-dial_stall(uint16_t port, unsigned ms)
+connect_stalling(unsigned ms, uint8_t *buf)
 {
 	struct conn_config cfg = config(id_b, &cli, "Beta");
 	struct conn *c = NULL;
 
 	cfg.stall_timeout_ms = ms;
-	assert_int_equal(conn_connect(&loop, "127.0.0.1", port, NULL, &cfg, &c), 0);
+	assert_int_equal(conn_connect(&loop, "127.0.0.1", start_listener(0, 0),
+	    NULL, &cfg, &c), 0);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	srv.pause_at = 1;
+	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
+	PUMP_UNTIL(srv.nmsgs == 1);
 }
 
 /* Queues until libuv holds bytes the kernel did not take (the peer paused). */
@@ -1050,11 +1056,7 @@ test_write_stall(void **state)
 
 	(void)state;
 	assert_non_null(buf);
-	dial_stall(start_listener(0, 0), 400);
-	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
-	srv.pause_at = 1;
-	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
-	PUMP_UNTIL(srv.nmsgs == 1);
+	connect_stalling(400, buf);
 	t0 = mono_ms();
 	fill_backlog(cli.c, buf);
 	PUMP_UNTIL(cli.closed == 1);
@@ -1076,11 +1078,7 @@ test_write_stall_progress(void **state)
 
 	(void)state;
 	assert_non_null(buf);
-	dial_stall(start_listener(0, 0), 1000);
-	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
-	srv.pause_at = 1;
-	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
-	PUMP_UNTIL(srv.nmsgs == 1);
+	connect_stalling(1000, buf);
 	fill_backlog(cli.c, buf);
 	pump_for(500);
 	assert_int_equal(cli.closed, 0);
