@@ -384,7 +384,7 @@ do_status(struct ctl_conn *c)
 	struct item_list l;
 	struct city_cache *cc;
 	uint64_t running, synced;
-	char listen[300];
+	char listen[300], why[256];
 	size_t k, nk = 0;
 	int rc;
 
@@ -433,6 +433,9 @@ do_status(struct ctl_conn *c)
 	    "[%s]:%u" : "%s:%u", n->cfg.listen_host,
 	    (unsigned)(ps.listen_port ? ps.listen_port : n->cfg.listen_port));
 	st.listen = listen;
+	if (members_enabled(n))
+		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
+		    "member" : why;
 	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
 		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
 		    k != LCF__KIND__KIND_INDICATOR && ss.kinds[k].current == 0)

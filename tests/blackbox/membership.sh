@@ -64,6 +64,10 @@ expect_eq "members names it" "Learning Cities of Example Region" "$(jq -r .feder
 expect_eq "A lists itself as a member" true "$(jq --arg id "${IDS[A]}" '.members[] | select(.id == $id) | .self and .valid' <<<"$MJ")"
 expect_contains "members table" "$(ctl A members)" "City A"
 expect_contains "an open node says it is open" "$(ctl O members)" "no federation"
+expect_eq "status shows an admitted city as a member" member "$(ctl A status --json | jq -r .membership)"
+expect_contains "in its table too" "$(ctl A status)" "member"
+expect_eq "status of an open node has no membership" null "$(ctl O status --json | jq .membership)"
+expect_contains "and says it is open" "$(ctl O status)" "open node (no federation)"
 
 # --- links between members; refusal of others ---
 ctl B peer add "127.0.0.1:${PORTS[A]}" >/dev/null
@@ -142,6 +146,8 @@ start_node "$LDIR" || fail "start Late" "lcnode did not start"
 "$LCCTL" -d "$LDIR" export --signed >late.jsonl
 expect_status "records of a city not admitted yet are taken" 0 "$LCCTL" -d "${DIRS[A]}" publish late.jsonl
 expect_contains "and held" "$OUT" "waiting for their city's admission"
+expect_contains "the city not admitted yet sees why in its status" \
+	"$("$LCCTL" -d "$LDIR" status --json | jq -r .membership)" "not a member"
 check "held, not stored" lacks_practice A late-practice
 "$LCCTL" federation admit -k fed.key "$L" --city Late --country PT >admit-L.rec 2>/dev/null
 ctl A publish admit-L.rec >/dev/null

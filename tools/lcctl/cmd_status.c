@@ -15,8 +15,8 @@ static const char usage[] =
     "\n"
     "Shows the node's city, version, uptime, database size and map size, current\n"
     "records by kind, stored versions, forks, known authors and its last seq;\n"
-    "then its peer listener, peers connected and known, reconciliations running\n"
-    "and refused peer connections.\n"
+    "then its peer listener, this city's membership of its federation, peers\n"
+    "connected and known, reconciliations running and refused peer connections.\n"
     "\n"
     "Options:\n"
     "  --json       one JSON object (ids as hex, sizes in bytes, times in ms)\n"
@@ -72,6 +72,8 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->ingest_records));
 	json_object_set_new(o, "ingest_transactions",
 	    json_integer((json_int_t)st->ingest_transactions));
+	json_object_set_new(o, "membership", st->membership ?
+	    json_string(st->membership) : json_null());
 	return o;
 }
 
@@ -118,6 +120,8 @@ status_text(const Lcf__StatusReply *st)
 		render_field(stdout, "Data directory", st->data_dir);
 	if (st->listen != NULL)
 		render_field(stdout, "Peer listener", st->listen);
+	render_field(stdout, "Membership", st->membership != NULL ?
+	    st->membership : "open node (no federation)");
 	item = xasprintf("%" PRIu64 " connected of %" PRIu64 " known",
 	    st->peers_connected, st->peers_known);
 	render_field(stdout, "Peers", item);
