@@ -469,11 +469,11 @@ check_stall(struct conn *c)
 static void
 watch_writes(struct conn *c)
 {
-	if (c->state != ST_READY || c->watching || c->resume_due ||
-	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
+	size_t backlog = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+
+	if (c->state != ST_READY || c->watching || c->resume_due || backlog == 0)
 		return;
-	c->stall_mark = c->handed -
-	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	c->stall_mark = c->handed - backlog;
 	c->stall_since = mono_ms();
 	c->watching = 1;
 	uv_timer_start(&c->timer, timer_cb, stall_check_ms(c), 0);

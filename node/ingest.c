@@ -76,19 +76,14 @@ struct ingest_job {
 	uint8_t **raw;
 	size_t *len;
 	uint8_t *verdict;
-	/* Per record: its seq when this node wrote it (a record of our own
-	 * coming back), else 0. Records are decoded to be checked and released:
-	 * the writer decodes them again while it stores them, so a batch waiting
-	 * for the writer holds only its bytes. */
-	uint64_t *own_seq;
-	uint64_t *item_own;		/* the same, per item */
-	int64_t *item_own_ts;		/* and its timestamp */
-	/* What the membership rules (member.c) judge, kept from the decode:
-	 * author, seq, kind and timestamp of each record checked OK, and its
-	 * id. The kind is kept per item too: the loop decodes again only the
-	 * few kinds that change the federation's state. */
+	/* What the loop needs of each record checked OK, kept from the decode:
+	 * author, seq, kind, timestamp and id (the membership rules, records of
+	 * our own coming back, and the few kinds that change the federation's
+	 * state, which alone are decoded again). Records are decoded to be
+	 * checked and released: the writer decodes them again while it stores
+	 * them, so a batch waiting for the writer holds only its bytes. */
 	struct facts *facts;
-	uint8_t *item_kind;
+	size_t *item_fact;		/* per item, its record's index */
 	int64_t now;
 	struct slice slices[SLICES_MAX];
 	size_t nslices, pending;
@@ -190,11 +185,8 @@ job_free(struct ingest_job *job)
 	free(job->raw);
 	free(job->len);
 	free(job->verdict);
-	free(job->own_seq);
-	free(job->item_own);
-	free(job->item_own_ts);
 	free(job->facts);
-	free(job->item_kind);
+	free(job->item_fact);
 	free(job->items);
 	free(job);
 }
@@ -318,8 +310,6 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		job->verdict[i] = V_OK;
-		if (memcmp(rec->c->author.data, job->n->id->pk, 32) == 0)
-			job->own_seq[i] = rec->c->seq;
 		memcpy(job->facts[i].author, rec->c->author.data, 32);
 		memcpy(job->facts[i].id, rec->id, RECORD_ID_LEN);
 		job->facts[i].seq = rec->c->seq;
@@ -382,23 +372,24 @@ finish(struct ingest_job *job)
 		lens = xcalloc(job->nitems, sizeof(*lens));
 		for (i = 0; i < job->nitems; i++) {
 			struct store_item *it = &job->items[i];
+			const struct facts *f = &job->facts[job->item_fact[i]];
 
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;
 			/* Membership, revocation, endpoint, catalog, succession:
 			 * rare, and they change what the node knows. */
-			interesting = job->item_kind[i] >= LCF__KIND__KIND_MEMBERSHIP &&
+			interesting = f->kind >= LCF__KIND__KIND_MEMBERSHIP &&
 			    record_open(it->raw, it->len, 0, &rec) == 0;
 			if (interesting)
 				members_stored(n, &rec);
 			/* A record of our own coming back (a node restored from
 			 * an old copy): never reuse its seq. */
-			if (job->item_own[i] != 0 && job->item_own[i] >= n->next_seq)
-				n->next_seq = job->item_own[i] + 1;
-			if (job->item_own[i] != 0)
-				warn_own_key(n, job->item_own[i],
-				    job->item_own_ts[i]);
+			if (memcmp(f->author, n->id->pk, 32) == 0) {
+				if (f->seq >= n->next_seq)
+					n->next_seq = f->seq + 1;
+				warn_own_key(n, f->seq, f->timestamp);
+			}
 			if (interesting && (it->result & STORE_CURRENT))
 				discover_stored(n, &rec);
 			if (interesting)
@@ -568,10 +559,8 @@ checked(struct ingest_job *job)
 		}
 	}
 	job->items = xcalloc(job->count ? job->count : 1, sizeof(*job->items));
-	job->item_own = xcalloc(job->count ? job->count : 1, sizeof(*job->item_own));
-	job->item_own_ts = xcalloc(job->count ? job->count : 1,
-	    sizeof(*job->item_own_ts));
-	job->item_kind = xcalloc(job->count ? job->count : 1, 1);
+	job->item_fact = xcalloc(job->count ? job->count : 1,
+	    sizeof(*job->item_fact));
 	for (i = 0; i < job->count; i++) {
 		switch (job->verdict[i]) {
 		case V_KNOWN:
@@ -618,9 +607,7 @@ checked(struct ingest_job *job)
 			job->items[job->nitems].raw = job->raw[i];
 			job->items[job->nitems].len = job->len[i];
 			job->items[job->nitems].rec = NULL;
-			job->item_own[job->nitems] = job->own_seq[i];
-			job->item_own_ts[job->nitems] = job->facts[i].timestamp;
-			job->item_kind[job->nitems] = (uint8_t)job->facts[i].kind;
+			job->item_fact[job->nitems] = i;
 			job->nitems++;
 			break;
 		default:
@@ -695,7 +682,6 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	job->now = now_ms();
 	job->raw = xcalloc(count ? count : 1, sizeof(*job->raw));
 	job->len = xcalloc(count ? count : 1, sizeof(*job->len));
-	job->own_seq = xcalloc(count ? count : 1, sizeof(*job->own_seq));
 	job->facts = xcalloc(count ? count : 1, sizeof(*job->facts));
 	job->verdict = xcalloc(count ? count : 1, 1);
 	job->res.received = count;

@@ -973,6 +973,14 @@ match_city(const struct peer *p, const char *prefix, size_t len)
 	return NULL;
 }
 
+/* Which of a city's entries an id stands for: the connected one first, then
+ * one the operator added. */
+static int
+ref_rank(const struct peer *p)
+{
+	return 2 * (p->active != NULL) + configured(p);
+}
+
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits;
  * for a prefix, city_out (32 bytes, may be NULL) gets the id it names. */
 int
@@ -1017,9 +1025,7 @@ find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city_out
 			first_city = city;
 		else if (memcmp(first_city, city, 32) != 0)
 			several = 1;
-		if (found == NULL || (p->active != NULL && found->active == NULL) ||
-		    (configured(p) && !configured(found) &&
-		    (found->active == NULL) == (p->active == NULL)))
+		if (found == NULL || ref_rank(p) > ref_rank(found))
 			found = p;
 	}
 	if (matches == 0) {
@@ -1293,7 +1299,7 @@ int
 peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 {
 	struct peers *ps = n->peers;
-	struct peer *p, *q, *next;
+	struct peer *p, *q;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], serr[512];
 	uint8_t city[32];
 	int ret = LCF_EBUSY, by_id;
@@ -1307,14 +1313,10 @@ peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 		goto out;
 	by_id = !sodium_is_zero(city, sizeof(city));
 	/* Named by its id, the city goes with every entry it has. */
-	for (q = ps->list; by_id && q != NULL; q = next) {
-		next = q->next;
-		if (q != p && ((q->s.has_id && memcmp(q->s.id, city, 32) == 0) ||
-		    (q->s.has_pin && memcmp(q->s.pin, city, 32) == 0))) {
-			log_info("peers: removed %s", peer_name(q, q->active,
-			    name, sizeof(name)));
-			remove_entry(q, "removed by the operator");
-		}
+	while (by_id && (q = find_by_id(ps, city, p)) != NULL) {
+		log_info("peers: removed %s", peer_name(q, q->active, name,
+		    sizeof(name)));
+		remove_entry(q, "removed by the operator");
 	}
 	log_info("peers: removed %s", peer_name(p, p->active, name, sizeof(name)));
 	remove_entry(p, "removed by the operator");

@@ -1129,29 +1129,20 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	}
 }
 
-/* Takes one of the peer's SyncStart tokens: 0, or LCF_EBUSY when none is left. */
+/*
+ * Counts a SyncStart against the peer's allowance: 0, or LCF_EBUSY beyond it.
+ * start_due moves one interval ahead per start, and never stays behind now:
+ * a start is allowed while it is less than a burst of intervals ahead.
+ */
 static int
 take_start_token(struct sync_io *io)
 {
-	uint64_t now = mono_ms(), refill;
+	uint64_t now = mono_ms();
+	uint64_t due = io->start_due > now ? io->start_due : now;
 
-	if (io->start_tokens_ms == 0 || now < io->start_tokens_ms) {
-		io->start_tokens = SYNC_START_BURST;
-		io->start_tokens_ms = now;
-	}
-	refill = (now - io->start_tokens_ms) / SYNC_START_EVERY_MS;
-	if (refill > 0) {
-		io->start_tokens_ms += refill * SYNC_START_EVERY_MS;
-		if (refill >= SYNC_START_BURST - io->start_tokens) {
-			io->start_tokens = SYNC_START_BURST;
-			io->start_tokens_ms = now;
-		} else {
-			io->start_tokens += (unsigned)refill;
-		}
-	}
-	if (io->start_tokens == 0)
+	if (due - now > (uint64_t)(SYNC_START_BURST - 1) * SYNC_START_EVERY_MS)
 		return LCF_EBUSY;
-	io->start_tokens--;
+	io->start_due = due + SYNC_START_EVERY_MS;
 	return 0;
 }
 
@@ -1270,6 +1261,20 @@ is_answer(const Lcf__PeerMsg *m)
 	}
 }
 
+/* An empty acknowledgement or batch is not progress: it must not keep a
+ * session (and its slot) alive. */
+static int
+is_progress(const Lcf__PeerMsg *m)
+{
+	if (m->msg_case == LCF__PEER_MSG__MSG_SYNC_WANT)
+		return m->sync_want->n_ids > 0 || m->sync_want->n_authors > 0 ||
+		    m->sync_want->has_cells || m->sync_want->done ||
+		    (m->sync_want->has_credit && m->sync_want->credit > 0);
+	if (m->msg_case == LCF__PEER_MSG__MSG_RECORDS)
+		return m->records->n_records > 0 || m->records->last;
+	return 1;
+}
+
 int
 sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
     size_t wire_bytes)
@@ -1287,14 +1292,7 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 		return 0;
 	sess_hold(s);
 	s->stats.bytes_received += wire_bytes;
-	/* An empty acknowledgement or batch is not progress: it must not keep
-	 * a session (and its slot) alive. */
-	if (!(m->msg_case == LCF__PEER_MSG__MSG_SYNC_WANT && m->sync_want->n_ids == 0 &&
-	    m->sync_want->n_authors == 0 && !m->sync_want->has_cells &&
-	    !m->sync_want->done && !(m->sync_want->has_credit &&
-	    m->sync_want->credit > 0)) &&
-	    !(m->msg_case == LCF__PEER_MSG__MSG_RECORDS &&
-	    m->records->n_records == 0 && !m->records->last))
+	if (is_progress(m))
 		s->last_active = mono_ms();
 	if (is_answer(m))
 		s->in_flight = 0;

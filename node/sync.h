@@ -36,10 +36,9 @@ struct sync_io {
 	 * SyncStart is then answered busy, so a peer that asks and does not
 	 * read cannot make the node queue ever more tables. */
 	int (*congested)(void *arg);
-	/* sync.c's own: the SyncStarts this peer may still make at once
-	 * (zero-initialised by the owner, like the rest). */
-	unsigned start_tokens;
-	uint64_t start_tokens_ms;
+	/* sync.c's own (zero-initialised by the owner, like the rest): the
+	 * monotonic ms by which this peer's SyncStart allowance is spent. */
+	uint64_t start_due;
 };
 
 /* round_trips counts the initiator's waits: a wait starts when it sends a

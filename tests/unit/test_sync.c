@@ -1278,7 +1278,7 @@ feed_start_rated(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
 static int
 feed_start(struct side *s, uint64_t id, uint64_t count, size_t digest_len)
 {
-	s->io.start_tokens_ms = 0;
+	s->io.start_due = 0;
 	return feed_start_rated(s, id, count, digest_len);
 }
 
@@ -1340,14 +1340,14 @@ test_start_rate(void **state)
 	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
 	assert_int_equal(start_answer(&w->a), 0);
 	/* One interval later, one more. */
-	w->a.io.start_tokens_ms -= SYNC_START_EVERY_MS;
+	w->a.io.start_due -= SYNC_START_EVERY_MS;
 	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
 	assert_int_equal(start_answer(&w->a), 1);
 	feed_abort(&w->a, id);
 	assert_int_equal(feed_start_rated(&w->a, ++id, 0, 16), 0);
 	assert_int_equal(start_answer(&w->a), 0);
 	/* After a long pause, a whole burst again, and no more. */
-	w->a.io.start_tokens_ms -= 100 * SYNC_START_EVERY_MS;
+	w->a.io.start_due = 0;
 	for (i = 0; i < SYNC_START_BURST; i++) {
 		assert_int_equal(feed_start_rated(&w->a, ++id, d.count + 5, 16), 0);
 		assert_int_equal(start_answer(&w->a), 1);
