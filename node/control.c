@@ -209,6 +209,7 @@ struct item_list {
 	struct city_cache cities[64];
 	size_t ncities;
 	int skip_deleted;
+	int skip_shadowed;           /* versions a later key of the city replaced */
 };
 
 static int
@@ -298,7 +299,8 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		lcf__signed_record__free_unpacked(sr, NULL);
 		return 0;
 	}
-	if (l->skip_deleted && c->deleted) {
+	if ((l->skip_deleted && c->deleted) || (l->skip_shadowed &&
+	    !lineage_empty(l->lin) && lineage_shadowed(l->lin, l->n->store, c))) {
 		lcf__content__free_unpacked(c, NULL);
 		lcf__signed_record__free_unpacked(sr, NULL);
 		return 0;
@@ -831,13 +833,23 @@ out:
 static void
 export_chunk(struct ctl_conn *c)
 {
+	struct store_scan_filter f = { NULL, c->export_kinds };
 	struct item_list l;
 	int done = 0, rc;
 
+	if (c->export_nline > 0)
+		f.author = c->export_line[c->export_at];
 	item_list_init(&l, c->ctl->n);
 	l.skip_deleted = !c->export_deleted;
-	rc = store_scan_current(c->ctl->n->store, c->cursor, &c->cursor_len,
+	l.skip_shadowed = 1;
+	rc = store_scan_current(c->ctl->n->store, &f, c->cursor, &c->cursor_len,
 	    EXPORT_CHUNK, &done, item_visit, &l);
+	/* One key of the city's line walked: on to the next. */
+	if (rc == 0 && done && c->export_at + 1 < c->export_nline) {
+		c->export_at++;
+		c->cursor_len = 0;
+		done = 0;
+	}
 	if (rc != 0) {
 		send_error(c, rc, "export failed: %s", lcf_strerror(rc));
 		done = 1;
@@ -852,8 +864,35 @@ export_chunk(struct ctl_conn *c)
 static void
 do_export(struct ctl_conn *c)
 {
+	const Lcf__ExportRequest *er = c->req->export;
+	struct lineage *lin;
+	uint8_t author[32];
+	size_t i;
+
 	c->cursor_len = 0;
-	c->export_deleted = c->req->export->include_deleted;
+	c->export_deleted = er->include_deleted;
+	c->export_kinds = 0;
+	c->export_nline = c->export_at = 0;
+	for (i = 0; i < er->n_kinds; i++) {
+		if (er->kinds[i] <= LCF__KIND__KIND_UNSPECIFIED ||
+		    er->kinds[i] > LCF__KIND__KIND_SUCCESSION) {
+			send_error(c, LCF_EINVAL, "kind %d is not a record kind",
+			    (int)er->kinds[i]);
+			request_done(c);
+			return;
+		}
+		c->export_kinds |= 1u << er->kinds[i];
+	}
+	if (er->city != NULL) {
+		if (resolve_city(c, er->city, author) != 0) {
+			request_done(c);
+			return;
+		}
+		/* Any key of a city stands for every key of its line. */
+		lin = lineage_snapshot(c->ctl->n);
+		c->export_nline = lineage_line(lin, author, c->export_line);
+		lineage_free(lin);
+	}
 	export_chunk(c);
 }
 

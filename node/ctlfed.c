@@ -380,7 +380,7 @@ city_work(uv_work_t *w)
 	int done = 0;
 
 	while (!done && job->error == 0)
-		job->error = store_scan_current(job->conn->ctl->n->store, cursor,
+		job->error = store_scan_current(job->conn->ctl->n->store, NULL, cursor,
 		    &cursor_len, CITY_SCAN_CHUNK, &done, city_scan_visit, job);
 	/* Chunks may split an author's run: merge what the order left apart. */
 	qsort(job->v, job->n, sizeof(*job->v), agg_cmp);

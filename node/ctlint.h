@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "control.pb-c.h"
+#include "lineage.h"
 #include "store.h"
 
 #define VERIFY_SLICES 2
@@ -47,10 +48,13 @@ struct ctl_conn {
 	int closed;
 	/* import: the session this connection feeds (it holds one of ops) */
 	struct import *import;
-	/* export */
+	/* export: the authors to walk (none: every author), one at a time */
 	uint8_t cursor[STORE_CURSOR_MAX];
 	size_t cursor_len;
 	int export_deleted;
+	uint32_t export_kinds;
+	uint8_t export_line[LINEAGE_MAX][32];
+	size_t export_nline, export_at;
 	/* verify */
 	struct verify_slice vslices[VERIFY_SLICES];
 	int vpending;

@@ -1052,22 +1052,31 @@ store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
 }
 
 int
-store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
-    size_t max, int *done, store_visit_fn fn, void *arg)
+store_scan_current(struct store *s, const struct store_scan_filter *f,
+    uint8_t *cursor, size_t *cursor_len, size_t max, int *done,
+    store_visit_fn fn, void *arg)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v, rk, rv;
+	const uint8_t *author = f != NULL ? f->author : NULL;
+	uint32_t kinds = f != NULL ? f->kinds : 0;
+	uint8_t start[AUTHOR_LEN];
 	size_t count = 0;
-	int rc, ret = 0;
+	int rc, ret = 0, kind;
 
 	*done = 0;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
 	if ((rc = mdb_cursor_open(txn, s->current, &cur)) != 0)
 		goto out;
-	if (*cursor_len == 0) {
+	if (*cursor_len == 0 && author == NULL) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	} else if (*cursor_len == 0) {
+		memcpy(start, author, AUTHOR_LEN);
+		k.mv_data = start;
+		k.mv_size = AUTHOR_LEN;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	} else {
 		k.mv_data = cursor;
 		k.mv_size = *cursor_len;
@@ -1077,7 +1086,14 @@ store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	while (rc == 0 && count < max) {
-		if (v.mv_size == CURRENT_VAL_LEN) {
+		if (author != NULL && (k.mv_size < AUTHOR_LEN ||
+		    memcmp(k.mv_data, author, AUTHOR_LEN) != 0)) {
+			rc = MDB_NOTFOUND;	/* past the author's versions */
+			break;
+		}
+		kind = k.mv_size > AUTHOR_LEN ? ((uint8_t *)k.mv_data)[AUTHOR_LEN] : 0;
+		if (v.mv_size == CURRENT_VAL_LEN &&
+		    (kinds == 0 || (kind < 32 && (kinds & (1u << kind)) != 0))) {
 			rk.mv_data = (uint8_t *)v.mv_data + 8;
 			rk.mv_size = RECORD_ID_LEN;
 			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&

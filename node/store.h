@@ -122,12 +122,22 @@ struct store_query {
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
 
-/* Visits current versions in key order, starting after the opaque cursor (len 0
- * to start), at most max of them; *cursor/len are advanced for the next call and
- * *done set at the end. cursor must hold STORE_CURSOR_MAX bytes. */
+/* Which current versions a scan visits: NULL, or all fields 0, for every one. */
+struct store_scan_filter {
+	const uint8_t *author;       /* 32 bytes: only this author's */
+	uint32_t kinds;              /* bit 1 << kind set for each kind wanted */
+};
+
+/* Visits current versions in key order (author, kind, key), starting after the
+ * opaque cursor (len 0 to start), at most max of them, passed over ones
+ * included; *cursor/len are advanced for the next call and *done set at the
+ * end. cursor must hold STORE_CURSOR_MAX bytes. f (may be NULL) narrows the
+ * walk: an author's versions are found by seeking, not by reading every other
+ * author's. */
 #define STORE_CURSOR_MAX 512
-int store_scan_current(struct store *s, uint8_t *cursor, size_t *cursor_len,
-    size_t max, int *done, store_visit_fn fn, void *arg);
+int store_scan_current(struct store *s, const struct store_scan_filter *f,
+    uint8_t *cursor, size_t *cursor_len, size_t max, int *done,
+    store_visit_fn fn, void *arg);
 /* Visits every stored record (all versions) whose id's first byte is in
  * [lo, hi]: used to verify in parallel slices. */
 int store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn,

@@ -124,6 +124,35 @@ check "and Brno no longer lists it" wait_for 10 removed
 expect_status "export covers both keys" 0 "$LCCTL" -d "${DIRS[Brno]}" export
 expect_eq "export holds records of both keys" 2 \
 	"$(jq -r --arg o "$OLD" --arg n "$NEW" 'select(.author == $o or .author == $n) | .author' <<<"$OUT" | sort -u | wc -l)"
+ALL=$OUT
+# Export narrowed to one city (either key names its whole line) and kinds:
+# the same lines as the full export filtered here.
+pick() {
+	jq -c --arg o "$OLD" --arg n "$NEW" "select((.author == \$o or .author == \$n) and ($1))" <<<"$ALL" | sort
+}
+expect_status "export --city (old key) --kind practice" 0 "$LCCTL" -d "${DIRS[Brno]}" export \
+	--city "${OLD:0:10}" --kind practice
+expect_eq "is the city's practices under both keys" "$(pick '.kind == "practice"')" "$(sort <<<"$OUT")"
+expect_eq "one version per key, the newest key's; the removed one left out" \
+	"$NEW $NEW" "$(jq -r 'select(.key == "old-practice" or .key == "new-practice") | .author' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "and nothing else" 2 "$(wc -l <<<"$OUT")"
+NPRACT=$(jq -r .id <<<"$OUT" | sort -u | wc -l)
+expect_status "export --city (new key) --kind city,practice --kind indicator" 0 "$LCCTL" -d "${DIRS[Brno]}" \
+	export --city "$NEW" --kind city,practice --kind indicator
+expect_eq "is the city's profile and practices" \
+	"$(pick '.kind == "city" or .kind == "practice" or .kind == "indicator"')" "$(sort <<<"$OUT")"
+expect_status "export --city --include-deleted --signed" 0 "$LCCTL" -d "${DIRS[Brno]}" export \
+	--city "${NEW:0:8}" --kind practice --include-deleted --signed
+expect_eq "adds the tombstone, in the signed form" $((NPRACT + 1)) "$(jq -r .id <<<"$OUT" | sort -u | wc -l)"
+expect_eq "whose content carries the signature" "$NPRACT$((NPRACT + 1))" \
+	"$NPRACT$(jq -r 'select(.signature | length == 88) | .id' <<<"$OUT" | wc -l)"
+expect_status "export --city Brno" 0 "$LCCTL" -d "${DIRS[Brno]}" export --city "${IDS[Brno]}"
+expect_eq "holds only Brno's records" "${IDS[Brno]}" "$(jq -r .author <<<"$OUT" | sort -u)"
+expect_status "export --kind with an unknown kind is bad usage" 2 "$LCCTL" -d "${DIRS[Brno]}" \
+	export --kind practice,recipe
+expect_contains "naming it and the kinds" "$OUT" "'recipe' is not a record kind: one of city, practice"
+expect_status "export --city of an unknown city fails" 1 "$LCCTL" -d "${DIRS[Brno]}" export --city abcdef123456
+expect_contains "and says so" "$OUT" "no city with id 'abcdef123456' is known here"
 
 # --- a fork, and the retired key writing again: the old copy ---
 check "the old copy of Aldo starts" start_node "$COPY"

@@ -1458,7 +1458,7 @@ test_scan_current(void **state)
 	struct pspec ps = { .key = "river-school", .seq = 8, .ts = 8000,
 	    .deleted = 1 };
 	uint8_t cursor[STORE_CURSOR_MAX];
-	size_t len = 0, i, visits = 0;
+	size_t len = 0, i, k, visits = 0;
 	struct tally *t = calloc(1, sizeof(*t));
 	int done = 0, calls = 0, rc;
 
@@ -1478,7 +1478,7 @@ test_scan_current(void **state)
 	t->hi = 0xff;
 	while (!done) {
 		assert_true(calls < 100);
-		rc = store_scan_current(f->s, cursor, &len, 2, &done, tally_fn, t);
+		rc = store_scan_current(f->s, NULL, cursor, &len, 2, &done, tally_fn, t);
 		assert_int_equal(rc, 0);
 		assert_true(len > 0 && len <= STORE_CURSOR_MAX);
 		calls++;
@@ -1504,7 +1504,7 @@ test_scan_current(void **state)
 	memset(t->count, 0, sizeof(t->count));
 	len = 0;
 	done = 0;
-	assert_int_equal(store_scan_current(f->s, cursor, &len, 1000, &done,
+	assert_int_equal(store_scan_current(f->s, NULL, cursor, &len, 1000, &done,
 	    tally_fn, t), 0);
 	assert_int_equal(done, 1);
 	for (visits = 0, i = 0; i < f->nbuilt; i++)
@@ -1513,9 +1513,56 @@ test_scan_current(void **state)
 	/* A visitor's non-zero return stops the scan and is returned. */
 	len = 0;
 	calls = 0;
-	assert_int_equal(store_scan_current(f->s, cursor, &len, 1000, &done,
+	assert_int_equal(store_scan_current(f->s, NULL, cursor, &len, 1000, &done,
 	    stop_fn, &calls), 42);
 	assert_int_equal(calls, 1);
+
+	/* Narrowed to city B, then to its practices, one version per call so
+	 * that every resumption goes through the filter. */
+	for (k = 0; k < 2; k++) {
+		struct store_scan_filter sf = { f->ids[1]->pk, 0 };
+
+		if (k == 1)
+			sf.kinds = 1u << LCF__KIND__KIND_PRACTICE;
+		memset(t->count, 0, sizeof(t->count));
+		len = 0;
+		done = 0;
+		for (calls = 0; !done; calls++) {
+			assert_true(calls < 100);
+			assert_int_equal(store_scan_current(f->s, &sf, cursor, &len,
+			    1, &done, tally_fn, t), 0);
+		}
+		for (visits = 0, i = 0; i < f->nbuilt; i++) {
+			struct built *b = f->built[i];
+			int want = b != d.pa1 && b != d.pb1 && b != stale &&
+			    memcmp(b->rec.c->author.data, f->ids[1]->pk, 32) == 0 &&
+			    (k == 0 || b->rec.c->kind == LCF__KIND__KIND_PRACTICE);
+
+			if (t->count[i] != want) {
+				print_error("filter %zu: %s visited %d times, want "
+				    "%d\n", k, b->label, t->count[i], want);
+				fail();
+			}
+			visits += (size_t)t->count[i];
+		}
+		/* B's profile, its new practice, the tombstone of the other and
+		 * its indicator value; then the two practices. */
+		assert_int_equal(visits, k == 0 ? 4 : 2);
+	}
+	/* An author with nothing of a kind: done at once, nothing visited. */
+	{
+		struct store_scan_filter sf = { f->ids[0]->pk,
+		    1u << LCF__KIND__KIND_INDICATOR };
+
+		memset(t->count, 0, sizeof(t->count));
+		len = 0;
+		assert_int_equal(store_scan_current(f->s, &sf, cursor, &len, 1000,
+		    &done, tally_fn, t), 0);
+		assert_int_equal(done, 1);
+		for (visits = 0, i = 0; i < f->nbuilt; i++)
+			visits += (size_t)t->count[i];
+		assert_int_equal(visits, 0);
+	}
 	free(t);
 }
 

@@ -13,18 +13,58 @@
 #include "xmalloc.h"
 
 static const char usage[] =
-    "Usage: lcctl [-d DIR] export [--signed] [--include-deleted]\n"
+    "Usage: lcctl [-d DIR] export [--city ID] [--kind KIND[,KIND...]] [--signed]\n"
+    "                             [--include-deleted]\n"
     "\n"
-    "Writes every current record the node holds, one JSON object per line.\n"
+    "Writes every current record the node holds, one JSON object per line:\n"
+    "one version per key of a city, the one its newest key wrote, as lists show.\n"
     "Plain lines are the records' JSON form (id, author, city, seq, kind, key,\n"
     "timestamp, deleted and the body). With --signed each line is\n"
     "{\"id\", \"author\", \"content\", \"signature\"}: the exact signed bytes in\n"
     "base64, which anyone can check against the author's key.\n"
     "\n"
     "Options:\n"
+    "  --city ID           only this city's records, under every key it has had\n"
+    "                      (id or unique prefix of 6+ hex digits)\n"
+    "  --kind KIND         only records of these kinds (repeat or separate with\n"
+    "                      commas): city, practice, indicator, membership,\n"
+    "                      revocation, endpoint, catalog, succession\n"
     "  --signed            the signed form\n"
     "  --include-deleted   also tombstones of removed records\n"
     "  -h, --help          show this help\n";
+
+#define KINDS_MAX 8
+
+/* Adds the kinds named in arg (comma-separated) to kinds, once each.
+ * LCCTL_EXIT_USAGE after saying which name is wrong, else -1. */
+static int
+add_kinds(const struct lcctl *ctx, const char *arg, Lcf__Kind *kinds,
+    size_t *nkinds)
+{
+	char *copy = xstrdup(arg), *save = NULL, *w;
+	Lcf__Kind k;
+	size_t i;
+	int ret = -1;
+
+	for (w = strtok_r(copy, ",", &save); w != NULL && ret < 0;
+	    w = strtok_r(NULL, ",", &save)) {
+		k = pbjson_kind_from_name(w);
+		if (k == LCF__KIND__KIND_UNSPECIFIED) {
+			ret = lcctl_bad_usage(ctx, "--kind '%s' is not a record kind: "
+			    "one of city, practice, indicator, membership, "
+			    "revocation, endpoint, catalog, succession", w);
+			break;
+		}
+		for (i = 0; i < *nkinds && kinds[i] != k; i++)
+			;
+		if (i == *nkinds && *nkinds < KINDS_MAX)
+			kinds[(*nkinds)++] = k;
+	}
+	if (ret < 0 && *nkinds == 0)
+		ret = lcctl_bad_usage(ctx, "--kind needs at least one kind");
+	free(copy);
+	return ret;
+}
 
 static json_t *
 signed_json(const Lcf__RecordItem *it, const Lcf__Content *c)
@@ -90,6 +130,8 @@ int
 cmd_export(struct lcctl *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "city", required_argument, NULL, 'y' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "signed", no_argument, NULL, 's' },
 		{ "include-deleted", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -99,10 +141,16 @@ cmd_export(struct lcctl *ctx, int argc, char **argv)
 	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
 	struct client cl = { -1 };
+	Lcf__Kind kinds[KINDS_MAX];
+	size_t nkinds = 0;
 	int c, ret = -1, sign = 0, more = 1, rc;
 
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's')
+		if (c == 'y')
+			er.city = optarg;
+		else if (c == 'k')
+			ret = add_kinds(ctx, optarg, kinds, &nkinds);
+		else if (c == 's')
 			sign = 1;
 		else if (c == 'd')
 			er.has_include_deleted = er.include_deleted = 1;
@@ -114,6 +162,8 @@ cmd_export(struct lcctl *ctx, int argc, char **argv)
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
+	er.kinds = kinds;
+	er.n_kinds = nkinds;
 	req.op_case = LCF__CTL_REQUEST__OP_EXPORT;
 	req.export = &er;
 	if (client_open(ctx, &cl) < 0 || client_send(&cl, &req) < 0)
