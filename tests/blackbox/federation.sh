@@ -37,6 +37,11 @@ expect_eq "city list names Alpha's country" RO "$(jq -r --arg id "${IDS[Alpha]}"
 expect_contains "city list table" "$(ctl Beta city list)" "Alpha"
 check "records_out counted on Alpha" test "$(peer_field Alpha "${IDS[Beta]}" records_out)" -ge 1
 check "Beta's export holds Alpha's record" bash -c "'$LCCTL' -d '${DIRS[Beta]}' export | grep -q two-node-push"
+PID=$(ctl Beta practice list --json --city "${IDS[Alpha]}" | jq -r '.[] | select(.key == "two-node-push") | .id')
+expect_status "Beta cannot remove Alpha's practice" 1 "$LCCTL" -d "${DIRS[Beta]}" practice rm "${PID:0:12}"
+expect_contains "and says whose it is" "$OUT" "belongs to city Alpha (${IDS[Alpha]:0:12}): only its author can remove it"
+expect_status "nor by its key, which names Beta's own practices" 1 "$LCCTL" -d "${DIRS[Beta]}" practice rm two-node-push
+expect_contains "and says so" "$OUT" "this city has no practice 'two-node-push'"
 
 expect_status "peer sync with a connected peer" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "${IDS[Beta]:0:8}" --json
 expect_eq "peer sync reports round trips" true "$(jq '.round_trips >= 1' <<<"$OUT")"

@@ -151,6 +151,32 @@ expect_eq "indicator list filters by id and period" 41.5 "$(jq -r '[.[] | select
 expect_eq "and lists only that id and period" true "$(jq --arg i "$IND" 'length > 0 and all(.[]; .indicator.indicator == $i and .indicator.period == "2024")' <<<"$IL")"
 expect_contains "indicator list table" "$("$LCCTL" -d "$D" indicator list)" "$IND"
 
+# indicator rm: a value named as it was set, or by record id.
+expect_status "indicator set (by sex)" 0 "$LCCTL" -d "$D" indicator set "$IND" 2019 7 --sex female
+expect_status "indicator set (another period)" 0 "$LCCTL" -d "$D" indicator set "$IND" 2022 6
+female2019() {
+	"$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2019 --json |
+		jq '[.[] | select(.indicator.disaggregation.sex == "female")] | length'
+}
+expect_eq "the value is listed" 1 "$(female2019)"
+expect_status "indicator rm without the disaggregation it was set with fails" 1 \
+	"$LCCTL" -d "$D" indicator rm "$IND" 2019
+expect_contains "saying this city has no such value" "$OUT" "this city has no indicator value '$IND/2019'"
+expect_status "indicator rm INDICATOR PERIOD --sex" 0 "$LCCTL" -d "$D" indicator rm "$IND" 2019 --sex female
+expect_contains "names the tombstone" "$OUT" "removed (tombstone record "
+expect_eq "the value is no longer listed" 0 "$(female2019)"
+expect_status "removing it again fails" 1 "$LCCTL" -d "$D" indicator rm "$IND" 2019 --sex female
+expect_contains "saying it is removed already" "$OUT" "is already removed"
+VID=$("$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2022 --json | jq -r '.[0].id')
+expect_status "indicator rm by a record id prefix" 0 "$LCCTL" -d "$D" indicator rm "${VID:0:10}"
+expect_eq "removes that value" 0 "$("$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2022 --json | jq length)"
+expect_status "the 2024 value stays" 0 "$LCCTL" -d "$D" indicator list --indicator "$IND" --period 2024 --json
+expect_eq "listed as before" 41.5 "$(jq -r '[.[] | select(.indicator.source == "City statistics office")][0].indicator.value' <<<"$OUT")"
+expect_status "indicator rm with three arguments is bad usage" 2 "$LCCTL" -d "$D" indicator rm "$IND" 2024 x
+expect_status "indicator rm ID --sex is bad usage" 2 "$LCCTL" -d "$D" indicator rm "${VID:0:10}" --sex male
+expect_status "a practice's id is not an indicator value" 1 "$LCCTL" -d "$D" indicator rm \
+	"$("$LCCTL" -d "$D" practice list --json | jq -r '.[0].id')"
+
 # Export: signed lines verify with an independent Ed25519 implementation.
 EXP=$(tmpdir)/export.jsonl
 "$LCCTL" -d "$D" export --signed >"$EXP"

@@ -9,6 +9,7 @@
 #include "lcctl.h"
 #include "pbjson.h"
 #include "util.h"
+#include "validate.h"
 #include "xmalloc.h"
 
 static const char set_usage[] =
@@ -60,6 +61,22 @@ static const char list_usage[] =
     "                  also values of cities the federation revoked\n"
     "  --json          a JSON array of records\n"
     "  -h, --help      show this help\n";
+
+static const char rm_usage[] =
+    "Usage: lcctl [-d DIR] indicator rm INDICATOR PERIOD [--sex S] [--age-band A]\n"
+    "                                 [--group G]\n"
+    "       lcctl [-d DIR] indicator rm ID\n"
+    "\n"
+    "Removes one of this city's indicator values by publishing a signed\n"
+    "tombstone, which replaces it on every node. Name the value as it was set:\n"
+    "its indicator, period and disaggregation options; or by its record id or a\n"
+    "unique prefix of 6+ hex digits (`indicator list --json` shows ids).\n"
+    "\n"
+    "Options:\n"
+    "  --sex S        the value's disaggregation by sex\n"
+    "  --age-band A   by age band\n"
+    "  --group G      by population group\n"
+    "  -h, --help     show this help\n";
 
 static const struct optfield value_fields[] = {
 	{ "unit", "unit", OPTF_TEXT },
@@ -380,10 +397,66 @@ out:
 	return ret;
 }
 
+static int
+indicator_rm(struct lcctl *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "sex", required_argument, NULL, 's' },
+		{ "age-band", required_argument, NULL, 'a' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Lcf__IndicatorValue v = LCF__INDICATOR_VALUE__INIT;
+	Lcf__Disaggregation dis = LCF__DISAGGREGATION__INIT;
+	char ref[LCCTL_KEY_MAX], key[LCCTL_KEY_MAX], hex[LCF_ID_HEX];
+	int c, ret = -1, nargs;
+
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 's')
+			dis.sex = optarg;
+		else if (c == 'a')
+			dis.age_band = optarg;
+		else if (c == 'g')
+			dis.group = optarg;
+		else
+			ret = lcctl_common_opt(c, rm_usage);
+	}
+	if (ret >= 0)
+		return ret;
+	nargs = argc - optind;
+	if (nargs < 1 || nargs > 2) {
+		fprintf(stderr, "%s: give INDICATOR PERIOD, or a record ID\n",
+		    ctx->name);
+		return lcctl_usage(rm_usage, LCCTL_EXIT_USAGE);
+	}
+	if (nargs == 1 && (dis.sex || dis.age_band || dis.group))
+		return lcctl_bad_usage(ctx, "--sex, --age-band and --group go with "
+		    "INDICATOR PERIOD, not with a record id");
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		return ret;
+	if (nargs == 2) {
+		/* The key the node gave the value when it was set. */
+		v.indicator = argv[optind];
+		v.period = argv[optind + 1];
+		if (dis.sex || dis.age_band || dis.group)
+			v.disaggregation = &dis;
+		indicator_key(&v, ref, sizeof(ref));
+	} else {
+		snprintf(ref, sizeof(ref), "%s", argv[optind]);
+	}
+	if (drafts_remove(ctx, LCF__KIND__KIND_INDICATOR, ref, "indicator value",
+	    key, sizeof(key), hex) < 0)
+		return LCCTL_EXIT_ERR;
+	printf("indicator value %s removed (tombstone record %s)\n", key, hex);
+	return LCCTL_EXIT_OK;
+}
+
 static const struct lcctl_cmd indicator_cmds[] = {
 	{ "set", indicator_set, "publish one indicator value" },
 	{ "import", indicator_import, "publish the values in a JSON or CSV file" },
 	{ "list", indicator_list, "list indicator values of every known city" },
+	{ "rm", indicator_rm, "remove one of this city's indicator values" },
 };
 
 int

@@ -438,93 +438,20 @@ out:
 
 /* Checks that the record may be removed by this node; prints why not. */
 static int
-check_removable(const struct lcctl *ctx, const char *ref,
-    const Lcf__RecordItem *it, const Lcf__Content *content)
-{
-	Lcf__CtlResponse *st = NULL;
-	const Lcf__StatusReply *s;
-	char author[13];
-	int ret;
-
-	if ((ret = client_status(ctx, &st)) < 0)
-		goto out;
-	s = st->status;
-	ret = LCF_EPERM;
-	/* An earlier key of this city wrote it (key succession): the node names
-	 * this city's key as the record's city_id, and a tombstone under this
-	 * key removes it. */
-	if (!content->has_author || !s->has_city_id ||
-	    content->author.len != s->city_id.len ||
-	    (memcmp(content->author.data, s->city_id.data, s->city_id.len) != 0 &&
-	    !(it->has_city_id && it->city_id.len == s->city_id.len &&
-	    memcmp(it->city_id.data, s->city_id.data, s->city_id.len) == 0))) {
-		lcctl_err("practice %s belongs to city %s (%s): only its author can "
-		    "remove it", ref, it->city_name ? it->city_name : "unknown",
-		    render_short_id(content->author.data, content->author.len, author));
-		goto out;
-	}
-	if (content->has_deleted && content->deleted) {
-		lcctl_err("practice %s is already removed", content->key ?
-		    content->key : ref);
-		ret = LCF_ENOTFOUND;
-		goto out;
-	}
-	ret = 0;
-out:
-	if (st != NULL)
-		lcf__ctl_response__free_unpacked(st, NULL);
-	return ret;
-}
-
-static int
 practice_rm(struct lcctl *ctx, int argc, char **argv)
 {
-	Lcf__CtlResponse *resp = NULL, *pub = NULL;
-	Lcf__Content *content = NULL, *tomb;
-	Lcf__RecordItem *it;
-	char hex[LCF_ID_HEX];
-	struct drafts d;
+	char key[LCCTL_KEY_MAX], hex[LCF_ID_HEX];
 	int ret;
 
-	drafts_init(&d, LCF__KIND__KIND_PRACTICE);
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, rm_usage, 0)) >= 0)
-		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, "ID", rm_usage)) !=
-	    LCCTL_EXIT_OK)
-		goto out;
-	ret = LCCTL_EXIT_ERR;
-	if (client_get(ctx, argv[optind], LCF__KIND__KIND_PRACTICE, 0, &resp) < 0)
-		goto out;
-	it = resp->query->items[0];
-	if (client_item_content(it, &content) < 0)
-		goto out;
-	if (check_removable(ctx, argv[optind], it, content) < 0)
-		goto out;
-	tomb = xmalloc(sizeof(*tomb));
-	lcf__content__init(tomb);
-	tomb->has_kind = 1;
-	tomb->kind = LCF__KIND__KIND_PRACTICE;
-	tomb->key = xstrdup(content->key ? content->key : "");
-	tomb->has_deleted = 1;
-	tomb->deleted = 1;
-	d.v = xcalloc(1, sizeof(*d.v));
-	d.v[d.n++] = tomb;
-	if (drafts_publish(ctx, &d, &pub) < 0)
-		goto out;
-	if (pub->publish->n_ids > 0)
-		render_id(pub->publish->ids[0].data, pub->publish->ids[0].len, hex);
-	else
-		snprintf(hex, sizeof(hex), "?");
-	printf("practice %s removed (tombstone record %s)\n", tomb->key, hex);
-	ret = LCCTL_EXIT_OK;
-out:
-	lcf__content__free_unpacked(content, NULL);
-	if (resp != NULL)
-		lcf__ctl_response__free_unpacked(resp, NULL);
-	if (pub != NULL)
-		lcf__ctl_response__free_unpacked(pub, NULL);
-	drafts_free(&d);
-	return ret;
+		return ret;
+	if ((ret = lcctl_args(ctx, argc, argv, "ID", rm_usage)) != LCCTL_EXIT_OK)
+		return ret;
+	if (drafts_remove(ctx, LCF__KIND__KIND_PRACTICE, argv[optind], "practice",
+	    key, sizeof(key), hex) < 0)
+		return LCCTL_EXIT_ERR;
+	printf("practice %s removed (tombstone record %s)\n", key, hex);
+	return LCCTL_EXIT_OK;
 }
 
 static const struct lcctl_cmd practice_cmds[] = {

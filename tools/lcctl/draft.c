@@ -585,3 +585,89 @@ drafts_body_json(const Lcf__Content *c)
 	}
 	return j;
 }
+
+/* 0 when this city may remove the record: it wrote it (under this key, or an
+ * earlier key of its line, which the node names as the record's city) and it
+ * is not removed already. Else says why and returns a negative code. */
+static int
+check_removable(const struct lcctl *ctx, const char *noun, const char *ref,
+    const Lcf__RecordItem *it, const Lcf__Content *content)
+{
+	Lcf__CtlResponse *st = NULL;
+	const Lcf__StatusReply *s;
+	char author[13];
+	int ret;
+
+	if ((ret = client_status(ctx, &st)) < 0)
+		goto out;
+	s = st->status;
+	ret = LCF_EPERM;
+	if (!content->has_author || !s->has_city_id ||
+	    content->author.len != s->city_id.len ||
+	    (memcmp(content->author.data, s->city_id.data, s->city_id.len) != 0 &&
+	    !(it->has_city_id && it->city_id.len == s->city_id.len &&
+	    memcmp(it->city_id.data, s->city_id.data, s->city_id.len) == 0))) {
+		lcctl_err("%s %s belongs to city %s (%s): only its author can "
+		    "remove it", noun, ref, it->city_name ? it->city_name : "unknown",
+		    render_short_id(content->author.data, content->author.len, author));
+		goto out;
+	}
+	if (content->has_deleted && content->deleted) {
+		lcctl_err("%s %s is already removed", noun, content->key ?
+		    content->key : ref);
+		ret = LCF_ENOTFOUND;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (st != NULL)
+		lcf__ctl_response__free_unpacked(st, NULL);
+	return ret;
+}
+
+int
+drafts_remove(const struct lcctl *ctx, Lcf__Kind kind, const char *ref,
+    const char *noun, char *key, size_t keylen, char *hex)
+{
+	Lcf__CtlResponse *resp = NULL, *pub = NULL;
+	Lcf__Content *content = NULL, *tomb;
+	Lcf__RecordItem *it;
+	struct drafts d;
+	int ret;
+
+	drafts_init(&d, kind);
+	ret = client_get(ctx, ref, kind, CLIENT_QUIET_NOTFOUND, &resp);
+	if (ret == LCF_ENOTFOUND)
+		lcctl_err("this city has no %s '%s' (give its key, or a record id "
+		    "or a unique prefix of at least 6 hex digits)", noun, ref);
+	if (ret < 0)
+		goto out;
+	it = resp->query->items[0];
+	if ((ret = client_item_content(it, &content)) < 0 ||
+	    (ret = check_removable(ctx, noun, ref, it, content)) < 0)
+		goto out;
+	tomb = xmalloc(sizeof(*tomb));
+	lcf__content__init(tomb);
+	tomb->has_kind = 1;
+	tomb->kind = kind;
+	tomb->key = xstrdup(content->key ? content->key : "");
+	tomb->has_deleted = 1;
+	tomb->deleted = 1;
+	d.v = xcalloc(1, sizeof(*d.v));
+	d.v[d.n++] = tomb;
+	if ((ret = drafts_publish(ctx, &d, &pub)) < 0)
+		goto out;
+	snprintf(key, keylen, "%s", tomb->key);
+	if (pub->publish->n_ids > 0)
+		render_id(pub->publish->ids[0].data, pub->publish->ids[0].len, hex);
+	else
+		snprintf(hex, LCF_ID_HEX, "?");
+out:
+	lcf__content__free_unpacked(content, NULL);
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	if (pub != NULL)
+		lcf__ctl_response__free_unpacked(pub, NULL);
+	drafts_free(&d);
+	return ret;
+}

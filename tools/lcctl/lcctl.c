@@ -20,7 +20,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "status", cmd_status, "the node's city, database and counters" },
 	{ "city", cmd_city, "cities known (list) and this city's profile: show, set, import" },
 	{ "practice", cmd_practice, "good practices: import, add, list, show, rm" },
-	{ "indicator", cmd_indicator, "indicator values: set, import, list" },
+	{ "indicator", cmd_indicator, "indicator values: set, import, list, rm" },
 	{ "catalog", cmd_catalog, "the indicator catalog in force: list" },
 	{ "export", cmd_export, "every current record, one JSON object per line" },
 	{ "verify", cmd_verify, "check the signature of every stored record" },

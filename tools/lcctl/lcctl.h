@@ -156,6 +156,13 @@ void drafts_error(const struct drafts *d, long index, const char *field,
  * answer (free with lcf__ctl_response__free_unpacked). */
 int drafts_publish(const struct lcctl *ctx, struct drafts *d,
     Lcf__CtlResponse **reply);
+/* Removes one of this city's records: the current version of kind under ref
+ * (a key in this city's namespace, a record id or a unique prefix) must be
+ * this city's and not removed already; a signed tombstone replaces it. noun
+ * names the kind in messages. On success key holds the record's key and hex
+ * (LCF_ID_HEX bytes) the tombstone's id. Prints any failure; 0 or a negative code. */
+int drafts_remove(const struct lcctl *ctx, Lcf__Kind kind, const char *ref,
+    const char *noun, char *key, size_t keylen, char *hex);
 /* The body of a content as JSON (new reference), or NULL for a tombstone. */
 json_t *drafts_body_json(const Lcf__Content *c);
 /* import.c: `KIND import FILE`: reads, validates and sends the file's records
