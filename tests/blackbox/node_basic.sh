@@ -177,6 +177,32 @@ expect_status "indicator rm ID --sex is bad usage" 2 "$LCCTL" -d "$D" indicator 
 expect_status "a practice's id is not an indicator value" 1 "$LCCTL" -d "$D" indicator rm \
 	"$("$LCCTL" -d "$D" practice list --json | jq -r '.[0].id')"
 
+# The node checks requests itself: lcctl stops these before sending them, but
+# any program on the admin socket may send them (lcf-ctl-raw sends anything).
+RAW=$ROOT/$BUILD/lcf-ctl-raw
+raw() { "$RAW" "$@" <<<"$REQ"; }
+REQ='{"query": {"kind": "practice", "areas": ["2.2", "9.9"]}}'
+expect_status "the node refuses a query for an unknown sub-area" 1 raw "$D"
+expect_contains "naming it and the valid ones" "$OUT" "area '9.9' is not a KFLC sub-area: one of 1.1 1.2"
+REQ='{"query": {"kind": "practice", "clusters": ["reading"]}}'
+expect_status "an unknown cluster" 1 raw "$D"
+expect_contains "naming it" "$OUT" "cluster 'reading' is not a cluster: one of"
+REQ='{"query": {"kind": "practice", "country": "se"}}'
+expect_status "a country not in capitals (lcctl converts it)" 1 raw "$D"
+expect_contains "saying so" "$OUT" "country 'se' is not an ISO 3166-1 alpha-2 code in capitals"
+REQ='{"export": {"city": "not-hex"}}'
+expect_status "an export of a city that is not an id" 1 raw "$D"
+expect_contains "saying so" "$OUT" "'not-hex' is not a city id: expected hex digits"
+# CtlRequest{version 1, export{kinds: 99}}: no JSON names kind 99.
+REQ=080172021863
+expect_status "an export of a kind that does not exist" 1 raw --hex "$D"
+expect_contains "saying so" "$OUT" "kind 99 is not a record kind"
+REQ='{"query": {"kind": "practice", "areas": ["2.2"], "country": "RO"}}'
+expect_status "a good query from the same client is answered" 0 raw "$D"
+expect_eq "with the practices lcctl lists" \
+	"$("$LCCTL" -d "$D" practice list --area 2.2 --country RO --json | jq -r '[.[].id] | sort | join(" ")')" \
+	"$(jq -r '[.query.items[].id] | sort | join(" ")' <<<"$OUT")"
+
 # Export: signed lines verify with an independent Ed25519 implementation.
 EXP=$(tmpdir)/export.jsonl
 "$LCCTL" -d "$D" export --signed >"$EXP"
