@@ -33,6 +33,7 @@ config_init(struct config *cfg, const char *dir)
 	cfg->fanout = CONFIG_DEFAULT_FANOUT;
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
+	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
 }
 
@@ -261,6 +262,9 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "stall_timeout") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_STALL_TIMEOUT, &cfg->stall_timeout) != 0)
 				return perr(p, line, "stall_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_STALL_TIMEOUT, value);
+		} else if (strcmp(name, "hold_time") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_HOLD_TIME, &cfg->hold_time) != 0)
+				return perr(p, line, "hold_time: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HOLD_TIME, value);
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
@@ -447,11 +451,14 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "max_peers = %d\n"
 	    "; Seconds a peer may leave what is sent to it unread before the link is\n"
 	    "; closed (raise it for very slow links).\n"
-	    "; stall_timeout = %d\n",
+	    "; stall_timeout = %d\n"
+	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
+	    "; held, unstored, waiting for its admission to arrive.\n"
+	    "; hold_time = %d\n",
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
-	    CONFIG_DEFAULT_STALL_TIMEOUT);
+	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	ret = 0;

@@ -15,6 +15,8 @@
 #define CONFIG_DEFAULT_MAX_PEERS 16
 #define CONFIG_DEFAULT_STALL_TIMEOUT 60
 #define CONFIG_MAX_STALL_TIMEOUT 3600
+#define CONFIG_DEFAULT_HOLD_TIME 3600
+#define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
 #define CONFIG_MAX_ANNOUNCE 8
 
 /*
@@ -40,6 +42,8 @@
  *                              (default 16)
  *         stall_timeout = SECS a peer that takes none of the bytes sent to it
  *                              for this long is disconnected (default 60)
+ *         hold_time = SECS     records of cities not admitted (yet) are held this
+ *                              long for their admission (default 3600)
  * Peers themselves live in DIR/peers.json (lcctl peer add/rm), not here.
  */
 struct config {
@@ -61,6 +65,7 @@ struct config {
 	unsigned sync_interval;  /* seconds */
 	unsigned max_peers;
 	unsigned stall_timeout;  /* seconds */
+	unsigned hold_time;      /* seconds */
 };
 
 /* Parser state, exposed so a fuzz target can drive config_line directly. */

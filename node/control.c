@@ -435,9 +435,12 @@ do_status(struct ctl_conn *c)
 	    "[%s]:%u" : "%s:%u", n->cfg.listen_host,
 	    (unsigned)(ps.listen_port ? ps.listen_port : n->cfg.listen_port));
 	st.listen = listen;
-	if (members_enabled(n))
+	if (members_enabled(n)) {
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;
+		st.has_held_records = st.has_held_cities = 1;
+		members_held(n, &st.held_records, &st.held_cities);
+	}
 	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
 		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
 		    k != LCF__KIND__KIND_INDICATOR && ss.kinds[k].current == 0)

@@ -507,14 +507,14 @@ static void
 check_cb(uv_timer_t *t)
 {
 	struct members *ms = t->data;
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), ttl = ms->n->cfg.hold_time * 1000ull;
 	struct held **hp, *h;
 	size_t i;
 
-	/* Held records nobody admitted within the hour go. */
+	/* Held records nobody admitted within hold_time go. */
 	for (i = 0; i < ms->count; i++) {
 		for (hp = &ms->v[i].held; (h = *hp) != NULL;) {
-			if (now - (uint64_t)h->at_mono < MEMBERS_HOLD_TTL_MS) {
+			if (now - (uint64_t)h->at_mono < ttl) {
 				hp = &h->next;
 				continue;
 			}
@@ -535,6 +535,7 @@ members_start(struct node *n)
 {
 	struct members *ms = n->members;
 	char why[256], hex[LCF_ID_HEX];
+	uint64_t every;
 
 	if (ms == NULL || ms->timers)
 		return;
@@ -544,8 +545,11 @@ members_start(struct node *n)
 	ms->timers = 1;
 	if (!ms->enabled)
 		return;
-	uv_timer_start(&ms->check_timer, check_cb, MEMBERS_CHECK_MS,
-	    MEMBERS_CHECK_MS);
+	/* A held record lives hold_time, and at most half of it more. */
+	every = n->cfg.hold_time * 500ull;
+	if (every > MEMBERS_CHECK_MS)
+		every = MEMBERS_CHECK_MS;
+	uv_timer_start(&ms->check_timer, check_cb, every, every);
 	if (members_link_ok(n, n->id->pk, why, sizeof(why)) != 0)
 		log_warnx("federation: this city cannot take part yet: %s; ask "
 		    "the secretariat to admit %s and publish the record here "
@@ -870,6 +874,21 @@ members_visible(void *arg, const uint8_t *raw, size_t len)
 		visible = 0;
 	record_release(&rec);
 	return visible;
+}
+
+void
+members_held(const struct node *n, uint64_t *records, uint64_t *authors)
+{
+	const struct members *ms = n->members;
+	size_t i;
+
+	*records = *authors = 0;
+	if (ms == NULL)
+		return;
+	*records = ms->held;
+	for (i = 0; i < ms->count; i++)
+		if (ms->v[i].held != NULL)
+			(*authors)++;
 }
 
 int

@@ -21,8 +21,9 @@ enum member_verdict {
 #define MEMBERS_HOLD_MAX 20000            /* records held at once */
 #define MEMBERS_HOLD_BYTES (32u << 20)    /* their bytes at most */
 #define MEMBERS_HOLD_PER_AUTHOR 5000
-#define MEMBERS_HOLD_TTL_MS (60 * 60 * 1000)  /* held records expire */
-#define MEMBERS_CHECK_MS (30 * 1000)      /* links re-checked this often */
+#define MEMBERS_CHECK_MS (30 * 1000)      /* links re-checked this often, and
+                                           * held records at least twice per
+                                           * hold_time (lcnode.conf) */
 
 /* One city as the federation's records describe it. */
 struct member_info {
@@ -93,6 +94,9 @@ int members_own_record(struct node *n, uint8_t **raw, size_t *len);
 int members_visible(void *arg, const uint8_t *raw, size_t len);
 /* 1 when any city is revoked (lists need the filter at all). */
 int members_any_revoked(const struct node *n);
+
+/* Records held now (members_hold) and the authors they are from. */
+void members_held(const struct node *n, uint64_t *records, uint64_t *authors);
 
 /* The cities the federation has admitted or revoked, by id: a new array the
  * caller frees; the federation's name into name (may be empty). */

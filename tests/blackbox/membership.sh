@@ -154,6 +154,37 @@ ctl A publish admit-L.rec >/dev/null
 check "the admission releases the held records" wait_for 10 has_practice A late-practice
 check "which then spread" wait_for 10 has_practice B late-practice
 
+# --- held records go after hold_time ---
+city_node H SE "$fed_conf;s/^; hold_time = .*/hold_time = 4/"
+"$LCCTL" federation admit -k fed.key "${IDS[H]}" --city H --country SE >admit-H.rec 2>/dev/null
+ctl H publish admit-H.rec >/dev/null
+expect_eq "status counts no held records" "0 0" "$(ctl H status --json | jq -r '"\(.held_records) \(.held_cities)"')"
+for t in "Held one" "Held two"; do
+	"$LCCTL" -d "$LDIR" practice add --title "$t" --summary "Made before admission, again." \
+		--language en --area 2.1 >/dev/null
+done
+X2=$W/x2
+free_port >/dev/null
+XT=$(init_city "$X2" Xtwo NO "$_port_next")
+start_node "$X2" || fail "start Xtwo" "lcnode did not start"
+"$LCCTL" -d "$X2" practice add --title "Held three" --summary "Another city not admitted." \
+	--language en --area 2.1 >/dev/null
+{ "$LCCTL" -d "$LDIR" export --signed --kind practice --city "$L"
+  "$LCCTL" -d "$X2" export --signed --kind practice --city "$XT"; } >held-all.jsonl
+# H links to nobody, so neither city is admitted there. Late's practice from
+# the section above is left out: the counts are of the three made here.
+grep -v "$(ctl A practice list --json | jq -r '.[] | select(.key == "late-practice") | .id')" held-all.jsonl >held.jsonl
+stop_node "$X2"
+expect_eq "three records of two cities not admitted" 3 "$(wc -l <held.jsonl)"
+expect_status "H takes them" 0 "$LCCTL" -d "${DIRS[H]}" publish held.jsonl
+expect_contains "and holds them" "$OUT" "waiting for their city's admission"
+expect_eq "status counts them and their cities" "3 2" "$(ctl H status --json | jq -r '"\(.held_records) \(.held_cities)"')"
+expect_contains "and says so in the table" "$(ctl H status)" "3 records of 2 cities not admitted (yet)"
+none_held() { ctl_jq H '.held_records == 0 and .held_cities == 0' status --json; }
+check "after hold_time (4 s) they are gone" wait_for 15 none_held
+check "never stored" lacks_practice H held-three
+expect_eq "an open node has no held counts" "null null" "$(ctl O status --json | jq -r '"\(.held_records) \(.held_cities)"')"
+
 # --- expiry: judged by the record's own timestamp ---
 EDIR=$W/exp
 free_port >/dev/null

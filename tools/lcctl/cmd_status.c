@@ -74,6 +74,10 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->ingest_transactions));
 	json_object_set_new(o, "membership", st->membership ?
 	    json_string(st->membership) : json_null());
+	json_object_set_new(o, "held_records", st->has_held_records ?
+	    json_integer((json_int_t)st->held_records) : json_null());
+	json_object_set_new(o, "held_cities", st->has_held_cities ?
+	    json_integer((json_int_t)st->held_cities) : json_null());
 	return o;
 }
 
@@ -122,6 +126,13 @@ status_text(const Lcf__StatusReply *st)
 		render_field(stdout, "Peer listener", st->listen);
 	render_field(stdout, "Membership", st->membership != NULL ?
 	    st->membership : "open node (no federation)");
+	if (st->has_held_records && st->held_records > 0) {
+		item = xasprintf("%" PRIu64 " records of %" PRIu64 " cities not "
+		    "admitted (yet), waiting for their admission", st->held_records,
+		    st->held_cities);
+		render_field(stdout, "Held", item);
+		free(item);
+	}
 	item = xasprintf("%" PRIu64 " connected of %" PRIu64 " known",
 	    st->peers_connected, st->peers_known);
 	render_field(stdout, "Peers", item);
