@@ -2,7 +2,6 @@
 // Unit tests for config: lcnode.conf parsing, errors with file:line, the template.
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,20 +18,12 @@
 #include "error.h"
 #include "log.h"
 #include "util.h"
+#include "unit_util.h"
 
 struct fix {
 	char dir[64];
 	char path[128];
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -56,7 +47,7 @@ teardown(void **state)
 
 	if (f == NULL)
 		return 0;
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }

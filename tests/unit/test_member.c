@@ -11,8 +11,6 @@
 
 #include <cmocka.h>
 
-#define _XOPEN_SOURCE_EXTENDED 1
-#include <ftw.h>
 #include <sodium.h>
 #include <uv.h>
 
@@ -23,6 +21,7 @@
 #include "node.h"
 #include "store.h"
 #include "util.h"
+#include "unit_util.h"
 
 #define TEST_MAP_SIZE (64u << 20)
 #define WAIT_MS 6000
@@ -35,15 +34,6 @@ struct fix {
 	const uint8_t *watch;         /* the author awaited */
 	uint64_t deadline;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -84,7 +74,7 @@ teardown(void **state)
 	store_close(f->n.store);
 	identity_free(f->n.id);
 	config_free(&f->n.cfg);
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }

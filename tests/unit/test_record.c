@@ -2,7 +2,6 @@
 // Unit tests for record (seal and open) and identity (key files, signatures).
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include "record.h"
 #include "util.h"
 #include "validate.h"
+#include "unit_util.h"
 
 struct fix {
 	char dir[64];
@@ -37,15 +37,6 @@ struct sealed {
 };
 
 static const char TITLE[] = "Family reading circles";
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -74,7 +65,7 @@ teardown(void **state)
 		return 0;
 	identity_free(f->a);
 	identity_free(f->b);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests for store: real LMDB on a temporary directory, real signed records.
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 #include "record.h"
 #include "store.h"
 #include "util.h"
+#include "unit_util.h"
 
 #define TEST_MAP_SIZE (64ULL << 20)
 #define MAX_BUILT 512
@@ -69,15 +69,6 @@ struct pspec {
 /* ---- fixture ---- */
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
@@ -119,7 +110,7 @@ teardown(void **state)
 		free(f->built[i]->raw);
 		free(f->built[i]);
 	}
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }

@@ -7,7 +7,6 @@
 // iteration, as a connection would, and counts its bytes. Received records go
 // through the real ingest_submit (verify in the pool, store). The hostile tests
 // feed hand-made messages to one node and check that it refuses them.
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +34,7 @@
 #include "store.h"
 #include "sync.h"
 #include "util.h"
+#include "unit_util.h"
 
 #define TEST_MAP_SIZE (4ULL << 30)       /* sparse; the bench needs it */
 #define MAX_AUTHORS 1024
@@ -101,15 +101,6 @@ struct world {
 
 /* ---- fixture ---- */
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void recs_free(struct recs *rs);
 static int pipe_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
 
@@ -150,7 +141,7 @@ side_close(struct side *s)
 	store_close(s->n.store);
 	identity_free(s->n.id);
 	msgs_free(s->cap_head);
-	nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(s->dir);
 }
 
 static int

@@ -4,20 +4,20 @@
 // Usage: lcf-ctl-raw [--hex] DIR < REQUEST
 // REQUEST is a CtlRequest in the JSON form of pbjson.h (proto field names,
 // enums by their lower-case names), e.g. {"query": {"areas": ["9.9"]}}; with
-// --hex, its serialized bytes in hex (for values JSON cannot name, such as an
-// enum number outside the enum). Its version is set here. Every response is printed as one JSON line until one
-// comes without `more`. Exit 0 when the last response carries no error, 1
-// when it does, 2 on a local problem (bad JSON, no node). lcctl checks most
-// of what a person types before the node sees it; this client sends anything,
-// as any other program on the admin socket could.
+// --hex, its serialized bytes in hex, at most 32 KiB (for values JSON cannot
+// name, such as an enum number outside the enum). Its version is set here.
+// Every response is printed as one JSON line until one comes without `more`.
+// Exit 0 when the last response carries no error, 1 when it does, 2 on a
+// local problem (bad input, no node). lcctl checks most of what a person
+// types before the node sees it; this client sends anything, as any other
+// program on the admin socket could.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include <jansson.h>
+#include <sodium.h>
 
 #include "control.pb-c.h"
 #include "ctlwire.h"
