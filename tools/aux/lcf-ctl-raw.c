@@ -4,8 +4,9 @@
 // Usage: lcf-ctl-raw [--hex] DIR < REQUEST
 // REQUEST is a CtlRequest in the JSON form of pbjson.h (proto field names,
 // enums by their lower-case names), e.g. {"query": {"areas": ["9.9"]}}; with
-// --hex, its serialized bytes in hex, at most 32 KiB (for values JSON cannot
-// name, such as an enum number outside the enum). Its version is set here.
+// --hex, its serialized bytes in hex, at most 65,535 digits (for values JSON
+// cannot name, such as an enum number outside the enum). Its version is set
+// here.
 // Every response is printed as one JSON line until one comes without `more`.
 // Exit 0 when the last response carries no error, 1 when it does, 2 on a
 // local problem (bad input, no node). lcctl checks most of what a person
@@ -36,6 +37,11 @@ read_hex(FILE *f)
 
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
+	if (n == sizeof(buf) - 1 && fgetc(f) != EOF) {
+		fprintf(stderr, "lcf-ctl-raw: standard input holds more than %zu "
+		    "hex digits\n", sizeof(buf) - 1);
+		return NULL;
+	}
 	bin = malloc(n / 2 + 1);
 	if (bin == NULL || sodium_hex2bin(bin, n / 2 + 1, buf, n, " \n", &len,
 	    NULL) != 0)
