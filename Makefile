@@ -14,8 +14,16 @@ LDFLAGS  += -fsanitize=address,undefined
 BUILD    := build-san
 endif
 
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+# Warnings are errors in CI (CI=true) and `make check`, or with WERROR=1; not in a
+# plain `make`, so that a newer compiler does not break a user's build.
+ifeq ($(CI),true)
+WERROR   ?= 1
+endif
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -MMD -MP -D_GNU_SOURCE
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+endif
 CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS)) \
             -DLCF_DATADIR=\"$(PREFIX)/share/lcf\" -DLCF_SRCDIR=\"$(CURDIR)\"
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
@@ -28,7 +36,8 @@ endif
 PROTOS    := $(wildcard proto/*.proto)
 GEN_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H     := $(GEN_C:.c=.h)
-LIB_SRC   := $(filter-out node/main.c,$(wildcard node/*.c))
+LAYERS    := base model store wire core write net admin
+LIB_SRC   := $(foreach l,$(LAYERS),$(wildcard node/$(l)/*.c))
 LIB_OBJ   := $(patsubst node/%.c,$(BUILD)/node/%.o,$(LIB_SRC)) \
              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/gen/%.o,$(GEN_C))
 CTL_SRC   := $(wildcard tools/lcctl/*.c)
@@ -89,9 +98,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblcf.a
 
 tests: all $(UNIT_BIN)
 
-# The whole suite: cmocka unit tests, then black-box tests on the real binaries.
+# The whole suite: the layer check, cmocka unit tests, then black-box tests on the
+# real binaries.
 test: tests
 	$(Q)BUILD=$(BUILD) tests/run.sh
+
+# node/'s folders are layers: includes and calls only point down (tools/check-layers.sh).
+check-layers: all
+	$(Q)tools/check-layers.sh $(BUILD)
 
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
@@ -111,7 +125,10 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_C)
 	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	  $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(GEN_C) $(LDLIBS)
 
+# Static checks: a build with warnings as errors, the layers, cppcheck.
 check:
+	$(Q)$(MAKE) --no-print-directory WERROR=1 BUILD=build-check all
+	$(Q)tools/check-layers.sh build-check
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem --inline-suppr -I node -I $(BUILD)/gen node tools
 
@@ -124,9 +141,9 @@ install: all
 	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check demo install clean fuzz
+.PHONY: all tests test bench check check-layers demo install clean fuzz
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -25,6 +25,17 @@ count_tap() {        # $1 = name, $2 = output file, $3 = exit status
 	[ "$f" -eq 0 ] || failures+=("$1")
 }
 
+echo "== layers"
+if tools/check-layers.sh "$BUILD" >"$log/layers.out" 2>&1; then
+	printf '%-28s %3d passed, %d failed\n' check-layers 1 0
+	passed=$((passed + 1))
+else
+	printf '%-28s %3d passed, %d failed\n' check-layers 0 1
+	sed 's/^/  /' "$log/layers.out" | head -40
+	failed=$((failed + 1))
+	failures+=(check-layers)
+fi
+
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "iblt.h"
+#include "model/iblt.h"
 
 static int
 count_key(void *arg, uint64_t key, int side)

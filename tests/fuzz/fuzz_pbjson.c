@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "pbjson.h"
+#include "model/pbjson.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "error.h"
-#include "pbjson.h"
-#include "pbstream.h"
+#include "base/error.h"
+#include "model/pbjson.h"
+#include "model/pbstream.h"
 
 /* The packed form of m (freed), or NULL for no message. */
 static uint8_t *

@@ -8,9 +8,9 @@
 
 #include <sodium.h>
 
-#include "recfile.h"
-#include "record.h"
-#include "validate.h"
+#include "model/recfile.h"
+#include "model/record.h"
+#include "model/validate.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

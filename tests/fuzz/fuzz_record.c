@@ -6,8 +6,8 @@
 
 #include <sodium.h>
 
-#include "record.h"
-#include "validate.h"
+#include "model/record.h"
+#include "model/validate.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

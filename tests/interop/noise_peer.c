@@ -14,8 +14,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "noise.h"
+#include "base/error.h"
+#include "wire/noise.h"
 
 /*
  * The exchange, which interop.js follows too. Every Noise message goes on

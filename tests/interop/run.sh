@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Interop test of node/noise.c against the npm noise-protocol package, with the C side as initiator and as responder.
+# Interop test of node/wire/noise.c against the npm noise-protocol package, with the C side as initiator and as responder.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 $CC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
     -Wformat=2 -D_GNU_SOURCE -I"$root/node" -o "$tmp/noise_peer" \
-    "$here/noise_peer.c" "$root/node/noise.c" "$root/node/error.c" \
+    "$here/noise_peer.c" "$root/node/wire/noise.c" "$root/node/base/error.c" \
     $(pkg-config --cflags --libs libsodium 2>/dev/null || echo -lsodium) ||
     fail "cannot compile noise_peer.c"
 

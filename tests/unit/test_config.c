@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "error.h"
-#include "log.h"
-#include "util.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "unit_util.h"
 
 struct fix {

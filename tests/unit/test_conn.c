@@ -19,12 +19,12 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "conn.h"
-#include "error.h"
-#include "identity.h"
-#include "noise.h"
+#include "wire/conn.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "wire/noise.h"
 #include "peer.pb-c.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_MSGS	64
 #define DEADLINE_MS	60000	/* generous: valgrind is slow */

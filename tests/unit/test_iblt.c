@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "iblt.h"
-#include "util.h"
+#include "base/error.h"
+#include "model/iblt.h"
+#include "base/util.h"
 
 #define BASE_IDS 100000
 

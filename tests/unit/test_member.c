@@ -14,13 +14,13 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "config.h"
-#include "error.h"
-#include "identity.h"
-#include "member.h"
-#include "node.h"
-#include "store.h"
-#include "util.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "core/member.h"
+#include "core/node.h"
+#include "store/store.h"
+#include "base/util.h"
 #include "unit_util.h"
 
 #define TEST_MAP_SIZE (64u << 20)

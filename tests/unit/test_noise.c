@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "noise.h"
+#include "base/error.h"
+#include "wire/noise.h"
 
 /*
  * Published test vectors: the entries for the 25519_ChaChaPoly_BLAKE2b suite

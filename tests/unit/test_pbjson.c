@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "control.pb-c.h"
-#include "error.h"
-#include "pbjson.h"
+#include "base/error.h"
+#include "model/pbjson.h"
 
 /* Fails with both documents printed when two JSON values differ. */
 static void

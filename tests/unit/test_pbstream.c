@@ -11,11 +11,11 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "pbjson.h"
-#include "pbstream.h"
-#include "tabular.h"
-#include "xmalloc.h"
+#include "base/error.h"
+#include "model/pbjson.h"
+#include "model/pbstream.h"
+#include "model/tabular.h"
+#include "base/xmalloc.h"
 
 /* What one decoder made of a text: the packed message, or its problem. */
 struct outcome {

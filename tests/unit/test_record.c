@@ -15,11 +15,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "identity.h"
-#include "record.h"
-#include "util.h"
-#include "validate.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "model/record.h"
+#include "base/util.h"
+#include "model/validate.h"
 #include "unit_util.h"
 
 struct fix {

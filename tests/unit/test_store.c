@@ -15,11 +15,11 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "identity.h"
-#include "record.h"
-#include "store.h"
-#include "util.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "base/util.h"
 #include "unit_util.h"
 
 #define TEST_MAP_SIZE (64ULL << 20)

@@ -24,16 +24,16 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "error.h"
-#include "iblt.h"
-#include "identity.h"
-#include "ingest.h"
-#include "node.h"
+#include "base/error.h"
+#include "model/iblt.h"
+#include "model/identity.h"
+#include "write/ingest.h"
+#include "core/node.h"
 #include "peer.pb-c.h"
-#include "record.h"
-#include "store.h"
-#include "sync.h"
-#include "util.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "net/sync.h"
+#include "base/util.h"
 #include "unit_util.h"
 
 #define TEST_MAP_SIZE (4ULL << 30)       /* sparse; the bench needs it */

@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "pbjson.h"
-#include "tabular.h"
+#include "base/error.h"
+#include "model/pbjson.h"
+#include "model/tabular.h"
 
 /* Writes text to a new temporary file ending in suffix; returns its malloc'd path. */
 static char *

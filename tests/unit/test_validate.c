@@ -13,12 +13,12 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "catalog.h"
-#include "codes.h"
-#include "error.h"
-#include "identity.h"
-#include "util.h"
-#include "validate.h"
+#include "model/catalog.h"
+#include "base/codes.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "base/util.h"
+#include "model/validate.h"
 
 /* The catalog shipped in config/, loaded once for the whole suite. */
 static struct catalog *shipped;

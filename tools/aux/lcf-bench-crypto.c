@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "log.h"
-#include "xmalloc.h"
+#include "base/log.h"
+#include "base/xmalloc.h"
 
 #define MAX_THREADS 64
 #define MAX_MSG (1u << 20)

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctlwire.h"
-#include "error.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "wire/ctlwire.h"
+#include "base/error.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define MAX_RUNS 1000000UL
 #define MAX_FILTERS 8

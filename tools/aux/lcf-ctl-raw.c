@@ -21,10 +21,10 @@
 #include <sodium.h>
 
 #include "control.pb-c.h"
-#include "ctlwire.h"
-#include "error.h"
-#include "pbjson.h"
-#include "validate.h"
+#include "wire/ctlwire.h"
+#include "base/error.h"
+#include "model/pbjson.h"
+#include "model/validate.h"
 
 /* Reads a serialized request given in hex on f. NULL after saying why. */
 static Lcf__CtlRequest *

@@ -24,16 +24,16 @@
 
 #include <sodium.h>
 
-#include "config.h"
-#include "error.h"
-#include "identity.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "model/identity.h"
 #include "lcf.pb-c.h"
-#include "log.h"
-#include "record.h"
-#include "store.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "base/log.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 #define MAX_RECORDS	100000000ULL
 #define MAX_AUTHORS	1000000ULL

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmalloc.h"
+#include "base/xmalloc.h"
 
 /* Words of running text and place names (in organisations), each drawn with
  * weight 1/rank: a few words are in every practice, the tail in a few. */

@@ -42,14 +42,14 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "config.h"
-#include "conn.h"
-#include "error.h"
-#include "identity.h"
-#include "recfile.h"
-#include "record.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "core/config.h"
+#include "wire/conn.h"
+#include "base/error.h"
+#include "model/identity.h"
+#include "model/recfile.h"
+#include "model/record.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define WAIT_MS 10000
 #define LISTEN_MS 3000

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctlwire.h"
-#include "error.h"
+#include "wire/ctlwire.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 int
 client_open(const struct lcctl *ctx, struct client *c)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "lcctl.h"
-#include "pbjson.h"
+#include "model/pbjson.h"
 
 static const char list_usage[] =
     "Usage: lcctl [-d DIR] catalog list [--json]\n"

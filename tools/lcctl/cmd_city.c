@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define PROFILE_KEY "profile"
 

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "recfile.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "model/recfile.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 static const char usage[] =
     "Usage: lcctl [-d DIR] export [--city ID] [--kind KIND[,KIND...]] [--signed]\n"

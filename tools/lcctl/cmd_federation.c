@@ -17,16 +17,16 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "catalog.h"
-#include "codes.h"
-#include "error.h"
-#include "identity.h"
+#include "model/catalog.h"
+#include "base/codes.h"
+#include "base/error.h"
+#include "model/identity.h"
 #include "lcctl.h"
-#include "recfile.h"
-#include "record.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "model/recfile.h"
+#include "model/record.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 #define NAME_MAX_LEN 200
 

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 static const char set_usage[] =
     "Usage: lcctl [-d DIR] indicator set INDICATOR PERIOD VALUE [OPTION...]\n"

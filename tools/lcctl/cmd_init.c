@@ -10,13 +10,13 @@
 
 #include <sodium.h>
 
-#include "codes.h"
-#include "config.h"
-#include "error.h"
-#include "identity.h"
+#include "base/codes.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "model/identity.h"
 #include "lcctl.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define KEY_FILE_NAME "identity.key"
 #define DEFAULT_LISTEN "127.0.0.1:7400"

@@ -10,13 +10,13 @@
 
 #include <sodium.h>
 
-#include "config.h"
-#include "error.h"
-#include "identity.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "model/identity.h"
 #include "lcctl.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 static const char rotate_usage[] =
     "Usage: lcctl [-d DIR] key rotate [--json]\n"

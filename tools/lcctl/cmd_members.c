@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "lcctl.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 static const char usage[] =
     "Usage: lcctl [-d DIR] members [--json]\n"

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 static const char add_usage[] =
     "Usage: lcctl [-d DIR] peer add HOST:PORT [--id CITYID] [--json]\n"

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codes.h"
-#include "error.h"
+#include "base/codes.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define LIST_DEFAULT_LIMIT 50
 

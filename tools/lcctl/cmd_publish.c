@@ -8,14 +8,14 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "ingest.h"
+#include "base/error.h"
+#include "write/ingest.h"
 #include "lcctl.h"
-#include "recfile.h"
-#include "record.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "model/recfile.h"
+#include "model/record.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 static const char usage[] =
     "Usage: lcctl [-d DIR] publish FILE\n"

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "lcctl.h"
-#include "pbjson.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 static const char usage[] =
     "Usage: lcctl [-d DIR] status [--json]\n"

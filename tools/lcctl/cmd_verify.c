@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "lcctl.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char usage[] =
     "Usage: lcctl [-d DIR] verify [--json]\n"

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "pbstream.h"
-#include "util.h"
-#include "validate.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "model/pbstream.h"
+#include "base/util.h"
+#include "model/validate.h"
+#include "base/xmalloc.h"
 
 /* An import file's problems are listed up to this many, then it stops. */
 #define MAX_REPORTED 20

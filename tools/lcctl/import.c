@@ -16,11 +16,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ctlwire.h"
-#include "error.h"
+#include "wire/ctlwire.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "tabular.h"
-#include "xmalloc.h"
+#include "model/tabular.h"
+#include "base/xmalloc.h"
 
 /* A chunk is sent when it holds this many drafts or bytes, whichever first
  * (the node takes up to 4,096 drafts in 8 MiB). */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "lcctl.h"
-#include "version.h"
+#include "base/version.h"
 
 static const struct lcctl_cmd commands[] = {
 	{ "init", cmd_init, "create a data directory: city key and lcnode.conf (offline)" },

@@ -12,7 +12,7 @@
 
 #include "control.pb-c.h"
 #include "lcf.pb-c.h"
-#include "tabular.h"
+#include "model/tabular.h"
 
 /* Exit statuses of lcctl and of every command function. */
 enum {

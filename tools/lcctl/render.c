@@ -11,11 +11,11 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "codes.h"
+#include "base/codes.h"
 #include "lcctl.h"
-#include "pbjson.h"
-#include "util.h"
-#include "xmalloc.h"
+#include "model/pbjson.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"     /* U+2026, one column wide */
 #define COL_GAP 2                   /* spaces between table columns */

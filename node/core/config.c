@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: Apache-2.0
+// lcnode.conf: an INI file read with libinih through an init/line/finish parser.
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "base/codes.h"
+#include "core/config.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+
+#define DEFAULT_MAP_SIZE (8ULL << 30)
+#define MIN_MAP_SIZE (1ULL << 20)
+
+void
+config_init(struct config *cfg, const char *dir)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dir = xstrdup(dir);
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->map_size = DEFAULT_MAP_SIZE;
+	cfg->fanout = CONFIG_DEFAULT_FANOUT;
+	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
+	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
+	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
+	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->dir);
+	free(cfg->path);
+	free(cfg->city);
+	free(cfg->country);
+	free(cfg->listen_host);
+	free(cfg->key_path);
+	free(cfg->catalog_path);
+	while (cfg->nannounce > 0)
+		free(cfg->announce[--cfg->nannounce]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+perr(struct config_parser *p, int line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (!p->failed) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (line > 0)
+			snprintf(p->err, sizeof(p->err), "%s:%d: %s", p->file, line, msg);
+		else
+			snprintf(p->err, sizeof(p->err), "%s: %s", p->file, msg);
+	}
+	p->failed = 1;
+	return LCF_ECONFIG;
+}
+
+int
+config_is_ip(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+int
+config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	long v;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return LCF_EINVAL;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || strchr(s, ':') != colon)
+			return LCF_EINVAL;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return LCF_EINVAL;
+	/* strtol would also take a sign or leading spaces. */
+	if (colon[1] < '0' || colon[1] > '9')
+		return LCF_EINVAL;
+	errno = 0;
+	v = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || v < 1 || v > 65535)
+		return LCF_EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	/* strtoull would take "-1" and wrap it to the largest size. */
+	if (*s < '0' || *s > '9')
+		return LCF_EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0)
+		return LCF_EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default:
+		return LCF_EINVAL;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+		return LCF_EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* A whole decimal number in [min, max]: no sign, spaces or suffix. */
+static int
+parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return LCF_EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v < min || v > max)
+		return LCF_EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static char *
+abs_path(const char *dir, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", dir, path);
+}
+
+static void
+set_str(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = xstrdup(value);
+}
+
+int
+config_line(struct config_parser *p, const char *section, const char *name,
+    const char *value, int line)
+{
+	struct config *cfg = p->cfg;
+	char host[256];
+	uint16_t port;
+
+	if (strcmp(section, "node") == 0) {
+		if (strcmp(name, "city") == 0) {
+			if (value[0] == '\0' || strlen(value) > 200)
+				return perr(p, line, "city: expected a name of 1 to 200 characters");
+			set_str(&cfg->city, value);
+		} else if (strcmp(name, "country") == 0) {
+			if (!code_country_valid(value))
+				return perr(p, line, "country: expected an ISO 3166-1 alpha-2 code such as RO, got '%s'", value);
+			set_str(&cfg->country, value);
+		} else if (strcmp(name, "listen") == 0) {
+			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
+				return perr(p, line, "listen: expected HOST:PORT (port 1-65535), got '%s'", value);
+			if (!config_is_ip(host))
+				return perr(p, line, "listen: '%s' is not an IP address: give an address of this machine such as 0.0.0.0 (every IPv4 address), [::] or 192.0.2.10, not a host name", host);
+			set_str(&cfg->listen_host, host);
+			cfg->listen_port = port;
+		} else if (strcmp(name, "key") == 0) {
+			if (value[0] == '\0')
+				return perr(p, line, "key: expected a file name");
+			free(cfg->key_path);
+			cfg->key_path = abs_path(cfg->dir, value);
+		} else if (strcmp(name, "catalog") == 0) {
+			if (value[0] == '\0')
+				return perr(p, line, "catalog: expected a file name");
+			free(cfg->catalog_path);
+			cfg->catalog_path = abs_path(cfg->dir, value);
+		} else if (strcmp(name, "federation") == 0) {
+			if (strlen(value) != 64 ||
+			    hex_decode(value, cfg->federation, 32) != 0)
+				return perr(p, line, "federation: expected a federation id of 64 hex digits (from `lcctl federation create`), got '%s'", value);
+			cfg->has_federation = 1;
+		} else if (strcmp(name, "announce") == 0) {
+			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
+				return perr(p, line, "announce: expected HOST:PORT (port 1-65535), got '%s'", value);
+			if (cfg->nannounce == CONFIG_MAX_ANNOUNCE)
+				return perr(p, line, "announce: at most %d addresses", CONFIG_MAX_ANNOUNCE);
+			cfg->announce[cfg->nannounce++] = strchr(host, ':') != NULL ?
+			    xasprintf("[%s]:%u", host, (unsigned)port) :
+			    xasprintf("%s:%u", host, (unsigned)port);
+		} else if (strcmp(name, "log_level") == 0) {
+			if (strcmp(value, "warn") == 0)
+				cfg->log_level = LOG_LEVEL_WARN;
+			else if (strcmp(value, "info") == 0)
+				cfg->log_level = LOG_LEVEL_INFO;
+			else if (strcmp(value, "debug") == 0)
+				cfg->log_level = LOG_LEVEL_DEBUG;
+			else
+				return perr(p, line, "log_level: expected warn, info or debug, got '%s'", value);
+		} else {
+			return perr(p, line, "unknown setting '%s' in section [node]", name);
+		}
+	} else if (strcmp(section, "store") == 0) {
+		if (strcmp(name, "map_size") == 0) {
+			if (parse_size(value, &cfg->map_size) != 0 ||
+			    cfg->map_size < MIN_MAP_SIZE)
+				return perr(p, line, "map_size: expected a size such as 8G (at least 1M), got '%s'", value);
+		} else {
+			return perr(p, line, "unknown setting '%s' in section [store]", name);
+		}
+	} else if (strcmp(section, "federation") == 0) {
+		if (strcmp(name, "fanout") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_FANOUT, &cfg->fanout) != 0)
+				return perr(p, line, "fanout: expected a number of peers from 1 to %d, got '%s'", CONFIG_MAX_FANOUT, value);
+		} else if (strcmp(name, "sync_interval") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_SYNC_INTERVAL, &cfg->sync_interval) != 0)
+				return perr(p, line, "sync_interval: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_SYNC_INTERVAL, value);
+		} else if (strcmp(name, "stall_timeout") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_STALL_TIMEOUT, &cfg->stall_timeout) != 0)
+				return perr(p, line, "stall_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_STALL_TIMEOUT, value);
+		} else if (strcmp(name, "hold_time") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_HOLD_TIME, &cfg->hold_time) != 0)
+				return perr(p, line, "hold_time: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HOLD_TIME, value);
+		} else if (strcmp(name, "max_peers") == 0) {
+			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
+				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
+		} else {
+			return perr(p, line, "unknown setting '%s' in section [federation]", name);
+		}
+	} else {
+		return perr(p, line, "unknown section [%s]", section);
+	}
+	return 0;
+}
+
+int
+config_finish(struct config_parser *p)
+{
+	struct config *cfg = p->cfg;
+
+	if (p->failed)
+		return LCF_ECONFIG;
+	if (cfg->listen_host == NULL)
+		return perr(p, 0, "missing setting 'listen' in section [node]");
+	if (cfg->key_path == NULL)
+		cfg->key_path = abs_path(cfg->dir, "identity.key");
+	return 0;
+}
+
+/* libinih reads through this so each handler call knows its line number. */
+struct line_reader {
+	FILE *f;
+	int line;                /* number of the line the last chunk belongs to */
+	int partial;             /* the last chunk did not end its line */
+	int toolong;
+};
+
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct line_reader *r = stream;
+	char *s = fgets(str, num, r->f);
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	/* Counted when a line starts, so a last line without a newline and
+	 * the pieces of an over-long line get the right number. */
+	if (!r->partial)
+		r->line++;
+	n = strlen(s);
+	r->partial = n == 0 || s[n - 1] != '\n';
+	if (r->partial && !feof(r->f) && !r->toolong)
+		r->toolong = r->line;
+	return s;
+}
+
+struct handler_ctx {
+	struct config_parser *p;
+	struct line_reader *r;
+	int fail_line;           /* line of the first setting refused */
+};
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct handler_ctx *h = user;
+
+	if (config_line(h->p, section, name, value, h->r->line) != 0) {
+		if (h->fail_line == 0)
+			h->fail_line = h->r->line;
+		return 0;
+	}
+	return 1;
+}
+
+int
+config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
+{
+	struct config_parser p;
+	struct line_reader r = { NULL, 0, 0, 0 };
+	struct handler_ctx h = { &p, &r, 0 };
+	char *path = xasprintf("%s/%s", dir, CONFIG_FILE_NAME);
+	int ret = LCF_ECONFIG, rc;
+
+	config_init(cfg, dir);
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = path;
+	cfg->path = xstrdup(path);
+	if ((r.f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s (create it with `lcctl -d %s init`)",
+		    path, strerror(errno), dir);
+		goto out;
+	}
+	rc = ini_parse_stream(reader, &r, handler, &h);
+	/*
+	 * libinih carries on after a syntax error, so a later setting may have
+	 * been refused already: report whichever problem comes first in the
+	 * file. The pieces of an over-long line cause the errors after it.
+	 */
+	if (r.toolong && (!p.failed || r.toolong <= h.fail_line)) {
+		p.failed = 0;
+		perr(&p, r.toolong, "line longer than %d characters", INI_MAX_LINE - 2);
+		h.fail_line = r.toolong;
+	}
+	if (rc > 0 && (!p.failed || rc < h.fail_line)) {
+		p.failed = 0;
+		perr(&p, rc, "syntax error (expected [section] or name = value)");
+	} else if (rc < 0 && !p.failed) {
+		perr(&p, 0, "cannot read the file");
+	}
+	if (config_finish(&p) != 0) {
+		snprintf(err, errlen, "%s", p.err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (r.f != NULL)
+		fclose(r.f);
+	free(path);
+	return ret;
+}
+
+int
+config_write_template(const char *path, const char *city, const char *country,
+    const char *listen, const char *federation)
+{
+	int ret = LCF_EIO, fd, saved;
+	FILE *f = NULL;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		return errno == EEXIST ? LCF_EEXIST : LCF_EIO;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto out;
+	}
+	fprintf(f,
+	    "; lcnode configuration, written by `lcctl init`. Lines starting with ';'\n"
+	    "; are comments. `lcnode -d DIR -n` checks this file and the key.\n"
+	    "\n"
+	    "[node]\n"
+	    "; The city's name and ISO 3166-1 alpha-2 country code. At its first start the\n"
+	    "; node publishes them as the city profile; later changes go through\n"
+	    "; `lcctl city set`.\n"
+	    "city = %s\n"
+	    "country = %s\n"
+	    "\n"
+	    "; Address (HOST:PORT) where the node accepts peer cities.\n"
+	    "listen = %s\n"
+	    "\n"
+	    "; The city's Ed25519 key, relative to this directory. Mode 0600: lcnode\n"
+	    "; refuses a key that group or others can read.\n"
+	    "key = identity.key\n"
+	    "\n"
+	    "; Indicator catalog (JSON). Default: the catalog installed with lcf.\n"
+	    "; catalog = /usr/local/share/lcf/catalog.json\n"
+	    "\n"
+	    "; warn, info or debug.\n"
+	    "log_level = info\n"
+	    "\n"
+	    "; The federation this node belongs to: the id `lcctl federation create`\n"
+	    "; printed for its secretariat. A node of a federation takes and forwards\n"
+	    "; only records of admitted cities. Unset: an open node.\n"
+	    "%sfederation = %s\n"
+	    "\n"
+	    "; Addresses other cities can dial this node on, published in its signed\n"
+	    "; endpoint record so that members find each other from one bootstrap\n"
+	    "; peer. Repeatable. Default: the listen address unless it is a wildcard.\n"
+	    "; announce = node.example.org:7400\n"
+	    "\n"
+	    "[store]\n"
+	    "; Largest size the database may grow to (LMDB map size). The file grows as\n"
+	    "; needed up to this; raise it if the node reports that the map is full.\n"
+	    "map_size = 8G\n"
+	    "\n"
+	    "[federation]\n"
+	    "; Peers are added with `lcctl peer add HOST:PORT` and kept in peers.json.\n"
+	    "; How many connected peers each new record is pushed to at once. With\n"
+	    "; fanout >= max_peers every link carries it (a peer that has it already\n"
+	    "; drops it by id); a lower fanout leaves some nodes to reconciliation.\n"
+	    "fanout = %d\n"
+	    "; Seconds between reconciliations with a peer chosen at random (+-25%%).\n"
+	    "sync_interval = %d\n"
+	    "; Connected peers at most; further inbound connections are refused.\n"
+	    "; Discovery dials cities found in endpoint records up to 3/4 of it.\n"
+	    "max_peers = %d\n"
+	    "; Seconds a peer may leave what is sent to it unread before the link is\n"
+	    "; closed (raise it for very slow links).\n"
+	    "; stall_timeout = %d\n"
+	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
+	    "; held, unstored, waiting for its admission to arrive.\n"
+	    "; hold_time = %d\n",
+	    city, country, listen, federation != NULL ? "" : "; ",
+	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
+	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
+	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		goto out;
+	ret = 0;
+out:
+	saved = errno;
+	if (f != NULL && fclose(f) != 0 && ret == 0)
+		ret = LCF_EIO;
+	if (ret != 0)
+		unlink(path);
+	errno = saved;
+	return ret;
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// Records: seal (serialize, sign, hash) and open (bounded decode, verify).
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/error.h"
+#include "model/identity.h"
+#include "model/record.h"
+#include "base/xmalloc.h"
+
+void
+record_id(const uint8_t *content, size_t len, uint8_t id[RECORD_ID_LEN])
+{
+	crypto_generichash_blake2b(id, RECORD_ID_LEN, content, len, NULL, 0);
+}
+
+int
+record_pack_content(const Lcf__Content *c, uint8_t **out, size_t *len)
+{
+	size_t n = lcf__content__get_packed_size(c);
+
+	*out = NULL;
+	if (n == 0 || n > RECORD_MAX_CONTENT)
+		return LCF_ETOOBIG;
+	*out = xmalloc(n);
+	*len = lcf__content__pack(c, *out);
+	return 0;
+}
+
+int
+record_seal(const uint8_t *content, size_t len, const struct identity *id,
+    uint8_t **out, size_t *outlen, uint8_t rid[RECORD_ID_LEN])
+{
+	Lcf__SignedRecord sr = LCF__SIGNED_RECORD__INIT;
+	uint8_t sig[IDENTITY_SIG_LEN];
+	size_t n;
+
+	if (len == 0 || len > RECORD_MAX_CONTENT)
+		return LCF_ETOOBIG;
+	identity_sign(id, content, len, sig);
+	record_id(content, len, rid);
+	sr.has_content = 1;
+	sr.content.data = (uint8_t *)content;
+	sr.content.len = len;
+	sr.has_signature = 1;
+	sr.signature.data = sig;
+	sr.signature.len = sizeof(sig);
+	n = lcf__signed_record__get_packed_size(&sr);
+	*out = xmalloc(n);
+	*outlen = lcf__signed_record__pack(&sr, *out);
+	return 0;
+}
+
+int
+record_seal_draft(const Lcf__Content *c, const struct identity *id,
+    uint8_t *out, size_t cap, size_t *outlen, uint8_t rid[RECORD_ID_LEN])
+{
+	size_t len = lcf__content__get_packed_size(c), p = 0, v;
+	uint8_t *content;
+
+	if (len == 0 || len > RECORD_MAX_CONTENT || cap < RECORD_SEALED_MAX(len))
+		return LCF_ETOOBIG;
+	/* SignedRecord field 1 (content), length-delimited: tag, varint. */
+	out[p++] = 0x0a;
+	for (v = len; v >= 0x80; v >>= 7)
+		out[p++] = (uint8_t)(v | 0x80);
+	out[p++] = (uint8_t)v;
+	content = out + p;
+	p += lcf__content__pack(c, content);
+	/* Field 2 (signature): tag, length 64, the signature. */
+	out[p++] = 0x12;
+	out[p++] = IDENTITY_SIG_LEN;
+	identity_sign(id, content, len, out + p);
+	p += IDENTITY_SIG_LEN;
+	record_id(content, len, rid);
+	*outlen = p;
+	return 0;
+}
+
+int
+record_open(const uint8_t *buf, size_t len, int verify, struct record *rec)
+{
+	int ret = LCF_EPROTO;
+	Lcf__SignedRecord *sr = NULL;
+	Lcf__Content *c = NULL;
+
+	memset(rec, 0, sizeof(*rec));
+	if (len > RECORD_MAX_SIGNED)
+		return LCF_ETOOBIG;
+	if ((sr = lcf__signed_record__unpack(NULL, len, buf)) == NULL)
+		goto out;
+	if (!sr->has_content || sr->content.len == 0 || !sr->has_signature ||
+	    sr->signature.len != IDENTITY_SIG_LEN)
+		goto out;
+	if (sr->content.len > RECORD_MAX_CONTENT) {
+		ret = LCF_ETOOBIG;
+		goto out;
+	}
+	c = lcf__content__unpack(NULL, sr->content.len, sr->content.data);
+	if (c == NULL || !c->has_author || c->author.len != IDENTITY_PK_LEN)
+		goto out;
+	if (verify && identity_verify(c->author.data, sr->content.data,
+	    sr->content.len, sr->signature.data) != 0) {
+		ret = LCF_EBADSIG;
+		goto out;
+	}
+	record_id(sr->content.data, sr->content.len, rec->id);
+	rec->sr = sr;
+	rec->c = c;
+	sr = NULL;
+	c = NULL;
+	ret = 0;
+out:
+	if (c != NULL)
+		lcf__content__free_unpacked(c, NULL);
+	if (sr != NULL)
+		lcf__signed_record__free_unpacked(sr, NULL);
+	return ret;
+}
+
+int
+record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN])
+{
+	Lcf__SignedRecord *sr;
+	int ret = LCF_EPROTO;
+
+	if (len > RECORD_MAX_SIGNED)
+		return LCF_ETOOBIG;
+	if ((sr = lcf__signed_record__unpack(NULL, len, buf)) == NULL)
+		return LCF_EPROTO;
+	if (sr->has_content && sr->content.len > 0 &&
+	    sr->content.len <= RECORD_MAX_CONTENT) {
+		record_id(sr->content.data, sr->content.len, id);
+		ret = 0;
+	}
+	lcf__signed_record__free_unpacked(sr, NULL);
+	return ret;
+}
+
+void
+record_release(struct record *rec)
+{
+	if (rec == NULL)
+		return;
+	if (rec->c != NULL)
+		lcf__content__free_unpacked(rec->c, NULL);
+	if (rec->sr != NULL)
+		lcf__signed_record__free_unpacked(rec->sr, NULL);
+	rec->c = NULL;
+	rec->sr = NULL;
+}
+
+const ProtobufCMessage *
+record_body(const Lcf__Content *c, const char **name)
+{
+	const ProtobufCFieldDescriptor *f;
+	const ProtobufCMessage *body = NULL;
+
+	if (name != NULL)
+		*name = NULL;
+	if (c == NULL || c->body_case == LCF__CONTENT__BODY__NOT_SET)
+		goto out;
+	f = protobuf_c_message_descriptor_get_field(&lcf__content__descriptor,
+	    (unsigned)c->body_case);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		goto out;
+	body = *(const ProtobufCMessage *const *)(const void *)
+	    ((const char *)c + f->offset);
+	if (body != NULL && name != NULL)
+		*name = f->name;
+out:
+	return body;
+}

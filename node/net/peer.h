@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The peer table: cities to dial and accept, their links, push and sync scheduling. */
+#ifndef LCF_PEER_H
+#define LCF_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/sync.h"
+
+struct node;
+
+#define PEERS_FILE_NAME		"peers.json"	/* in the data directory */
+#define PEERS_FILE_MAX		(4u << 20)	/* largest peers.json read */
+#define PEER_ADDR_MAX		272		/* "[HOST]:PORT" and its NUL */
+#define PEER_TEXT_MAX		160		/* names, errors, sync messages */
+#define PEER_BACKOFF_MIN_MS	1000		/* first retry after a failure */
+#define PEER_BACKOFF_MAX_MS	(5 * 60 * 1000)	/* retries slow down to this */
+#define PEER_PUSH_MAX_BYTES	(4u << 20)	/* records in one pushed message */
+
+enum peer_state {
+	PEER_DISCONNECTED,	/* inbound-only peer, not connected: never dialed */
+	PEER_CONNECTING,	/* a dial is under way */
+	PEER_CONNECTED,
+	PEER_RETRYING,		/* waiting for the backoff before dialing again */
+};
+
+/* One row of `peer list`: a copy, owned by the caller. Times are Unix ms, 0
+ * when never; ids are valid only when their has_ flag is set. */
+struct peer_info {
+	int has_id, has_pin;
+	uint8_t id[32];			/* the key the peer presented last */
+	uint8_t pin[32];		/* the key it must present (peer add --id) */
+	char address[PEER_ADDR_MAX];	/* dialed address; "" for inbound-only */
+	char remote[PEER_ADDR_MAX];	/* IP:PORT of the connection, if any */
+	char city_name[PEER_TEXT_MAX];	/* from its Hello: the peer's words */
+	char listen[PEER_ADDR_MAX];	/* where it says it accepts peers */
+	int inbound;			/* known from its connections only */
+	int discovered;			/* dialed by discovery (discover.c) */
+	int link_outbound;		/* connected, and we dialed */
+	enum peer_state state;
+	int64_t since_ms;		/* the state's start */
+	int64_t last_handshake_ms;
+	int64_t rtt_ms;			/* -1 when not measured */
+	int64_t next_dial_ms;		/* when retrying */
+	uint64_t bytes_in, bytes_out;	/* wire bytes, persistent */
+	uint64_t queued_bytes;		/* waiting to be sent on the live link */
+	uint64_t records_in, records_out;	/* records exchanged, persistent */
+	uint64_t refused;		/* refused records and violations */
+	char last_error[PEER_TEXT_MAX];
+	int64_t last_error_ms;
+	int sync_running;		/* sessions we started, still running */
+	int64_t last_sync_ms;		/* end of the last reconciliation */
+	int last_sync_result;		/* 0 or a negative lcf code */
+	char last_sync_message[PEER_TEXT_MAX];
+	uint64_t last_sync_records_in, last_sync_records_out;
+};
+
+/* Node-wide figures for `status`. */
+struct peers_summary {
+	size_t known;			/* entries in the table */
+	size_t connected;
+	size_t discovering;		/* discovery's dials under way */
+	uint64_t refused_connections;	/* inbound handshakes that failed */
+	uint16_t listen_port;
+};
+
+/*
+ * Loads DIR/peers.json (a missing file is an empty table), listens on the
+ * configured address and dials every peer with an address. Returns 0, or a
+ * negative code with a sentence in err (address in use, malformed file); then
+ * nothing is left running. n->peers is set on success.
+ */
+int peers_start(struct node *n, char *err, size_t errlen);
+
+/*
+ * Stops listening, closes every connection ("shutting down") and every timer.
+ * Closing completes from the loop, which must run on until its handles are
+ * closed; then peers_free saves the table and releases it. Accepts a node
+ * without peers.
+ */
+void peers_stop(struct node *n);
+void peers_free(struct node *n);
+
+/*
+ * Adds a peer to dial at address ("HOST:PORT", "[v6]:PORT"); pin (32 bytes,
+ * may be NULL) is the key it must present, else the connection is dropped.
+ * Saves the table at once and starts dialing. out (may be NULL) receives the
+ * new row. LCF_EINVAL for a bad address, LCF_EEXIST for an address or pinned
+ * id already in the table, LCF_ETOOBIG when the table is full, LCF_EIO when
+ * peers.json cannot be written (the peer is then not added); err says why.
+ */
+int peers_add(struct node *n, const char *address, const uint8_t *pin,
+    struct peer_info *out, char *err, size_t errlen);
+
+/*
+ * Forgets the peer named by ref: its address exactly as added, or a prefix of
+ * at least 6 hex digits of its id. Its connection is closed ("removed by the
+ * operator") and the table saved. LCF_ENOTFOUND, LCF_EAMBIGUOUS, LCF_EIO.
+ */
+int peers_remove(struct node *n, const char *ref, char *err, size_t errlen);
+
+/* Copies every row into a new array the caller frees. Returns 0. */
+int peers_list(struct node *n, struct peer_info **out, size_t *count);
+
+/* Called once when a requested reconciliation ends; st is valid during the
+ * call only. */
+typedef void (*peers_sync_cb)(void *arg, const struct sync_stats *st);
+
+/*
+ * Starts one reconciliation now with the connected peer named by ref (as for
+ * peers_remove). cb runs once, from the loop, unless this returns an error:
+ * LCF_ENOTFOUND, LCF_EAMBIGUOUS, LCF_ECONNECT (not connected), or the error
+ * of sync_begin; err says why.
+ */
+int peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
+    char *err, size_t errlen);
+
+/*
+ * Pushes SignedRecord byte strings to up to `fanout` connected peers chosen
+ * at random, never to `from` (a link, compared only; NULL for records
+ * published here). Best effort: a congested peer is skipped and catches up at
+ * its next reconciliation. The bytes are copied before this returns.
+ */
+void peers_push(struct node *n, const void *from, const uint8_t *const *raws,
+    const size_t *lens, size_t count);
+
+/* Closes the links of cities that may no longer be linked (members_link_ok):
+ * revoked, expired. The reason shows in peer list. */
+void peers_enforce(struct node *n);
+/* Brings the next reconciliation with a random connected peer forward to
+ * about a second from now (records were refused that may now be taken). */
+void peers_sync_soon(struct node *n);
+/* Re-reads this city's membership record for the handshakes to come. */
+void peers_refresh_hello(struct node *n);
+void peers_summary(struct node *n, struct peers_summary *s);
+
+/*
+ * For discovery (discover.c). A discovered entry is pinned to the city whose
+ * endpoint record gave its address. It is never redialed on its own: after a
+ * failure or a disconnection it waits out its backoff, then discovery may
+ * dial it again. peers.json keeps it only as a city known by id (like one
+ * that connected to us), and it gives way to a new city when the table is
+ * full. Inbound connections from it count against max_peers like any city
+ * the operator did not add.
+ */
+/* 1 when discovery may dial city now: not this node, no operator entry for
+ * it, not connected, no dial under way, not in its backoff. */
+int peers_discover_ok(struct node *n, const uint8_t city[32]);
+/* Dials city at address (HOST:PORT) as a discovered peer, pinned to city.
+ * 0, LCF_EINVAL (bad address), LCF_EEXIST (not peers_discover_ok),
+ * LCF_ETOOBIG (table full), LCF_EBUSY (stopping). */
+int peers_discover_dial(struct node *n, const uint8_t city[32],
+    const char *address);
+/* Closes up to count links to discovered peers, chosen at random ("making
+ * room for configured peers"). */
+void peers_discover_trim(struct node *n, size_t count);
+
+#endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The peer manager's internals, shared by peer.c (the table, links, dialing),
+// push.c (records pushed to and from links) and peersync.c (reconciliation
+// scheduling and `lcctl peer sync`).
+#ifndef LCF_PEER_INT_H
+#define LCF_PEER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "wire/conn.h"
+#include "write/ingest.h"
+#include "core/node.h"
+#include "net/peer.h"
+#include "net/peerfile.h"
+#include "net/sync.h"
+
+#define SAVE_DELAY_MS		5000	/* counters reach the disk this late at most */
+#define STABLE_MS		10000	/* a link this old resets the backoff */
+#define LINK_MAX_INFLIGHT	4	/* pushed batches in ingest before reading pauses */
+#define REF_MIN_HEX		6	/* shortest id prefix accepted from a person */
+#define SHORT_HEX		12	/* id digits in log lines */
+#define HOST_MAX		PEERFILE_HOST_MAX
+_Static_assert(PEERFILE_HOST_MAX == CONN_HOST_MAX + 1,
+    "peers.json and connections must accept the same host names");
+
+struct peers;
+struct peer;
+
+struct link {
+	struct peers	*ps;
+	struct peer	*p;		/* NULL until matched, or once removed */
+	struct conn	*c;		/* NULL once on_close has run */
+	struct link	*next, **prevp;
+	struct sync_io	 io;
+	int		 acceptor;	/* the listener's stand-in */
+	int		 outbound;
+	int		 identified;	/* on_ready ran: the sync module may know it */
+	int		 ready;		/* matched and kept: the city's link */
+	int		 closing;	/* conn_close was called */
+	unsigned	 refs;		/* the conn, ingest batches, sync requests */
+	unsigned	 inflight;	/* pushed batches in ingest */
+	unsigned	 syncing;	/* sessions we started */
+	struct waiter	*queued;	/* for the session after the running one */
+	uint64_t	 dial_mono, ready_mono;
+	uint8_t		 rid[32];	/* the remote city, once ready */
+	char		 remote[PEER_ADDR_MAX];	/* IP:PORT, kept for logs */
+};
+
+struct peer {
+	struct peers	*ps;
+	struct peer	*next, **prevp;
+	/* What persists; its bytes exclude the links still open. */
+	struct peer_saved s;
+	char		 host[HOST_MAX];	/* of s.address */
+	uint16_t	 port;
+	enum peer_state	 state;
+	int64_t		 since_ms, next_dial_ms;
+	unsigned	 backoff_ms;
+	uv_timer_t	 timer;		/* the next dial */
+	int		 timer_init;
+	int		 removed;
+	int		 discovered;	/* see peers_discover_dial */
+	int		 self;		/* its address reached this node */
+	struct link	*active, *dialing;
+};
+
+struct peers {
+	struct node		*n;
+	struct conn_listener	*listener;
+	struct link		 acceptor;
+	struct peer		*list;
+	size_t			 count;
+	struct link		*links;
+	uv_timer_t		 sync_timer, save_timer;
+	int			 timers_init;
+	int			 stopping;
+	uint64_t		 refused_connections;
+	char			*path;
+	char			 listen[PEER_ADDR_MAX];
+	uint8_t			*membership;	/* ours, for the Hello, or NULL */
+	size_t			 membership_len;
+};
+
+/* Someone waiting for the end of a reconciliation (`lcctl peer sync`). */
+struct waiter {
+	peers_sync_cb	 cb;
+	void		*arg;
+	struct waiter	*next;
+};
+
+struct sync_req {
+	struct link	*l;
+	struct waiter	*waiters;
+};
+
+/* peer.c */
+/* "ADDRESS (CITY, 0123456789ab)" for log lines, into buf. */
+const char *peer_name(const struct peer *p, const struct link *l, char *buf,
+    size_t size);
+void set_error(struct peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Counters changed: peers.json is written within SAVE_DELAY_MS. */
+void mark_dirty(struct peers *ps);
+/* Drops a reference to l; the last one frees it. */
+void link_unref(struct link *l);
+/* The peer broke a rule: count it, say why, drop the link. */
+void misbehave(struct link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* ms scaled by a random factor in [0.75, 1.25]. */
+uint64_t jitter(uint64_t ms);
+/* The entry named by ref: an address, or an id prefix of >= 6 hex digits
+ * (a city with several entries: the connected one, else one the operator
+ * added); for a prefix, city (32 bytes, may be NULL) gets the id it names. */
+int find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city,
+    char *err, size_t errlen);
+
+/* push.c */
+/* A Records message pushed by the peer on l: checked and stored by ingest. */
+void push_received(struct link *l, const Lcf__Records *r);
+
+/* peersync.c */
+/* Starts a reconciliation initiated over l; waiters hear its end. */
+int start_sync(struct link *l, struct waiter *waiters);
+/* The sync timer: one reconciliation with a random connected peer. */
+void sync_tick(uv_timer_t *t);
+
+#endif

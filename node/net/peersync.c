@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reconciliation scheduling: on connect and every sync_interval (jittered) with
+// one connected peer at random, and on request (`lcctl peer sync`).
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "wire/conn.h"
+#include "base/error.h"
+#include "write/ingest.h"
+#include "base/log.h"
+#include "core/member.h"
+#include "core/node.h"
+#include "net/peer.h"
+#include "net/peer_int.h"
+#include "net/sync.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+
+/* Tells waiters that no reconciliation ran for them, and frees them. */
+static void
+fail_waiters(struct waiter *w, int result, const char *message)
+{
+	struct sync_stats st;
+	struct waiter *next;
+
+	memset(&st, 0, sizeof(st));
+	st.result = result;
+	st.started_ms = st.finished_ms = now_ms();
+	snprintf(st.message, sizeof(st.message), "%s", message);
+	for (; w != NULL; w = next) {
+		next = w->next;
+		w->cb(w->arg, &st);
+		free(w);
+	}
+}
+
+static void
+sync_done(void *arg, const struct sync_stats *st)
+{
+	struct sync_req *req = arg;
+	struct link *l = req->l;
+	struct peer *p = l->p;
+	struct waiter *w, *next;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], msg[PEER_TEXT_MAX];
+	int rc;
+
+	l->syncing--;
+	peer_name(p, l, name, sizeof(name));
+	if (p != NULL) {
+		p->s.last_sync_ms = st->finished_ms > 0 ? st->finished_ms : now_ms();
+		p->s.last_sync_result = st->result;
+		peerfile_copy_text(p->s.last_sync_message, sizeof(p->s.last_sync_message),
+		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
+		p->s.last_sync_records_in = st->records_received;
+		p->s.last_sync_records_out = st->records_sent;
+		mark_dirty(l->ps);
+	}
+	if (st->result == 0)
+		log_info("peer %s: reconciled: %s (%llu round trips, %llu records "
+		    "in, %llu out)", name, st->message,
+		    (unsigned long long)st->round_trips,
+		    (unsigned long long)st->records_received,
+		    (unsigned long long)st->records_sent);
+	else
+		log_info("peer %s: reconciliation failed: %s", name,
+		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
+	for (w = req->waiters; w != NULL; w = next) {
+		next = w->next;
+		w->cb(w->arg, st);
+		free(w);
+	}
+	/* Requests made while this session ran get one of their own. */
+	if ((w = l->queued) != NULL) {
+		l->queued = NULL;
+		if (!l->ready || l->closing || l->c == NULL || l->ps->stopping) {
+			fail_waiters(w, LCF_ECLOSED, "the peer disconnected");
+		} else if ((rc = start_sync(l, w)) != 0) {
+			snprintf(msg, sizeof(msg), "cannot start a reconciliation: %s",
+			    lcf_strerror(rc));
+			fail_waiters(w, rc, msg);
+		}
+	}
+	link_unref(l);
+	free(req);
+}
+
+/* Starts a session as initiator for waiters (may be NULL); on an error they
+ * stay the caller's. */
+int
+start_sync(struct link *l, struct waiter *waiters)
+{
+	struct sync_req *req = xcalloc(1, sizeof(*req));
+	int rc;
+
+	req->l = l;
+	req->waiters = waiters;
+	l->refs++;
+	l->syncing++;
+	rc = sync_begin(l->ps->n, &l->io, sync_done, req);
+	if (rc != 0) {
+		l->syncing--;
+		l->refs--;
+		free(req);
+		if (l->p != NULL) {
+			l->p->s.last_sync_ms = now_ms();
+			l->p->s.last_sync_result = rc;
+			snprintf(l->p->s.last_sync_message,
+			    sizeof(l->p->s.last_sync_message), "cannot start: %s",
+			    lcf_strerror(rc));
+		}
+	}
+	return rc;
+}
+
+void
+sync_tick(uv_timer_t *t)
+{
+	struct peers *ps = t->data;
+	struct link *l, **cand = NULL;
+	size_t n = 0, cap = 0;
+
+	for (l = ps->links; l != NULL; l = l->next) {
+		if (!l->ready || l->closing || l->c == NULL || l->syncing > 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			cand = xreallocarray(cand, cap, sizeof(*cand));
+		}
+		cand[n++] = l;
+	}
+	if (n > 0)
+		start_sync(cand[randombytes_uniform((uint32_t)n)], NULL);
+	free(cand);
+	uv_timer_start(&ps->sync_timer, sync_tick,
+	    jitter((uint64_t)ps->n->cfg.sync_interval * 1000), 0);
+}
+
+void
+peers_sync_soon(struct node *n)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+
+	if (ps == NULL || ps->stopping || !ps->timers_init)
+		return;
+	/* A second, give or take, so a burst of reasons makes one round. */
+	uv_timer_start(&ps->sync_timer, sync_tick, jitter(1000), 0);
+}
+
+
+int
+peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct peers *ps = n->peers;
+	struct waiter *w = NULL, **pp;
+	struct link *l;
+	struct peer *p;
+	int ret = LCF_EBUSY;
+
+	if (ps == NULL || ps->stopping) {
+		snprintf(err, errlen, "the node is stopping");
+		goto out;
+	}
+	ret = LCF_EINVAL;
+	if (cb == NULL) {
+		snprintf(err, errlen, "no callback");
+		goto out;
+	}
+	if ((ret = find_ref(ps, ref, &p, NULL, err, errlen)) != 0)
+		goto out;
+	ret = LCF_ECONNECT;
+	if (p->active == NULL || p->active->c == NULL) {
+		snprintf(err, errlen, "peer %s is not connected%s%s",
+		    p->s.address[0] != '\0' ? p->s.address : ref,
+		    p->s.last_error[0] != '\0' ? ": " : "", p->s.last_error);
+		goto out;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->cb = cb;
+	w->arg = arg;
+	l = p->active;
+	if (l->syncing > 0) {
+		/* Ours is running: the next one starts when it ends. */
+		pp = &l->queued;
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = w;
+		w = NULL;
+		ret = 0;
+		goto out;
+	}
+	if ((ret = start_sync(l, w)) != 0)
+		snprintf(err, errlen, "cannot start a reconciliation: %s",
+		    lcf_strerror(ret));
+	else
+		w = NULL;
+out:
+	free(w);
+	return ret;
+}
+

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// Push: records pushed by a peer go to ingest (reading pauses while they
+// pile up); records new here go at once to up to fanout connected peers,
+// never back to where they came from.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "wire/conn.h"
+#include "base/error.h"
+#include "write/ingest.h"
+#include "base/log.h"
+#include "core/member.h"
+#include "core/node.h"
+#include "net/peer.h"
+#include "net/peer_int.h"
+#include "net/sync.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+
+static void
+push_done(void *arg, const struct ingest_result *r)
+{
+	struct link *l = arg;
+	struct peer *p = l->p;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
+
+	l->inflight--;
+	if (r->error != 0)
+		log_warnx("peer %s: cannot store pushed records: %s",
+		    peer_name(p, l, name, sizeof(name)), r->reason);
+	if (r->bad > 0 && l->c != NULL) {
+		misbehave(l, "%s", r->reason);
+		if (p != NULL)
+			p->s.refused += r->refused - 1;
+	} else if (r->refused > 0) {
+		log_info("peer %s: refused %zu pushed records: %s",
+		    peer_name(p, l, name, sizeof(name)), r->refused, r->reason);
+		if (p != NULL) {
+			p->s.refused += r->refused;
+			set_error(p, "%s", r->reason);
+		}
+	}
+	if (r->stored > 0)
+		log_debug("peer %s: %zu new records pushed (%zu current)",
+		    peer_name(p, l, name, sizeof(name)), r->stored, r->current);
+	mark_dirty(l->ps);
+	if (l->c != NULL && !l->closing && l->inflight < LINK_MAX_INFLIGHT)
+		conn_resume_reading(l->c);
+	link_unref(l);
+}
+
+void
+push_received(struct link *l, const Lcf__Records *r)
+{
+	const uint8_t **raws;
+	size_t *lens, i;
+	int rc;
+
+	if (r->n_records == 0)
+		return;
+	if (r->n_records > INGEST_MAX_BATCH) {
+		misbehave(l, "pushed %zu records in one message (at most %d)",
+		    r->n_records, INGEST_MAX_BATCH);
+		return;
+	}
+	l->p->s.records_in += r->n_records;
+	mark_dirty(l->ps);
+	raws = xcalloc(r->n_records, sizeof(*raws));
+	lens = xcalloc(r->n_records, sizeof(*lens));
+	for (i = 0; i < r->n_records; i++) {
+		raws[i] = r->records[i].data;
+		lens[i] = r->records[i].len;
+	}
+	rc = ingest_submit(l->ps->n, l, raws, lens, r->n_records, push_done, l);
+	if (rc != 0) {
+		log_warnx("peers: cannot take %zu pushed records: %s", r->n_records,
+		    lcf_strerror(rc));
+	} else {
+		l->refs++;
+		/* Reading stops while batches pile up: TCP then slows the peer. */
+		if (++l->inflight >= LINK_MAX_INFLIGHT)
+			conn_pause_reading(l->c);
+	}
+	free(raws);
+	free(lens);
+}
+
+
+void
+peers_push(struct node *n, const void *from, const uint8_t *const *raws,
+    const size_t *lens, size_t count)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__Records rec = LCF__RECORDS__INIT;
+	ProtobufCBinaryData *bins = NULL;
+	struct link *l, **cand = NULL, *tmp;
+	unsigned char *skip = NULL;
+	uint8_t *packed = NULL;
+	size_t ncand = 0, k, i, j, start, end, bytes, plen;
+	int rc;
+
+	if (ps == NULL || ps->stopping || count == 0)
+		goto out;
+	for (l = ps->links; l != NULL; l = l->next)
+		ncand++;
+	cand = xcalloc(ncand ? ncand : 1, sizeof(*cand));
+	ncand = 0;
+	for (l = ps->links; l != NULL; l = l->next)
+		if (l->ready && !l->closing && l->c != NULL && l != from &&
+		    l->p != NULL)
+			cand[ncand++] = l;
+	k = ncand < ps->n->cfg.fanout ? ncand : ps->n->cfg.fanout;
+	if (k == 0)
+		goto out;
+	/* The first k of a partial Fisher-Yates shuffle. */
+	for (i = 0; i < k; i++) {
+		j = i + randombytes_uniform((uint32_t)(ncand - i));
+		tmp = cand[i];
+		cand[i] = cand[j];
+		cand[j] = tmp;
+	}
+	skip = xcalloc(k, 1);
+	bins = xcalloc(count < INGEST_MAX_BATCH ? count : INGEST_MAX_BATCH,
+	    sizeof(*bins));
+	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
+	m.records = &rec;
+	rec.has_push = 1;
+	rec.push = 1;
+	rec.records = bins;
+	for (start = 0; start < count; start = end) {
+		bytes = 0;
+		for (end = start; end < count && end - start < INGEST_MAX_BATCH &&
+		    (end == start || bytes + lens[end] + 8 <= PEER_PUSH_MAX_BYTES);
+		    end++) {
+			bins[end - start].data = (uint8_t *)raws[end];
+			bins[end - start].len = lens[end];
+			bytes += lens[end] + 8;
+		}
+		rec.n_records = end - start;
+		/* Serialized once for every peer it goes to. */
+		free(packed);
+		plen = protobuf_c_message_get_packed_size(&m.base);
+		packed = xmalloc(plen);
+		protobuf_c_message_pack(&m.base, packed);
+		for (i = 0; i < k; i++) {
+			if (skip[i] || cand[i]->c == NULL)
+				continue;
+			if (conn_is_congested(cand[i]->c)) {
+				/* Reconciliation will bring it the rest. */
+				log_debug("peers: %s is congested: push skipped",
+				    conn_remote_addr(cand[i]->c));
+				skip[i] = 1;
+				continue;
+			}
+			rc = conn_send_bytes(cand[i]->c, packed, plen);
+			if (rc != 0) {
+				log_debug("peers: push to %s: %s",
+				    conn_remote_addr(cand[i]->c), lcf_strerror(rc));
+				skip[i] = 1;
+				continue;
+			}
+			cand[i]->p->s.records_out += rec.n_records;
+		}
+	}
+	mark_dirty(ps);
+out:
+	free(packed);
+	free(bins);
+	free(skip);
+	free(cand);
+}
+

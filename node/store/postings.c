@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+// Query index postings: the terms of a record, gathered per transaction and
+// written in key order, and removed when a version stops being current.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "store/store_int.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+
+/* Where postings_of sends each posting: a key of kind (1), tag (1) and term. */
+struct postings {
+	void (*emit)(struct postings *p, const uint8_t *key, size_t len);
+	Lcf__Kind kind;
+	struct pending *pd;           /* emit_pending: gathered for doc */
+	uint32_t doc;
+	MDB_txn *txn;                 /* emit_remove: deleted from idx */
+	MDB_dbi idx;
+	int rc;                       /* emit_remove's first error */
+};
+
+static void
+post_add(struct postings *p, char tag, const char *term, size_t len)
+{
+	uint8_t key[IDX_KEY_MAX];
+
+	if (len > TERM_MAX)
+		len = TERM_MAX;
+	key[0] = (uint8_t)p->kind;
+	key[1] = (uint8_t)tag;
+	memcpy(key + 2, term, len);
+	p->emit(p, key, 2 + len);
+}
+
+static void
+post_word(void *arg, const char *w, size_t n)
+{
+	post_add(arg, TAG_WORD, w, n);
+}
+
+static int
+is_word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+void
+store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
+    void *arg)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char w[WORD_MAX + 1];
+	size_t n;
+
+	if (text == NULL)
+		return;
+	while (*p) {
+		while (*p && !is_word_byte(*p))
+			p++;
+		n = 0;
+		while (*p && is_word_byte(*p)) {
+			if (n < WORD_MAX + 1)
+				w[n] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+			n++;
+			p++;
+		}
+		/* Over-long tokens (URLs, identifiers) are not useful words. */
+		if (n >= WORD_MIN && n <= WORD_MAX)
+			fn(arg, w, n);
+	}
+}
+
+
+/* Sends the postings of a current version to p->emit. country is the author's
+ * city country (may be NULL); tombstones are listed only under TAG_ALL and
+ * TAG_DELETED. A term repeated in the text is sent each time. */
+static void
+postings_of(const Lcf__Content *c, const char *country, struct postings *p)
+{
+	size_t i;
+
+	p->kind = c->kind;
+	post_add(p, TAG_ALL, "", 0);
+	if (c->deleted) {
+		post_add(p, TAG_DELETED, "", 0);
+		return;
+	}
+	post_add(p, TAG_AUTHOR, (const char *)c->author.data, c->author.len);
+	/* Only the kinds reindex_country moves when a city changes country
+	 * (and the city profile itself) carry a country posting. */
+	if (country != NULL && (c->kind == LCF__KIND__KIND_CITY ||
+	    c->kind == LCF__KIND__KIND_PRACTICE || c->kind == LCF__KIND__KIND_INDICATOR))
+		post_add(p, TAG_COUNTRY, country, strlen(country));
+	switch (c->body_case) {
+	case LCF__CONTENT__BODY_PRACTICE: {
+		const Lcf__Practice *pr = c->practice;
+
+		for (i = 0; i < pr->n_kflc_areas; i++)
+			post_add(p, TAG_AREA, pr->kflc_areas[i], strlen(pr->kflc_areas[i]));
+		for (i = 0; i < pr->n_clusters; i++)
+			post_add(p, TAG_CLUSTER, pr->clusters[i], strlen(pr->clusters[i]));
+		store_words(pr->title, post_word, p);
+		store_words(pr->summary, post_word, p);
+		store_words(pr->description, post_word, p);
+		store_words(pr->objectives, post_word, p);
+		store_words(pr->outcomes, post_word, p);
+		store_words(pr->lessons, post_word, p);
+		store_words(pr->organisation, post_word, p);
+		for (i = 0; i < pr->n_target_groups; i++)
+			store_words(pr->target_groups[i], post_word, p);
+		break;
+	}
+	case LCF__CONTENT__BODY_INDICATOR:
+		if (c->indicator->indicator != NULL)
+			post_add(p, TAG_INDICATOR, c->indicator->indicator,
+			    strlen(c->indicator->indicator));
+		if (c->indicator->period != NULL)
+			post_add(p, TAG_PERIOD, c->indicator->period,
+			    strlen(c->indicator->period));
+		break;
+	default:
+		break;
+	}
+}
+
+static uint32_t
+key_hash(const uint8_t *k, size_t n)
+{
+	uint32_t h = 2166136261u;     /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+static const uint8_t *
+slot_key(const struct slot *sl)
+{
+	return sl->len <= SLOT_KEY_INLINE ? sl->k.key : sl->k.long_key;
+}
+
+static void
+pending_grow(struct pending *pd)
+{
+	struct slot *old = pd->slots;
+	size_t i, j, oldn = pd->nslots;
+
+	pd->nslots = oldn ? 2 * oldn : 1024;
+	pd->slots = xcalloc(pd->nslots, sizeof(*pd->slots));
+	for (i = 0; i < oldn; i++) {
+		if (old[i].docs == NULL)
+			continue;
+		j = old[i].hash & (pd->nslots - 1);
+		while (pd->slots[j].docs != NULL)
+			j = (j + 1) & (pd->nslots - 1);
+		pd->slots[j] = old[i];
+	}
+	free(old);
+}
+
+/* emit for gathering: adds p->doc to the key's list once. */
+static void
+emit_pending(struct postings *p, const uint8_t *key, size_t len)
+{
+	struct pending *pd = p->pd;
+	struct slot *sl;
+	uint32_t h;
+	size_t j;
+
+	if (pd->nterms * 2 >= pd->nslots)
+		pending_grow(pd);
+	h = key_hash(key, len);
+	j = h & (pd->nslots - 1);
+	while ((sl = &pd->slots[j])->docs != NULL) {
+		if (sl->hash == h && sl->len == len &&
+		    memcmp(slot_key(sl), key, len) == 0)
+			break;
+		j = (j + 1) & (pd->nslots - 1);
+	}
+	if (sl->docs == NULL) {
+		sl->docs = xreallocarray(NULL, 4, sizeof(*sl->docs));
+		sl->hash = h;
+		sl->len = (uint16_t)len;
+		if (len <= SLOT_KEY_INLINE) {
+			memcpy(sl->k.key, key, len);
+		} else {
+			sl->k.long_key = xmalloc(len);
+			memcpy(sl->k.long_key, key, len);
+		}
+		pd->nterms++;
+	} else if (sl->last == p->doc) {
+		/* A record's postings share one document: a term repeated
+		 * in its text is written once. */
+		return;
+	} else if (sl->n >= 4 && (sl->n & (sl->n - 1)) == 0) {
+		sl->docs = xreallocarray(sl->docs, 2 * (size_t)sl->n,
+		    sizeof(*sl->docs));
+	}
+	sl->docs[sl->n++] = p->doc;
+	sl->last = p->doc;
+	pd->nposts++;
+}
+
+static int
+slot_cmp(const void *a, const void *b)
+{
+	const struct slot *x = *(struct slot *const *)a;
+	const struct slot *y = *(struct slot *const *)b;
+	int c = memcmp(slot_key(x), slot_key(y), x->len < y->len ? x->len : y->len);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void
+pending_clear(struct pending *pd)
+{
+	size_t i;
+
+	for (i = 0; i < pd->nslots; i++) {
+		if (pd->slots[i].docs == NULL)
+			continue;
+		free(pd->slots[i].docs);
+		if (pd->slots[i].len > SLOT_KEY_INLINE)
+			free(pd->slots[i].k.long_key);
+		memset(&pd->slots[i], 0, sizeof(pd->slots[i]));
+	}
+	pd->nterms = 0;
+	pd->nposts = 0;
+}
+
+void
+pending_free(struct pending *pd)
+{
+	pending_clear(pd);
+	free(pd->slots);
+	memset(pd, 0, sizeof(*pd));
+}
+
+/* Writes every pending posting, term by term in key order. */
+int
+pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
+{
+	struct slot **terms;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v[2];
+	size_t i, n = 0, done;
+	unsigned int flags;
+	int rc = 0;
+
+	if (pd->nterms == 0)
+		return 0;
+	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
+	for (i = 0; i < pd->nslots; i++)
+		if (pd->slots[i].docs != NULL)
+			terms[n++] = &pd->slots[i];
+	qsort(terms, n, sizeof(*terms), slot_cmp);
+	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		/* The documents of this transaction are newer than every one in
+		 * the store, so they go at the end of each list: MDB_APPENDDUP
+		 * skips LMDB's search for their place. Should a list hold a
+		 * higher number all the same, LMDB refuses with MDB_KEYEXIST
+		 * (nothing written for that value) and the rest goes in sorted. */
+		flags = MDB_MULTIPLE | MDB_APPENDDUP;
+		for (done = 0; done < terms[i]->n; done += v[1].mv_size) {
+			k.mv_data = (void *)slot_key(terms[i]);
+			k.mv_size = terms[i]->len;
+			v[0].mv_size = sizeof(uint32_t);
+			v[0].mv_data = terms[i]->docs + done;
+			v[1].mv_size = terms[i]->n - done;
+			rc = mdb_cursor_put(cur, &k, v, flags);
+			if (rc == MDB_KEYEXIST && (flags & MDB_APPENDDUP)) {
+				flags = MDB_MULTIPLE;
+				continue;
+			}
+			if (rc != 0)
+				goto out;
+			if (v[1].mv_size == 0) {
+				rc = MDB_CORRUPTED;
+				goto out;
+			}
+		}
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	free(terms);
+	pending_clear(pd);
+	return rc;
+}
+
+/* emit for removal: a version stopped being current. */
+static void
+emit_remove(struct postings *p, const uint8_t *key, size_t len)
+{
+	MDB_val k = { len, (void *)key }, v = { sizeof(p->doc), &p->doc };
+	int rc;
+
+	if (p->rc != 0)
+		return;
+	/* A term repeated in the text was deleted already. */
+	rc = mdb_del(p->txn, p->idx, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		p->rc = rc;
+}
+
+/* Removes a version's postings. */
+int
+postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+    const char *country, uint32_t doc)
+{
+	struct postings p;
+
+	memset(&p, 0, sizeof(p));
+	p.emit = emit_remove;
+	p.txn = txn;
+	p.idx = s->idx;
+	p.doc = doc;
+	postings_of(c, country, &p);
+	return p.rc;
+}
+
+/* Gathers a current version's postings for the next pending_flush. */
+void
+postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
+    uint32_t doc)
+{
+	struct postings p;
+
+	memset(&p, 0, sizeof(p));
+	p.emit = emit_pending;
+	p.pd = pd;
+	p.doc = doc;
+	postings_of(c, country, &p);
+}
+
+/* Reads a whole posting list into a new array (ascending document numbers). */
+int
+list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
+    size_t *n)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	uint32_t *a = NULL;
+	size_t cap = 0, cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = mdb_cursor_count(cur, &cap)) != 0)
+		return rc;
+	a = xreallocarray(NULL, cap ? cap : 1, sizeof(*a));
+	/* DUPFIXED lists come a page of values at a time. */
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		size_t m = v.mv_size / sizeof(uint32_t);
+
+		if (cnt + m > cap) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(a + cnt, v.mv_data, m * sizeof(uint32_t));
+		cnt += m;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	if (rc != MDB_NOTFOUND) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	*n = cnt;
+	return 0;
+}

@@ -1,0 +1,1212 @@
+// SPDX-License-Identifier: Apache-2.0
+// The LMDB store: opening (and upgrading) it, writing records with their
+// current versions, seq index and counters, and reading them back. Query
+// postings are in postings.c, queries in store_query.c, the reads of
+// reconciliation in store_sync.c; what they share in store_int.h.
+//
+// Layout and the reasons for it are in docs/ARCHITECTURE.md ("Store layout").
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "base/error.h"
+#include "model/iblt.h"
+#include "base/log.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "store/store_int.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+
+#define SKETCH_BATCH 4096                          /* ids hashed per lock */
+#define MIGRATE_BATCH 50000                        /* records per upgrade txn */
+
+/* ---- opening ---- */
+
+/* The highest row in use, 0 when there is none. */
+static int
+last_row(MDB_txn *txn, const struct store *s, uint64_t *row)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*row = 0;
+	if ((rc = mdb_cursor_open(txn, s->rows, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == ROW_LEN)
+		*row = get_be64(k.mv_data);
+	else if (rc == 0)
+		rc = MDB_CORRUPTED;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Fills the sketch with every stored id. The ids are read from the seq index,
+ * whose entries are author, seq and id only: every stored record has exactly one
+ * entry there (store_put writes both in one transaction), and walking it reads a
+ * fraction of the pages the records themselves fill.
+ */
+static int
+sketch_build(struct store *s)
+{
+	uint8_t *ids = xreallocarray(NULL, SKETCH_BATCH, RECORD_ID_LEN);
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if (v.mv_size == RECORD_ID_LEN) {
+			memcpy(ids + n * RECORD_ID_LEN, v.mv_data, RECORD_ID_LEN);
+			if (++n == SKETCH_BATCH) {
+				iblt_set_add_many(s->sketch, ids, n);
+				n = 0;
+			}
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	iblt_set_add_many(s->sketch, ids, n);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(ids);
+	return rc;
+}
+
+/*
+ * Schema 1 kept each record's bytes under its id in "records"; schema 2
+ * appends them to "rows" and keeps id -> row in "ids". Records are moved in
+ * transactions of MIGRATE_BATCH; the schema changes with the last one, and an
+ * upgrade that was interrupted starts over (rows and ids are emptied first).
+ */
+static int
+upgrade_1(struct store *s)
+{
+	uint8_t last[RECORD_ID_LEN], row[ROW_LEN], ver[4];
+	uint64_t next = 1, moved = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi old;
+	MDB_val k, v, rk;
+	size_t n;
+	int rc, have_last = 0;
+
+	log_info("store: upgrading %s from schema 1 to %d", s->path,
+	    STORE_SCHEMA_VERSION);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "records", 0, &old)) != 0 ||
+	    (rc = mdb_drop(txn, s->rows, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->ids, 0)) != 0)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	while (rc == 0) {
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+		    (rc = mdb_cursor_open(txn, old, &cur)) != 0)
+			goto out;
+		if (have_last) {
+			k.mv_data = last;
+			k.mv_size = sizeof(last);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			if (rc == 0 && k.mv_size == sizeof(last) &&
+			    memcmp(k.mv_data, last, sizeof(last)) == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} else {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		}
+		for (n = 0; rc == 0 && n < MIGRATE_BATCH; n++) {
+			if (k.mv_size != RECORD_ID_LEN) {
+				rc = MDB_CORRUPTED;
+				goto out;
+			}
+			memcpy(last, k.mv_data, sizeof(last));
+			have_last = 1;
+			put_be64(row, next++);
+			rk.mv_data = row;
+			rk.mv_size = sizeof(row);
+			if ((rc = mdb_put(txn, s->rows, &rk, &v, MDB_APPEND)) != 0 ||
+			    (rc = mdb_put(txn, s->ids, &k, &rk, MDB_NOOVERWRITE)) != 0)
+				goto out;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		moved += n;
+		mdb_cursor_close(cur);
+		cur = NULL;
+		if (rc == MDB_NOTFOUND) {
+			/* The last batch: drop the old table, mark the schema. */
+			k.mv_data = "schema";
+			k.mv_size = 6;
+			put_be32(ver, STORE_SCHEMA_VERSION);
+			v.mv_data = ver;
+			v.mv_size = sizeof(ver);
+			if ((rc = mdb_drop(txn, old, 1)) != 0 ||
+			    (rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+				goto out;
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+			if (rc == 0)
+				log_info("store: upgraded: %llu records moved",
+				    (unsigned long long)moved);
+			break;
+		}
+		if (rc != 0)
+			goto out;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		log_info("store: upgrading: %llu records moved", (unsigned long long)moved);
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_open(const char *path, uint64_t map_size, struct store **out, char *err,
+    size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uint8_t ver[4];
+	int rc, ret = LCF_ESTORE, upgrade = 0;
+
+	*out = NULL;
+	s->path = xstrdup(path);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 10)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
+	/* MDB_NOTLS: read transactions are not tied to threads, so the loop and
+	 * the thread pool can both read. MDB_WRITEMAP: a transaction's dirty pages
+	 * live in the file mapping, not in heap memory that LMDB would keep cached
+	 * for the life of the process after a large import. MDB_NORDAHEAD: with
+	 * read-ahead, each page a commit dirties in the shared mapping wrote back
+	 * a whole read-ahead block (120 GB of disk writes for a 1 GB bootstrap,
+	 * 6.8 GB without). */
+	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP | MDB_NORDAHEAD,
+	    0600)) != 0) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+		    mdb_strerror(rc));
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "rows", MDB_CREATE, &s->rows)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &s->ids)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "current", MDB_CREATE, &s->current)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "seq", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+	    &s->seq)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "idx", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED |
+	    MDB_INTEGERDUP, &s->idx)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
+	    &s->docs)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
+	k.mv_data = "schema";
+	k.mv_size = 6;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		put_be32(ver, STORE_SCHEMA_VERSION);
+		v.mv_data = ver;
+		v.mv_size = 4;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) == 1) {
+		upgrade = 1;
+	} else if (rc == 0 && (v.mv_size != 4 ||
+	    get_be32(v.mv_data) != STORE_SCHEMA_VERSION)) {
+		snprintf(err, errlen, "%s: database schema %u is not the one this "
+		    "lcnode uses (%d)", path, v.mv_size == 4 ? get_be32(v.mv_data) : 0,
+		    STORE_SCHEMA_VERSION);
+		goto out;
+	}
+	if (rc != 0) {
+		/* txn stays set: out: aborts it. */
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+		goto out;
+	}
+	if (upgrade && (rc = upgrade_1(s)) != 0) {
+		snprintf(err, errlen, "%s: upgrading the database from schema 1: %s",
+		    path, mdb_strerror(rc));
+		goto out;
+	}
+	s->sketch = iblt_set_new();
+	if ((rc = sketch_build(s)) != 0) {
+		snprintf(err, errlen, "%s: reading record ids: %s", path,
+		    mdb_strerror(rc));
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	ret = 0;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	store_close(s);
+	return ret;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	iblt_set_free(s->sketch);
+	free(s->path);
+	free(s);
+}
+
+struct iblt_set *
+store_sketch(struct store *s)
+{
+	return s->sketch;
+}
+
+/* ---- counters in meta ---- */
+
+static int
+meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
+    uint64_t delta)
+{
+	MDB_val k = { keylen, (void *)key }, v;
+	uint8_t buf[8];
+	uint64_t cur = 0;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		cur = get_be64(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	put_be64(buf, cur + delta);
+	v.mv_data = buf;
+	v.mv_size = 8;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+static int
+meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
+{
+	return meta_add_key(txn, s, name, strlen(name), delta);
+}
+
+/* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
+static void
+fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
+{
+	key[0] = 'F';
+	memcpy(key + 1, author, AUTHOR_LEN);
+}
+
+static uint64_t
+meta_get(MDB_txn *txn, struct store *s, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		return get_be64(v.mv_data);
+	return 0;
+}
+
+/* ---- current versions ---- */
+
+static size_t
+current_key(uint8_t *out, const uint8_t author[32], Lcf__Kind kind, const char *key)
+{
+	size_t kl = strlen(key);
+
+	if (kl > CUR_KEY_MAX - AUTHOR_LEN - 1)
+		kl = CUR_KEY_MAX - AUTHOR_LEN - 1;
+	memcpy(out, author, AUTHOR_LEN);
+	out[AUTHOR_LEN] = (uint8_t)kind;
+	memcpy(out + AUTHOR_LEN + 1, key, kl);
+	return AUTHOR_LEN + 1 + kl;
+}
+
+/* Decodes the record with the given id from within txn (no signature check:
+ * everything in the store was verified on the way in). */
+static int
+load_record(MDB_txn *txn, struct store *s, const uint8_t id[32], struct record *rec)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = rec_get(txn, s, id, &v)) != 0)
+		return rc;
+	return record_open(v.mv_data, v.mv_size, 0, rec) == 0 ? 0 : MDB_CORRUPTED;
+}
+
+/* Country of an author's current city profile, copied into out (3 bytes). */
+static int
+author_country(MDB_txn *txn, struct store *s, const uint8_t author[32], char out[3])
+{
+	uint8_t ck[CUR_KEY_MAX];
+	MDB_val k, v;
+	struct record rec;
+	int found = 0;
+
+	k.mv_data = ck;
+	k.mv_size = current_key(ck, author, LCF__KIND__KIND_CITY, "profile");
+	if (mdb_get(txn, s->current, &k, &v) != 0 || v.mv_size != CURRENT_VAL_LEN)
+		return 0;
+	if (load_record(txn, s, (uint8_t *)v.mv_data + 8, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->city != NULL && rec.c->city->country != NULL &&
+	    strlen(rec.c->city->country) == 2) {
+		memcpy(out, rec.c->city->country, 3);
+		found = 1;
+	}
+	record_release(&rec);
+	return found;
+}
+
+/* State of one store_put transaction. */
+struct put_ctx {
+	MDB_txn *txn;
+	struct pending pending;
+	uint32_t next_doc;            /* next document number to give out */
+	uint32_t first_doc;           /* first one given out in this transaction */
+	uint64_t next_row;            /* row the next record's bytes go to */
+	uint8_t cc_author[AUTHOR_LEN];   /* last author_country answer */
+	char cc_country[3];
+	int cc_valid, cc_found;
+};
+
+static int
+ctx_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
+    char out[3])
+{
+	if (!x->cc_valid || memcmp(x->cc_author, author, AUTHOR_LEN) != 0) {
+		memcpy(x->cc_author, author, AUTHOR_LEN);
+		x->cc_found = author_country(x->txn, s, author, x->cc_country);
+		x->cc_valid = 1;
+	}
+	if (x->cc_found)
+		memcpy(out, x->cc_country, 3);
+	return x->cc_found;
+}
+
+/* A city's country changed: move the country postings of its live records. */
+static int
+reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
+    const char *oldc, const char *newc)
+{
+	static const Lcf__Kind kinds[] = { LCF__KIND__KIND_PRACTICE,
+	    LCF__KIND__KIND_INDICATOR };
+	uint8_t ukey[2 + AUTHOR_LEN], ckey[4];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint32_t *docs = NULL;
+	size_t i, j, n;
+	int rc;
+
+	/* The author's own postings may still be pending. */
+	if ((rc = pending_flush(x->txn, s, &x->pending)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(x->txn, s->idx, &cur)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		ukey[0] = (uint8_t)kinds[i];
+		ukey[1] = TAG_AUTHOR;
+		memcpy(ukey + 2, author, AUTHOR_LEN);
+		if ((rc = list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
+			goto out;
+		ckey[0] = (uint8_t)kinds[i];
+		ckey[1] = TAG_COUNTRY;
+		k.mv_data = ckey;
+		k.mv_size = sizeof(ckey);
+		for (j = 0; j < n; j++) {
+			v.mv_data = &docs[j];
+			v.mv_size = sizeof(uint32_t);
+			if (oldc != NULL) {
+				memcpy(ckey + 2, oldc, 2);
+				rc = mdb_del(x->txn, s->idx, &k, &v);
+				if (rc != 0 && rc != MDB_NOTFOUND)
+					goto out;
+			}
+			if (newc != NULL) {
+				memcpy(ckey + 2, newc, 2);
+				rc = mdb_put(x->txn, s->idx, &k, &v, MDB_NODUPDATA);
+				if (rc != 0 && rc != MDB_KEYEXIST)
+					goto out;
+			}
+		}
+		free(docs);
+		docs = NULL;
+	}
+	rc = 0;
+out:
+	free(docs);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ---- writing ---- */
+
+/* Country to index a record under: its own for a city profile, else its
+ * author's. */
+static int
+index_country(struct put_ctx *x, struct store *s, const Lcf__Content *c, char out[3])
+{
+	if (c->kind == LCF__KIND__KIND_CITY) {
+		if (c->deleted || c->city == NULL || c->city->country == NULL ||
+		    strlen(c->city->country) != 2)
+			return 0;
+		memcpy(out, c->city->country, 3);
+		return 1;
+	}
+	return ctx_country(x, s, c->author.data, out);
+}
+
+static int
+put_one(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	MDB_txn *txn = x->txn;
+	const Lcf__Content *c = it->rec->c;
+	const uint8_t *id = it->rec->id;
+	uint8_t seqkey[AUTHOR_LEN + 8], ck[CUR_KEY_MAX], cval[CURRENT_VAL_LEN];
+	uint8_t row[ROW_LEN];
+	char oldc[3], newc[3];
+	int have_oldc = 0, have_newc, rc, is_profile;
+	uint32_t doc, olddoc = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct record old;
+	size_t ndup = 0;
+
+	memset(&old, 0, sizeof(old));
+	it->result = 0;
+	/* The id points at the next row; the bytes are appended there. */
+	put_be64(row, x->next_row);
+	k.mv_data = (void *)id;
+	k.mv_size = RECORD_ID_LEN;
+	v.mv_data = row;
+	v.mv_size = sizeof(row);
+	rc = mdb_put(txn, s->ids, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		it->result = STORE_DUP;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	k.mv_data = row;
+	k.mv_size = sizeof(row);
+	v.mv_data = (void *)it->raw;
+	v.mv_size = it->len;
+	if ((rc = mdb_put(txn, s->rows, &k, &v, MDB_APPEND)) != 0)
+		return rc;
+	x->next_row++;
+
+	/* Seq index, authors and forks. */
+	memcpy(seqkey, c->author.data, AUTHOR_LEN);
+	put_be64(seqkey + AUTHOR_LEN, c->seq);
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		return rc;
+	k.mv_data = seqkey;
+	k.mv_size = sizeof(seqkey);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == sizeof(seqkey) &&
+	    memcmp(k.mv_data, seqkey, sizeof(seqkey)) == 0) {
+		mdb_cursor_count(cur, &ndup);
+	} else if (rc == MDB_NOTFOUND || rc == 0) {
+		int same_author = 0;
+
+		if (rc == 0)
+			same_author = memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
+		if (!same_author) {
+			/* Maybe an earlier seq of this author. */
+			rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+			    mdb_cursor_get(cur, &k, &v, MDB_LAST);
+			same_author = rc == 0 &&
+			    memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
+		}
+		if (!same_author && (rc = meta_add(txn, s, "authors", 1)) != 0)
+			goto out;
+	} else {
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	k.mv_data = seqkey;
+	k.mv_size = sizeof(seqkey);
+	v.mv_data = (void *)id;
+	v.mv_size = RECORD_ID_LEN;
+	if ((rc = mdb_put(txn, s->seq, &k, &v, MDB_NODUPDATA)) != 0 &&
+	    rc != MDB_KEYEXIST)
+		goto out;
+	if (ndup > 0) {
+		uint8_t fk[1 + AUTHOR_LEN];
+
+		it->result |= STORE_FORK;
+		fork_key(fk, c->author.data);
+		if ((rc = meta_add(txn, s, "forks", 1)) != 0 ||
+		    (rc = meta_add_key(txn, s, fk, sizeof(fk), 1)) != 0)
+			goto out;
+		log_warnx("store: fork: two records with one author and seq %llu",
+		    (unsigned long long)c->seq);
+	}
+
+	/* Current version: higher seq wins; on a fork the lower id, so every
+	 * node picks the same one. */
+	k.mv_data = ck;
+	k.mv_size = current_key(ck, c->author.data, c->kind, c->key);
+	rc = mdb_get(txn, s->current, &k, &v);
+	if (rc == 0 && v.mv_size == CURRENT_VAL_LEN) {
+		uint64_t oseq = get_be64(v.mv_data);
+		const uint8_t *oid = (const uint8_t *)v.mv_data + 8;
+
+		if (c->seq < oseq || (c->seq == oseq &&
+		    memcmp(id, oid, RECORD_ID_LEN) > 0)) {
+			it->result |= STORE_STALE;
+			rc = 0;
+			goto out;
+		}
+		memcpy(&olddoc, (const uint8_t *)v.mv_data + 8 + RECORD_ID_LEN,
+		    sizeof(olddoc));
+		if ((rc = load_record(txn, s, oid, &old)) != 0)
+			goto out;
+	} else if (rc != MDB_NOTFOUND) {
+		goto out;
+	}
+	is_profile = c->kind == LCF__KIND__KIND_CITY && strcmp(c->key, "profile") == 0;
+	if (old.c != NULL) {
+		/* Postings of this very transaction must be written before they
+		 * can be deleted. */
+		if (olddoc >= x->first_doc &&
+		    (rc = pending_flush(txn, s, &x->pending)) != 0)
+			goto out;
+		have_oldc = index_country(x, s, old.c, oldc);
+		if ((rc = postings_remove(txn, s, old.c, have_oldc ? oldc : NULL,
+		    olddoc)) != 0)
+			goto out;
+		k.mv_data = &olddoc;
+		k.mv_size = sizeof(olddoc);
+		if ((rc = mdb_del(txn, s->docs, &k, NULL)) != 0 && rc != MDB_NOTFOUND)
+			goto out;
+	}
+	doc = x->next_doc++;
+	put_be64(cval, c->seq);
+	memcpy(cval + 8, id, RECORD_ID_LEN);
+	memcpy(cval + 8 + RECORD_ID_LEN, &doc, sizeof(doc));
+	k.mv_data = ck;
+	k.mv_size = current_key(ck, c->author.data, c->kind, c->key);
+	v.mv_data = cval;
+	v.mv_size = sizeof(cval);
+	if ((rc = mdb_put(txn, s->current, &k, &v, 0)) != 0)
+		goto out;
+	k.mv_data = &doc;
+	k.mv_size = sizeof(doc);
+	v.mv_data = (void *)id;
+	v.mv_size = RECORD_ID_LEN;
+	if ((rc = mdb_put(txn, s->docs, &k, &v, MDB_APPEND)) != 0)
+		goto out;
+	if (is_profile) {
+		/* The author's country may change with this version. */
+		x->cc_valid = 0;
+		if (old.c == NULL)
+			have_oldc = 0;
+	}
+	have_newc = index_country(x, s, c, newc);
+	postings_add(&x->pending, c, have_newc ? newc : NULL, doc);
+	if (is_profile && (have_oldc != have_newc ||
+	    (have_oldc && strcmp(oldc, newc) != 0))) {
+		rc = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
+		    have_newc ? newc : NULL);
+		if (rc != 0)
+			goto out;
+	}
+	if (x->pending.nposts >= PENDING_FLUSH &&
+	    (rc = pending_flush(txn, s, &x->pending)) != 0)
+		goto out;
+	it->result |= STORE_CURRENT;
+	rc = 0;
+out:
+	record_release(&old);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return rc;
+}
+
+/* A write transaction that may span several store_txn_put calls. */
+struct store_txn {
+	struct store *s;
+	struct put_ctx x;
+	uint8_t *ids;                 /* ids written, for the sketch at commit */
+	size_t nids, capids;
+};
+
+int
+store_txn_begin(struct store *s, struct store_txn **out)
+{
+	struct store_txn *t = xcalloc(1, sizeof(*t));
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	*out = NULL;
+	t->s = s;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &t->x.txn)) != 0)
+		goto out;
+	/* Document numbers continue after the highest one in use. */
+	if ((rc = mdb_cursor_open(t->x.txn, s->docs, &cur)) != 0)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == sizeof(uint32_t)) {
+		memcpy(&t->x.next_doc, k.mv_data, sizeof(uint32_t));
+		t->x.next_doc++;
+	} else if (rc != MDB_NOTFOUND) {
+		goto out;
+	}
+	if (t->x.next_doc == 0)
+		t->x.next_doc = 1;
+	t->x.first_doc = t->x.next_doc;
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if ((rc = last_row(t->x.txn, s, &t->x.next_row)) != 0)
+		goto out;
+	t->x.next_row++;
+	*out = t;
+	t = NULL;
+	rc = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (t != NULL) {
+		log_mdb("write", rc);
+		store_txn_abort(t);
+	}
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+int
+store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (t->x.next_doc > UINT32_MAX - n) {
+		/* Not "map full": raising map_size would not help. */
+		log_warnx("store: document numbers exhausted: compact the database");
+		rc = MDB_CORRUPTED;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct store_item *it = &items[i];
+		struct record tmp;
+
+		/* A batch from ingest holds only the bytes: decode them here. */
+		if (it->rec != NULL) {
+			memcpy(it->id, it->rec->id, RECORD_ID_LEN);
+			rc = put_one(&t->x, t->s, it);
+		} else if (record_open(it->raw, it->len, 0, &tmp) != 0) {
+			log_warnx("store: item %zu is not a record", i);
+			rc = MDB_BAD_VALSIZE;
+		} else {
+			memcpy(it->id, tmp.id, RECORD_ID_LEN);
+			it->rec = &tmp;
+			rc = put_one(&t->x, t->s, it);
+			it->rec = NULL;
+			record_release(&tmp);
+		}
+		if (rc != 0)
+			goto out;
+		if (it->result & STORE_DUP)
+			continue;
+		if (t->nids == t->capids) {
+			t->capids = t->capids ? 2 * t->capids : 1024;
+			t->ids = xreallocarray(t->ids, t->capids, RECORD_ID_LEN);
+		}
+		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, it->id, RECORD_ID_LEN);
+	}
+out:
+	if (rc != 0) {
+		log_mdb("write", rc);
+		for (i = 0; i < n; i++)
+			items[i].result = 0;
+		return map_err(rc);
+	}
+	return 0;
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	int rc;
+
+	rc = pending_flush(t->x.txn, t->s, &t->x.pending);
+	if (rc == 0) {
+		rc = mdb_txn_commit(t->x.txn);
+		t->x.txn = NULL;
+	}
+	/* Only ids whose transaction committed join the sketch: a reader must
+	 * never see an id in the sketch that the store does not hold. */
+	if (rc == 0)
+		iblt_set_add_many(t->s->sketch, t->ids, t->nids);
+	log_mdb("commit", rc);
+	store_txn_abort(t);
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->x.txn != NULL)
+		mdb_txn_abort(t->x.txn);
+	pending_free(&t->x.pending);
+	free(t->ids);
+	free(t);
+}
+
+int
+store_put(struct store *s, struct store_item *items, size_t n)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_txn_begin(s, &t)) != 0)
+		return rc;
+	if ((rc = store_txn_put(t, items, n)) != 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	if ((rc = store_txn_commit(t)) != 0) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			items[i].result = 0;
+	}
+	return rc;
+}
+
+/* ---- reading ---- */
+
+uint64_t
+store_authors(struct store *s)
+{
+	MDB_txn *txn;
+	uint64_t n;
+
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	n = meta_get(txn, s, "authors");
+	mdb_txn_abort(txn);
+	return n;
+}
+
+uint64_t
+store_last_seq(struct store *s, const uint8_t author[32])
+{
+	uint8_t key[AUTHOR_LEN + 8];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t seq = 0;
+	int rc;
+
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, s->seq, &cur) == 0) {
+		memcpy(key, author, AUTHOR_LEN);
+		memset(key + AUTHOR_LEN, 0xff, 8);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && k.mv_size == sizeof(key) &&
+		    memcmp(k.mv_data, key, sizeof(key)) == 0)
+			seq = UINT64_MAX;
+		else {
+			rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+			    mdb_cursor_get(cur, &k, &v, MDB_LAST);
+			if (rc == 0 && k.mv_size == sizeof(key) &&
+			    memcmp(k.mv_data, author, AUTHOR_LEN) == 0)
+				seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return seq;
+}
+
+int
+store_has(struct store *s, const uint8_t id[32])
+{
+	MDB_txn *txn;
+	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	int found;
+
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	found = mdb_get(txn, s->ids, &k, &v) == 0;
+	mdb_txn_abort(txn);
+	return found;
+}
+
+int
+store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
+    size_t n, uint8_t *found)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	memset(found, 0, n);
+	if ((rc = rd_begin(s, &txn)) != 0)
+		return map_err(rc);
+	for (i = 0; i < n; i++) {
+		if (skip != NULL && skip[i])
+			continue;
+		k.mv_size = RECORD_ID_LEN;
+		k.mv_data = (void *)(ids + i * RECORD_ID_LEN);
+		found[i] = mdb_get(txn, s->ids, &k, &v) == 0;
+	}
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int
+store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc, ret;
+
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	rc = rec_get(txn, s, id, &v);
+	if (rc == 0)
+		ret = fn(arg, id, v.mv_data, v.mv_size);
+	else
+		ret = map_err(rc);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+/* Parses a hex prefix into bytes; *nibbles gets its length in hex digits. */
+static int
+prefix_parse(const char *hex, uint8_t out[32], size_t *nibbles)
+{
+	size_t n = strlen(hex), i;
+
+	if (!hex_is_prefix(hex))
+		return LCF_EINVAL;
+	memset(out, 0, 32);
+	for (i = 0; i < n; i++) {
+		int c = hex[i], d;
+
+		d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+		out[i / 2] |= (uint8_t)(i % 2 ? d : d << 4);
+	}
+	*nibbles = n;
+	return 0;
+}
+
+static int
+prefix_match(const uint8_t *key, const uint8_t *prefix, size_t nibbles)
+{
+	size_t full = nibbles / 2;
+
+	if (memcmp(key, prefix, full) != 0)
+		return 0;
+	return nibbles % 2 == 0 || (key[full] & 0xf0) == prefix[full];
+}
+
+int
+store_resolve_id(struct store *s, const char *hex, uint8_t id[32])
+{
+	uint8_t pre[32];
+	size_t nib;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = LCF_ENOTFOUND;
+
+	if (prefix_parse(hex, pre, &nib) != 0)
+		return LCF_EINVAL;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if (mdb_cursor_open(txn, s->ids, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return LCF_ESTORE;
+	}
+	k.mv_data = pre;
+	k.mv_size = 32;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == 32 && prefix_match(k.mv_data, pre, nib)) {
+		memcpy(id, k.mv_data, 32);
+		ret = 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		if (rc == 0 && k.mv_size == 32 && prefix_match(k.mv_data, pre, nib))
+			ret = LCF_EAMBIGUOUS;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+store_resolve_author(struct store *s, const char *hex, uint8_t author[32])
+{
+	uint8_t pre[32], key[AUTHOR_LEN + 8];
+	size_t nib;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = LCF_ENOTFOUND;
+
+	if (prefix_parse(hex, pre, &nib) != 0)
+		return LCF_EINVAL;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if (mdb_cursor_open(txn, s->seq, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return LCF_ESTORE;
+	}
+	memcpy(key, pre, 32);
+	memset(key + 32, 0, 8);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && prefix_match(k.mv_data, pre, nib)) {
+		memcpy(author, k.mv_data, 32);
+		ret = 0;
+		/* Skip past this author's entries to see whether another matches. */
+		memcpy(key, author, 32);
+		memset(key + 32, 0xff, 8);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && memcmp(k.mv_data, author, 32) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
+		if (rc == 0 && prefix_match(k.mv_data, pre, nib))
+			ret = LCF_EAMBIGUOUS;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
+    const char *key, store_visit_fn fn, void *arg)
+{
+	uint8_t ck[CUR_KEY_MAX];
+	MDB_txn *txn;
+	MDB_val k, v, rk, rv;
+	int rc, ret;
+
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	k.mv_data = ck;
+	k.mv_size = current_key(ck, author, kind, key);
+	rc = mdb_get(txn, s->current, &k, &v);
+	if (rc == 0 && v.mv_size != CURRENT_VAL_LEN)
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		rk.mv_data = (uint8_t *)v.mv_data + 8;
+		rk.mv_size = RECORD_ID_LEN;
+		rc = rec_get(txn, s, rk.mv_data, &rv);
+	}
+	if (rc == 0)
+		ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size);
+	else
+		ret = map_err(rc);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+store_scan_current(struct store *s, const struct store_scan_filter *f,
+    uint8_t *cursor, size_t *cursor_len, size_t max, int *done,
+    store_visit_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, rk, rv;
+	const uint8_t *author = f != NULL ? f->author : NULL;
+	uint32_t kinds = f != NULL ? f->kinds : 0;
+	uint8_t start[AUTHOR_LEN];
+	size_t count = 0;
+	int rc, ret = 0, kind;
+
+	*done = 0;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->current, &cur)) != 0)
+		goto out;
+	if (*cursor_len == 0 && author == NULL) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	} else if (*cursor_len == 0) {
+		memcpy(start, author, AUTHOR_LEN);
+		k.mv_data = start;
+		k.mv_size = AUTHOR_LEN;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	} else {
+		k.mv_data = cursor;
+		k.mv_size = *cursor_len;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && k.mv_size == *cursor_len &&
+		    memcmp(k.mv_data, cursor, *cursor_len) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	while (rc == 0 && count < max) {
+		if (author != NULL && (k.mv_size < AUTHOR_LEN ||
+		    memcmp(k.mv_data, author, AUTHOR_LEN) != 0)) {
+			rc = MDB_NOTFOUND;	/* past the author's versions */
+			break;
+		}
+		kind = k.mv_size > AUTHOR_LEN ? ((uint8_t *)k.mv_data)[AUTHOR_LEN] : 0;
+		if (v.mv_size == CURRENT_VAL_LEN &&
+		    (kinds == 0 || (kind < 32 && (kinds & (1u << kind)) != 0))) {
+			rk.mv_data = (uint8_t *)v.mv_data + 8;
+			rk.mv_size = RECORD_ID_LEN;
+			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&
+			    (ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
+				goto out;
+		}
+		if (k.mv_size <= STORE_CURSOR_MAX) {
+			memcpy(cursor, k.mv_data, k.mv_size);
+			*cursor_len = k.mv_size;
+		}
+		count++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND) {
+		*done = 1;
+		rc = 0;
+	}
+out:
+	return rd_end(txn, cur, ret, rc);
+}
+
+int
+store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn, void *arg)
+{
+	uint8_t start[RECORD_ID_LEN];
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, rv;
+	int rc, ret = 0;
+
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->ids, &cur)) != 0)
+		goto out;
+	memset(start, 0, sizeof(start));
+	start[0] = lo;
+	k.mv_data = start;
+	k.mv_size = sizeof(start);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && ((uint8_t *)k.mv_data)[0] <= hi) {
+		if ((rc = row_bytes(txn, s, &v, &rv)) != 0)
+			goto out;
+		if ((ret = fn(arg, k.mv_data, rv.mv_data, rv.mv_size)) != 0)
+			goto out;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	return rd_end(txn, cur, ret, rc);
+}
+
+static uint64_t
+count_list(MDB_cursor *cur, Lcf__Kind kind, char tag)
+{
+	uint8_t key[2] = { (uint8_t)kind, (uint8_t)tag };
+	MDB_val k = { 2, key }, v;
+	size_t n = 0;
+
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET_KEY) == 0)
+		mdb_cursor_count(cur, &n);
+	return n;
+}
+
+int
+store_stats(struct store *s, struct store_stats *st)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_envinfo info;
+	MDB_stat ms;
+	size_t k;
+	int ret = LCF_ESTORE;
+
+	memset(st, 0, sizeof(*st));
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if (mdb_stat(txn, s->ids, &ms) != 0)
+		goto out;
+	st->records = ms.ms_entries;
+	st->forks = meta_get(txn, s, "forks");
+	st->authors = meta_get(txn, s, "authors");
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0)
+		goto out;
+	st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	st->map_size = info.me_mapsize;
+	if (mdb_cursor_open(txn, s->idx, &cur) != 0)
+		goto out;
+	for (k = 1; k < sizeof(st->kinds) / sizeof(st->kinds[0]); k++) {
+		st->kinds[k].current = count_list(cur, (Lcf__Kind)k, TAG_ALL);
+		st->kinds[k].deleted = count_list(cur, (Lcf__Kind)k, TAG_DELETED);
+	}
+	ret = 0;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+uint64_t
+store_author_forks(struct store *s, const uint8_t author[32])
+{
+	uint8_t fk[1 + AUTHOR_LEN];
+	MDB_txn *txn = NULL;
+	MDB_val k = { sizeof(fk), fk }, v;
+	uint64_t n = 0;
+
+	fork_key(fk, author);
+	if (rd_begin(s, &txn) != 0)
+		return 0;
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		n = get_be64(v.mv_data);
+	mdb_txn_abort(txn);
+	return n;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The LMDB store: records, current versions, seq index, query indexes, counters. */
+#ifndef LCF_STORE_H
+#define LCF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/iblt.h"
+#include "lcf.pb-c.h"
+
+struct record;
+struct store;
+
+#define STORE_SCHEMA_VERSION 2
+#define STORE_MAX_TERMS 16       /* filter terms in one query */
+#define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
+
+/* One record to store: the exact SignedRecord bytes and their decoded form, both
+ * borrowed for the call. The caller has verified and validated it. */
+/* One record to store: raw (the SignedRecord bytes, already verified and
+ * validated) and rec, its decoded form; or rec NULL, and store_put decodes raw
+ * itself while it writes the item (so a caller need not hold thousands of
+ * decoded records at once). */
+struct store_item {
+	const uint8_t *raw;
+	size_t len;
+	const struct record *rec;
+	int result;                  /* out: STORE_* flags */
+	uint8_t id[32];              /* out: the record's id */
+};
+
+enum {
+	STORE_DUP = 1 << 0,          /* id already held: nothing written */
+	STORE_CURRENT = 1 << 1,      /* became the current version of its key */
+	STORE_STALE = 1 << 2,        /* stored, but an equal or newer seq is current */
+	STORE_FORK = 1 << 3,         /* another record has the same author and seq */
+};
+
+/* Opens (creating if needed) the database directory path with the given map
+ * size. On error err holds a sentence naming the path. */
+int store_open(const char *path, uint64_t map_size, struct store **out, char *err,
+    size_t errlen);
+/* Closes the environment; no transaction may be open. Accepts NULL. */
+void store_close(struct store *s);
+
+/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL or
+ * LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
+ * stored enter store_sketch() once the transaction has committed. */
+int store_put(struct store *s, struct store_item *items, size_t n);
+
+/* A write transaction held across several calls, for a streamed import. Every
+ * call on one transaction must come from the thread that began it (LMDB binds a
+ * write transaction to its thread), and only one is open at a time: begin waits
+ * for any other writer. store_txn_put writes items as store_put does (results in
+ * items[i].result); after it fails the transaction can only be aborted. Commit
+ * and abort free t (abort accepts NULL); ids written join store_sketch() at
+ * commit. 0, LCF_EMAPFULL or LCF_ESTORE. */
+struct store_txn;
+int store_txn_begin(struct store *s, struct store_txn **t);
+int store_txn_put(struct store_txn *t, struct store_item *items, size_t n);
+int store_txn_commit(struct store_txn *t);
+void store_txn_abort(struct store_txn *t);
+
+/* The live digest and IBLTs of every stored record id (all versions), built by
+ * store_open and updated by store_put after each commit. Owned by the store and
+ * valid until store_close; its functions may be called from any thread. */
+struct iblt_set *store_sketch(struct store *s);
+
+/* Highest seq stored for an author (0 if none). */
+uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
+
+/* Called for each record found; raw points into the map and is valid only during
+ * the call. Return non-zero to stop (that value is returned by the scan). */
+typedef int (*store_visit_fn)(void *arg, const uint8_t id[32], const uint8_t *raw,
+    size_t len);
+
+/* 1 when a record with this id is stored, else 0. */
+int store_has(struct store *s, const uint8_t id[32]);
+/* For each of the n ids (32 bytes each, back to back), found[i] = 1 when a
+ * record with that id is stored, else 0, all from one read transaction. ids
+ * with skip[i] set (skip may be NULL) are not looked up: found[i] = 0. 0 or a
+ * negative code (then every found[i] is 0). */
+int store_has_many(struct store *s, const uint8_t *ids, const uint8_t *skip,
+    size_t n, uint8_t *found);
+/* Record by id. LCF_ENOTFOUND if absent. */
+int store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg);
+/* Resolves a hex id prefix (1..64 digits) to a full id: LCF_ENOTFOUND,
+ * LCF_EAMBIGUOUS. */
+int store_resolve_id(struct store *s, const char *hex, uint8_t id[32]);
+/* Resolves a hex prefix of an author (a city id) among authors with records. */
+int store_resolve_author(struct store *s, const char *hex, uint8_t author[32]);
+/* The current version of (author, kind, key). LCF_ENOTFOUND if none. */
+int store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
+    const char *key, store_visit_fn fn, void *arg);
+
+struct store_query {
+	Lcf__Kind kind;
+	const char *areas[STORE_MAX_TERMS];
+	size_t nareas;
+	const char *clusters[STORE_MAX_TERMS];
+	size_t nclusters;
+	const char *country;          /* of the author's city profile */
+	const uint8_t *author;        /* 32 bytes */
+	/* More authors: a record of author or of any of these matches (a city's
+	 * line of keys, member.h); at most STORE_MAX_AUTHORS. */
+	const uint8_t (*authors)[32];
+	size_t nauthors;
+	const char *text;             /* words; every one must occur */
+	const char *indicator;
+	const char *period;
+	int include_deleted;          /* only without other filters */
+	size_t limit;                 /* 0: all */
+	/* When set, a record for which keep returns 0 is skipped and not counted
+	 * (hidden cities); raw is valid during the call only. */
+	int (*keep)(void *arg, const uint8_t *raw, size_t len);
+	void *keep_arg;
+};
+
+/* Visits matching current records, newest first. *truncated is set when more
+ * than limit matched. LCF_EINVAL for a query with too many terms. */
+int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
+    void *arg, int *truncated);
+
+/* Which current versions a scan visits: NULL, or all fields 0, for every one. */
+struct store_scan_filter {
+	const uint8_t *author;       /* 32 bytes: only this author's */
+	uint32_t kinds;              /* bit 1 << kind set for each kind wanted */
+};
+
+/* Visits current versions in key order (author, kind, key), starting after the
+ * opaque cursor (len 0 to start), at most max of them, passed over ones
+ * included; *cursor/len are advanced for the next call and *done set at the
+ * end. cursor must hold STORE_CURSOR_MAX bytes. f (may be NULL) narrows the
+ * walk: an author's versions are found by seeking, not by reading every other
+ * author's. */
+#define STORE_CURSOR_MAX 512
+int store_scan_current(struct store *s, const struct store_scan_filter *f,
+    uint8_t *cursor, size_t *cursor_len, size_t max, int *done,
+    store_visit_fn fn, void *arg);
+/* Visits every stored record (all versions) whose id's first byte is in
+ * [lo, hi]: used to verify in parallel slices. */
+int store_scan_all(struct store *s, uint8_t lo, uint8_t hi, store_visit_fn fn,
+    void *arg);
+
+/* Ids whose first 8 bytes are one of the n prefixes (8 bytes each, back to
+ * back), prefix by prefix in the given order, in one read transaction. fn may
+ * return non-zero to stop (that value is returned); *consumed is the number of
+ * prefixes whose records were all visited, so a caller that stopped resumes at
+ * prefixes + 8 * *consumed (records of a prefix that was cut short are then
+ * visited again). At most STORE_PREFIX_MATCHES records per prefix, so that
+ * all of one prefix's records fit in one sync batch. */
+#define STORE_PREFIX_MATCHES 16
+int store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
+    size_t *consumed, store_visit_fn fn, void *arg);
+
+/* One author's stored records: every version and every fork counted. digest is
+ * the set digest (iblt.h) of their ids. */
+struct store_author_summary {
+	uint8_t author[32];
+	uint64_t count;
+	uint64_t max_seq;
+	uint8_t digest[IBLT_DIGEST_BYTES];
+};
+
+/* The summary of one author (count 0 when it has no records) and, when runs is
+ * not NULL, the seqs it holds as runs: runs[2i] .. runs[2i+1] inclusive,
+ * ascending, at most max_runs runs in *nruns (seqs beyond a full list are left
+ * out: a caller may only claim fewer seqs than it holds). */
+int store_author_summary(struct store *s, const uint8_t author[32],
+    struct store_author_summary *out, uint64_t *runs, size_t max_runs,
+    size_t *nruns);
+
+typedef int (*store_summary_fn)(void *arg, const struct store_author_summary *sum);
+/* Visits the summaries of the authors after `after` (32 bytes; NULL to start at
+ * the first), in ascending author order: at most max_authors, and no new author
+ * once max_records records were walked in this call. *done is set when no
+ * author remains. fn may return non-zero to stop (that value is returned). */
+int store_author_summaries(struct store *s, const uint8_t *after,
+    size_t max_authors, size_t max_records, int *done, store_summary_fn fn,
+    void *arg);
+
+/* Called with seq as well; raw is valid only during the call. */
+typedef int (*store_seq_visit_fn)(void *arg, uint64_t seq, const uint8_t id[32],
+    const uint8_t *raw, size_t len);
+/* Visits an author's records with from_seq <= seq <= to_seq in (seq, id) order;
+ * with after_id (32 bytes, may be NULL), records of from_seq whose id is not
+ * greater than it are skipped, so a caller resumes exactly where it stopped. fn
+ * may return non-zero to stop (that value is returned). */
+int store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
+    const uint8_t *after_id, uint64_t to_seq, store_seq_visit_fn fn, void *arg);
+
+struct store_kind_count {
+	uint64_t current;            /* current versions, tombstones included */
+	uint64_t deleted;            /* current versions that are tombstones */
+};
+
+struct store_stats {
+	uint64_t records;            /* every stored version */
+	uint64_t forks;
+	uint64_t authors;
+	uint64_t used_bytes;
+	uint64_t map_size;
+	struct store_kind_count kinds[9];   /* indexed by Lcf__Kind */
+};
+
+int store_stats(struct store *s, struct store_stats *st);
+/* Forks (records sharing this author and a seq) stored so far. */
+uint64_t store_author_forks(struct store *s, const uint8_t author[32]);
+/* How many authors have records here (a counter: cheap, unlike store_stats). */
+uint64_t store_authors(struct store *s);
+
+/* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
+ * inside words), calling fn for each word in order, repeats included. Exposed
+ * for tests. */
+void store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
+    void *arg);
+
+#endif

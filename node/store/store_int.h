@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// The store's internals, shared by store.c (opening, writing, reading),
+// postings.c (query index postings), store_query.c and store_sync.c.
+#ifndef LCF_STORE_INT_H
+#define LCF_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "model/record.h"
+#include "store/store.h"
+
+#define AUTHOR_LEN 32
+#define CURRENT_VAL_LEN (8 + RECORD_ID_LEN + 4)   /* seq, id, doc */
+#define PENDING_FLUSH (1u << 20)                   /* postings held per flush */
+#define TERM_MAX 200
+#define IDX_KEY_MAX (2 + TERM_MAX)
+#define CUR_KEY_MAX (AUTHOR_LEN + 1 + 256)
+#define WORD_MIN 2
+#define WORD_MAX 32
+#define ROW_LEN 8                                  /* a row number, big-endian */
+
+/* Posting tags: see docs/ARCHITECTURE.md. */
+#define TAG_ALL '*'
+#define TAG_DELETED '-'
+#define TAG_AREA 'a'
+#define TAG_CLUSTER 'c'
+#define TAG_COUNTRY 'n'
+#define TAG_AUTHOR 'u'
+#define TAG_WORD 'w'
+#define TAG_INDICATOR 'i'
+#define TAG_PERIOD 'p'
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, rows, ids, current, seq, idx, docs;
+	char *path;
+	struct iblt_set *sketch;      /* every stored id: see store_sketch */
+};
+
+/*
+ * Postings written by one store_put are gathered per term and written in key
+ * order with MDB_MULTIPLE, one call per term: an import of many records then
+ * costs a few thousand B-tree descents instead of one per posting. Document
+ * numbers only grow, so each term's list arrives already sorted.
+ *
+ * The table is looked up once for every word of every text, so a lookup must
+ * touch little memory: a term is one 64-byte slot (one cache line) holding its
+ * hash, its key when short (every word is), its last document (a word repeated
+ * in a record is dropped without reading the list) and its list.
+ */
+#define SLOT_KEY_INLINE 40
+
+struct slot {
+	uint32_t *docs;               /* NULL: the slot is free */
+	uint32_t hash;
+	uint32_t n;                   /* capacity: 4, then the next power of 2 */
+	uint32_t last;                /* docs[n - 1] */
+	uint16_t len;
+	union {
+		uint8_t key[SLOT_KEY_INLINE];   /* len <= SLOT_KEY_INLINE */
+		uint8_t *long_key;              /* else, allocated */
+	} k;
+};
+
+_Static_assert(sizeof(struct slot) == 64, "a slot is one cache line");
+
+struct pending {
+	struct slot *slots;           /* open addressing on the key hash */
+	size_t nslots, nterms, nposts;
+};
+
+static inline int
+map_err(int rc)
+{
+	if (rc == MDB_MAP_FULL)
+		return LCF_EMAPFULL;
+	if (rc == MDB_NOTFOUND)
+		return LCF_ENOTFOUND;
+	return LCF_ESTORE;
+}
+
+static inline void
+log_mdb(const char *what, int rc)
+{
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+}
+
+static inline int
+rd_begin(struct store *s, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+
+	log_mdb("read transaction", rc);
+	return rc;
+}
+
+/* Ends a read: closes the cursor (may be NULL) and the transaction, and gives
+ * the visitor's stop value, else 0 or the LMDB error as a project code. */
+static inline int
+rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
+{
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (ret != 0)
+		return ret;
+	return rc == 0 ? 0 : map_err(rc);
+}
+
+/* The bytes of the record with this id (valid until txn ends): the id index
+ * gives its row, the rows table its bytes. */
+static inline int
+rec_get(MDB_txn *txn, const struct store *s, const uint8_t *id, MDB_val *out)
+{
+	MDB_val k = { RECORD_ID_LEN, (void *)id }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->ids, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != ROW_LEN)
+		return MDB_CORRUPTED;
+	return mdb_get(txn, s->rows, &v, out);
+}
+
+/* The bytes at the row an id index entry (v) points to. */
+static inline int
+row_bytes(MDB_txn *txn, const struct store *s, MDB_val *v, MDB_val *out)
+{
+	MDB_val k = *v;
+	int rc;
+
+	if (v->mv_size != ROW_LEN)
+		return MDB_CORRUPTED;
+	rc = mdb_get(txn, s->rows, &k, out);
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
+/* postings.c: a transaction's postings, gathered per term (pending), then
+ * written in key order. pending_flush writes and empties the table;
+ * pending_free releases it. postings_add gathers the postings of c as
+ * document doc; postings_remove deletes those of c as document doc at once. */
+void postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
+    uint32_t doc);
+int postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+    const char *country, uint32_t doc);
+int pending_flush(MDB_txn *txn, struct store *s, struct pending *pd);
+void pending_free(struct pending *pd);
+/* Reads a whole posting list into a new array (*out, the caller frees it),
+ * ascending document numbers. */
+int list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
+    size_t *n);
+
+#endif
