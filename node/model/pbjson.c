@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/record.h"
 #include "base/xmalloc.h"
@@ -30,20 +30,6 @@
 static json_t *encode_message(const ProtobufCMessage *m, int depth);
 static int decode_message(const json_t *obj, const ProtobufCMessageDescriptor *d,
     const char *path, int depth, ProtobufCMessage **out, struct verr *err);
-
-static const struct {
-	Lcf__Kind kind;
-	const char *name;
-} kind_names[] = {
-	{ LCF__KIND__KIND_CITY, "city" },
-	{ LCF__KIND__KIND_PRACTICE, "practice" },
-	{ LCF__KIND__KIND_INDICATOR, "indicator" },
-	{ LCF__KIND__KIND_MEMBERSHIP, "membership" },
-	{ LCF__KIND__KIND_REVOCATION, "revocation" },
-	{ LCF__KIND__KIND_ENDPOINT, "endpoint" },
-	{ LCF__KIND__KIND_CATALOG, "catalog" },
-	{ LCF__KIND__KIND_SUCCESSION, "succession" },
-};
 
 /*
  * Jansson returns NULL only when it cannot allocate (callers check the other
@@ -1158,35 +1144,6 @@ pbjson_decode(const json_t *obj, const ProtobufCMessageDescriptor *d,
 	    0 : LCF_EVALIDATE;
 }
 
-const char *
-pbjson_kind_name(Lcf__Kind k)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (kind_names[i].kind == k)
-			return kind_names[i].name;
-	return "unknown";
-}
-
-Lcf__Kind
-pbjson_kind_from_name(const char *name)
-{
-	Lcf__Kind ret = LCF__KIND__KIND_UNSPECIFIED;
-	size_t i;
-
-	if (name == NULL)
-		goto out;
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-		if (strcasecmp(kind_names[i].name, name) == 0) {
-			ret = kind_names[i].kind;
-			goto out;
-		}
-	}
-out:
-	return ret;
-}
-
 json_t *
 pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 {
@@ -1205,7 +1162,7 @@ pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 	if (c->has_seq)
 		jset(r, "seq", u64_json(c->seq));
 	if (c->has_kind)
-		jset(r, "kind", json_string(pbjson_kind_name(c->kind)));
+		jset(r, "kind", json_string(kinds_name(c->kind)));
 	if (c->key != NULL)
 		jset(r, "key", string_json(c->key));
 	if (c->has_timestamp)

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "model/iblt.h"
+#include "model/kinds.h"
 #include "base/log.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -1165,7 +1166,8 @@ store_stats(struct store *s, struct store_stats *st)
 	MDB_cursor *cur = NULL;
 	MDB_envinfo info;
 	MDB_stat ms;
-	size_t k;
+	const struct kinds_def *kd;
+	size_t i;
 	int ret = LCF_ESTORE;
 
 	memset(st, 0, sizeof(*st));
@@ -1182,9 +1184,9 @@ store_stats(struct store *s, struct store_stats *st)
 	st->map_size = info.me_mapsize;
 	if (mdb_cursor_open(txn, s->idx, &cur) != 0)
 		goto out;
-	for (k = 1; k < sizeof(st->kinds) / sizeof(st->kinds[0]); k++) {
-		st->kinds[k].current = count_list(cur, (Lcf__Kind)k, TAG_ALL);
-		st->kinds[k].deleted = count_list(cur, (Lcf__Kind)k, TAG_DELETED);
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		st->kinds[kd->kind].current = count_list(cur, kd->kind, TAG_ALL);
+		st->kinds[kd->kind].deleted = count_list(cur, kd->kind, TAG_DELETED);
 	}
 	ret = 0;
 out:
