@@ -14,6 +14,7 @@
 #include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/record.h"
+#include "base/util.h"
 #include "base/xmalloc.h"
 
 /* Our schema is not recursive, but the code is generic, so nesting is bounded. */
@@ -74,18 +75,6 @@ hex_json(const uint8_t *in, size_t len)
 	j = jnew(json_stringn(buf, 2 * len));
 	free(buf);
 	return j;
-}
-
-static int
-hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Large uint64 values do not fit json_int_t, so they travel as decimal strings. */
@@ -933,8 +922,8 @@ decode_bytes(const struct pbjson_value *v, void *dst, const char *path,
 	if (len > 0)
 		data = xmalloc(len / 2);
 	for (i = 0; i < len / 2; i++) {
-		hi = hex_nibble(s[2 * i]);
-		lo = hex_nibble(s[2 * i + 1]);
+		hi = hex_digit((unsigned char)s[2 * i]);
+		lo = hex_digit((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			ret = verr_set(err, path, "expected hex digits, found '%c'",
 			    hi < 0 ? s[2 * i] : s[2 * i + 1]);

@@ -929,9 +929,8 @@ prefix_parse(const char *hex, uint8_t out[32], size_t *nibbles)
 		return LCF_EINVAL;
 	memset(out, 0, 32);
 	for (i = 0; i < n; i++) {
-		int c = hex[i], d;
+		int d = hex_digit((unsigned char)hex[i]);
 
-		d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 		out[i / 2] |= (uint8_t)(i % 2 ? d : d << 4);
 	}
 	*nibbles = n;
