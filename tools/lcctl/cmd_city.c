@@ -163,7 +163,7 @@ current_profile(const struct lcctl *ctx, json_t **out)
 		if ((ret = client_item_content(resp->query->items[0], &content)) < 0)
 			goto out;
 		/* A tombstone has no body: start again from nothing. */
-		if ((body = drafts_body_json(content)) == NULL)
+		if ((body = render_body_json(content)) == NULL)
 			body = json_object();
 	}
 	*out = body;

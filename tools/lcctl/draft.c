@@ -10,7 +10,6 @@
 #include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/pbstream.h"
-#include "model/record.h"
 #include "base/util.h"
 #include "model/validate.h"
 #include "base/xmalloc.h"
@@ -218,6 +217,20 @@ drafts_error(const struct drafts *d, long index, const char *field,
 	else if (field[0] != '\0')
 		snprintf(what, sizeof(what), "field %s: ", field);
 	lcctl_err("%s%s%s", where, what, msg);
+}
+
+static void
+origin_error(const void *arg, long index, const char *field, const char *msg)
+{
+	drafts_error(arg, index, field, msg);
+}
+
+void
+drafts_origin(const struct drafts *d, struct client_origin *o)
+{
+	o->fn = origin_error;
+	o->arg = d;
+	o->n = d->n > d->nlines ? d->n : d->nlines;
 }
 
 void
@@ -525,21 +538,15 @@ drafts_publish(const struct lcctl *ctx, struct drafts *d,
 {
 	Lcf__PublishRequest pr = LCF__PUBLISH_REQUEST__INIT;
 	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	struct client_origin o;
 
 	pr.n_drafts = d->n;
 	pr.drafts = d->v;
 	req.op_case = LCF__CTL_REQUEST__OP_PUBLISH;
 	req.publish = &pr;
-	return client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_PUBLISH, d, 0,
+	drafts_origin(d, &o);
+	return client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_PUBLISH, &o, 0,
 	    reply);
-}
-
-json_t *
-drafts_body_json(const Lcf__Content *c)
-{
-	const ProtobufCMessage *body = record_body(c, NULL);
-
-	return body != NULL ? pbjson_encode(body) : NULL;
 }
 
 /* 0 when this city may remove the record: it wrote it (under this key, or an
