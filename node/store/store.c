@@ -1093,7 +1093,7 @@ store_scan_current(struct store *s, const struct store_scan_filter *f,
 		}
 		kind = k.mv_size > AUTHOR_LEN ? ((uint8_t *)k.mv_data)[AUTHOR_LEN] : 0;
 		if (v.mv_size == CURRENT_VAL_LEN &&
-		    (kinds == 0 || (kind < 32 && (kinds & (1u << kind)) != 0))) {
+		    (kinds == 0 || (kind < KINDS_LIMIT && (kinds & (1u << kind)) != 0))) {
 			rk.mv_data = (uint8_t *)v.mv_data + 8;
 			rk.mv_size = RECORD_ID_LEN;
 			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&
