@@ -24,8 +24,7 @@ enum kinds_signer {
 /* kinds_def.flags */
 enum {
 	/* A city's own published content (profile, practices, indicator
-	 * values): lcctl drafts it, status always counts it, the store indexes
-	 * it by the city's country. */
+	 * values): lcctl drafts it and status always counts it. */
 	KINDS_CONTENT = 1 << 0,
 };
 
