@@ -29,7 +29,7 @@ static const struct kinds_def table[] = {
 	{ LCF__KIND__KIND_PRACTICE, "practice", "practice",
 	    LCF__CONTENT__BODY_PRACTICE, &lcf__practice__descriptor,
 	    validate_practice, NULL, practice_key, KINDS_SIGNER_AUTHOR,
-	    KINDS_CONTENT },
+	    KINDS_CONTENT | KINDS_FREE_KEY },
 	{ LCF__KIND__KIND_INDICATOR, "indicator", "indicator value",
 	    LCF__CONTENT__BODY_INDICATOR, &lcf__indicator_value__descriptor,
 	    validate_indicator, NULL, indicator_value_key, KINDS_SIGNER_AUTHOR,

@@ -26,6 +26,9 @@ enum {
 	/* A city's own published content (profile, practices, indicator
 	 * values): lcctl drafts it and status always counts it. */
 	KINDS_CONTENT = 1 << 0,
+	/* The key is the author's choice (default_key only proposes one), so
+	 * an import record may name it in a "key" member. */
+	KINDS_FREE_KEY = 1 << 1,
 };
 
 /* Checks the body of a record of this kind (the envelope is checked already

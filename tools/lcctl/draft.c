@@ -392,11 +392,12 @@ check_unique_keys(const struct drafts *d)
 static int
 take_key(const struct drafts *d, long index, json_t *obj, char **key)
 {
+	const struct kinds_def *ki = kind_info(d->kind);
 	json_t *k;
 	int ret = 0;
 
 	*key = NULL;
-	if (d->kind != LCF__KIND__KIND_PRACTICE || !json_is_object(obj))
+	if (ki == NULL || !(ki->flags & KINDS_FREE_KEY) || !json_is_object(obj))
 		goto out;
 	if ((k = json_object_get(obj, "key")) == NULL)
 		goto out;
@@ -455,7 +456,7 @@ drafts_build_text(const struct drafts *d, long index, const char *text, size_t l
 	if (ki == NULL)
 		goto out;
 	ret = pbstream_decode(text, len, ki->body,
-	    d->kind == LCF__KIND__KIND_PRACTICE ? "key" : NULL, &body, &key, &err);
+	    (ki->flags & KINDS_FREE_KEY) ? "key" : NULL, &body, &key, &err);
 	if (ret == LCF_EINVAL) {
 		/* As tab_stream_next reports a syntax error: where in the file. */
 		snprintf(errbuf, errlen, "%s:%d: column %zu: %s", d->file,
@@ -499,9 +500,10 @@ drafts_load_file(struct drafts *d, const char *path)
 		lcctl_err("%s: no records", path);
 		goto out;
 	}
-	if (d->kind == LCF__KIND__KIND_CITY && d->tab.n != 1) {
-		lcctl_err("%s: a city profile is one record, this file has %zu",
-		    path, d->tab.n);
+	/* A kind with one fixed key has one record per city. */
+	if (ki->fixed_key != NULL && d->tab.n != 1) {
+		lcctl_err("%s: a %s is one record, this file has %zu", path, ki->noun,
+		    d->tab.n);
 		goto out;
 	}
 	d->v = xcalloc(d->tab.n, sizeof(*d->v));
