@@ -18,7 +18,9 @@
 
 #include <uv.h>
 
+#include "base/addr.h"
 #include "model/catalog.h"
+#include "model/kinds.h"
 #include "base/codes.h"
 #include "admin/control.h"
 #include "admin/ctlint.h"
@@ -46,7 +48,6 @@
 /* Most records one query answers: a query is served on the loop, so a larger
  * answer would stall every other client; `export` streams everything. */
 #define QUERY_MAX_LIMIT 10000
-#define NKINDS 9                    /* Lcf__Kind values 0..8 */
 
 static void serve_next(struct ctl_conn *c);
 static void export_chunk(struct ctl_conn *c);
@@ -380,14 +381,15 @@ do_status(struct ctl_conn *c)
 	struct node *n = c->ctl->n;
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__StatusReply st = LCF__STATUS_REPLY__INIT;
-	Lcf__KindCount kc[8], *kcp[8];
+	Lcf__KindCount kc[KINDS_LIMIT], *kcp[KINDS_LIMIT];
+	const struct kinds_def *kd;
 	struct store_stats ss;
 	struct peers_summary ps;
 	struct item_list l;
 	struct city_cache *cc;
 	uint64_t running, synced;
 	char listen[300], why[256];
-	size_t k, nk = 0;
+	size_t i, nk = 0;
 	int rc;
 
 	if ((rc = store_stats(n->store, &ss)) != 0) {
@@ -431,9 +433,8 @@ do_status(struct ctl_conn *c)
 	st.refused_connections = ps.refused_connections;
 	st.has_ingest_records = st.has_ingest_transactions = 1;
 	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
-	snprintf(listen, sizeof(listen), strchr(n->cfg.listen_host, ':') != NULL ?
-	    "[%s]:%u" : "%s:%u", n->cfg.listen_host,
-	    (unsigned)(ps.listen_port ? ps.listen_port : n->cfg.listen_port));
+	addr_format(listen, sizeof(listen), n->cfg.listen_host,
+	    ps.listen_port ? ps.listen_port : n->cfg.listen_port);
 	st.listen = listen;
 	if (members_enabled(n)) {
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
@@ -441,17 +442,17 @@ do_status(struct ctl_conn *c)
 		st.has_held_records = st.has_held_cities = 1;
 		members_held(n, &st.held_records, &st.held_cities);
 	}
-	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
-		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
-		    k != LCF__KIND__KIND_INDICATOR && ss.kinds[k].current == 0)
+	/* A city's own kinds always, the others once there is one. */
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		if (!(kd->flags & KINDS_CONTENT) && ss.kinds[kd->kind].current == 0)
 			continue;
 		lcf__kind_count__init(&kc[nk]);
 		kc[nk].has_kind = 1;
-		kc[nk].kind = (Lcf__Kind)k;
+		kc[nk].kind = kd->kind;
 		kc[nk].has_current = 1;
-		kc[nk].current = ss.kinds[k].current - ss.kinds[k].deleted;
+		kc[nk].current = ss.kinds[kd->kind].current - ss.kinds[kd->kind].deleted;
 		kc[nk].has_deleted = 1;
-		kc[nk].deleted = ss.kinds[k].deleted;
+		kc[nk].deleted = ss.kinds[kd->kind].deleted;
 		kcp[nk] = &kc[nk];
 		nk++;
 	}
@@ -877,8 +878,7 @@ do_export(struct ctl_conn *c)
 	c->export_kinds = 0;
 	c->export_nline = c->export_at = 0;
 	for (i = 0; i < er->n_kinds; i++) {
-		if (er->kinds[i] <= LCF__KIND__KIND_UNSPECIFIED ||
-		    er->kinds[i] > LCF__KIND__KIND_SUCCESSION) {
+		if (kinds_by_kind(er->kinds[i]) == NULL) {
 			send_error(c, LCF_EINVAL, "kind %d is not a record kind",
 			    (int)er->kinds[i]);
 			request_done(c);

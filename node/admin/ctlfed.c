@@ -10,6 +10,7 @@
 #include "admin/ctlint.h"
 #include "base/error.h"
 #include "model/identity.h"
+#include "model/kinds.h"
 #include "write/ingest.h"
 #include "core/lineage.h"
 #include "base/log.h"
@@ -23,7 +24,7 @@
 #include "base/xmalloc.h"
 
 #define CITY_SCAN_CHUNK 4096
-#define NKINDS 9                    /* Lcf__Kind values 0..8 */
+#define NKINDS KINDS_LIMIT          /* slots indexed by Lcf__Kind */
 
 /* ---- peers ---- */
 
@@ -359,11 +360,12 @@ group_lines(struct city_job *job)
 static int
 federation_only(const struct city_agg *a)
 {
+	const struct kinds_def *kd;
 	size_t k;
 
 	for (k = 0; k < NKINDS; k++) {
-		if (k == LCF__KIND__KIND_MEMBERSHIP ||
-		    k == LCF__KIND__KIND_REVOCATION || k == LCF__KIND__KIND_CATALOG)
+		kd = kinds_by_kind((int)k);
+		if (kd != NULL && kd->signer == KINDS_SIGNER_FEDERATION)
 			continue;
 		if (a->current[k] != 0 || a->deleted[k] != 0)
 			return 0;

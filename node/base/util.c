@@ -28,8 +28,8 @@ hex_encode(const uint8_t *in, size_t len, char *out)
 	return out;
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -49,8 +49,8 @@ hex_decode(const char *hex, uint8_t *out, size_t len)
 	if (strlen(hex) != 2 * len)
 		return LCF_EINVAL;
 	for (i = 0; i < len; i++) {
-		hi = hexval((unsigned char)hex[2 * i]);
-		lo = hexval((unsigned char)hex[2 * i + 1]);
+		hi = hex_digit((unsigned char)hex[2 * i]);
+		lo = hex_digit((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return LCF_EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -66,7 +66,7 @@ hex_is_prefix(const char *s)
 	if (n == 0 || n > 2 * LCF_ID_LEN)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (hex_digit((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }

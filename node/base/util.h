@@ -12,6 +12,8 @@
 
 /* Writes 2*len hex digits and a NUL into out (size 2*len+1). Returns out. */
 char *hex_encode(const uint8_t *in, size_t len, char *out);
+/* The value of one hex digit (either case), or -1 for any other character. */
+int hex_digit(int c);
 /* Parses exactly 2*len hex digits into out. Returns 0 or LCF_EINVAL. */
 int hex_decode(const char *hex, uint8_t *out, size_t len);
 /* True when s is 1..64 hex digits (an id or an id prefix). */

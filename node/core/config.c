@@ -13,6 +13,7 @@
 
 #include <ini.h>
 
+#include "base/addr.h"
 #include "base/codes.h"
 #include "core/config.h"
 #include "base/error.h"
@@ -80,43 +81,6 @@ config_is_ip(const char *host)
 
 	return inet_pton(AF_INET, host, buf) == 1 ||
 	    inet_pton(AF_INET6, host, buf) == 1;
-}
-
-int
-config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *colon, *h = s;
-	size_t hl;
-	char *end;
-	long v;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			return LCF_EINVAL;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || strchr(s, ':') != colon)
-			return LCF_EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= hostlen)
-		return LCF_EINVAL;
-	/* strtol would also take a sign or leading spaces. */
-	if (colon[1] < '0' || colon[1] > '9')
-		return LCF_EINVAL;
-	errno = 0;
-	v = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || errno != 0 || v < 1 || v > 65535)
-		return LCF_EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = (uint16_t)v;
-	return 0;
 }
 
 static int
@@ -203,7 +167,7 @@ config_line(struct config_parser *p, const char *section, const char *name,
 				return perr(p, line, "country: expected an ISO 3166-1 alpha-2 code such as RO, got '%s'", value);
 			set_str(&cfg->country, value);
 		} else if (strcmp(name, "listen") == 0) {
-			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
+			if (addr_parse_hostport(value, host, sizeof(host), &port) != 0)
 				return perr(p, line, "listen: expected HOST:PORT (port 1-65535), got '%s'", value);
 			if (!config_is_ip(host))
 				return perr(p, line, "listen: '%s' is not an IP address: give an address of this machine such as 0.0.0.0 (every IPv4 address), [::] or 192.0.2.10, not a host name", host);
@@ -225,13 +189,11 @@ config_line(struct config_parser *p, const char *section, const char *name,
 				return perr(p, line, "federation: expected a federation id of 64 hex digits (from `lcctl federation create`), got '%s'", value);
 			cfg->has_federation = 1;
 		} else if (strcmp(name, "announce") == 0) {
-			if (config_parse_hostport(value, host, sizeof(host), &port) != 0)
+			if (addr_parse_hostport(value, host, sizeof(host), &port) != 0)
 				return perr(p, line, "announce: expected HOST:PORT (port 1-65535), got '%s'", value);
 			if (cfg->nannounce == CONFIG_MAX_ANNOUNCE)
 				return perr(p, line, "announce: at most %d addresses", CONFIG_MAX_ANNOUNCE);
-			cfg->announce[cfg->nannounce++] = strchr(host, ':') != NULL ?
-			    xasprintf("[%s]:%u", host, (unsigned)port) :
-			    xasprintf("%s:%u", host, (unsigned)port);
+			cfg->announce[cfg->nannounce++] = addr_format_dup(host, port);
 		} else if (strcmp(name, "log_level") == 0) {
 			if (strcmp(value, "warn") == 0)
 				cfg->log_level = LOG_LEVEL_WARN;

@@ -86,8 +86,6 @@ int config_finish(struct config_parser *p);
 int config_load(struct config *cfg, const char *dir, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* Parses "HOST:PORT" ("[::1]:7400" for IPv6). 0 or LCF_EINVAL. */
-int config_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port);
 /* Whether host is an IPv4 or IPv6 address (what `listen` must be), not a name. */
 int config_is_ip(const char *host);
 /* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive);

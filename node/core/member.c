@@ -21,6 +21,7 @@
 #include "model/catalog.h"
 #include "base/error.h"
 #include "model/identity.h"
+#include "model/kinds.h"
 #include "write/ingest.h"
 #include "base/log.h"
 #include "core/member.h"
@@ -632,9 +633,8 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 	}
 	if (!ms->enabled)
 		return MEMBER_ACCEPT;
-	fed_kind = c->kind == LCF__KIND__KIND_MEMBERSHIP ||
-	    c->kind == LCF__KIND__KIND_REVOCATION ||
-	    c->kind == LCF__KIND__KIND_CATALOG;
+	fed_kind = kinds_by_kind((int)c->kind) != NULL &&
+	    kinds_by_kind((int)c->kind)->signer == KINDS_SIGNER_FEDERATION;
 	if (memcmp(c->author.data, ms->fed, 32) == 0) {
 		if (fed_kind)
 			return MEMBER_ACCEPT;

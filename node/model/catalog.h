@@ -21,7 +21,7 @@ struct catalog {
 	int refs;
 };
 
-/* Loads and checks a catalog file ({"version": N, "indicators": [...]}): every
+/* catalog_file.c. Loads and checks a catalog file ({"version": N, "indicators": [...]}): every
  * entry has id, sub_area (a KFLC sub-area), name, unit, definition; ids unique.
  * On error writes "FILE: indicator K: field F: ..." into err and returns
  * LCF_ECONFIG (LCF_EIO if unreadable). */
@@ -38,5 +38,8 @@ struct catalog *catalog_from_entries(const Lcf__CatalogIndicator *const *items,
 struct catalog *catalog_ref(struct catalog *cat);
 /* Drops a reference and frees the catalog with the last. Accepts NULL. */
 void catalog_free(struct catalog *cat);
+
+/* Internal to catalog*.c: frees an entry whose strings are malloc'd. */
+void catalog__item_free(Lcf__CatalogIndicator *ci);
 
 #endif

@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/record.h"
+#include "base/util.h"
 #include "base/xmalloc.h"
 
 /* Our schema is not recursive, but the code is generic, so nesting is bounded. */
@@ -30,20 +31,6 @@
 static json_t *encode_message(const ProtobufCMessage *m, int depth);
 static int decode_message(const json_t *obj, const ProtobufCMessageDescriptor *d,
     const char *path, int depth, ProtobufCMessage **out, struct verr *err);
-
-static const struct {
-	Lcf__Kind kind;
-	const char *name;
-} kind_names[] = {
-	{ LCF__KIND__KIND_CITY, "city" },
-	{ LCF__KIND__KIND_PRACTICE, "practice" },
-	{ LCF__KIND__KIND_INDICATOR, "indicator" },
-	{ LCF__KIND__KIND_MEMBERSHIP, "membership" },
-	{ LCF__KIND__KIND_REVOCATION, "revocation" },
-	{ LCF__KIND__KIND_ENDPOINT, "endpoint" },
-	{ LCF__KIND__KIND_CATALOG, "catalog" },
-	{ LCF__KIND__KIND_SUCCESSION, "succession" },
-};
 
 /*
  * Jansson returns NULL only when it cannot allocate (callers check the other
@@ -88,18 +75,6 @@ hex_json(const uint8_t *in, size_t len)
 	j = jnew(json_stringn(buf, 2 * len));
 	free(buf);
 	return j;
-}
-
-static int
-hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Large uint64 values do not fit json_int_t, so they travel as decimal strings. */
@@ -947,8 +922,8 @@ decode_bytes(const struct pbjson_value *v, void *dst, const char *path,
 	if (len > 0)
 		data = xmalloc(len / 2);
 	for (i = 0; i < len / 2; i++) {
-		hi = hex_nibble(s[2 * i]);
-		lo = hex_nibble(s[2 * i + 1]);
+		hi = hex_digit((unsigned char)s[2 * i]);
+		lo = hex_digit((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			ret = verr_set(err, path, "expected hex digits, found '%c'",
 			    hi < 0 ? s[2 * i] : s[2 * i + 1]);
@@ -1158,35 +1133,6 @@ pbjson_decode(const json_t *obj, const ProtobufCMessageDescriptor *d,
 	    0 : LCF_EVALIDATE;
 }
 
-const char *
-pbjson_kind_name(Lcf__Kind k)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (kind_names[i].kind == k)
-			return kind_names[i].name;
-	return "unknown";
-}
-
-Lcf__Kind
-pbjson_kind_from_name(const char *name)
-{
-	Lcf__Kind ret = LCF__KIND__KIND_UNSPECIFIED;
-	size_t i;
-
-	if (name == NULL)
-		goto out;
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-		if (strcasecmp(kind_names[i].name, name) == 0) {
-			ret = kind_names[i].kind;
-			goto out;
-		}
-	}
-out:
-	return ret;
-}
-
 json_t *
 pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 {
@@ -1205,7 +1151,7 @@ pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 	if (c->has_seq)
 		jset(r, "seq", u64_json(c->seq));
 	if (c->has_kind)
-		jset(r, "kind", json_string(pbjson_kind_name(c->kind)));
+		jset(r, "kind", json_string(kinds_name(c->kind)));
 	if (c->key != NULL)
 		jset(r, "key", string_json(c->key));
 	if (c->has_timestamp)

@@ -65,9 +65,4 @@ size_t pbjson_element_size(ProtobufCType t);
  * id is 32 bytes. New reference. */
 json_t *pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name);
 
-/* Lower-case JSON name of a kind ("practice"), or "unknown". Static. */
-const char *pbjson_kind_name(Lcf__Kind k);
-/* Kind from its name; LCF__KIND__KIND_UNSPECIFIED if unknown. */
-Lcf__Kind pbjson_kind_from_name(const char *name);
-
 #endif

@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "model/pbjson.h"
 #include "model/pbstream.h"
+#include "base/util.h"
 #include "base/xmalloc.h"
 
 /* pbjson's bounds: nesting of messages, items of one list, a dotted path. */
@@ -430,14 +431,7 @@ hex4(const char *p, unsigned *out)
 	int i, c;
 
 	for (i = 0; i < 4; i++) {
-		c = (unsigned char)p[i];
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
+		if ((c = hex_digit((unsigned char)p[i])) < 0)
 			return -1;
 		v = v << 4 | (unsigned)c;
 	}

@@ -9,8 +9,8 @@
 #include <strings.h>
 
 #include "model/catalog.h"
+#include "base/addr.h"
 #include "base/codes.h"
-#include "core/config.h"
 #include "base/error.h"
 #include "model/identity.h"
 #include "base/util.h"
@@ -103,8 +103,8 @@ verr_path(char *buf, size_t len, const char *base, const char *name, long idx)
  * "...". Only called on text that check_text() accepted, so the copy holds no
  * control characters.
  */
-static const char *
-quote(const char *s, char *buf, size_t len)
+const char *
+validate__quote(const char *s, char *buf, size_t len)
 {
 	size_t n = strlen(s);
 
@@ -334,7 +334,7 @@ check_code(const char *s, const char *field, int (*valid)(const char *),
 			    what, up);
 		else
 			verr_set(err, field, "unknown %s '%s': expected %s", what,
-			    quote(s, q, sizeof(q)), expected);
+			    validate__quote(s, q, sizeof(q)), expected);
 		goto out;
 	}
 	ret = 0;
@@ -353,7 +353,7 @@ check_language(const char *s, const char *field, struct verr *err)
 	if (!code_bcp47_valid(s)) {
 		verr_set(err, field, "'%s' is not a BCP 47 language tag with an "
 		    "ISO 639 language (examples: en, pt-BR, zh-Hant-TW, es-419)",
-		    quote(s, q, sizeof(q)));
+		    validate__quote(s, q, sizeof(q)));
 		goto out;
 	}
 	ret = 0;
@@ -379,7 +379,7 @@ item_subarea(const char *s, const char *field, struct verr *err)
 		return LCF_EVALIDATE;
 	if (!code_subarea_valid(s))
 		return verr_set(err, field, "unknown sub-area '%s' (valid: %s)",
-		    quote(s, q, sizeof(q)), code_subarea_list());
+		    validate__quote(s, q, sizeof(q)), code_subarea_list());
 	return 0;
 }
 
@@ -392,7 +392,7 @@ item_cluster(const char *s, const char *field, struct verr *err)
 		return LCF_EVALIDATE;
 	if (!code_cluster_valid(s))
 		return verr_set(err, field, "unknown cluster '%s' (valid: %s)",
-		    quote(s, q, sizeof(q)), code_cluster_list());
+		    validate__quote(s, q, sizeof(q)), code_cluster_list());
 	return 0;
 }
 
@@ -423,7 +423,7 @@ check_list(char *const *v, size_t n, const char *base, const char *name,
 		if ((j = earlier_dup(v, i, nocase)) >= 0) {
 			verr_set(err, verr_path(f, sizeof(f), base, name, (long)i),
 			    "'%s' is listed twice (also at [%ld])",
-			    quote(v[i], q, sizeof(q)), j);
+			    validate__quote(v[i], q, sizeof(q)), j);
 			goto out;
 		}
 	}
@@ -615,7 +615,7 @@ check_date(const char *s, const char *field, struct verr *err)
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) ||
 	    !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) {
 		verr_set(err, field, "'%s' is not a date written YYYY-MM-DD",
-		    quote(s, q, sizeof(q)));
+		    validate__quote(s, q, sizeof(q)));
 		goto out;
 	}
 	if (y < YEAR_MIN || y > YEAR_MAX || m < 1 || m > 12 || d < 1 ||
@@ -666,7 +666,7 @@ check_period(const char *s, const char *field, struct verr *err)
 		why = "years must be " STR(YEAR_MIN) ".." STR(YEAR_MAX);
 	if (why != NULL) {
 		verr_set(err, field, "'%s' is not a period: %s",
-		    quote(s, q, sizeof(q)), why);
+		    validate__quote(s, q, sizeof(q)), why);
 		goto out;
 	}
 	ret = 0;
@@ -696,8 +696,8 @@ check_indicator_id(const char *s, const char *field, struct verr *err)
 		i++;
 	if (i < len || len > MAX_ID_BYTES) {
 		verr_set(err, field, "'%s' is not an indicator id: use 1..%d "
-		    "letters, digits, '.', '_' or '-'", quote(s, q, sizeof(q)),
-		    MAX_ID_BYTES);
+		    "letters, digits, '.', '_' or '-'",
+		    validate__quote(s, q, sizeof(q)), MAX_ID_BYTES);
 		goto out;
 	}
 	ret = 0;
@@ -774,7 +774,8 @@ check_catalog_ref(const Lcf__IndicatorValue *v, const struct catalog *cat,
 
 	if (cat == NULL) {
 		verr_set(err, "indicator.indicator", "no indicator catalog is loaded "
-		    "to check '%s' against", quote(v->indicator, q, sizeof(q)));
+		    "to check '%s' against",
+		    validate__quote(v->indicator, q, sizeof(q)));
 		goto out;
 	}
 	if ((ci = catalog_find(cat, v->indicator)) == NULL) {
@@ -788,7 +789,7 @@ check_catalog_ref(const Lcf__IndicatorValue *v, const struct catalog *cat,
 	    strcmp(v->unit, ci->unit) != 0) {
 		verr_set(err, "indicator.unit", "'%s' differs from the catalog's unit "
 		    "'%s' for %s; leave unit out or write it as the catalog does",
-		    quote(v->unit, q, sizeof(q)), ci->unit, ci->id);
+		    validate__quote(v->unit, q, sizeof(q)), ci->unit, ci->id);
 		goto out;
 	}
 	ret = 0;
@@ -813,7 +814,7 @@ check_disagg_value(const char *s, const char *field, struct verr *err)
 	}
 	if (s != NULL && strpbrk(s, "/,=") != NULL) {
 		verr_set(err, field, "'%s' must not contain '/', ',' or '='",
-		    quote(s, q, sizeof(q)));
+		    validate__quote(s, q, sizeof(q)));
 		goto out;
 	}
 	ret = 0;
@@ -893,13 +894,14 @@ check_translation(const Lcf__Practice *p, size_t i, struct verr *err)
 		goto out;
 	if (p->language != NULL && strcasecmp(t->language, p->language) == 0) {
 		verr_set(err, f, "'%s' is the practice's own language; a translation "
-		    "must be into another one", quote(t->language, q, sizeof(q)));
+		    "must be into another one",
+		    validate__quote(t->language, q, sizeof(q)));
 		goto out;
 	}
 	for (j = 0; j < i; j++) {
 		if (strcasecmp(p->translations[j]->language, t->language) == 0) {
 			verr_set(err, f, "a second translation into '%s' (also at "
-			    "[%zu])", quote(t->language, q, sizeof(q)), j);
+			    "[%zu])", validate__quote(t->language, q, sizeof(q)), j);
 			goto out;
 		}
 	}
@@ -1026,7 +1028,7 @@ check_practice(const Lcf__Practice *p, struct verr *err)
 	if (p->licence != NULL && *p->licence != '\0' && !code_spdx_valid(p->licence)) {
 		verr_set(err, "practice.licence", "'%s' is not an SPDX licence id "
 		    "(examples: CC-BY-4.0, CC0-1.0, LicenseRef-city-terms)",
-		    quote(p->licence, q, sizeof(q)));
+		    validate__quote(p->licence, q, sizeof(q)));
 		goto out;
 	}
 	if (check_contact(p->contact, "practice.contact", err) < 0 ||
@@ -1099,7 +1101,7 @@ check_catalog_entry(const Lcf__CatalogIndicator *ci, struct verr *err)
 		goto out;
 	if (!code_subarea_valid(ci->sub_area)) {
 		verr_set(err, "catalog.sub_area", "unknown sub-area '%s' (valid: %s)",
-		    quote(ci->sub_area, q, sizeof(q)), code_subarea_list());
+		    validate__quote(ci->sub_area, q, sizeof(q)), code_subarea_list());
 		goto out;
 	}
 	if (check_text(ci->name, "catalog.name", MAX_NAME, T_REQUIRED, err) < 0 ||
@@ -1147,7 +1149,7 @@ check_membership(const Lcf__Membership *m, const char *key, struct verr *err)
 		goto out;
 	if (!code_country_valid(m->country)) {
 		verr_set(err, "membership.country", "'%s' is not an ISO 3166-1 "
-		    "alpha-2 code", quote(m->country, q, sizeof(q)));
+		    "alpha-2 code", validate__quote(m->country, q, sizeof(q)));
 		goto out;
 	}
 	if ((m->has_admitted && m->admitted < 0) ||
@@ -1197,7 +1199,7 @@ item_address(const char *s, const char *field, struct verr *err)
 
 	if (check_text(s, field, MAX_NAME, T_REQUIRED, err) < 0)
 		goto out;
-	if (config_parse_hostport(s, host, sizeof(host), &port) != 0 || port == 0) {
+	if (addr_parse_hostport(s, host, sizeof(host), &port) != 0 || port == 0) {
 		verr_set(err, field, "'%s' is not HOST:PORT", s);
 		goto out;
 	}
@@ -1274,9 +1276,8 @@ out:
 	return ret;
 }
 
-/* The key: 1..200 bytes of UTF-8 without control characters. */
-static int
-check_key(const char *key, struct verr *err)
+int
+validate_key(const char *key, struct verr *err)
 {
 	int ret = LCF_EVALIDATE;
 
@@ -1292,175 +1293,44 @@ out:
 	return ret;
 }
 
-/* The JSON name of a kind, which is also its body's field name. */
-static const char *
-kind_name(int kind)
-{
-	static const char *const names[] = {
-		"unspecified", "city", "practice", "indicator", "membership",
-		"revocation", "endpoint", "catalog", "succession",
-	};
-
-	return (kind >= 0 && (size_t)kind < sizeof(names) / sizeof(names[0])) ?
-	    names[kind] : "unknown";
-}
-
-/* The kind whose body a body case is (0 when none is set). */
-static int
-body_kind(Lcf__Content__BodyCase b)
-{
-	int kind = 0;
-
-	switch (b) {
-	case LCF__CONTENT__BODY_CITY:
-		kind = LCF__KIND__KIND_CITY;
-		break;
-	case LCF__CONTENT__BODY_PRACTICE:
-		kind = LCF__KIND__KIND_PRACTICE;
-		break;
-	case LCF__CONTENT__BODY_INDICATOR:
-		kind = LCF__KIND__KIND_INDICATOR;
-		break;
-	case LCF__CONTENT__BODY_CATALOG:
-		kind = LCF__KIND__KIND_CATALOG;
-		break;
-	case LCF__CONTENT__BODY_MEMBERSHIP:
-		kind = LCF__KIND__KIND_MEMBERSHIP;
-		break;
-	case LCF__CONTENT__BODY_REVOCATION:
-		kind = LCF__KIND__KIND_REVOCATION;
-		break;
-	case LCF__CONTENT__BODY_ENDPOINT:
-		kind = LCF__KIND__KIND_ENDPOINT;
-		break;
-	case LCF__CONTENT__BODY_SUCCESSION:
-		kind = LCF__KIND__KIND_SUCCESSION;
-		break;
-	default:
-		break;
-	}
-	return kind;
-}
-
-static int
-check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
-{
-	int kind = c->has_kind ? (int)c->kind : 0;
-	/* The body pointers share a union, so any member tells whether a body
-	 * message is there; a case set without one counts as no body. */
-	int bkind = c->city != NULL ? body_kind(c->body_case) : 0;
-	int ret = LCF_EVALIDATE;
-
-	switch (kind) {
-	case LCF__KIND__KIND_CITY:
-	case LCF__KIND__KIND_PRACTICE:
-	case LCF__KIND__KIND_INDICATOR:
-	case LCF__KIND__KIND_CATALOG:
-	case LCF__KIND__KIND_MEMBERSHIP:
-	case LCF__KIND__KIND_REVOCATION:
-	case LCF__KIND__KIND_ENDPOINT:
-	case LCF__KIND__KIND_SUCCESSION:
-		break;
-	case LCF__KIND__KIND_UNSPECIFIED:
-		verr_set(err, "kind", "is required");
-		goto out;
-	default:
-		verr_set(err, "kind", "unknown kind %d", kind);
-		goto out;
-	}
-	if (!(flags & VALIDATE_DRAFT)) {
-		if (!c->has_author || c->author.len != 32) {
-			verr_set(err, "author", "must be a 32-byte Ed25519 public key, "
-			    "got %zu bytes", c->has_author ? c->author.len : (size_t)0);
-			goto out;
-		}
-		if (!c->has_seq || c->seq < 1) {
-			verr_set(err, "seq", "must be 1 or more");
-			goto out;
-		}
-		if (!c->has_timestamp || c->timestamp <= 0) {
-			verr_set(err, "timestamp", "must be a positive Unix time in "
-			    "milliseconds");
-			goto out;
-		}
-	}
-	if (c->has_deleted && c->deleted) {
-		if (bkind != 0) {
-			verr_set(err, kind_name(bkind), "a deleted record must not carry "
-			    "a body");
-			goto out;
-		}
-	} else if (bkind == 0) {
-		verr_set(err, kind_name(kind), "is required: a %s record needs its "
-		    "body", kind_name(kind));
-		goto out;
-	} else if (bkind != kind) {
-		verr_set(err, kind_name(bkind), "a record of kind %s must carry "
-		    "a body of that kind, not %s", kind_name(kind), kind_name(bkind));
-		goto out;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-/* The body, then for an indicator the key that must match it. */
-static int
-check_body(const Lcf__Content *c, const struct catalog *cat, unsigned flags,
+/*
+ * Each kind's body validator, as the table of kinds (kinds.c) calls it: the
+ * body, then the key where it follows from the body.
+ */
+int
+validate_city(const Lcf__Content *c, const struct catalog *cat, unsigned flags,
     struct verr *err)
+{
+	(void)cat;
+	(void)flags;
+	return check_city(c->city, err);
+}
+
+int
+validate_practice(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	(void)cat;
+	(void)flags;
+	return check_practice(c->practice, err);
+}
+
+int
+validate_indicator(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
 {
 	char want[MAX_KEY_BYTES + 64], q[MAX_QUOTE + 4];
 	int ret = LCF_EVALIDATE;
 
-	switch (c->body_case) {
-	case LCF__CONTENT__BODY_CITY:
-		if (check_city(c->city, err) < 0)
-			goto out;
-		break;
-	case LCF__CONTENT__BODY_PRACTICE:
-		if (check_practice(c->practice, err) < 0)
-			goto out;
-		break;
-	case LCF__CONTENT__BODY_INDICATOR:
-		if (check_indicator(c->indicator, cat, flags, err) < 0)
-			goto out;
-		/* After the body, so a bad period is reported as such and not
-		 * as a key mismatch. */
-		indicator_key(c->indicator, want, sizeof(want));
-		if (c->key != NULL && *c->key != '\0' && strcmp(c->key, want) != 0) {
-			verr_set(err, "key", "'%s' does not match the value: it must "
-			    "be '%s'", quote(c->key, q, sizeof(q)), want);
-			goto out;
-		}
-		break;
-	case LCF__CONTENT__BODY_CATALOG:
-		if (check_catalog_entry(c->catalog, err) < 0)
-			goto out;
-		if (c->key != NULL && *c->key != '\0' && c->catalog->id != NULL &&
-		    strcmp(c->key, c->catalog->id) != 0) {
-			verr_set(err, "key", "must be the indicator id '%s'",
-			    quote(c->catalog->id, q, sizeof(q)));
-			goto out;
-		}
-		break;
-	case LCF__CONTENT__BODY_MEMBERSHIP:
-		if (check_membership(c->membership, c->key, err) < 0)
-			goto out;
-		break;
-	case LCF__CONTENT__BODY_REVOCATION:
-		if (check_revocation(c->revocation, c->key, err) < 0)
-			goto out;
-		break;
-	case LCF__CONTENT__BODY_ENDPOINT:
-		if (check_endpoint(c->endpoint, err) < 0)
-			goto out;
-		break;
-	case LCF__CONTENT__BODY_SUCCESSION:
-		if (check_succession(c->succession, c, flags, err) < 0)
-			goto out;
-		break;
-	default:
-		break;
+	if (check_indicator(c->indicator, cat, flags, err) < 0)
+		goto out;
+	/* After the body, so a bad period is reported as such and not as a key
+	 * mismatch. */
+	indicator_key(c->indicator, want, sizeof(want));
+	if (c->key != NULL && *c->key != '\0' && strcmp(c->key, want) != 0) {
+		verr_set(err, "key", "'%s' does not match the value: it must be '%s'",
+		    validate__quote(c->key, q, sizeof(q)), want);
+		goto out;
 	}
 	ret = 0;
 out:
@@ -1468,48 +1338,60 @@ out:
 }
 
 int
-validate_content(const Lcf__Content *c, const struct catalog *cat,
+validate_catalog(const Lcf__Content *c, const struct catalog *cat,
     unsigned flags, struct verr *err)
 {
 	char q[MAX_QUOTE + 4];
-	int deleted, has_key, ret = LCF_EVALIDATE;
+	int ret = LCF_EVALIDATE;
 
-	if (err != NULL)
-		err->field[0] = err->msg[0] = '\0';
-	if (c == NULL) {
-		verr_set(err, "", "no content");
+	(void)cat;
+	(void)flags;
+	if (check_catalog_entry(c->catalog, err) < 0)
+		goto out;
+	if (c->key != NULL && *c->key != '\0' && c->catalog->id != NULL &&
+	    strcmp(c->key, c->catalog->id) != 0) {
+		verr_set(err, "key", "must be the indicator id '%s'",
+		    validate__quote(c->catalog->id, q, sizeof(q)));
 		goto out;
 	}
-	if (check_envelope(c, flags, err) < 0)
-		goto out;
-	deleted = c->has_deleted && c->deleted;
-	has_key = c->key != NULL && *c->key != '\0';
-	/*
-	 * A draft may leave the key to the node, which derives it ("profile", the
-	 * title's slug, indicator_key()). A tombstone has no body to derive it
-	 * from, so it always names its key.
-	 */
-	if ((has_key || deleted || !(flags & VALIDATE_DRAFT)) &&
-	    check_key(c->key, err) < 0)
-		goto out;
-	if (c->kind == LCF__KIND__KIND_CITY && has_key &&
-	    strcmp(c->key, "profile") != 0) {
-		verr_set(err, "key", "a city profile's key must be 'profile', not '%s'",
-		    quote(c->key, q, sizeof(q)));
-		goto out;
-	}
-	if ((c->kind == LCF__KIND__KIND_ENDPOINT ||
-	    c->kind == LCF__KIND__KIND_SUCCESSION) && has_key &&
-	    strcmp(c->key, kind_name(c->kind)) != 0) {
-		verr_set(err, "key", "a %s record's key must be '%s', not '%s'",
-		    kind_name(c->kind), kind_name(c->kind), quote(c->key, q, sizeof(q)));
-		goto out;
-	}
-	if (!deleted && check_body(c, cat, flags, err) < 0)
-		goto out;
 	ret = 0;
 out:
 	return ret;
+}
+
+int
+validate_membership(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	(void)cat;
+	(void)flags;
+	return check_membership(c->membership, c->key, err);
+}
+
+int
+validate_revocation(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	(void)cat;
+	(void)flags;
+	return check_revocation(c->revocation, c->key, err);
+}
+
+int
+validate_endpoint(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	(void)cat;
+	(void)flags;
+	return check_endpoint(c->endpoint, err);
+}
+
+int
+validate_succession(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	(void)cat;
+	return check_succession(c->succession, c, flags, err);
 }
 
 /* Appends s to out (size max, used bytes *len), truncating at the end. */

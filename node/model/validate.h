@@ -36,11 +36,40 @@ enum {
 	VALIDATE_CATALOG = 1 << 1,
 };
 
-/* Checks envelope (author 32 bytes, seq >= 1, kind known, key 1..200 bytes of
+/* validate_envelope.c. Checks envelope (author 32 bytes, seq >= 1, kind known, key 1..200 bytes of
  * printable UTF-8, body matches kind, tombstone has no body) and body fields.
  * cat may be NULL unless VALIDATE_CATALOG is set. Returns 0 or LCF_EVALIDATE. */
 int validate_content(const Lcf__Content *c, const struct catalog *cat,
     unsigned flags, struct verr *err);
+
+/* Each kind's body validator (model/kinds.h, kinds_validate_fn): the body of
+ * a record that is not a tombstone and whose envelope validate_content checked,
+ * and the key where it follows from the body. 0 or LCF_EVALIDATE. */
+int validate_city(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_practice(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_indicator(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_membership(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_revocation(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_endpoint(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_catalog(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+int validate_succession(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
+
+/* A record key: 1..200 bytes of printable UTF-8. 0 or LCF_EVALIDATE. */
+int validate_key(const char *key, struct verr *err);
+
+/* Internal to validate*.c: copies at most 60 bytes of s (text that passed the
+ * checks) into buf (VALIDATE__QUOTE_BUF bytes or more) for a message, marking a cut with
+ * "..."; returns buf. */
+#define VALIDATE__QUOTE_BUF 64
+const char *validate__quote(const char *s, char *buf, size_t len);
 
 /* The key an indicator value is stored under: INDICATOR/PERIOD, plus
  * "/sex=..,age_band=..,group=.." when disaggregated. Writes at most max bytes. */

@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "base/addr.h"
 #include "core/config.h"
 #include "wire/conn.h"
 #include "net/discover.h"
@@ -313,9 +314,7 @@ announce(struct node *n)
 	for (i = 0; i < n->cfg.nannounce; i++)
 		a->addrs[a->e.n_addresses++] = n->cfg.announce[i];
 	if (a->e.n_addresses == 0 && !is_wildcard(n->cfg.listen_host)) {
-		a->own = strchr(n->cfg.listen_host, ':') != NULL ?
-		    xasprintf("[%s]:%u", n->cfg.listen_host, n->cfg.listen_port) :
-		    xasprintf("%s:%u", n->cfg.listen_host, n->cfg.listen_port);
+		a->own = addr_format_dup(n->cfg.listen_host, n->cfg.listen_port);
 		a->addrs[a->e.n_addresses++] = a->own;
 	}
 	if (members_self_check(n, why, sizeof(why)) != 0) {

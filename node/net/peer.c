@@ -26,6 +26,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "base/addr.h"
 #include "core/config.h"
 #include "wire/conn.h"
 #include "net/discover.h"
@@ -59,15 +60,6 @@ setf(char *dst, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst, size, fmt, ap);
 	va_end(ap);
-}
-
-static void
-format_address(char *out, size_t size, const char *host, uint16_t port)
-{
-	if (strchr(host, ':') != NULL)
-		setf(out, size, "[%s]:%u", host, (unsigned)port);
-	else
-		setf(out, size, "%s:%u", host, (unsigned)port);
 }
 
 /* ms scaled by a random factor in [0.75, 1.25]. */
@@ -1119,7 +1111,7 @@ peers_start(struct node *n, char *err, size_t errlen)
 	ps->acceptor.ps = ps;
 	ps->acceptor.acceptor = 1;
 	ps->acceptor.refs = 1;
-	format_address(ps->listen, sizeof(ps->listen), n->cfg.listen_host,
+	addr_format(ps->listen, sizeof(ps->listen), n->cfg.listen_host,
 	    n->cfg.listen_port);
 	if ((ret = load_table(ps, err, errlen)) != 0)
 		goto out;

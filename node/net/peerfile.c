@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "base/addr.h"
 #include "core/config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -86,12 +87,9 @@ peerfile_parse_address(const char *address, char out[PEER_ADDR_MAX],
 	int ret = LCF_EINVAL;
 
 	if (address == NULL ||
-	    config_parse_hostport(address, host, HOST_MAX, port) != 0)
+	    addr_parse_hostport(address, host, HOST_MAX, port) != 0)
 		goto out;
-	if (strchr(host, ':') != NULL)
-		snprintf(out, PEER_ADDR_MAX, "[%s]:%u", host, (unsigned)*port);
-	else
-		snprintf(out, PEER_ADDR_MAX, "%s:%u", host, (unsigned)*port);
+	addr_format(out, PEER_ADDR_MAX, host, *port);
 	ret = 0;
 out:
 	return ret;

@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "model/iblt.h"
+#include "model/kinds.h"
 #include "base/log.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -928,9 +929,8 @@ prefix_parse(const char *hex, uint8_t out[32], size_t *nibbles)
 		return LCF_EINVAL;
 	memset(out, 0, 32);
 	for (i = 0; i < n; i++) {
-		int c = hex[i], d;
+		int d = hex_digit((unsigned char)hex[i]);
 
-		d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 		out[i / 2] |= (uint8_t)(i % 2 ? d : d << 4);
 	}
 	*nibbles = n;
@@ -1093,7 +1093,7 @@ store_scan_current(struct store *s, const struct store_scan_filter *f,
 		}
 		kind = k.mv_size > AUTHOR_LEN ? ((uint8_t *)k.mv_data)[AUTHOR_LEN] : 0;
 		if (v.mv_size == CURRENT_VAL_LEN &&
-		    (kinds == 0 || (kind < 32 && (kinds & (1u << kind)) != 0))) {
+		    (kinds == 0 || (kind < KINDS_LIMIT && (kinds & (1u << kind)) != 0))) {
 			rk.mv_data = (uint8_t *)v.mv_data + 8;
 			rk.mv_size = RECORD_ID_LEN;
 			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&
@@ -1165,7 +1165,8 @@ store_stats(struct store *s, struct store_stats *st)
 	MDB_cursor *cur = NULL;
 	MDB_envinfo info;
 	MDB_stat ms;
-	size_t k;
+	const struct kinds_def *kd;
+	size_t i;
 	int ret = LCF_ESTORE;
 
 	memset(st, 0, sizeof(*st));
@@ -1182,9 +1183,9 @@ store_stats(struct store *s, struct store_stats *st)
 	st->map_size = info.me_mapsize;
 	if (mdb_cursor_open(txn, s->idx, &cur) != 0)
 		goto out;
-	for (k = 1; k < sizeof(st->kinds) / sizeof(st->kinds[0]); k++) {
-		st->kinds[k].current = count_list(cur, (Lcf__Kind)k, TAG_ALL);
-		st->kinds[k].deleted = count_list(cur, (Lcf__Kind)k, TAG_DELETED);
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		st->kinds[kd->kind].current = count_list(cur, kd->kind, TAG_ALL);
+		st->kinds[kd->kind].deleted = count_list(cur, kd->kind, TAG_DELETED);
 	}
 	ret = 0;
 out:

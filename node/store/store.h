@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "model/iblt.h"
+#include "model/kinds.h"
 #include "lcf.pb-c.h"
 
 struct record;
@@ -201,7 +202,7 @@ struct store_stats {
 	uint64_t authors;
 	uint64_t used_bytes;
 	uint64_t map_size;
-	struct store_kind_count kinds[9];   /* indexed by Lcf__Kind */
+	struct store_kind_count kinds[KINDS_LIMIT];   /* indexed by Lcf__Kind */
 };
 
 int store_stats(struct store *s, struct store_stats *st);

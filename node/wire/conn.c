@@ -23,6 +23,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "base/addr.h"
 #include "wire/conn.h"
 #include "base/error.h"
 #include "model/identity.h"
@@ -151,42 +152,17 @@ get_be16(const uint8_t *p)
 	return ((size_t)p[0] << 8) | p[1];
 }
 
-static void
-format_addr(char *out, size_t outlen, const char *host, unsigned port)
-{
-	if (strchr(host, ':') != NULL)
-		snprintf(out, outlen, "[%s]:%u", host, port);
-	else
-		snprintf(out, outlen, "%s:%u", host, port);
-}
-
 /* Replaces the address asked for by the socket's numeric peer address. */
 static void
 set_peer_addr(struct conn *c)
 {
 	struct sockaddr_storage ss;
-	char ip[INET6_ADDRSTRLEN];
 	int len = sizeof(ss);
-	unsigned port;
 
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
-		return;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-
-		if (uv_ip4_name(a, ip, sizeof(ip)) != 0)
-			return;
-		port = ntohs(a->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-
-		if (uv_ip6_name(a, ip, sizeof(ip)) != 0)
-			return;
-		port = ntohs(a->sin6_port);
-	} else {
-		return;
-	}
-	format_addr(c->addr, sizeof(c->addr), ip, port);
+	/* On any failure c->addr keeps the address asked for. */
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+		addr_format_sockaddr(c->addr, sizeof(c->addr),
+		    (const struct sockaddr *)&ss);
 }
 
 /* Parses an IPv4 or IPv6 literal; 0 or LCF_EINVAL. */
@@ -995,7 +971,7 @@ conn_connect(uv_loop_t *loop, const char *host, uint16_t port,
 	ret = LCF_ECONNECT;
 	if ((c = conn_new(loop, &p, 1)) == NULL)
 		goto out;
-	format_addr(c->addr, sizeof(c->addr), host, port);
+	addr_format(c->addr, sizeof(c->addr), host, port);
 	if (expect_pk != NULL) {
 		memcpy(c->expect_pk, expect_pk, IDENTITY_PK_LEN);
 		c->has_expect = 1;
@@ -1101,7 +1077,7 @@ conn_listen(uv_loop_t *loop, const char *host, uint16_t port,
 	if (loop == NULL || host == NULL || out == NULL ||
 	    strnlen(host, HOST_MAX + 1) > HOST_MAX)
 		goto out;
-	format_addr(where, sizeof(where), host, port);
+	addr_format(where, sizeof(where), host, port);
 	if (parse_ip(host, port, &ss) != 0) {
 		if (err != NULL)
 			snprintf(err, errlen, "cannot listen on %s: not an IP "

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/addr.h"
 #include "core/config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -449,7 +450,7 @@ test_hostport(void **state)
 		memset(host, 'z', sizeof(host));
 		host[sizeof(host) - 1] = '\0';
 		port = 12345;
-		rc = config_parse_hostport(cases[i].in, host, sizeof(host), &port);
+		rc = addr_parse_hostport(cases[i].in, host, sizeof(host), &port);
 		if (cases[i].host == NULL) {
 			if (rc != LCF_EINVAL) {
 				print_error("'%s': got %d (host '%s', port %u), want "
@@ -467,11 +468,11 @@ test_hostport(void **state)
 		}
 	}
 	/* A host that does not fit the buffer is refused, not truncated. */
-	assert_int_equal(config_parse_hostport("abcdefgh:80", host, 8, &port),
+	assert_int_equal(addr_parse_hostport("abcdefgh:80", host, 8, &port),
 	    LCF_EINVAL);
-	assert_int_equal(config_parse_hostport("abcdefg:80", host, 8, &port), 0);
+	assert_int_equal(addr_parse_hostport("abcdefg:80", host, 8, &port), 0);
 	expect_str(host, "abcdefg", "host filling the buffer");
-	assert_int_equal(config_parse_hostport("[abcdefgh]:80", host, 8, &port),
+	assert_int_equal(addr_parse_hostport("[abcdefgh]:80", host, 8, &port),
 	    LCF_EINVAL);
 }
 

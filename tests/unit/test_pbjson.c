@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for pbjson: JSON <-> protobuf-c round trips, errors and kind names.
+// Unit tests for pbjson: JSON <-> protobuf-c round trips and errors.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -473,26 +473,6 @@ test_invalid_utf8_encode(void **state)
 	json_decref(j);
 }
 
-static void
-test_kind_names(void **state)
-{
-	(void)state;
-	assert_string_equal(pbjson_kind_name(LCF__KIND__KIND_CITY), "city");
-	assert_string_equal(pbjson_kind_name(LCF__KIND__KIND_PRACTICE), "practice");
-	assert_string_equal(pbjson_kind_name(LCF__KIND__KIND_INDICATOR), "indicator");
-	assert_string_equal(pbjson_kind_name(LCF__KIND__KIND_CATALOG), "catalog");
-	assert_string_equal(pbjson_kind_name(LCF__KIND__KIND_UNSPECIFIED), "unknown");
-	assert_string_equal(pbjson_kind_name((Lcf__Kind)99), "unknown");
-	assert_int_equal(pbjson_kind_from_name("practice"), LCF__KIND__KIND_PRACTICE);
-	assert_int_equal(pbjson_kind_from_name("indicator"), LCF__KIND__KIND_INDICATOR);
-	assert_int_equal(pbjson_kind_from_name("catalog"), LCF__KIND__KIND_CATALOG);
-	assert_int_equal(pbjson_kind_from_name("city"), LCF__KIND__KIND_CITY);
-	assert_int_equal(pbjson_kind_from_name("unknown"), LCF__KIND__KIND_UNSPECIFIED);
-	assert_int_equal(pbjson_kind_from_name("unspecified"),
-	    LCF__KIND__KIND_UNSPECIFIED);
-	assert_int_equal(pbjson_kind_from_name(NULL), LCF__KIND__KIND_UNSPECIFIED);
-}
-
 int
 main(void)
 {
@@ -504,7 +484,6 @@ main(void)
 		cmocka_unit_test(test_nul_and_list_cap),
 		cmocka_unit_test(test_lenient_inputs),
 		cmocka_unit_test(test_invalid_utf8_encode),
-		cmocka_unit_test(test_kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

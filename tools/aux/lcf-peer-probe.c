@@ -42,6 +42,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "base/addr.h"
 #include "core/config.h"
 #include "wire/conn.h"
 #include "base/error.h"
@@ -476,7 +477,7 @@ main(int argc, char **argv)
 	pr.mode = argv[1];
 	pr.title = argc == 4 ? argv[3] : "Probe practice";
 	pr.status = 1;
-	if (config_parse_hostport(argv[2], host, sizeof(host), &port) != 0)
+	if (addr_parse_hostport(argv[2], host, sizeof(host), &port) != 0)
 		usage();
 	if (sodium_init() < 0 || (pr.id = identity_new()) == NULL)
 		return 1;

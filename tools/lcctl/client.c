@@ -79,7 +79,7 @@ print_recv_error(int err)
 }
 
 int
-client_recv(struct client *c, const struct drafts *origin, unsigned flags,
+client_recv(struct client *c, const struct client_origin *origin, unsigned flags,
     Lcf__CtlResponse **resp)
 {
 	Lcf__CtlResponse *r = NULL;
@@ -98,9 +98,8 @@ client_recv(struct client *c, const struct drafts *origin, unsigned flags,
 		if (ret == LCF_ENOTFOUND && (flags & CLIENT_QUIET_NOTFOUND))
 			goto out;
 		if (origin != NULL && r->has_error_index && r->error_index >= 0 &&
-		    ((size_t)r->error_index < origin->n ||
-		    (size_t)r->error_index < origin->nlines))
-			drafts_error(origin, r->error_index, r->error_field, msg);
+		    (size_t)r->error_index < origin->n)
+			origin->fn(origin->arg, r->error_index, r->error_field, msg);
 		else
 			lcctl_err("%s", msg);
 		goto out;
@@ -149,7 +148,7 @@ check_case(const Lcf__CtlResponse *r, Lcf__CtlResponse__ReplyCase expect)
 
 int
 client_call(const struct lcctl *ctx, Lcf__CtlRequest *req,
-    Lcf__CtlResponse__ReplyCase expect, const struct drafts *origin,
+    Lcf__CtlResponse__ReplyCase expect, const struct client_origin *origin,
     unsigned flags, Lcf__CtlResponse **resp)
 {
 	Lcf__CtlResponse *first = NULL, *next = NULL;

@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 #include "lcctl.h"
-#include "model/pbjson.h"
+#include "model/kinds.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
@@ -163,7 +163,7 @@ current_profile(const struct lcctl *ctx, json_t **out)
 		if ((ret = client_item_content(resp->query->items[0], &content)) < 0)
 			goto out;
 		/* A tombstone has no body: start again from nothing. */
-		if ((body = drafts_body_json(content)) == NULL)
+		if ((body = render_body_json(content)) == NULL)
 			body = json_object();
 	}
 	*out = body;
@@ -321,10 +321,10 @@ city_json(const Lcf__CityInfo *ci)
 		    ci->previous_ids[i].data, ci->previous_ids[i].len, hex)));
 	json_object_set_new(o, "previous_ids", prev);
 	for (i = 0; i < ci->n_kinds; i++) {
-		json_object_set_new(recs, pbjson_kind_name(ci->kinds[i]->kind),
+		json_object_set_new(recs, kinds_name(ci->kinds[i]->kind),
 		    json_integer((json_int_t)ci->kinds[i]->current));
 		if (ci->kinds[i]->deleted > 0)
-			json_object_set_new(del, pbjson_kind_name(ci->kinds[i]->kind),
+			json_object_set_new(del, kinds_name(ci->kinds[i]->kind),
 			    json_integer((json_int_t)ci->kinds[i]->deleted));
 	}
 	json_object_set_new(o, "records", recs);

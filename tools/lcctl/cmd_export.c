@@ -7,12 +7,14 @@
 
 #include "base/error.h"
 #include "lcctl.h"
+#include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/recfile.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
-static const char usage[] =
+/* The usage around the list of kinds, which comes from the table. */
+static const char usage_head[] =
     "Usage: lcctl [-d DIR] export [--city ID] [--kind KIND[,KIND...]] [--signed]\n"
     "                             [--include-deleted]\n"
     "\n"
@@ -27,13 +29,48 @@ static const char usage[] =
     "  --city ID           only this city's records, under every key it has had\n"
     "                      (id or unique prefix of 6+ hex digits)\n"
     "  --kind KIND         only records of these kinds (repeat or separate with\n"
-    "                      commas): city, practice, indicator, membership,\n"
-    "                      revocation, endpoint, catalog, succession\n"
+    "                      commas):";
+static const char usage_tail[] =
     "  --signed            the signed form\n"
     "  --include-deleted   also tombstones of removed records\n"
     "  -h, --help          show this help\n";
 
-#define KINDS_MAX 8
+#define USAGE_INDENT 22         /* where option descriptions start */
+#define USAGE_WIDTH 80          /* no usage line is longer */
+
+/* The usage text, built once; static. */
+static const char *
+usage(void)
+{
+	static char buf[sizeof(usage_head) + sizeof(usage_tail) + 512];
+	const struct kinds_def *k;
+	size_t i, o, col, w;
+	const char *nl;
+
+	if (buf[0] != '\0')
+		return buf;
+	o = (size_t)snprintf(buf, sizeof(buf), "%s", usage_head);
+	nl = strrchr(usage_head, '\n');
+	col = strlen(nl != NULL ? nl + 1 : usage_head);
+	for (i = 0; (k = kinds_at(i)) != NULL && o < sizeof(buf); i++) {
+		w = strlen(k->name) + (kinds_at(i + 1) != NULL);
+		if (col + 1 + w > USAGE_WIDTH) {
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\n%*s",
+			    USAGE_INDENT, "");
+			col = USAGE_INDENT;
+		} else {
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, " ");
+			col++;
+		}
+		if (o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+			    k->name, kinds_at(i + 1) != NULL ? "," : "");
+		col += w;
+	}
+	if (o < sizeof(buf))
+		snprintf(buf + o, sizeof(buf) - o, "\n%s", usage_tail);
+	return buf;
+}
 
 /* Adds the kinds named in arg (comma-separated) to kinds, once each.
  * LCCTL_EXIT_USAGE after saying which name is wrong, else -1. */
@@ -41,24 +78,22 @@ static int
 add_kinds(const struct lcctl *ctx, const char *arg, Lcf__Kind *kinds,
     size_t *nkinds)
 {
-	char *copy = xstrdup(arg), *save = NULL, *w;
-	Lcf__Kind k;
+	char *copy = xstrdup(arg), *save = NULL, *w, names[512];
+	const struct kinds_def *k;
 	size_t i;
 	int ret = -1;
 
 	for (w = strtok_r(copy, ",", &save); w != NULL && ret < 0;
 	    w = strtok_r(NULL, ",", &save)) {
-		k = pbjson_kind_from_name(w);
-		if (k == LCF__KIND__KIND_UNSPECIFIED) {
+		if ((k = kinds_by_name(w)) == NULL) {
 			ret = lcctl_bad_usage(ctx, "--kind '%s' is not a record kind: "
-			    "one of city, practice, indicator, membership, "
-			    "revocation, endpoint, catalog, succession", w);
+			    "one of %s", w, kinds_names(names, sizeof(names), ", "));
 			break;
 		}
-		for (i = 0; i < *nkinds && kinds[i] != k; i++)
+		for (i = 0; i < *nkinds && kinds[i] != k->kind; i++)
 			;
-		if (i == *nkinds && *nkinds < KINDS_MAX)
-			kinds[(*nkinds)++] = k;
+		if (i == *nkinds && *nkinds < KINDS_LIMIT)
+			kinds[(*nkinds)++] = k->kind;
 	}
 	if (ret < 0 && *nkinds == 0)
 		ret = lcctl_bad_usage(ctx, "--kind needs at least one kind");
@@ -141,7 +176,7 @@ cmd_export(struct lcctl *ctx, int argc, char **argv)
 	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
 	struct client cl = { -1 };
-	Lcf__Kind kinds[KINDS_MAX];
+	Lcf__Kind kinds[KINDS_LIMIT];
 	size_t nkinds = 0;
 	int c, ret = -1, sign = 0, more = 1, rc;
 
@@ -155,7 +190,7 @@ cmd_export(struct lcctl *ctx, int argc, char **argv)
 		else if (c == 'd')
 			er.has_include_deleted = er.include_deleted = 1;
 		else
-			ret = lcctl_common_opt(c, usage);
+			ret = lcctl_common_opt(c, usage());
 	}
 	if (ret >= 0)
 		goto out;

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "base/addr.h"
 #include "base/codes.h"
 #include "core/config.h"
 #include "base/error.h"
@@ -146,7 +147,7 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		    "code (two capital letters, e.g. SE, RO, KR)", country);
 		goto out;
 	}
-	if (config_parse_hostport(listen, host, sizeof(host), &port) < 0 ||
+	if (addr_parse_hostport(listen, host, sizeof(host), &port) < 0 ||
 	    !config_is_ip(host)) {
 		lcctl_bad_usage(ctx, "--listen '%s' is not IP:PORT, an address of "
 		    "this machine and a port (e.g. 0.0.0.0:7400 or [::]:7400; "

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lcctl.h"
-#include "model/pbjson.h"
+#include "model/kinds.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
@@ -42,7 +42,7 @@ status_json(const Lcf__StatusReply *st)
 	for (i = 0; i < st->n_kinds; i++) {
 		k = json_object();
 		json_object_set_new(k, "kind",
-		    json_string(pbjson_kind_name(st->kinds[i]->kind)));
+		    json_string(kinds_name(st->kinds[i]->kind)));
 		json_object_set_new(k, "current",
 		    json_integer((json_int_t)st->kinds[i]->current));
 		json_object_set_new(k, "deleted",
@@ -100,11 +100,11 @@ status_text(const Lcf__StatusReply *st)
 	for (i = 0; i < st->n_kinds; i++) {
 		if (st->kinds[i]->deleted > 0)
 			item = xasprintf("%s %" PRIu64 " (%" PRIu64 " deleted)",
-			    pbjson_kind_name(st->kinds[i]->kind),
+			    kinds_name(st->kinds[i]->kind),
 			    st->kinds[i]->current, st->kinds[i]->deleted);
 		else
 			item = xasprintf("%s %" PRIu64,
-			    pbjson_kind_name(st->kinds[i]->kind), st->kinds[i]->current);
+			    kinds_name(st->kinds[i]->kind), st->kinds[i]->current);
 		next = line ? xasprintf("%s, %s", line, item) : xstrdup(item);
 		free(line);
 		free(item);

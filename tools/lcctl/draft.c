@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "lcctl.h"
+#include "model/kinds.h"
 #include "model/pbjson.h"
 #include "model/pbstream.h"
 #include "base/util.h"
@@ -16,28 +17,14 @@
 /* An import file's problems are listed up to this many, then it stops. */
 #define MAX_REPORTED 20
 
-struct kindinfo {
-	Lcf__Kind kind;
-	const ProtobufCMessageDescriptor *desc;
-	const char *body;        /* Content member, the prefix of field paths */
-};
-
-static const struct kindinfo kinds[] = {
-	{ LCF__KIND__KIND_CITY, &lcf__city_profile__descriptor, "city" },
-	{ LCF__KIND__KIND_PRACTICE, &lcf__practice__descriptor, "practice" },
-	{ LCF__KIND__KIND_INDICATOR, &lcf__indicator_value__descriptor, "indicator" },
-};
-
-static const struct kindinfo *
+/* The kind of d when lcctl drafts it (a city's own content), else NULL. Its
+ * name is the Content member, the prefix of field paths. */
+static const struct kinds_def *
 kind_info(Lcf__Kind kind)
 {
-	const struct kindinfo *ki = NULL;
-	size_t i;
+	const struct kinds_def *ki = kinds_by_kind(kind);
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && ki == NULL; i++)
-		if (kinds[i].kind == kind)
-			ki = &kinds[i];
-	return ki;
+	return ki != NULL && (ki->flags & KINDS_CONTENT) ? ki : NULL;
 }
 
 /* Positional arguments are named in capitals ("VALUE") and have no option. */
@@ -190,7 +177,7 @@ void
 drafts_error(const struct drafts *d, long index, const char *field,
     const char *msg)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
+	const struct kinds_def *ki = kind_info(d->kind);
 	const struct tab_item *it = NULL;
 	char where[512] = "", what[160] = "";
 	const struct optfield *opt = NULL;
@@ -202,8 +189,8 @@ drafts_error(const struct drafts *d, long index, const char *field,
 		msg = lcf_strerror(LCF_EVALIDATE);
 	/* Paths from validation start at the body ("practice.title"); the file
 	 * and the options name the body's own members. */
-	blen = ki ? strlen(ki->body) : 0;
-	if (ki && strncmp(field, ki->body, blen) == 0 &&
+	blen = ki ? strlen(ki->name) : 0;
+	if (ki && strncmp(field, ki->name, blen) == 0 &&
 	    (field[blen] == '.' || field[blen] == '\0'))
 		field += field[blen] == '.' ? blen + 1 : blen;
 	if (d->file != NULL) {
@@ -230,6 +217,20 @@ drafts_error(const struct drafts *d, long index, const char *field,
 	else if (field[0] != '\0')
 		snprintf(what, sizeof(what), "field %s: ", field);
 	lcctl_err("%s%s%s", where, what, msg);
+}
+
+static void
+origin_error(const void *arg, long index, const char *field, const char *msg)
+{
+	drafts_error(arg, index, field, msg);
+}
+
+void
+drafts_origin(const struct drafts *d, struct client_origin *o)
+{
+	o->fn = origin_error;
+	o->arg = d;
+	o->n = d->n > d->nlines ? d->n : d->nlines;
 }
 
 void
@@ -276,24 +277,8 @@ wrap_draft(const struct drafts *d, long index, ProtobufCMessage *body,
 	lcf__content__init(c);
 	c->has_kind = 1;
 	c->kind = d->kind;
-	switch (d->kind) {
-	case LCF__KIND__KIND_CITY:
-		c->body_case = LCF__CONTENT__BODY_CITY;
-		c->city = (Lcf__CityProfile *)body;
-		snprintf(keybuf, sizeof(keybuf), "profile");
-		break;
-	case LCF__KIND__KIND_PRACTICE:
-		c->body_case = LCF__CONTENT__BODY_PRACTICE;
-		c->practice = (Lcf__Practice *)body;
-		slugify(c->practice->title ? c->practice->title : "", keybuf,
-		    sizeof(keybuf));
-		break;
-	default:
-		c->body_case = LCF__CONTENT__BODY_INDICATOR;
-		c->indicator = (Lcf__IndicatorValue *)body;
-		indicator_key(c->indicator, keybuf, sizeof(keybuf));
-		break;
-	}
+	kinds_set_body(c, kind_info(d->kind), body);
+	kinds_default_key(c, keybuf, sizeof(keybuf));
 	c->key = xstrdup(key ? key : keybuf);
 	if ((ret = validate_content(c, NULL, VALIDATE_DRAFT, &err)) < 0) {
 		drafts_error(d, index, err.field, err.msg);
@@ -313,7 +298,7 @@ static int
 build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
     Lcf__Content **out)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
+	const struct kinds_def *ki = kind_info(d->kind);
 	ProtobufCMessage *body = NULL;
 	struct verr err;
 	int ret = LCF_EINVAL;
@@ -327,7 +312,7 @@ build_draft(const struct drafts *d, long index, json_t *obj, const char *key,
 		ret = LCF_EVALIDATE;
 		goto out;
 	}
-	if ((ret = pbjson_decode(obj, ki->desc, "", &body, &err)) < 0) {
+	if ((ret = pbjson_decode(obj, ki->body, "", &body, &err)) < 0) {
 		drafts_error(d, index, err.field, err.msg);
 		goto out;
 	}
@@ -407,11 +392,12 @@ check_unique_keys(const struct drafts *d)
 static int
 take_key(const struct drafts *d, long index, json_t *obj, char **key)
 {
+	const struct kinds_def *ki = kind_info(d->kind);
 	json_t *k;
 	int ret = 0;
 
 	*key = NULL;
-	if (d->kind != LCF__KIND__KIND_PRACTICE || !json_is_object(obj))
+	if (ki == NULL || !(ki->flags & KINDS_FREE_KEY) || !json_is_object(obj))
 		goto out;
 	if ((k = json_object_get(obj, "key")) == NULL)
 		goto out;
@@ -429,12 +415,12 @@ out:
 int
 drafts_load_rows(struct drafts *d, const char *path, char *err, size_t errlen)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
+	const struct kinds_def *ki = kind_info(d->kind);
 	int ret;
 
 	if (ki == NULL)
 		return LCF_EINVAL;
-	ret = tab_load(path, ki->desc, LCCTL_MAX_IMPORT, &d->tab, err, errlen);
+	ret = tab_load(path, ki->body, LCCTL_MAX_IMPORT, &d->tab, err, errlen);
 	if (ret == 0)
 		d->loaded = 1;
 	else if (err[0] == '\0')
@@ -460,7 +446,7 @@ int
 drafts_build_text(const struct drafts *d, long index, const char *text, size_t len,
     int line, size_t col, Lcf__Content **out, char *errbuf, size_t errlen)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
+	const struct kinds_def *ki = kind_info(d->kind);
 	ProtobufCMessage *body = NULL;
 	struct pbstream_error err;
 	char *key = NULL;
@@ -469,8 +455,8 @@ drafts_build_text(const struct drafts *d, long index, const char *text, size_t l
 	*out = NULL;
 	if (ki == NULL)
 		goto out;
-	ret = pbstream_decode(text, len, ki->desc,
-	    d->kind == LCF__KIND__KIND_PRACTICE ? "key" : NULL, &body, &key, &err);
+	ret = pbstream_decode(text, len, ki->body,
+	    (ki->flags & KINDS_FREE_KEY) ? "key" : NULL, &body, &key, &err);
 	if (ret == LCF_EINVAL) {
 		/* As tab_stream_next reports a syntax error: where in the file. */
 		snprintf(errbuf, errlen, "%s:%d: column %zu: %s", d->file,
@@ -491,7 +477,7 @@ out:
 int
 drafts_load_file(struct drafts *d, const char *path)
 {
-	const struct kindinfo *ki = kind_info(d->kind);
+	const struct kinds_def *ki = kind_info(d->kind);
 	Lcf__Content *c;
 	char err[1024] = "", *key = NULL;
 	size_t i, failed = 0;
@@ -500,7 +486,7 @@ drafts_load_file(struct drafts *d, const char *path)
 	d->file = path;
 	if (ki == NULL)
 		goto out;
-	if ((ret = tab_load(path, ki->desc, LCCTL_MAX_IMPORT, &d->tab, err,
+	if ((ret = tab_load(path, ki->body, LCCTL_MAX_IMPORT, &d->tab, err,
 	    sizeof(err))) < 0) {
 		if (err[0] != '\0')
 			lcctl_err("%s", err);
@@ -514,9 +500,10 @@ drafts_load_file(struct drafts *d, const char *path)
 		lcctl_err("%s: no records", path);
 		goto out;
 	}
-	if (d->kind == LCF__KIND__KIND_CITY && d->tab.n != 1) {
-		lcctl_err("%s: a city profile is one record, this file has %zu",
-		    path, d->tab.n);
+	/* A kind with one fixed key has one record per city. */
+	if (ki->fixed_key != NULL && d->tab.n != 1) {
+		lcctl_err("%s: a %s is one record, this file has %zu", path, ki->noun,
+		    d->tab.n);
 		goto out;
 	}
 	d->v = xcalloc(d->tab.n, sizeof(*d->v));
@@ -553,37 +540,15 @@ drafts_publish(const struct lcctl *ctx, struct drafts *d,
 {
 	Lcf__PublishRequest pr = LCF__PUBLISH_REQUEST__INIT;
 	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	struct client_origin o;
 
 	pr.n_drafts = d->n;
 	pr.drafts = d->v;
 	req.op_case = LCF__CTL_REQUEST__OP_PUBLISH;
 	req.publish = &pr;
-	return client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_PUBLISH, d, 0,
+	drafts_origin(d, &o);
+	return client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_PUBLISH, &o, 0,
 	    reply);
-}
-
-json_t *
-drafts_body_json(const Lcf__Content *c)
-{
-	json_t *j = NULL;
-
-	switch (c->body_case) {
-	case LCF__CONTENT__BODY_CITY:
-		j = pbjson_encode(&c->city->base);
-		break;
-	case LCF__CONTENT__BODY_PRACTICE:
-		j = pbjson_encode(&c->practice->base);
-		break;
-	case LCF__CONTENT__BODY_INDICATOR:
-		j = pbjson_encode(&c->indicator->base);
-		break;
-	case LCF__CONTENT__BODY_CATALOG:
-		j = pbjson_encode(&c->catalog->base);
-		break;
-	default:
-		break;
-	}
-	return j;
 }
 
 /* 0 when this city may remove the record: it wrote it (under this key, or an

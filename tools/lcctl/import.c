@@ -178,9 +178,11 @@ chunk_add(struct importer *im, const Lcf__Content *c)
 static int
 read_answer(struct importer *im, Lcf__CtlResponse **resp)
 {
+	struct client_origin o;
 	int ret;
 
-	ret = client_recv(&im->cl, im->d, 0, resp);
+	drafts_origin(im->d, &o);
+	ret = client_recv(&im->cl, &o, 0, resp);
 	if (ret < 0) {
 		im->node_failed = 1;
 	} else if ((*resp)->reply_case != LCF__CTL_RESPONSE__REPLY_PUBLISH ||

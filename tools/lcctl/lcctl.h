@@ -41,8 +41,17 @@ struct lcctl_cmd {
 	const char *help;
 };
 
-/* lcctl.c: dispatch, usage and option values. */
+/* cli.c: dispatch, usage and option values. */
 
+/* Prints "  NAME  help" for each of the n entries of cmds, names aligned. */
+void lcctl_print_table(FILE *out, const struct lcctl_cmd *cmds, size_t n);
+/* The entry of cmds named name, or NULL. */
+const struct lcctl_cmd *lcctl_find(const struct lcctl_cmd *cmds, size_t n,
+    const char *name);
+/* Calls cmd with "PREFIX NAME" as argv[0] and ctx->name, so that getopt's
+ * messages and ours name the whole command, and getopt starts afresh. */
+int lcctl_run(struct lcctl *ctx, const struct lcctl_cmd *cmd, const char *prefix,
+    int argc, char **argv);
 /* Runs the subcommand argv[1] of group argv[0] from table cmds. */
 int lcctl_dispatch(struct lcctl *ctx, const struct lcctl_cmd *cmds, size_t n,
     int argc, char **argv);
@@ -152,6 +161,10 @@ int drafts_build_text(const struct drafts *d, long index, const char *text, size
 /* Prints "lcctl: ORIGIN: field F: msg" for draft index; field may be empty. */
 void drafts_error(const struct drafts *d, long index, const char *field,
     const char *msg);
+/* Fills o so that the node's errors about d's records go to drafts_error; o
+ * refers to d and holds the records d has now. */
+struct client_origin;
+void drafts_origin(const struct drafts *d, struct client_origin *o);
 /* Sends the drafts in one PublishRequest. On success *reply is the node's
  * answer (free with lcf__ctl_response__free_unpacked). */
 int drafts_publish(const struct lcctl *ctx, struct drafts *d,
@@ -163,8 +176,6 @@ int drafts_publish(const struct lcctl *ctx, struct drafts *d,
  * (LCF_ID_HEX bytes) the tombstone's id. Prints any failure; 0 or a negative code. */
 int drafts_remove(const struct lcctl *ctx, Lcf__Kind kind, const char *ref,
     const char *noun, char *key, size_t keylen, char *hex);
-/* The body of a content as JSON (new reference), or NULL for a tombstone. */
-json_t *drafts_body_json(const Lcf__Content *c);
 /* import.c: `KIND import FILE`: reads, validates and sends the file's records
  * in chunks of one streamed import (one transaction in the node) and reports
  * the count ("imported 3 practices ..."). Returns an exit status. */
@@ -182,17 +193,25 @@ struct client {
 	int fd;
 };
 
+/* Where the records of a request came from, so that the node's error about
+ * record index (below n) is printed against it by fn(arg, ...). */
+struct client_origin {
+	void (*fn)(const void *arg, long index, const char *field, const char *msg);
+	const void *arg;
+	size_t n;
+};
+
 int client_open(const struct lcctl *ctx, struct client *c);
 int client_send(struct client *c, Lcf__CtlRequest *req);
 /* Reads one response; node errors are printed (publish errors against
  * origin when given) and returned. */
-int client_recv(struct client *c, const struct drafts *origin, unsigned flags,
+int client_recv(struct client *c, const struct client_origin *origin, unsigned flags,
     Lcf__CtlResponse **resp);
 void client_close(struct client *c);
 /* One request, one answer of reply case expect; streamed query chunks are
  * merged into the first response. */
 int client_call(const struct lcctl *ctx, Lcf__CtlRequest *req,
-    Lcf__CtlResponse__ReplyCase expect, const struct drafts *origin,
+    Lcf__CtlResponse__ReplyCase expect, const struct client_origin *origin,
     unsigned flags, Lcf__CtlResponse **resp);
 /* GetRequest{ref, kind, city}. On success *resp holds at least one item. */
 int client_get(const struct lcctl *ctx, const char *ref, Lcf__Kind kind,
@@ -254,6 +273,8 @@ char *render_size(uint64_t bytes, char *out, size_t max);
 void render_field(FILE *out, const char *label, const char *value);
 /* Every member of a record body, one render_field each, in body order. */
 void render_body(FILE *out, const json_t *body);
+/* The body of a content as JSON (new reference), or NULL for a tombstone. */
+json_t *render_body_json(const Lcf__Content *c);
 /* A record's envelope (id, key, city, time) and then its body's fields. */
 void render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c);
 /* Pretty JSON and a newline on stdout. */

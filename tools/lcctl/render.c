@@ -14,6 +14,7 @@
 #include "base/codes.h"
 #include "lcctl.h"
 #include "model/pbjson.h"
+#include "model/record.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
@@ -607,6 +608,14 @@ render_json(const json_t *j)
 	fputc('\n', stdout);
 }
 
+json_t *
+render_body_json(const Lcf__Content *c)
+{
+	const ProtobufCMessage *body = record_body(c, NULL);
+
+	return body != NULL ? pbjson_encode(body) : NULL;
+}
+
 void
 render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 {
@@ -635,7 +644,7 @@ render_record(FILE *out, const Lcf__RecordItem *it, const Lcf__Content *c)
 	free(s);
 	if (c->has_deleted && c->deleted)
 		render_field(out, "Deleted", "yes: this version is a tombstone");
-	if ((body = drafts_body_json(c)) != NULL)
+	if ((body = render_body_json(c)) != NULL)
 		render_body(out, body);
 	json_decref(body);
 }
