@@ -999,17 +999,32 @@ check_end(struct session *s)
 	}
 }
 
-/* Moves a session as far as credit, sources and ingest allow. */
+/*
+ * 1 while the connection's write queue is congested: no bulk message may be
+ * added until the peer manager calls sync_on_drain. Credit alone does not
+ * bound what waits in our own queue: a full window is 32 batches of 2 MiB,
+ * as much as the connection accepts at all (64 MiB), so a window sent in one
+ * go left no room for the next message, and the session died on it.
+ */
+static int
+congested(const struct session *s)
+{
+	return s->io != NULL && s->io->congested != NULL &&
+	    s->io->congested(s->io->arg);
+}
+
+/* Moves a session as far as credit, congestion, sources and ingest allow. */
 void
 pump(struct session *s)
 {
 	sess_hold(s);
 	while (!s->ended && s->mode == MODE_AUTHORS && !s->sum_sent_done &&
-	    s->out_credit > 0)
+	    s->out_credit > 0 && !congested(s))
 		send_summary_page(s);
 	/* In author mode our summaries go first: the peer asks from them. */
 	while (!s->ended && s->stream_open && !s->out_last_sent &&
-	    s->out_credit > 0 && (s->mode != MODE_AUTHORS || s->sum_sent_done)) {
+	    s->out_credit > 0 && (s->mode != MODE_AUTHORS || s->sum_sent_done) &&
+	    !congested(s)) {
 		if (send_batch(s) <= 0)
 			break;
 	}
@@ -1336,6 +1351,28 @@ sync_peer_gone(struct node *n, struct sync_io *io)
 		if (s == NULL)
 			break;
 		session_end(s, LCF_ECLOSED, "the peer disconnected");
+	}
+}
+
+void
+sync_on_drain(struct node *n, struct sync_io *io)
+{
+	struct sync_state *st = n->sync;
+	struct session *s;
+
+	if (st == NULL)
+		return;
+	for (s = st->head; s != NULL; s = s->next)
+		s->drain_due = s->io == io;
+	/* A pump may end sessions and run callbacks that change the list:
+	 * each round starts over and takes the first session still due. */
+	for (;;) {
+		for (s = st->head; s != NULL && !s->drain_due; s = s->next)
+			;
+		if (s == NULL)
+			break;
+		s->drain_due = 0;
+		pump(s);
 	}
 }
 

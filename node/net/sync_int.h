@@ -129,6 +129,7 @@ struct session {
 	uint64_t job_runs;
 	uint32_t out_credit;
 	int out_last_sent;
+	int drain_due;               /* sync_on_drain has yet to pump it */
 
 	/* What we receive. */
 	uint32_t in_unacked;
