@@ -10,7 +10,8 @@
 // fails; when the difference is
 // too large for the largest table, or one side is empty, or the author summaries
 // are cheaper, both sides exchange per-author summaries and ask for the seqs they
-// lack. Records flow in batches under a credit window; received batches go to
+// lack. Records flow in batches under a credit window, and pause while the
+// connection is congested (until sync_on_drain); received batches go to
 // ingest (verify in the pool, then commit) at most SYNC_INGEST_MAX at a time and
 // are acknowledged once committed. Nothing about the peer is remembered between
 // sessions, so a peer that lost its database is repaired like any other.
