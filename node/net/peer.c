@@ -777,6 +777,17 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 	lcf__peer_msg__free_unpacked(m, &alloc);
 }
 
+/* Reconciliation stops sending bulk while the connection is congested. */
+static void
+on_drain(void *arg, struct conn *c)
+{
+	struct link *l = arg;
+
+	(void)c;
+	if (!l->acceptor && l->ready && !l->closing && l->p != NULL)
+		sync_on_drain(l->ps->n, &l->io);
+}
+
 static void retry_cb(uv_timer_t *t);
 
 /* Dials p again after its backoff, jittered, and doubles the backoff. */
@@ -877,6 +888,7 @@ conn_cfg(struct peers *ps, struct link *arg, struct conn_config *cfg)
 	cfg->membership_len = ps->membership_len;
 	cfg->cbs.on_ready = on_ready;
 	cfg->cbs.on_message = on_message;
+	cfg->cbs.on_drain = on_drain;
 	cfg->cbs.on_close = on_close;
 	cfg->arg = arg;
 	cfg->stall_timeout_ms = ps->n->cfg.stall_timeout * 1000u;

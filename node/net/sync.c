@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reconciliation of the record set with one peer: set digests, IBLTs, then per-author summaries.
-// (Author summaries and wants are in sync_authors.c; what both share in sync_int.h.)
+// (A session's life and sending are in sync_session.c, author summaries and
+// wants in sync_authors.c; what the three share in sync_int.h.)
 //
 // docs/PROTOCOL.md section 4 specifies the exchange. In short: the initiator
 // sends its count and set digest; equal sets end there. Otherwise the side with
@@ -9,7 +10,8 @@
 // fails; when the difference is
 // too large for the largest table, or one side is empty, or the author summaries
 // are cheaper, both sides exchange per-author summaries and ask for the seqs they
-// lack. Records flow in batches under a credit window; received batches go to
+// lack. Records flow in batches under a credit window, and pause while the
+// connection is congested (until sync_on_drain); received batches go to
 // ingest (verify in the pool, then commit) at most SYNC_INGEST_MAX at a time and
 // are acknowledged once committed. Nothing about the peer is remembered between
 // sessions, so a peer that lost its database is repaired like any other.
@@ -47,6 +49,7 @@ timer_close_cb(uv_handle_t *h)
 }
 
 static void tick(uv_timer_t *t);
+static void pump(struct session *s);
 
 static struct sync_state *
 state_get(struct node *n)
@@ -102,131 +105,7 @@ sess_new(struct sync_state *st, struct sync_io *io, uint64_t id, int initiator)
 	return s;
 }
 
-static void
-inbatch_free(struct inbatch *b)
-{
-	if (b == NULL)
-		return;
-	free(b->buf);
-	free(b->raws);
-	free(b->lens);
-	free(b);
-}
-
-/* Releases what a session holds for sending and receiving (not the struct). */
-static void
-sess_release(struct session *s)
-{
-	struct inbatch *b;
-	size_t i;
-
-	while ((b = s->qhead) != NULL) {
-		s->qhead = b->next;
-		inbatch_free(b);
-	}
-	s->qtail = NULL;
-	for (i = s->jobs_pos; i < s->njobs; i++)
-		free(s->jobs[i].runs);
-	free(s->jobs);
-	s->jobs = NULL;
-	s->njobs = s->jobs_cap = s->jobs_pos = 0;
-	free(s->keys);
-	s->keys = NULL;
-	s->nkeys = s->keys_pos = 0;
-}
-
-static void
-sess_hold(struct session *s)
-{
-	s->refs++;
-}
-
-static void
-sess_drop(struct session *s)
-{
-	if (--s->refs > 0)
-		return;
-	sess_release(s);
-	free(s);
-}
-
-static void
-unlink_session(struct session *s)
-{
-	struct sync_state *st = s->st;
-	struct session **pp;
-
-	for (pp = &st->head; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	s->next = NULL;
-	if (st->head == NULL && st->timer_on) {
-		uv_timer_stop(&st->timer);
-		st->timer_on = 0;
-	}
-}
-
-/* Ends a session once: the initiator's callback runs, the list lets go of it. */
-static void __attribute__((format(printf, 3, 4)))
-session_end(struct session *s, int result, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->ended)
-		return;
-	s->ended = 1;
-	unlink_session(s);
-	s->io = NULL;
-	s->stats.result = result;
-	s->stats.finished_ms = now_ms();
-	va_start(ap, fmt);
-	vsnprintf(s->stats.message, sizeof(s->stats.message), fmt, ap);
-	va_end(ap);
-	sess_release(s);
-	log_debug("sync %016llx (%s): %s; %llu round trips, %llu bytes out, %llu in",
-	    (unsigned long long)s->id, s->initiator ? "initiator" : "responder",
-	    s->stats.message, (unsigned long long)s->stats.round_trips,
-	    (unsigned long long)s->stats.bytes_sent,
-	    (unsigned long long)s->stats.bytes_received);
-	if (s->initiator && s->cb != NULL)
-		s->cb(s->cb_arg, &s->stats);
-	sess_drop(s);
-}
-
 /* ---- sending ---- */
-
-/* Sends m; a control message starts a round trip for the initiator unless one
- * is already waiting. On failure the session ends. */
-int
-send_msg(struct session *s, Lcf__PeerMsg *m, int control)
-{
-	size_t wire = 0;
-	int rc;
-
-	if (s->ended || s->io == NULL)
-		return LCF_ECLOSED;
-	rc = s->io->send(s->io->arg, m, &wire);
-	s->stats.bytes_sent += wire;
-	if (rc != 0) {
-		session_end(s, rc, "sending to the peer failed: %s", lcf_strerror(rc));
-		return rc;
-	}
-	if (control && s->initiator && !s->in_flight) {
-		s->in_flight = 1;
-		s->stats.round_trips++;
-	}
-	return 0;
-}
-
-void
-my_digest(struct session *s, struct iblt_digest *dg, uint8_t out[IBLT_DIGEST_BYTES])
-{
-	iblt_set_snapshot(store_sketch(s->n->store), 0, NULL, dg);
-	iblt_digest_bytes(dg, out);
-}
 
 static int
 send_start(struct session *s)
@@ -236,7 +115,7 @@ send_start(struct session *s)
 	struct iblt_digest dg;
 	uint8_t d[IBLT_DIGEST_BYTES];
 
-	my_digest(s, &dg, d);
+	sync__my_digest(s, &dg, d);
 	ss.has_session = 1;
 	ss.session = s->id;
 	ss.has_count = 1;
@@ -250,7 +129,7 @@ send_start(struct session *s)
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
 	m.sync_start = &ss;
-	return send_msg(s, &m, 1);
+	return sync__send(s, &m, 1);
 }
 
 /* Our table of class s->cls (cells set, iblt absent: the request for the peer's). */
@@ -282,7 +161,7 @@ send_table(struct session *s, int request)
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_SKETCH;
 	m.sync_sketch = &sk;
-	rc = send_msg(s, &m, 1);
+	rc = sync__send(s, &m, 1);
 	free(buf);
 	return rc;
 }
@@ -324,7 +203,7 @@ send_want(struct session *s, const uint8_t *ids, size_t n, uint32_t cells,
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_WANT;
 	m.sync_want = &w;
-	rc = send_msg(s, &m, n > 0 || cells > 0 || done);
+	rc = sync__send(s, &m, n > 0 || cells > 0 || done);
 	free(bd);
 	return rc;
 }
@@ -335,52 +214,6 @@ send_ack(struct session *s)
 {
 	s->in_unacked--;
 	send_want(s, NULL, 0, 0, 1, 0);
-}
-
-static void
-send_done(struct session *s, int error)
-{
-	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
-	Lcf__SyncDone d = LCF__SYNC_DONE__INIT;
-	struct iblt_digest dg;
-	uint8_t dig[IBLT_DIGEST_BYTES];
-
-	d.has_session = 1;
-	d.session = s->id;
-	d.has_records_sent = 1;
-	d.records_sent = s->stats.records_sent;
-	if (error != 0) {
-		d.has_error = 1;
-		d.error = error;
-	} else {
-		my_digest(s, &dg, dig);
-		d.has_count = 1;
-		d.count = dg.count;
-		d.has_digest = 1;
-		d.digest.data = dig;
-		d.digest.len = sizeof(dig);
-	}
-	m.msg_case = LCF__PEER_MSG__MSG_SYNC_DONE;
-	m.sync_done = &d;
-	send_msg(s, &m, 1);
-}
-
-/* Ends a session for a local reason, telling the peer first. */
-void
-session_abort(struct session *s, int error, const char *fmt, ...)
-{
-	char msg[sizeof(s->stats.message)];
-	va_list ap;
-
-	if (s->ended)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sess_hold(s);
-	send_done(s, error);
-	session_end(s, error, "%s", msg);
-	sess_drop(s);
 }
 
 /* ---- the outgoing record stream ---- */
@@ -542,7 +375,7 @@ send_batch(struct session *s)
 
 	outbatch_init(&b);
 	if ((rc = fill_batch(s, &b)) < 0) {
-		session_abort(s, rc, "reading records to send: %s", lcf_strerror(rc));
+		sync__abort(s, rc, "reading records to send: %s", lcf_strerror(rc));
 		goto out;
 	}
 	complete = s->peer_wants_done && s->keys_pos == s->nkeys &&
@@ -563,7 +396,7 @@ send_batch(struct session *s)
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
 	m.records = &r;
-	if (send_msg(s, &m, complete) != 0)
+	if (sync__send(s, &m, complete) != 0)
 		goto out;
 	s->out_credit--;
 	s->stats.records_sent += b.n;
@@ -661,7 +494,7 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 			send_want(s, NULL, 0, iblt_class_cells(s->cls), 0, 0);
 		} else {
 			/* Too many differences for any table. */
-			enter_authors(s);
+			sync__enter_authors(s);
 		}
 		goto out;
 	}
@@ -689,7 +522,7 @@ on_sketch(struct session *s, const Lcf__SyncSketch *m)
 	if (m->has_equal && m->equal) {
 		if (!s->initiator || s->mode != MODE_START)
 			return LCF_EPROTO;
-		session_end(s, 0, "in sync (%llu records)",
+		sync__end(s, 0, "in sync (%llu records)",
 		    (unsigned long long)m->count);
 		return 0;
 	}
@@ -718,7 +551,7 @@ on_sketch(struct session *s, const Lcf__SyncSketch *m)
 		send_table(s, 0);
 		return 0;
 	}
-	return on_summaries(s, m);
+	return sync__on_summaries(s, m);
 }
 
 static int
@@ -768,14 +601,14 @@ on_want(struct session *s, const Lcf__SyncWant *m)
 		/* Authors strictly ascending over the whole session: the same
 		 * author's history cannot be asked for twice. */
 		for (i = 0; i < m->n_authors; i++) {
-			if (check_author_want(m->authors[i]) != 0 || (s->want_any &&
+			if (sync__check_author_want(m->authors[i]) != 0 || (s->want_any &&
 			    memcmp(m->authors[i]->author.data, s->want_last, 32) <= 0))
 				return LCF_EPROTO;
 			memcpy(s->want_last, m->authors[i]->author.data, 32);
 			s->want_any = 1;
 		}
 		for (i = 0; i < m->n_authors; i++)
-			add_job(s, m->authors[i]);
+			sync__add_job(s, m->authors[i]);
 	}
 	if (done) {
 		if (s->peer_wants_done || s->mode == MODE_START ||
@@ -834,7 +667,7 @@ static int
 on_done(struct session *s, const Lcf__SyncDone *m)
 {
 	if (m->has_error && m->error != 0) {
-		session_end(s, m->error < 0 ? m->error : LCF_EPROTO,
+		sync__end(s, m->error < 0 ? m->error : LCF_EPROTO,
 		    "the peer ended the session: %s", lcf_strerror(m->error));
 		return 0;
 	}
@@ -861,7 +694,7 @@ on_ingested(void *arg, const struct ingest_result *r)
 		 * records is cut off, not merely ignored. */
 		struct sync_io *io = s->io;
 
-		session_abort(s, LCF_EPROTO, "%zu malformed or badly signed "
+		sync__abort(s, LCF_EPROTO, "%zu malformed or badly signed "
 		    "records: %s", r->bad, r->reason);
 		if (io != NULL && io->violation != NULL)
 			io->violation(io->arg, r->reason);
@@ -875,7 +708,7 @@ on_ingested(void *arg, const struct ingest_result *r)
 			log_info("sync %016llx: %zu records refused: %s",
 			    (unsigned long long)s->id, r->refused, r->reason);
 		if (r->error != 0) {
-			session_abort(s, r->error, "storing received records: %s",
+			sync__abort(s, r->error, "storing received records: %s",
 			    r->reason[0] ? r->reason : lcf_strerror(r->error));
 		} else {
 			if (!b->last)
@@ -883,8 +716,8 @@ on_ingested(void *arg, const struct ingest_result *r)
 			pump(s);
 		}
 	}
-	inbatch_free(b);
-	sess_drop(s);
+	sync__inbatch_free(b);
+	sync__drop(s);
 }
 
 /* Hands queued batches to ingest, at most SYNC_INGEST_MAX at a time. */
@@ -903,7 +736,7 @@ ingest_pump(struct session *s)
 		if (b->n == 0) {
 			if (!b->last)
 				send_ack(s);
-			inbatch_free(b);
+			sync__inbatch_free(b);
 			continue;
 		}
 		rc = ingest_submit(s->n, s->io->arg, b->raws, b->lens, b->n,
@@ -917,12 +750,12 @@ ingest_pump(struct session *s)
 		b->raws = NULL;
 		b->lens = NULL;
 		if (rc != 0) {
-			inbatch_free(b);
-			session_abort(s, rc, "ingest: %s", lcf_strerror(rc));
+			sync__inbatch_free(b);
+			sync__abort(s, rc, "ingest: %s", lcf_strerror(rc));
 			return;
 		}
 		s->inflight++;
-		sess_hold(s);
+		sync__hold(s);
 	}
 }
 
@@ -934,7 +767,7 @@ restart(struct session *s)
 	struct sync_state *st = s->st;
 	uint64_t id;
 
-	sess_release(s);
+	sync__release(s);
 	do {
 		randombytes_buf(&id, sizeof(id));
 	} while (id == 0 || find(st, s->io, id) != NULL);
@@ -969,19 +802,19 @@ check_end(struct session *s)
 	    s->inflight > 0)
 		return;
 	if (!s->initiator) {
-		send_done(s, 0);
+		sync__send_done(s, 0);
 		if (!s->ended)
-			session_end(s, 0, "round done: received %llu records, sent %llu",
+			sync__end(s, 0, "round done: received %llu records, sent %llu",
 			    (unsigned long long)s->stats.records_received,
 			    (unsigned long long)s->stats.records_sent);
 		return;
 	}
 	if (!s->peer_done)
 		return;
-	my_digest(s, &dg, d);
+	sync__my_digest(s, &dg, d);
 	if (dg.count == s->peer_count &&
 	    memcmp(d, s->peer_digest, IBLT_DIGEST_BYTES) == 0) {
-		session_end(s, 0, "in sync: received %llu records (%llu new), "
+		sync__end(s, 0, "in sync: received %llu records (%llu new), "
 		    "sent %llu", (unsigned long long)s->stats.records_received,
 		    (unsigned long long)s->stored,
 		    (unsigned long long)s->stats.records_sent);
@@ -991,7 +824,7 @@ check_end(struct session *s)
 		s->used_authors = 0;
 		restart(s);
 	} else {
-		session_end(s, 0, "sets still differ after %d round(s): %llu "
+		sync__end(s, 0, "sets still differ after %d round(s): %llu "
 		    "records here, %llu at the peer (%llu refused here)", s->round,
 		    (unsigned long long)dg.count,
 		    (unsigned long long)s->peer_count,
@@ -999,17 +832,32 @@ check_end(struct session *s)
 	}
 }
 
-/* Moves a session as far as credit, sources and ingest allow. */
-void
+/*
+ * 1 while the connection's write queue is congested: no bulk message may be
+ * added until the peer manager calls sync_on_drain. Credit alone does not
+ * bound what waits in our own queue: a full window is 32 batches of 2 MiB,
+ * as much as the connection accepts at all (64 MiB), so a window sent in one
+ * go left no room for the next message, and the session died on it.
+ */
+static int
+congested(const struct session *s)
+{
+	return s->io != NULL && s->io->congested != NULL &&
+	    s->io->congested(s->io->arg);
+}
+
+/* Moves a session as far as credit, congestion, sources and ingest allow. */
+static void
 pump(struct session *s)
 {
-	sess_hold(s);
+	sync__hold(s);
 	while (!s->ended && s->mode == MODE_AUTHORS && !s->sum_sent_done &&
-	    s->out_credit > 0)
-		send_summary_page(s);
+	    s->out_credit > 0 && !congested(s))
+		sync__send_summary_page(s);
 	/* In author mode our summaries go first: the peer asks from them. */
 	while (!s->ended && s->stream_open && !s->out_last_sent &&
-	    s->out_credit > 0 && (s->mode != MODE_AUTHORS || s->sum_sent_done)) {
+	    s->out_credit > 0 && (s->mode != MODE_AUTHORS || s->sum_sent_done) &&
+	    !congested(s)) {
 		if (send_batch(s) <= 0)
 			break;
 	}
@@ -1017,7 +865,7 @@ pump(struct session *s)
 		ingest_pump(s);
 	if (!s->ended)
 		check_end(s);
-	sess_drop(s);
+	sync__drop(s);
 }
 
 /* ---- the responder's choice ---- */
@@ -1112,7 +960,7 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	    (!tables && (mine == 0 || theirs == 0 ||
 	    2 * store_authors(s->n->store) * SUMMARY_WIRE_BYTES <=
 	    table_bytes / 2))) {
-		enter_authors(s);
+		sync__enter_authors(s);
 		return;
 	}
 	s->mode = MODE_IBLT;
@@ -1177,7 +1025,7 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 		}
 		log_info("sync %016llx: gives way to another city's reconciliation "
 		    "(every slot was taken)", (unsigned long long)s->id);
-		session_abort(s, LCF_EBUSY, "gave way to another city's "
+		sync__abort(s, LCF_EBUSY, "gave way to another city's "
 		    "reconciliation");
 	}
 	iblt_set_snapshot(store_sketch(n->store), 0, NULL, &dg);
@@ -1188,10 +1036,10 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 	}
 	s = sess_new(st, io, m->session, 0);
 	s->stats.bytes_received += wire_bytes;
-	sess_hold(s);
+	sync__hold(s);
 	choose(s, dg.count, m->count, m->has_tables && m->tables);
 	pump(s);
-	sess_drop(s);
+	sync__drop(s);
 	return 0;
 }
 
@@ -1214,14 +1062,14 @@ sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg)
 		randombytes_buf(&id, sizeof(id));
 	} while (id == 0 || find(st, io, id) != NULL);
 	s = sess_new(st, io, id, 1);
-	sess_hold(s);
+	sync__hold(s);
 	/* A failed send ends the session before the callback is set: it never
 	 * runs when the starter fails. */
 	if ((ret = send_start(s)) == 0) {
 		s->cb = cb;
 		s->cb_arg = arg;
 	}
-	sess_drop(s);
+	sync__drop(s);
 out:
 	return ret;
 }
@@ -1290,7 +1138,7 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 	/* A session that ended (timeout, abort) may still get late messages. */
 	if ((s = find(n->sync, io, id)) == NULL)
 		return 0;
-	sess_hold(s);
+	sync__hold(s);
 	s->stats.bytes_received += wire_bytes;
 	if (is_progress(m))
 		s->last_active = mono_ms();
@@ -1314,10 +1162,10 @@ sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
 		break;
 	}
 	if (ret < 0)
-		session_end(s, ret, "the peer broke the sync protocol");
+		sync__end(s, ret, "the peer broke the sync protocol");
 	else
 		pump(s);
-	sess_drop(s);
+	sync__drop(s);
 	return ret;
 }
 
@@ -1335,7 +1183,29 @@ sync_peer_gone(struct node *n, struct sync_io *io)
 			;
 		if (s == NULL)
 			break;
-		session_end(s, LCF_ECLOSED, "the peer disconnected");
+		sync__end(s, LCF_ECLOSED, "the peer disconnected");
+	}
+}
+
+void
+sync_on_drain(struct node *n, struct sync_io *io)
+{
+	struct sync_state *st = n->sync;
+	struct session *s;
+
+	if (st == NULL)
+		return;
+	for (s = st->head; s != NULL; s = s->next)
+		s->drain_due = s->io == io;
+	/* A pump may end sessions and run callbacks that change the list:
+	 * each round starts over and takes the first session still due. */
+	for (;;) {
+		for (s = st->head; s != NULL && !s->drain_due; s = s->next)
+			;
+		if (s == NULL)
+			break;
+		s->drain_due = 0;
+		pump(s);
 	}
 }
 
@@ -1369,10 +1239,10 @@ tick(uv_timer_t *t)
 		if (s == NULL)
 			break;
 		if (now - s->last_active > SYNC_TIMEOUT_MS)
-			session_abort(s, LCF_ECLOSED, "no progress for %d s",
+			sync__abort(s, LCF_ECLOSED, "no progress for %d s",
 			    SYNC_TIMEOUT_MS / 1000);
 		else
-			session_abort(s, LCF_ECLOSED, "ran for %d minutes: it resumes "
+			sync__abort(s, LCF_ECLOSED, "ran for %d minutes: it resumes "
 			    "with the next reconciliation", SYNC_LIFETIME_MS / 60000);
 	}
 }
@@ -1386,7 +1256,7 @@ sync_stop(struct node *n)
 		return;
 	st->stopping = 1;
 	while (st->head != NULL)
-		session_abort(st->head, LCF_ECLOSED, "the node is stopping");
+		sync__abort(st->head, LCF_ECLOSED, "the node is stopping");
 	n->sync = NULL;
 	uv_close((uv_handle_t *)&st->timer, timer_close_cb);
 }

@@ -34,7 +34,9 @@ struct sync_io {
 	void (*violation)(void *arg, const char *reason);
 	/* May be NULL. 1 while what was sent to the peer piles up unread: a
 	 * SyncStart is then answered busy, so a peer that asks and does not
-	 * read cannot make the node queue ever more tables. */
+	 * read cannot make the node queue ever more tables, and no session
+	 * sends a bulk message (records, a summary page) until the owner
+	 * calls sync_on_drain. An owner that sets it must call that. */
 	int (*congested)(void *arg);
 	/* sync.c's own (zero-initialised by the owner, like the rest): the
 	 * monotonic ms by which this peer's SyncStart allowance is spent. */
@@ -65,6 +67,10 @@ int sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg);
  * disconnects it). */
 int sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
     size_t wire_bytes);
+
+/* What was queued for the peer drained below congestion: the sessions with it
+ * that stopped for congestion (sync_io.congested) send again. */
+void sync_on_drain(struct node *n, struct sync_io *io);
 
 /* The peer disconnected: its sessions end (their callbacks run with an error). */
 void sync_peer_gone(struct node *n, struct sync_io *io);

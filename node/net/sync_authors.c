@@ -36,7 +36,7 @@ sumpage_add(void *arg, const struct store_author_summary *sum)
 }
 
 void
-send_summary_page(struct session *s)
+sync__send_summary_page(struct session *s)
 {
 	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
 	Lcf__SyncSketch sk = LCF__SYNC_SKETCH__INIT;
@@ -54,7 +54,7 @@ send_summary_page(struct session *s)
 	    s->sum_have_after ? s->sum_after : NULL, SYNC_PAGE_AUTHORS,
 	    SYNC_PAGE_RECORDS, &done, sumpage_add, &p);
 	if (rc != 0) {
-		session_abort(s, rc, "reading author summaries: %s",
+		sync__abort(s, rc, "reading author summaries: %s",
 		    lcf_strerror(rc));
 		goto out;
 	}
@@ -74,7 +74,7 @@ send_summary_page(struct session *s)
 		p.as[i].digest.len = IBLT_DIGEST_BYTES;
 		p.asp[i] = &p.as[i];
 	}
-	my_digest(s, &dg, d);
+	sync__my_digest(s, &dg, d);
 	sk.has_session = 1;
 	sk.session = s->id;
 	sk.has_count = 1;
@@ -87,7 +87,7 @@ send_summary_page(struct session *s)
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_SKETCH;
 	m.sync_sketch = &sk;
-	if (send_msg(s, &m, 1) != 0)
+	if (sync__send(s, &m, 1) != 0)
 		goto out;
 	s->out_credit--;
 	if (p.n > 0) {
@@ -169,14 +169,14 @@ wantbuf_flush(struct session *s, struct wantbuf *w, uint32_t credit, int done)
 	}
 	m.msg_case = LCF__PEER_MSG__MSG_SYNC_WANT;
 	m.sync_want = &sw;
-	rc = send_msg(s, &m, w->n > 0 || done);
+	rc = sync__send(s, &m, w->n > 0 || done);
 	w->n = 0;
 	w->nvals = 0;
 	return rc;
 }
 
 void
-enter_authors(struct session *s)
+sync__enter_authors(struct session *s)
 {
 	s->mode = MODE_AUTHORS;
 	s->used_authors = 1;
@@ -188,7 +188,7 @@ enter_authors(struct session *s)
 /* A page of the peer's summaries: ask for every author whose records differ
  * from ours, saying which seqs we hold. */
 int
-on_summaries(struct session *s, const Lcf__SyncSketch *m)
+sync__on_summaries(struct session *s, const Lcf__SyncSketch *m)
 {
 	struct store_author_summary mine;
 	struct wantbuf w;
@@ -215,7 +215,7 @@ on_summaries(struct session *s, const Lcf__SyncSketch *m)
 	} else if ((s->mode == MODE_START && s->initiator) ||
 	    (s->mode == MODE_IBLT && !s->decoder && !s->stream_open)) {
 		/* The peer chose summaries, or its largest table failed. */
-		enter_authors(s);
+		sync__enter_authors(s);
 	} else {
 		return LCF_EPROTO;
 	}
@@ -234,7 +234,7 @@ on_summaries(struct session *s, const Lcf__SyncSketch *m)
 		rc = store_author_summary(s->n->store, a->author.data, &mine,
 		    w.vals + w.nvals, SYNC_MAX_RUNS, &nruns);
 		if (rc != 0) {
-			session_abort(s, rc, "reading author summaries: %s",
+			sync__abort(s, rc, "reading author summaries: %s",
 			    lcf_strerror(rc));
 			goto done;
 		}
@@ -264,7 +264,7 @@ done:
 
 /* Checks one AuthorWant: 32-byte author, runs ascending, disjoint, from 1. */
 int
-check_author_want(const Lcf__AuthorWant *aw)
+sync__check_author_want(const Lcf__AuthorWant *aw)
 {
 	size_t i;
 
@@ -282,7 +282,7 @@ check_author_want(const Lcf__AuthorWant *aw)
 }
 
 void
-add_job(struct session *s, const Lcf__AuthorWant *aw)
+sync__add_job(struct session *s, const Lcf__AuthorWant *aw)
 {
 	struct job *j;
 	size_t nruns = aw->n_have / 2;

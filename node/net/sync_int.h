@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reconciliation's internals, shared by sync.c (sessions, IBLT mode, the
-// record streams, the end of a round) and sync_authors.c (per-author
-// summaries and the wants that answer them).
+// Reconciliation's internals, shared by its three files, lowest first:
+// sync_session.c (a session's life and its sending), sync_authors.c (per-author
+// summaries and the wants that answer them) and sync.c (the exchange: IBLT
+// mode, the record streams, the end of a round, the public entry points).
 #ifndef LCF_SYNC_INT_H
 #define LCF_SYNC_INT_H
 
@@ -129,6 +130,7 @@ struct session {
 	uint64_t job_runs;
 	uint32_t out_credit;
 	int out_last_sent;
+	int drain_due;               /* sync_on_drain has yet to pump it */
 
 	/* What we receive. */
 	uint32_t in_unacked;
@@ -155,30 +157,43 @@ struct sync_state {
 	int stopping;
 };
 
-/* sync.c */
-/* Moves a session as far as credit, sources and ingest allow. */
-void pump(struct session *s);
+/* sync_session.c: below sync_authors.c and sync.c, calling neither. */
+/* Frees a received batch and what it holds. Accepts NULL. */
+void sync__inbatch_free(struct inbatch *b);
+/* Releases what a session holds for sending and receiving (not the struct). */
+void sync__release(struct session *s);
+/* References: every entry point holds one while it runs; the last drop frees
+ * the session. */
+void sync__hold(struct session *s);
+void sync__drop(struct session *s);
+/* Ends a session once: it leaves the list (the state's timer stops with the
+ * last one), the initiator's callback runs with result and the message, and
+ * the list's reference is dropped. Later calls do nothing. */
+void sync__end(struct session *s, int result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Sends m; a control message starts a round trip for the initiator unless one
  * is already waiting. On failure the session ends. */
-int send_msg(struct session *s, Lcf__PeerMsg *m, int control);
+int sync__send(struct session *s, Lcf__PeerMsg *m, int control);
 /* This node's set digest (count and bytes) as the session sees it. */
-void my_digest(struct session *s, struct iblt_digest *dg,
+void sync__my_digest(struct session *s, struct iblt_digest *dg,
     uint8_t out[IBLT_DIGEST_BYTES]);
+/* Sends SyncDone: with error, or (error 0) our count and digest. */
+void sync__send_done(struct session *s, int error);
 /* Ends a session for a local reason, telling the peer first. */
-void session_abort(struct session *s, int error, const char *fmt, ...)
+void sync__abort(struct session *s, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* sync_authors.c */
+/* sync_authors.c: below sync.c, calling only sync_session.c. */
 /* Sends the next page of our author summaries, under credit. */
-void send_summary_page(struct session *s);
+void sync__send_summary_page(struct session *s);
 /* This side goes over to author summaries; the records it sends then follow
  * the peer's AuthorWants. */
-void enter_authors(struct session *s);
+void sync__enter_authors(struct session *s);
 /* A page of the peer's summaries: ask for every author that differs. */
-int on_summaries(struct session *s, const Lcf__SyncSketch *m);
+int sync__on_summaries(struct session *s, const Lcf__SyncSketch *m);
 /* Checks one AuthorWant: 32-byte author, runs ascending, disjoint, from 1. */
-int check_author_want(const Lcf__AuthorWant *aw);
+int sync__check_author_want(const Lcf__AuthorWant *aw);
 /* Queues the records of one wanted author to send. */
-void add_job(struct session *s, const Lcf__AuthorWant *aw);
+void sync__add_job(struct session *s, const Lcf__AuthorWant *aw);
 
 #endif

@@ -13,7 +13,9 @@
 # published across them), BENCH_FED_FANOUT (the nodes' default when unset),
 # BENCH_FED_FANOUT2 (3: the push measured again with this fanout; empty to
 # skip), BENCH_FED_SEED (1), BENCH_FED_PERF (1: profile the bootstrapping node
-# with perf), TMPDIR. A smoke run: BENCH_FED_RECORDS=20000
+# with perf), BENCH_FED_ONE_AUTHOR (100000: records of the one city an empty
+# node bootstraps from as well, 0 to skip), BENCH_FED_PARTS (all; bootstrap:
+# stop after the two bootstraps), TMPDIR. A smoke run: BENCH_FED_RECORDS=20000
 # BENCH_FED_AUTHORS=100 BENCH_FED_NODES=8. Exits 0 unless a program crashed
 # or failed; a missed target is information, not a failure.
 #
@@ -41,7 +43,10 @@ FANOUT=${BENCH_FED_FANOUT:-}
 FANOUT2=${BENCH_FED_FANOUT2-3}
 SEED=${BENCH_FED_SEED:-1}
 PERF=${BENCH_FED_PERF:-0}
+NONE=${BENCH_FED_ONE_AUTHOR:-100000}
+PARTS=${BENCH_FED_PARTS:-all}
 FILL=$ROOT/$BUILD/lcf-fill
+GEN=$ROOT/$BUILD/lcf-gen
 CRYPTO=$ROOT/$BUILD/lcf-bench-crypto
 
 # Targets of the federation work.
@@ -60,6 +65,22 @@ failed=0
 started_ns=$(date +%s%N)
 declare -A J             # BENCH-JSON-FED members, values already JSON
 declare -A FDIR FPORT FID FPID
+
+# finish: the total runtime and the BENCH-JSON-FED line; exits.
+finish() {
+	local total json k
+	total=$(secs_since "$started_ns")
+	echo
+	echo "== federation total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	J[runtime_s]=$(fmt "$total" 1)
+	J[ok]=$(jbool "$((1 - failed))")
+	json=""
+	for k in "${!J[@]}"; do
+		json="$json${json:+,}\"$k\":${J[$k]}"
+	done
+	echo "BENCH-JSON-FED $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+	exit "$failed"
+}
 
 secs_since() { calc "($(date +%s%N) - $1) / 1000000000"; }
 
@@ -228,10 +249,10 @@ peer_connected() {
 	    'any(.[]; .id == $id and .state == "connected")' >/dev/null
 }
 
-for b in "$LCNODE" "$LCCTL" "$FILL" "$CRYPTO"; do
+for b in "$LCNODE" "$LCCTL" "$FILL" "$CRYPTO" "$GEN"; do
 	[ -x "$b" ] || die "$b is missing: run make first"
 done
-for v in NREC NAUTH NNEW NSCAT NNODES DEGREE NPUB SEED; do
+for v in NREC NAUTH NNEW NSCAT NNODES DEGREE NPUB SEED NONE; do
 	case ${!v} in ''|*[!0-9]*) die "the BENCH_FED_ settings must be numbers ($v: '${!v}')" ;; esac
 done
 [ "$NREC" -ge 1000 ] || die "BENCH_FED_RECORDS must be at least 1000"
@@ -244,6 +265,7 @@ if [ "$DEGREE" -lt 1 ] || [ "$DEGREE" -ge "$NNODES" ]; then
 	die "BENCH_FED_DEGREE must be 1..BENCH_FED_NODES-1"
 fi
 [ "$NNEW" -ge 1 ] || die "BENCH_FED_NEW must be at least 1"
+case $PARTS in all | bootstrap) ;; *) die "BENCH_FED_PARTS must be all or bootstrap" ;; esac
 
 # Under lib.sh's root, which its exit trap removes.
 T=$(tmpdir) || die "mktemp failed"
@@ -288,6 +310,14 @@ echo "  signed $(field records "$T/fill") records (mean $mean bytes) in" \
 scat_n=$(field differences.1.2 "$T/fill")
 scat_b=$(field difference_bytes.1.2 "$T/fill")
 J[record_bytes]=$mean
+if [ "$NONE" -gt 0 ]; then
+	# O imports lcf-gen's practices as its own city's (about 1,160 bytes
+	# signed, four times lcf-fill's: a window of 2 MiB batches is full);
+	# P is empty.
+	fed_init O "Bench Author"
+	fed_init P "Bench Newcomer 2"
+	"$GEN" -n "$NONE" -s "$SEED" -o "$T/one.json" || die "lcf-gen failed"
+fi
 
 # ---- bootstrap ----
 echo
@@ -398,6 +428,65 @@ anon_b_boot_peak=$(cat "$T/peakB" 2>/dev/null || echo 0)
 anon_a_boot_peak=$(cat "$T/peakA" 2>/dev/null || echo 0)
 anon_b_boot=$(mem_kb "${FPID[B]}" RssAnon)
 anon_a_boot=$(mem_kb "${FPID[A]}" RssAnon)
+
+# ---- bootstrap from one author ----
+# An empty node P pulls every record of one city from O: every batch comes
+# from one author's scan, and a window of batches is then the most bytes a
+# sender queues at once (issue 13, defect 7: such a pull stalled for 60 s).
+boot_one() {
+	local want got t0 cpu_p0 cpu_p1 cpu_o0 cpu_o1 secs rate limit mark_p
+	echo
+	echo "== bootstrap from one author: the empty node P pulls the $NONE" \
+	    "practices of one city from O"
+	fed_start O
+	t0=$(date +%s%N)
+	ctl O practice import "$T/one.json" >/dev/null || die "import into O failed"
+	echo "  O imported $NONE practices (lcf-gen, seed $SEED) in" \
+	    "$(fmt "$(secs_since "$t0")") s"
+	fed_start P
+	want=$(($(total_of O) + $(total_of P)))
+	cpu_o0=$(cpu_s "${FPID[O]}")
+	cpu_p0=$(cpu_s "${FPID[P]}")
+	mark_p=$(log_lines P)
+	limit=$((NONE / 2000 > 90 ? NONE / 2000 : 90))
+	t0=$(date +%s%N)
+	ctl P peer add "127.0.0.1:${FPORT[O]}" >/dev/null || die "peer add P -> O failed"
+	while :; do
+		got=$(total_of P)
+		[ "$got" -ge "$want" ] && break
+		alive P "bootstrap from one author"
+		alive O "bootstrap from one author"
+		if [ $(($(date +%s%N) - t0)) -ge $((limit * 1000000000)) ]; then
+			note "P holds $got of $want records after $limit s"
+			break
+		fi
+		sleep 0.2
+	done
+	secs=$(secs_since "$t0")
+	cpu_o1=$(cpu_s "${FPID[O]}")
+	cpu_p1=$(cpu_s "${FPID[P]}")
+	sync_stats P "$mark_p" 30 || note "P logged no reconciliation: $SY_MSG"
+	rate=$(fmt "$(calc "$got / $secs")" 0)
+	echo "  $got of $want records in $(fmt "$secs") s (peer add to records_total," \
+	    "polled every 0.2 s)"
+	echo "  rate      $rate records/s   target >= $TARGET_BOOT_RATE/s" \
+	    " $(mark "$(holds "$rate >= $TARGET_BOOT_RATE")")"
+	echo "  CPU       P (puller) $(fmt "$(calc "$cpu_p1 - $cpu_p0")" 1) s," \
+	    "O $(fmt "$(calc "$cpu_o1 - $cpu_o0")" 1) s over $(fmt "$secs" 1) s"
+	echo "  sync      $SY_RT round trips, $SY_OUT bytes out, $SY_IN bytes in" \
+	    "($((SY_IN / (got > 0 ? got : 1))) a record; P's view: $SY_MSG)"
+	J[one_author_records]=$((got < want ? got : want))
+	J[one_author_seconds]=$(fmt "$secs" 3)
+	J[one_author_rate]=$rate
+	J[one_author_cpu_puller_s]=$(fmt "$(calc "$cpu_p1 - $cpu_p0")")
+	J[one_author_cpu_source_s]=$(fmt "$(calc "$cpu_o1 - $cpu_o0")")
+	J[one_author_round_trips]=$SY_RT
+	J[one_author_pass]=$(jbool "$(holds "$got >= $want && $rate >= $TARGET_BOOT_RATE")")
+	fed_stop O
+	fed_stop P
+}
+[ "$NONE" -eq 0 ] || boot_one
+[ "$PARTS" = all ] || { fed_stop A; fed_stop B; finish; }
 
 # ---- equal nodes ----
 echo
@@ -750,15 +839,4 @@ for n in "${!FDIR[@]}"; do
 	fi
 done
 
-# ---- end ----
-total=$(secs_since "$started_ns")
-echo
-echo "== federation total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-J[runtime_s]=$(fmt "$total" 1)
-J[ok]=$(jbool "$((1 - failed))")
-json=""
-for k in "${!J[@]}"; do
-	json="$json${json:+,}\"$k\":${J[$k]}"
-done
-echo "BENCH-JSON-FED $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
-exit "$failed"
+finish

@@ -79,6 +79,14 @@ struct side {
 	struct msg *cap_head, *cap_tail;
 	size_t ncaptured;
 	int cut;                  /* the link is down: drop what it sends */
+	/* A connection's write queue, when queue_max is set: what it sent and
+	 * the peer has not yet been handed. Sends are refused with LCF_EBUSY
+	 * once queue_max bytes wait (conn_send's rule); at high_water or more
+	 * the link is congested, and going down to low_water calls
+	 * sync_on_drain (conn's on_drain). */
+	size_t queued, queue_max, high_water, low_water, queued_peak;
+	int drain_armed;
+	int refused_busy;         /* sends refused for a full queue */
 };
 
 struct outcome {
@@ -382,7 +390,18 @@ pipe_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes)
 		free(q);
 		return LCF_ECLOSED;
 	}
+	if (s->queue_max > 0 && s->queued >= s->queue_max) {
+		s->refused_busy++;
+		free(q->buf);
+		free(q);
+		return LCF_EBUSY;
+	}
 	q->to = s->peer;
+	s->queued += q->len;
+	if (s->queued > s->queued_peak)
+		s->queued_peak = s->queued;
+	if (s->queue_max > 0 && s->queued >= s->high_water)
+		s->drain_armed = 1;
 	if (w->tail != NULL)
 		w->tail->next = q;
 	else
@@ -405,6 +424,25 @@ cut_link(struct world *w)
 	sync_peer_gone(&w->b.n, &w->b.io);
 }
 
+static int
+pipe_congested(void *arg)
+{
+	const struct side *s = arg;
+
+	return s->queued >= s->high_water;
+}
+
+/* The peer was handed len bytes that s sent: s's queue shrinks. */
+static void
+pipe_drained(struct side *s, size_t len)
+{
+	s->queued -= len;
+	if (s->drain_armed && s->queued <= s->low_water) {
+		s->drain_armed = 0;
+		sync_on_drain(&s->n, &s->io);
+	}
+}
+
 static void
 deliver_cb(uv_timer_t *t)
 {
@@ -423,6 +461,8 @@ deliver_cb(uv_timer_t *t)
 			free(q);
 			continue;
 		}
+		if (q->to->peer->queue_max > 0)
+			pipe_drained(q->to->peer, q->len);
 		m = lcf__peer_msg__unpack(NULL, q->len, q->buf);
 		assert_non_null(m);
 		rc = sync_on_message(&q->to->n, &q->to->io, m, q->len);
@@ -854,6 +894,46 @@ test_push_to_wiped(void **state)
 	o = run_sync(w, &w->a, "full node repairs a wiped responder");
 	assert_int_equal(o.st.result, 0);
 	assert_int_equal(o.st.records_sent, 5000);
+	assert_same_sets(w);
+	recs_free(&rs);
+}
+
+/*
+ * One author's records pulled through a connection whose queue is smaller
+ * than a window of batches (as 64 MiB is for 32 batches of 2 MiB with their
+ * framing): the sender must stop at congestion and go on when the queue
+ * drains. Before, it sent as far as credit went, its next send was refused
+ * (LCF_EBUSY) and its session died silently: the puller waited for 60 s.
+ */
+static void
+test_congested_sender(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct outcome o;
+	size_t i, bytes = 0;
+
+	add_authors(w, 1);
+	make_many(w, &rs, 0, 1, 1, 24000);
+	for (i = 0; i < rs.n; i++)
+		bytes += rs.r[i].len;
+	put_recs(&w->b, &rs, NULL, NULL);
+	w->b.io.congested = pipe_congested;
+	/* conn's proportions: a batch (here 4,096 records, about 1 MiB) fits
+	 * between high water and the limit. */
+	w->b.queue_max = 2u << 20;
+	w->b.high_water = 512u << 10;
+	w->b.low_water = 128u << 10;
+	/* The records are more than a queue, and fill most of a window. */
+	assert_true(bytes > 2 * w->b.queue_max);
+	o = run_sync(w, &w->a, "one author through a congested link");
+	printf("# the responder's queue peaked at %zu bytes (refused at %zu)\n",
+	    w->b.queued_peak, w->b.queue_max);
+	assert_int_equal(w->b.refused_busy, 0);
+	assert_int_equal(o.st.result, 0);
+	assert_non_null(strstr(o.st.message, "in sync"));
+	assert_int_equal(o.st.records_received, rs.n);
+	assert_true(w->b.queued_peak < w->b.queue_max);
 	assert_same_sets(w);
 	recs_free(&rs);
 }
@@ -1735,6 +1815,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_to_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_congested_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forks_summaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_roles, setup, teardown),
