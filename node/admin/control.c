@@ -31,6 +31,8 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "core/seq.h"
+#include "write/held.h"
 #include "net/peer.h"
 #include "write/publish.h"
 #include "model/record.h"
@@ -417,7 +419,7 @@ do_status(struct ctl_conn *c)
 	st.has_authors = 1;
 	st.authors = ss.authors;
 	st.has_last_seq = 1;
-	st.last_seq = n->next_seq - 1;
+	st.last_seq = seq_next(n) - 1;
 	st.data_dir = n->cfg.dir;
 	peers_summary(n, &ps);
 	sync_progress(n, &running, &synced);
@@ -439,7 +441,7 @@ do_status(struct ctl_conn *c)
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;
 		st.has_held_records = st.has_held_cities = 1;
-		members_held(n, &st.held_records, &st.held_cities);
+		held_counts(n, &st.held_records, &st.held_cities);
 	}
 	for (k = 1; k < 8 && k < sizeof(ss.kinds) / sizeof(ss.kinds[0]); k++) {
 		if (k != LCF__KIND__KIND_CITY && k != LCF__KIND__KIND_PRACTICE &&
