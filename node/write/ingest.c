@@ -356,7 +356,8 @@ finish(struct ingest_job *job)
 	size_t i;
 
 	if (job->res.error == 0 && job->nitems > 0) {
-		recs = xcalloc(job->nitems, sizeof(*recs));
+		/* Every field is set below: no need to zero it. */
+		recs = xreallocarray(NULL, job->nitems, sizeof(*recs));
 		for (i = 0; i < job->nitems; i++) {
 			const struct store_item *it = &job->items[i];
 			const struct facts *f = &job->facts[job->item_fact[i]];
