@@ -791,8 +791,7 @@ members_list(struct node *n, struct member_info **out, size_t *count,
 		return 0;
 	*out = xcalloc(ms->count ? ms->count : 1, sizeof(**out));
 	for (i = 0; i < ms->count; i++) {
-		/* Authors known only from held records or successions are
-		 * not members. */
+		/* Authors known only from successions are not members. */
 		if (!ms->v[i].mseq && !ms->v[i].rseq)
 			continue;
 		(*out)[k++] = ms->v[i].info;
