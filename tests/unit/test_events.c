@@ -17,15 +17,20 @@
 
 /*
  * Allocation counter: this program's malloc family wraps glibc's, so that a
- * test can see whether anything allocates while it counts.
+ * test can see whether anything allocates while it counts. AddressSanitizer
+ * (make SANITIZE=1) has malloc of its own: the counter is left out there.
  */
+static int counting;
+static size_t allocations;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCATIONS 0
+#else
+#define COUNT_ALLOCATIONS 1
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t size);
 extern void __libc_free(void *p);
-
-static int counting;
-static size_t allocations;
 
 void *
 malloc(size_t size)
@@ -53,6 +58,7 @@ free(void *p)
 {
 	__libc_free(p);
 }
+#endif
 
 /* What the subscribers saw, in order: "name:kind" entries. */
 #define LOG_MAX 64
@@ -299,6 +305,8 @@ test_no_allocation(void **state)
 	size_t i, subs;
 
 	(void)state;
+	if (!COUNT_ALLOCATIONS)
+		skip();
 	events_init(&b);
 	for (subs = 0; subs < 4; subs++)
 		assert_int_equal(events_subscribe(&b, EVENTS_MASK(EVENTS_STORED),
