@@ -23,9 +23,14 @@
 #include "model/identity.h"
 #include "write/ingest.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "core/seq.h"
 #include "net/peer.h"
+#include "net/peersync.h"
+#include "net/push.h"
+#include "write/held.h"
 #include "write/publish.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -50,7 +55,8 @@ usage(FILE *f)
 	    "  -n       check the configuration and key, print \"configuration OK\"\n"
 	    "  -v       more logging (debug)\n"
 	    "  -V       print the version\n"
-	    "Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n");
+	    "Runs in the foreground; SIGTERM or SIGINT stop it cleanly; SIGHUP\n"
+	    "is ignored (the log goes to stderr: nothing to reopen).\n");
 }
 
 /* The catalog: the configured file, else the installed one, else the one in the
@@ -83,8 +89,11 @@ load_key(struct node *n, char *err, size_t errlen)
 		return LCF_ENOMEM;
 	}
 	rc = identity_load(n->id, n->cfg.key_path);
-	if (rc == LCF_EKEYPERM) {
-		stat(n->cfg.key_path, &st);
+	if (rc == LCF_EKEYPERM && stat(n->cfg.key_path, &st) != 0) {
+		snprintf(err, errlen, "%s is readable or writable by group or others, "
+		    "and cannot be examined now (%s): run `chmod 600 %s`",
+		    n->cfg.key_path, strerror(errno), n->cfg.key_path);
+	} else if (rc == LCF_EKEYPERM) {
 		snprintf(err, errlen, "%s is readable or writable by group or others "
 		    "(mode %04o): run `chmod 600 %s`", n->cfg.key_path,
 		    (unsigned)(st.st_mode & 07777), n->cfg.key_path);
@@ -233,7 +242,7 @@ switch_key(struct node *n, char *err, size_t errlen)
 	identity_free(n->id);
 	n->id = next;
 	next = NULL;
-	n->next_seq = store_last_seq(n->store, n->id->pk) + 1;
+	seq_init(n, store_last_seq(n->store, n->id->pk));
 	log_info("switched to the new city key %s: the key %s handed over to "
 	    "it; the old key is kept as %s (delete it once the new key works)",
 	    new_hex, old_hex, retired);
@@ -305,7 +314,7 @@ publish_initial_profile(struct node *n)
 	int rc;
 
 	memset(&prev, 0, sizeof(prev));
-	if (n->next_seq > 1)
+	if (seq_next(n) > 1)
 		return 0;
 	if (members_get(n, n->id->pk, &mi) == 0 && mi.has_predecessor)
 		store_get_current(n->store, mi.predecessor, LCF__KIND__KIND_CITY,
@@ -335,7 +344,7 @@ publish_initial_profile(struct node *n)
 /* The loop's own handles: signals, and a deadline for stopping. */
 struct runner {
 	struct node *n;
-	uv_signal_t sigterm, sigint;
+	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t deadline;
 	uv_timer_t profile;        /* waits to publish the bootstrap profile */
 };
@@ -377,7 +386,7 @@ on_profile_timer(uv_timer_t *t)
 		uv_timer_stop(t);
 		return;
 	}
-	if (n->next_seq == 1 && !synced_since_start(n) &&
+	if (seq_next(n) == 1 && !synced_since_start(n) &&
 	    mono_ms() - n->started_mono < PROFILE_WAIT_MS)
 		return;
 	uv_timer_stop(t);
@@ -400,6 +409,22 @@ on_deadline(uv_timer_t *t)
 	uv_stop(r->n->loop);
 }
 
+/* Stops what start_services started, in the order that tells peers first.
+ * Close callbacks run in the loop. */
+static void
+stop_services(struct node *n)
+{
+	control_stop(n->control);
+	n->control = NULL;
+	/* Sessions end first, so peers are told before their links close. */
+	sync_stop(n);
+	discover_stop(n);
+	peersync_stop(n);
+	peers_stop(n);
+	members_stop(n);
+	held_stop(n);
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
@@ -410,19 +435,26 @@ on_signal(uv_signal_t *h, int signum)
 		return;
 	n->stopping = 1;
 	log_info("received %s: stopping", strsignal(signum));
-	control_stop(n->control);
-	n->control = NULL;
-	/* Sessions end first, so peers are told before their links close. */
-	sync_stop(n);
-	discover_stop(n);
-	peers_stop(n);
-	members_stop(n);
+	stop_services(n);
 	/* The loop ends by itself once the connections have closed and the
 	 * work in the pool has finished. */
 	uv_unref((uv_handle_t *)&r->sigterm);
 	uv_unref((uv_handle_t *)&r->sigint);
+	uv_unref((uv_handle_t *)&r->sighup);
 	uv_timer_start(&r->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	uv_unref((uv_handle_t *)&r->deadline);
+}
+
+/* SIGHUP (a closed terminal, or an operator's habit of asking daemons to
+ * reopen their logs) does not stop the node: the log goes to stderr, which
+ * whoever started lcnode redirects, so there is nothing to reopen. */
+static void
+on_hangup(uv_signal_t *h, int signum)
+{
+	(void)h;
+	(void)signum;
+	log_info("received SIGHUP: ignored (the log goes to stderr; stop the "
+	    "node with SIGTERM)");
 }
 
 static void
@@ -433,28 +465,58 @@ close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The event bus's subscribers, all of them, in delivery order (events.h):
+ *  STORED:       member (federation state), discovery (endpoints), push;
+ *  MEMBERSHIP:   ingest (held records released or dropped), peers (the
+ *                Hello's membership, links closed);
+ *  RESYNC:       peersync (reconcile soon);
+ *  LINK_UP:      peersync (the dialing side reconciles);
+ *  LINK_DOWN:    nobody yet;
+ *  LINK_REFUSED: discovery (endpoints for a city refused for room).
+ */
+static void
+subscribe_all(struct node *n)
 {
-	struct node node;
-	const char *dir = getenv("LCF_DIR");
-	char err[1024], *dbpath = NULL, idhex[LCF_ID_HEX];
-	int ch, check_only = 0, verbose = 0, lockfd = -1, ret = 1;
-	struct runner runner;
+	static const struct {
+		unsigned mask;
+		events_fn fn;
+	} subs[] = {
+		{ EVENTS_MASK(EVENTS_STORED), members_on_event },
+		{ EVENTS_MASK(EVENTS_STORED) | EVENTS_MASK(EVENTS_LINK_REFUSED),
+		    discover_on_event },
+		{ EVENTS_MASK(EVENTS_STORED), push_on_event },
+		{ EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event },
+		{ EVENTS_MASK(EVENTS_MEMBERSHIP), peers_on_event },
+		{ EVENTS_MASK(EVENTS_RESYNC) | EVENTS_MASK(EVENTS_LINK_UP),
+		    peersync_on_event },
+	};
+	size_t i;
 
-	memset(&node, 0, sizeof(node));
-	memset(&runner, 0, sizeof(runner));
-	runner.n = &node;
+	events_init(&n->events);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (events_subscribe(&n->events, subs[i].mask, subs[i].fn, n) != 0)
+			fatalx("events: cannot subscribe (%zu subscribers at most)",
+			    (size_t)EVENTS_SUBSCRIBERS_MAX);
+}
+
+/* Options into *dir, *check_only, *verbose. -1 to go on, else the exit code. */
+static int
+parse_options(int argc, char **argv, const char **dir, int *check_only,
+    int *verbose)
+{
+	int ch;
+
 	while ((ch = getopt(argc, argv, "d:nvVh")) != -1) {
 		switch (ch) {
 		case 'd':
-			dir = optarg;
+			*dir = optarg;
 			break;
 		case 'n':
-			check_only = 1;
+			*check_only = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			*verbose = 1;
 			break;
 		case 'V':
 			printf("lcnode %s\n", LCF_VERSION);
@@ -471,37 +533,151 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init("lcnode", LOG_LEVEL_INFO);
-	if (dir == NULL || dir[0] == '\0') {
+	if (*dir == NULL || (*dir)[0] == '\0') {
 		fprintf(stderr, "lcnode: no data directory: pass -d DIR or set LCF_DIR\n");
 		return 2;
 	}
+	return -1;
+}
+
+/* The configuration of dir, the key and the catalog. 0, or a negative code
+ * with err set. */
+static int
+load_setup(struct node *n, const char *dir, int verbose, char *err,
+    size_t errlen)
+{
+	char *abs = realpath(dir, NULL);
+	int ret = LCF_ECONFIG;
+
+	if (abs == NULL) {
+		snprintf(err, errlen, "%s: %s (create it with `lcctl -d %s init`)",
+		    dir, strerror(errno), dir);
+		goto out;
+	}
+	if ((ret = config_load(&n->cfg, abs, err, errlen)) != 0)
+		goto out;
+	log_init("lcnode", verbose ? LOG_LEVEL_DEBUG : n->cfg.log_level);
+	if ((ret = load_key(n, err, errlen)) != 0 ||
+	    (ret = load_catalog(n, err, errlen)) != 0)
+		goto out;
+	/* A federation's catalog records may take its place (member.c). */
+	n->catalog_file = catalog_ref(n->catalog);
+out:
+	free(abs);
+	return ret;
+}
+
+/* One pool thread per core, unless the operator says otherwise: the pool
+ * verifies and signs, and the store's writer has a thread of its own
+ * (ingest.c), so more pool threads would only take CPU from it. libuv reads
+ * this when the pool first starts. */
+static void
+size_pool(void)
+{
+	char nthreads[16];
+
+	if (getenv("UV_THREADPOOL_SIZE") != NULL)
+		return;
+	snprintf(nthreads, sizeof(nthreads), "%u", uv_available_parallelism());
+	setenv("UV_THREADPOOL_SIZE", nthreads, 0);
+}
+
+/* The bootstrap profile now, or once the first reconciliation has run. */
+static void
+settle_publishing(struct runner *r)
+{
+	struct node *n = r->n;
+	struct peers_summary ps;
+
+	uv_timer_init(n->loop, &r->profile);
+	r->profile.data = r;
+	if (seq_next(n) != 1) {
+		publish_settle(n);
+		return;
+	}
+	peers_summary(n, &ps);
+	if (ps.known == 0) {
+		publish_initial_profile(n);
+		publish_settle(n);
+	} else {
+		uv_timer_start(&r->profile, on_profile_timer, 200, 200);
+	}
+}
+
+/* Everything that runs in the loop, in dependency order. 0, or a negative
+ * code with err set; then what started is stopped. */
+static int
+start_services(struct runner *r, char *err, size_t errlen)
+{
+	struct node *n = r->n;
+	int ret;
+
+	n->loop = uv_default_loop();
+	n->started_ms = now_ms();
+	n->started_mono = mono_ms();
+	seq_init(n, store_last_seq(n->store, n->id->pk));
+	subscribe_all(n);
+	if ((ret = members_open(n, err, errlen)) != 0 ||
+	    (ret = switch_key(n, err, errlen)) != 0 ||
+	    (ret = discover_open(n, err, errlen)) != 0 ||
+	    (ret = peers_start(n, push_received, err, errlen)) != 0)
+		goto out;
+	peersync_start(n);
+	members_start(n);
+	if (n->cfg.has_federation)
+		held_start(n);
+	settle_publishing(r);
+	/* Its endpoint record waits in the publish queue until seqs settle. */
+	discover_start(n);
+	if ((ret = control_start(n, &n->control, err, errlen)) != 0)
+		stop_services(n);
+out:
+	return ret;
+}
+
+static void
+start_signals(struct runner *r)
+{
+	uv_loop_t *loop = r->n->loop;
+
+	uv_signal_init(loop, &r->sigterm);
+	r->sigterm.data = r;
+	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+	uv_signal_init(loop, &r->sigint);
+	r->sigint.data = r;
+	uv_signal_start(&r->sigint, on_signal, SIGINT);
+	uv_signal_init(loop, &r->sighup);
+	r->sighup.data = r;
+	uv_signal_start(&r->sighup, on_hangup, SIGHUP);
+	uv_timer_init(loop, &r->deadline);
+	r->deadline.data = r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct node node;
+	const char *dir = getenv("LCF_DIR");
+	char err[1024], *dbpath = NULL, idhex[LCF_ID_HEX];
+	int check_only = 0, verbose = 0, lockfd = -1, ret;
+	struct runner runner;
+
+	memset(&node, 0, sizeof(node));
+	memset(&runner, 0, sizeof(runner));
+	runner.n = &node;
+	if ((ret = parse_options(argc, argv, &dir, &check_only, &verbose)) >= 0)
+		return ret;
+	ret = 1;
+	log_init("lcnode", LOG_LEVEL_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* Until the loop's handler is installed (start_signals). */
+	signal(SIGHUP, SIG_IGN);
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
-	{
-		char *abs = realpath(dir, NULL);
-
-		if (abs == NULL) {
-			fprintf(stderr, "lcnode: %s: %s (create it with `lcctl -d %s init`)\n",
-			    dir, strerror(errno), dir);
-			return 1;
-		}
-		if (config_load(&node.cfg, abs, err, sizeof(err)) != 0) {
-			fprintf(stderr, "lcnode: %s\n", err);
-			free(abs);
-			goto out;
-		}
-		free(abs);
-	}
-	log_init("lcnode", verbose ? LOG_LEVEL_DEBUG : node.cfg.log_level);
-	if (load_key(&node, err, sizeof(err)) != 0 ||
-	    load_catalog(&node, err, sizeof(err)) != 0) {
+	if (load_setup(&node, dir, verbose, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
-	/* A federation's catalog records may take its place (member.c). */
-	node.catalog_file = catalog_ref(node.catalog);
 	if (check_only) {
 		printf("configuration OK\n");
 		ret = 0;
@@ -516,63 +692,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
-	/* One pool thread per core, unless the operator says otherwise: the
-	 * pool verifies and signs, and the store's writer has a thread of its
-	 * own (ingest.c), so more pool threads would only take CPU from it.
-	 * libuv reads this when the pool first starts. */
-	if (getenv("UV_THREADPOOL_SIZE") == NULL) {
-		char nthreads[16];
-
-		snprintf(nthreads, sizeof(nthreads), "%u", uv_available_parallelism());
-		setenv("UV_THREADPOOL_SIZE", nthreads, 0);
-	}
-	node.loop = uv_default_loop();
-	node.started_ms = now_ms();
-	node.started_mono = mono_ms();
-	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
-	if (members_open(&node, err, sizeof(err)) != 0 ||
-	    switch_key(&node, err, sizeof(err)) != 0 ||
-	    discover_open(&node, err, sizeof(err)) != 0) {
+	size_pool();
+	if (start_services(&runner, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out_loop;
 	}
-	if (peers_start(&node, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
-		goto out_loop;
-	}
-	members_start(&node);
-	uv_timer_init(node.loop, &runner.profile);
-	runner.profile.data = &runner;
-	if (node.next_seq == 1) {
-		struct peers_summary ps;
-
-		peers_summary(&node, &ps);
-		if (ps.known == 0) {
-			publish_initial_profile(&node);
-			publish_settle(&node);
-		} else {
-			uv_timer_start(&runner.profile, on_profile_timer, 200, 200);
-		}
-	} else {
-		publish_settle(&node);
-	}
-	/* Its endpoint record waits in the publish queue until seqs settle. */
-	discover_start(&node);
-	if (control_start(&node, &node.control, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
-		discover_stop(&node);
-		peers_stop(&node);
-		members_stop(&node);
-		goto out_loop;
-	}
-	uv_signal_init(node.loop, &runner.sigterm);
-	runner.sigterm.data = &runner;
-	uv_signal_start(&runner.sigterm, on_signal, SIGTERM);
-	uv_signal_init(node.loop, &runner.sigint);
-	runner.sigint.data = &runner;
-	uv_signal_start(&runner.sigint, on_signal, SIGINT);
-	uv_timer_init(node.loop, &runner.deadline);
-	runner.deadline.data = &runner;
+	start_signals(&runner);
 	log_info("lcnode %s serving %s: city %s (%s), catalog %s (%zu indicators)",
 	    LCF_VERSION, node.cfg.dir, node.cfg.city ? node.cfg.city : "?",
 	    hex_encode(node.id->pk, 32, idhex), node.catalog->source, node.catalog->n);
@@ -590,6 +715,7 @@ out_loop:
 out:
 	peers_free(&node);
 	ingest_free(&node);
+	held_free(&node);
 	discover_free(&node);
 	members_free(&node);
 	store_close(node.store);

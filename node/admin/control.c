@@ -33,6 +33,8 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "core/seq.h"
+#include "write/held.h"
 #include "net/peer.h"
 #include "write/publish.h"
 #include "model/record.h"
@@ -419,7 +421,7 @@ do_status(struct ctl_conn *c)
 	st.has_authors = 1;
 	st.authors = ss.authors;
 	st.has_last_seq = 1;
-	st.last_seq = n->next_seq - 1;
+	st.last_seq = seq_next(n) - 1;
 	st.data_dir = n->cfg.dir;
 	peers_summary(n, &ps);
 	sync_progress(n, &running, &synced);
@@ -440,7 +442,7 @@ do_status(struct ctl_conn *c)
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;
 		st.has_held_records = st.has_held_cities = 1;
-		members_held(n, &st.held_records, &st.held_cities);
+		held_counts(n, &st.held_records, &st.held_cities);
 	}
 	/* A city's own kinds always, the others once there is one. */
 	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {

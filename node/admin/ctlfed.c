@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "write/held.h"
 #include "net/peer.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -664,7 +665,7 @@ ctl_members(struct ctl_conn *c)
 		o->has_forks = 1;
 		o->forks = store_author_forks(n->store, m->city);
 		o->has_held = 1;
-		o->held = m->held;
+		o->held = held_of(n, m->city);
 		if (m->has_successor) {
 			o->has_successor = 1;
 			o->successor.data = m->successor;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Small helpers shared by lcnode and lcctl: hex ids, time, files, slugs.
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "base/error.h"
 #include "base/util.h"
@@ -244,4 +247,40 @@ uint64_t
 get_be64(const uint8_t *p)
 {
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+void
+util_setf(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+uint64_t
+util_jitter(uint64_t ms)
+{
+	return ms * (750 + randombytes_uniform(501)) / 1000;
+}
+
+void
+util_shuffle_step(void *base, size_t n, size_t size, size_t i)
+{
+	unsigned char *a, *b, t;
+	size_t j, k;
+
+	if (i >= n)
+		return;
+	j = i + randombytes_uniform((uint32_t)(n - i));
+	if (j == i)
+		return;
+	a = (unsigned char *)base + i * size;
+	b = (unsigned char *)base + j * size;
+	for (k = 0; k < size; k++) {
+		t = a[k];
+		a[k] = b[k];
+		b[k] = t;
+	}
 }

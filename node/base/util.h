@@ -43,4 +43,17 @@ uint32_t get_be32(const uint8_t *p);
 void put_be64(uint8_t *p, uint64_t v);
 uint64_t get_be64(const uint8_t *p);
 
+/* snprintf for text that may be cut short on purpose (names, reasons, log
+ * text): dst always ends with a NUL. */
+void util_setf(char *dst, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* ms scaled by a random factor in [0.75, 1.25], so that timers of many nodes
+ * do not fire together. */
+uint64_t util_jitter(uint64_t ms);
+/* One step of a Fisher-Yates shuffle of the n elements of `size` bytes at
+ * base: swaps element i (i < n) with one chosen at random among i..n-1.
+ * Called for i = 0, 1, ..., k-1 it leaves a uniform random choice of k
+ * elements, in random order, in the first k places. */
+void util_shuffle_step(void *base, size_t n, size_t size, size_t i);
+
 #endif

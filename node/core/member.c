@@ -9,8 +9,14 @@
 // timestamp before the expiry, and before the revocation's effective time.
 // Judging by the record's timestamp, not by the clock of the node that
 // receives it, makes every node decide alike whenever a record arrives, so
-// reconciliation settles. Records of a city with no membership yet are held,
-// bounded, in memory, and resubmitted once a membership arrives.
+// reconciliation settles. Records of a city with no membership yet get the
+// verdict MEMBER_HOLD: the write layer keeps them (write/held.c) until an
+// EVENTS_MEMBERSHIP admission this module emits.
+//
+// The module learns of stored records from the event bus (EVENTS_STORED) and
+// tells what changed through it (EVENTS_MEMBERSHIP), from the loop soon after
+// the record, never inside the delivery of the STORED event; it calls nothing
+// above the core layer.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +28,22 @@
 #include "base/error.h"
 #include "model/identity.h"
 #include "model/kinds.h"
-#include "write/ingest.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
-#include "net/peer.h"
+#include "core/seq.h"
 #include "model/record.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/validate.h"
 #include "base/xmalloc.h"
 
-struct held {
-	struct held *next;
-	uint8_t id[32];
-	int64_t at_mono;
-	size_t len;
-	uint8_t raw[];
-};
-
 struct entry {
 	struct member_info info;
 	uint64_t mseq, rseq, sseq;   /* seqs of the records applied */
-	struct held *held;
-	int release;                 /* admitted since: resubmit its held records */
+	int admitted_new;            /* admitted since the last soon_cb */
+	int revoked_new;             /* revoked since the last soon_cb */
 };
 
 struct members {
@@ -55,18 +53,13 @@ struct members {
 	char fed_name[201];
 	struct entry *v;             /* sorted by city */
 	size_t count, cap;
-	size_t held, held_bytes;
 	size_t revoked;
 	uv_timer_t check_timer, soon_timer;
 	int timers;
 	int soon_armed;
-	int enforce;                 /* links to re-check soon */
+	int news;                    /* entries with admitted_new, revoked_new */
 	int catalog_dirty;           /* the federation's catalog changed */
-	int refresh_hello;           /* our own membership changed */
-	int resync;                  /* a membership arrived after an overflow */
-	int overflowed;              /* records were refused for want of room
-	                              * to hold them: fetch them again once a
-	                              * membership arrives */
+	int own_changed;             /* our own membership changed */
 };
 
 static int
@@ -107,20 +100,6 @@ get(struct members *ms, const uint8_t city[32])
 	memcpy(ms->v[lo].info.city, city, 32);
 	ms->count++;
 	return &ms->v[lo];
-}
-
-static void
-drop_held(struct members *ms, struct entry *e)
-{
-	struct held *h;
-
-	while ((h = e->held) != NULL) {
-		e->held = h->next;
-		ms->held--;
-		ms->held_bytes -= h->len;
-		free(h);
-	}
-	e->info.held = 0;
 }
 
 static void soon_cb(uv_timer_t *t);
@@ -166,7 +145,7 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 		return;
 	e->mseq = c->seq;
 	if (memcmp(city, ms->n->id->pk, 32) == 0) {
-		ms->refresh_hello = 1;
+		ms->own_changed = 1;
 		arm_soon(ms);
 	}
 	if (c->deleted || m == NULL) {
@@ -174,10 +153,9 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 		return;
 	}
 	e->info.admitted = 1;
-	if (ms->overflowed) {
-		ms->resync = 1;
-		arm_soon(ms);
-	}
+	e->admitted_new = 1;
+	ms->news = 1;
+	arm_soon(ms);
 	e->info.admitted_ms = m->has_admitted && m->admitted > 0 ? m->admitted :
 	    c->timestamp;
 	e->info.expires_ms = m->has_expires ? m->expires : 0;
@@ -185,10 +163,6 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 	copy_str(e->info.country, sizeof(e->info.country), m->country);
 	if (m->federation_name != NULL && *m->federation_name != '\0')
 		copy_str(ms->fed_name, sizeof(ms->fed_name), m->federation_name);
-	if (e->held != NULL) {
-		e->release = 1;
-		arm_soon(ms);
-	}
 }
 
 static void
@@ -213,8 +187,8 @@ apply_revocation(struct members *ms, const Lcf__Content *c)
 	e->info.revoked_ms = r->has_effective && r->effective > 0 ?
 	    r->effective : c->timestamp;
 	copy_str(e->info.reason, sizeof(e->info.reason), r->reason);
-	drop_held(ms, e);
-	ms->enforce = 1;
+	e->revoked_new = 1;
+	ms->news = 1;
 	arm_soon(ms);
 	log_info("federation: city %s revoked: %s", hex_encode(city, 32, hex),
 	    e->info.reason);
@@ -269,12 +243,37 @@ apply(struct members *ms, const Lcf__Content *c)
 	}
 }
 
-void
-members_stored(struct node *n, const struct record *rec)
+/* The kinds apply() follows; the others are not decoded. */
+static int
+followed_kind(int kind)
 {
-	if (n->members != NULL && rec != NULL && rec->c != NULL)
-		apply(n->members, rec->c);
+	return kind == LCF__KIND__KIND_MEMBERSHIP ||
+	    kind == LCF__KIND__KIND_REVOCATION ||
+	    kind == LCF__KIND__KIND_SUCCESSION ||
+	    kind == LCF__KIND__KIND_CATALOG;
 }
+
+void
+members_on_event(void *arg, const struct events_event *ev)
+{
+	struct node *n = arg;
+	struct members *ms = n->members;
+	const struct events_stored *st = &ev->u.stored;
+	struct record rec;
+	size_t i;
+
+	if (ms == NULL || ev->kind != EVENTS_STORED)
+		return;
+	for (i = 0; i < st->count; i++) {
+		if ((st->recs[i].result & STORE_DUP) ||
+		    !followed_kind(st->recs[i].kind) ||
+		    record_open(st->recs[i].raw, st->recs[i].len, 0, &rec) != 0)
+			continue;
+		apply(ms, rec.c);
+		record_release(&rec);
+	}
+}
+
 
 /* ---- the federation's indicator catalog ---- */
 
@@ -411,124 +410,73 @@ out:
 	return ret;
 }
 
-/* ---- timers: releasing held records, closing links ---- */
+/* ---- timers: telling what changed ---- */
 
 static void
-release_done(void *arg, const struct ingest_result *r)
+emit_membership(struct members *ms, enum events_membership_change change,
+    const uint8_t *city)
 {
-	(void)arg;
-	if (r->stored > 0 || r->refused > 0)
-		log_info("federation: %zu held records stored on admission, %zu "
-		    "refused%s%s", r->stored, r->refused, r->reason[0] ? ": " : "",
-		    r->reason);
+	struct events_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENTS_MEMBERSHIP;
+	ev.u.membership.change = change;
+	ev.u.membership.city = city;
+	events_emit(&ms->n->events, &ev);
 }
 
-static void
-release(struct members *ms, struct entry *e)
-{
-	const uint8_t *raws[INGEST_MAX_BATCH];
-	size_t lens[INGEST_MAX_BATCH], k = 0;
-	struct held *h, *batch = e->held;
-
-	e->held = NULL;
-	e->release = 0;
-	e->info.held = 0;
-	while (batch != NULL) {
-		k = 0;
-		for (h = batch; h != NULL && k < INGEST_MAX_BATCH; h = h->next) {
-			raws[k] = h->raw;
-			lens[k++] = h->len;
-		}
-		/* ingest copies the bytes: the list can go right after. */
-		if (ingest_submit(ms->n, NULL, raws, lens, k, release_done, NULL) != 0)
-			log_warnx("federation: cannot resubmit %zu held records", k);
-		while (k-- > 0) {
-			h = batch;
-			batch = h->next;
-			ms->held--;
-			ms->held_bytes -= h->len;
-			free(h);
-		}
-	}
-}
-
+/*
+ * Tells what the records applied since the last call changed, in this
+ * order: the catalog in force, admissions (held records are released),
+ * this node's own membership (handshakes to come), revocations (links
+ * close). Subscribers may call back into this module, and admissions
+ * released may store records that arm the timer again: the entries' flags
+ * are cleared before each is told, and the table is walked by index since
+ * a subscriber never adds entries from inside the call.
+ */
 static void
 soon_cb(uv_timer_t *t)
 {
 	struct members *ms = t->data;
+	uint8_t city[32];
 	size_t i;
+	int news = ms->news;
 
 	ms->soon_armed = 0;
+	ms->news = 0;
 	if (ms->catalog_dirty)
 		refresh_catalog(ms);
-	for (i = 0; i < ms->count; i++)
-		if (ms->v[i].release && valid_at(&ms->v[i], now_ms()))
-			release(ms, &ms->v[i]);
-	if (ms->refresh_hello) {
-		ms->refresh_hello = 0;
-		peers_refresh_hello(ms->n);
-	}
-	/* Records refused for want of room while memberships were missing are
-	 * still at the peers: a reconciliation now brings them. */
-	if (ms->resync) {
-		ms->resync = ms->overflowed = 0;
-		peers_sync_soon(ms->n);
-	}
-	if (ms->enforce) {
-		ms->enforce = 0;
-		peers_enforce(ms->n);
-	}
-}
-
-/*
- * Forgets the entries that only held records made: an author with no
- * membership, revocation or succession whose held records were released,
- * dropped or expired. Fresh keys cost a member nothing, so without this the
- * table would grow by one entry per key pushed at the node, for good.
- */
-static void
-prune(struct members *ms)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < ms->count; i++) {
-		const struct entry *e = &ms->v[i];
-
-		if (e->mseq == 0 && e->rseq == 0 && e->sseq == 0 &&
-		    !e->info.has_predecessor && e->held == NULL && !e->release)
+	for (i = 0; news && i < ms->count; i++) {
+		if (!ms->v[i].admitted_new)
 			continue;
-		if (k != i)
-			ms->v[k] = ms->v[i];
-		k++;
+		ms->v[i].admitted_new = 0;
+		/* Expired or revoked already: its held records wait out
+		 * their time. */
+		if (!valid_at(&ms->v[i], now_ms()))
+			continue;
+		memcpy(city, ms->v[i].info.city, 32);
+		emit_membership(ms, EVENTS_ADMITTED, city);
 	}
-	ms->count = k;
+	if (ms->own_changed) {
+		ms->own_changed = 0;
+		emit_membership(ms, EVENTS_OWN_CHANGED, ms->n->id->pk);
+	}
+	for (i = 0; news && i < ms->count; i++) {
+		if (!ms->v[i].revoked_new)
+			continue;
+		ms->v[i].revoked_new = 0;
+		memcpy(city, ms->v[i].info.city, 32);
+		emit_membership(ms, EVENTS_REVOKED, city);
+	}
 }
 
+/* Memberships expire, and revocations take effect, while links are up. */
 static void
 check_cb(uv_timer_t *t)
 {
 	struct members *ms = t->data;
-	uint64_t now = mono_ms(), ttl = ms->n->cfg.hold_time * 1000ull;
-	struct held **hp, *h;
-	size_t i;
 
-	/* Held records nobody admitted within hold_time go. */
-	for (i = 0; i < ms->count; i++) {
-		for (hp = &ms->v[i].held; (h = *hp) != NULL;) {
-			if (now - (uint64_t)h->at_mono < ttl) {
-				hp = &h->next;
-				continue;
-			}
-			*hp = h->next;
-			ms->held--;
-			ms->held_bytes -= h->len;
-			ms->v[i].info.held--;
-			free(h);
-		}
-	}
-	prune(ms);
-	/* Memberships expire while links are up. */
-	peers_enforce(ms->n);
+	emit_membership(ms, EVENTS_EXPIRED, NULL);
 }
 
 void
@@ -546,7 +494,8 @@ members_start(struct node *n)
 	ms->timers = 1;
 	if (!ms->enabled)
 		return;
-	/* A held record lives hold_time, and at most half of it more. */
+	/* As often as held records are checked (held.c), which kept the
+	 * links' check this frequent when both shared this timer. */
 	every = n->cfg.hold_time * 500ull;
 	if (every > MEMBERS_CHECK_MS)
 		every = MEMBERS_CHECK_MS;
@@ -567,7 +516,6 @@ void
 members_stop(struct node *n)
 {
 	struct members *ms = n->members;
-	size_t i;
 
 	if (ms == NULL)
 		return;
@@ -576,20 +524,15 @@ members_stop(struct node *n)
 		uv_close((uv_handle_t *)&ms->soon_timer, timer_closed);
 		ms->timers = 0;
 	}
-	for (i = 0; i < ms->count; i++)
-		drop_held(ms, &ms->v[i]);
 }
 
 void
 members_free(struct node *n)
 {
 	struct members *ms;
-	size_t i;
 
 	if (n == NULL || (ms = n->members) == NULL)
 		return;
-	for (i = 0; i < ms->count; i++)
-		drop_held(ms, &ms->v[i]);
 	free(ms->v);
 	free(ms);
 	n->members = NULL;
@@ -667,43 +610,6 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 	return MEMBER_ACCEPT;
 }
 
-int
-members_hold(struct node *n, const uint8_t *raw, size_t len,
-    const uint8_t id[32], const uint8_t author[32])
-{
-	struct members *ms = n->members;
-	struct entry *e;
-	struct held *h;
-
-	if (ms->held >= MEMBERS_HOLD_MAX || ms->held_bytes + len > MEMBERS_HOLD_BYTES) {
-		ms->overflowed = 1;
-		return LCF_EFULL;
-	}
-	e = find(ms, author);
-	if (e != NULL) {
-		if (e->info.held >= MEMBERS_HOLD_PER_AUTHOR) {
-			ms->overflowed = 1;
-			return LCF_EFULL;
-		}
-		for (h = e->held; h != NULL; h = h->next)
-			if (memcmp(h->id, id, 32) == 0)
-				return 0;
-	} else {
-		e = get(ms, author);
-	}
-	h = xmalloc(sizeof(*h) + len);
-	memcpy(h->id, id, 32);
-	h->at_mono = (int64_t)mono_ms();
-	h->len = len;
-	memcpy(h->raw, raw, len);
-	h->next = e->held;
-	e->held = h;
-	e->info.held++;
-	ms->held++;
-	ms->held_bytes += len;
-	return 0;
-}
-
 /* ---- links ---- */
 
 int
@@ -734,18 +640,9 @@ members_link_ok(struct node *n, const uint8_t city[32], char *why, size_t whylen
 	return 0;
 }
 
-static void
-learned(void *arg, const struct ingest_result *r)
-{
-	(void)arg;
-	if (r->refused > 0)
-		log_info("federation: a membership shown in a handshake was "
-		    "refused: %s", r->reason);
-}
-
 int
-members_check_hello(struct node *n, const Lcf__Hello *h, char *why,
-    size_t whylen)
+members_check_hello(struct node *n, const Lcf__Hello *h, const uint8_t **learn,
+    size_t *learn_len, char *why, size_t whylen)
 {
 	struct members *ms = n->members;
 	struct record rec;
@@ -756,6 +653,8 @@ members_check_hello(struct node *n, const Lcf__Hello *h, char *why,
 	size_t len;
 	int ret = LCF_EPERM, have = 0;
 
+	*learn = NULL;
+	*learn_len = 0;
 	if (ms == NULL || !ms->enabled)
 		return 0;
 	memset(&rec, 0, sizeof(rec));
@@ -802,9 +701,10 @@ members_check_hello(struct node *n, const Lcf__Hello *h, char *why,
 	    find(ms, h->identity.data)->mseq >= rec.c->seq;
 	if (have)
 		goto out;        /* ours is newer and says no: why is set */
-	/* A membership we did not know: take it like any record. */
-	if (ingest_submit(n, NULL, &raw, &len, 1, learned, NULL) != 0)
-		goto out;
+	/* A membership we did not know: the caller stores it like any
+	 * record. */
+	*learn = raw;
+	*learn_len = len;
 	ret = 0;
 out:
 	record_release(&rec);
@@ -876,21 +776,6 @@ members_visible(void *arg, const uint8_t *raw, size_t len)
 	return visible;
 }
 
-void
-members_held(const struct node *n, uint64_t *records, uint64_t *authors)
-{
-	const struct members *ms = n->members;
-	size_t i;
-
-	*records = *authors = 0;
-	if (ms == NULL)
-		return;
-	*records = ms->held;
-	for (i = 0; i < ms->count; i++)
-		if (ms->v[i].held != NULL)
-			(*authors)++;
-}
-
 int
 members_list(struct node *n, struct member_info **out, size_t *count,
     char *name, size_t namelen)
@@ -906,8 +791,7 @@ members_list(struct node *n, struct member_info **out, size_t *count,
 		return 0;
 	*out = xcalloc(ms->count ? ms->count : 1, sizeof(**out));
 	for (i = 0; i < ms->count; i++) {
-		/* Authors known only from held records or successions are
-		 * not members. */
+		/* Authors known only from successions are not members. */
 		if (!ms->v[i].mseq && !ms->v[i].rseq)
 			continue;
 		(*out)[k++] = ms->v[i].info;
@@ -959,7 +843,7 @@ members_self_check(struct node *n, char *why, size_t whylen)
 	c.author.data = n->id->pk;
 	c.author.len = 32;
 	c.has_seq = 1;
-	c.seq = n->next_seq;
+	c.seq = seq_next(n);
 	c.has_kind = 1;
 	c.kind = LCF__KIND__KIND_PRACTICE;
 	c.has_timestamp = 1;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Federation membership: who may write, held records, link admission. */
+/* Federation membership: who may write, and link admission. */
 #ifndef LCF_MEMBER_H
 #define LCF_MEMBER_H
 
@@ -9,21 +9,19 @@
 #include "lcf.pb-c.h"
 #include "peer.pb-c.h"
 
+struct events_event;
 struct node;
-struct record;
 
 enum member_verdict {
 	MEMBER_ACCEPT = 0,     /* store and forward */
-	MEMBER_HOLD = 1,       /* author not admitted (yet): keep aside, bounded */
+	MEMBER_HOLD = 1,       /* author not admitted (yet): keep aside, bounded
+	                        * (write/held.c) until EVENTS_ADMITTED */
 	MEMBER_REFUSE = 2,     /* never: revoked, expired, retired, wrong signer */
 };
 
-#define MEMBERS_HOLD_MAX 20000            /* records held at once */
-#define MEMBERS_HOLD_BYTES (32u << 20)    /* their bytes at most */
-#define MEMBERS_HOLD_PER_AUTHOR 5000
-#define MEMBERS_CHECK_MS (30 * 1000)      /* links re-checked this often, and
-                                           * held records at least twice per
-                                           * hold_time (lcnode.conf) */
+#define MEMBERS_CHECK_MS (30 * 1000)      /* links re-checked this often, or
+                                           * twice per hold_time (lcnode.conf)
+                                           * when that is shorter */
 
 /* One city as the federation's records describe it. */
 struct member_info {
@@ -37,16 +35,17 @@ struct member_info {
 	char reason[256];
 	int has_successor, has_predecessor;
 	uint8_t successor[32], predecessor[32];
-	size_t held;                   /* records waiting for its membership */
 };
 
 /* Builds the state from the store (the federation's records and every
  * succession); a node without `federation` gets an open, empty state. Runs
  * once at start, before peers. 0 or LCF_ESTORE with err set. */
 int members_open(struct node *n, char *err, size_t errlen);
-/* Starts the timer that re-checks links (expiry); after peers_start. */
+/* Starts the timers: the one that tells of expiries (EVENTS_EXPIRED, every
+ * MEMBERS_CHECK_MS or twice per hold_time), and the one that tells what
+ * stored records changed. After the subscriptions (main.c). */
 void members_start(struct node *n);
-/* Stops timers (close callbacks run in the loop) and frees held records. */
+/* Stops the timers (close callbacks run in the loop). */
 void members_stop(struct node *n);
 void members_free(struct node *n);
 
@@ -64,23 +63,22 @@ enum member_verdict members_judge(struct node *n, const Lcf__Content *c,
  * admitted may: its records wait here and spread once it is. */
 int members_self_check(struct node *n, char *why, size_t whylen);
 
-/* Keeps a verified record aside until its author is admitted (raw copied).
- * 0, or LCF_EFULL when the bounds are reached (nothing kept). A record held
- * already is not held twice. */
-int members_hold(struct node *n, const uint8_t *raw, size_t len,
-    const uint8_t id[32], const uint8_t author[32]);
-
-/* Tells the state about a record just stored (any kind; only federation,
- * succession and endpoint records matter). Held records an admission frees
- * are resubmitted and links a revocation ends are closed, from the loop soon
- * after, never inside this call. */
-void members_stored(struct node *n, const struct record *rec);
+/* The STORED subscriber (arg: the node): follows the federation's records
+ * (membership, revocation, catalog) and key successions. What they change is
+ * emitted from the loop soon after, never inside this call, in this order:
+ * EVENTS_ADMITTED for each city admitted (and not expired or revoked by now),
+ * EVENTS_OWN_CHANGED, then EVENTS_REVOKED for each city revoked; a
+ * federation catalog record makes the catalog in force change first. */
+void members_on_event(void *arg, const struct events_event *ev);
 
 /* Checks a peer's Hello on a federation node: its federation and a valid
  * membership (the record in Hello.membership, or one held here). 0, or
- * LCF_EPERM with why set. An open node accepts everyone. */
-int members_check_hello(struct node *n, const Lcf__Hello *h, char *why,
-    size_t whylen);
+ * LCF_EPERM with why set. An open node accepts everyone. *learn is set (0
+ * returned) when the Hello showed a membership this node did not know: it
+ * points into h, and the caller stores it like any record (ingest_submit);
+ * else NULL. */
+int members_check_hello(struct node *n, const Lcf__Hello *h,
+    const uint8_t **learn, size_t *learn_len, char *why, size_t whylen);
 /* 0 when the city may keep a link now, else LCF_EPERM with why set. */
 int members_link_ok(struct node *n, const uint8_t city[32], char *why,
     size_t whylen);
@@ -94,9 +92,6 @@ int members_own_record(struct node *n, uint8_t **raw, size_t *len);
 int members_visible(void *arg, const uint8_t *raw, size_t len);
 /* 1 when any city is revoked (lists need the filter at all). */
 int members_any_revoked(const struct node *n);
-
-/* Records held now (members_hold) and the authors they are from. */
-void members_held(const struct node *n, uint64_t *records, uint64_t *authors);
 
 /* The cities the federation has admitted or revoked, by id: a new array the
  * caller frees; the federation's name into name (may be empty). */

@@ -8,10 +8,13 @@
 #include <uv.h>
 
 #include "core/config.h"
+#include "core/events.h"
+#include "core/seq.h"
 
 struct catalog;
 struct control;
 struct discover;
+struct held;
 struct identity;
 struct ingest_state;
 struct members;
@@ -28,7 +31,8 @@ struct node {
 	struct catalog *catalog;      /* in force: a reference (catalog.h) */
 	struct catalog *catalog_file; /* the configured file's, a reference */
 	struct control *control;
-	uint64_t next_seq;            /* next seq for this city's own records */
+	struct seq_counter seq;       /* written by seq.c only (seq.h) */
+	struct events_bus events;     /* subscribed in main.c (events.h) */
 	int64_t started_ms;           /* wall clock at start */
 	uint64_t started_mono;
 	int stopping;
@@ -42,6 +46,7 @@ struct node {
 	struct ingest_state *ingest;
 	struct sync_state *sync;
 	struct members *members;      /* federation membership (member.c) */
+	struct held *held;            /* records awaiting a membership (held.c) */
 	struct discover *discover;    /* endpoints and discovered links (discover.c) */
 };
 

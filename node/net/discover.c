@@ -12,6 +12,9 @@
 // one of its addresses chosen at random and pinned to the endpoint's author.
 // Choosing at random keeps the graph well mixed; aiming below max_peers
 // leaves every node room for cities that dial it (docs/PROTOCOL.md 3.8).
+// Endpoint records come from the event bus (EVENTS_STORED, whichever writer
+// stored them); a city refused for want of room is given endpoints on
+// EVENTS_LINK_REFUSED.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #include "model/identity.h"
 #include "lcf.pb-c.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
 #include "net/peer.h"
@@ -66,13 +70,6 @@ struct announce {
 };
 
 static void tick(uv_timer_t *t);
-
-/* ms scaled by a random factor in [0.75, 1.25]. */
-static uint64_t
-jitter(uint64_t ms)
-{
-	return ms * (750 + randombytes_uniform(501)) / 1000;
-}
 
 /* ---- the endpoints known ---- */
 
@@ -162,7 +159,10 @@ discover_open(struct node *n, char *err, size_t errlen)
 	return ret;
 }
 
-void
+/* A record that just became the current version of its key: only endpoint
+ * records of other cities matter. A new endpoint brings the next round
+ * forward while the node is below its target. */
+static void
 discover_stored(struct node *n, const struct record *rec)
 {
 	struct discover *ds = n != NULL ? n->discover : NULL;
@@ -197,7 +197,7 @@ tick(uv_timer_t *t)
 	struct node *n = ds->n;
 	struct peers_summary s;
 	struct endpoint *e;
-	size_t *cand = NULL, ncand = 0, want, target, i, j, tmp;
+	size_t *cand = NULL, ncand = 0, want, target, i;
 	char why[256], hex[LCF_ID_HEX];
 	int rc;
 
@@ -219,10 +219,7 @@ tick(uv_timer_t *t)
 			cand[ncand++] = i;
 	/* The first few of a partial Fisher-Yates shuffle. */
 	for (i = 0; i < ncand && i < want && i < DISCOVER_DIALS_MAX; i++) {
-		j = i + randombytes_uniform((uint32_t)(ncand - i));
-		tmp = cand[i];
-		cand[i] = cand[j];
-		cand[j] = tmp;
+		util_shuffle_step(cand, ncand, sizeof(*cand), i);
 		e = &ds->v[cand[i]];
 		rc = peers_discover_dial(n, e->city,
 		    e->addrs[randombytes_uniform((uint32_t)e->naddr)]);
@@ -237,7 +234,7 @@ out:
 	free(cand);
 	if (!n->stopping) {
 		peers_summary(n, &s);
-		uv_timer_start(t, tick, jitter(s.connected + s.discovering <
+		uv_timer_start(t, tick, util_jitter(s.connected + s.discovering <
 		    discover_target(n) ? DISCOVER_FAST_MS : DISCOVER_SLOW_MS), 0);
 	}
 }
@@ -360,7 +357,7 @@ discover_start(struct node *n)
 	uv_timer_init(n->loop, &ds->timer);
 	ds->timer.data = ds;
 	ds->timer_init = 1;
-	uv_timer_start(&ds->timer, tick, jitter(DISCOVER_KICK_MS), 0);
+	uv_timer_start(&ds->timer, tick, util_jitter(DISCOVER_KICK_MS), 0);
 	log_info("discover: %zu cities' endpoints known; aiming for %zu links "
 	    "(max_peers %u)", ds->count, discover_target(n), n->cfg.max_peers);
 }
@@ -448,7 +445,7 @@ static void
 gift_fill(struct node *n, struct gift *g)
 {
 	struct discover *ds = n != NULL ? n->discover : NULL;
-	size_t *order = NULL, i, j, tmp, bytes = 0, before;
+	size_t *order = NULL, i, bytes = 0, before;
 	char why[256], hex[LCF_ID_HEX];
 	const uint8_t *fed = n != NULL && n->cfg.has_federation ?
 	    n->cfg.federation : NULL;
@@ -463,10 +460,7 @@ gift_fill(struct node *n, struct gift *g)
 		order[i] = i;
 	for (i = 0; i < ds->count && g->count + 2 <= 2 * DISCOVER_GIFT_MAX &&
 	    bytes < GIFT_MAX_BYTES; i++) {
-		j = i + randombytes_uniform((uint32_t)(ds->count - i));
-		tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
+		util_shuffle_step(order, ds->count, sizeof(*order), i);
 		if (members_link_ok(n, ds->v[order[i]].city, why, sizeof(why)) != 0)
 			continue;
 		before = g->count;
@@ -484,8 +478,13 @@ gift_fill(struct node *n, struct gift *g)
 	free(order);
 }
 
-void
-discover_send_endpoints(struct node *n, struct conn *c)
+/* For a city refused for want of room, so that a new city whose only peer
+ * is full is not left alone: pushes on c, a connection whose handshake is
+ * done, up to DISCOVER_GIFT_MAX current endpoint records of cities that may
+ * link, chosen at random, each after its author's membership record on a
+ * federation node. Best effort; the caller closes c afterwards. */
+static void
+send_endpoints(struct node *n, struct conn *c)
 {
 	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
 	Lcf__Records rec = LCF__RECORDS__INIT;
@@ -522,4 +521,36 @@ out:
 		free(g.raws[--g.count]);
 	free(g.raws);
 	free(g.lens);
+}
+
+/* ---- the bus ---- */
+
+void
+discover_on_event(void *arg, const struct events_event *ev)
+{
+	struct node *n = arg;
+	const struct events_stored *st = &ev->u.stored;
+	struct record rec;
+	size_t i;
+
+	switch (ev->kind) {
+	case EVENTS_STORED:
+		for (i = 0; i < st->count; i++) {
+			if ((st->recs[i].result & (STORE_DUP | STORE_CURRENT)) !=
+			    STORE_CURRENT ||
+			    st->recs[i].kind != LCF__KIND__KIND_ENDPOINT ||
+			    record_open(st->recs[i].raw, st->recs[i].len, 0,
+			    &rec) != 0)
+				continue;
+			discover_stored(n, &rec);
+			record_release(&rec);
+		}
+		break;
+	case EVENTS_LINK_REFUSED:
+		if (ev->u.link.refusal == EVENTS_REFUSED_ROOM)
+			send_endpoints(n, ev->u.link.conn);
+		break;
+	default:
+		break;
+	}
 }

@@ -6,9 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;
+struct events_event;
 struct node;
-struct record;
 
 #define DISCOVER_FAST_MS	1500	/* between rounds while below the target */
 #define DISCOVER_SLOW_MS	30000	/* between rounds once it is reached */
@@ -35,19 +34,16 @@ void discover_free(struct node *n);
  * least; 1 at least), so that every node keeps room for cities that dial it. */
 size_t discover_target(const struct node *n);
 
-/* Tells discovery about a record that just became the current version of its
- * key (only endpoint records of other cities matter). A new endpoint brings
- * the next round forward while the node is below its target. Call from the
- * loop; rec is valid during the call only. */
-void discover_stored(struct node *n, const struct record *rec);
-
 /*
- * For a city refused for want of room, so that a new city whose only peer is
- * full is not left alone: pushes on c, a connection whose handshake is done,
- * up to DISCOVER_GIFT_MAX current endpoint records of cities that may link,
- * chosen at random, each after its author's membership record on a
- * federation node. Best effort; the caller closes c afterwards.
+ * The subscriber (arg: the node) of EVENTS_STORED: endpoint records of other
+ * cities that became current are followed (a new one brings the next round
+ * forward while the node is below its target); and of EVENTS_LINK_REFUSED:
+ * a city refused for want of room (EVENTS_REFUSED_ROOM, not for membership)
+ * is sent, on the refused connection, up to DISCOVER_GIFT_MAX current
+ * endpoint records of cities that may link, chosen at random, each after its
+ * author's membership record on a federation node, so that a new city whose
+ * only peer is full is not left alone. Best effort.
  */
-void discover_send_endpoints(struct node *n, struct conn *c);
+void discover_on_event(void *arg, const struct events_event *ev);
 
 #endif

@@ -11,7 +11,10 @@
 // one link per remote city is kept: when two exist (both sides dialed at
 // once), both sides keep the one initiated by the city with the lower id.
 // Push is in push.c, reconciliation scheduling in peersync.c; the structures
-// they share are in peer_int.h.
+// they share are in peer_int.h. This file is the lowest of the three: it
+// calls neither. It tells what happens to links through the event bus
+// (EVENTS_LINK_UP, EVENTS_LINK_DOWN, EVENTS_LINK_REFUSED) and hands pushed
+// records to the handler main.c gives peers_start (push.c).
 //
 // Every conn callback gets a struct link. Conns accepted by the listener start
 // with the listener's stand-in link (peers.acceptor) as their arg; on_ready
@@ -29,11 +32,11 @@
 #include "base/addr.h"
 #include "core/config.h"
 #include "wire/conn.h"
-#include "net/discover.h"
 #include "base/error.h"
 #include "model/identity.h"
 #include "write/ingest.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
 #include "net/peer.h"
@@ -47,28 +50,6 @@ static void dial(struct peer *p);
 
 /* ---- small helpers ---- */
 
-static void
-setf(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* snprintf for text that may be cut short on purpose (names, reasons). */
-static void
-setf(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
-/* ms scaled by a random factor in [0.75, 1.25]. */
-uint64_t
-jitter(uint64_t ms)
-{
-	return ms * (750 + randombytes_uniform(501)) / 1000;
-}
-
 static int
 code_is_violation(int code)
 {
@@ -78,7 +59,7 @@ code_is_violation(int code)
 
 /* "ADDRESS (CITY, 0123456789ab)" for log lines. */
 const char *
-peer_name(const struct peer *p, const struct link *l, char *buf, size_t size)
+peer__name(const struct peer *p, const struct link *l, char *buf, size_t size)
 {
 	char hex[LCF_ID_HEX];
 	const char *addr = p != NULL && p->s.address[0] != '\0' ? p->s.address :
@@ -93,15 +74,15 @@ peer_name(const struct peer *p, const struct link *l, char *buf, size_t size)
 		snprintf(hex, sizeof(hex), "id unknown");
 	}
 	if (p != NULL && p->s.city_name[0] != '\0')
-		setf(buf, size, "%s (%s, %s)", addr, p->s.city_name, hex);
+		util_setf(buf, size, "%s (%s, %s)", addr, p->s.city_name, hex);
 	else
-		setf(buf, size, "%s (%s)", addr, hex);
+		util_setf(buf, size, "%s (%s)", addr, hex);
 	return buf;
 }
 
 
 void
-set_error(struct peer *p, const char *fmt, ...)
+peer__set_error(struct peer *p, const char *fmt, ...)
 {
 	char buf[PEER_TEXT_MAX * 2];
 	va_list ap;
@@ -128,6 +109,24 @@ configured(const struct peer *p)
 	return p->s.address[0] != '\0' && !p->discovered;
 }
 
+/* Tells the node about l (its city, connection, direction). */
+static void
+emit_link(struct link *l, enum events_kind kind, enum events_refusal refusal,
+    const char *reason)
+{
+	struct events_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.u.link.city = l->rid;
+	ev.u.link.link = l;
+	ev.u.link.conn = l->c;
+	ev.u.link.outbound = l->outbound;
+	ev.u.link.refusal = refusal;
+	ev.u.link.reason = reason != NULL ? reason : "";
+	events_emit(&l->ps->n->events, &ev);
+}
+
 /* ---- the table and its file ---- */
 
 static void
@@ -135,7 +134,7 @@ save_cb(uv_timer_t *t);
 
 /* Counters changed: write them out within SAVE_DELAY_MS. */
 void
-mark_dirty(struct peers *ps)
+peer__mark_dirty(struct peers *ps)
 {
 	if (ps->stopping || !ps->timers_init ||
 	    uv_is_active((uv_handle_t *)&ps->save_timer))
@@ -315,7 +314,7 @@ link_free(struct link *l)
 }
 
 void
-link_unref(struct link *l)
+peer__link_unref(struct link *l)
 {
 	if (--l->refs == 0)
 		link_free(l);
@@ -332,7 +331,7 @@ link_close(struct link *l, const char *reason)
 
 /* The peer broke a rule: count it, say why, drop it. */
 void
-misbehave(struct link *l, const char *fmt, ...)
+peer__misbehave(struct link *l, const char *fmt, ...)
 {
 	char reason[PEER_TEXT_MAX], name[PEER_ADDR_MAX + PEER_TEXT_MAX];
 	va_list ap;
@@ -342,10 +341,10 @@ misbehave(struct link *l, const char *fmt, ...)
 	va_end(ap);
 	if (l->p != NULL) {
 		l->p->s.refused++;
-		set_error(l->p, "%s", reason);
-		mark_dirty(l->ps);
+		peer__set_error(l->p, "%s", reason);
+		peer__mark_dirty(l->ps);
 	}
-	log_warnx("peer %s: %s: disconnecting", peer_name(l->p, l, name,
+	log_warnx("peer %s: %s: disconnecting", peer__name(l->p, l, name,
 	    sizeof(name)), reason);
 	link_close(l, reason);
 }
@@ -356,7 +355,7 @@ link_sync_violation(void *arg, const char *reason)
 	struct link *l = arg;
 
 	if (!l->closing)
-		misbehave(l, "reconciliation sent bad records: %s", reason);
+		peer__misbehave(l, "reconciliation sent bad records: %s", reason);
 }
 
 static int
@@ -375,7 +374,7 @@ link_sync_send(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes)
 	ret = conn_send(l->c, &m->base);
 	if (ret == 0 && m->msg_case == LCF__PEER_MSG__MSG_RECORDS && l->p != NULL) {
 		l->p->s.records_out += m->records->n_records;
-		mark_dirty(l->ps);
+		peer__mark_dirty(l->ps);
 	}
 out:
 	return ret;
@@ -534,7 +533,7 @@ resolve_duplicate(struct link *l)
 	}
 	loser = keep_new ? other : l;
 	log_info("peer %s: two connections, keeping the one %s dialed",
-	    peer_name(l->p, l, name, sizeof(name)),
+	    peer__name(l->p, l, name, sizeof(name)),
 	    (keep_new ? l : other)->outbound ? "we" : "it");
 	if (loser->p != NULL && loser->p->active == loser)
 		loser->p->active = NULL;
@@ -564,8 +563,8 @@ inbound_entry(struct link *l)
 		ps->refused_connections++;
 		log_warnx("peer %s: refused: %s (%zu connected, max_peers %u)",
 		    l->remote, refusal, connected_count(ps), ps->n->cfg.max_peers);
-		/* It still learns where the others listen. */
-		discover_send_endpoints(ps->n, l->c);
+		/* It still learns where the others listen (discover.c). */
+		emit_link(l, EVENTS_LINK_REFUSED, EVENTS_REFUSED_ROOM, refusal);
 		link_close(l, refusal);
 		p = NULL;
 		goto out;
@@ -584,6 +583,15 @@ out:
 }
 
 static void
+learned(void *arg, const struct ingest_result *r)
+{
+	(void)arg;
+	if (r->refused > 0)
+		log_info("federation: a membership shown in a handshake was "
+		    "refused: %s", r->reason);
+}
+
+static void
 on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 {
 	struct link *l = arg;
@@ -591,6 +599,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	struct peer *p;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], why[PEER_TEXT_MAX];
 	char city[PEER_TEXT_MAX];
+	const uint8_t *learn;
+	size_t learn_len;
 	int rc, member_rc;
 
 	if (l->acceptor) {
@@ -603,14 +613,14 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		return;
 	}
 	memcpy(l->rid, hello->identity.data, 32);
-	setf(l->remote, sizeof(l->remote), "%s", conn_remote_addr(c));
+	util_setf(l->remote, sizeof(l->remote), "%s", conn_remote_addr(c));
 	l->identified = 1;
 	l->ready_mono = mono_ms();
 	if (memcmp(l->rid, ps->n->id->pk, 32) == 0) {
 		/* Not dialed again until the node restarts (an address may
 		 * come to mean another node; the operator may remove it). */
 		if (l->p != NULL) {
-			set_error(l->p, "%s is this node itself: not dialed again "
+			peer__set_error(l->p, "%s is this node itself: not dialed again "
 			    "(remove it with `lcctl peer rm %s`)", l->p->s.address,
 			    l->p->s.address);
 			l->p->self = 1;
@@ -625,7 +635,13 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	 * them would push out the entries of real cities). Only an entry
 	 * already held, such as one the operator added, records the refusal.
 	 */
-	member_rc = members_check_hello(ps->n, hello, why, sizeof(why));
+	member_rc = members_check_hello(ps->n, hello, &learn, &learn_len, why,
+	    sizeof(why));
+	/* A membership we did not know: taken like any record. */
+	if (learn != NULL && (rc = ingest_submit(ps->n, NULL, &learn, &learn_len,
+	    1, learned, NULL)) != 0)
+		log_warnx("federation: cannot take the membership shown in a "
+		    "handshake: %s", lcf_strerror(rc));
 	if (l->outbound) {
 		p = l->p;
 		if (p == NULL) {
@@ -655,15 +671,16 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 			ps->refused_connections++;
 		if (p != NULL) {
 			p->s.refused++;
-			set_error(p, "refused: %s", why);
-			mark_dirty(ps);
+			peer__set_error(p, "refused: %s", why);
+			peer__mark_dirty(ps);
 		}
 		city[0] = '\0';
 		if (p == NULL && hello->city_name != NULL)
 			peerfile_copy_text(city, sizeof(city), hello->city_name);
-		log_warnx("peer %s%s%s: refused: %s", peer_name(p, l, name,
+		log_warnx("peer %s%s%s: refused: %s", peer__name(p, l, name,
 		    sizeof(name)), city[0] != '\0' ? ", calling itself " : "",
 		    city, why);
+		emit_link(l, EVENTS_LINK_REFUSED, EVENTS_REFUSED_MEMBERSHIP, why);
 		link_close(l, why);
 		return;
 	}
@@ -680,7 +697,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	if (l->outbound && p->discovered && p->active == NULL &&
 	    connected_count(ps) >= ps->n->cfg.max_peers) {
 		log_info("peer %s: closing a discovered link at once: max_peers "
-		    "(%u) reached meanwhile", peer_name(p, l, name, sizeof(name)),
+		    "(%u) reached meanwhile", peer__name(p, l, name, sizeof(name)),
 		    ps->n->cfg.max_peers);
 		link_close(l, "over max_peers");
 		return;
@@ -691,14 +708,12 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		uv_timer_stop(&p->timer);
 	p->next_dial_ms = 0;
 	set_state(p, PEER_CONNECTED);
-	mark_dirty(ps);
-	log_info("peer %s: connected (%s)", peer_name(p, l, name, sizeof(name)),
+	peer__mark_dirty(ps);
+	log_info("peer %s: connected (%s)", peer__name(p, l, name, sizeof(name)),
 	    l->outbound ? "outbound" : "inbound");
-
-	/* Only the side that dialed starts, so the two do not both begin. */
-	if (l->outbound && (rc = start_sync(l, NULL)) != 0)
-		log_info("peer %s: cannot start reconciliation: %s", name,
-		    lcf_strerror(rc));
+	/* Reconciliation starts here (peersync.c), on the side that dialed. */
+	l->up = 1;
+	emit_link(l, EVENTS_LINK_UP, EVENTS_REFUSED_ROOM, NULL);
 }
 
 /*
@@ -748,17 +763,17 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 	budget.left = len * DECODE_BUDGET_FACTOR > DECODE_BUDGET_MIN ?
 	    len * DECODE_BUDGET_FACTOR : DECODE_BUDGET_MIN;
 	if ((m = lcf__peer_msg__unpack(&alloc, len, msg)) == NULL) {
-		misbehave(l, "malformed message of %zu bytes", len);
+		peer__misbehave(l, "malformed message of %zu bytes", len);
 		return;
 	}
 	switch (m->msg_case) {
 	case LCF__PEER_MSG__MSG_RECORDS:
 		if (m->records->has_session && m->records->session != 0) {
 			l->p->s.records_in += m->records->n_records;
-			mark_dirty(l->ps);
+			peer__mark_dirty(l->ps);
 			to_sync = 1;
-		} else {
-			push_received(l, m->records);
+		} else if (l->ps->pushed != NULL) {
+			l->ps->pushed(l, m->records);
 		}
 		break;
 	case LCF__PEER_MSG__MSG_SYNC_START:
@@ -773,7 +788,7 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 		break;
 	}
 	if (to_sync && (rc = sync_on_message(l->ps->n, &l->io, m, len)) < 0)
-		misbehave(l, "reconciliation protocol error: %s", lcf_strerror(rc));
+		peer__misbehave(l, "reconciliation protocol error: %s", lcf_strerror(rc));
 	lcf__peer_msg__free_unpacked(m, &alloc);
 }
 
@@ -794,7 +809,7 @@ static void retry_cb(uv_timer_t *t);
 static void
 schedule_retry(struct peer *p)
 {
-	uint64_t delay = jitter(p->backoff_ms);
+	uint64_t delay = util_jitter(p->backoff_ms);
 
 	p->next_dial_ms = now_ms() + (int64_t)delay;
 	p->backoff_ms = p->backoff_ms >= PEER_BACKOFF_MAX_MS / 2 ?
@@ -832,14 +847,18 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 	}
 	if (l->identified)
 		sync_peer_gone(ps->n, &l->io);
+	if (l->up) {
+		l->up = 0;
+		emit_link(l, EVENTS_LINK_DOWN, EVENTS_REFUSED_ROOM, reason);
+	}
 	if (p != NULL) {
-		peer_name(p, l, name, sizeof(name));
+		peer__name(p, l, name, sizeof(name));
 		p->s.bytes_in += conn_bytes_in(c);
 		p->s.bytes_out += conn_bytes_out(c);
 		was_active = p->active == l;
 		if (code_is_violation(code)) {
 			p->s.refused++;
-			set_error(p, "%s", reason);
+			peer__set_error(p, "%s", reason);
 			log_warnx("peer %s: refused: %s", name, reason);
 		} else if (code != 0) {
 			if (was_active)
@@ -850,7 +869,7 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 				log_debug("peer %s: %s", name, reason);
 			/* A peer that hangs up is no error; failing to reach it is. */
 			if (!(code == LCF_ECLOSED && was_active))
-				set_error(p, "%s", reason);
+				peer__set_error(p, "%s", reason);
 		} else if (was_active) {
 			log_info("peer %s: disconnected: %s", name, reason);
 		}
@@ -868,11 +887,11 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 			else
 				set_state(p, PEER_DISCONNECTED);
 		}
-		mark_dirty(ps);
+		peer__mark_dirty(ps);
 	}
 	l->ready = 0;
 	l->c = NULL;
-	link_unref(l);
+	peer__link_unref(l);
 }
 
 static void
@@ -914,7 +933,7 @@ dial(struct peer *p)
 	    p->s.has_pin ? p->s.pin : NULL, &cfg, &l->c);
 	if (rc != 0) {
 		link_free(l);
-		set_error(p, "cannot dial %s: %s", p->s.address, lcf_strerror(rc));
+		peer__set_error(p, "cannot dial %s: %s", p->s.address, lcf_strerror(rc));
 		schedule_retry(p);
 		return;
 	}
@@ -988,7 +1007,7 @@ ref_rank(const struct peer *p)
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits;
  * for a prefix, city_out (32 bytes, may be NULL) gets the id it names. */
 int
-find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city_out,
+peer__find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city_out,
     char *err, size_t errlen)
 {
 	char host[HOST_MAX], addr[PEER_ADDR_MAX], lower[LCF_ID_HEX];
@@ -1110,7 +1129,7 @@ free_table(struct peers *ps)
 }
 
 int
-peers_start(struct node *n, char *err, size_t errlen)
+peers_start(struct node *n, peers_pushed_fn pushed, char *err, size_t errlen)
 {
 	struct peers *ps = xcalloc(1, sizeof(*ps));
 	struct conn_config cfg;
@@ -1119,6 +1138,7 @@ peers_start(struct node *n, char *err, size_t errlen)
 	int ret;
 
 	ps->n = n;
+	ps->pushed = pushed;
 	ps->path = xasprintf("%s/%s", n->cfg.dir, PEERS_FILE_NAME);
 	ps->acceptor.ps = ps;
 	ps->acceptor.acceptor = 1;
@@ -1137,13 +1157,9 @@ peers_start(struct node *n, char *err, size_t errlen)
 		    "in %s)", lerr[0] ? lerr : lcf_strerror(ret), n->cfg.path);
 		goto out;
 	}
-	uv_timer_init(n->loop, &ps->sync_timer);
 	uv_timer_init(n->loop, &ps->save_timer);
-	ps->sync_timer.data = ps;
 	ps->save_timer.data = ps;
 	ps->timers_init = 1;
-	uv_timer_start(&ps->sync_timer, sync_tick,
-	    jitter((uint64_t)n->cfg.sync_interval * 1000), 0);
 	n->peers = ps;
 	for (p = ps->list; p != NULL; p = p->next) {
 		peer_init_timer(p);
@@ -1174,10 +1190,8 @@ peers_stop(struct node *n)
 	for (p = ps->list; p != NULL; p = p->next)
 		if (p->timer_init)
 			uv_close((uv_handle_t *)&p->timer, entry_timer_closed);
-	if (ps->timers_init) {
-		uv_close((uv_handle_t *)&ps->sync_timer, NULL);
+	if (ps->timers_init)
 		uv_close((uv_handle_t *)&ps->save_timer, NULL);
-	}
 }
 
 void
@@ -1313,16 +1327,16 @@ peers_remove(struct node *n, const char *ref, char *err, size_t errlen)
 		goto out;
 	}
 	memset(city, 0, sizeof(city));
-	if ((ret = find_ref(ps, ref, &p, city, err, errlen)) != 0)
+	if ((ret = peer__find_ref(ps, ref, &p, city, err, errlen)) != 0)
 		goto out;
 	by_id = !sodium_is_zero(city, sizeof(city));
 	/* Named by its id, the city goes with every entry it has. */
 	while (by_id && (q = find_by_id(ps, city, p)) != NULL) {
-		log_info("peers: removed %s", peer_name(q, q->active, name,
+		log_info("peers: removed %s", peer__name(q, q->active, name,
 		    sizeof(name)));
 		remove_entry(q, "removed by the operator");
 	}
-	log_info("peers: removed %s", peer_name(p, p->active, name, sizeof(name)));
+	log_info("peers: removed %s", peer__name(p, p->active, name, sizeof(name)));
 	remove_entry(p, "removed by the operator");
 	if ((ret = save_table(ps, serr, sizeof(serr))) != 0)
 		snprintf(err, errlen, "removed, but %s", serr);
@@ -1348,8 +1362,10 @@ peers_list(struct node *n, struct peer_info **out, size_t *count)
 	return 0;
 }
 
-void
-peers_enforce(struct node *n)
+/* Closes the links of cities that may no longer be linked (members_link_ok):
+ * revoked, expired. The reason shows in peer list. */
+static void
+enforce(struct node *n)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX], why[PEER_TEXT_MAX];
@@ -1362,16 +1378,17 @@ peers_enforce(struct node *n)
 		    members_link_ok(n, l->rid, why, sizeof(why)) == 0)
 			continue;
 		if (l->p != NULL) {
-			set_error(l->p, "closed: %s", why);
+			peer__set_error(l->p, "closed: %s", why);
 			log_warnx("peer %s: closing the link: %s",
-			    peer_name(l->p, l, name, sizeof(name)), why);
+			    peer__name(l->p, l, name, sizeof(name)), why);
 		}
 		link_close(l, why);
 	}
 }
 
-void
-peers_refresh_hello(struct node *n)
+/* Re-reads this city's membership record for the handshakes to come. */
+static void
+refresh_hello(struct node *n)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
 	struct conn_config cfg;
@@ -1386,6 +1403,26 @@ peers_refresh_hello(struct node *n)
 	conn_cfg(ps, &ps->acceptor, &cfg);
 	if (ps->listener != NULL && conn_listener_update(ps->listener, &cfg) != 0)
 		log_warnx("peers: cannot update the handshake's membership");
+}
+
+void
+peers_on_event(void *arg, const struct events_event *ev)
+{
+	struct node *n = arg;
+
+	if (ev->kind != EVENTS_MEMBERSHIP)
+		return;
+	switch (ev->u.membership.change) {
+	case EVENTS_OWN_CHANGED:
+		refresh_hello(n);
+		break;
+	case EVENTS_REVOKED:
+	case EVENTS_EXPIRED:
+		enforce(n);
+		break;
+	default:
+		break;
+	}
 }
 
 void
@@ -1467,9 +1504,9 @@ void
 peers_discover_trim(struct node *n, size_t count)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
-	struct link *l, **cand = NULL, *tmp;
+	struct link *l, **cand = NULL;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
-	size_t k = 0, i, j;
+	size_t k = 0, i;
 
 	if (ps == NULL || ps->stopping || count == 0)
 		goto out;
@@ -1482,12 +1519,9 @@ peers_discover_trim(struct node *n, size_t count)
 		    l->p->active == l)
 			cand[k++] = l;
 	for (i = 0; i < count && i < k; i++) {
-		j = i + randombytes_uniform((uint32_t)(k - i));
-		tmp = cand[i];
-		cand[i] = cand[j];
-		cand[j] = tmp;
+		util_shuffle_step(cand, k, sizeof(*cand), i);
 		log_info("peer %s: closing a discovered link: over max_peers",
-		    peer_name(cand[i]->p, cand[i], name, sizeof(name)));
+		    peer__name(cand[i]->p, cand[i], name, sizeof(name)));
 		/* It stops counting now, not when the close has flushed. */
 		cand[i]->p->active = NULL;
 		cand[i]->ready = 0;

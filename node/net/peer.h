@@ -7,7 +7,10 @@
 #include <stdint.h>
 
 #include "net/sync.h"
+#include "peer.pb-c.h"
 
+struct events_event;
+struct link;
 struct node;
 
 #define PEERS_FILE_NAME		"peers.json"	/* in the data directory */
@@ -65,13 +68,23 @@ struct peers_summary {
 	uint16_t listen_port;
 };
 
+/* Takes a Records message a peer pushed on link l (not a reconciliation's);
+ * r is valid during the call only. */
+typedef void (*peers_pushed_fn)(struct link *l, const Lcf__Records *r);
+
 /*
  * Loads DIR/peers.json (a missing file is an empty table), listens on the
- * configured address and dials every peer with an address. Returns 0, or a
- * negative code with a sentence in err (address in use, malformed file); then
- * nothing is left running. n->peers is set on success.
+ * configured address and dials every peer with an address. Records peers
+ * push go to pushed (push.c's push_received; NULL drops them). Returns 0, or
+ * a negative code with a sentence in err (address in use, malformed file);
+ * then nothing is left running. n->peers is set on success.
+ *
+ * Links are told through the event bus: EVENTS_LINK_UP once a link is the
+ * city's, EVENTS_LINK_DOWN when such a link closes, EVENTS_LINK_REFUSED
+ * before a refused link is closed (its conn still open).
  */
-int peers_start(struct node *n, char *err, size_t errlen);
+int peers_start(struct node *n, peers_pushed_fn pushed, char *err,
+    size_t errlen);
 
 /*
  * Stops listening, closes every connection ("shutting down") and every timer.
@@ -116,23 +129,11 @@ typedef void (*peers_sync_cb)(void *arg, const struct sync_stats *st);
 int peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
     char *err, size_t errlen);
 
-/*
- * Pushes SignedRecord byte strings to up to `fanout` connected peers chosen
- * at random, never to `from` (a link, compared only; NULL for records
- * published here). Best effort: a congested peer is skipped and catches up at
- * its next reconciliation. The bytes are copied before this returns.
- */
-void peers_push(struct node *n, const void *from, const uint8_t *const *raws,
-    const size_t *lens, size_t count);
-
-/* Closes the links of cities that may no longer be linked (members_link_ok):
- * revoked, expired. The reason shows in peer list. */
-void peers_enforce(struct node *n);
-/* Brings the next reconciliation with a random connected peer forward to
- * about a second from now (records were refused that may now be taken). */
-void peers_sync_soon(struct node *n);
-/* Re-reads this city's membership record for the handshakes to come. */
-void peers_refresh_hello(struct node *n);
+/* The MEMBERSHIP subscriber (arg: the node): this city's own membership
+ * changed (the handshakes to come show the new record); a revocation or the
+ * expiry check closes the links of cities that may no longer be linked
+ * (members_link_ok; the reason shows in peer list). */
+void peers_on_event(void *arg, const struct events_event *ev);
 void peers_summary(struct node *n, struct peers_summary *s);
 
 /*

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The peer manager's internals, shared by peer.c (the table, links, dialing),
 // push.c (records pushed to and from links) and peersync.c (reconciliation
-// scheduling and `lcctl peer sync`).
+// scheduling and `lcctl peer sync`). push.c and peersync.c call peer.c's
+// functions below (peer__*); peer.c calls neither of them.
 #ifndef LCF_PEER_INT_H
 #define LCF_PEER_INT_H
 
@@ -39,6 +40,7 @@ struct link {
 	int		 outbound;
 	int		 identified;	/* on_ready ran: the sync module may know it */
 	int		 ready;		/* matched and kept: the city's link */
+	int		 up;		/* EVENTS_LINK_UP told, LINK_DOWN not yet */
 	int		 closing;	/* conn_close was called */
 	unsigned	 refs;		/* the conn, ingest batches, sync requests */
 	unsigned	 inflight;	/* pushed batches in ingest */
@@ -74,8 +76,11 @@ struct peers {
 	struct peer		*list;
 	size_t			 count;
 	struct link		*links;
-	uv_timer_t		 sync_timer, save_timer;
+	peers_pushed_fn		 pushed;	/* push.c's, from main.c */
+	uv_timer_t		 save_timer;
 	int			 timers_init;
+	uv_timer_t		 sync_timer;	/* peersync.c's */
+	int			 sync_timer_init;
 	int			 stopping;
 	uint64_t		 refused_connections;
 	char			*path;
@@ -98,33 +103,21 @@ struct sync_req {
 
 /* peer.c */
 /* "ADDRESS (CITY, 0123456789ab)" for log lines, into buf. */
-const char *peer_name(const struct peer *p, const struct link *l, char *buf,
+const char *peer__name(const struct peer *p, const struct link *l, char *buf,
     size_t size);
-void set_error(struct peer *p, const char *fmt, ...)
+void peer__set_error(struct peer *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Counters changed: peers.json is written within SAVE_DELAY_MS. */
-void mark_dirty(struct peers *ps);
+void peer__mark_dirty(struct peers *ps);
 /* Drops a reference to l; the last one frees it. */
-void link_unref(struct link *l);
+void peer__link_unref(struct link *l);
 /* The peer broke a rule: count it, say why, drop the link. */
-void misbehave(struct link *l, const char *fmt, ...)
+void peer__misbehave(struct link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* ms scaled by a random factor in [0.75, 1.25]. */
-uint64_t jitter(uint64_t ms);
 /* The entry named by ref: an address, or an id prefix of >= 6 hex digits
  * (a city with several entries: the connected one, else one the operator
  * added); for a prefix, city (32 bytes, may be NULL) gets the id it names. */
-int find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city,
+int peer__find_ref(struct peers *ps, const char *ref, struct peer **out, uint8_t *city,
     char *err, size_t errlen);
-
-/* push.c */
-/* A Records message pushed by the peer on l: checked and stored by ingest. */
-void push_received(struct link *l, const Lcf__Records *r);
-
-/* peersync.c */
-/* Starts a reconciliation initiated over l; waiters hear its end. */
-int start_sync(struct link *l, struct waiter *waiters);
-/* The sync timer: one reconciliation with a random connected peer. */
-void sync_tick(uv_timer_t *t);
 
 #endif

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reconciliation scheduling: on connect and every sync_interval (jittered) with
-// one connected peer at random, and on request (`lcctl peer sync`).
+// Reconciliation scheduling: on connect (EVENTS_LINK_UP) and every
+// sync_interval (jittered) with one connected peer at random, soon after
+// EVENTS_RESYNC, and on request (`lcctl peer sync`).
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 #include <uv.h>
 
 #include "wire/conn.h"
 #include "base/error.h"
-#include "write/ingest.h"
 #include "base/log.h"
-#include "core/member.h"
+#include "core/events.h"
 #include "core/node.h"
 #include "net/peer.h"
 #include "net/peer_int.h"
+#include "net/peersync.h"
 #include "net/sync.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
@@ -39,6 +39,8 @@ fail_waiters(struct waiter *w, int result, const char *message)
 	}
 }
 
+static int start_sync(struct link *l, struct waiter *waiters);
+
 static void
 sync_done(void *arg, const struct sync_stats *st)
 {
@@ -50,7 +52,7 @@ sync_done(void *arg, const struct sync_stats *st)
 	int rc;
 
 	l->syncing--;
-	peer_name(p, l, name, sizeof(name));
+	peer__name(p, l, name, sizeof(name));
 	if (p != NULL) {
 		p->s.last_sync_ms = st->finished_ms > 0 ? st->finished_ms : now_ms();
 		p->s.last_sync_result = st->result;
@@ -58,7 +60,7 @@ sync_done(void *arg, const struct sync_stats *st)
 		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
 		p->s.last_sync_records_in = st->records_received;
 		p->s.last_sync_records_out = st->records_sent;
-		mark_dirty(l->ps);
+		peer__mark_dirty(l->ps);
 	}
 	if (st->result == 0)
 		log_info("peer %s: reconciled: %s (%llu round trips, %llu records "
@@ -85,13 +87,13 @@ sync_done(void *arg, const struct sync_stats *st)
 			fail_waiters(w, rc, msg);
 		}
 	}
-	link_unref(l);
+	peer__link_unref(l);
 	free(req);
 }
 
 /* Starts a session as initiator for waiters (may be NULL); on an error they
  * stay the caller's. */
-int
+static int
 start_sync(struct link *l, struct waiter *waiters)
 {
 	struct sync_req *req = xcalloc(1, sizeof(*req));
@@ -117,7 +119,8 @@ start_sync(struct link *l, struct waiter *waiters)
 	return rc;
 }
 
-void
+/* The sync timer: one reconciliation with a random connected peer. */
+static void
 sync_tick(uv_timer_t *t)
 {
 	struct peers *ps = t->data;
@@ -133,22 +136,77 @@ sync_tick(uv_timer_t *t)
 		}
 		cand[n++] = l;
 	}
-	if (n > 0)
-		start_sync(cand[randombytes_uniform((uint32_t)n)], NULL);
+	/* One shuffle step puts a random candidate first. */
+	if (n > 0) {
+		util_shuffle_step(cand, n, sizeof(*cand), 0);
+		start_sync(cand[0], NULL);
+	}
 	free(cand);
 	uv_timer_start(&ps->sync_timer, sync_tick,
-	    jitter((uint64_t)ps->n->cfg.sync_interval * 1000), 0);
+	    util_jitter((uint64_t)ps->n->cfg.sync_interval * 1000), 0);
 }
 
 void
-peers_sync_soon(struct node *n)
+peersync_start(struct node *n)
+{
+	struct peers *ps = n->peers;
+
+	if (ps == NULL || ps->sync_timer_init)
+		return;
+	uv_timer_init(n->loop, &ps->sync_timer);
+	ps->sync_timer.data = ps;
+	ps->sync_timer_init = 1;
+	uv_timer_start(&ps->sync_timer, sync_tick,
+	    util_jitter((uint64_t)n->cfg.sync_interval * 1000), 0);
+}
+
+void
+peersync_stop(struct node *n)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
 
-	if (ps == NULL || ps->stopping || !ps->timers_init)
+	if (ps == NULL || !ps->sync_timer_init)
+		return;
+	uv_close((uv_handle_t *)&ps->sync_timer, NULL);
+	ps->sync_timer_init = 0;
+}
+
+/* Brings the next reconciliation forward (records were refused that may now
+ * be taken). */
+static void
+sync_soon(struct node *n)
+{
+	struct peers *ps = n != NULL ? n->peers : NULL;
+
+	if (ps == NULL || ps->stopping || !ps->sync_timer_init)
 		return;
 	/* A second, give or take, so a burst of reasons makes one round. */
-	uv_timer_start(&ps->sync_timer, sync_tick, jitter(1000), 0);
+	uv_timer_start(&ps->sync_timer, sync_tick, util_jitter(1000), 0);
+}
+
+void
+peersync_on_event(void *arg, const struct events_event *ev)
+{
+	struct node *n = arg;
+	struct link *l;
+	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
+	int rc;
+
+	switch (ev->kind) {
+	case EVENTS_LINK_UP:
+		/* The link is peer.c's (peer_int.h), alive during the call. */
+		l = (struct link *)ev->u.link.link;
+		if (l->outbound && (rc = start_sync(l, NULL)) != 0)
+			log_info("peer %s: cannot start reconciliation: %s",
+			    peer__name(l->p, l, name, sizeof(name)),
+			    lcf_strerror(rc));
+		break;
+	case EVENTS_RESYNC:
+		sync_soon(n);
+		break;
+	default:
+		break;
+	}
 }
 
 
@@ -171,7 +229,7 @@ peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
 		snprintf(err, errlen, "no callback");
 		goto out;
 	}
-	if ((ret = find_ref(ps, ref, &p, NULL, err, errlen)) != 0)
+	if ((ret = peer__find_ref(ps, ref, &p, NULL, err, errlen)) != 0)
 		goto out;
 	ret = LCF_ECONNECT;
 	if (p->active == NULL || p->active->c == NULL) {

@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 // Push: records pushed by a peer go to ingest (reading pauses while they
-// pile up); records new here go at once to up to fanout connected peers,
-// never back to where they came from.
+// pile up); records new here, whichever writer stored them (EVENTS_STORED),
+// go at once to up to fanout connected peers, never back to where they came
+// from.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 #include <uv.h>
 
 #include "wire/conn.h"
 #include "base/error.h"
 #include "write/ingest.h"
 #include "base/log.h"
-#include "core/member.h"
+#include "core/events.h"
 #include "core/node.h"
 #include "net/peer.h"
 #include "net/peer_int.h"
+#include "net/push.h"
 #include "net/sync.h"
+#include "store/store.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
@@ -32,26 +34,26 @@ push_done(void *arg, const struct ingest_result *r)
 	l->inflight--;
 	if (r->error != 0)
 		log_warnx("peer %s: cannot store pushed records: %s",
-		    peer_name(p, l, name, sizeof(name)), r->reason);
+		    peer__name(p, l, name, sizeof(name)), r->reason);
 	if (r->bad > 0 && l->c != NULL) {
-		misbehave(l, "%s", r->reason);
+		peer__misbehave(l, "%s", r->reason);
 		if (p != NULL)
 			p->s.refused += r->refused - 1;
 	} else if (r->refused > 0) {
 		log_info("peer %s: refused %zu pushed records: %s",
-		    peer_name(p, l, name, sizeof(name)), r->refused, r->reason);
+		    peer__name(p, l, name, sizeof(name)), r->refused, r->reason);
 		if (p != NULL) {
 			p->s.refused += r->refused;
-			set_error(p, "%s", r->reason);
+			peer__set_error(p, "%s", r->reason);
 		}
 	}
 	if (r->stored > 0)
 		log_debug("peer %s: %zu new records pushed (%zu current)",
-		    peer_name(p, l, name, sizeof(name)), r->stored, r->current);
-	mark_dirty(l->ps);
+		    peer__name(p, l, name, sizeof(name)), r->stored, r->current);
+	peer__mark_dirty(l->ps);
 	if (l->c != NULL && !l->closing && l->inflight < LINK_MAX_INFLIGHT)
 		conn_resume_reading(l->c);
-	link_unref(l);
+	peer__link_unref(l);
 }
 
 void
@@ -64,12 +66,12 @@ push_received(struct link *l, const Lcf__Records *r)
 	if (r->n_records == 0)
 		return;
 	if (r->n_records > INGEST_MAX_BATCH) {
-		misbehave(l, "pushed %zu records in one message (at most %d)",
+		peer__misbehave(l, "pushed %zu records in one message (at most %d)",
 		    r->n_records, INGEST_MAX_BATCH);
 		return;
 	}
 	l->p->s.records_in += r->n_records;
-	mark_dirty(l->ps);
+	peer__mark_dirty(l->ps);
 	raws = xcalloc(r->n_records, sizeof(*raws));
 	lens = xcalloc(r->n_records, sizeof(*lens));
 	for (i = 0; i < r->n_records; i++) {
@@ -91,18 +93,28 @@ push_received(struct link *l, const Lcf__Records *r)
 }
 
 
-void
-peers_push(struct node *n, const void *from, const uint8_t *const *raws,
-    const size_t *lens, size_t count)
+/* Pushed: new, and the current version of its key. */
+static int
+pushed_on(const struct events_record *r)
+{
+	return (r->result & (STORE_DUP | STORE_CURRENT)) == STORE_CURRENT;
+}
+
+/* The records of recs that pushed_on takes, in messages of at most
+ * INGEST_MAX_BATCH records and PEER_PUSH_MAX_BYTES, to up to fanout links
+ * other than from. */
+static void
+push_out(struct node *n, const void *from, const struct events_record *recs,
+    size_t count)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
 	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
 	Lcf__Records rec = LCF__RECORDS__INIT;
 	ProtobufCBinaryData *bins = NULL;
-	struct link *l, **cand = NULL, *tmp;
+	struct link *l, **cand = NULL;
 	unsigned char *skip = NULL;
 	uint8_t *packed = NULL;
-	size_t ncand = 0, k, i, j, start, end, bytes, plen;
+	size_t ncand = 0, k, i, start, end, bytes, plen, nb;
 	int rc;
 
 	if (ps == NULL || ps->stopping || count == 0)
@@ -119,12 +131,8 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 	if (k == 0)
 		goto out;
 	/* The first k of a partial Fisher-Yates shuffle. */
-	for (i = 0; i < k; i++) {
-		j = i + randombytes_uniform((uint32_t)(ncand - i));
-		tmp = cand[i];
-		cand[i] = cand[j];
-		cand[j] = tmp;
-	}
+	for (i = 0; i < k; i++)
+		util_shuffle_step(cand, ncand, sizeof(*cand), i);
 	skip = xcalloc(k, 1);
 	bins = xcalloc(count < INGEST_MAX_BATCH ? count : INGEST_MAX_BATCH,
 	    sizeof(*bins));
@@ -135,14 +143,19 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 	rec.records = bins;
 	for (start = 0; start < count; start = end) {
 		bytes = 0;
-		for (end = start; end < count && end - start < INGEST_MAX_BATCH &&
-		    (end == start || bytes + lens[end] + 8 <= PEER_PUSH_MAX_BYTES);
+		nb = 0;
+		for (end = start; end < count && nb < INGEST_MAX_BATCH &&
+		    (nb == 0 || bytes + recs[end].len + 8 <= PEER_PUSH_MAX_BYTES);
 		    end++) {
-			bins[end - start].data = (uint8_t *)raws[end];
-			bins[end - start].len = lens[end];
-			bytes += lens[end] + 8;
+			if (!pushed_on(&recs[end]))
+				continue;
+			bins[nb].data = (uint8_t *)recs[end].raw;
+			bins[nb++].len = recs[end].len;
+			bytes += recs[end].len + 8;
 		}
-		rec.n_records = end - start;
+		if (nb == 0)
+			continue;
+		rec.n_records = nb;
 		/* Serialized once for every peer it goes to. */
 		free(packed);
 		plen = protobuf_c_message_get_packed_size(&m.base);
@@ -168,7 +181,7 @@ peers_push(struct node *n, const void *from, const uint8_t *const *raws,
 			cand[i]->p->s.records_out += rec.n_records;
 		}
 	}
-	mark_dirty(ps);
+	peer__mark_dirty(ps);
 out:
 	free(packed);
 	free(bins);
@@ -176,3 +189,16 @@ out:
 	free(cand);
 }
 
+void
+push_on_event(void *arg, const struct events_event *ev)
+{
+	const struct events_stored *st = &ev->u.stored;
+	size_t i, any = 0;
+
+	if (ev->kind != EVENTS_STORED)
+		return;
+	for (i = 0; i < st->count && !any; i++)
+		any = pushed_on(&st->recs[i]);
+	if (any)
+		push_out(arg, st->from, st->recs, st->count);
+}

@@ -31,7 +31,9 @@
 #include "write/import.h"
 #include "write/ingest.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/node.h"
+#include "core/seq.h"
 #include "model/record.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -42,8 +44,9 @@
 /* A session whose client sends nothing for this long is abandoned, so a
  * stalled client cannot hold the writer for ever. */
 #define IMPORT_IDLE_MS (60 * 1000)
-/* Signed records kept to push to peers once committed; a larger import is
- * left to reconciliation. */
+/* Signed records kept to tell the node once committed (EVENTS_STORED: push,
+ * membership and discovery react); the records of a larger import are not
+ * kept (the event says partial): reconciliation brings them to peers. */
 #define IMPORT_PUSH_MAX (1u << 20)
 
 enum chunk_state {
@@ -110,10 +113,11 @@ struct import {
 	 * (the client held back). */
 	uint64_t check_us, seal_us;
 	uint64_t full_since, full_ms;
-	/* records to push once committed */
+	/* records to tell once committed: bytes back to back, and each one's
+	 * facts (raw set when told) */
 	uint8_t *push;
 	size_t push_len;
-	size_t *push_lens;
+	struct events_record *push_recs;
 	size_t npush, push_cap;
 	int push_dropped;
 	/* writer thread; the fields after mu are shared with it */
@@ -382,33 +386,34 @@ handle_closed(uv_handle_t *h)
 	catalog_free(imp->catalog);
 	lineage_free(imp->lin);
 	free(imp->push);
-	free(imp->push_lens);
+	free(imp->push_recs);
 	free(imp);
 	/* An import churns through much memory in the pool threads' arenas:
 	 * give it back so the node returns to its steady size. */
 	malloc_trim(0);
 }
 
-/* Pushes what the import stored to peers (reconciliation is the safety net,
- * and brings a larger import to them). */
+/* Tells the node what the import stored. */
 static void
-push_stored(struct import *imp)
+emit_stored(struct import *imp)
 {
-	const uint8_t **raws;
+	struct events_event ev;
 	size_t i, off = 0;
 
-	if (imp->push_dropped) {
+	if (imp->push_dropped)
 		log_debug("import: %zu records left to reconciliation to reach peers",
 		    imp->stored);
-		return;
-	}
-	raws = xcalloc(imp->npush ? imp->npush : 1, sizeof(*raws));
 	for (i = 0; i < imp->npush; i++) {
-		raws[i] = imp->push + off;
-		off += imp->push_lens[i];
+		imp->push_recs[i].raw = imp->push + off;
+		off += imp->push_recs[i].len;
 	}
-	ingest_push_local(imp->n, raws, imp->push_lens, imp->npush);
-	free(raws);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENTS_STORED;
+	ev.u.stored.origin = EVENTS_FROM_IMPORT;
+	ev.u.stored.recs = imp->push_recs;
+	ev.u.stored.count = imp->npush;
+	ev.u.stored.partial = imp->push_dropped;
+	events_emit(&imp->n->events, &ev);
 }
 
 /* Frees the session once nothing is running: no pool job, no writer. */
@@ -436,8 +441,8 @@ teardown_maybe(struct import *imp)
 	}
 	/* What the writer did decides, not what the client did: a client that
 	 * goes away just after the commit does not undo it. */
-	if (!committed && imp->seqs_given && n->next_seq == imp->seq_end)
-		n->next_seq = imp->first_seq;
+	if (!committed && imp->seqs_given)
+		seq_hand_back(n, imp->first_seq, imp->seq_end);
 	if (committed) {
 		log_info("imported %zu records (%zu unchanged) in %llu ms: CPU "
 		    "checks %llu ms, signing %llu ms, writer %llu ms (commit %llu "
@@ -456,7 +461,7 @@ teardown_maybe(struct import *imp)
 		imp->res.stored = imp->stored;
 		imp->res.unchanged = imp->unchanged;
 		if (imp->stored > 0)
-			push_stored(imp);
+			emit_stored(imp);
 		answer(imp);
 	}
 	if (imp->started) {
@@ -482,22 +487,31 @@ keep_for_push(struct import *imp, const struct chunk *ch)
 	if (imp->push_len + bytes > IMPORT_PUSH_MAX) {
 		imp->push_dropped = 1;
 		free(imp->push);
-		free(imp->push_lens);
+		free(imp->push_recs);
 		imp->push = NULL;
-		imp->push_lens = NULL;
+		imp->push_recs = NULL;
+		imp->npush = 0;
 		return;
 	}
 	imp->push = xreallocarray(imp->push, imp->push_len + bytes + 1, 1);
 	if (imp->npush + ch->nchanged > imp->push_cap) {
 		imp->push_cap = imp->npush + ch->nchanged;
-		imp->push_lens = xreallocarray(imp->push_lens, imp->push_cap,
-		    sizeof(*imp->push_lens));
+		imp->push_recs = xreallocarray(imp->push_recs, imp->push_cap,
+		    sizeof(*imp->push_recs));
 	}
 	for (i = 0; i < ch->nchanged; i++) {
+		struct events_record *er = &imp->push_recs[imp->npush++];
+
 		memcpy(imp->push + imp->push_len, ch->items[i].raw,
 		    ch->items[i].len);
 		imp->push_len += ch->items[i].len;
-		imp->push_lens[imp->npush++] = ch->items[i].len;
+		memset(er, 0, sizeof(*er));
+		er->len = ch->items[i].len;
+		er->author = imp->author;
+		er->seq = ch->recs[i].c->seq;
+		er->timestamp = ch->recs[i].c->timestamp;
+		er->kind = (int)ch->recs[i].c->kind;
+		er->result = ch->items[i].result;
 	}
 }
 
@@ -584,18 +598,19 @@ assign_seqs(struct import *imp, struct chunk *ch)
 {
 	struct node *n = imp->n;
 	size_t i;
+	uint64_t seq;
 
+	for (i = 0; i < ch->count; i++)
+		imp->unchanged += ch->unchanged[i] != 0;
+	seq = seq_reserve(n, ch->nchanged);
 	if (!imp->seqs_given) {
 		imp->seqs_given = 1;
-		imp->first_seq = n->next_seq;
+		imp->first_seq = seq;
 	}
-	for (i = 0; i < ch->count; i++) {
-		if (ch->unchanged[i])
-			imp->unchanged++;
-		else
-			ch->batch->drafts[i]->seq = n->next_seq++;
-	}
-	imp->seq_end = n->next_seq;
+	for (i = 0; i < ch->count; i++)
+		if (!ch->unchanged[i])
+			ch->batch->drafts[i]->seq = seq++;
+	imp->seq_end = seq;
 }
 
 /* Moves chunks on: seqs and sealing strictly in chunk order once checked, then

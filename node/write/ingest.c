@@ -8,8 +8,11 @@
 // records in one transaction, together with every other batch that finished
 // checking while the previous write ran (group commit: records keyed by random
 // ids dirty about one page each, so fewer, larger transactions write far less).
-// Back in the loop the records that became current are pushed onward and each
-// caller's callback runs.
+// Back in the loop the batch is told to the node (EVENTS_STORED: membership,
+// discovery and push react) and each caller's callback runs.
+//
+// Records whose author is not admitted yet are kept aside (held.c) and taken
+// again here when the author is admitted (EVENTS_ADMITTED).
 //
 // The writer has a thread of its own, not a slot in the pool: queued behind the
 // verification of the batches that follow it, a write waited longer than it
@@ -23,14 +26,15 @@
 
 #include <uv.h>
 
-#include "net/discover.h"
 #include "base/error.h"
 #include "model/identity.h"
 #include "write/ingest.h"
 #include "base/log.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
-#include "net/peer.h"
+#include "core/seq.h"
+#include "write/held.h"
 #include "model/record.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -192,21 +196,6 @@ job_free(struct ingest_job *job)
 }
 
 static void
-setf(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* snprintf for messages that may be cut short on purpose. */
-static void
-setf(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
-static void
 refuse(struct slice *sl, size_t i, const uint8_t *id, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -226,10 +215,10 @@ refuse(struct slice *sl, size_t i, const uint8_t *id, const char *fmt, ...)
 	if (id != NULL) {
 		hex_encode(id, RECORD_ID_LEN, hex);
 		hex[12] = '\0';
-		setf(sl->reason, sizeof(sl->reason), "record %zu (%s): %s", i + 1,
+		util_setf(sl->reason, sizeof(sl->reason), "record %zu (%s): %s", i + 1,
 		    hex, why);
 	} else {
-		setf(sl->reason, sizeof(sl->reason), "record %zu: %s", i + 1, why);
+		util_setf(sl->reason, sizeof(sl->reason), "record %zu: %s", i + 1, why);
 	}
 }
 
@@ -362,45 +351,44 @@ static void
 finish(struct ingest_job *job)
 {
 	struct node *n = job->n;
-	const uint8_t **raws = NULL;
-	size_t *lens = NULL, i, npush = 0;
-	struct record rec;
-	int interesting;
+	struct events_record *recs = NULL;
+	struct events_event ev;
+	size_t i;
 
 	if (job->res.error == 0 && job->nitems > 0) {
-		raws = xcalloc(job->nitems, sizeof(*raws));
-		lens = xcalloc(job->nitems, sizeof(*lens));
+		/* Every field is set below: no need to zero it. */
+		recs = xreallocarray(NULL, job->nitems, sizeof(*recs));
 		for (i = 0; i < job->nitems; i++) {
-			struct store_item *it = &job->items[i];
+			const struct store_item *it = &job->items[i];
 			const struct facts *f = &job->facts[job->item_fact[i]];
 
+			recs[i].raw = it->raw;
+			recs[i].len = it->len;
+			recs[i].author = f->author;
+			recs[i].seq = f->seq;
+			recs[i].timestamp = f->timestamp;
+			recs[i].kind = f->kind;
+			recs[i].result = it->result;
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;
-			/* Membership, revocation, endpoint, catalog, succession:
-			 * rare, and they change what the node knows. */
-			interesting = f->kind >= LCF__KIND__KIND_MEMBERSHIP &&
-			    record_open(it->raw, it->len, 0, &rec) == 0;
-			if (interesting)
-				members_stored(n, &rec);
+			if (it->result & STORE_CURRENT)
+				job->res.current++;
 			/* A record of our own coming back (a node restored from
 			 * an old copy): never reuse its seq. */
 			if (memcmp(f->author, n->id->pk, 32) == 0) {
-				if (f->seq >= n->next_seq)
-					n->next_seq = f->seq + 1;
+				seq_observe(n, f->seq);
 				warn_own_key(n, f->seq, f->timestamp);
 			}
-			if (interesting && (it->result & STORE_CURRENT))
-				discover_stored(n, &rec);
-			if (interesting)
-				record_release(&rec);
-			if (!(it->result & STORE_CURRENT))
-				continue;
-			job->res.current++;
-			raws[npush] = it->raw;
-			lens[npush++] = it->len;
 		}
-		peers_push(n, job->from, raws, lens, npush);
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = EVENTS_STORED;
+		ev.u.stored.origin = job->from != NULL ? EVENTS_FROM_PEER :
+		    EVENTS_FROM_NODE;
+		ev.u.stored.from = job->from;
+		ev.u.stored.recs = recs;
+		ev.u.stored.count = job->nitems;
+		events_emit(&n->events, &ev);
 	}
 	if (job->res.error != 0)
 		snprintf(job->res.reason, sizeof(job->res.reason),
@@ -408,8 +396,7 @@ finish(struct ingest_job *job)
 		    lcf_strerror(job->res.error), job->res.error == LCF_EMAPFULL ?
 		    " (raise map_size in lcnode.conf)" : "");
 	job->cb(job->arg, &job->res);
-	free(raws);
-	free(lens);
+	free(recs);
 	job_free(job);
 }
 
@@ -582,7 +569,7 @@ checked(struct ingest_job *job)
 			fc.timestamp = job->facts[i].timestamp;
 			switch (members_judge(job->n, &fc, why, sizeof(why))) {
 			case MEMBER_HOLD:
-				if (members_hold(job->n, job->raw[i], job->len[i],
+				if (held_keep(job->n, job->raw[i], job->len[i],
 				    job->facts[i].id, job->facts[i].author) == 0) {
 					job->res.held++;
 					continue;
@@ -597,7 +584,7 @@ checked(struct ingest_job *job)
 					first = i;
 					hex_encode(job->facts[i].id, RECORD_ID_LEN, hex);
 					hex[12] = '\0';
-					setf(job->res.reason, sizeof(job->res.reason),
+					util_setf(job->res.reason, sizeof(job->res.reason),
 					    "record %zu (%s): %s", i + 1, hex, why);
 				}
 				continue;
@@ -718,11 +705,71 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	return 0;
 }
 
-void
-ingest_push_local(struct node *n, const uint8_t *const *raws,
-    const size_t *lens, size_t count)
+/* ---- held records: released on admission ---- */
+
+static void
+release_done(void *arg, const struct ingest_result *r)
 {
-	peers_push(n, NULL, raws, lens, count);
+	(void)arg;
+	if (r->stored > 0 || r->refused > 0)
+		log_info("federation: %zu held records stored on admission, %zu "
+		    "refused%s%s", r->stored, r->refused, r->reason[0] ? ": " : "",
+		    r->reason);
+}
+
+/* Takes the records held for city again, in batches. */
+static void
+release(struct node *n, const uint8_t city[32])
+{
+	struct held_record *list = held_take(n, city), *h, *batch;
+	const uint8_t **raws = NULL;
+	size_t *lens = NULL, k;
+
+	if (list != NULL) {
+		raws = xcalloc(INGEST_MAX_BATCH, sizeof(*raws));
+		lens = xcalloc(INGEST_MAX_BATCH, sizeof(*lens));
+	}
+	for (batch = list; batch != NULL; batch = h) {
+		k = 0;
+		for (h = batch; h != NULL && k < INGEST_MAX_BATCH; h = h->next) {
+			raws[k] = h->raw;
+			lens[k++] = h->len;
+		}
+		/* ingest_submit copies the bytes: the list can go after. */
+		if (ingest_submit(n, NULL, raws, lens, k, release_done, NULL) != 0)
+			log_warnx("federation: cannot resubmit %zu held records", k);
+	}
+	held_list_free(list);
+	free(raws);
+	free(lens);
+}
+
+void
+ingest_on_event(void *arg, const struct events_event *ev)
+{
+	struct node *n = arg;
+	struct events_event resync;
+
+	if (ev->kind != EVENTS_MEMBERSHIP || ev->u.membership.city == NULL)
+		return;
+	switch (ev->u.membership.change) {
+	case EVENTS_ADMITTED:
+		release(n, ev->u.membership.city);
+		/* Records refused for want of room while memberships were
+		 * missing are still at the peers: a reconciliation now brings
+		 * them. */
+		if (held_take_overflow(n)) {
+			memset(&resync, 0, sizeof(resync));
+			resync.kind = EVENTS_RESYNC;
+			events_emit(&n->events, &resync);
+		}
+		break;
+	case EVENTS_REVOKED:
+		held_drop(n, ev->u.membership.city);
+		break;
+	default:
+		break;
+	}
 }
 
 void

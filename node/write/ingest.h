@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Records from the network: verify in the pool, validate, store, push onward. */
+/* Records from the network: verify in the pool, validate, store, tell the node. */
 #ifndef LCF_INGEST_H
 #define LCF_INGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+struct events_event;
 struct node;
 
 #define INGEST_MAX_FUTURE_MS (10 * 60 * 1000)   /* timestamps past now + this are refused */
@@ -33,8 +34,10 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  * none) and, in order: drops ids already stored; decodes each within bounds,
  * verifies its signature and validates it in the thread pool, in batches, on
  * both cores; refuses timestamps more than INGEST_MAX_FUTURE_MS ahead; stores
- * the rest in one transaction; pushes the records that became current to up to
- * `fanout` connected peers other than `from`. The byte strings are copied: the
+ * the rest in one transaction (records of authors not admitted yet are kept
+ * aside: held.c); emits EVENTS_STORED for the batch (origin EVENTS_FROM_PEER
+ * with `from`, or EVENTS_FROM_NODE when from is NULL), before cb. The byte
+ * strings are copied: the
  * caller may free them when this returns. cb is called from the loop once the
  * batch is done (never if this returns an error). At most 4,096 records per call
  * (INGEST_MAX_BATCH; more is LCF_EINVAL). `from` is the peer link the records
@@ -44,9 +47,11 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
 int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg);
 
-/* Pushes records this node just published to up to `fanout` peers. */
-void ingest_push_local(struct node *n, const uint8_t *const *raws,
-    const size_t *lens, size_t count);
+/* The MEMBERSHIP subscriber (arg: the node): an admitted city's held
+ * records are taken again (from the loop, in batches; their results are
+ * logged) and, when records were refused for want of room to hold them,
+ * EVENTS_RESYNC is emitted; a revoked city's held records are dropped. */
+void ingest_on_event(void *arg, const struct events_event *ev);
 
 /* Records to store wait while an import holds the write transaction
  * (node.import_writing); the import calls this when it has ended. */

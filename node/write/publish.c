@@ -4,19 +4,20 @@
 // A job runs in four steps. (1) In the thread pool, in parallel slices: fill the
 // envelope, validate, and mark drafts equal to the current version. (2) In the
 // loop: give the changed drafts consecutive seqs. (3) In the pool, in parallel
-// slices: serialize and sign. (4) In the pool: one store transaction. Seqs are
-// assigned only after validation so a refused import leaves no gap.
+// slices: serialize and sign. (4) In the pool: one store transaction; back in
+// the loop the batch is told to the node (EVENTS_STORED). Seqs are reserved
+// (seq.c) only after validation so a refused import leaves no gap.
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/catalog.h"
 #include "base/error.h"
 #include "model/identity.h"
-#include "write/ingest.h"
 #include "core/lineage.h"
 #include "base/log.h"
-#include "core/member.h"
+#include "core/events.h"
 #include "core/node.h"
+#include "core/seq.h"
 #include "write/publish.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -53,13 +54,14 @@ struct publish_job {
 	uint8_t *unchanged;
 	uint8_t **raw;
 	size_t *rawlen;
+	int *result;                  /* STORE_* flags per draft once written */
 	uint8_t (*ids)[32];
 	struct slice slices[SLICES_MAX];
 	size_t nslices, pending;
 	uv_work_t write_work;
 	int step;
 	uint64_t t_start, t_checked, t_sealed;   /* monotonic ms, for the log */
-	uint64_t seq_end;             /* next_seq right after assign_seqs, or 0 */
+	uint64_t seq_end;             /* the end of the seqs reserved, or 0 */
 	struct publish_result res;
 };
 
@@ -268,10 +270,13 @@ write_all(struct publish_job *job)
 		m++;
 	}
 	rc = store_put(job->n->store, items, m);
-	if (rc == 0)
-		for (i = 0; i < m; i++)
-			if (!(items[i].result & STORE_DUP))
-				job->res.stored++;
+	for (i = 0, m = 0; rc == 0 && i < job->count; i++) {
+		if (job->unchanged[i])
+			continue;
+		job->result[i] = items[m].result;
+		if (!(items[m++].result & STORE_DUP))
+			job->res.stored++;
+	}
 	free(items);
 	free(recs);
 	return rc;
@@ -281,16 +286,16 @@ static void
 assign_seqs(struct publish_job *job)
 {
 	size_t i;
+	uint64_t seq;
 
-	job->res.first_seq = job->n->next_seq;
-	for (i = 0; i < job->count; i++) {
-		if (job->unchanged[i]) {
-			job->res.unchanged++;
-			continue;
-		}
-		job->drafts[i]->seq = job->n->next_seq++;
-	}
-	job->seq_end = job->n->next_seq;
+	for (i = 0; i < job->count; i++)
+		job->res.unchanged += job->unchanged[i] != 0;
+	seq = seq_reserve(job->n, job->count - job->res.unchanged);
+	job->res.first_seq = seq;
+	for (i = 0; i < job->count; i++)
+		if (!job->unchanged[i])
+			job->drafts[i]->seq = seq++;
+	job->seq_end = seq;
 }
 
 /* Nothing was written: give the seqs back, unless the counter moved on since
@@ -298,8 +303,7 @@ assign_seqs(struct publish_job *job)
 static void
 return_seqs(struct publish_job *job)
 {
-	if (job->seq_end != 0 && job->n->next_seq == job->seq_end)
-		job->n->next_seq = job->res.first_seq;
+	seq_hand_back(job->n, job->res.first_seq, job->seq_end);
 }
 
 static void
@@ -344,6 +348,7 @@ job_free(struct publish_job *job)
 	free(job->unchanged);
 	free(job->raw);
 	free(job->rawlen);
+	free(job->result);
 	free(job->ids);
 	catalog_free(job->catalog);
 	lineage_free(job->lin);
@@ -367,6 +372,7 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 	job->unchanged = xcalloc(count, 1);
 	job->raw = xcalloc(count, sizeof(*job->raw));
 	job->rawlen = xcalloc(count, sizeof(*job->rawlen));
+	job->result = xcalloc(count, sizeof(*job->result));
 	job->ids = xcalloc(count, sizeof(*job->ids));
 	job->res.error_index = -1;
 	job->res.ids = job->ids;
@@ -387,33 +393,32 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 
 /* ---- asynchronous driving ---- */
 
-/* New records go to the peers at once; reconciliation is the safety net. */
+/* Tells the node what was written (push, membership and discovery react). */
 static void
-push_stored(struct publish_job *job)
+emit_stored(struct publish_job *job)
 {
-	const uint8_t **raws = xcalloc(job->count, sizeof(*raws));
-	size_t *lens = xcalloc(job->count, sizeof(*lens));
+	struct events_record *recs = xcalloc(job->count, sizeof(*recs));
+	struct events_event ev;
 	size_t i, m = 0;
 
 	for (i = 0; i < job->count; i++) {
 		if (job->unchanged[i] || job->raw[i] == NULL)
 			continue;
-		raws[m] = job->raw[i];
-		lens[m++] = job->rawlen[i];
-		/* Of the kinds a city publishes, a succession changes the
-		 * federation's view (member.c). */
-		if (job->drafts[i]->kind == LCF__KIND__KIND_SUCCESSION) {
-			struct record rec;
-
-			if (record_open(job->raw[i], job->rawlen[i], 0, &rec) == 0) {
-				members_stored(job->n, &rec);
-				record_release(&rec);
-			}
-		}
+		recs[m].raw = job->raw[i];
+		recs[m].len = job->rawlen[i];
+		recs[m].author = job->author;
+		recs[m].seq = job->drafts[i]->seq;
+		recs[m].timestamp = job->drafts[i]->timestamp;
+		recs[m].kind = (int)job->drafts[i]->kind;
+		recs[m++].result = job->result[i];
 	}
-	ingest_push_local(job->n, raws, lens, m);
-	free(raws);
-	free(lens);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENTS_STORED;
+	ev.u.stored.origin = EVENTS_FROM_PUBLISH;
+	ev.u.stored.recs = recs;
+	ev.u.stored.count = m;
+	events_emit(&job->n->events, &ev);
+	free(recs);
 }
 
 static void
@@ -431,7 +436,7 @@ job_finish(struct publish_job *job)
 		    (unsigned long long)(job->t_sealed - job->t_checked),
 		    (unsigned long long)(mono_ms() - job->t_sealed));
 	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0)
-		push_stored(job);
+		emit_stored(job);
 	job->cb(job->arg, &job->res);
 	publish_turn_end(n, &job->turn);
 	job_free(job);
@@ -618,6 +623,8 @@ publish_now(struct node *n, Lcf__Content **drafts, size_t count,
 		job->res.error = write_all(job);
 	if (job->res.error != 0)
 		return_seqs(job);
+	else if (job->res.stored > 0)
+		emit_stored(job);
 	ret = job->res.error;
 	*res = job->res;
 	res->ids = NULL;

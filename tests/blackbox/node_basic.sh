@@ -230,6 +230,14 @@ check "lcnode restarts after kill -9" start_node "$D"
 expect_eq "kill -9 lost no record" "$TOTAL" "$("$LCCTL" -d "$D" status --json | jq .records_total)"
 expect_status "verify after a crash" 0 "$LCCTL" -d "$D" verify
 
+# SIGHUP (a closed terminal, a log rotation habit) does not stop the node:
+# the log goes to stderr, so it is ignored, and said so in the log.
+kill -HUP "$(cat "$D/test.pid")"
+sleep 0.5
+check "SIGHUP leaves lcnode running" kill -0 "$(cat "$D/test.pid")"
+expect_status "lcnode answers status after SIGHUP" 0 "$LCCTL" -d "$D" status
+expect_contains "SIGHUP is logged as ignored" "$(grep SIGHUP "$D/node.log")" "ignored"
+
 # SIGTERM stops cleanly and removes the socket.
 stop_node "$D" TERM
 check "SIGTERM removes the admin socket" test ! -e "$D/admin.sock"

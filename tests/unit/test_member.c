@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Unit tests for member.c's held records: expiry after hold_time, and the
-// entries they made known forgotten with them (a real store and uv loop).
+// Unit tests for member.c on its own (a real store, uv loop and event bus, no
+// other module): it learns the federation's records from EVENTS_STORED and
+// tells what they changed through EVENTS_MEMBERSHIP, from the loop, in the
+// order member.h states; the clock's check is an EVENTS_EXPIRED.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,26 +16,60 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "core/config.h"
 #include "base/error.h"
-#include "model/identity.h"
+#include "base/util.h"
+#include "core/config.h"
+#include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "model/identity.h"
+#include "model/record.h"
 #include "store/store.h"
-#include "base/util.h"
 #include "unit_util.h"
 
 #define TEST_MAP_SIZE (64u << 20)
 #define WAIT_MS 6000
+#define SEEN_MAX 16
+
+struct seen {
+	enum events_membership_change change;
+	uint8_t city[32];
+	int has_city;
+};
 
 struct fix {
 	uv_loop_t loop;
 	struct node n;
+	struct identity *fed;
 	char dir[64];
 	uv_timer_t poll;
-	const uint8_t *watch;         /* the author awaited */
+	size_t want;                  /* events awaited */
 	uint64_t deadline;
+	struct seen seen[SEEN_MAX];
+	size_t nseen;
+	int stored_during;            /* MEMBERSHIP told inside a STORED call */
+	int in_stored;
+	int skip_expired;             /* the clock's checks are not counted */
 };
+
+static void
+on_membership(void *arg, const struct events_event *ev)
+{
+	struct fix *f = arg;
+	struct seen *s;
+
+	if (f->in_stored)
+		f->stored_during = 1;
+	assert_int_equal(ev->kind, EVENTS_MEMBERSHIP);
+	if (f->skip_expired && ev->u.membership.change == EVENTS_EXPIRED)
+		return;
+	assert_true(f->nseen < SEEN_MAX);
+	s = &f->seen[f->nseen++];
+	s->change = ev->u.membership.change;
+	s->has_city = ev->u.membership.city != NULL;
+	if (s->has_city)
+		memcpy(s->city, ev->u.membership.city, 32);
+}
 
 static int
 setup(void **state)
@@ -48,13 +84,20 @@ setup(void **state)
 	snprintf(db, sizeof(db), "%s/db", f->dir);
 	if (store_open(db, TEST_MAP_SIZE, &f->n.store, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
+	assert_non_null(f->fed = identity_new());
+	identity_generate(f->fed);
 	config_init(&f->n.cfg, f->dir);
 	f->n.cfg.has_federation = 1;
-	randombytes_buf(f->n.cfg.federation, 32);
+	memcpy(f->n.cfg.federation, f->fed->pk, 32);
 	f->n.cfg.hold_time = 1;
 	f->n.loop = &f->loop;
 	assert_non_null(f->n.id = identity_new());
 	identity_generate(f->n.id);
+	events_init(&f->n.events);
+	assert_int_equal(events_subscribe(&f->n.events,
+	    EVENTS_MASK(EVENTS_STORED), members_on_event, &f->n), 0);
+	assert_int_equal(events_subscribe(&f->n.events,
+	    EVENTS_MASK(EVENTS_MEMBERSHIP), on_membership, f), 0);
 	if (members_open(&f->n, err, sizeof(err)) != 0)
 		fail_msg("members_open: %s", err);
 	members_start(&f->n);
@@ -73,87 +116,187 @@ teardown(void **state)
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	store_close(f->n.store);
 	identity_free(f->n.id);
+	identity_free(f->fed);
 	config_free(&f->n.cfg);
 	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }
 
-/* Stops the loop once the watched author has no entry, or at the deadline. */
 static void
 poll_cb(uv_timer_t *t)
 {
 	struct fix *f = t->data;
-	struct member_info mi;
 
-	if (members_get(&f->n, f->watch, &mi) == LCF_ENOTFOUND ||
-	    mono_ms() >= f->deadline) {
+	if (f->nseen >= f->want || mono_ms() >= f->deadline) {
 		uv_timer_stop(t);
 		uv_stop(&f->loop);
 	}
 }
 
+/* Runs the loop until want MEMBERSHIP events were seen, or the deadline. */
 static void
-run_until_gone(struct fix *f, const uint8_t *author)
+run_until(struct fix *f, size_t want)
 {
-	f->watch = author;
+	f->want = want;
 	f->deadline = mono_ms() + WAIT_MS;
 	uv_timer_init(&f->loop, &f->poll);
 	f->poll.data = f;
-	uv_timer_start(&f->poll, poll_cb, 50, 50);
+	uv_timer_start(&f->poll, poll_cb, 10, 10);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&f->poll, NULL);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
-/* Records of fresh keys are held, expire after hold_time, and the authors'
- * entries go with them: a stream of fresh keys leaves nothing behind. */
+/* A federation record about city, signed by the federation key, sealed into
+ * out; *len its bytes. */
 static void
-test_held_expire_and_pruned(void **state)
+fed_record(struct fix *f, Lcf__Kind kind, const uint8_t city[32], uint64_t seq,
+    uint8_t *out, size_t cap, size_t *len)
 {
-	struct fix *f = *state;
-	uint8_t authors[3][32], id[32], raw[100];
-	struct member_info mi;
-	uint64_t recs, auths, t0;
+	Lcf__Content c = LCF__CONTENT__INIT;
+	Lcf__Membership m = LCF__MEMBERSHIP__INIT;
+	Lcf__Revocation r = LCF__REVOCATION__INIT;
+	char hex[LCF_ID_HEX];
+	uint8_t id[RECORD_ID_LEN];
+
+	c.has_author = 1;
+	c.author.data = f->fed->pk;
+	c.author.len = 32;
+	c.has_seq = 1;
+	c.seq = seq;
+	c.has_kind = 1;
+	c.kind = kind;
+	c.has_timestamp = 1;
+	c.timestamp = now_ms() - 1000;
+	if (kind == LCF__KIND__KIND_MEMBERSHIP) {
+		c.key = hex_encode(city, 32, hex);
+		m.has_city = 1;
+		m.city.data = (uint8_t *)city;
+		m.city.len = 32;
+		m.name = "Testville";
+		m.country = "TV";
+		c.body_case = LCF__CONTENT__BODY_MEMBERSHIP;
+		c.membership = &m;
+	} else {
+		c.key = hex_encode(city, 32, hex);
+		r.has_city = 1;
+		r.city.data = (uint8_t *)city;
+		r.city.len = 32;
+		r.reason = "test";
+		c.body_case = LCF__CONTENT__BODY_REVOCATION;
+		c.revocation = &r;
+	}
+	assert_int_equal(record_seal_draft(&c, f->fed, out, cap, len, id), 0);
+}
+
+/* Tells the bus a batch was stored, as a writer does. */
+static void
+emit_stored(struct fix *f, uint8_t (*raws)[512], const size_t *lens,
+    const Lcf__Kind *kinds, size_t count)
+{
+	struct events_record recs[8];
+	struct events_event ev;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
-		randombytes_buf(authors[i], 32);
-		randombytes_buf(raw, sizeof(raw));
-		randombytes_buf(id, sizeof(id));
-		assert_int_equal(members_hold(&f->n, raw, sizeof(raw), id,
-		    authors[i]), 0);
-		/* The same record again is not held twice. */
-		assert_int_equal(members_hold(&f->n, raw, sizeof(raw), id,
-		    authors[i]), 0);
+	assert_true(count <= 8);
+	memset(recs, 0, sizeof(recs));
+	for (i = 0; i < count; i++) {
+		recs[i].raw = raws[i];
+		recs[i].len = lens[i];
+		recs[i].author = f->fed->pk;
+		recs[i].kind = (int)kinds[i];
+		recs[i].result = STORE_CURRENT;
 	}
-	randombytes_buf(id, sizeof(id));
-	assert_int_equal(members_hold(&f->n, raw, sizeof(raw), id, authors[0]), 0);
-	members_held(&f->n, &recs, &auths);
-	assert_int_equal(recs, 4);
-	assert_int_equal(auths, 3);
-	assert_int_equal(members_get(&f->n, authors[0], &mi), 0);
-	assert_int_equal(mi.held, 2);
-	assert_false(mi.admitted);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENTS_STORED;
+	ev.u.stored.origin = EVENTS_FROM_PEER;
+	ev.u.stored.recs = recs;
+	ev.u.stored.count = count;
+	f->in_stored = 1;
+	assert_int_equal(events_emit(&f->n.events, &ev), 0);
+	f->in_stored = 0;
+}
 
-	t0 = mono_ms();
-	run_until_gone(f, authors[2]);
-	/* Not before hold_time (1 s; the records were held a moment before
-	 * t0, in whole milliseconds), and well within the wait. */
-	assert_true(mono_ms() - t0 >= 990);
-	assert_true(mono_ms() - t0 < WAIT_MS);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(members_get(&f->n, authors[i], &mi), LCF_ENOTFOUND);
-	members_held(&f->n, &recs, &auths);
-	assert_int_equal(recs, 0);
-	assert_int_equal(auths, 0);
+/* One batch admits two cities (this node among them) and revokes a third:
+ * after the batch, from the loop, ADMITTED for each admitted city, then
+ * OWN_CHANGED, then REVOKED; the state answers accordingly. */
+static void
+test_stored_membership_events(void **state)
+{
+	struct fix *f = *state;
+	uint8_t other[32], gone[32], raws[4][512];
+	size_t lens[4];
+	Lcf__Kind kinds[4] = { LCF__KIND__KIND_MEMBERSHIP,
+	    LCF__KIND__KIND_MEMBERSHIP, LCF__KIND__KIND_MEMBERSHIP,
+	    LCF__KIND__KIND_REVOCATION };
+	struct member_info mi;
+	char why[256];
+
+	f->skip_expired = 1;
+	randombytes_buf(other, 32);
+	randombytes_buf(gone, 32);
+	fed_record(f, kinds[0], other, 1, raws[0], sizeof(raws[0]), &lens[0]);
+	fed_record(f, kinds[1], f->n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
+	fed_record(f, kinds[2], gone, 3, raws[2], sizeof(raws[2]), &lens[2]);
+	fed_record(f, kinds[3], gone, 4, raws[3], sizeof(raws[3]), &lens[3]);
+	assert_int_not_equal(members_link_ok(&f->n, other, why, sizeof(why)), 0);
+	emit_stored(f, raws, lens, kinds, 4);
+	/* Applied at once, told later. */
+	assert_int_equal(members_link_ok(&f->n, other, why, sizeof(why)), 0);
+	assert_int_equal(f->nseen, 0);
+	run_until(f, 4);
+	assert_int_equal(f->stored_during, 0);
+	assert_int_equal(f->nseen, 4);
+	/* Admissions in the table's order (by city id); the revoked city is
+	 * not told as admitted. */
+	assert_int_equal(f->seen[0].change, EVENTS_ADMITTED);
+	assert_int_equal(f->seen[1].change, EVENTS_ADMITTED);
+	assert_true((memcmp(f->seen[0].city, other, 32) == 0 &&
+	    memcmp(f->seen[1].city, f->n.id->pk, 32) == 0) ||
+	    (memcmp(f->seen[1].city, other, 32) == 0 &&
+	    memcmp(f->seen[0].city, f->n.id->pk, 32) == 0));
+	assert_int_equal(f->seen[2].change, EVENTS_OWN_CHANGED);
+	assert_memory_equal(f->seen[2].city, f->n.id->pk, 32);
+	assert_int_equal(f->seen[3].change, EVENTS_REVOKED);
+	assert_memory_equal(f->seen[3].city, gone, 32);
+	assert_int_equal(members_get(&f->n, other, &mi), 0);
+	assert_true(mi.admitted);
+	assert_string_equal(mi.name, "Testville");
+	assert_int_equal(members_get(&f->n, gone, &mi), 0);
+	assert_true(mi.revoked);
+	assert_int_not_equal(members_link_ok(&f->n, gone, why, sizeof(why)), 0);
+
+	/* The same batch again (a duplicate) changes and tells nothing. */
+	f->nseen = 0;
+	emit_stored(f, raws, lens, kinds, 4);
+	f->want = 1;
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->nseen, 0);
+}
+
+/* The clock's check: EVENTS_EXPIRED with no city, every half hold_time
+ * (hold_time is 1 s here). */
+static void
+test_expiry_check(void **state)
+{
+	struct fix *f = *state;
+	uint64_t t0 = mono_ms();
+
+	run_until(f, 1);
+	assert_int_equal(f->nseen, 1);
+	assert_int_equal(f->seen[0].change, EVENTS_EXPIRED);
+	assert_false(f->seen[0].has_city);
+	assert_true(mono_ms() - t0 < 2000);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_held_expire_and_pruned, setup,
+		cmocka_unit_test_setup_teardown(test_stored_membership_events,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_check, setup,
 		    teardown),
 	};
 
