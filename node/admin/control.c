@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -1258,17 +1259,37 @@ connection_cb(uv_stream_t *server, int status)
 		c->reading = 1;
 }
 
+static void
+server_closed(uv_handle_t *h)
+{
+	struct control *ctl = h->data;
+
+	free(ctl->path);
+	free(ctl);
+}
+
 int
 control_start(struct node *n, struct control **out, char *err, size_t errlen)
 {
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
+	struct sockaddr_un addr;
 	mode_t old;
-	int rc;
+	int rc, ret = LCF_EIO;
 
+	*out = NULL;
 	ctl->n = n;
 	ctl->path = xasprintf("%s/%s", n->cfg.dir, CTL_SOCKET_NAME);
 	uv_pipe_init(n->loop, &ctl->server, 0);
 	ctl->server.data = ctl;
+	/* libuv would cut a longer path short and bind the socket somewhere
+	 * else (or nowhere): say so instead. */
+	if (strlen(ctl->path) >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "cannot listen on %s: the path is %zu bytes, "
+		    "longer than a Unix socket path may be (%zu): use a data "
+		    "directory with a shorter path", ctl->path, strlen(ctl->path),
+		    sizeof(addr.sun_path) - 1);
+		goto out;
+	}
 	/* The caller holds the directory lock, so a socket file here is stale. */
 	unlink(ctl->path);
 	/* Create the socket owner-only from the start: no window where others
@@ -1283,23 +1304,17 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", ctl->path,
 		    uv_strerror(rc));
-		uv_close((uv_handle_t *)&ctl->server, NULL);
-		free(ctl->path);
-		free(ctl);
-		*out = NULL;
-		return LCF_EIO;
+		goto out;
 	}
 	*out = ctl;
-	return 0;
-}
-
-static void
-server_closed(uv_handle_t *h)
-{
-	struct control *ctl = h->data;
-
-	free(ctl->path);
-	free(ctl);
+	ctl = NULL;
+	ret = 0;
+out:
+	/* The handle is in the loop: its memory goes only in the close
+	 * callback, which the caller's shutdown runs. */
+	if (ctl != NULL)
+		uv_close((uv_handle_t *)&ctl->server, server_closed);
+	return ret;
 }
 
 void
