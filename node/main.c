@@ -233,7 +233,14 @@ switch_key(struct node *n, char *err, size_t errlen)
 	identity_free(n->id);
 	n->id = next;
 	next = NULL;
-	n->next_seq = store_last_seq(n->store, n->id->pk) + 1;
+	if (store_last_seq(n->store, n->id->pk, &n->next_seq) != 0) {
+		snprintf(err, errlen, "switched to the new key, but cannot read its "
+		    "last seq from the database (see the log): check the disk, "
+		    "then start lcnode again");
+		ret = LCF_ESTORE;
+		goto out;
+	}
+	n->next_seq++;
 	log_info("switched to the new city key %s: the key %s handed over to "
 	    "it; the old key is kept as %s (delete it once the new key works)",
 	    new_hex, old_hex, retired);
@@ -529,7 +536,15 @@ main(int argc, char **argv)
 	node.loop = uv_default_loop();
 	node.started_ms = now_ms();
 	node.started_mono = mono_ms();
-	node.next_seq = store_last_seq(node.store, node.id->pk) + 1;
+	/* A seq read wrong would number new records from 1 again: forks. */
+	if (store_last_seq(node.store, node.id->pk, &node.next_seq) != 0) {
+		fprintf(stderr, "lcnode: %s: cannot read this city's last seq from "
+		    "the database (see the log above): lcnode does not start rather "
+		    "than number new records from a wrong seq; check the disk and "
+		    "the database, then start it again\n", dbpath);
+		goto out_loop;
+	}
+	node.next_seq++;
 	if (members_open(&node, err, sizeof(err)) != 0 ||
 	    switch_key(&node, err, sizeof(err)) != 0 ||
 	    discover_open(&node, err, sizeof(err)) != 0) {

@@ -156,9 +156,12 @@ ctl_peer_list(struct ctl_conn *c)
 {
 	struct peer_info *infos = NULL;
 	size_t count = 0;
+	int rc;
 
-	peers_list(c->ctl->n, &infos, &count);
-	send_peers(c, infos, count);
+	if ((rc = peers_list(c->ctl->n, &infos, &count)) != 0)
+		send_error(c, rc, "cannot list the peers: %s", lcf_strerror(rc));
+	else
+		send_peers(c, infos, count);
 	free(infos);
 	request_done(c);
 }
@@ -625,17 +628,26 @@ ctl_members(struct ctl_conn *c)
 	size_t count = 0, npeers = 0, i, k;
 	char name[201], why[256];
 	int64_t now = now_ms();
+	int rc;
 
-	members_list(n, &v, &count, name, sizeof(name));
-	peers_list(n, &pi, &npeers);
+	if ((rc = members_list(n, &v, &count, name, sizeof(name))) != 0 ||
+	    (rc = peers_list(n, &pi, &npeers)) != 0) {
+		send_error(c, rc, "cannot list the members: %s", lcf_strerror(rc));
+		goto out;
+	}
 	mi = xcalloc(count ? count : 1, sizeof(*mi));
 	ptrs = xcalloc(count ? count : 1, sizeof(*ptrs));
 	for (i = 0; i < count; i++) {
 		struct member_info *m = &v[i];
 		Lcf__MemberInfo *o = &mi[i];
 		struct newest nw = { 0 };
-		uint64_t last = store_last_seq(n->store, m->city);
+		uint64_t last;
 
+		if ((rc = store_last_seq(n->store, m->city, &last)) != 0) {
+			send_error(c, rc, "cannot read the records of a member: "
+			    "%s (see the node's log)", lcf_strerror(rc));
+			goto out;
+		}
 		lcf__member_info__init(o);
 		o->has_id = 1;
 		o->id.data = m->city;
@@ -707,6 +719,7 @@ ctl_members(struct ctl_conn *c)
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_MEMBERS;
 	resp.members = &mr;
 	send_resp(c, &resp, 0);
+out:
 	request_done(c);
 	free(ptrs);
 	free(mi);

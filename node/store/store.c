@@ -332,14 +332,23 @@ fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
 	memcpy(key + 1, author, AUTHOR_LEN);
 }
 
-static uint64_t
-meta_get(MDB_txn *txn, struct store *s, const char *name)
+/* A counter in meta into *out (0 when it was never set): 0 or LCF_ESTORE. */
+static int
+meta_get(MDB_txn *txn, struct store *s, const char *name, uint64_t *out)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
 
-	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
-		return get_be64(v.mv_data);
-	return 0;
+	*out = 0;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		*out = get_be64(v.mv_data);
+	else if (rc == 0)
+		rc = MDB_CORRUPTED;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	log_mdb("reading a counter", rc);
+	return rc == 0 ? 0 : LCF_ESTORE;
 }
 
 /* ---- current versions ---- */
@@ -816,51 +825,64 @@ store_put(struct store *s, struct store_item *items, size_t n)
 
 /* ---- reading ---- */
 
-uint64_t
-store_authors(struct store *s)
+int
+store_authors(struct store *s, uint64_t *n)
 {
 	MDB_txn *txn;
-	uint64_t n;
+	int ret;
 
+	*n = 0;
 	if (rd_begin(s, &txn) != 0)
-		return 0;
-	n = meta_get(txn, s, "authors");
+		return LCF_ESTORE;
+	ret = meta_get(txn, s, "authors", n);
 	mdb_txn_abort(txn);
-	return n;
+	return ret;
 }
 
-uint64_t
-store_last_seq(struct store *s, const uint8_t author[32])
+int
+store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq)
 {
 	uint8_t key[AUTHOR_LEN + 8];
 	MDB_txn *txn;
-	MDB_cursor *cur;
+	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	uint64_t seq = 0;
 	int rc;
 
+	*seq = 0;
 	if (rd_begin(s, &txn) != 0)
-		return 0;
-	if (mdb_cursor_open(txn, s->seq, &cur) == 0) {
-		memcpy(key, author, AUTHOR_LEN);
-		memset(key + AUTHOR_LEN, 0xff, 8);
-		k.mv_data = key;
-		k.mv_size = sizeof(key);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == 0 && k.mv_size == sizeof(key) &&
-		    memcmp(k.mv_data, key, sizeof(key)) == 0)
-			seq = UINT64_MAX;
-		else {
-			rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
-			    mdb_cursor_get(cur, &k, &v, MDB_LAST);
-			if (rc == 0 && k.mv_size == sizeof(key) &&
-			    memcmp(k.mv_data, author, AUTHOR_LEN) == 0)
-				seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
-		}
-		mdb_cursor_close(cur);
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	/* Past the author's highest possible entry, then one step back. */
+	memcpy(key, author, AUTHOR_LEN);
+	memset(key + AUTHOR_LEN, 0xff, 8);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, key, sizeof(key)) == 0) {
+		*seq = UINT64_MAX;
+		goto out;
 	}
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+		    mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	/* Every key of the seq index is an author and a seq: anything else is
+	 * damage, never "no records". */
+	if (rc == 0 && k.mv_size != sizeof(key))
+		rc = MDB_CORRUPTED;
+	else if (rc == 0 && memcmp(k.mv_data, author, AUTHOR_LEN) == 0)
+		*seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	log_mdb("reading the last seq", rc);
+	if (rc != 0)
+		*seq = 0;
+	if (cur != NULL)
+		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	return seq;
+	return rc == 0 ? 0 : LCF_ESTORE;
 }
 
 int
@@ -1174,8 +1196,9 @@ store_stats(struct store *s, struct store_stats *st)
 	if (mdb_stat(txn, s->ids, &ms) != 0)
 		goto out;
 	st->records = ms.ms_entries;
-	st->forks = meta_get(txn, s, "forks");
-	st->authors = meta_get(txn, s, "authors");
+	if (meta_get(txn, s, "forks", &st->forks) != 0 ||
+	    meta_get(txn, s, "authors", &st->authors) != 0)
+		goto out;
 	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0)
 		goto out;
 	st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;

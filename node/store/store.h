@@ -67,8 +67,10 @@ void store_txn_abort(struct store_txn *t);
  * valid until store_close; its functions may be called from any thread. */
 struct iblt_set *store_sketch(struct store *s);
 
-/* Highest seq stored for an author (0 if none). */
-uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
+/* Highest seq stored for an author into *seq (0 if none). 0, or LCF_ESTORE when
+ * the store cannot be read (then *seq is 0 and means nothing: a caller that
+ * numbers records must not go on from it). */
+int store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq);
 
 /* Called for each record found; raw points into the map and is valid only during
  * the call. Return non-zero to stop (that value is returned by the scan). */
@@ -207,8 +209,9 @@ struct store_stats {
 int store_stats(struct store *s, struct store_stats *st);
 /* Forks (records sharing this author and a seq) stored so far. */
 uint64_t store_author_forks(struct store *s, const uint8_t author[32]);
-/* How many authors have records here (a counter: cheap, unlike store_stats). */
-uint64_t store_authors(struct store *s);
+/* How many authors have records here into *n (a counter: cheap, unlike
+ * store_stats). 0, or LCF_ESTORE when the store cannot be read (*n is 0). */
+int store_authors(struct store *s, uint64_t *n);
 
 /* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
  * inside words), calling fn for each word in order, repeats included. Exposed
