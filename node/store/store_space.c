@@ -98,6 +98,11 @@ store__space_reserve(struct store *s, uint64_t base, uint64_t need)
 		return 0;
 	}
 	if (errno == ENOSPC || errno == EDQUOT) {
+		/* A file system may keep part of a failed reservation: give it
+		 * back (no page in use lies past base, and the write is then
+		 * abandoned). */
+		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		    (off_t)start, (off_t)(end - start));
 		log_warnx("store: the disk holding %s is full (%llu KiB more were "
 		    "needed): the write was refused and nothing of it is stored; "
 		    "free some space on that disk (lcnode goes on answering "
