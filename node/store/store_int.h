@@ -135,7 +135,10 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 }
 
 /* The bytes of the record with this id (valid until txn ends): the id index
- * gives its row, the rows table its bytes. */
+ * gives its row, the rows table its bytes. rec_get and row_bytes are thin
+ * wrappers of LMDB reads and return LMDB's codes (MDB_NOTFOUND is an answer,
+ * not a failure); the public read that calls them maps the result once, with
+ * rd_end or map_err. Everything that writes returns project codes. */
 static inline int
 rec_get(MDB_txn *txn, const struct store *s, const uint8_t *id, MDB_val *out)
 {
