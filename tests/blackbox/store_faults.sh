@@ -10,12 +10,12 @@ P=$(tmpdir)
 LONG=$P/$(printf 'd%.0s' $(seq 1 110))
 init_city "$LONG" "Longville" PT >/dev/null
 # A use of freed memory in the shutdown that follows the failure is an error
-# (status 99) under AddressSanitizer (make test SANITIZE=1) or else under
-# valgrind, when there is one; without either only a crash shows.
+# (status 99) under valgrind, when there is one. The freed handle is touched
+# inside libuv, which AddressSanitizer does not see, and valgrind cannot run
+# an ASan build (make test SANITIZE=1): there only a crash would show.
 VG=()
-if nm "$LCNODE" 2>/dev/null | grep -q __asan_init; then
-	VG=(env ASAN_OPTIONS=exitcode=99:detect_leaks=0)
-elif command -v valgrind >/dev/null 2>&1; then
+if ! nm "$LCNODE" 2>/dev/null | grep -q __asan_init &&
+    command -v valgrind >/dev/null 2>&1; then
 	VG=(valgrind -q --error-exitcode=99)
 fi
 expect_status "lcnode on a too-long directory fails cleanly" 1 "${VG[@]}" "$LCNODE" -d "$LONG"
