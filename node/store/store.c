@@ -2,7 +2,8 @@
 // The LMDB store: opening (and upgrading) it, writing records with their
 // current versions, seq index and counters, and reading them back. Query
 // postings are in postings.c, queries in store_query.c, the reads of
-// reconciliation in store_sync.c; what they share in store_int.h.
+// reconciliation in store_sync.c, the disk space reserved ahead of writes in
+// store_space.c; what they share in store_int.h.
 //
 // Layout and the reasons for it are in docs/ARCHITECTURE.md ("Store layout").
 #include <errno.h>

@@ -44,8 +44,8 @@ int store_open(const char *path, uint64_t map_size, struct store **out, char *er
 /* Closes the environment; no transaction may be open. Accepts NULL. */
 void store_close(struct store *s);
 
-/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL or
- * LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
+/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL,
+ * LCF_ENOSPC (the disk is full: store_space.c) or LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
  * stored enter store_sketch() once the transaction has committed. */
 int store_put(struct store *s, struct store_item *items, size_t n);
 
@@ -55,7 +55,7 @@ int store_put(struct store *s, struct store_item *items, size_t n);
  * for any other writer. store_txn_put writes items as store_put does (results in
  * items[i].result); after it fails the transaction can only be aborted. Commit
  * and abort free t (abort accepts NULL); ids written join store_sketch() at
- * commit. 0, LCF_EMAPFULL or LCF_ESTORE. */
+ * commit. 0, LCF_EMAPFULL, LCF_ENOSPC or LCF_ESTORE. */
 struct store_txn;
 int store_txn_begin(struct store *s, struct store_txn **t);
 int store_txn_put(struct store_txn *t, struct store_item *items, size_t n);
