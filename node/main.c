@@ -178,6 +178,7 @@ switch_key(struct node *n, char *err, size_t errlen)
 	char *next_path = xasprintf("%s%s", n->cfg.key_path, IDENTITY_NEXT_SUFFIX);
 	char *retired = NULL, why[256], old_hex[LCF_ID_HEX], new_hex[LCF_ID_HEX];
 	char *dir = NULL, *slash;
+	uint64_t last;
 	int rc, fd, ret = LCF_EIO;
 
 	if (access(next_path, F_OK) != 0) {
@@ -242,7 +243,14 @@ switch_key(struct node *n, char *err, size_t errlen)
 	identity_free(n->id);
 	n->id = next;
 	next = NULL;
-	seq_init(n, store_last_seq(n->store, n->id->pk));
+	if (store_last_seq(n->store, n->id->pk, &last) != 0) {
+		snprintf(err, errlen, "switched to the new key, but cannot read its "
+		    "last seq from the database (see the log): check the disk, "
+		    "then start lcnode again");
+		ret = LCF_ESTORE;
+		goto out;
+	}
+	seq_init(n, last);
 	log_info("switched to the new city key %s: the key %s handed over to "
 	    "it; the old key is kept as %s (delete it once the new key works)",
 	    new_hex, old_hex, retired);
@@ -610,12 +618,21 @@ static int
 start_services(struct runner *r, char *err, size_t errlen)
 {
 	struct node *n = r->n;
+	uint64_t last;
 	int ret;
 
 	n->loop = uv_default_loop();
 	n->started_ms = now_ms();
 	n->started_mono = mono_ms();
-	seq_init(n, store_last_seq(n->store, n->id->pk));
+	/* A seq read wrong would number new records from 1 again: forks. */
+	if ((ret = store_last_seq(n->store, n->id->pk, &last)) != 0) {
+		snprintf(err, errlen, "%s: cannot read this city's last seq from "
+		    "the database (see the log above): lcnode does not start rather "
+		    "than number new records from a wrong seq; check the disk and "
+		    "the database, then start it again", n->cfg.dir);
+		return ret;
+	}
+	seq_init(n, last);
 	subscribe_all(n);
 	if ((ret = members_open(n, err, errlen)) != 0 ||
 	    (ret = switch_key(n, err, errlen)) != 0 ||

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -55,146 +56,6 @@ static void serve_next(struct ctl_conn *c);
 static void export_chunk(struct ctl_conn *c);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
-
-/* ---- connection life ---- */
-
-static void
-conn_free(struct ctl_conn *c)
-{
-	if (c->req != NULL)
-		lcf__ctl_request__free_unpacked(c->req, NULL);
-	free(c->buf);
-	free(c);
-}
-
-static void
-conn_closed(uv_handle_t *h)
-{
-	struct ctl_conn *c = h->data;
-
-	c->closed = 2;
-	if (c->ops == 0)
-		conn_free(c);
-}
-
-static void
-conn_close(struct ctl_conn *c)
-{
-	if (c->closed)
-		return;
-	c->closed = 1;
-	/* A client that leaves mid-import stores nothing. */
-	if (c->import != NULL) {
-		import_abort(c->import);
-		c->import = NULL;
-		c->ops--;
-	}
-	if (c->prevp != NULL) {
-		*c->prevp = c->next;
-		if (c->next != NULL)
-			c->next->prevp = c->prevp;
-		c->prevp = NULL;
-	}
-	uv_close((uv_handle_t *)&c->pipe, conn_closed);
-}
-
-/* Called when an asynchronous step that holds conn ends; returns 1 if the
- * connection is gone (and now freed), so the caller must not touch it. */
-int
-conn_op_end(struct ctl_conn *c)
-{
-	c->ops--;
-	if (c->closed) {
-		if (c->ops == 0 && c->closed == 2)
-			conn_free(c);
-		return 1;
-	}
-	return 0;
-}
-
-/* ---- responses ---- */
-
-static void
-write_done(uv_write_t *w, int status)
-{
-	struct write_req *wr = (struct write_req *)w;
-	struct ctl_conn *c = wr->conn;
-	int then = wr->then;
-
-	free(wr->data);
-	free(wr);
-	if (conn_op_end(c))
-		return;
-	if (status < 0 || then == SEND_THEN_CLOSE) {
-		conn_close(c);
-		return;
-	}
-	if (then == SEND_THEN_EXPORT)
-		export_chunk(c);
-}
-
-void
-send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then)
-{
-	struct write_req *wr;
-	uv_buf_t b;
-	size_t len;
-	uint8_t *data;
-
-	resp->has_version = 1;
-	resp->version = CTL_VERSION;
-	if (ctlwire_pack(&resp->base, &data, &len) != 0) {
-		Lcf__CtlResponse small = LCF__CTL_RESPONSE__INIT;
-
-		small.has_error = 1;
-		small.error = LCF_ETOOBIG;
-		small.message = "the answer is too large for one message: narrow the query";
-		small.has_version = 1;
-		small.version = CTL_VERSION;
-		if (then == SEND_THEN_EXPORT)
-			then = SEND_THEN_NOTHING;
-		if (ctlwire_pack(&small.base, &data, &len) != 0)
-			return;
-	}
-	wr = xcalloc(1, sizeof(*wr));
-	wr->conn = c;
-	wr->data = data;
-	wr->then = then;
-	b = uv_buf_init((char *)data, (unsigned)len);
-	c->ops++;
-	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, write_done) != 0) {
-		c->ops--;
-		free(data);
-		free(wr);
-		conn_close(c);
-	}
-}
-
-void
-send_error(struct ctl_conn *c, int code, const char *fmt, ...)
-{
-	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	resp.has_error = 1;
-	resp.error = code;
-	resp.message = msg;
-	send_resp(c, &resp, 0);
-}
-
-/* The request is answered: release it and serve the next one, if buffered. */
-void
-request_done(struct ctl_conn *c)
-{
-	if (c->req != NULL)
-		lcf__ctl_request__free_unpacked(c->req, NULL);
-	c->req = NULL;
-	serve_next(c);
-}
 
 /* ---- record items ---- */
 
@@ -372,7 +233,7 @@ send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
 	resp.query = &qr;
 	resp.has_more = more;
 	resp.more = more;
-	send_resp(c, &resp, more ? SEND_THEN_EXPORT : SEND_THEN_NOTHING);
+	ctlconn__send(c, &resp, more ? SEND_THEN_EXPORT : SEND_THEN_NOTHING);
 }
 
 /* ---- handlers ---- */
@@ -395,7 +256,7 @@ do_status(struct ctl_conn *c)
 	int rc;
 
 	if ((rc = store_stats(n->store, &ss)) != 0) {
-		send_error(c, rc, "cannot read database statistics: %s",
+		ctlconn__error(c, rc, "cannot read database statistics: %s",
 		    lcf_strerror(rc));
 		return;
 	}
@@ -462,9 +323,9 @@ do_status(struct ctl_conn *c)
 	st.n_kinds = nk;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_STATUS;
 	resp.status = &st;
-	send_resp(c, &resp, 0);
+	ctlconn__send(c, &resp, 0);
 	item_list_free(&l);
-	request_done(c);
+	ctlconn__done(c);
 }
 
 /* A failed publish or import as an error response; msg holds its text. */
@@ -508,7 +369,7 @@ publish_done(void *arg, const struct publish_result *res)
 	size_t i, count;
 	char msg[700];
 
-	if (conn_op_end(c))
+	if (ctlconn__op_end(c))
 		return;
 	count = c->req->publish->n_drafts;
 	if (res->error != 0) {
@@ -525,9 +386,9 @@ publish_done(void *arg, const struct publish_result *res)
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
 		resp.publish = &pr;
 	}
-	send_resp(c, &resp, 0);
+	ctlconn__send(c, &resp, 0);
 	free(ids);
-	request_done(c);
+	ctlconn__done(c);
 }
 
 static void
@@ -538,13 +399,13 @@ do_publish(struct ctl_conn *c)
 	int rc;
 
 	if (p->n_drafts == 0) {
-		send_error(c, LCF_EINVAL, "nothing to publish");
-		request_done(c);
+		ctlconn__error(c, LCF_EINVAL, "nothing to publish");
+		ctlconn__done(c);
 		return;
 	}
 	if (!p->dry_run && members_self_check(c->ctl->n, why, sizeof(why)) != 0) {
-		send_error(c, LCF_EPERM, "cannot publish: %s", why);
-		request_done(c);
+		ctlconn__error(c, LCF_EPERM, "cannot publish: %s", why);
+		ctlconn__done(c);
 		return;
 	}
 	c->ops++;
@@ -552,8 +413,8 @@ do_publish(struct ctl_conn *c)
 	    publish_done, c);
 	if (rc != 0) {
 		c->ops--;
-		send_error(c, rc, "cannot publish: %s", lcf_strerror(rc));
-		request_done(c);
+		ctlconn__error(c, rc, "cannot publish: %s", lcf_strerror(rc));
+		ctlconn__done(c);
 	}
 }
 
@@ -575,15 +436,15 @@ import_done(void *arg, const struct publish_result *res)
 			uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
 		c->ending = 1;
-		send_resp(c, &resp, SEND_THEN_CLOSE);
+		ctlconn__send(c, &resp, SEND_THEN_CLOSE);
 		return;
 	}
 	publish_counts(&pr, res);
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_PUBLISH;
 	resp.publish = &pr;
-	send_resp(c, &resp, 0);
+	ctlconn__send(c, &resp, 0);
 	/* The request held is the last chunk's. */
-	request_done(c);
+	ctlconn__done(c);
 }
 
 /* The session can take another chunk: read again. */
@@ -621,7 +482,7 @@ do_import_chunk(struct ctl_conn *c)
 			uv_read_stop((uv_stream_t *)&c->pipe);
 		c->reading = 0;
 		c->ending = 1;
-		send_resp(c, &resp, SEND_THEN_CLOSE);
+		ctlconn__send(c, &resp, SEND_THEN_CLOSE);
 		return;
 	}
 	if (c->import == NULL) {
@@ -641,29 +502,7 @@ do_import_chunk(struct ctl_conn *c)
 		return;       /* import_done has answered */
 	/* Chunks are not answered: the last one is, when the import ends. */
 	if (!last)
-		request_done(c);
-}
-
-/* Resolves a city id or prefix given by a person. */
-int
-resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32])
-{
-	int rc;
-
-	if (!hex_is_prefix(hex)) {
-		send_error(c, LCF_EINVAL, "'%s' is not a city id: expected hex digits",
-		    hex);
-		return -1;
-	}
-	rc = store_resolve_author(c->ctl->n->store, hex, author);
-	if (rc == LCF_ENOTFOUND)
-		send_error(c, rc, "no city with id '%s' is known here", hex);
-	else if (rc == LCF_EAMBIGUOUS)
-		send_error(c, rc, "city id prefix '%s' matches several cities: give more "
-		    "digits", hex);
-	else if (rc != 0)
-		send_error(c, rc, "cannot look up city '%s': %s", hex, lcf_strerror(rc));
-	return rc == 0 ? 0 : -1;
+		ctlconn__done(c);
 }
 
 struct query_keep {
@@ -705,27 +544,27 @@ do_query(struct ctl_conn *c)
 	item_list_init(&l, c->ctl->n);
 	sq.kind = q->has_kind ? q->kind : LCF__KIND__KIND_PRACTICE;
 	if (q->n_areas > STORE_MAX_TERMS || q->n_clusters > STORE_MAX_TERMS) {
-		send_error(c, LCF_EINVAL, "at most %d areas and %d clusters in one query",
+		ctlconn__error(c, LCF_EINVAL, "at most %d areas and %d clusters in one query",
 		    STORE_MAX_TERMS, STORE_MAX_TERMS);
 		goto out;
 	}
 	/* A filter that cannot match is the client's mistake: say so. */
 	for (i = 0; i < q->n_areas; i++) {
 		if (!code_subarea_valid(q->areas[i])) {
-			send_error(c, LCF_EINVAL, "area '%s' is not a KFLC sub-area: "
+			ctlconn__error(c, LCF_EINVAL, "area '%s' is not a KFLC sub-area: "
 			    "one of %s", q->areas[i], code_subarea_list());
 			goto out;
 		}
 	}
 	for (i = 0; i < q->n_clusters; i++) {
 		if (!code_cluster_valid(q->clusters[i])) {
-			send_error(c, LCF_EINVAL, "cluster '%s' is not a cluster: one "
+			ctlconn__error(c, LCF_EINVAL, "cluster '%s' is not a cluster: one "
 			    "of %s", q->clusters[i], code_cluster_list());
 			goto out;
 		}
 	}
 	if (q->country != NULL && !code_country_valid(q->country)) {
-		send_error(c, LCF_EINVAL, "country '%s' is not an ISO 3166-1 "
+		ctlconn__error(c, LCF_EINVAL, "country '%s' is not an ISO 3166-1 "
 		    "alpha-2 code in capitals, such as SE", q->country);
 		goto out;
 	}
@@ -745,7 +584,7 @@ do_query(struct ctl_conn *c)
 	if (sq.limit == 0 || sq.limit > QUERY_MAX_LIMIT)
 		sq.limit = QUERY_MAX_LIMIT;
 	if (q->city != NULL) {
-		if (resolve_city(c, q->city, author) != 0)
+		if (ctlconn__resolve_city(c, q->city, author) != 0)
 			goto out;
 		/* Any key of a city stands for every key of its line. */
 		nline = lineage_line(l.lin, author, line);
@@ -764,18 +603,18 @@ do_query(struct ctl_conn *c)
 	}
 	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
 	if (rc == LCF_EINVAL) {
-		send_error(c, rc, "--text needs 1 to %d words of at least 2 letters",
+		ctlconn__error(c, rc, "--text needs 1 to %d words of at least 2 letters",
 		    STORE_MAX_TERMS);
 		goto out;
 	}
 	if (rc != 0) {
-		send_error(c, rc, "query failed: %s", lcf_strerror(rc));
+		ctlconn__error(c, rc, "query failed: %s", lcf_strerror(rc));
 		goto out;
 	}
 	send_items(c, &l, truncated, 0);
 out:
 	item_list_free(&l);
-	request_done(c);
+	ctlconn__done(c);
 }
 
 static void
@@ -790,11 +629,11 @@ do_get(struct ctl_conn *c)
 
 	item_list_init(&l, n);
 	if (g->ref == NULL || g->ref[0] == '\0') {
-		send_error(c, LCF_EINVAL, "no record id or key given");
+		ctlconn__error(c, LCF_EINVAL, "no record id or key given");
 		goto out;
 	}
 	memcpy(author, n->id->pk, 32);
-	if (g->city != NULL && resolve_city(c, g->city, author) != 0)
+	if (g->city != NULL && ctlconn__resolve_city(c, g->city, author) != 0)
 		goto out;
 	/* By key: the newest key of the city's line that holds it wins. */
 	if (g->has_kind) {
@@ -805,7 +644,7 @@ do_get(struct ctl_conn *c)
 	}
 	if (rc == LCF_ENOTFOUND && hex_is_prefix(g->ref)) {
 		if (strlen(g->ref) < 6) {
-			send_error(c, LCF_EINVAL, "record id prefix '%s' is too short: give "
+			ctlconn__error(c, LCF_EINVAL, "record id prefix '%s' is too short: give "
 			    "at least 6 hex digits", g->ref);
 			goto out;
 		}
@@ -822,18 +661,18 @@ do_get(struct ctl_conn *c)
 		lcf__content__free_unpacked(ct, NULL);
 	}
 	if (rc == LCF_EAMBIGUOUS)
-		send_error(c, rc, "'%s' matches several records: give more digits",
+		ctlconn__error(c, rc, "'%s' matches several records: give more digits",
 		    g->ref);
 	else if (rc == LCF_ENOTFOUND)
-		send_error(c, rc, "no record '%s' here (give a record id, a unique prefix "
+		ctlconn__error(c, rc, "no record '%s' here (give a record id, a unique prefix "
 		    "of at least 6 hex digits, or this city's key)", g->ref);
 	else if (rc != 0)
-		send_error(c, rc, "cannot read '%s': %s", g->ref, lcf_strerror(rc));
+		ctlconn__error(c, rc, "cannot read '%s': %s", g->ref, lcf_strerror(rc));
 	else
 		send_items(c, &l, 0, 0);
 out:
 	item_list_free(&l);
-	request_done(c);
+	ctlconn__done(c);
 }
 
 static void
@@ -857,14 +696,14 @@ export_chunk(struct ctl_conn *c)
 		done = 0;
 	}
 	if (rc != 0) {
-		send_error(c, rc, "export failed: %s", lcf_strerror(rc));
+		ctlconn__error(c, rc, "export failed: %s", lcf_strerror(rc));
 		done = 1;
 	} else {
 		send_items(c, &l, 0, !done);
 	}
 	item_list_free(&l);
 	if (done)
-		request_done(c);
+		ctlconn__done(c);
 }
 
 static void
@@ -881,16 +720,16 @@ do_export(struct ctl_conn *c)
 	c->export_nline = c->export_at = 0;
 	for (i = 0; i < er->n_kinds; i++) {
 		if (kinds_by_kind(er->kinds[i]) == NULL) {
-			send_error(c, LCF_EINVAL, "kind %d is not a record kind",
+			ctlconn__error(c, LCF_EINVAL, "kind %d is not a record kind",
 			    (int)er->kinds[i]);
-			request_done(c);
+			ctlconn__done(c);
 			return;
 		}
 		c->export_kinds |= 1u << er->kinds[i];
 	}
 	if (er->city != NULL) {
-		if (resolve_city(c, er->city, author) != 0) {
-			request_done(c);
+		if (ctlconn__resolve_city(c, er->city, author) != 0) {
+			ctlconn__done(c);
 			return;
 		}
 		/* Any key of a city stands for every key of its line. */
@@ -946,7 +785,7 @@ verify_done(uv_work_t *w, int status)
 
 	(void)status;
 	if (--c->vpending > 0) {
-		conn_op_end(c);
+		ctlconn__op_end(c);
 		return;
 	}
 	/* Take the failed-id lists out of the connection: it may be freed by
@@ -969,10 +808,10 @@ verify_done(uv_work_t *w, int status)
 			nids++;
 		}
 	}
-	if (conn_op_end(c))
+	if (ctlconn__op_end(c))
 		goto out;
 	if (broken) {
-		send_error(c, LCF_ESTORE, "could not read the whole database (see the "
+		ctlconn__error(c, LCF_ESTORE, "could not read the whole database (see the "
 		    "node's log)");
 	} else {
 		vr.has_checked = vr.has_failed = 1;
@@ -980,13 +819,13 @@ verify_done(uv_work_t *w, int status)
 		vr.n_failed_ids = nids;
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_VERIFY;
 		resp.verify = &vr;
-		send_resp(c, &resp, 0);
+		ctlconn__send(c, &resp, 0);
 		if (vr.failed)
 			log_warnx("verify: %llu of %llu records failed",
 			    (unsigned long long)vr.failed,
 			    (unsigned long long)vr.checked);
 	}
-	request_done(c);
+	ctlconn__done(c);
 out:
 	free(ids);
 	for (i = 0; i < VERIFY_SLICES; i++)
@@ -1029,8 +868,8 @@ do_catalog(struct ctl_conn *c)
 	}
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CATALOG;
 	resp.catalog = &cr;
-	send_resp(c, &resp, 0);
-	request_done(c);
+	ctlconn__send(c, &resp, 0);
+	ctlconn__done(c);
 }
 
 static void
@@ -1048,7 +887,7 @@ dispatch(struct ctl_conn *c)
 		resp.message = "a request in the middle of an import: the import "
 		    "is abandoned, nothing stored";
 		c->ending = 1;
-		send_resp(c, &resp, SEND_THEN_CLOSE);
+		ctlconn__send(c, &resp, SEND_THEN_CLOSE);
 		return;
 	}
 	switch (c->req->op_case) {
@@ -1077,30 +916,30 @@ dispatch(struct ctl_conn *c)
 		do_catalog(c);
 		break;
 	case LCF__CTL_REQUEST__OP_PEER_ADD:
-		ctl_peer_add(c);
+		ctlfed__peer_add(c);
 		break;
 	case LCF__CTL_REQUEST__OP_PEER_REMOVE:
-		ctl_peer_remove(c);
+		ctlfed__peer_remove(c);
 		break;
 	case LCF__CTL_REQUEST__OP_PEER_LIST:
-		ctl_peer_list(c);
+		ctlfed__peer_list(c);
 		break;
 	case LCF__CTL_REQUEST__OP_PEER_SYNC:
-		ctl_peer_sync(c);
+		ctlfed__peer_sync(c);
 		break;
 	case LCF__CTL_REQUEST__OP_SUBMIT:
-		ctl_submit(c);
+		ctlfed__submit(c);
 		break;
 	case LCF__CTL_REQUEST__OP_MEMBERS:
-		ctl_members(c);
+		ctlfed__members(c);
 		break;
 	case LCF__CTL_REQUEST__OP_CITY_LIST:
-		ctl_city_list(c);
+		ctlfed__city_list(c);
 		break;
 	default:
-		send_error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "
+		ctlconn__error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "
 		    "than lcctl", LCF_VERSION);
-		request_done(c);
+		ctlconn__done(c);
 		break;
 	}
 }
@@ -1125,7 +964,7 @@ take_request(struct ctl_conn *c)
 	flen = get_be32(c->buf);
 	if (flen > CTL_MAX_FRAME) {
 		log_warnx("control: frame of %u bytes refused", flen);
-		conn_close(c);
+		ctlconn__close(c);
 		return 0;
 	}
 	if (c->len < 4 + (size_t)flen)
@@ -1141,16 +980,16 @@ take_request(struct ctl_conn *c)
 		c->buf = xreallocarray(c->buf, c->cap, 1);
 	}
 	if (req == NULL) {
-		send_error(c, LCF_EPROTO, "malformed request");
-		conn_close(c);
+		ctlconn__error(c, LCF_EPROTO, "malformed request");
+		ctlconn__close(c);
 		return 0;
 	}
 	if (!req->has_version || req->version != CTL_VERSION) {
-		send_error(c, LCF_EVERSION, "admin protocol version %u is not supported "
+		ctlconn__error(c, LCF_EVERSION, "admin protocol version %u is not supported "
 		    "(this lcnode speaks %d): use the lcctl of the same release",
 		    req->has_version ? req->version : 0, CTL_VERSION);
 		lcf__ctl_request__free_unpacked(req, NULL);
-		conn_close(c);
+		ctlconn__close(c);
 		return 0;
 	}
 	c->req = req;
@@ -1199,14 +1038,14 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 	(void)b;
 	if (nread < 0) {
-		conn_close(c);
+		ctlconn__close(c);
 		return;
 	}
 	c->len += (size_t)nread;
 	/* Bound what one client can make the node hold. */
 	if (c->len > 4 + (size_t)CTL_MAX_FRAME + 65536) {
 		log_warnx("control: client sent more than one frame's worth ahead");
-		conn_close(c);
+		ctlconn__close(c);
 		return;
 	}
 	serve_next(c);
@@ -1247,8 +1086,7 @@ connection_cb(uv_stream_t *server, int status)
 	c->pipe.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
 	    !peer_is_owner(&c->pipe)) {
-		c->closed = 1;
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		ctlconn__close(c);
 		return;
 	}
 	c->next = ctl->conns;
@@ -1260,17 +1098,39 @@ connection_cb(uv_stream_t *server, int status)
 		c->reading = 1;
 }
 
+static void
+server_closed(uv_handle_t *h)
+{
+	struct control *ctl = h->data;
+
+	free(ctl->path);
+	free(ctl);
+}
+
 int
 control_start(struct node *n, struct control **out, char *err, size_t errlen)
 {
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
+	struct sockaddr_un addr;
 	mode_t old;
-	int rc;
+	int rc, ret = LCF_EIO;
 
+	*out = NULL;
 	ctl->n = n;
+	ctl->serve = serve_next;
+	ctl->export_next = export_chunk;
 	ctl->path = xasprintf("%s/%s", n->cfg.dir, CTL_SOCKET_NAME);
 	uv_pipe_init(n->loop, &ctl->server, 0);
 	ctl->server.data = ctl;
+	/* libuv would cut a longer path short and bind the socket somewhere
+	 * else (or nowhere): say so instead. */
+	if (strlen(ctl->path) >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "cannot listen on %s: the path is %zu bytes, "
+		    "longer than a Unix socket path may be (%zu): use a data "
+		    "directory with a shorter path", ctl->path, strlen(ctl->path),
+		    sizeof(addr.sun_path) - 1);
+		goto out;
+	}
 	/* The caller holds the directory lock, so a socket file here is stale. */
 	unlink(ctl->path);
 	/* Create the socket owner-only from the start: no window where others
@@ -1285,23 +1145,17 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", ctl->path,
 		    uv_strerror(rc));
-		uv_close((uv_handle_t *)&ctl->server, NULL);
-		free(ctl->path);
-		free(ctl);
-		*out = NULL;
-		return LCF_EIO;
+		goto out;
 	}
 	*out = ctl;
-	return 0;
-}
-
-static void
-server_closed(uv_handle_t *h)
-{
-	struct control *ctl = h->data;
-
-	free(ctl->path);
-	free(ctl);
+	ctl = NULL;
+	ret = 0;
+out:
+	/* The handle is in the loop: its memory goes only in the close
+	 * callback, which the caller's shutdown runs. */
+	if (ctl != NULL)
+		uv_close((uv_handle_t *)&ctl->server, server_closed);
+	return ret;
 }
 
 void
@@ -1310,7 +1164,7 @@ control_stop(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	while (ctl->conns != NULL)
-		conn_close(ctl->conns);
+		ctlconn__close(ctl->conns);
 	unlink(ctl->path);
 	uv_close((uv_handle_t *)&ctl->server, server_closed);
 }

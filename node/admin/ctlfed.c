@@ -112,13 +112,13 @@ send_peers(struct ctl_conn *c, struct peer_info *infos, size_t count)
 	pl.n_peers = count;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_PEERS;
 	resp.peers = &pl;
-	send_resp(c, &resp, 0);
+	ctlconn__send(c, &resp, 0);
 	free(ptrs);
 	free(pbs);
 }
 
 void
-ctl_peer_add(struct ctl_conn *c)
+ctlfed__peer_add(struct ctl_conn *c)
 {
 	Lcf__PeerAddRequest *r = c->req->peer_add;
 	struct peer_info info;
@@ -126,18 +126,18 @@ ctl_peer_add(struct ctl_conn *c)
 	int rc;
 
 	if (r->has_pinned_id && r->pinned_id.len != 32) {
-		send_error(c, LCF_EINVAL, "a pinned city id is 32 bytes (64 hex digits)");
+		ctlconn__error(c, LCF_EINVAL, "a pinned city id is 32 bytes (64 hex digits)");
 	} else if ((rc = peers_add(c->ctl->n, r->address, r->has_pinned_id ?
 	    r->pinned_id.data : NULL, &info, err, sizeof(err))) != 0) {
-		send_error(c, rc, "%s", err);
+		ctlconn__error(c, rc, "%s", err);
 	} else {
 		send_peers(c, &info, 1);
 	}
-	request_done(c);
+	ctlconn__done(c);
 }
 
 void
-ctl_peer_remove(struct ctl_conn *c)
+ctlfed__peer_remove(struct ctl_conn *c)
 {
 	Lcf__PeerRemoveRequest *r = c->req->peer_remove;
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
@@ -145,24 +145,27 @@ ctl_peer_remove(struct ctl_conn *c)
 	int rc;
 
 	if (r->ref == NULL || r->ref[0] == '\0')
-		send_error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
+		ctlconn__error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
 	else if ((rc = peers_remove(c->ctl->n, r->ref, err, sizeof(err))) != 0)
-		send_error(c, rc, "%s", err);
+		ctlconn__error(c, rc, "%s", err);
 	else
-		send_resp(c, &resp, 0);
-	request_done(c);
+		ctlconn__send(c, &resp, 0);
+	ctlconn__done(c);
 }
 
 void
-ctl_peer_list(struct ctl_conn *c)
+ctlfed__peer_list(struct ctl_conn *c)
 {
 	struct peer_info *infos = NULL;
 	size_t count = 0;
+	int rc;
 
-	peers_list(c->ctl->n, &infos, &count);
-	send_peers(c, infos, count);
+	if ((rc = peers_list(c->ctl->n, &infos, &count)) != 0)
+		ctlconn__error(c, rc, "cannot list the peers: %s", lcf_strerror(rc));
+	else
+		send_peers(c, infos, count);
 	free(infos);
-	request_done(c);
+	ctlconn__done(c);
 }
 
 static void
@@ -172,10 +175,10 @@ peer_sync_done(void *arg, const struct sync_stats *st)
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__SyncReply sr = LCF__SYNC_REPLY__INIT;
 
-	if (conn_op_end(c))
+	if (ctlconn__op_end(c))
 		return;
 	if (st->result != 0) {
-		send_error(c, st->result, "reconciliation with %s failed: %s",
+		ctlconn__error(c, st->result, "reconciliation with %s failed: %s",
 		    c->req->peer_sync->ref, st->message[0] ? st->message :
 		    lcf_strerror(st->result));
 	} else {
@@ -192,29 +195,29 @@ peer_sync_done(void *arg, const struct sync_stats *st)
 		sr.message = (char *)st->message;
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_SYNC;
 		resp.sync = &sr;
-		send_resp(c, &resp, 0);
+		ctlconn__send(c, &resp, 0);
 	}
-	request_done(c);
+	ctlconn__done(c);
 }
 
 void
-ctl_peer_sync(struct ctl_conn *c)
+ctlfed__peer_sync(struct ctl_conn *c)
 {
 	Lcf__PeerSyncRequest *r = c->req->peer_sync;
 	char err[700];
 	int rc;
 
 	if (r->ref == NULL || r->ref[0] == '\0') {
-		send_error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
-		request_done(c);
+		ctlconn__error(c, LCF_EINVAL, "give a peer's city id or HOST:PORT");
+		ctlconn__done(c);
 		return;
 	}
 	c->ops++;
 	rc = peers_sync(c->ctl->n, r->ref, peer_sync_done, c, err, sizeof(err));
 	if (rc != 0) {
 		c->ops--;
-		send_error(c, rc, "%s", err);
-		request_done(c);
+		ctlconn__error(c, rc, "%s", err);
+		ctlconn__done(c);
 	}
 }
 
@@ -454,12 +457,12 @@ city_done(uv_work_t *w, int status)
 	size_t i, k, nk = 0, np = 0;
 
 	(void)status;
-	if (conn_op_end(c))
+	if (ctlconn__op_end(c))
 		goto out;
 	if (job->error != 0) {
-		send_error(c, job->error, "cannot read the database: %s",
+		ctlconn__error(c, job->error, "cannot read the database: %s",
 		    lcf_strerror(job->error));
-		request_done(c);
+		ctlconn__done(c);
 		goto out;
 	}
 	infos = xcalloc(job->n ? job->n : 1, sizeof(*infos));
@@ -511,8 +514,8 @@ city_done(uv_work_t *w, int status)
 	cl.n_cities = job->n;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_CITIES;
 	resp.cities = &cl;
-	send_resp(c, &resp, 0);
-	request_done(c);
+	ctlconn__send(c, &resp, 0);
+	ctlconn__done(c);
 out:
 	free(prev);
 	free(kptrs);
@@ -523,7 +526,7 @@ out:
 }
 
 void
-ctl_city_list(struct ctl_conn *c)
+ctlfed__city_list(struct ctl_conn *c)
 {
 	struct city_job *job = xcalloc(1, sizeof(*job));
 
@@ -543,11 +546,11 @@ submit_done(void *arg, const struct ingest_result *r)
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__SubmitReply sr = LCF__SUBMIT_REPLY__INIT;
 
-	if (conn_op_end(c))
+	if (ctlconn__op_end(c))
 		return;
 	if (r->error != 0) {
-		send_error(c, r->error, "%s", r->reason);
-		request_done(c);
+		ctlconn__error(c, r->error, "%s", r->reason);
+		ctlconn__done(c);
 		return;
 	}
 	sr.has_received = sr.has_known = sr.has_stored = sr.has_held = 1;
@@ -560,12 +563,12 @@ submit_done(void *arg, const struct ingest_result *r)
 	sr.reason = r->reason[0] ? (char *)r->reason : NULL;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_SUBMIT;
 	resp.submit = &sr;
-	send_resp(c, &resp, 0);
-	request_done(c);
+	ctlconn__send(c, &resp, 0);
+	ctlconn__done(c);
 }
 
 void
-ctl_submit(struct ctl_conn *c)
+ctlfed__submit(struct ctl_conn *c)
 {
 	Lcf__SubmitRequest *q = c->req->submit;
 	const uint8_t **raws = NULL;
@@ -573,9 +576,9 @@ ctl_submit(struct ctl_conn *c)
 	int rc;
 
 	if (q->n_records == 0 || q->n_records > INGEST_MAX_BATCH) {
-		send_error(c, LCF_EINVAL, "give 1 to %d records in one request",
+		ctlconn__error(c, LCF_EINVAL, "give 1 to %d records in one request",
 		    INGEST_MAX_BATCH);
-		request_done(c);
+		ctlconn__done(c);
 		return;
 	}
 	raws = xcalloc(q->n_records, sizeof(*raws));
@@ -588,8 +591,8 @@ ctl_submit(struct ctl_conn *c)
 	if ((rc = ingest_submit(c->ctl->n, NULL, raws, lens, q->n_records,
 	    submit_done, c)) != 0) {
 		c->ops--;
-		send_error(c, rc, "cannot take the records: %s", lcf_strerror(rc));
-		request_done(c);
+		ctlconn__error(c, rc, "cannot take the records: %s", lcf_strerror(rc));
+		ctlconn__done(c);
 	}
 	free(raws);
 	free(lens);
@@ -617,7 +620,7 @@ newest_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
 }
 
 void
-ctl_members(struct ctl_conn *c)
+ctlfed__members(struct ctl_conn *c)
 {
 	struct node *n = c->ctl->n;
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
@@ -628,17 +631,26 @@ ctl_members(struct ctl_conn *c)
 	size_t count = 0, npeers = 0, i, k;
 	char name[201], why[256];
 	int64_t now = now_ms();
+	int rc;
 
-	members_list(n, &v, &count, name, sizeof(name));
-	peers_list(n, &pi, &npeers);
+	if ((rc = members_list(n, &v, &count, name, sizeof(name))) != 0 ||
+	    (rc = peers_list(n, &pi, &npeers)) != 0) {
+		ctlconn__error(c, rc, "cannot list the members: %s", lcf_strerror(rc));
+		goto out;
+	}
 	mi = xcalloc(count ? count : 1, sizeof(*mi));
 	ptrs = xcalloc(count ? count : 1, sizeof(*ptrs));
 	for (i = 0; i < count; i++) {
 		struct member_info *m = &v[i];
 		Lcf__MemberInfo *o = &mi[i];
 		struct newest nw = { 0 };
-		uint64_t last = store_last_seq(n->store, m->city);
+		uint64_t last;
 
+		if ((rc = store_last_seq(n->store, m->city, &last)) != 0) {
+			ctlconn__error(c, rc, "cannot read the records of a member: "
+			    "%s (see the node's log)", lcf_strerror(rc));
+			goto out;
+		}
 		lcf__member_info__init(o);
 		o->has_id = 1;
 		o->id.data = m->city;
@@ -709,8 +721,9 @@ ctl_members(struct ctl_conn *c)
 	mr.n_members = count;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_MEMBERS;
 	resp.members = &mr;
-	send_resp(c, &resp, 0);
-	request_done(c);
+	ctlconn__send(c, &resp, 0);
+out:
+	ctlconn__done(c);
 	free(ptrs);
 	free(mi);
 	free(pi);

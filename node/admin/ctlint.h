@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Admin-socket internals shared by control.c (the server, records) and
- * ctlfed.c (peers, cities, members): not part of the node's API. */
+/* Admin-socket internals shared by ctlconn.c (connections, answers), control.c
+ * (the server, records) and ctlfed.c (peers, cities, members): not part of the
+ * node's API. */
 #ifndef LCF_CTLINT_H
 #define LCF_CTLINT_H
 
@@ -22,6 +23,10 @@ struct control {
 	uv_pipe_t server;
 	char *path;
 	struct ctl_conn *conns;
+	/* The server's steps that ctlconn.c starts: serve the next buffered
+	 * request; produce the next export chunk (control.c sets both). */
+	void (*serve)(struct ctl_conn *c);
+	void (*export_next)(struct ctl_conn *c);
 };
 
 struct verify_slice {
@@ -73,26 +78,31 @@ enum {
 	SEND_THEN_CLOSE,            /* the answer ends the connection */
 };
 
-/* One callback fewer that uses c; 1 when c is gone (then do nothing). */
-int conn_op_end(struct ctl_conn *c);
-/* Queues resp (packed here) on c; then is a SEND_THEN_ value. */
-void send_resp(struct ctl_conn *c, Lcf__CtlResponse *resp, int then);
-/* Queues an error answer with code and a message for a person. */
-void send_error(struct ctl_conn *c, int code, const char *fmt, ...)
+/* ctlconn.c: the connections and their answers (calls neither control.c
+ * nor ctlfed.c). ctlconn__op_end: one callback fewer that uses c; 1 when c is
+ * gone (then do nothing). ctlconn__close: closes c (its import, if any, is
+ * abandoned); its memory goes once the callbacks still to come have run.
+ * ctlconn__send queues resp (packed here) on c; then is a SEND_THEN_ value.
+ * ctlconn__error queues an error answer with code and a message for a person.
+ * ctlconn__done: the request has been answered: frees it and serves the next
+ * one (ctl->serve). ctlconn__resolve_city: a city id or prefix given by a
+ * person to a full id; answers the error itself and returns it (0 or a
+ * negative code). */
+int ctlconn__op_end(struct ctl_conn *c);
+void ctlconn__close(struct ctl_conn *c);
+void ctlconn__send(struct ctl_conn *c, Lcf__CtlResponse *resp, int then);
+void ctlconn__error(struct ctl_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The request has been answered: frees it and serves the next one. */
-void request_done(struct ctl_conn *c);
-/* A city id or prefix given by a person to a full id; answers the error itself
- * and returns -1 when it does not resolve. */
-int resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32]);
+void ctlconn__done(struct ctl_conn *c);
+int ctlconn__resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32]);
 
-/* ctlfed.c: each answers c's request (one response, then request_done). */
-void ctl_peer_add(struct ctl_conn *c);
-void ctl_peer_remove(struct ctl_conn *c);
-void ctl_peer_list(struct ctl_conn *c);
-void ctl_peer_sync(struct ctl_conn *c);
-void ctl_city_list(struct ctl_conn *c);
-void ctl_submit(struct ctl_conn *c);
-void ctl_members(struct ctl_conn *c);
+/* ctlfed.c: each answers c's request (one response, then ctlconn__done). */
+void ctlfed__peer_add(struct ctl_conn *c);
+void ctlfed__peer_remove(struct ctl_conn *c);
+void ctlfed__peer_list(struct ctl_conn *c);
+void ctlfed__peer_sync(struct ctl_conn *c);
+void ctlfed__city_list(struct ctl_conn *c);
+void ctlfed__submit(struct ctl_conn *c);
+void ctlfed__members(struct ctl_conn *c);
 
 #endif

@@ -3,7 +3,8 @@
 #ifndef LCF_ERROR_H
 #define LCF_ERROR_H
 
-/* X(name, value, message). Values are stable: they travel in control replies. */
+/* X(name, value, message). Values are stable: they travel in control replies
+ * (so a value no longer used is not given to another code). */
 #define LCF_ERRORS(X)                                                         \
 	X(LCF_ENOMEM,     -1,  "out of memory")                                \
 	X(LCF_EIO,        -2,  "input/output error")                           \
@@ -21,13 +22,13 @@
 	X(LCF_EPERM,      -14, "permission denied")                            \
 	X(LCF_ECONNECT,   -15, "cannot connect")                               \
 	X(LCF_ECONFIG,    -16, "configuration error")                          \
-	X(LCF_ESTALE,     -17, "older than the version held")                  \
-	X(LCF_EFUTURE,    -18, "timestamp too far in the future")              \
 	X(LCF_ECRYPTO,    -19, "decryption or handshake failure")              \
 	X(LCF_EAMBIGUOUS, -20, "ambiguous identifier prefix")                  \
 	X(LCF_EBUSY,      -21, "busy")                                         \
 	X(LCF_ECLOSED,    -22, "connection closed")                            \
 	X(LCF_ETIMEDOUT,  -23, "timed out")                                    \
+	X(LCF_ENOSPC,     -24, "the disk holding the database is full: free "  \
+	    "some space on it")                                                \
 	X(LCF_EFULL,      -30, "limit reached")
 
 enum lcf_error {

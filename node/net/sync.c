@@ -947,8 +947,10 @@ static void
 choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 {
 	uint64_t d = mine > theirs ? mine - theirs : theirs - mine;
-	uint64_t table_bytes;
+	uint64_t table_bytes, authors;
 	int cls = iblt_class_for(d);
+	/* A store that cannot count its authors: tables, which need no count. */
+	int counted = store_authors(s->n->store, &authors) == 0;
 
 	table_bytes = (uint64_t)iblt_class_cells(cls) * IBLT_CELL_BYTES;
 	/*
@@ -958,8 +960,8 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	 */
 	if (2 * (uint64_t)iblt_class_cells(cls) < 3 * d + 60 ||
 	    (!tables && (mine == 0 || theirs == 0 ||
-	    2 * store_authors(s->n->store) * SUMMARY_WIRE_BYTES <=
-	    table_bytes / 2))) {
+	    (counted && 2 * authors * SUMMARY_WIRE_BYTES <=
+	    table_bytes / 2)))) {
 		sync__enter_authors(s);
 		return;
 	}

@@ -238,16 +238,17 @@ pending_clear(struct pending *pd)
 }
 
 void
-pending_free(struct pending *pd)
+store__pending_free(struct pending *pd)
 {
 	pending_clear(pd);
 	free(pd->slots);
+	free(pd->terms);
 	memset(pd, 0, sizeof(*pd));
 }
 
 /* Writes every pending posting, term by term in key order. */
 int
-pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
+store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 {
 	struct slot **terms;
 	MDB_cursor *cur = NULL;
@@ -258,7 +259,7 @@ pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 
 	if (pd->nterms == 0)
 		return 0;
-	terms = xreallocarray(NULL, pd->nterms, sizeof(*terms));
+	terms = pd->terms = xreallocarray(pd->terms, pd->nterms, sizeof(*terms));
 	for (i = 0; i < pd->nslots; i++)
 		if (pd->slots[i].docs != NULL)
 			terms[n++] = &pd->slots[i];
@@ -294,9 +295,10 @@ pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 out:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
-	free(terms);
+	free(pd->terms);
+	pd->terms = NULL;
 	pending_clear(pd);
-	return rc;
+	return mdb_to_lcf("postings", rc);
 }
 
 /* emit for removal: a version stopped being current. */
@@ -316,7 +318,7 @@ emit_remove(struct postings *p, const uint8_t *key, size_t len)
 
 /* Removes a version's postings. */
 int
-postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
     const char *country, uint32_t doc)
 {
 	struct postings p;
@@ -327,12 +329,12 @@ postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
 	p.idx = s->idx;
 	p.doc = doc;
 	postings_of(c, country, &p);
-	return p.rc;
+	return mdb_to_lcf("removing postings", p.rc);
 }
 
-/* Gathers a current version's postings for the next pending_flush. */
+/* Gathers a current version's postings for the next store__pending_flush. */
 void
-postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
+store__postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
     uint32_t doc)
 {
 	struct postings p;
@@ -346,8 +348,8 @@ postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
 
 /* Reads a whole posting list into a new array (ascending document numbers). */
 int
-list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
-    size_t *n)
+store__list_load(MDB_cursor *cur, const uint8_t *key, size_t klen,
+    uint32_t **out, size_t *n)
 {
 	MDB_val k = { klen, (void *)key }, v;
 	uint32_t *a = NULL;
@@ -359,10 +361,8 @@ list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (rc != 0)
-		return rc;
-	if ((rc = mdb_cursor_count(cur, &cap)) != 0)
-		return rc;
+	if (rc != 0 || (rc = mdb_cursor_count(cur, &cap)) != 0)
+		return mdb_to_lcf("reading postings", rc);
 	a = xreallocarray(NULL, cap ? cap : 1, sizeof(*a));
 	/* DUPFIXED lists come a page of values at a time. */
 	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
@@ -379,7 +379,7 @@ list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
 	}
 	if (rc != MDB_NOTFOUND) {
 		free(a);
-		return rc;
+		return mdb_to_lcf("reading postings", rc);
 	}
 	*out = a;
 	*n = cnt;

@@ -2,10 +2,12 @@
 // The LMDB store: opening (and upgrading) it, writing records with their
 // current versions, seq index and counters, and reading them back. Query
 // postings are in postings.c, queries in store_query.c, the reads of
-// reconciliation in store_sync.c; what they share in store_int.h.
+// reconciliation in store_sync.c, the disk space reserved ahead of writes in
+// store_space.c; what they share in store_int.h.
 //
 // Layout and the reasons for it are in docs/ARCHITECTURE.md ("Store layout").
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +40,14 @@ last_row(MDB_txn *txn, const struct store *s, uint64_t *row)
 
 	*row = 0;
 	if ((rc = mdb_cursor_open(txn, s->rows, &cur)) != 0)
-		return rc;
+		return mdb_to_lcf("last row", rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == ROW_LEN)
 		*row = get_be64(k.mv_data);
 	else if (rc == 0)
 		rc = MDB_CORRUPTED;
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return mdb_to_lcf("last row", rc == MDB_NOTFOUND ? 0 : rc);
 }
 
 /*
@@ -87,7 +89,7 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(ids);
-	return rc;
+	return mdb_to_lcf("reading record ids", rc);
 }
 
 /*
@@ -177,7 +179,74 @@ out:
 		mdb_cursor_close(cur);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	return rc;
+	return mdb_to_lcf("upgrading from schema 1", rc);
+}
+
+/* store_open's first transaction: the tables, and the schema checked or
+ * written. */
+struct open_ctx {
+	struct store *s;
+	MDB_txn *txn;                /* open while tables_open runs */
+	char *err;
+	size_t errlen;
+	int upgrade;                 /* out: schema 1, to be upgraded */
+};
+
+static int
+tables_open(struct open_ctx *o)
+{
+	struct store *s = o->s;
+	MDB_val k, v;
+	uint8_t ver[4];
+	int rc, space;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &o->txn)) != 0)
+		goto out;
+	/* A database that exists opens on a full disk, to be read; one that
+	 * must be written first (created, upgraded) needs room. */
+	space = store__space_reserve(s, store__space_base(s), STORE_SPACE_MARGIN);
+	if ((rc = mdb_dbi_open(o->txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "rows", MDB_CREATE, &s->rows)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "ids", MDB_CREATE, &s->ids)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "current", MDB_CREATE, &s->current)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "seq", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED, &s->seq)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "idx", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED | MDB_INTEGERDUP, &s->idx)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
+	    &s->docs)) != 0)
+		goto out;
+	k.mv_data = "schema";
+	k.mv_size = 6;
+	rc = mdb_get(o->txn, s->meta, &k, &v);
+	if ((rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 4 &&
+	    get_be32(v.mv_data) == 1)) && space != 0) {
+		snprintf(o->err, o->errlen, "%s: cannot prepare the database: %s",
+		    s->path, lcf_strerror(space));
+		return space;
+	}
+	if (rc == MDB_NOTFOUND) {
+		put_be32(ver, STORE_SCHEMA_VERSION);
+		v.mv_data = ver;
+		v.mv_size = 4;
+		rc = mdb_put(o->txn, s->meta, &k, &v, 0);
+	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) == 1) {
+		o->upgrade = 1;
+	} else if (rc == 0 && (v.mv_size != 4 ||
+	    get_be32(v.mv_data) != STORE_SCHEMA_VERSION)) {
+		snprintf(o->err, o->errlen, "%s: database schema %u is not the one "
+		    "this lcnode uses (%d)", s->path, v.mv_size == 4 ?
+		    get_be32(v.mv_data) : 0, STORE_SCHEMA_VERSION);
+		return LCF_ESTORE;
+	}
+	if (rc == 0) {
+		rc = mdb_txn_commit(o->txn);
+		o->txn = NULL;
+	}
+out:
+	if (rc != 0)
+		snprintf(o->err, o->errlen, "%s: %s", s->path, mdb_strerror(rc));
+	return rc == 0 ? 0 : map_err(rc);
 }
 
 int
@@ -185,13 +254,12 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
     size_t errlen)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
-	MDB_txn *txn = NULL;
-	MDB_val k, v;
-	uint8_t ver[4];
-	int rc, ret = LCF_ESTORE, upgrade = 0;
+	struct open_ctx o = { .s = s, .err = err, .errlen = errlen };
+	int rc, ret = LCF_ESTORE;
 
 	*out = NULL;
 	s->path = xstrdup(path);
+	pthread_mutex_init(&s->write_mu, NULL);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		goto out;
@@ -206,75 +274,40 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	/* MDB_NOTLS: read transactions are not tied to threads, so the loop and
 	 * the thread pool can both read. MDB_WRITEMAP: a transaction's dirty pages
 	 * live in the file mapping, not in heap memory that LMDB would keep cached
-	 * for the life of the process after a large import. MDB_NORDAHEAD: with
-	 * read-ahead, each page a commit dirties in the shared mapping wrote back
-	 * a whole read-ahead block (120 GB of disk writes for a 1 GB bootstrap,
-	 * 6.8 GB without). */
+	 * for the life of the process after a large import (store_space.c
+	 * reserves the disk blocks they need, so a full disk is an error).
+	 * MDB_NORDAHEAD: with read-ahead, each page a commit dirties in the
+	 * shared mapping wrote back a whole read-ahead block (120 GB of disk
+	 * writes for a 1 GB bootstrap, 6.8 GB without). */
 	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP | MDB_NORDAHEAD,
 	    0600)) != 0) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 		    mdb_strerror(rc));
 		goto out;
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "rows", MDB_CREATE, &s->rows)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &s->ids)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "current", MDB_CREATE, &s->current)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "seq", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-	    &s->seq)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "idx", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED |
-	    MDB_INTEGERDUP, &s->idx)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
-	    &s->docs)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
+	if ((ret = store__space_init(s)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, lcf_strerror(ret));
 		goto out;
 	}
-	k.mv_data = "schema";
-	k.mv_size = 6;
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		put_be32(ver, STORE_SCHEMA_VERSION);
-		v.mv_data = ver;
-		v.mv_size = 4;
-		rc = mdb_put(txn, s->meta, &k, &v, 0);
-	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) == 1) {
-		upgrade = 1;
-	} else if (rc == 0 && (v.mv_size != 4 ||
-	    get_be32(v.mv_data) != STORE_SCHEMA_VERSION)) {
-		snprintf(err, errlen, "%s: database schema %u is not the one this "
-		    "lcnode uses (%d)", path, v.mv_size == 4 ? get_be32(v.mv_data) : 0,
-		    STORE_SCHEMA_VERSION);
+	if ((ret = tables_open(&o)) != 0)
 		goto out;
-	}
-	if (rc != 0) {
-		/* txn stays set: out: aborts it. */
-		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
-		goto out;
-	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
-		goto out;
-	}
-	if (upgrade && (rc = upgrade_1(s)) != 0) {
+	if (o.upgrade && (ret = upgrade_1(s)) != 0) {
 		snprintf(err, errlen, "%s: upgrading the database from schema 1: %s",
-		    path, mdb_strerror(rc));
+		    path, lcf_strerror(ret));
 		goto out;
 	}
 	s->sketch = iblt_set_new();
-	if ((rc = sketch_build(s)) != 0) {
+	if ((ret = sketch_build(s)) != 0) {
 		snprintf(err, errlen, "%s: reading record ids: %s", path,
-		    mdb_strerror(rc));
+		    lcf_strerror(ret));
 		goto out;
 	}
 	*out = s;
 	s = NULL;
 	ret = 0;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	if (o.txn != NULL)
+		mdb_txn_abort(o.txn);
 	store_close(s);
 	return ret;
 }
@@ -286,6 +319,7 @@ store_close(struct store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	pthread_mutex_destroy(&s->write_mu);
 	iblt_set_free(s->sketch);
 	free(s->path);
 	free(s);
@@ -312,11 +346,11 @@ meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
 	if (rc == 0 && v.mv_size == 8)
 		cur = get_be64(v.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
+		return mdb_to_lcf("counter", rc);
 	put_be64(buf, cur + delta);
 	v.mv_data = buf;
 	v.mv_size = 8;
-	return mdb_put(txn, s->meta, &k, &v, 0);
+	return mdb_to_lcf("counter", mdb_put(txn, s->meta, &k, &v, 0));
 }
 
 static int
@@ -333,14 +367,23 @@ fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
 	memcpy(key + 1, author, AUTHOR_LEN);
 }
 
-static uint64_t
-meta_get(MDB_txn *txn, struct store *s, const char *name)
+/* A counter in meta into *out (0 when it was never set): 0 or LCF_ESTORE. */
+static int
+meta_get(MDB_txn *txn, struct store *s, const char *name, uint64_t *out)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
 
-	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
-		return get_be64(v.mv_data);
-	return 0;
+	*out = 0;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		*out = get_be64(v.mv_data);
+	else if (rc == 0)
+		rc = MDB_CORRUPTED;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	log_mdb("reading a counter", rc);
+	return rc == 0 ? 0 : LCF_ESTORE;
 }
 
 /* ---- current versions ---- */
@@ -367,8 +410,12 @@ load_record(MDB_txn *txn, struct store *s, const uint8_t id[32], struct record *
 	int rc;
 
 	if ((rc = rec_get(txn, s, id, &v)) != 0)
-		return rc;
-	return record_open(v.mv_data, v.mv_size, 0, rec) == 0 ? 0 : MDB_CORRUPTED;
+		return mdb_to_lcf("reading a record", rc);
+	if (record_open(v.mv_data, v.mv_size, 0, rec) != 0) {
+		log_warnx("store: a stored record does not decode");
+		return LCF_ESTORE;
+	}
+	return 0;
 }
 
 /* Country of an author's current city profile, copied into out (3 bytes). */
@@ -405,6 +452,10 @@ struct put_ctx {
 	uint8_t cc_author[AUTHOR_LEN];   /* last author_country answer */
 	char cc_country[3];
 	int cc_valid, cc_found;
+	/* The version an item replaces, and the decoded form of an item given
+	 * as bytes only: here, so that an abort releases them however the
+	 * write ended. */
+	struct record old, tmp;
 };
 
 static int
@@ -433,18 +484,18 @@ reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
 	MDB_val k, v;
 	uint32_t *docs = NULL;
 	size_t i, j, n;
-	int rc;
+	int rc, ret;
 
 	/* The author's own postings may still be pending. */
-	if ((rc = pending_flush(x->txn, s, &x->pending)) != 0)
-		return rc;
+	if ((ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+		return ret;
 	if ((rc = mdb_cursor_open(x->txn, s->idx, &cur)) != 0)
-		return rc;
+		return mdb_to_lcf("country postings", rc);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		ukey[0] = (uint8_t)kinds[i];
 		ukey[1] = TAG_AUTHOR;
 		memcpy(ukey + 2, author, AUTHOR_LEN);
-		if ((rc = list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
+		if ((ret = store__list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
 			goto out;
 		ckey[0] = (uint8_t)kinds[i];
 		ckey[1] = TAG_COUNTRY;
@@ -453,27 +504,28 @@ reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
 		for (j = 0; j < n; j++) {
 			v.mv_data = &docs[j];
 			v.mv_size = sizeof(uint32_t);
+			rc = 0;
 			if (oldc != NULL) {
 				memcpy(ckey + 2, oldc, 2);
 				rc = mdb_del(x->txn, s->idx, &k, &v);
-				if (rc != 0 && rc != MDB_NOTFOUND)
-					goto out;
+				rc = rc == MDB_NOTFOUND ? 0 : rc;
 			}
-			if (newc != NULL) {
+			if (rc == 0 && newc != NULL) {
 				memcpy(ckey + 2, newc, 2);
 				rc = mdb_put(x->txn, s->idx, &k, &v, MDB_NODUPDATA);
-				if (rc != 0 && rc != MDB_KEYEXIST)
-					goto out;
+				rc = rc == MDB_KEYEXIST ? 0 : rc;
 			}
+			if ((ret = mdb_to_lcf("country postings", rc)) != 0)
+				goto out;
 		}
 		free(docs);
 		docs = NULL;
 	}
-	rc = 0;
+	ret = 0;
 out:
 	free(docs);
 	mdb_cursor_close(cur);
-	return rc;
+	return ret;
 }
 
 /* ---- writing ---- */
@@ -493,59 +545,61 @@ index_country(struct put_ctx *x, struct store *s, const Lcf__Content *c, char ou
 	return ctx_country(x, s, c->author.data, out);
 }
 
+/* The record's bytes: its id points at the next row, the bytes are appended
+ * there. An id already held sets STORE_DUP and writes nothing. */
 static int
-put_one(struct put_ctx *x, struct store *s, struct store_item *it)
+put_bytes(struct put_ctx *x, struct store *s, struct store_item *it)
 {
-	MDB_txn *txn = x->txn;
-	const Lcf__Content *c = it->rec->c;
-	const uint8_t *id = it->rec->id;
-	uint8_t seqkey[AUTHOR_LEN + 8], ck[CUR_KEY_MAX], cval[CURRENT_VAL_LEN];
 	uint8_t row[ROW_LEN];
-	char oldc[3], newc[3];
-	int have_oldc = 0, have_newc, rc, is_profile;
-	uint32_t doc, olddoc = 0;
-	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	struct record old;
-	size_t ndup = 0;
+	int rc;
 
-	memset(&old, 0, sizeof(old));
-	it->result = 0;
-	/* The id points at the next row; the bytes are appended there. */
 	put_be64(row, x->next_row);
-	k.mv_data = (void *)id;
+	k.mv_data = (void *)it->rec->id;
 	k.mv_size = RECORD_ID_LEN;
 	v.mv_data = row;
 	v.mv_size = sizeof(row);
-	rc = mdb_put(txn, s->ids, &k, &v, MDB_NOOVERWRITE);
+	rc = mdb_put(x->txn, s->ids, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		it->result = STORE_DUP;
 		return 0;
 	}
-	if (rc != 0)
-		return rc;
-	k.mv_data = row;
-	k.mv_size = sizeof(row);
-	v.mv_data = (void *)it->raw;
-	v.mv_size = it->len;
-	if ((rc = mdb_put(txn, s->rows, &k, &v, MDB_APPEND)) != 0)
-		return rc;
-	x->next_row++;
+	if (rc == 0) {
+		k.mv_data = row;
+		k.mv_size = sizeof(row);
+		v.mv_data = (void *)it->raw;
+		v.mv_size = it->len;
+		rc = mdb_put(x->txn, s->rows, &k, &v, MDB_APPEND);
+	}
+	if (rc == 0)
+		x->next_row++;
+	return mdb_to_lcf("record bytes", rc);
+}
 
-	/* Seq index, authors and forks. */
+/* Seq index entry, the authors counter for a new author and the fork counters
+ * when the author already has a record with this seq. */
+static int
+put_seq(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	const Lcf__Content *c = it->rec->c;
+	uint8_t seqkey[AUTHOR_LEN + 8], fk[1 + AUTHOR_LEN];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t ndup = 0;
+	int rc, ret, same_author = 0;
+
 	memcpy(seqkey, c->author.data, AUTHOR_LEN);
 	put_be64(seqkey + AUTHOR_LEN, c->seq);
-	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
-		return rc;
+	if ((rc = mdb_cursor_open(x->txn, s->seq, &cur)) != 0)
+		return mdb_to_lcf("seq index", rc);
 	k.mv_data = seqkey;
 	k.mv_size = sizeof(seqkey);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 && k.mv_size == sizeof(seqkey) &&
 	    memcmp(k.mv_data, seqkey, sizeof(seqkey)) == 0) {
-		mdb_cursor_count(cur, &ndup);
+		rc = mdb_cursor_count(cur, &ndup);
+		same_author = 1;
 	} else if (rc == MDB_NOTFOUND || rc == 0) {
-		int same_author = 0;
-
 		if (rc == 0)
 			same_author = memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
 		if (!same_author) {
@@ -555,111 +609,163 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 			same_author = rc == 0 &&
 			    memcmp(k.mv_data, seqkey, AUTHOR_LEN) == 0;
 		}
-		if (!same_author && (rc = meta_add(txn, s, "authors", 1)) != 0)
-			goto out;
-	} else {
-		goto out;
+		rc = rc == MDB_NOTFOUND ? 0 : rc;
 	}
 	mdb_cursor_close(cur);
-	cur = NULL;
+	if ((ret = mdb_to_lcf("seq index", rc)) != 0)
+		return ret;
+	if (!same_author && (ret = meta_add(x->txn, s, "authors", 1)) != 0)
+		return ret;
 	k.mv_data = seqkey;
 	k.mv_size = sizeof(seqkey);
-	v.mv_data = (void *)id;
+	v.mv_data = (void *)it->rec->id;
 	v.mv_size = RECORD_ID_LEN;
-	if ((rc = mdb_put(txn, s->seq, &k, &v, MDB_NODUPDATA)) != 0 &&
-	    rc != MDB_KEYEXIST)
-		goto out;
+	rc = mdb_put(x->txn, s->seq, &k, &v, MDB_NODUPDATA);
+	if ((ret = mdb_to_lcf("seq index", rc == MDB_KEYEXIST ? 0 : rc)) != 0)
+		return ret;
 	if (ndup > 0) {
-		uint8_t fk[1 + AUTHOR_LEN];
-
 		it->result |= STORE_FORK;
 		fork_key(fk, c->author.data);
-		if ((rc = meta_add(txn, s, "forks", 1)) != 0 ||
-		    (rc = meta_add_key(txn, s, fk, sizeof(fk), 1)) != 0)
-			goto out;
+		if ((ret = meta_add(x->txn, s, "forks", 1)) != 0 ||
+		    (ret = meta_add_key(x->txn, s, fk, sizeof(fk), 1)) != 0)
+			return ret;
 		log_warnx("store: fork: two records with one author and seq %llu",
 		    (unsigned long long)c->seq);
 	}
+	return 0;
+}
 
-	/* Current version: higher seq wins; on a fork the lower id, so every
-	 * node picks the same one. */
+/* The current version of the item's key, if any, into x->old (its document
+ * number into *olddoc). Sets STORE_STALE when it wins over the item: higher
+ * seq wins; on a fork the lower id, so every node picks the same one. */
+static int
+find_current(struct put_ctx *x, struct store *s, struct store_item *it,
+    uint32_t *olddoc)
+{
+	const Lcf__Content *c = it->rec->c;
+	uint8_t ck[CUR_KEY_MAX];
+	MDB_val k, v;
+	uint64_t oseq;
+	const uint8_t *oid;
+	int rc;
+
 	k.mv_data = ck;
 	k.mv_size = current_key(ck, c->author.data, c->kind, c->key);
-	rc = mdb_get(txn, s->current, &k, &v);
-	if (rc == 0 && v.mv_size == CURRENT_VAL_LEN) {
-		uint64_t oseq = get_be64(v.mv_data);
-		const uint8_t *oid = (const uint8_t *)v.mv_data + 8;
+	rc = mdb_get(x->txn, s->current, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != CURRENT_VAL_LEN)
+		rc = MDB_CORRUPTED;
+	if (rc != 0)
+		return mdb_to_lcf("current version", rc);
+	oseq = get_be64(v.mv_data);
+	oid = (const uint8_t *)v.mv_data + 8;
+	if (c->seq < oseq || (c->seq == oseq &&
+	    memcmp(it->rec->id, oid, RECORD_ID_LEN) > 0)) {
+		it->result |= STORE_STALE;
+		return 0;
+	}
+	memcpy(olddoc, oid + RECORD_ID_LEN, sizeof(*olddoc));
+	return load_record(x->txn, s, oid, &x->old);
+}
 
-		if (c->seq < oseq || (c->seq == oseq &&
-		    memcmp(id, oid, RECORD_ID_LEN) > 0)) {
-			it->result |= STORE_STALE;
-			rc = 0;
-			goto out;
-		}
-		memcpy(&olddoc, (const uint8_t *)v.mv_data + 8 + RECORD_ID_LEN,
-		    sizeof(olddoc));
-		if ((rc = load_record(txn, s, oid, &old)) != 0)
-			goto out;
-	} else if (rc != MDB_NOTFOUND) {
-		goto out;
-	}
-	is_profile = c->kind == LCF__KIND__KIND_CITY && strcmp(c->key, "profile") == 0;
-	if (old.c != NULL) {
-		/* Postings of this very transaction must be written before they
-		 * can be deleted. */
-		if (olddoc >= x->first_doc &&
-		    (rc = pending_flush(txn, s, &x->pending)) != 0)
-			goto out;
-		have_oldc = index_country(x, s, old.c, oldc);
-		if ((rc = postings_remove(txn, s, old.c, have_oldc ? oldc : NULL,
-		    olddoc)) != 0)
-			goto out;
-		k.mv_data = &olddoc;
-		k.mv_size = sizeof(olddoc);
-		if ((rc = mdb_del(txn, s->docs, &k, NULL)) != 0 && rc != MDB_NOTFOUND)
-			goto out;
-	}
-	doc = x->next_doc++;
+/* The replaced version x->old (document olddoc) stops being current: its
+ * postings and its document go. *have_oldc/oldc: the country it was indexed
+ * under. */
+static int
+retire_old(struct put_ctx *x, struct store *s, uint32_t olddoc, int *have_oldc,
+    char oldc[3])
+{
+	MDB_val k;
+	int rc, ret;
+
+	/* Postings of this very transaction must be written before they can
+	 * be deleted. */
+	if (olddoc >= x->first_doc &&
+	    (ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+		return ret;
+	*have_oldc = index_country(x, s, x->old.c, oldc);
+	if ((ret = store__postings_remove(x->txn, s, x->old.c,
+	    *have_oldc ? oldc : NULL, olddoc)) != 0)
+		return ret;
+	k.mv_data = &olddoc;
+	k.mv_size = sizeof(olddoc);
+	rc = mdb_del(x->txn, s->docs, &k, NULL);
+	return mdb_to_lcf("documents", rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* The item becomes the current version of its key, as document doc. */
+static int
+put_current(struct put_ctx *x, struct store *s, struct store_item *it,
+    uint32_t doc)
+{
+	const Lcf__Content *c = it->rec->c;
+	uint8_t ck[CUR_KEY_MAX], cval[CURRENT_VAL_LEN];
+	MDB_val k, v;
+	int rc;
+
 	put_be64(cval, c->seq);
-	memcpy(cval + 8, id, RECORD_ID_LEN);
+	memcpy(cval + 8, it->rec->id, RECORD_ID_LEN);
 	memcpy(cval + 8 + RECORD_ID_LEN, &doc, sizeof(doc));
 	k.mv_data = ck;
 	k.mv_size = current_key(ck, c->author.data, c->kind, c->key);
 	v.mv_data = cval;
 	v.mv_size = sizeof(cval);
-	if ((rc = mdb_put(txn, s->current, &k, &v, 0)) != 0)
-		goto out;
-	k.mv_data = &doc;
-	k.mv_size = sizeof(doc);
-	v.mv_data = (void *)id;
-	v.mv_size = RECORD_ID_LEN;
-	if ((rc = mdb_put(txn, s->docs, &k, &v, MDB_APPEND)) != 0)
-		goto out;
+	rc = mdb_put(x->txn, s->current, &k, &v, 0);
+	if (rc == 0) {
+		k.mv_data = &doc;
+		k.mv_size = sizeof(doc);
+		v.mv_data = (void *)it->rec->id;
+		v.mv_size = RECORD_ID_LEN;
+		rc = mdb_put(x->txn, s->docs, &k, &v, MDB_APPEND);
+	}
+	return mdb_to_lcf("current version", rc);
+}
+
+/* Writes one item: its bytes, seq index entry and, unless a newer version is
+ * current, its current version and postings. 0 or a project code. */
+static int
+put_one(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	const Lcf__Content *c = it->rec->c;
+	char oldc[3], newc[3];
+	int have_oldc = 0, have_newc, is_profile, ret;
+	uint32_t doc, olddoc = 0;
+
+	record_release(&x->old);
+	it->result = 0;
+	if ((ret = put_bytes(x, s, it)) != 0 || (it->result & STORE_DUP))
+		return ret;
+	if ((ret = put_seq(x, s, it)) != 0 ||
+	    (ret = find_current(x, s, it, &olddoc)) != 0 ||
+	    (it->result & STORE_STALE))
+		return ret;
+	is_profile = c->kind == LCF__KIND__KIND_CITY && strcmp(c->key, "profile") == 0;
+	if (x->old.c != NULL &&
+	    (ret = retire_old(x, s, olddoc, &have_oldc, oldc)) != 0)
+		return ret;
+	doc = x->next_doc++;
+	if ((ret = put_current(x, s, it, doc)) != 0)
+		return ret;
 	if (is_profile) {
 		/* The author's country may change with this version. */
 		x->cc_valid = 0;
-		if (old.c == NULL)
+		if (x->old.c == NULL)
 			have_oldc = 0;
 	}
 	have_newc = index_country(x, s, c, newc);
-	postings_add(&x->pending, c, have_newc ? newc : NULL, doc);
+	store__postings_add(&x->pending, c, have_newc ? newc : NULL, doc);
 	if (is_profile && (have_oldc != have_newc ||
-	    (have_oldc && strcmp(oldc, newc) != 0))) {
-		rc = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
-		    have_newc ? newc : NULL);
-		if (rc != 0)
-			goto out;
-	}
+	    (have_oldc && strcmp(oldc, newc) != 0)) &&
+	    (ret = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
+	    have_newc ? newc : NULL)) != 0)
+		return ret;
 	if (x->pending.nposts >= PENDING_FLUSH &&
-	    (rc = pending_flush(txn, s, &x->pending)) != 0)
-		goto out;
+	    (ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+		return ret;
 	it->result |= STORE_CURRENT;
-	rc = 0;
-out:
-	record_release(&old);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	return rc;
+	record_release(&x->old);
+	return 0;
 }
 
 /* A write transaction that may span several store_txn_put calls. */
@@ -668,83 +774,91 @@ struct store_txn {
 	struct put_ctx x;
 	uint8_t *ids;                 /* ids written, for the sketch at commit */
 	size_t nids, capids;
+	struct store_item *items;     /* the store_txn_put call being served */
+	size_t nitems;
+	uint64_t base;                /* where the pages in use ended at begin */
+	uint64_t bytes;               /* record bytes given so far */
+	int locked;                   /* holds s->write_mu */
 };
+
+/* The first document number not in use: after the highest one. */
+static int
+first_free_doc(MDB_txn *txn, const struct store *s, uint32_t *doc)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*doc = 1;
+	if ((rc = mdb_cursor_open(txn, s->docs, &cur)) != 0)
+		return mdb_to_lcf("documents", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == sizeof(uint32_t)) {
+		memcpy(doc, k.mv_data, sizeof(uint32_t));
+		if (++*doc == 0)
+			*doc = 1;
+	} else if (rc == 0) {
+		rc = MDB_CORRUPTED;
+	}
+	mdb_cursor_close(cur);
+	return mdb_to_lcf("documents", rc == MDB_NOTFOUND ? 0 : rc);
+}
 
 int
 store_txn_begin(struct store *s, struct store_txn **out)
 {
 	struct store_txn *t = xcalloc(1, sizeof(*t));
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int rc;
+	int ret;
 
 	*out = NULL;
 	t->s = s;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &t->x.txn)) != 0)
+	/* Outside LMDB's own write lock, which serializes the same
+	 * transactions: the disk reservation changes only under this one. */
+	pthread_mutex_lock(&s->write_mu);
+	t->locked = 1;
+	if ((ret = mdb_to_lcf("write", mdb_txn_begin(s->env, NULL, 0,
+	    &t->x.txn))) != 0 ||
+	    (ret = first_free_doc(t->x.txn, s, &t->x.next_doc)) != 0 ||
+	    (ret = last_row(t->x.txn, s, &t->x.next_row)) != 0)
 		goto out;
-	/* Document numbers continue after the highest one in use. */
-	if ((rc = mdb_cursor_open(t->x.txn, s->docs, &cur)) != 0)
+	t->base = store__space_base(s);
+	if ((ret = store__space_reserve(s, t->base, STORE_SPACE_MARGIN)) != 0)
 		goto out;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (rc == 0 && k.mv_size == sizeof(uint32_t)) {
-		memcpy(&t->x.next_doc, k.mv_data, sizeof(uint32_t));
-		t->x.next_doc++;
-	} else if (rc != MDB_NOTFOUND) {
-		goto out;
-	}
-	if (t->x.next_doc == 0)
-		t->x.next_doc = 1;
 	t->x.first_doc = t->x.next_doc;
-	mdb_cursor_close(cur);
-	cur = NULL;
-	if ((rc = last_row(t->x.txn, s, &t->x.next_row)) != 0)
-		goto out;
 	t->x.next_row++;
 	*out = t;
 	t = NULL;
-	rc = 0;
 out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (t != NULL) {
-		log_mdb("write", rc);
-		store_txn_abort(t);
-	}
-	return rc == 0 ? 0 : map_err(rc);
+	store_txn_abort(t);
+	return ret;
 }
 
-int
-store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
+/* store_txn_put's work: t->items, t->nitems. */
+static int
+txn_put_items(struct store_txn *t)
 {
 	size_t i;
-	int rc = 0;
+	int ret;
 
-	if (t->x.next_doc > UINT32_MAX - n) {
-		/* Not "map full": raising map_size would not help. */
-		log_warnx("store: document numbers exhausted: compact the database");
-		rc = MDB_CORRUPTED;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct store_item *it = &items[i];
-		struct record tmp;
+	for (i = 0; i < t->nitems; i++) {
+		struct store_item *it = &t->items[i];
 
 		/* A batch from ingest holds only the bytes: decode them here. */
 		if (it->rec != NULL) {
 			memcpy(it->id, it->rec->id, RECORD_ID_LEN);
-			rc = put_one(&t->x, t->s, it);
-		} else if (record_open(it->raw, it->len, 0, &tmp) != 0) {
+			ret = put_one(&t->x, t->s, it);
+		} else if (record_open(it->raw, it->len, 0, &t->x.tmp) != 0) {
 			log_warnx("store: item %zu is not a record", i);
-			rc = MDB_BAD_VALSIZE;
+			ret = LCF_ESTORE;
 		} else {
-			memcpy(it->id, tmp.id, RECORD_ID_LEN);
-			it->rec = &tmp;
-			rc = put_one(&t->x, t->s, it);
+			memcpy(it->id, t->x.tmp.id, RECORD_ID_LEN);
+			it->rec = &t->x.tmp;
+			ret = put_one(&t->x, t->s, it);
 			it->rec = NULL;
-			record_release(&tmp);
+			record_release(&t->x.tmp);
 		}
-		if (rc != 0)
-			goto out;
+		if (ret != 0)
+			return ret;
 		if (it->result & STORE_DUP)
 			continue;
 		if (t->nids == t->capids) {
@@ -753,33 +867,68 @@ store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
 		}
 		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, it->id, RECORD_ID_LEN);
 	}
-out:
-	if (rc != 0) {
-		log_mdb("write", rc);
+	return 0;
+}
+
+int
+store_txn_put(struct store_txn *t, struct store_item *items, size_t n)
+{
+	size_t i;
+	int ret;
+
+	if (t->x.next_doc > UINT32_MAX - n) {
+		/* Not "map full": raising map_size would not help. */
+		log_warnx("store: document numbers exhausted: compact the database");
+		ret = LCF_ESTORE;
+	} else {
+		for (i = 0; i < n; i++)
+			t->bytes += items[i].len;
+		ret = store__space_reserve(t->s, t->base, STORE_SPACE_MARGIN +
+		    STORE_SPACE_FACTOR * t->bytes);
+	}
+	if (ret == 0) {
+		t->items = items;
+		t->nitems = n;
+		ret = txn_put_items(t);
+		t->items = NULL;
+		t->nitems = 0;
+	}
+	if (ret != 0) {
 		for (i = 0; i < n; i++)
 			items[i].result = 0;
-		return map_err(rc);
 	}
-	return 0;
+	return ret;
+}
+
+/* store_txn_commit's work: the last postings, then LMDB's commit (which ends
+ * the transaction however it goes). */
+static int
+txn_commit_work(struct store_txn *t)
+{
+	int ret, rc;
+
+	if ((ret = store__pending_flush(t->x.txn, t->s, &t->x.pending)) != 0)
+		return ret;
+	rc = mdb_txn_commit(t->x.txn);
+	t->x.txn = NULL;
+	return mdb_to_lcf("commit", rc);
 }
 
 int
 store_txn_commit(struct store_txn *t)
 {
-	int rc;
+	int ret;
 
-	rc = pending_flush(t->x.txn, t->s, &t->x.pending);
-	if (rc == 0) {
-		rc = mdb_txn_commit(t->x.txn);
-		t->x.txn = NULL;
-	}
+	ret = txn_commit_work(t);
 	/* Only ids whose transaction committed join the sketch: a reader must
 	 * never see an id in the sketch that the store does not hold. */
-	if (rc == 0)
+	if (ret == 0)
 		iblt_set_add_many(t->s->sketch, t->ids, t->nids);
-	log_mdb("commit", rc);
+	log_debug("store: a write of %llu record bytes grew the pages in use "
+	    "by %llu bytes", (unsigned long long)t->bytes,
+	    (unsigned long long)(store__space_base(t->s) - t->base));
 	store_txn_abort(t);
-	return rc == 0 ? 0 : map_err(rc);
+	return ret;
 }
 
 void
@@ -789,7 +938,14 @@ store_txn_abort(struct store_txn *t)
 		return;
 	if (t->x.txn != NULL)
 		mdb_txn_abort(t->x.txn);
-	pending_free(&t->x.pending);
+	if (t->locked) {
+		/* What a failed write reserved goes back to the disk. */
+		store__space_release(t->s);
+		pthread_mutex_unlock(&t->s->write_mu);
+	}
+	store__pending_free(&t->x.pending);
+	record_release(&t->x.old);
+	record_release(&t->x.tmp);
 	free(t->ids);
 	free(t);
 }
@@ -817,51 +973,64 @@ store_put(struct store *s, struct store_item *items, size_t n)
 
 /* ---- reading ---- */
 
-uint64_t
-store_authors(struct store *s)
+int
+store_authors(struct store *s, uint64_t *n)
 {
 	MDB_txn *txn;
-	uint64_t n;
+	int ret;
 
+	*n = 0;
 	if (rd_begin(s, &txn) != 0)
-		return 0;
-	n = meta_get(txn, s, "authors");
+		return LCF_ESTORE;
+	ret = meta_get(txn, s, "authors", n);
 	mdb_txn_abort(txn);
-	return n;
+	return ret;
 }
 
-uint64_t
-store_last_seq(struct store *s, const uint8_t author[32])
+int
+store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq)
 {
 	uint8_t key[AUTHOR_LEN + 8];
 	MDB_txn *txn;
-	MDB_cursor *cur;
+	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	uint64_t seq = 0;
 	int rc;
 
+	*seq = 0;
 	if (rd_begin(s, &txn) != 0)
-		return 0;
-	if (mdb_cursor_open(txn, s->seq, &cur) == 0) {
-		memcpy(key, author, AUTHOR_LEN);
-		memset(key + AUTHOR_LEN, 0xff, 8);
-		k.mv_data = key;
-		k.mv_size = sizeof(key);
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == 0 && k.mv_size == sizeof(key) &&
-		    memcmp(k.mv_data, key, sizeof(key)) == 0)
-			seq = UINT64_MAX;
-		else {
-			rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
-			    mdb_cursor_get(cur, &k, &v, MDB_LAST);
-			if (rc == 0 && k.mv_size == sizeof(key) &&
-			    memcmp(k.mv_data, author, AUTHOR_LEN) == 0)
-				seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
-		}
-		mdb_cursor_close(cur);
+		return LCF_ESTORE;
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		goto out;
+	/* Past the author's highest possible entry, then one step back. */
+	memcpy(key, author, AUTHOR_LEN);
+	memset(key + AUTHOR_LEN, 0xff, 8);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, key, sizeof(key)) == 0) {
+		*seq = UINT64_MAX;
+		goto out;
 	}
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+		    mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	/* Every key of the seq index is an author and a seq: anything else is
+	 * damage, never "no records". */
+	if (rc == 0 && k.mv_size != sizeof(key))
+		rc = MDB_CORRUPTED;
+	else if (rc == 0 && memcmp(k.mv_data, author, AUTHOR_LEN) == 0)
+		*seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	log_mdb("reading the last seq", rc);
+	if (rc != 0)
+		*seq = 0;
+	if (cur != NULL)
+		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	return seq;
+	return rc == 0 ? 0 : LCF_ESTORE;
 }
 
 int
@@ -1175,8 +1344,9 @@ store_stats(struct store *s, struct store_stats *st)
 	if (mdb_stat(txn, s->ids, &ms) != 0)
 		goto out;
 	st->records = ms.ms_entries;
-	st->forks = meta_get(txn, s, "forks");
-	st->authors = meta_get(txn, s, "authors");
+	if (meta_get(txn, s, "forks", &st->forks) != 0 ||
+	    meta_get(txn, s, "authors", &st->authors) != 0)
+		goto out;
 	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0)
 		goto out;
 	st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;

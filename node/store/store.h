@@ -45,8 +45,8 @@ int store_open(const char *path, uint64_t map_size, struct store **out, char *er
 /* Closes the environment; no transaction may be open. Accepts NULL. */
 void store_close(struct store *s);
 
-/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL or
- * LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
+/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL,
+ * LCF_ENOSPC (the disk is full: store_space.c) or LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
  * stored enter store_sketch() once the transaction has committed. */
 int store_put(struct store *s, struct store_item *items, size_t n);
 
@@ -56,7 +56,7 @@ int store_put(struct store *s, struct store_item *items, size_t n);
  * for any other writer. store_txn_put writes items as store_put does (results in
  * items[i].result); after it fails the transaction can only be aborted. Commit
  * and abort free t (abort accepts NULL); ids written join store_sketch() at
- * commit. 0, LCF_EMAPFULL or LCF_ESTORE. */
+ * commit. 0, LCF_EMAPFULL, LCF_ENOSPC or LCF_ESTORE. */
 struct store_txn;
 int store_txn_begin(struct store *s, struct store_txn **t);
 int store_txn_put(struct store_txn *t, struct store_item *items, size_t n);
@@ -68,8 +68,10 @@ void store_txn_abort(struct store_txn *t);
  * valid until store_close; its functions may be called from any thread. */
 struct iblt_set *store_sketch(struct store *s);
 
-/* Highest seq stored for an author (0 if none). */
-uint64_t store_last_seq(struct store *s, const uint8_t author[32]);
+/* Highest seq stored for an author into *seq (0 if none). 0, or LCF_ESTORE when
+ * the store cannot be read (then *seq is 0 and means nothing: a caller that
+ * numbers records must not go on from it). */
+int store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq);
 
 /* Called for each record found; raw points into the map and is valid only during
  * the call. Return non-zero to stop (that value is returned by the scan). */
@@ -208,8 +210,9 @@ struct store_stats {
 int store_stats(struct store *s, struct store_stats *st);
 /* Forks (records sharing this author and a seq) stored so far. */
 uint64_t store_author_forks(struct store *s, const uint8_t author[32]);
-/* How many authors have records here (a counter: cheap, unlike store_stats). */
-uint64_t store_authors(struct store *s);
+/* How many authors have records here into *n (a counter: cheap, unlike
+ * store_stats). 0, or LCF_ESTORE when the store cannot be read (*n is 0). */
+int store_authors(struct store *s, uint64_t *n);
 
 /* Splits text into index words (ASCII lower-cased, 2..32 bytes, UTF-8 bytes kept
  * inside words), calling fn for each word in order, repeats included. Exposed

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include <lmdb.h>
 
@@ -40,6 +41,14 @@ struct store {
 	MDB_dbi meta, rows, ids, current, seq, idx, docs;
 	char *path;
 	struct iblt_set *sketch;      /* every stored id: see store_sketch */
+	/* store_space.c: blocks reserved ahead of the map; changed only by
+	 * the holder of write_mu, which store_txn_begin takes and the
+	 * transaction's end gives back. */
+	pthread_mutex_t write_mu;
+	int fd;                       /* the data file, LMDB's */
+	uint64_t psize, mapsize;
+	uint64_t reserved_end;        /* blocks below are known allocated */
+	int space_off;                /* the file system cannot reserve */
 };
 
 /*
@@ -72,6 +81,8 @@ _Static_assert(sizeof(struct slot) == 64, "a slot is one cache line");
 struct pending {
 	struct slot *slots;           /* open addressing on the key hash */
 	size_t nslots, nterms, nposts;
+	struct slot **terms;          /* a flush's terms in key order: kept here
+	                               * so that a flush cut short leaks nothing */
 };
 
 static inline int
@@ -89,6 +100,16 @@ log_mdb(const char *what, int rc)
 {
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		log_warnx("store: %s: %s", what, mdb_strerror(rc));
+}
+
+/* An LMDB result at the store's boundary: 0 stays 0; a failure is logged with
+ * what the store was doing and LMDB's words (MDB_NOTFOUND is not logged) and
+ * becomes a project code. */
+static inline int
+mdb_to_lcf(const char *what, int rc)
+{
+	log_mdb(what, rc);
+	return rc == 0 ? 0 : map_err(rc);
 }
 
 static inline int
@@ -114,7 +135,10 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 }
 
 /* The bytes of the record with this id (valid until txn ends): the id index
- * gives its row, the rows table its bytes. */
+ * gives its row, the rows table its bytes. rec_get and row_bytes are thin
+ * wrappers of LMDB reads and return LMDB's codes (MDB_NOTFOUND is an answer,
+ * not a failure); the public read that calls them maps the result once, with
+ * rd_end or map_err. Everything that writes returns project codes. */
 static inline int
 rec_get(MDB_txn *txn, const struct store *s, const uint8_t *id, MDB_val *out)
 {
@@ -141,19 +165,35 @@ row_bytes(MDB_txn *txn, const struct store *s, MDB_val *v, MDB_val *out)
 	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 }
 
+/* store_space.c. store__space_init reads what the reservation needs from the
+ * open environment. store__space_base is where the pages in use end (bytes).
+ * store__space_reserve makes sure the need bytes past base have disk blocks
+ * (capped at the map and at what one LMDB transaction can dirty): 0,
+ * LCF_ENOSPC (logged with what to do) or LCF_EIO. Call it only inside a write
+ * transaction, holding write_mu. */
+#define STORE_SPACE_MARGIN (1u << 20)     /* reserved at every txn's start */
+#define STORE_SPACE_FACTOR 4              /* map growth per record byte, at most */
+int store__space_init(struct store *s);
+uint64_t store__space_base(struct store *s);
+int store__space_reserve(struct store *s, uint64_t base, uint64_t need);
+/* After a write transaction ended (committed or not), and still under
+ * write_mu: gives back the blocks reserved past the pages in use and a margin. */
+void store__space_release(struct store *s);
+
 /* postings.c: a transaction's postings, gathered per term (pending), then
- * written in key order. pending_flush writes and empties the table;
- * pending_free releases it. postings_add gathers the postings of c as
- * document doc; postings_remove deletes those of c as document doc at once. */
-void postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
-    uint32_t doc);
-int postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+ * written in key order. store__pending_flush writes and empties the table;
+ * store__pending_free releases it. store__postings_add gathers the postings
+ * of c as document doc; store__postings_remove deletes those of c as
+ * document doc at once. Each returns 0 or a project code. */
+void store__postings_add(struct pending *pd, const Lcf__Content *c,
     const char *country, uint32_t doc);
-int pending_flush(MDB_txn *txn, struct store *s, struct pending *pd);
-void pending_free(struct pending *pd);
+int store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
+    const char *country, uint32_t doc);
+int store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd);
+void store__pending_free(struct pending *pd);
 /* Reads a whole posting list into a new array (*out, the caller frees it),
- * ascending document numbers. */
-int list_load(MDB_cursor *cur, const uint8_t *key, size_t klen, uint32_t **out,
-    size_t *n);
+ * ascending document numbers: 0 (an absent list is empty) or a project code. */
+int store__list_load(MDB_cursor *cur, const uint8_t *key, size_t klen,
+    uint32_t **out, size_t *n);
 
 #endif

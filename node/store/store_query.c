@@ -99,7 +99,7 @@ open_list(MDB_cursor *cur, Lcf__Kind kind, char tag, const char *term, size_t le
 	key[0] = (uint8_t)kind;
 	key[1] = (uint8_t)tag;
 	memcpy(key + 2, term, len);
-	return list_load(cur, key, 2 + len, &pl->docs, &pl->n);
+	return store__list_load(cur, key, 2 + len, &pl->docs, &pl->n);
 }
 
 /* Merges two ascending lists into a new ascending list without repeats. */
@@ -184,7 +184,7 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		return LCF_EINVAL;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+	if ((rc = mdb_to_lcf("query", mdb_cursor_open(txn, s->idx, &cur))) != 0)
 		goto done;
 
 #define LIST(tag, term, len)                                                   \
@@ -258,10 +258,7 @@ done:
 	mdb_txn_abort(txn);
 	if (ret != 0)
 		return ret;
-	if (rc != 0) {
-		log_mdb("query", rc);
-		return LCF_ESTORE;
-	}
-	return 0;
+	/* rc is a project code, logged where it arose. */
+	return rc != 0 ? LCF_ESTORE : 0;
 }
 

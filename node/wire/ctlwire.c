@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/config.h"
 #include "wire/ctlwire.h"
 #include "base/error.h"
 #include "base/util.h"
@@ -39,18 +38,18 @@ out:
 	return ret;
 }
 
-/* Whether dir holds a node's configuration (what `lcctl init` writes). */
+/* Whether dir holds a file named conf_name (a node's configuration). */
 static int
-is_node_dir(const char *dir)
+is_node_dir(const char *dir, const char *conf_name)
 {
 	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s/%s", dir, CONFIG_FILE_NAME);
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, conf_name);
 
 	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
 }
 
 int
-ctlwire_connect(const char *dir, char *err, size_t errlen)
+ctlwire_connect(const char *dir, const char *conf_name, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	char path[sizeof(sun.sun_path) + 64];
@@ -77,10 +76,11 @@ ctlwire_connect(const char *dir, char *err, size_t errlen)
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == ENOENT && !is_node_dir(dir)) {
+		if (errno == ENOENT && conf_name != NULL &&
+		    !is_node_dir(dir, conf_name)) {
 			snprintf(err, errlen, "%s is not a node directory (no %s "
 			    "there): check -d, or set one up with `lcctl -d %s "
-			    "init`", dir, CONFIG_FILE_NAME, dir);
+			    "init`", dir, conf_name, dir);
 		} else if (errno == ENOENT || errno == ECONNREFUSED) {
 			snprintf(err, errlen, "cannot reach lcnode at %s: is it "
 			    "running? start it with `lcnode -d %s`", path, dir);

@@ -17,8 +17,11 @@
 int ctlwire_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);
 
 /* Blocking client side (lcctl): connect to DIR/admin.sock. Returns a socket fd, or
- * a negative code with a sentence for a person in err. */
-int ctlwire_connect(const char *dir, char *err, size_t errlen);
+ * a negative code with a sentence for a person in err. conf_name (may be NULL)
+ * is the file a node directory holds (the configuration's name): a directory
+ * without it is said not to be a node's, rather than a node not running. */
+int ctlwire_connect(const char *dir, const char *conf_name, char *err,
+    size_t errlen);
 /* Writes a request (sets version). Returns 0 or LCF_EIO/LCF_ECLOSED. */
 int ctlwire_send(int fd, Lcf__CtlRequest *req);
 /* Reads one response frame; *resp is owned by the caller

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -116,6 +117,16 @@ teardown(void **state)
 }
 
 /* ---- building records ---- */
+
+/* store_last_seq that must succeed. */
+static uint64_t
+last_seq(struct store *s, const uint8_t author[32])
+{
+	uint64_t seq = 12345;
+
+	assert_int_equal(store_last_seq(s, author, &seq), 0);
+	return seq;
+}
 
 static size_t
 count_list(const char *const *list, size_t max)
@@ -519,7 +530,7 @@ test_dup(void **state)
 	stats(f, &after);
 	assert_int_equal(after.records, 2);
 	assert_int_equal(after.forks, 0);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 4);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 4);
 	query(f, &q, &sn, NULL);
 	EXPECT("practices after duplicates", &sn, c, b);
 	expect_current(f, b);
@@ -552,7 +563,7 @@ test_txn(void **state)
 	stats(f, &st);
 	assert_int_equal(st.records, 0);
 	assert_int_equal(store_has(f->s, a->rec.id), 0);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 0);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 0);
 	store_txn_abort(NULL);
 
 	assert_int_equal(store_txn_begin(f->s, &t), 0);
@@ -564,7 +575,7 @@ test_txn(void **state)
 	stats(f, &st);
 	assert_int_equal(st.records, 3);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 2);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 3);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 3);
 	query(f, &q, &sn, NULL);
 	EXPECT("practices after a committed transaction", &sn, a2, b);
 	query(f, &qt, &sn, NULL);
@@ -600,7 +611,7 @@ test_newer_version(void **state)
 	stats(f, &st);
 	assert_int_equal(st.records, 2);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 1);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 2);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 2);
 }
 
 static void
@@ -625,7 +636,7 @@ test_older_after_newer(void **state)
 	assert_int_equal(st.authors, 1);
 	assert_int_equal(st.forks, 0);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 1);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 5);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 5);
 	/* Reapplying the stale one is a duplicate, not a second stale copy. */
 	expect_flags(put1(f->s, v3), STORE_DUP, "stale again");
 }
@@ -664,7 +675,7 @@ fork_case(struct fix *f, const struct identity *id, int lower_first,
 	QCHECK(f, "fork: word query", PQ(.author = id->pk, .text = "fork"), lo);
 	stats(f, &st);
 	assert_int_equal(st.forks, forks_after);
-	assert_int_equal(store_last_seq(f->s, id->pk), 7);
+	assert_int_equal(last_seq(f->s, id->pk), 7);
 }
 
 static void
@@ -756,7 +767,7 @@ test_batch_atomic(void **state)
 	assert_int_equal(st.records, 1);
 	assert_int_equal(st.authors, 1);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 1);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 1);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 1);
 	QCHECK(f, "after the failed batch", PQ(.limit = 0),
 	    small);
 	QCHECK_NONE(f, "area of the failed batch", PQ(.areas = { "2.2" }, .nareas = 1));
@@ -768,7 +779,7 @@ test_batch_atomic(void **state)
 	expect_get(f, small);
 	stats(f, &st);
 	assert_int_equal(st.records, 2);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 100);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 100);
 
 	/* A batch that fits is stored whole. */
 	for (i = 0; i < 3; i++)
@@ -790,23 +801,90 @@ test_last_seq(void **state)
 	size_t i;
 
 	memset(nobody, 0, sizeof(nobody));
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 0);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 0);
 	put1(f->s, simple_practice(f, f->ids[0], "a", 4, 1, "A four"));
 	put1(f->s, simple_practice(f, f->ids[0], "b", 2, 2, "A two"));
 	put1(f->s, simple_practice(f, f->ids[1], "a", 11, 3, "B eleven"));
 	put1(f->s, simple_practice(f, f->ids[0], "c", 9, 4, "A nine"));
 	put1(f->s, simple_practice(f, f->ids[1], "b", 1, 5, "B one"));
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 9);
-	assert_int_equal(store_last_seq(f->s, f->ids[1]->pk), 11);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 9);
+	assert_int_equal(last_seq(f->s, f->ids[1]->pk), 11);
 	for (i = 2; i < NIDS; i++)
-		assert_int_equal(store_last_seq(f->s, f->ids[i]->pk), 0);
-	assert_int_equal(store_last_seq(f->s, nobody), 0);
+		assert_int_equal(last_seq(f->s, f->ids[i]->pk), 0);
+	assert_int_equal(last_seq(f->s, nobody), 0);
 	memset(nobody, 0xff, sizeof(nobody));
-	assert_int_equal(store_last_seq(f->s, nobody), 0);
+	assert_int_equal(last_seq(f->s, nobody), 0);
 	/* Seqs compare as numbers, not as their first byte. */
 	put1(f->s, simple_practice(f, f->ids[1], "c", 256, 6, "B 256"));
 	put1(f->s, simple_practice(f, f->ids[1], "d", 255, 7, "B 255"));
-	assert_int_equal(store_last_seq(f->s, f->ids[1]->pk), 256);
+	assert_int_equal(last_seq(f->s, f->ids[1]->pk), 256);
+}
+
+/*
+ * Holds every free reader slot of the database at path from a second process
+ * (LMDB's reader table is shared between processes), so that this process
+ * cannot begin a read: a real failure, not a mock. Returns the child's pid;
+ * it lets go when fd *release is closed.
+ */
+static pid_t
+hold_readers(const char *path, int *release)
+{
+	int ready[2], go[2];
+	pid_t pid;
+	char b;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		MDB_env *env;
+		MDB_txn *txn[512];
+		size_t n = 0;
+
+		close(ready[0]);
+		close(go[1]);
+		if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 10) != 0 ||
+		    mdb_env_open(env, path, MDB_NOTLS | MDB_RDONLY, 0600) != 0)
+			_exit(1);
+		while (n < 512 && mdb_txn_begin(env, NULL, MDB_RDONLY, &txn[n]) == 0)
+			n++;
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &b, 1);
+		while (n > 0)
+			mdb_txn_abort(txn[--n]);
+		mdb_env_close(env);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	*release = go[1];
+	return pid;
+}
+
+/* A read that fails is an error, never "no records" (a node would number
+ * its next record 1 and fork its own history). */
+static void
+test_last_seq_read_error(void **state)
+{
+	struct fix *f = *state;
+	uint64_t seq = 77, authors = 77;
+	int release, status;
+	pid_t pid;
+
+	put1(f->s, simple_practice(f, f->ids[0], "a", 4, 1, "A four"));
+	pid = hold_readers(f->db, &release);
+	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk, &seq), LCF_ESTORE);
+	assert_int_equal(store_authors(f->s, &authors), LCF_ESTORE);
+	close(release);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk, &seq), 0);
+	assert_int_equal(seq, 4);
+	assert_int_equal(store_authors(f->s, &authors), 0);
+	assert_int_equal(authors, 1);
 }
 
 /* Finds a 2-digit hex prefix that starts none of the given 32-byte values. */
@@ -1641,7 +1719,7 @@ test_stats(void **state)
 	assert_int_equal(st.kinds[LCF__KIND__KIND_PRACTICE].current, 4 * NIDS);
 	assert_int_equal(st.kinds[LCF__KIND__KIND_CITY].current, 0);
 	for (i = 0; i < NIDS; i++)
-		assert_int_equal(store_last_seq(f->s, f->ids[i]->pk), 9);
+		assert_int_equal(last_seq(f->s, f->ids[i]->pk), 9);
 }
 
 static void
@@ -1669,7 +1747,7 @@ test_durable(void **state)
 	expect_get(f, d.pa1);
 	expect_get(f, d.cb);
 	expect_current(f, d.pb2);
-	assert_int_equal(store_last_seq(f->s, f->ids[0]->pk), 4);
+	assert_int_equal(last_seq(f->s, f->ids[0]->pk), 4);
 	QCHECK(f, "area 1.1 after reopening", PQ(.areas = { "1.1" }, .nareas = 1),
 	    d.pa3, d.pb1, d.pa1);
 	QCHECK(f, "country RO after reopening", PQ(.country = "RO"), d.pb2,
@@ -2048,6 +2126,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_seq_read_error, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_author, setup,
 		    teardown),

@@ -136,7 +136,7 @@ connect_node(const char *dir)
 	char err[512];
 	int fd;
 
-	if ((fd = ctlwire_connect(dir, err, sizeof(err))) < 0)
+	if ((fd = ctlwire_connect(dir, NULL, err, sizeof(err))) < 0)
 		fprintf(stderr, "lcf-bench-query: %s\n", err);
 	return fd;
 }

@@ -83,7 +83,7 @@ main(int argc, char **argv)
 	} else {
 		req = (Lcf__CtlRequest *)m;
 	}
-	if ((fd = ctlwire_connect(argv[1 + hex], err, sizeof(err))) < 0) {
+	if ((fd = ctlwire_connect(argv[1 + hex], NULL, err, sizeof(err))) < 0) {
 		fprintf(stderr, "lcf-ctl-raw: %s\n", err);
 		goto out;
 	}

@@ -518,177 +518,258 @@ join_puts(struct out *outs, int nout)
 	return ret;
 }
 
-int
-main(int argc, char **argv)
-{
+/* One run: the generator, the outputs and what is counted for the report. */
+struct fill {
 	struct gen g;
 	struct out outs[MAX_OUTPUTS];
-	struct slot *slots[2] = { NULL, NULL };
-	uint64_t n = 1000, first = 0, batch = 50000, nthreads, v, lo, hi;
-	uint64_t prev_lo = 0, prev_hi = 0, i, bytes = 0;
-	uint64_t diffs[MAX_OUTPUTS][MAX_OUTPUTS], diff_bytes[MAX_OUTPUTS][MAX_OUTPUTS];
-	double t0, seal_s = 0, t;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int c, k, l, nout = 0, cur = 0, inflight = 0, ret = 1;
+	int nout;
+	struct slot *slots[2];        /* sealing one while the other is stored */
+	uint64_t n, first, batch, nthreads, bytes;
+	uint64_t diffs[MAX_OUTPUTS][MAX_OUTPUTS];
+	uint64_t diff_bytes[MAX_OUTPUTS][MAX_OUTPUTS];
+	double seal_s;
+	int inflight;                 /* put threads are running */
+};
 
-	memset(&g, 0, sizeof(g));
-	memset(outs, 0, sizeof(outs));
-	for (k = 0; k < MAX_OUTPUTS; k++)
-		outs[k].lockfd = -1;
-	memset(diffs, 0, sizeof(diffs));
-	memset(diff_bytes, 0, sizeof(diff_bytes));
-	g.nauthors = 100;
-	g.seed = 1;
-	g.base_ms = BASE_MS;
-	nthreads = ncpu > 0 ? (uint64_t)ncpu : 1;
-	if (nthreads > MAX_THREADS)
-		nthreads = MAX_THREADS;
+/* Reads the options into f: 0, 1 after -h (usage printed), or 2 for a bad
+ * command line. optind is left at the first output. */
+static int
+parse_args(struct fill *f, int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
 	while ((c = getopt(argc, argv, "hn:a:f:s:j:b:t:")) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_u64(optarg, 1, MAX_RECORDS, &n) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 1, MAX_RECORDS, &f->n) != 0)
+				return 2;
 			break;
 		case 'a':
-			if (parse_u64(optarg, 1, MAX_AUTHORS, &g.nauthors) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 1, MAX_AUTHORS, &f->g.nauthors) != 0)
+				return 2;
 			break;
 		case 'f':
-			if (parse_u64(optarg, 0, MAX_RECORDS, &first) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 0, MAX_RECORDS, &f->first) != 0)
+				return 2;
 			break;
 		case 's':
-			if (parse_u64(optarg, 0, UINT64_MAX, &g.seed) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 0, UINT64_MAX, &f->g.seed) != 0)
+				return 2;
 			break;
 		case 'j':
-			if (parse_u64(optarg, 1, MAX_THREADS, &nthreads) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 1, MAX_THREADS, &f->nthreads) != 0)
+				return 2;
 			break;
 		case 'b':
-			if (parse_u64(optarg, 1, MAX_BATCH, &batch) != 0)
-				goto bad_usage;
+			if (parse_u64(optarg, 1, MAX_BATCH, &f->batch) != 0)
+				return 2;
 			break;
 		case 't':
 			if (parse_u64(optarg, 0, (uint64_t)now_ms(), &v) != 0)
-				goto bad_usage;
-			g.base_ms = (int64_t)v;
+				return 2;
+			f->g.base_ms = (int64_t)v;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			ret = 0;
-			goto out;
+			return 1;
 		default:
-			goto bad_usage;
+			return 2;
 		}
 	}
 	if (optind == argc || argc - optind > MAX_OUTPUTS)
-		goto bad_usage;
+		return 2;
+	return 0;
+}
+
+/* Opens every output and makes the authors' keys and the two slot arrays. */
+static int
+fill_setup(struct fill *f, int argc, char **argv)
+{
+	uint64_t v;
+
+	for (; optind < argc; optind++, f->nout++) {
+		struct out *o = &f->outs[f->nout];
+
+		if (open_output(o, argv[optind], f->n) != 0)
+			return -1;
+		choose_skips(o, f->first, f->n);
+		o->items = xcalloc((size_t)f->batch, sizeof(*o->items));
+	}
+	f->g.authors = xcalloc((size_t)f->g.nauthors, sizeof(*f->g.authors));
+	for (v = 0; v < f->g.nauthors; v++)
+		author_key(f->g.seed, v, &f->g.authors[v]);
+	if (f->batch > f->n)
+		f->batch = f->n;
+	f->slots[0] = xcalloc((size_t)f->batch, sizeof(*f->slots[0]));
+	f->slots[1] = xcalloc((size_t)f->batch, sizeof(*f->slots[1]));
+	return 0;
+}
+
+/* Counts the bytes of records lo..hi (in slots) and which outputs differ. */
+static void
+count_batch(struct fill *f, const struct slot *slots, uint64_t lo, uint64_t hi)
+{
+	uint64_t i;
+	int k, l;
+
+	for (i = lo; i < hi; i++) {
+		f->bytes += slots[i - lo].len;
+		for (k = 0; k < f->nout; k++)
+			for (l = k + 1; l < f->nout; l++)
+				if (skipped(&f->outs[k], i) !=
+				    skipped(&f->outs[l], i)) {
+					f->diffs[k][l]++;
+					f->diff_bytes[k][l] += slots[i - lo].len;
+				}
+	}
+}
+
+/* Starts one put thread per output on records lo..hi of slots. */
+static void
+start_puts(struct fill *f, struct slot *slots, uint64_t lo, uint64_t hi)
+{
+	int k, c;
+
+	for (k = 0; k < f->nout; k++) {
+		f->outs[k].slots = slots;
+		f->outs[k].lo = lo;
+		f->outs[k].hi = hi;
+		if ((c = pthread_create(&f->outs[k].th, NULL, put_thread,
+		    &f->outs[k])) != 0)
+			fatalx("pthread_create: %s", strerror(c));
+	}
+	f->inflight = 1;
+}
+
+/* Seals and stores every batch; signing the next batch overlaps with storing
+ * the previous one. */
+static int
+fill_run(struct fill *f)
+{
+	uint64_t lo, hi, prev_lo = 0, prev_hi = 0;
+	double t;
+	int cur = 0;
+
+	for (lo = f->first; lo < f->first + f->n; lo = hi) {
+		hi = lo + f->batch < f->first + f->n ? lo + f->batch :
+		    f->first + f->n;
+		t = mono_s();
+		if (seal_batch(&f->g, f->slots[cur], lo, hi, (int)f->nthreads) != 0)
+			return -1;
+		f->seal_s += mono_s() - t;
+		count_batch(f, f->slots[cur], lo, hi);
+		if (f->inflight) {
+			f->inflight = 0;
+			if (join_puts(f->outs, f->nout) != 0)
+				return -1;
+			slots_release(f->slots[!cur], (size_t)(prev_hi - prev_lo));
+		}
+		start_puts(f, f->slots[cur], lo, hi);
+		prev_lo = lo;
+		prev_hi = hi;
+		cur = !cur;
+	}
+	f->inflight = 0;
+	return join_puts(f->outs, f->nout) != 0 ? -1 : 0;
+}
+
+static void
+fill_report(const struct fill *f, double seconds)
+{
+	int k, l;
+
+	printf("records %llu\nfirst %llu\nauthors %llu\nbytes %llu\n"
+	    "mean_bytes %llu\nseal_seconds %.2f\nseal_rate %.0f\nseconds %.2f\n",
+	    (unsigned long long)f->n, (unsigned long long)f->first,
+	    (unsigned long long)f->g.nauthors, (unsigned long long)f->bytes,
+	    (unsigned long long)(f->bytes / f->n), f->seal_s,
+	    f->seal_s > 0 ? (double)f->n / f->seal_s : 0.0, seconds);
+	for (k = 0; k < f->nout; k++)
+		printf("out.%d.dir %s\nout.%d.records %llu\nout.%d.bytes %llu\n"
+		    "out.%d.skipped %llu\nout.%d.skipped_bytes %llu\n"
+		    "out.%d.dups %llu\nout.%d.put_seconds %.2f\n",
+		    k, f->outs[k].dir, k, (unsigned long long)f->outs[k].records,
+		    k, (unsigned long long)f->outs[k].bytes,
+		    k, (unsigned long long)f->outs[k].skipped,
+		    k, (unsigned long long)f->outs[k].skipped_bytes,
+		    k, (unsigned long long)f->outs[k].dups, k,
+		    f->outs[k].put_seconds);
+	for (k = 0; k < f->nout; k++)
+		for (l = k + 1; l < f->nout; l++)
+			printf("differences.%d.%d %llu\ndifference_bytes.%d.%d %llu\n",
+			    k, l, (unsigned long long)f->diffs[k][l], k, l,
+			    (unsigned long long)f->diff_bytes[k][l]);
+}
+
+static void
+fill_free(struct fill *f)
+{
+	int k;
+
+	if (f->inflight)
+		join_puts(f->outs, f->nout);
+	if (f->slots[0] != NULL)
+		slots_release(f->slots[0], (size_t)f->batch);
+	if (f->slots[1] != NULL)
+		slots_release(f->slots[1], (size_t)f->batch);
+	free(f->slots[0]);
+	free(f->slots[1]);
+	for (k = 0; k <= f->nout && k < MAX_OUTPUTS; k++) {
+		store_close(f->outs[k].st);
+		if (f->outs[k].lockfd >= 0)
+			close(f->outs[k].lockfd);
+		free(f->outs[k].dir);
+		free(f->outs[k].skip);
+		free(f->outs[k].items);
+	}
+	if (f->g.authors != NULL) {
+		sodium_memzero(f->g.authors,
+		    (size_t)f->g.nauthors * sizeof(*f->g.authors));
+		free(f->g.authors);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct fill f;        /* large: not on the stack */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double t0;
+	int k, ret = 1;
+
+	for (k = 0; k < MAX_OUTPUTS; k++)
+		f.outs[k].lockfd = -1;
+	f.n = 1000;
+	f.batch = 50000;
+	f.g.nauthors = 100;
+	f.g.seed = 1;
+	f.g.base_ms = BASE_MS;
+	f.nthreads = ncpu > 0 ? (uint64_t)ncpu : 1;
+	if (f.nthreads > MAX_THREADS)
+		f.nthreads = MAX_THREADS;
+	switch (parse_args(&f, argc, argv)) {
+	case 0:
+		break;
+	case 1:
+		ret = 0;
+		goto out;
+	default:
+		fputs(usage_text, stderr);
+		ret = 2;
+		goto out;
+	}
 	log_init("lcf-fill", LOG_LEVEL_WARN);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lcf-fill: sodium_init failed\n");
 		goto out;
 	}
 	t0 = mono_s();
-	for (; optind < argc; optind++, nout++) {
-		if (open_output(&outs[nout], argv[optind], n) != 0)
-			goto out;
-		choose_skips(&outs[nout], first, n);
-		outs[nout].items = xcalloc((size_t)batch, sizeof(*outs[nout].items));
-	}
-	g.authors = xcalloc((size_t)g.nauthors, sizeof(*g.authors));
-	for (v = 0; v < g.nauthors; v++)
-		author_key(g.seed, v, &g.authors[v]);
-	if (batch > n)
-		batch = n;
-	slots[0] = xcalloc((size_t)batch, sizeof(*slots[0]));
-	slots[1] = xcalloc((size_t)batch, sizeof(*slots[1]));
-	/* Signing the next batch overlaps with storing the previous one. */
-	for (lo = first; lo < first + n; lo = hi) {
-		hi = lo + batch < first + n ? lo + batch : first + n;
-		t = mono_s();
-		if (seal_batch(&g, slots[cur], lo, hi, (int)nthreads) != 0)
-			goto out;
-		seal_s += mono_s() - t;
-		for (i = lo; i < hi; i++) {
-			bytes += slots[cur][i - lo].len;
-			for (k = 0; k < nout; k++)
-				for (l = k + 1; l < nout; l++)
-					if (skipped(&outs[k], i) !=
-					    skipped(&outs[l], i)) {
-						diffs[k][l]++;
-						diff_bytes[k][l] +=
-						    slots[cur][i - lo].len;
-					}
-		}
-		if (inflight) {
-			inflight = 0;
-			if (join_puts(outs, nout) != 0)
-				goto out;
-			slots_release(slots[!cur], (size_t)(prev_hi - prev_lo));
-		}
-		for (k = 0; k < nout; k++) {
-			outs[k].slots = slots[cur];
-			outs[k].lo = lo;
-			outs[k].hi = hi;
-			if ((c = pthread_create(&outs[k].th, NULL, put_thread,
-			    &outs[k])) != 0)
-				fatalx("pthread_create: %s", strerror(c));
-		}
-		inflight = 1;
-		prev_lo = lo;
-		prev_hi = hi;
-		cur = !cur;
-	}
-	inflight = 0;
-	if (join_puts(outs, nout) != 0)
+	if (fill_setup(&f, argc, argv) != 0 || fill_run(&f) != 0)
 		goto out;
-	t = mono_s() - t0;
-	printf("records %llu\nfirst %llu\nauthors %llu\nbytes %llu\n"
-	    "mean_bytes %llu\nseal_seconds %.2f\nseal_rate %.0f\nseconds %.2f\n",
-	    (unsigned long long)n, (unsigned long long)first,
-	    (unsigned long long)g.nauthors, (unsigned long long)bytes,
-	    (unsigned long long)(bytes / n), seal_s,
-	    seal_s > 0 ? (double)n / seal_s : 0.0, t);
-	for (k = 0; k < nout; k++)
-		printf("out.%d.dir %s\nout.%d.records %llu\nout.%d.bytes %llu\n"
-		    "out.%d.skipped %llu\nout.%d.skipped_bytes %llu\n"
-		    "out.%d.dups %llu\nout.%d.put_seconds %.2f\n",
-		    k, outs[k].dir, k, (unsigned long long)outs[k].records,
-		    k, (unsigned long long)outs[k].bytes,
-		    k, (unsigned long long)outs[k].skipped,
-		    k, (unsigned long long)outs[k].skipped_bytes,
-		    k, (unsigned long long)outs[k].dups, k, outs[k].put_seconds);
-	for (k = 0; k < nout; k++)
-		for (l = k + 1; l < nout; l++)
-			printf("differences.%d.%d %llu\ndifference_bytes.%d.%d %llu\n",
-			    k, l, (unsigned long long)diffs[k][l], k, l,
-			    (unsigned long long)diff_bytes[k][l]);
+	fill_report(&f, mono_s() - t0);
 	ret = 0;
-	goto out;
-bad_usage:
-	fputs(usage_text, stderr);
-	ret = 2;
 out:
-	if (inflight)
-		join_puts(outs, nout);
-	if (slots[0] != NULL)
-		slots_release(slots[0], (size_t)batch);
-	if (slots[1] != NULL)
-		slots_release(slots[1], (size_t)batch);
-	free(slots[0]);
-	free(slots[1]);
-	for (k = 0; k <= nout && k < MAX_OUTPUTS; k++) {
-		store_close(outs[k].st);
-		if (outs[k].lockfd >= 0)
-			close(outs[k].lockfd);
-		free(outs[k].dir);
-		free(outs[k].skip);
-		free(outs[k].items);
-	}
-	if (g.authors != NULL) {
-		sodium_memzero(g.authors, (size_t)g.nauthors * sizeof(*g.authors));
-		free(g.authors);
-	}
+	fill_free(&f);
 	return ret;
 }

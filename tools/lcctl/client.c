@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "wire/ctlwire.h"
 #include "base/error.h"
 #include "lcctl.h"
@@ -19,7 +20,7 @@ client_open(const struct lcctl *ctx, struct client *c)
 	int fd;
 
 	c->fd = -1;
-	fd = ctlwire_connect(ctx->dir, err, sizeof(err));
+	fd = ctlwire_connect(ctx->dir, CONFIG_FILE_NAME, err, sizeof(err));
 	if (fd < 0)
 		lcctl_err("%s", err);
 	else
