@@ -23,31 +23,38 @@ struct publish_turn;
 struct store;
 struct sync_state;
 
+/*
+ * Each field has one owner, the module named beside it: only that module
+ * writes it (main.c sets the handles at start-up and clears them at the end);
+ * the others read it or ask the owner.
+ */
 struct node {
-	uv_loop_t *loop;
-	struct config cfg;
-	struct identity *id;          /* city key, guarded memory */
-	struct store *store;
-	struct catalog *catalog;      /* in force: a reference (catalog.h) */
-	struct catalog *catalog_file; /* the configured file's, a reference */
-	struct control *control;
-	struct seq_counter seq;       /* written by seq.c only (seq.h) */
-	struct events_bus events;     /* subscribed in main.c (events.h) */
-	int64_t started_ms;           /* wall clock at start */
-	uint64_t started_mono;
-	int stopping;
-	int publish_busy;             /* the head turn holds the writer */
-	int seq_settled;              /* own seqs may be given out (publish_settle) */
+	uv_loop_t *loop;              /* main.c */
+	struct config cfg;            /* main.c (config.c parses it) */
+	struct identity *id;          /* main.c: city key, guarded memory */
+	struct store *store;          /* main.c */
+	struct catalog *catalog;      /* member.c: in force, a reference
+	                               * (catalog.h); main.c sets the first */
+	struct catalog *catalog_file; /* main.c: the configured file's */
+	struct control *control;      /* main.c (control.c makes it) */
+	struct seq_counter seq;       /* seq.c (seq.h) */
+	struct events_bus events;     /* events.c; subscribed in main.c */
+	int64_t started_ms;           /* main.c: wall clock at start */
+	uint64_t started_mono;        /* main.c */
+	int stopping;                 /* main.c */
+	int publish_busy;             /* publish.c: the head turn holds the writer */
+	int seq_settled;              /* publish.c: own seqs may be given out
+	                               * (publish_settle) */
 	struct publish_turn *publish_head, *publish_tail;   /* publish.c */
-	int import_writing;           /* an import holds the store's write
-	                               * transaction (import.c) */
-	/* Federation (peer.c, ingest.c, sync.c); NULL until started. */
-	struct peers *peers;
-	struct ingest_state *ingest;
-	struct sync_state *sync;
-	struct members *members;      /* federation membership (member.c) */
-	struct held *held;            /* records awaiting a membership (held.c) */
-	struct discover *discover;    /* endpoints and discovered links (discover.c) */
+	int import_writing;           /* import.c: an import holds the store's
+	                               * write transaction */
+	/* Each module's own state, made by its start function; NULL before. */
+	struct peers *peers;          /* peer.c */
+	struct ingest_state *ingest;  /* ingest.c */
+	struct sync_state *sync;      /* sync.c */
+	struct members *members;      /* member.c: federation membership */
+	struct held *held;            /* held.c: records awaiting a membership */
+	struct discover *discover;    /* discover.c: endpoints, discovered links */
 };
 
 #endif
