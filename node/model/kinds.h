@@ -29,6 +29,9 @@ enum {
 	/* The key is the author's choice (default_key only proposes one), so
 	 * an import record may name it in a "key" member. */
 	KINDS_FREE_KEY = 1 << 1,
+	/* Listed by the country of its author's city: indexed under the country
+	 * of the author's profile, and moved when that country changes. */
+	KINDS_BY_COUNTRY = 1 << 2,
 };
 
 /* Checks the body of a record of this kind (the envelope is checked already

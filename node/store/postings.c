@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "model/kinds.h"
 #include "model/record.h"
 #include "store/store.h"
 #include "store/store_int.h"
@@ -85,6 +86,7 @@ store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
 static void
 postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 {
+	const struct kinds_def *kd;
 	size_t i;
 
 	p->kind = c->kind;
@@ -94,10 +96,10 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 		return;
 	}
 	post_add(p, TAG_AUTHOR, (const char *)c->author.data, c->author.len);
-	/* Only the kinds reindex_country moves when a city changes country
-	 * (and the city profile itself) carry a country posting. */
-	if (country != NULL && (c->kind == LCF__KIND__KIND_CITY ||
-	    c->kind == LCF__KIND__KIND_PRACTICE || c->kind == LCF__KIND__KIND_INDICATOR))
+	/* The kinds listed by country (kinds.h) carry a country posting;
+	 * reindex_country moves them when the city's country changes. */
+	if (country != NULL && (kd = kinds_by_kind(c->kind)) != NULL &&
+	    (kd->flags & KINDS_BY_COUNTRY))
 		post_add(p, TAG_COUNTRY, country, strlen(country));
 	switch (c->body_case) {
 	case LCF__CONTENT__BODY_PRACTICE: {

@@ -477,8 +477,7 @@ static int
 reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
     const char *oldc, const char *newc)
 {
-	static const Lcf__Kind kinds[] = { LCF__KIND__KIND_PRACTICE,
-	    LCF__KIND__KIND_INDICATOR };
+	const struct kinds_def *kd;
 	uint8_t ukey[2 + AUTHOR_LEN], ckey[4];
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
@@ -491,13 +490,17 @@ reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
 		return ret;
 	if ((rc = mdb_cursor_open(x->txn, s->idx, &cur)) != 0)
 		return mdb_to_lcf("country postings", rc);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		ukey[0] = (uint8_t)kinds[i];
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		/* The profile carries the country: its own postings are written
+		 * anew with the record that changed it. */
+		if (!(kd->flags & KINDS_BY_COUNTRY) || kd->kind == LCF__KIND__KIND_CITY)
+			continue;
+		ukey[0] = (uint8_t)kd->kind;
 		ukey[1] = TAG_AUTHOR;
 		memcpy(ukey + 2, author, AUTHOR_LEN);
 		if ((ret = store__list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
 			goto out;
-		ckey[0] = (uint8_t)kinds[i];
+		ckey[0] = (uint8_t)kd->kind;
 		ckey[1] = TAG_COUNTRY;
 		k.mv_data = ckey;
 		k.mv_size = sizeof(ckey);

@@ -50,7 +50,10 @@ expect_eq "seqs follow each other across runs" 4 "$(jq .next_seq fed.key.state)"
 expect_status "publish of A's admission at A" 0 "$LCCTL" -d "${DIRS[A]}" publish admit-A.rec
 expect_contains "publish reports it stored" "$OUT" "1 stored"
 expect_status "publish of B's admission at B" 0 "$LCCTL" -d "${DIRS[B]}" publish admit-B.rec
-sed 's/"signature":"./"signature":"A/' admit-P.rec >tampered.rec
+# Change the signature's first character to another one (a sed that wrote "A"
+# changed nothing when the signature began with A: the test then failed).
+perl -pe 's/"signature":"(.)/"\"signature\":\"" . ($1 eq "A" ? "B" : "A")/e' admit-P.rec >tampered.rec
+expect_status "the tampered copy differs from the record" 1 cmp -s admit-P.rec tampered.rec
 expect_status "a tampered record is refused before it is sent" 1 "$LCCTL" -d "${DIRS[A]}" publish tampered.rec
 expect_contains "naming the file and line" "$OUT" "tampered.rec:1:"
 "$LCCTL" federation create -k rogue.key --name Rogue >/dev/null 2>&1
