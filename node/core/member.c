@@ -377,6 +377,19 @@ succession_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len
 	return scan_visit(arg, 0, id, raw, len);
 }
 
+/* The state read at start is no news: only what changes after it is told
+ * (MEMBERSHIP events). */
+static void
+clear_news(struct members *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->count; i++)
+		ms->v[i].admitted_new = ms->v[i].revoked_new = 0;
+	ms->news = 0;
+	ms->own_changed = 0;
+}
+
 int
 members_open(struct node *n, char *err, size_t errlen)
 {
@@ -405,6 +418,7 @@ members_open(struct node *n, char *err, size_t errlen)
 		goto out;
 	}
 	refresh_catalog(ms);
+	clear_news(ms);
 	ret = 0;
 out:
 	return ret;

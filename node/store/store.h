@@ -17,8 +17,6 @@ struct store;
 #define STORE_MAX_TERMS 16       /* filter terms in one query */
 #define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
 
-/* One record to store: the exact SignedRecord bytes and their decoded form, both
- * borrowed for the call. The caller has verified and validated it. */
 /* One record to store: raw (the SignedRecord bytes, already verified and
  * validated) and rec, its decoded form; or rec NULL, and store_put decodes raw
  * itself while it writes the item (so a caller need not hold thousands of
@@ -46,8 +44,9 @@ int store_open(const char *path, uint64_t map_size, struct store **out, char *er
 void store_close(struct store *s);
 
 /* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL,
- * LCF_ENOSPC (the disk is full: store_space.c) or LCF_ESTORE. Safe to call from one writer thread while others read. Ids newly
- * stored enter store_sketch() once the transaction has committed. */
+ * LCF_ENOSPC (the disk is full: store_space.c) or LCF_ESTORE. Safe to call
+ * from one writer thread while others read. Ids newly stored enter
+ * store_sketch() once the transaction has committed. */
 int store_put(struct store *s, struct store_item *items, size_t n);
 
 /* A write transaction held across several calls, for a streamed import. Every

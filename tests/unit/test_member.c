@@ -134,18 +134,24 @@ poll_cb(uv_timer_t *t)
 	}
 }
 
-/* Runs the loop until want MEMBERSHIP events were seen, or the deadline. */
+/* Runs the loop until want MEMBERSHIP events were seen, or ms passed. */
 static void
-run_until(struct fix *f, size_t want)
+run_until_ms(struct fix *f, size_t want, uint64_t ms)
 {
 	f->want = want;
-	f->deadline = mono_ms() + WAIT_MS;
+	f->deadline = mono_ms() + ms;
 	uv_timer_init(&f->loop, &f->poll);
 	f->poll.data = f;
 	uv_timer_start(&f->poll, poll_cb, 10, 10);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&f->poll, NULL);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void
+run_until(struct fix *f, size_t want)
+{
+	run_until_ms(f, want, WAIT_MS);
 }
 
 /* A federation record about city, signed by the federation key, sealed into
@@ -275,6 +281,51 @@ test_stored_membership_events(void **state)
 	assert_int_equal(f->nseen, 0);
 }
 
+/* What the store holds at start is no news: after a restart, the next
+ * federation record tells only what it changed (before, every city admitted
+ * or revoked at start was told again with it). */
+static void
+test_restart_is_no_news(void **state)
+{
+	struct fix *f = *state;
+	uint8_t other[32], gone[32], third[32], raws[4][512];
+	size_t lens[4], i;
+	Lcf__Kind kinds[4] = { LCF__KIND__KIND_MEMBERSHIP,
+	    LCF__KIND__KIND_MEMBERSHIP, LCF__KIND__KIND_REVOCATION,
+	    LCF__KIND__KIND_MEMBERSHIP };
+	struct store_item items[3];
+	char err[256] = "";
+
+	f->skip_expired = 1;
+	randombytes_buf(other, 32);
+	randombytes_buf(gone, 32);
+	randombytes_buf(third, 32);
+	fed_record(f, kinds[0], other, 1, raws[0], sizeof(raws[0]), &lens[0]);
+	fed_record(f, kinds[1], f->n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
+	fed_record(f, kinds[2], gone, 3, raws[2], sizeof(raws[2]), &lens[2]);
+	fed_record(f, kinds[3], third, 4, raws[3], sizeof(raws[3]), &lens[3]);
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < 3; i++) {
+		items[i].raw = raws[i];
+		items[i].len = lens[i];
+	}
+	assert_int_equal(store_put(f->n.store, items, 3), 0);
+	/* A restart: the state is read from the store. */
+	members_stop(&f->n);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	members_free(&f->n);
+	if (members_open(&f->n, err, sizeof(err)) != 0)
+		fail_msg("members_open: %s", err);
+	members_start(&f->n);
+	emit_stored(f, &raws[3], &lens[3], &kinds[3], 1);
+	run_until(f, 1);
+	/* Give the loop the chance to tell more than it should. */
+	run_until_ms(f, SEEN_MAX, 300);
+	assert_int_equal(f->nseen, 1);
+	assert_int_equal(f->seen[0].change, EVENTS_ADMITTED);
+	assert_memory_equal(f->seen[0].city, third, 32);
+}
+
 /* The clock's check: EVENTS_EXPIRED with no city, every half hold_time
  * (hold_time is 1 s here). */
 static void
@@ -296,6 +347,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stored_membership_events,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_is_no_news, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_check, setup,
 		    teardown),
 	};
