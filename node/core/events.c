@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "core/events.h"
 
 static const char *const kind_names[EVENTS_KINDS] = {
@@ -49,8 +50,12 @@ events_emit(struct events_bus *b, const struct events_event *ev)
 	if (b == NULL || ev == NULL || (unsigned)ev->kind >= EVENTS_KINDS)
 		goto out;
 	ret = LCF_EBUSY;
-	if (b->depth >= EVENTS_DEPTH_MAX)
+	if (b->depth >= EVENTS_DEPTH_MAX) {
+		/* A loop of reactions: a bug, said once per event here. */
+		log_warnx("events: %s not delivered: emitted %d deep inside "
+		    "handlers", events_kind_name(ev->kind), b->depth);
 		goto out;
+	}
 	b->depth++;
 	/* Subscriptions are made at start-up, before any event: the count is
 	 * read once all the same, so that a subscription made by a handler

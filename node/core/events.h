@@ -25,7 +25,8 @@ struct conn;
  *    reaches the subscribers after this one. Emission nests at most
  *    EVENTS_DEPTH_MAX deep; deeper, events_emit delivers nothing and returns
  *    LCF_EBUSY (a loop of reactions, a bug);
- *  - nothing is allocated: subscribers sit in a fixed table.
+ *  - the bus allocates nothing: subscribers sit in a fixed table, and the
+ *    emitter builds the event from memory it holds.
  */
 enum events_kind {
 	EVENTS_STORED,        /* a writer committed a batch (events_stored) */
@@ -70,9 +71,12 @@ struct events_stored {
 	                               * dereferenced; else NULL */
 	const struct events_record *recs;
 	size_t count;
-	int partial;                  /* recs holds only part of the batch (an
-	                               * import too large to keep): the rest
-	                               * reaches peers by reconciliation */
+	int partial;                  /* recs leaves out some of the batch's
+	                               * city content (profiles, practices,
+	                               * indicator values) of an import too
+	                               * large to keep: it reaches peers by
+	                               * reconciliation. Records of every other
+	                               * kind are always in recs. */
 };
 
 enum events_membership_change {
@@ -96,7 +100,8 @@ enum events_refusal {
 struct events_link {
 	const uint8_t *city;          /* 32 bytes: the key the peer presented */
 	const void *link;             /* the link (for net/ files), compared only */
-	struct conn *conn;            /* its connection, open during the call */
+	struct conn *conn;            /* its connection, valid during the call
+	                               * (closing already for LINK_DOWN) */
 	int outbound;                 /* this node dialed */
 	enum events_refusal refusal;  /* EVENTS_LINK_REFUSED */
 	const char *reason;           /* LINK_DOWN, LINK_REFUSED: why, or "" */

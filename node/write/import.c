@@ -34,6 +34,7 @@
 #include "core/events.h"
 #include "core/node.h"
 #include "core/seq.h"
+#include "model/kinds.h"
 #include "model/record.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -45,8 +46,9 @@
  * stalled client cannot hold the writer for ever. */
 #define IMPORT_IDLE_MS (60 * 1000)
 /* Signed records kept to tell the node once committed (EVENTS_STORED: push,
- * membership and discovery react); the records of a larger import are not
- * kept (the event says partial): reconciliation brings them to peers. */
+ * membership and discovery react). Past this many bytes a city's content is
+ * not kept (the event says partial: reconciliation brings it to peers);
+ * records of the other kinds always are (kept_past_cap). */
 #define IMPORT_PUSH_MAX (1u << 20)
 
 enum chunk_state {
@@ -475,24 +477,48 @@ teardown_maybe(struct import *imp)
 
 /* ---- the loop's side ---- */
 
+/* Whether a record of this kind is kept for the event past IMPORT_PUSH_MAX:
+ * a city's content may be left to reconciliation; the rare records that
+ * change the node's state (memberships, successions, endpoints, catalogs)
+ * are always told, for membership and discovery. */
+static int
+kept_past_cap(int kind)
+{
+	const struct kinds_def *kd = kinds_by_kind(kind);
+
+	return kd == NULL || !(kd->flags & KINDS_CONTENT);
+}
+
+/* Once the cap is passed: keeps only what kept_past_cap keeps. */
+static void
+drop_content(struct import *imp)
+{
+	size_t i, n = 0, off = 0, to = 0;
+
+	imp->push_dropped = 1;
+	for (i = 0; i < imp->npush; i++) {
+		struct events_record *er = &imp->push_recs[i];
+
+		if (kept_past_cap(er->kind)) {
+			memmove(imp->push + to, imp->push + off, er->len);
+			imp->push_recs[n++] = *er;
+			to += er->len;
+		}
+		off += er->len;
+	}
+	imp->npush = n;
+	imp->push_len = to;
+}
+
 static void
 keep_for_push(struct import *imp, const struct chunk *ch)
 {
 	size_t i, bytes = 0;
 
-	if (imp->push_dropped)
-		return;
 	for (i = 0; i < ch->nchanged; i++)
 		bytes += ch->items[i].len;
-	if (imp->push_len + bytes > IMPORT_PUSH_MAX) {
-		imp->push_dropped = 1;
-		free(imp->push);
-		free(imp->push_recs);
-		imp->push = NULL;
-		imp->push_recs = NULL;
-		imp->npush = 0;
-		return;
-	}
+	if (!imp->push_dropped && imp->push_len + bytes > IMPORT_PUSH_MAX)
+		drop_content(imp);
 	imp->push = xreallocarray(imp->push, imp->push_len + bytes + 1, 1);
 	if (imp->npush + ch->nchanged > imp->push_cap) {
 		imp->push_cap = imp->npush + ch->nchanged;
@@ -500,8 +526,11 @@ keep_for_push(struct import *imp, const struct chunk *ch)
 		    sizeof(*imp->push_recs));
 	}
 	for (i = 0; i < ch->nchanged; i++) {
-		struct events_record *er = &imp->push_recs[imp->npush++];
+		struct events_record *er;
 
+		if (imp->push_dropped && !kept_past_cap((int)ch->recs[i].c->kind))
+			continue;
+		er = &imp->push_recs[imp->npush++];
 		memcpy(imp->push + imp->push_len, ch->items[i].raw,
 		    ch->items[i].len);
 		imp->push_len += ch->items[i].len;
@@ -537,8 +566,10 @@ writer_event(uv_async_t *a)
 			imp->tail = NULL;
 		imp->held--;
 		imp->stored += ch->stored;
-		if (!imp->failed)
-			keep_for_push(imp, ch);
+		/* Written: kept even when the session failed since, for the
+		 * event that tells a commit that still happens (a client gone
+		 * after its last chunk). */
+		keep_for_push(imp, ch);
 		chunk_free(ch);
 	}
 	if (err != 0)
