@@ -213,7 +213,7 @@ ctlfed__peer_sync(struct ctl_conn *c)
 		return;
 	}
 	c->ops++;
-	rc = peers_sync(c->ctl->n, r->ref, peer_sync_done, c, err, sizeof(err));
+	rc = peersync_request(c->ctl->n, r->ref, peer_sync_done, c, err, sizeof(err));
 	if (rc != 0) {
 		c->ops--;
 		ctlconn__error(c, rc, "%s", err);

@@ -571,12 +571,30 @@ when(int64_t ms, char *out, size_t size)
 		snprintf(out, size, "%lld ms", (long long)ms);
 }
 
+/* "membership, revocation and catalog": the kinds only the federation key
+ * signs, from the kind table. */
+static const char *
+federation_kinds(char *out, size_t size)
+{
+	const struct kinds_def *k, *fed[KINDS_LIMIT];
+	size_t i, n = 0, used = 0;
+
+	for (i = 0; (k = kinds_at(i)) != NULL; i++)
+		if (k->signer == KINDS_SIGNER_FEDERATION && n < KINDS_LIMIT)
+			fed[n++] = k;
+	out[0] = '\0';
+	for (i = 0; i < n && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " and " : ", ", fed[i]->name);
+	return out;
+}
+
 enum member_verdict
 members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 {
 	struct members *ms = n->members;
 	struct entry *e;
-	char t[64];
+	char t[64], names[128];
 	int fed_kind;
 
 	if (ms == NULL)
@@ -595,15 +613,14 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 	if (memcmp(c->author.data, ms->fed, 32) == 0) {
 		if (fed_kind)
 			return MEMBER_ACCEPT;
-		snprintf(why, whylen, "the federation key signs only membership, "
-		    "revocation and catalog records, not %s",
-		    c->kind == LCF__KIND__KIND_CITY ? "a city profile" :
-		    "this kind");
+		snprintf(why, whylen, "the federation key signs only %s records, "
+		    "not %s records", federation_kinds(names, sizeof(names)),
+		    kinds_name((int)c->kind));
 		return MEMBER_REFUSE;
 	}
 	if (fed_kind) {
-		snprintf(why, whylen, "only the federation key may sign "
-		    "membership, revocation and catalog records");
+		snprintf(why, whylen, "only the federation key may sign %s "
+		    "records", federation_kinds(names, sizeof(names)));
 		return MEMBER_REFUSE;
 	}
 	if (e != NULL && e->info.revoked && c->timestamp >= e->info.revoked_ms) {

@@ -18,7 +18,7 @@ practice_key(const Lcf__Content *c, char *out, size_t max)
 static void
 indicator_value_key(const Lcf__Content *c, char *out, size_t max)
 {
-	indicator_key(c->indicator, out, max);
+	validate_indicator_key(c->indicator, out, max);
 }
 
 /* In kind order; proto/lcf.proto's Kind and Content.body list the same kinds. */

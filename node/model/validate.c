@@ -1232,7 +1232,7 @@ out:
 
 /* The bytes the successor signs: the label, the old key, the new key. */
 void
-succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
+validate_succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
     uint8_t out[SUCCESSION_MSG_LEN])
 {
 	memcpy(out, SUCCESSION_LABEL, SUCCESSION_LABEL_LEN);
@@ -1263,7 +1263,7 @@ check_succession(const Lcf__Succession *s, const Lcf__Content *c, unsigned flags
 		verr_set(err, "succession.successor", "is the author itself");
 		goto out;
 	}
-	succession_message(c->author.data, s->successor.data, msg);
+	validate_succession_message(c->author.data, s->successor.data, msg);
 	if (identity_verify(s->successor.data, msg, sizeof(msg),
 	    s->successor_signature.data) != 0) {
 		verr_set(err, "succession.successor_signature", "is not the "
@@ -1326,7 +1326,7 @@ validate_indicator(const Lcf__Content *c, const struct catalog *cat,
 		goto out;
 	/* After the body, so a bad period is reported as such and not as a key
 	 * mismatch. */
-	indicator_key(c->indicator, want, sizeof(want));
+	validate_indicator_key(c->indicator, want, sizeof(want));
 	if (c->key != NULL && *c->key != '\0' && strcmp(c->key, want) != 0) {
 		verr_set(err, "key", "'%s' does not match the value: it must be '%s'",
 		    validate__quote(c->key, q, sizeof(q)), want);
@@ -1423,7 +1423,7 @@ kappend_part(char *out, size_t max, size_t *len, const char *name,
 }
 
 void
-indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max)
+validate_indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max)
 {
 	const Lcf__Disaggregation *d;
 	size_t len = 0;

@@ -73,14 +73,14 @@ const char *validate__quote(const char *s, char *buf, size_t len);
 
 /* The key an indicator value is stored under: INDICATOR/PERIOD, plus
  * "/sex=..,age_band=..,group=.." when disaggregated. Writes at most max bytes. */
-void indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max);
+void validate_indicator_key(const Lcf__IndicatorValue *v, char *out, size_t max);
 
 /* What a successor key signs to accept a hand-over (proto/lcf.proto,
  * Succession): the label, the old key, the new key. */
 #define SUCCESSION_LABEL "lcf-succession-v1"
 #define SUCCESSION_LABEL_LEN 17
 #define SUCCESSION_MSG_LEN (SUCCESSION_LABEL_LEN + 64)
-void succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
+void validate_succession_message(const uint8_t old_key[32], const uint8_t new_key[32],
     uint8_t out[SUCCESSION_MSG_LEN]);
 
 #endif

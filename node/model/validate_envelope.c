@@ -84,7 +84,7 @@ validate_content(const Lcf__Content *c, const struct catalog *cat,
 	has_key = c->key != NULL && *c->key != '\0';
 	/*
 	 * A draft may leave the key to the node, which derives it ("profile", the
-	 * title's slug, indicator_key()). A tombstone has no body to derive it
+	 * title's slug, validate_indicator_key()). A tombstone has no body to derive it
 	 * from, so it always names its key.
 	 */
 	if ((has_key || deleted || !(flags & VALIDATE_DRAFT)) &&

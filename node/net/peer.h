@@ -118,7 +118,7 @@ int peers_list(struct node *n, struct peer_info **out, size_t *count);
 
 /* Called once when a requested reconciliation ends; st is valid during the
  * call only. */
-typedef void (*peers_sync_cb)(void *arg, const struct sync_stats *st);
+typedef void (*peersync_cb)(void *arg, const struct sync_stats *st);
 
 /*
  * Starts one reconciliation now with the connected peer named by ref (as for
@@ -126,7 +126,7 @@ typedef void (*peers_sync_cb)(void *arg, const struct sync_stats *st);
  * LCF_ENOTFOUND, LCF_EAMBIGUOUS, LCF_ECONNECT (not connected), or the error
  * of sync_begin; err says why.
  */
-int peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
+int peersync_request(struct node *n, const char *ref, peersync_cb cb, void *arg,
     char *err, size_t errlen);
 
 /* The MEMBERSHIP subscriber (arg: the node): this city's own membership

@@ -91,7 +91,7 @@ struct peers {
 
 /* Someone waiting for the end of a reconciliation (`lcctl peer sync`). */
 struct waiter {
-	peers_sync_cb	 cb;
+	peersync_cb	 cb;
 	void		*arg;
 	struct waiter	*next;
 };

@@ -211,7 +211,7 @@ peersync_on_event(void *arg, const struct events_event *ev)
 
 
 int
-peers_sync(struct node *n, const char *ref, peers_sync_cb cb, void *arg,
+peersync_request(struct node *n, const char *ref, peersync_cb cb, void *arg,
     char *err, size_t errlen)
 {
 	struct peers *ps = n->peers;

@@ -500,6 +500,11 @@ reindex_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
 		memcpy(ukey + 2, author, AUTHOR_LEN);
 		if ((ret = store__list_load(cur, ukey, sizeof(ukey), &docs, &n)) != 0)
 			goto out;
+		/* Two posting lists of n numbers change (the old country's and
+		 * the new one's): room for them beyond the record's own. */
+		if ((ret = store__space_extend(s, (uint64_t)STORE_SPACE_FACTOR *
+		    2 * n * sizeof(uint32_t) + 2 * s->psize)) != 0)
+			goto out;
 		ckey[0] = (uint8_t)kd->kind;
 		ckey[1] = TAG_COUNTRY;
 		k.mv_data = ckey;

@@ -176,6 +176,10 @@ row_bytes(MDB_txn *txn, const struct store *s, MDB_val *v, MDB_val *out)
 int store__space_init(struct store *s);
 uint64_t store__space_base(struct store *s);
 int store__space_reserve(struct store *s, uint64_t base, uint64_t need);
+/* Reserves extra bytes more past what the open write transaction reserved
+ * already: for writes that grow with what the store holds, not with the
+ * records given (a city's records moved to another country). */
+int store__space_extend(struct store *s, uint64_t extra);
 /* After a write transaction ended (committed or not), and still under
  * write_mu: gives back the blocks reserved past the pages in use and a margin. */
 void store__space_release(struct store *s);

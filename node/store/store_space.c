@@ -131,3 +131,12 @@ store__space_release(struct store *s)
 	    (off_t)keep, (off_t)(s->reserved_end - keep)) == 0)
 		s->reserved_end = keep;
 }
+
+int
+store__space_extend(struct store *s, uint64_t extra)
+{
+	uint64_t base = store__space_base(s);
+	uint64_t have = s->reserved_end > base ? s->reserved_end - base : 0;
+
+	return store__space_reserve(s, base, have + extra);
+}

@@ -202,7 +202,7 @@ indicator_fx(struct fx *f)
 static void
 rekey(struct fx *f)
 {
-	indicator_key(&f->ind, f->key, sizeof(f->key));
+	validate_indicator_key(&f->ind, f->key, sizeof(f->key));
 }
 
 static void
@@ -1049,30 +1049,30 @@ test_indicator_key(void **state)
 	(void)state;
 	v.indicator = "2.1-early-school-leaving";
 	v.period = "2023-09/2024-08";
-	indicator_key(&v, key, sizeof(key));
+	validate_indicator_key(&v, key, sizeof(key));
 	assert_string_equal(key, "2.1-early-school-leaving/2023-09/2024-08");
 
 	v.disaggregation = &d;
-	indicator_key(&v, key, sizeof(key));
+	validate_indicator_key(&v, key, sizeof(key));
 	assert_string_equal(key, "2.1-early-school-leaving/2023-09/2024-08");
 	d.sex = "female";
 	d.age_band = "18-24";
 	d.group = "roma";
-	indicator_key(&v, key, sizeof(key));
+	validate_indicator_key(&v, key, sizeof(key));
 	assert_string_equal(key,
 	    "2.1-early-school-leaving/2023-09/2024-08/sex=female,age_band=18-24,group=roma");
 	d.sex = NULL;
 	d.group = "";
-	indicator_key(&v, key, sizeof(key));
+	validate_indicator_key(&v, key, sizeof(key));
 	assert_string_equal(key, "2.1-early-school-leaving/2023-09/2024-08/age_band=18-24");
 
-	indicator_key(&v, small, sizeof(small));
+	validate_indicator_key(&v, small, sizeof(small));
 	assert_string_equal(small, "2.1-ear");
-	indicator_key(&v, small, 1);
+	validate_indicator_key(&v, small, 1);
 	assert_string_equal(small, "");
-	indicator_key(NULL, key, sizeof(key));
+	validate_indicator_key(NULL, key, sizeof(key));
 	assert_string_equal(key, "");
-	indicator_key(&v, NULL, 0);
+	validate_indicator_key(&v, NULL, 0);
 }
 
 static void
@@ -1341,7 +1341,7 @@ test_federation_kinds(void **state)
 	su.has_successor = su.has_successor_signature = 1;
 	su.successor.data = nw->pk;
 	su.successor.len = 32;
-	succession_message(old->pk, nw->pk, msg);
+	validate_succession_message(old->pk, nw->pk, msg);
 	assert_memory_equal(msg, "lcf-succession-v1", 17);
 	identity_sign(nw, msg, sizeof(msg), sig);
 	su.successor_signature.data = sig;

@@ -254,7 +254,7 @@ make_record(const struct gen *g, uint64_t i, struct slot *sl, char *err,
 		v.geo_level = LCF__GEO_LEVEL__GEO_LEVEL_CITY;
 		v.has_status = 1;
 		v.status = LCF__VALUE_STATUS__VALUE_STATUS_FINAL;
-		indicator_key(&v, key, sizeof(key));
+		validate_indicator_key(&v, key, sizeof(key));
 		c.kind = LCF__KIND__KIND_INDICATOR;
 		c.key = key;
 		c.body_case = LCF__CONTENT__BODY_INDICATOR;

@@ -441,7 +441,7 @@ indicator_rm(struct lcctl *ctx, int argc, char **argv)
 		v.period = argv[optind + 1];
 		if (dis.sex || dis.age_band || dis.group)
 			v.disaggregation = &dis;
-		indicator_key(&v, ref, sizeof(ref));
+		validate_indicator_key(&v, ref, sizeof(ref));
 	} else {
 		snprintf(ref, sizeof(ref), "%s", argv[optind]);
 	}

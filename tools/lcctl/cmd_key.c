@@ -80,7 +80,7 @@ publish_succession(const struct lcctl *ctx, const uint8_t old[32],
 
 	/* The new key accepts the hand-over from exactly this old key. */
 	memcpy(pk, next->pk, sizeof(pk));
-	succession_message(old, pk, msg);
+	validate_succession_message(old, pk, msg);
 	identity_sign(next, msg, sizeof(msg), sig);
 	body.has_successor = 1;
 	body.successor.data = pk;
