@@ -102,13 +102,13 @@ static int
 upgrade_1(struct store *s)
 {
 	uint8_t last[RECORD_ID_LEN], row[ROW_LEN], ver[4];
-	uint64_t next = 1, moved = 0;
+	uint64_t next = 1, moved = 0, base, bytes;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_dbi old;
 	MDB_val k, v, rk;
 	size_t n;
-	int rc, have_last = 0;
+	int rc, ret = 0, have_last = 0;
 
 	log_info("store: upgrading %s from schema 1 to %d", s->path,
 	    STORE_SCHEMA_VERSION);
@@ -122,6 +122,12 @@ upgrade_1(struct store *s)
 	while (rc == 0) {
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
 		    (rc = mdb_cursor_open(txn, old, &cur)) != 0)
+			goto out;
+		/* Every record is written again: disk room for it first, as
+		 * for any write (store_space.c). */
+		base = store__space_base(s);
+		bytes = 0;
+		if ((ret = store__space_reserve(s, base, STORE_SPACE_MARGIN)) != 0)
 			goto out;
 		if (have_last) {
 			k.mv_data = last;
@@ -138,6 +144,10 @@ upgrade_1(struct store *s)
 				rc = MDB_CORRUPTED;
 				goto out;
 			}
+			bytes += v.mv_size + sizeof(last) + sizeof(row);
+			if ((ret = store__space_reserve(s, base, STORE_SPACE_MARGIN +
+			    STORE_SPACE_FACTOR * bytes)) != 0)
+				goto out;
 			memcpy(last, k.mv_data, sizeof(last));
 			have_last = 1;
 			put_be64(row, next++);
@@ -179,7 +189,8 @@ out:
 		mdb_cursor_close(cur);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	return mdb_to_lcf("upgrading from schema 1", rc);
+	store__space_release(s);
+	return ret != 0 ? ret : mdb_to_lcf("upgrading from schema 1", rc);
 }
 
 /* store_open's first transaction: the tables, and the schema checked or
