@@ -57,7 +57,6 @@ struct members {
 	uv_timer_t check_timer, soon_timer;
 	int timers;
 	int soon_armed;
-	int news;                    /* entries with admitted_new, revoked_new */
 	int catalog_dirty;           /* the federation's catalog changed */
 	int own_changed;             /* our own membership changed */
 };
@@ -154,7 +153,6 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 	}
 	e->info.admitted = 1;
 	e->admitted_new = 1;
-	ms->news = 1;
 	arm_soon(ms);
 	e->info.admitted_ms = m->has_admitted && m->admitted > 0 ? m->admitted :
 	    c->timestamp;
@@ -188,7 +186,6 @@ apply_revocation(struct members *ms, const Lcf__Content *c)
 	    r->effective : c->timestamp;
 	copy_str(e->info.reason, sizeof(e->info.reason), r->reason);
 	e->revoked_new = 1;
-	ms->news = 1;
 	arm_soon(ms);
 	log_info("federation: city %s revoked: %s", hex_encode(city, 32, hex),
 	    e->info.reason);
@@ -386,7 +383,6 @@ clear_news(struct members *ms)
 
 	for (i = 0; i < ms->count; i++)
 		ms->v[i].admitted_new = ms->v[i].revoked_new = 0;
-	ms->news = 0;
 	ms->own_changed = 0;
 }
 
@@ -454,13 +450,11 @@ soon_cb(uv_timer_t *t)
 	struct members *ms = t->data;
 	uint8_t city[32];
 	size_t i;
-	int news = ms->news;
 
 	ms->soon_armed = 0;
-	ms->news = 0;
 	if (ms->catalog_dirty)
 		refresh_catalog(ms);
-	for (i = 0; news && i < ms->count; i++) {
+	for (i = 0; i < ms->count; i++) {
 		if (!ms->v[i].admitted_new)
 			continue;
 		ms->v[i].admitted_new = 0;
@@ -475,7 +469,7 @@ soon_cb(uv_timer_t *t)
 		ms->own_changed = 0;
 		emit_membership(ms, EVENTS_OWN_CHANGED, ms->n->id->pk);
 	}
-	for (i = 0; news && i < ms->count; i++) {
+	for (i = 0; i < ms->count; i++) {
 		if (!ms->v[i].revoked_new)
 			continue;
 		ms->v[i].revoked_new = 0;
