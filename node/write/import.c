@@ -50,6 +50,9 @@
  * not kept (the event says partial: reconciliation brings it to peers);
  * records of the other kinds always are (kept_past_cap). */
 #define IMPORT_PUSH_MAX (1u << 20)
+/* What is kept at all, records of the other kinds included: an import is a
+ * stream of any length, and the node's memory must not follow it. */
+#define IMPORT_KEEP_MAX (16u << 20)
 
 enum chunk_state {
 	CH_WAITING,         /* received before the session's turn */
@@ -122,6 +125,7 @@ struct import {
 	struct events_record *push_recs;
 	size_t npush, push_cap;
 	int push_dropped;
+	int keep_full;               /* IMPORT_KEEP_MAX reached: nothing more kept */
 	/* writer thread; the fields after mu are shared with it */
 	uv_thread_t thread;
 	int thread_started;
@@ -519,6 +523,14 @@ keep_for_push(struct import *imp, const struct chunk *ch)
 		bytes += ch->items[i].len;
 	if (!imp->push_dropped && imp->push_len + bytes > IMPORT_PUSH_MAX)
 		drop_content(imp);
+	if (imp->push_len + bytes > IMPORT_KEEP_MAX) {
+		if (!imp->keep_full)
+			log_warnx("import: more than %u MiB of records that change "
+			    "the node's state: those past it take effect at the "
+			    "next start", IMPORT_KEEP_MAX >> 20);
+		imp->keep_full = 1;
+		return;
+	}
 	imp->push = xreallocarray(imp->push, imp->push_len + bytes + 1, 1);
 	if (imp->npush + ch->nchanged > imp->push_cap) {
 		imp->push_cap = imp->npush + ch->nchanged;
