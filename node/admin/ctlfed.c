@@ -25,7 +25,6 @@
 #include "base/xmalloc.h"
 
 #define CITY_SCAN_CHUNK 4096
-#define NKINDS KINDS_LIMIT          /* slots indexed by Lcf__Kind */
 
 /* ---- peers ---- */
 
@@ -227,7 +226,7 @@ struct city_agg {
 	uint8_t author[32];
 	char *name;
 	char *country;
-	uint64_t current[NKINDS], deleted[NKINDS];
+	uint64_t current[KINDS_LIMIT], deleted[KINDS_LIMIT];
 	int64_t newest;
 	uint8_t head[32];            /* newest key of the author's line */
 	size_t rank;                 /* the author's place in it, oldest 0 */
@@ -275,7 +274,7 @@ city_scan_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		memcpy(a->author, ct->author.data, 32);
 	}
 	a = &job->v[job->n - 1];
-	kind = (unsigned)ct->kind < NKINDS ? (unsigned)ct->kind : 0;
+	kind = (unsigned)ct->kind < KINDS_LIMIT ? (unsigned)ct->kind : 0;
 	if (ct->deleted)
 		a->deleted[kind]++;
 	else
@@ -340,7 +339,7 @@ group_lines(struct city_job *job)
 			struct city_agg *a = &job->v[j];
 
 			memcpy(g.prev[j - start], a->author, 32);
-			for (k = 0; k < NKINDS; k++) {
+			for (k = 0; k < KINDS_LIMIT; k++) {
 				g.current[k] += a->current[k];
 				g.deleted[k] += a->deleted[k];
 			}
@@ -367,7 +366,7 @@ federation_only(const struct city_agg *a)
 	const struct kinds_def *kd;
 	size_t k;
 
-	for (k = 0; k < NKINDS; k++) {
+	for (k = 0; k < KINDS_LIMIT; k++) {
 		kd = kinds_by_kind((int)k);
 		if (kd != NULL && kd->signer == KINDS_SIGNER_FEDERATION)
 			continue;
@@ -396,7 +395,7 @@ city_work(uv_work_t *w)
 
 		if (o > 0 && memcmp(job->v[o - 1].author, a->author, 32) == 0) {
 			b = &job->v[o - 1];
-			for (k = 0; k < NKINDS; k++) {
+			for (k = 0; k < KINDS_LIMIT; k++) {
 				b->current[k] += a->current[k];
 				b->deleted[k] += a->deleted[k];
 			}
@@ -467,8 +466,8 @@ city_done(uv_work_t *w, int status)
 	}
 	infos = xcalloc(job->n ? job->n : 1, sizeof(*infos));
 	ptrs = xcalloc(job->n ? job->n : 1, sizeof(*ptrs));
-	kcs = xcalloc(job->n * NKINDS + 1, sizeof(*kcs));
-	kptrs = xcalloc(job->n * NKINDS + 1, sizeof(*kptrs));
+	kcs = xcalloc(job->n * KINDS_LIMIT + 1, sizeof(*kcs));
+	kptrs = xcalloc(job->n * KINDS_LIMIT + 1, sizeof(*kptrs));
 	for (i = 0; i < job->n; i++)
 		np += job->v[i].nprev;
 	prev = xcalloc(np + 1, sizeof(*prev));
@@ -496,7 +495,7 @@ city_done(uv_work_t *w, int status)
 				ci->self = 1;
 		}
 		ci->kinds = &kptrs[nk];
-		for (k = 1; k < NKINDS; k++) {
+		for (k = 1; k < KINDS_LIMIT; k++) {
 			if (a->current[k] == 0 && a->deleted[k] == 0)
 				continue;
 			lcf__kind_count__init(&kcs[nk]);
