@@ -6,7 +6,7 @@ CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl
+PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl libh2o
 
 ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -36,7 +36,7 @@ endif
 PROTOS    := $(wildcard proto/*.proto)
 GEN_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H     := $(GEN_C:.c=.h)
-LAYERS    := base model store wire core write net admin
+LAYERS    := base model store wire core write net http admin
 LIB_SRC   := $(foreach l,$(LAYERS),$(wildcard node/$(l)/*.c))
 LIB_OBJ   := $(patsubst node/%.c,$(BUILD)/node/%.o,$(LIB_SRC)) \
              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/gen/%.o,$(GEN_C))

@@ -36,6 +36,12 @@ config_init(struct config *cfg, const char *dir)
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
+	cfg->http_enabled = 1;
+	cfg->http_host = xstrdup(CONFIG_DEFAULT_HTTP_HOST);
+	cfg->http_port = CONFIG_DEFAULT_HTTP_PORT;
+	cfg->http_operator_loopback = 1;
+	cfg->http_max_connections = CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS;
+	cfg->http_idle_timeout = CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT;
 }
 
 void
@@ -50,6 +56,7 @@ config_free(struct config *cfg)
 	free(cfg->listen_host);
 	free(cfg->key_path);
 	free(cfg->catalog_path);
+	free(cfg->http_host);
 	while (cfg->nannounce > 0)
 		free(cfg->announce[--cfg->nannounce]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -149,6 +156,55 @@ set_str(char **slot, const char *value)
 	*slot = xstrdup(value);
 }
 
+static int
+parse_bool(const char *s, int *out)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 || strcmp(s, "on") == 0)
+		*out = 1;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 || strcmp(s, "off") == 0)
+		*out = 0;
+	else
+		return LCF_EINVAL;
+	return 0;
+}
+
+static int
+http_line(struct config_parser *p, const char *name, const char *value, int line)
+{
+	struct config *cfg = p->cfg;
+	char host[256];
+	uint16_t port;
+
+	if (strcmp(name, "listen") == 0) {
+		if (strcmp(value, "off") == 0) {
+			cfg->http_enabled = 0;
+			return 0;
+		}
+		if (addr_parse_hostport(value, host, sizeof(host), &port) != 0 ||
+		    !config_is_ip(host))
+			return perr(p, line, "listen: expected an IP address and port such as 127.0.0.1:8380, or off, got '%s'", value);
+		free(cfg->http_host);
+		cfg->http_host = xstrdup(host);
+		cfg->http_port = port;
+		cfg->http_enabled = 1;
+	} else if (strcmp(name, "operator_loopback") == 0) {
+		if (parse_bool(value, &cfg->http_operator_loopback) != 0)
+			return perr(p, line, "operator_loopback: expected yes or no, got '%s'", value);
+	} else if (strcmp(name, "personal_data") == 0) {
+		if (parse_bool(value, &cfg->http_personal_data) != 0)
+			return perr(p, line, "personal_data: expected yes or no, got '%s'", value);
+	} else if (strcmp(name, "max_connections") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_HTTP_CONNECTIONS, &cfg->http_max_connections) != 0)
+			return perr(p, line, "max_connections: expected a number from 1 to %d, got '%s'", CONFIG_MAX_HTTP_CONNECTIONS, value);
+	} else if (strcmp(name, "idle_timeout") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_HTTP_IDLE_TIMEOUT, &cfg->http_idle_timeout) != 0)
+			return perr(p, line, "idle_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HTTP_IDLE_TIMEOUT, value);
+	} else {
+		return perr(p, line, "unknown setting '%s' in section [http]", name);
+	}
+	return 0;
+}
+
 int
 config_line(struct config_parser *p, const char *section, const char *name,
     const char *value, int line)
@@ -233,6 +289,8 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else {
 			return perr(p, line, "unknown setting '%s' in section [federation]", name);
 		}
+	} else if (strcmp(section, "http") == 0) {
+		return http_line(p, name, value, line);
 	} else {
 		return perr(p, line, "unknown section [%s]", section);
 	}
@@ -350,7 +408,7 @@ out:
 
 int
 config_write_template(const char *path, const char *city, const char *country,
-    const char *listen, const char *federation)
+    const char *listen, const char *federation, const char *http)
 {
 	int ret = LCF_EIO, fd, saved;
 	FILE *f = NULL;
@@ -416,11 +474,29 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; stall_timeout = %d\n"
 	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
 	    "; held, unstored, waiting for its admission to arrive.\n"
-	    "; hold_time = %d\n",
+	    "; hold_time = %d\n"
+	    "\n"
+	    "[http]\n"
+	    "; The node's HTTP face: the read-only JSON API under /api/v1/, live\n"
+	    "; events, /metrics, /healthz and /readyz. HOST:PORT, or off. Serve it\n"
+	    "; publicly through a reverse proxy that adds TLS (see the README).\n"
+	    "%slisten = %s\n"
+	    "; Operator data (peers, sync state, metrics, link events) needs the\n"
+	    "; token in http.token (`lcctl http token`), or a request from loopback\n"
+	    "; while this is yes; never one carrying Forwarded or X-Forwarded-For.\n"
+	    "; operator_loopback = yes\n"
+	    "; Contact names and e-mail addresses in public answers.\n"
+	    "; personal_data = no\n"
+	    "; max_connections = %d\n"
+	    "; Seconds a connection may stay silent, or send half a request.\n"
+	    "; idle_timeout = %d\n",
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
-	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME);
+	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME,
+	    http != NULL ? "" : "; ",
+	    http != NULL ? http : CONFIG_DEFAULT_HTTP_HOST ":8380",
+	    CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS, CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	ret = 0;

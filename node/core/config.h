@@ -18,6 +18,13 @@
 #define CONFIG_DEFAULT_HOLD_TIME 3600
 #define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
 #define CONFIG_MAX_ANNOUNCE 8
+#define CONFIG_DEFAULT_HTTP_HOST "127.0.0.1"
+#define CONFIG_DEFAULT_HTTP_PORT 8380
+#define CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS 2048
+#define CONFIG_MAX_HTTP_CONNECTIONS 65536
+#define CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT 15
+#define CONFIG_MAX_HTTP_IDLE_TIMEOUT 3600
+#define CONFIG_HTTP_TOKEN_FILE "http.token"
 
 /*
  * [node]  city = NAME          bootstrap city name, published as the profile at
@@ -44,6 +51,17 @@
  *                              for this long is disconnected (default 60)
  *         hold_time = SECS     records of cities not admitted (yet) are held this
  *                              long for their admission (default 3600)
+ * [http]  listen = HOST:PORT|off   the HTTP API, events, metrics and health
+ *                              (default 127.0.0.1:8380; off: none)
+ *         operator_loopback = yes|no   requests from loopback may read
+ *                              operator data without the token (default yes;
+ *                              never one that carries Forwarded or
+ *                              X-Forwarded-For)
+ *         personal_data = yes|no   contact names and e-mail addresses in
+ *                              public answers (default no)
+ *         max_connections = N  open HTTP connections at most (default 2048)
+ *         idle_timeout = SECS  a connection that sends no request, or not a
+ *                              whole one, for this long is closed (default 15)
  * Peers themselves live in DIR/peers.json (lcctl peer add/rm), not here.
  */
 struct config {
@@ -66,6 +84,13 @@ struct config {
 	unsigned max_peers;
 	unsigned stall_timeout;  /* seconds */
 	unsigned hold_time;      /* seconds */
+	int http_enabled;        /* [http] listen is not off */
+	char *http_host;
+	uint16_t http_port;
+	int http_operator_loopback;
+	int http_personal_data;
+	unsigned http_max_connections;
+	unsigned http_idle_timeout;  /* seconds */
 };
 
 /* Parser state, exposed so a fuzz target can drive config_line directly. */
@@ -89,8 +114,10 @@ void config_free(struct config *cfg);
 /* Whether host is an IPv4 or IPv6 address (what `listen` must be), not a name. */
 int config_is_ip(const char *host);
 /* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive);
- * federation is 64 hex digits or NULL (written commented out). */
+ * federation is 64 hex digits or NULL (written commented out); http is the
+ * [http] listen value, HOST:PORT or "off", or NULL for the default (written
+ * commented out). */
 int config_write_template(const char *path, const char *city, const char *country,
-    const char *listen, const char *federation);
+    const char *listen, const char *federation, const char *http);
 
 #endif

@@ -15,6 +15,7 @@ struct catalog;
 struct control;
 struct discover;
 struct held;
+struct http;
 struct identity;
 struct ingest_state;
 struct members;
@@ -37,6 +38,8 @@ struct node {
 	                               * (catalog.h); main.c sets the first */
 	struct catalog *catalog_file; /* main.c: the configured file's */
 	struct control *control;      /* main.c (control.c makes it) */
+	struct http *http;            /* main.c (server.c makes it); NULL
+	                               * when [http] is off */
 	struct seq_counter seq;       /* seq.c (seq.h) */
 	struct events_bus events;     /* events.c; subscribed in main.c */
 	int64_t started_ms;           /* main.c: wall clock at start */

@@ -490,7 +490,7 @@ test_template(void **state)
 	int rc;
 
 	old = umask(0);
-	rc = config_write_template(f->path, "Cluj-Napoca", "RO", "[::1]:7401", NULL);
+	rc = config_write_template(f->path, "Cluj-Napoca", "RO", "[::1]:7401", NULL, NULL);
 	umask(old);
 	assert_int_equal(rc, 0);
 	assert_int_equal(stat(f->path, &st), 0);
@@ -513,7 +513,7 @@ test_template(void **state)
 	/* Never overwritten. */
 	assert_int_equal(read_file(f->path, 1 << 20, &before, &blen), 0);
 	assert_int_equal(config_write_template(f->path, "Other", "FI",
-	    "127.0.0.1:1", NULL), LCF_EEXIST);
+	    "127.0.0.1:1", NULL, NULL), LCF_EEXIST);
 	assert_int_equal(read_file(f->path, 1 << 20, &after, &alen), 0);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(after, before, blen);
@@ -523,7 +523,7 @@ test_template(void **state)
 	/* Another city, to be sure the values are the ones given. */
 	unlink(f->path);
 	assert_int_equal(config_write_template(f->path, "Tampere", "FI",
-	    "0.0.0.0:7400", NULL), 0);
+	    "0.0.0.0:7400", NULL, NULL), 0);
 	assert_int_equal(config_load(&cfg, f->dir, err, sizeof(err)), 0);
 	expect_str(cfg.city, "Tampere", "city");
 	expect_str(cfg.country, "FI", "country");
@@ -531,7 +531,7 @@ test_template(void **state)
 	assert_int_equal(cfg.listen_port, 7400);
 	config_free(&cfg);
 	assert_int_equal(config_write_template("/nonexistent-dir/lcnode.conf",
-	    "X", "FI", "127.0.0.1:1", NULL), LCF_EIO);
+	    "X", "FI", "127.0.0.1:1", NULL, NULL), LCF_EIO);
 }
 
 /* ---- the parser driven directly, as a fuzz target does ---- */

@@ -196,7 +196,7 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	}
 	saved_key = 1;
 	if ((c = config_write_template(confpath, city, country, listen,
-	    federation)) < 0) {
+	    federation, NULL)) < 0) {
 		if (c == LCF_EEXIST)
 			lcctl_err("%s already exists: lcctl init never overwrites a "
 			    "configuration", confpath);
