@@ -729,6 +729,12 @@ http_problem(const struct http *h)
 	return h != NULL && h->problem[0] != '\0' ? h->problem : NULL;
 }
 
+const char *
+http_url(const struct http *h)
+{
+	return h != NULL ? h->url : "off";
+}
+
 void
 http_on_event(void *arg, const struct events_event *ev)
 {

@@ -224,6 +224,9 @@ expect_contains "the cap is logged once, with what to do" "$(grep -c 'max_connec
 city_node Brno CZ "s|^listen = 127.0.0.1:[0-9]*\$|&|; /^\\[http\\]/,\$s|^listen = .*|listen = ${T#http://}|"
 expect_contains "a taken HTTP port is logged with the address" "$(cat "${DIRS[Brno]}/node.log")" "cannot serve HTTP on ${T#http://}"
 check "the node still answers lcctl" ctl_jq Brno '.city_name == "Brno"' status --json
+expect_contains "lcctl status says HTTP is degraded, and why" "$(ctl Brno status)" "degraded: cannot serve HTTP on ${T#http://}"
+check "status --json has the problem" ctl_jq Brno '.http_problem | test("cannot serve HTTP")' status --json
+check "a served node's status has its URL and no problem" ctl_jq Tampere ".http == \"$T\" and .http_problem == null" status --json
 ctl Brno peer add "127.0.0.1:${PORTS[Cluj]}" >/dev/null
 check "and syncs with a peer" wait_for 20 has_practice Brno "$pid"
 expect_status "lcnode -n takes listen = off" 0 bash -c "sed -i '/^\\[http\\]/,\$s|^listen = .*|listen = off|' '${DIRS[Brno]}/lcnode.conf' && '$LCNODE' -d '${DIRS[Brno]}' -n"
