@@ -57,6 +57,8 @@ expect_eq "Cluj lists both cities" "Cluj Tampere" "$(jq -r '[.items[].name] | so
 expect_eq "a city by id" 200 "$(code "$C/api/v1/cities/${IDS[Tampere]}")"
 expect_eq "with its profile, counts and membership" "Tampere FI $(jq length "$SAMPLES/tampere-practices.SAMPLE.json" | awk '{print $1+300}') open" \
 	"$(jq -r '[.name, .country, (.records.practice|tostring), .membership.state] | join(" ")' <"$BODYF")"
+expect_eq "with the first page of its practices and its indicator values" "50 10 true" \
+	"$(jq -r '"\(.practices.items | length) \(.indicators.items | length) \(.practices.next | startswith("/api/v1/cities/'"${IDS[Tampere]}"'/practices?"))"' <"$BODYF")"
 expect_eq "its practices" 200 "$(code "$C/api/v1/cities/${IDS[Tampere]}/practices?limit=500")"
 expect_eq "all of them, by key" "$( (jq -r '.[].key' "$_root/gen.json"; ctl Tampere practice list --json --limit 0 | jq -r '.[].key') | sort -u | wc -l)" \
 	"$(jq '.items | length' <"$BODYF")"
@@ -109,6 +111,7 @@ problem_is "limit abc is refused" "$T/api/v1/practices?limit=abc" 400 limit
 problem_is "an unknown area is refused, naming area" "$T/api/v1/practices?area=9.9" 400 area
 problem_is "a bad country" "$T/api/v1/practices?country=fin" 400 country
 problem_is "an unknown parameter is named" "$T/api/v1/practices?colour=red" 400 colour
+problem_is "a parameter of another resource is named" "$T/api/v1/indicators?area=2.2" 400 area
 problem_is "a malformed city id" "$T/api/v1/cities/xyz" 400 id
 problem_is "an unknown city" "$T/api/v1/cities/$(printf 'ab%.0s' $(seq 32))" 404 id
 problem_is "a malformed practice id" "$T/api/v1/practices/nothex" 400 id
