@@ -36,7 +36,7 @@ endif
 PROTOS    := $(wildcard proto/*.proto)
 GEN_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H     := $(GEN_C:.c=.h)
-LAYERS    := base model store wire core write net http admin
+LAYERS    := base model store wire core write net view http admin
 LIB_SRC   := $(foreach l,$(LAYERS),$(wildcard node/$(l)/*.c))
 LIB_OBJ   := $(patsubst node/%.c,$(BUILD)/node/%.o,$(LIB_SRC)) \
              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/gen/%.o,$(GEN_C))

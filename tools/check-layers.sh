@@ -15,7 +15,7 @@
 set -u
 cd "${LCF_LAYERS_ROOT:-$(dirname "$0")/..}"
 BUILD=${1:-build}
-LAYERS="base model store wire core write net http admin"
+LAYERS="base model store wire core write net view http admin"
 bad=0
 
 rank() {                # rank of a layer name; 99 for none

@@ -35,6 +35,7 @@
 #include "core/member.h"
 #include "core/node.h"
 #include "http/http.h"
+#include "view/view.h"
 #include "core/seq.h"
 #include "write/held.h"
 #include "net/peer.h"
@@ -875,6 +876,48 @@ do_catalog(struct ctl_conn *c)
 	ctlconn__done(c);
 }
 
+/* A view (view/view.h): the same JSON the HTTP API answers. */
+static void
+do_view(struct ctl_conn *c)
+{
+	Lcf__ViewRequest *vr = c->req->view;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__ViewReply rep = LCF__VIEW_REPLY__INIT;
+	struct view_error e;
+	json_error_t je;
+	json_t *args, *out = NULL;
+	char *text = NULL;
+	int rc;
+
+	args = vr->args != NULL ? json_loads(vr->args, 0, &je) : json_object();
+	if (vr->name == NULL || args == NULL) {
+		ctlconn__error(c, LCF_EINVAL, "a view request needs a name and its "
+		    "arguments as a JSON object");
+		goto out;
+	}
+	if ((rc = view_run(c->ctl->n, vr->name, args, &out, &e)) != 0) {
+		resp.has_error = 1;
+		resp.error = rc;
+		resp.message = e.msg;
+		resp.error_field = e.param[0] != '\0' ? e.param : NULL;
+		ctlconn__send(c, &resp, 0);
+		goto out;
+	}
+	if ((text = json_dumps(out, JSON_COMPACT)) == NULL) {
+		ctlconn__error(c, LCF_ENOMEM, "the view's answer cannot be written");
+		goto out;
+	}
+	rep.json = text;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_VIEW;
+	resp.view = &rep;
+	ctlconn__send(c, &resp, 0);
+out:
+	free(text);
+	json_decref(out);
+	json_decref(args);
+	ctlconn__done(c);
+}
+
 static void
 dispatch(struct ctl_conn *c)
 {
@@ -935,6 +978,9 @@ dispatch(struct ctl_conn *c)
 		break;
 	case LCF__CTL_REQUEST__OP_MEMBERS:
 		ctlfed__members(c);
+		break;
+	case LCF__CTL_REQUEST__OP_VIEW:
+		do_view(c);
 		break;
 	case LCF__CTL_REQUEST__OP_CITY_LIST:
 		ctlfed__city_list(c);

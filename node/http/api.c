@@ -24,6 +24,7 @@
 #include "model/record.h"
 #include "net/peer.h"
 #include "store/store.h"
+#include "view/view.h"
 #include "write/held.h"
 #include "openapi_doc.h"
 
@@ -1072,4 +1073,43 @@ api_openapi(struct http_call *c)
 	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
 		return;
 	answer_text(c, 200, "application/json", openapi_doc, sizeof(openapi_doc) - 1);
+}
+
+static void
+answer_view(struct http_call *c, const char *name)
+{
+	struct view_error e;
+	json_t *args = json_object(), *out = NULL, *cur;
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++) {
+		const char *k = c->params[i].name;
+		json_t *v = json_string(c->params[i].value);
+
+		if ((cur = json_object_get(args, k)) == NULL) {
+			json_object_set_new(args, k, v);
+		} else if (json_is_array(cur)) {
+			json_array_append_new(cur, v);
+		} else {
+			json_t *a = json_array();
+
+			json_array_append(a, cur);
+			json_array_append_new(a, v);
+			json_object_set_new(args, k, a);
+		}
+	}
+	if (c->nsegs > 0)
+		json_object_set_new(args, "id", json_string(c->segs[0]));
+	if (view_run(c->n, name, args, &out, &e) != 0)
+		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
+		    NULL, "%s", e.msg);
+	else
+		answer_json(c, 200, out);
+	json_decref(args);
+}
+
+void
+api_coverage(struct http_call *c)
+{
+	answer_view(c, "coverage");
 }

@@ -308,3 +308,31 @@ client_contents_free(Lcf__Content **contents, size_t n)
 			lcf__content__free_unpacked(contents[i], NULL);
 	free(contents);
 }
+
+int
+client_view(const struct lcctl *ctx, const char *name, const json_t *args,
+    json_t **out)
+{
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	Lcf__ViewRequest vr = LCF__VIEW_REQUEST__INIT;
+	Lcf__CtlResponse *resp = NULL;
+	json_error_t je;
+	char *text = json_dumps(args, JSON_COMPACT);
+	int ret;
+
+	*out = NULL;
+	vr.name = (char *)name;
+	vr.args = text;
+	req.op_case = LCF__CTL_REQUEST__OP_VIEW;
+	req.view = &vr;
+	ret = client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_VIEW, NULL, 0, &resp);
+	if (ret == 0 && (resp->view == NULL || resp->view->json == NULL ||
+	    (*out = json_loads(resp->view->json, 0, &je)) == NULL)) {
+		lcctl_err("lcnode sent an unexpected answer");
+		ret = LCF_EPROTO;
+	}
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
+	free(text);
+	return ret;
+}

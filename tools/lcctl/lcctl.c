@@ -26,6 +26,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "key", cmd_key, "rotate the city key (a succession record signed by both keys)" },
 	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
+	{ "coverage", cmd_coverage, "who reported which indicators for a period, and who did not" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

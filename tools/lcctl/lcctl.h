@@ -217,6 +217,11 @@ int client_call(const struct lcctl *ctx, Lcf__CtlRequest *req,
 int client_get(const struct lcctl *ctx, const char *ref, Lcf__Kind kind,
     unsigned flags, Lcf__CtlResponse **resp);
 int client_status(const struct lcctl *ctx, Lcf__CtlResponse **resp);
+/* Runs the node's view name (node/view/view.h) with args (a JSON object of
+ * strings or lists of strings): *out the view's JSON (new reference). 0, or a
+ * negative code once the reason was printed. */
+int client_view(const struct lcctl *ctx, const char *name, const json_t *args,
+    json_t **out);
 /* Decodes a returned item's content (the node verified it); checks the id is
  * 32 bytes. *c is freed with lcf__content__free_unpacked. */
 int client_item_content(const Lcf__RecordItem *it, Lcf__Content **c);
@@ -299,5 +304,6 @@ int cmd_publish(struct lcctl *ctx, int argc, char **argv);
 int cmd_key(struct lcctl *ctx, int argc, char **argv);
 int cmd_members(struct lcctl *ctx, int argc, char **argv);
 int cmd_federation(struct lcctl *ctx, int argc, char **argv);
+int cmd_coverage(struct lcctl *ctx, int argc, char **argv);
 
 #endif

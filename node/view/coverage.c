@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: Apache-2.0
+// Coverage: which cities reported which catalog indicators for a period (a
+// value's period matches when it overlaps the one asked), with totals and
+// what is missing.
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/util.h"
+#include "base/xmalloc.h"
+#include "core/lineage.h"
+#include "core/member.h"
+#include "core/node.h"
+#include "model/catalog.h"
+#include "model/identity.h"
+#include "model/period.h"
+#include "model/record.h"
+#include "store/store.h"
+#include "view/view.h"
+
+struct cov_city {
+	uint8_t id[32];               /* the newest key of its line */
+	char *name, *country;
+	const char *state;            /* membership: admitted, expired, open */
+	/* per catalog indicator: the value found (its record's index in vals)
+	 * or -1 */
+	long *cell;
+	size_t reported;
+};
+
+struct cov_value {
+	uint8_t rec[32];
+	char *period;
+	double value;
+	int64_t timestamp;
+	char *unit;
+};
+
+struct cov {
+	struct node *n;
+	struct lineage *lin;
+	const struct catalog *cat;
+	struct period want;
+	const char *only;             /* one indicator id, or NULL */
+	struct cov_city *cities;
+	size_t ncities, cap;
+	struct cov_value *vals;
+	size_t nvals, vcap;
+};
+
+static int
+city_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct cov_city *)a)->id, ((const struct cov_city *)b)->id, 32);
+}
+
+static struct cov_city *
+find_city(struct cov *cv, const uint8_t id[32])
+{
+	struct cov_city key;
+
+	memcpy(key.id, id, 32);
+	return bsearch(&key, cv->cities, cv->ncities, sizeof(key), city_cmp);
+}
+
+static struct cov_city *
+add_city(struct cov *cv, const uint8_t id[32], const char *name,
+    const char *country, const char *state)
+{
+	struct cov_city *c;
+
+	if (cv->ncities == cv->cap) {
+		cv->cap = cv->cap ? 2 * cv->cap : 64;
+		cv->cities = xreallocarray(cv->cities, cv->cap, sizeof(*cv->cities));
+	}
+	c = &cv->cities[cv->ncities++];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, id, 32);
+	c->name = name != NULL && *name != '\0' ? xstrdup(name) : NULL;
+	c->country = country != NULL && *country != '\0' ? xstrdup(country) : NULL;
+	c->state = state;
+	return c;
+}
+
+static int
+profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct cov *cv = arg;
+	struct record rec;
+	uint8_t head[32];
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->city != NULL && rec.c->author.len == 32) {
+		lineage_head(cv->lin, rec.c->author.data, head);
+		if (memcmp(head, rec.c->author.data, 32) == 0)
+			add_city(cv, head, rec.c->city->name, rec.c->city->country,
+			    "open");
+	}
+	record_release(&rec);
+	return 0;
+}
+
+/* The cities to cover: a federation's members in force, or every city with
+ * a profile on an open node. */
+static int
+gather_cities(struct cov *cv, struct view_error *e)
+{
+	struct member_info *m = NULL;
+	struct store_query q;
+	size_t count = 0, i;
+	char name[201], why[256];
+	int truncated, rc = 0;
+
+	if (members_enabled(cv->n)) {
+		if ((rc = members_list(cv->n, &m, &count, name, sizeof(name))) != 0)
+			return view_fail(e, rc, 500, NULL, "the members cannot be listed");
+		for (i = 0; i < count; i++) {
+			if (m[i].revoked || m[i].has_successor)
+				continue;
+			add_city(cv, m[i].city, m[i].name, m[i].country,
+			    members_link_ok(cv->n, m[i].city, why, sizeof(why)) == 0 ?
+			    "admitted" : m[i].admitted ? "expired" : "withdrawn");
+		}
+		free(m);
+	} else {
+		memset(&q, 0, sizeof(q));
+		q.kind = LCF__KIND__KIND_CITY;
+		q.keep = members_visible;
+		q.keep_arg = cv->n;
+		if ((rc = store_query(cv->n->store, &q, profile_visit, cv, &truncated)) != 0)
+			return view_fail(e, rc, 500, NULL, "the database cannot be read");
+	}
+	qsort(cv->cities, cv->ncities, sizeof(*cv->cities), city_cmp);
+	for (i = 0; i < cv->ncities; i++) {
+		size_t k;
+
+		cv->cities[i].cell = xreallocarray(NULL, cv->cat->n ? cv->cat->n : 1,
+		    sizeof(long));
+		for (k = 0; k < cv->cat->n; k++)
+			cv->cities[i].cell[k] = -1;
+	}
+	return 0;
+}
+
+/* Catalog index of id, or -1 (a value outside the catalog in force). */
+static long
+indicator_index(const struct catalog *cat, const char *id)
+{
+	size_t lo = 0, hi = cat->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cat->items[mid]->id, id);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int
+value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct cov *cv = arg;
+	struct record rec;
+	const Lcf__IndicatorValue *iv;
+	struct cov_city *city;
+	struct cov_value *v;
+	struct period p;
+	uint8_t head[32];
+	long k;
+
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	iv = rec.c->indicator;
+	if (rec.c->deleted || iv == NULL || iv->indicator == NULL ||
+	    (k = indicator_index(cv->cat, iv->indicator)) < 0 ||
+	    period_parse(iv->period, &p, NULL) != 0 ||
+	    !period_overlaps(&p, &cv->want))
+		goto out;
+	lineage_head(cv->lin, rec.c->author.data, head);
+	if ((city = find_city(cv, head)) == NULL)
+		goto out;
+	/* The newest period wins, then the newest record. */
+	if (city->cell[k] >= 0) {
+		struct cov_value *old = &cv->vals[city->cell[k]];
+		struct period op;
+
+		if (period_parse(old->period, &op, NULL) == 0 &&
+		    (op.last > p.last || (op.last == p.last &&
+		    old->timestamp >= rec.c->timestamp)))
+			goto out;
+	} else {
+		city->reported++;
+	}
+	if (cv->nvals == cv->vcap) {
+		cv->vcap = cv->vcap ? 2 * cv->vcap : 256;
+		cv->vals = xreallocarray(cv->vals, cv->vcap, sizeof(*cv->vals));
+	}
+	v = &cv->vals[cv->nvals];
+	memcpy(v->rec, id, 32);
+	v->period = xstrdup(iv->period);
+	v->value = iv->value;
+	v->timestamp = rec.c->timestamp;
+	v->unit = iv->unit != NULL ? xstrdup(iv->unit) : NULL;
+	city->cell[k] = (long)cv->nvals++;
+out:
+	record_release(&rec);
+	return 0;
+}
+
+static json_t *
+hexj(const uint8_t *b)
+{
+	char hex[65];
+
+	return json_string(hex_encode(b, 32, hex));
+}
+
+static json_t *
+city_json(const struct cov *cv, const struct cov_city *c, int missing)
+{
+	json_t *j = json_object(), *vals = json_object(), *miss = json_array();
+	size_t k;
+
+	json_object_set_new(j, "id", hexj(c->id));
+	json_object_set_new(j, "name", c->name ? json_string(c->name) : json_null());
+	json_object_set_new(j, "country", c->country ? json_string(c->country) :
+	    json_null());
+	json_object_set_new(j, "membership", json_string(c->state));
+	json_object_set_new(j, "reported", json_integer((json_int_t)c->reported));
+	for (k = 0; k < cv->cat->n; k++) {
+		const char *id = cv->cat->items[k]->id;
+		const struct cov_value *v;
+		json_t *o;
+
+		if (cv->only != NULL && strcmp(cv->only, id) != 0)
+			continue;
+		if (c->cell[k] < 0) {
+			json_array_append_new(miss, json_string(id));
+			continue;
+		}
+		v = &cv->vals[c->cell[k]];
+		o = json_object();
+		json_object_set_new(o, "period", json_string(v->period));
+		json_object_set_new(o, "value", json_real(v->value));
+		if (v->unit != NULL)
+			json_object_set_new(o, "unit", json_string(v->unit));
+		json_object_set_new(o, "record", hexj(v->rec));
+		json_object_set_new(vals, id, o);
+	}
+	json_object_set_new(j, "values", vals);
+	if (missing)
+		json_object_set_new(j, "missing", miss);
+	else
+		json_decref(miss);
+	return j;
+}
+
+static json_t *
+build(const struct cov *cv, const char *period, int missing)
+{
+	json_t *j = json_object(), *inds = json_array(), *cities = json_array();
+	size_t k, i, reported = 0, nind = 0;
+
+	for (k = 0; k < cv->cat->n; k++) {
+		const Lcf__CatalogIndicator *ci = cv->cat->items[k];
+		size_t cnt = 0;
+		json_t *o;
+
+		if (cv->only != NULL && strcmp(cv->only, ci->id) != 0)
+			continue;
+		for (i = 0; i < cv->ncities; i++)
+			cnt += cv->cities[i].cell[k] >= 0;
+		o = json_object();
+		json_object_set_new(o, "id", json_string(ci->id));
+		json_object_set_new(o, "name", json_string(ci->name ? ci->name : ""));
+		json_object_set_new(o, "sub_area", json_string(ci->sub_area ?
+		    ci->sub_area : ""));
+		json_object_set_new(o, "reported", json_integer((json_int_t)cnt));
+		json_object_set_new(o, "missing", json_integer((json_int_t)
+		    (cv->ncities - cnt)));
+		json_array_append_new(inds, o);
+		reported += cnt;
+		nind++;
+	}
+	for (i = 0; i < cv->ncities; i++) {
+		const struct cov_city *c = &cv->cities[i];
+		json_t *cj;
+
+		if (cv->only != NULL)
+			((struct cov_city *)c)->reported =
+			    c->cell[indicator_index(cv->cat, cv->only)] >= 0;
+		cj = city_json(cv, c, missing);
+		if (missing && json_array_size(json_object_get(cj, "missing")) == 0) {
+			json_decref(cj);
+			continue;
+		}
+		json_array_append_new(cities, cj);
+	}
+	json_object_set_new(j, "period", json_string(period));
+	json_object_set_new(j, "catalog", json_string(cv->cat->source ?
+	    cv->cat->source : ""));
+	json_object_set_new(j, "indicators", inds);
+	json_object_set_new(j, "cities", cities);
+	json_object_set_new(j, "totals", json_pack("{s:I, s:I, s:I, s:I}",
+	    "cities", (json_int_t)cv->ncities, "indicators", (json_int_t)nind,
+	    "reported", (json_int_t)reported,
+	    "expected", (json_int_t)(cv->ncities * nind)));
+	return j;
+}
+
+static void
+cov_free(struct cov *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->ncities; i++) {
+		free(cv->cities[i].name);
+		free(cv->cities[i].country);
+		free(cv->cities[i].cell);
+	}
+	for (i = 0; i < cv->nvals; i++) {
+		free(cv->vals[i].period);
+		free(cv->vals[i].unit);
+	}
+	free(cv->cities);
+	free(cv->vals);
+	lineage_free(cv->lin);
+}
+
+int
+view_coverage(struct node *n, const json_t *args, json_t **out,
+    struct view_error *e)
+{
+	const char *period = view_arg(args, "period"), *why;
+	struct store_query q;
+	struct cov cv;
+	int missing, truncated, rc;
+
+	memset(&cv, 0, sizeof(cv));
+	if (period == NULL)
+		return view_fail(e, LCF_EINVAL, 400, "period", "period: give the "
+		    "reporting period to cover, such as 2024");
+	if (period_parse(period, &cv.want, &why) != 0)
+		return view_fail(e, LCF_EINVAL, 400, "period", "period '%s': %s",
+		    period, why);
+	if ((rc = view_arg_bool(args, "missing", &missing, e)) != 0)
+		return rc;
+	cv.n = n;
+	cv.cat = n->catalog;
+	cv.only = view_arg(args, "indicator");
+	if (cv.only != NULL && catalog_find(cv.cat, cv.only) == NULL)
+		return view_fail(e, LCF_EINVAL, 400, "indicator", "indicator '%s' is "
+		    "not in the catalog in force (`lcctl catalog list`)", cv.only);
+	cv.lin = lineage_snapshot(n);
+	if ((rc = gather_cities(&cv, e)) != 0)
+		goto done;
+	memset(&q, 0, sizeof(q));
+	q.kind = LCF__KIND__KIND_INDICATOR;
+	q.indicator = cv.only;
+	if ((rc = store_query(n->store, &q, value_visit, &cv, &truncated)) != 0) {
+		rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
+		goto done;
+	}
+	*out = build(&cv, period, missing);
+done:
+	cov_free(&cv);
+	return rc;
+}

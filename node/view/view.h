@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Views: what people read that is worked out from the store and the node's
+ * state (coverage, ...), as JSON, the same for lcctl (the admin socket's View
+ * request) and the HTTP API. One table (view.c) lists them. */
+#ifndef LCF_VIEW_H
+#define LCF_VIEW_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct node;
+
+/* Why a view gave no answer: status as in HTTP (400 a bad argument, 404
+ * nothing by that id, 500 the store), the argument at fault, a sentence. */
+struct view_error {
+	int status;
+	char param[64];
+	char msg[512];
+};
+
+/* args: a JSON object of the view's arguments, each a string or an array of
+ * strings (a repeated parameter); *out a new reference on success. 0, or a
+ * negative code with e filled. */
+typedef int (*view_fn)(struct node *n, const json_t *args, json_t **out,
+    struct view_error *e);
+
+struct view_def {
+	const char *name;                 /* "coverage" */
+	view_fn fn;
+	const char *const *params;        /* the arguments it takes, NULL-ended */
+};
+
+/* The view called name, or NULL. */
+const struct view_def *view_find(const char *name);
+/* The i-th view of the table, or NULL past the end. */
+const struct view_def *view_at(size_t i);
+/* Runs a view: refuses an argument it does not take (400 naming it). */
+int view_run(struct node *n, const char *name, const json_t *args, json_t **out,
+    struct view_error *e);
+
+/* Helpers for views (args.c, the lowest file of view/; view.c is the top). view_arg: the argument's string (the first of
+ * an array), or NULL. view_arg_bool: absent false; "true"/"1"/"" true;
+ * "false"/"0" false; else 400. view_fail: fills e, returns code. */
+const char *view_arg(const json_t *args, const char *name);
+int view_arg_bool(const json_t *args, const char *name, int *out,
+    struct view_error *e);
+int view_fail(struct view_error *e, int code, int status, const char *param,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The views, each in its own file. */
+int view_coverage(struct node *n, const json_t *args, json_t **out,
+    struct view_error *e);
+
+#endif
