@@ -895,7 +895,8 @@ do_view(struct ctl_conn *c)
 		    "arguments as a JSON object");
 		goto out;
 	}
-	if ((rc = view_run(c->ctl->n, vr->name, args, &out, &e)) != 0) {
+	if ((rc = view_run(c->ctl->n, vr->name, args,
+	    VIEW_OPERATOR | VIEW_PERSONAL, &out, &e)) != 0) {
 		resp.has_error = 1;
 		resp.error = rc;
 		resp.message = e.msg;

@@ -1100,7 +1100,8 @@ answer_view(struct http_call *c, const char *name)
 	}
 	if (c->nsegs > 0)
 		json_object_set_new(args, "id", json_string(c->segs[0]));
-	if (view_run(c->n, name, args, &out, &e) != 0)
+	if (view_run(c->n, name, args, (c->operator ? VIEW_OPERATOR : 0) |
+	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0)
 		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
 	else

@@ -336,14 +336,15 @@ cov_free(struct cov *cv)
 }
 
 int
-view_coverage(struct node *n, const json_t *args, json_t **out,
-    struct view_error *e)
+view_coverage(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e)
 {
 	const char *period = view_arg(args, "period"), *why;
 	struct store_query q;
 	struct cov cv;
 	int missing, truncated, rc;
 
+	(void)flags;
 	memset(&cv, 0, sizeof(cv));
 	if (period == NULL)
 		return view_fail(e, LCF_EINVAL, 400, "period", "period: give the "

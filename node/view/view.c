@@ -33,8 +33,8 @@ view_find(const char *name)
 }
 
 int
-view_run(struct node *n, const char *name, const json_t *args, json_t **out,
-    struct view_error *e)
+view_run(struct node *n, const char *name, const json_t *args,
+    unsigned flags, json_t **out, struct view_error *e)
 {
 	const struct view_def *v = view_find(name);
 	const char *k;
@@ -58,5 +58,5 @@ view_run(struct node *n, const char *name, const json_t *args, json_t **out,
 		if (!json_is_string(val) && !json_is_array(val))
 			return view_fail(e, LCF_EINVAL, 400, k, "%s: expected text", k);
 	}
-	return v->fn(n, args, out, e);
+	return v->fn(n, args, flags, out, e);
 }

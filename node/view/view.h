@@ -19,11 +19,17 @@ struct view_error {
 	char msg[512];
 };
 
+/* Who asks, as the caller vouches (never from the arguments): */
+enum {
+	VIEW_OPERATOR = 1 << 0,      /* may see operator data */
+	VIEW_PERSONAL = 1 << 1,      /* may see contact names and addresses */
+};
+
 /* args: a JSON object of the view's arguments, each a string or an array of
- * strings (a repeated parameter); *out a new reference on success. 0, or a
- * negative code with e filled. */
-typedef int (*view_fn)(struct node *n, const json_t *args, json_t **out,
-    struct view_error *e);
+ * strings (a repeated parameter); flags: VIEW_* of the caller; *out a new
+ * reference on success. 0, or a negative code with e filled. */
+typedef int (*view_fn)(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
 
 struct view_def {
 	const char *name;                 /* "coverage" */
@@ -36,8 +42,8 @@ const struct view_def *view_find(const char *name);
 /* The i-th view of the table, or NULL past the end. */
 const struct view_def *view_at(size_t i);
 /* Runs a view: refuses an argument it does not take (400 naming it). */
-int view_run(struct node *n, const char *name, const json_t *args, json_t **out,
-    struct view_error *e);
+int view_run(struct node *n, const char *name, const json_t *args,
+    unsigned flags, json_t **out, struct view_error *e);
 
 /* Helpers for views (args.c, the lowest file of view/; view.c is the top). view_arg: the argument's string (the first of
  * an array), or NULL. view_arg_bool: absent false; "true"/"1"/"" true;
@@ -49,7 +55,7 @@ int view_fail(struct view_error *e, int code, int status, const char *param,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The views, each in its own file. */
-int view_coverage(struct node *n, const json_t *args, json_t **out,
-    struct view_error *e);
+int view_coverage(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
 
 #endif
