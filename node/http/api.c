@@ -24,6 +24,7 @@
 #include "model/record.h"
 #include "net/peer.h"
 #include "store/store.h"
+#include "view/records.h"
 #include "view/view.h"
 #include "write/held.h"
 #include "openapi_doc.h"
@@ -31,19 +32,14 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define VERSIONS_MAX 500
-#define NAME_CACHE 64
 
 /* What a list answer needs while it walks the store. */
 struct view {
 	struct http_call *c;
-	struct lineage *lin;
+	struct view_records r;        /* names cities, renders records */
+	struct lineage *lin;          /* r's */
 	json_t *items;
 	int skip_deleted;
-	struct {
-		uint8_t author[32];
-		char *name, *country;
-	} names[NAME_CACHE];
-	size_t nnames;
 	/* versions: the key looked for */
 	int kind;
 	const char *key;
@@ -55,119 +51,16 @@ view_init(struct view *v, struct http_call *c)
 {
 	memset(v, 0, sizeof(*v));
 	v->c = c;
-	v->lin = lineage_snapshot(c->n);
+	view_records_init(&v->r, c->n, c->personal ? VIEW_PERSONAL : 0);
+	v->lin = v->r.lin;
 	v->items = json_array();
 }
 
 static void
 view_free(struct view *v)
 {
-	size_t i;
-
-	for (i = 0; i < v->nnames; i++) {
-		free(v->names[i].name);
-		free(v->names[i].country);
-	}
-	lineage_free(v->lin);
+	view_records_free(&v->r);
 	json_decref(v->items);
-}
-
-static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
-{
-	char **nc = arg;
-	struct record rec;
-
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
-		return 0;
-	if (!rec.c->deleted && rec.c->city != NULL) {
-		if (rec.c->city->name != NULL)
-			nc[0] = xstrdup(rec.c->city->name);
-		if (rec.c->city->country != NULL)
-			nc[1] = xstrdup(rec.c->city->country);
-	}
-	record_release(&rec);
-	return 0;
-}
-
-/* The name and country of a city from its current profile (either NULL). */
-static void
-view_name(struct view *v, const uint8_t author[32], const char **name,
-    const char **country)
-{
-	char *nc[2] = { NULL, NULL };
-	size_t i;
-
-	for (i = 0; i < v->nnames; i++)
-		if (memcmp(v->names[i].author, author, 32) == 0)
-			goto found;
-	store_get_current(v->c->n->store, author, LCF__KIND__KIND_CITY, "profile",
-	    profile_visit, nc);
-	if (v->nnames == NAME_CACHE) {
-		free(nc[0]);
-		free(nc[1]);
-		*name = *country = NULL;
-		return;
-	}
-	i = v->nnames++;
-	memcpy(v->names[i].author, author, 32);
-	v->names[i].name = nc[0];
-	v->names[i].country = nc[1];
-found:
-	*name = v->names[i].name;
-	*country = v->names[i].country;
-}
-
-static json_t *
-hex_json(const uint8_t *b, size_t n)
-{
-	char hex[2 * 64 + 1];
-
-	return json_string(hex_encode(b, n, hex));
-}
-
-/* Contact names and e-mail addresses out of a public answer. */
-static void
-strip_personal(json_t *rec)
-{
-	const char *k;
-	json_t *body, *contact;
-
-	json_object_foreach(rec, k, body) {
-		if (!json_is_object(body) ||
-		    (contact = json_object_get(body, "contact")) == NULL)
-			continue;
-		json_object_del(contact, "name");
-		json_object_del(contact, "email");
-		if (json_object_size(contact) == 0)
-			json_object_del(body, "contact");
-	}
-}
-
-/* The JSON of a stored record as lcctl shows it, with its city named. */
-static json_t *
-record_json(struct view *v, const uint8_t id[32], const Lcf__Content *c)
-{
-	const char *name = NULL, *country = NULL;
-	uint8_t head[32];
-	json_t *j;
-
-	lineage_head(v->lin, c->author.data, head);
-	view_name(v, head, &name, &country);
-	if (name == NULL && memcmp(head, c->author.data, 32) != 0)
-		view_name(v, c->author.data, &name, &country);
-	j = pbjson_record(id, c, name);
-	json_object_set_new(j, "city_id", hex_json(head, 32));
-	if (country != NULL)
-		json_object_set_new(j, "city_country", json_string(country));
-	if (c->body_case == LCF__CONTENT__BODY_INDICATOR &&
-	    c->indicator->indicator != NULL &&
-	    catalog_find(v->c->n->catalog, c->indicator->indicator) == NULL)
-		json_object_set_new(j, "unknown_indicator", json_true());
-	if (!v->c->personal)
-		strip_personal(j);
-	return j;
 }
 
 static int
@@ -180,33 +73,9 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	if (!(v->skip_deleted && rec.c->deleted) && rec.c->has_author &&
 	    rec.c->author.len == 32)
-		json_array_append_new(v->items, record_json(v, id, rec.c));
+		json_array_append_new(v->items, view_record_json(&v->r, id, rec.c));
 	record_release(&rec);
 	return 0;
-}
-
-struct keep_arg {
-	struct node *n;
-	struct lineage *lin;
-	int revoked;
-};
-
-/* Lists hide revoked cities' records and versions a later key replaced. */
-static int
-keep_visible(void *arg, const uint8_t *raw, size_t len)
-{
-	struct keep_arg *ka = arg;
-	struct record rec;
-	int keep = 1;
-
-	if (ka->revoked && !members_visible(ka->n, raw, len))
-		return 0;
-	if (lineage_empty(ka->lin) || record_open(raw, len, 0, &rec) != 0)
-		return 1;
-	if (lineage_shadowed(ka->lin, ka->n->store, rec.c))
-		keep = 0;
-	record_release(&rec);
-	return keep;
 }
 
 /* ---- parameters ---- */
@@ -408,7 +277,7 @@ static int
 list_page(struct http_call *c, struct view *v, struct store_query *q,
     int revoked, const char *next_path, json_t **out)
 {
-	struct keep_arg ka;
+	struct view_keep ka;
 	uint32_t next = 0;
 	int truncated = 0, rc;
 	json_t *j;
@@ -419,7 +288,7 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	ka.lin = v->lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
 	if (ka.revoked || !lineage_empty(v->lin)) {
-		q->keep = keep_visible;
+		q->keep = view_records_keep;
 		q->keep_arg = &ka;
 	}
 	/* A page of its own: an earlier one may still be referenced. */
@@ -520,7 +389,7 @@ one_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	if (record_open(raw, len, 0, &rec) != 0)
 		return 0;
 	if ((int)rec.c->kind == v->kind && rec.c->has_author && rec.c->author.len == 32)
-		json_array_append_new(v->items, record_json(v, id, rec.c));
+		json_array_append_new(v->items, view_record_json(&v->r, id, rec.c));
 	record_release(&rec);
 	return 0;
 }
@@ -580,7 +449,7 @@ version_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
 	    strcmp(rec.c->key, v->key) == 0) {
 		v->found++;
 		if (json_array_size(v->items) < VERSIONS_MAX)
-			json_array_insert_new(v->items, 0, record_json(v, id, rec.c));
+			json_array_insert_new(v->items, 0, view_record_json(&v->r, id, rec.c));
 	}
 	record_release(&rec);
 	return 0;
@@ -664,8 +533,8 @@ city_json(struct view *v, const uint8_t author[32])
 	json_t *j = json_object(), *prev;
 
 	nline = lineage_line(v->lin, author, line);
-	view_name(v, line[nline - 1], &name, &country);
-	json_object_set_new(j, "id", hex_json(line[nline - 1], 32));
+	view_records_name(&v->r, line[nline - 1], &name, &country);
+	json_object_set_new(j, "id", view_hex(line[nline - 1], 32));
 	json_object_set_new(j, "name", name != NULL ? json_string(name) : json_null());
 	json_object_set_new(j, "country", country != NULL ? json_string(country) :
 	    json_null());
@@ -673,7 +542,7 @@ city_json(struct view *v, const uint8_t author[32])
 	    v->c->n->id->pk, 32) == 0));
 	prev = json_array();
 	for (i = 0; i + 1 < nline; i++)
-		json_array_append_new(prev, hex_json(line[i], 32));
+		json_array_append_new(prev, view_hex(line[i], 32));
 	json_object_set_new(j, "previous_ids", prev);
 	json_object_set_new(j, "membership", membership_json(v->c->n, line[nline - 1]));
 	return j;
@@ -690,7 +559,7 @@ city_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	if (!rec.c->deleted && rec.c->has_author && rec.c->author.len == 32) {
 		j = city_json(v, rec.c->author.data);
-		json_object_set_new(j, "profile", record_json(v, id, rec.c));
+		json_object_set_new(j, "profile", view_record_json(&v->r, id, rec.c));
 		json_array_append_new(v->items, j);
 	}
 	record_release(&rec);
@@ -703,7 +572,7 @@ api_cities(struct http_call *c)
 	static const char *const params[] = { "limit", "cursor", "country",
 		"include_revoked", NULL };
 	struct store_query q;
-	struct keep_arg ka;
+	struct view_keep ka;
 	struct view v;
 	uint32_t next = 0;
 	size_t limit;
@@ -728,7 +597,7 @@ api_cities(struct http_call *c)
 	ka.n = c->n;
 	ka.lin = v.lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
-	q.keep = keep_visible;
+	q.keep = view_records_keep;
 	q.keep_arg = &ka;
 	if (store_query(c->n->store, &q, city_visit, &v, &truncated) != 0) {
 		answer_problem(c, 500, NULL, "the database cannot be read");
@@ -863,9 +732,9 @@ api_status(struct http_call *c)
 		return;
 	}
 	view_init(&v, c);
-	view_name(&v, n->id->pk, &name, &country);
+	view_records_name(&v.r, n->id->pk, &name, &country);
 	j = json_object();
-	json_object_set_new(j, "city_id", hex_json(n->id->pk, 32));
+	json_object_set_new(j, "city_id", view_hex(n->id->pk, 32));
 	json_object_set_new(j, "city_name", name != NULL ? json_string(name) : json_null());
 	json_object_set_new(j, "version", json_string(LCF_VERSION));
 	json_object_set_new(j, "started_ms", json_integer(n->started_ms));
@@ -890,7 +759,7 @@ api_status(struct http_call *c)
 	}
 	json_object_set_new(j, "kinds", kinds);
 	json_object_set_new(j, "federation", n->cfg.has_federation ?
-	    hex_json(n->cfg.federation, 32) : json_null());
+	    view_hex(n->cfg.federation, 32) : json_null());
 	if (members_enabled(n))
 		json_object_set_new(j, "membership", json_string(members_link_ok(n,
 		    n->id->pk, why, sizeof(why)) == 0 ? "member" : why));
@@ -936,7 +805,7 @@ member_json(struct node *n, const struct member_info *m,
 	int64_t seen = 0;
 	size_t k;
 
-	json_object_set_new(j, "id", hex_json(m->city, 32));
+	json_object_set_new(j, "id", view_hex(m->city, 32));
 	json_object_set_new(j, "name", m->name[0] ? json_string(m->name) : json_null());
 	json_object_set_new(j, "country", m->country[0] ? json_string(m->country) :
 	    json_null());
@@ -953,9 +822,9 @@ member_json(struct node *n, const struct member_info *m,
 		json_object_set_new(j, "reason", json_string(m->reason));
 	}
 	if (m->has_successor)
-		json_object_set_new(j, "successor", hex_json(m->successor, 32));
+		json_object_set_new(j, "successor", view_hex(m->successor, 32));
 	if (m->has_predecessor)
-		json_object_set_new(j, "predecessor", hex_json(m->predecessor, 32));
+		json_object_set_new(j, "predecessor", view_hex(m->predecessor, 32));
 	for (k = 0; k < npeers; k++) {
 		if (!pi[k].has_id || memcmp(pi[k].id, m->city, 32) != 0)
 			continue;
@@ -993,7 +862,7 @@ api_members(struct http_call *c)
 		json_array_append_new(items, member_json(n, &v[i], pi, npeers));
 	j = json_object();
 	json_object_set_new(j, "federation", n->cfg.has_federation ?
-	    hex_json(n->cfg.federation, 32) : json_null());
+	    view_hex(n->cfg.federation, 32) : json_null());
 	json_object_set_new(j, "federation_name", name[0] ? json_string(name) :
 	    json_null());
 	json_object_set_new(j, "items", items);
@@ -1031,7 +900,7 @@ api_peers(struct http_call *c)
 	items = json_array();
 	for (i = 0; i < n; i++) {
 		p = json_object();
-		json_object_set_new(p, "id", pi[i].has_id ? hex_json(pi[i].id, 32) :
+		json_object_set_new(p, "id", pi[i].has_id ? view_hex(pi[i].id, 32) :
 		    json_null());
 		json_object_set_new(p, "address", pi[i].address[0] ?
 		    json_string(pi[i].address) : json_null());

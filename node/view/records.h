@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Records as people read them (views and the HTTP API): cities named from
+ * their profiles, lcctl's JSON form, personal data left out unless allowed,
+ * lists that hide revoked cities and versions a later key replaced. */
+#ifndef LCF_VIEW_RECORDS_H
+#define LCF_VIEW_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lcf.pb-c.h"
+
+struct lineage;
+struct node;
+
+#define VIEW_NAME_CACHE 64
+
+/* One answer's context: a snapshot of the lines of keys and the cities named
+ * so far. */
+struct view_records {
+	struct node *n;
+	struct lineage *lin;          /* owned */
+	int personal;                 /* contact names and addresses shown */
+	struct {
+		uint8_t author[32];
+		char *name, *country;
+	} names[VIEW_NAME_CACHE];
+	size_t nnames;
+};
+
+/* flags: VIEW_* (view.h); only VIEW_PERSONAL matters here. */
+void view_records_init(struct view_records *v, struct node *n, unsigned flags);
+void view_records_free(struct view_records *v);
+/* The name and country of a city from its current profile (either may be
+ * NULL); valid until view_records_free. */
+void view_records_name(struct view_records *v, const uint8_t author[32],
+    const char **name, const char **country);
+/* lcctl's JSON of a stored record (pbjson_record), with its city's newest
+ * key as city_id, its name and country, unknown_indicator for a value
+ * outside the catalog in force, and no contact name or e-mail unless
+ * personal. New reference. */
+json_t *view_record_json(struct view_records *v, const uint8_t id[32],
+    const Lcf__Content *c);
+/* n bytes as lower-case hex (n <= 64). New reference. */
+json_t *view_hex(const uint8_t *b, size_t n);
+
+/* A store_query keep function (arg: struct view_keep): hides the records of
+ * revoked cities (when revoked is set) and versions a later key of their
+ * city replaced. */
+struct view_keep {
+	struct node *n;
+	struct lineage *lin;
+	int revoked;
+};
+int view_records_keep(void *arg, const uint8_t *raw, size_t len);
+
+#endif
