@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validates an OpenAPI document (a file, e.g. what lcnode serves) with @readme/openapi-parser.
+import { readFileSync } from 'node:fs';
+import { validate, compileErrors } from '@readme/openapi-parser';
+
+const file = process.argv[2];
+if (!file) {
+	console.error('usage: node validate.mjs FILE.json');
+	process.exit(2);
+}
+let doc;
+try {
+	doc = JSON.parse(readFileSync(file, 'utf8'));
+} catch (e) {
+	console.error(`${file}: not JSON: ${e.message}`);
+	process.exit(1);
+}
+const result = await validate(doc, { validate: { errors: { colorize: false } } });
+if (!result.valid) {
+	console.error(compileErrors(result));
+	process.exit(1);
+}
+for (const w of result.warnings || [])
+	console.error(`warning: ${w.message}`);
+console.log(`${file}: a valid OpenAPI ${doc.openapi} document`);
