@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, RefResolver
 # schema does not state (text: 1 to 16 words of 2 to 32 bytes): a value drawn
 # from the schema may be refused, but only with 400 or 404 naming it. Values
 # taken from the data or the document's examples must be accepted.
-DATA_DEPENDENT = {"id", "city", "text"}
+DATA_DEPENDENT = {"id", "city", "text", "period", "indicator"}
 # The weak stand-ins of handlers still being written (node/http/stubs.c).
 STANDIN_DETAIL = "not yet"
 METHODS = ("get", "head")
@@ -300,7 +300,8 @@ def build_case(d, tmpl, method, ids, mode):
             path = path.replace("{" + p["name"] + "}", urllib.parse.quote(v, safe=""))
         pairs = []
         for p in query:
-            if not draw(st.booleans()):
+            # A required parameter is always given, an optional one may be.
+            if not p.get("required") and not draw(st.booleans()):
                 continue
             s = d.deref(p["schema"])
             if s.get("type") == "array":
