@@ -42,7 +42,7 @@ health_state_name(enum health_state state)
 	}
 }
 
-/* "ADDR (last error); ADDR (...)" for the first configured peers, into out. */
+/* The first configured peers and their last errors, "; " between, into out. */
 static void
 name_peers(const struct peer_info *v, size_t count, char *out, size_t len)
 {
@@ -53,10 +53,16 @@ name_peers(const struct peer_info *v, size_t count, char *out, size_t len)
 	for (i = 0; i < count && named < NAMED_PEERS && used < len; i++) {
 		if (v[i].address[0] == '\0' || v[i].discovered)
 			continue;
-		w = snprintf(out + used, len - used, "%s%s%s%s%s",
-		    named > 0 ? "; " : "", v[i].address,
-		    v[i].last_error[0] != '\0' ? " (" : "", v[i].last_error,
-		    v[i].last_error[0] != '\0' ? ")" : "");
+		/* The last error names the address already, as a rule. */
+		if (v[i].last_error[0] == '\0')
+			w = snprintf(out + used, len - used, "%s%s",
+			    named > 0 ? "; " : "", v[i].address);
+		else if (strstr(v[i].last_error, v[i].address) != NULL)
+			w = snprintf(out + used, len - used, "%s%s",
+			    named > 0 ? "; " : "", v[i].last_error);
+		else
+			w = snprintf(out + used, len - used, "%s%s: %s",
+			    named > 0 ? "; " : "", v[i].address, v[i].last_error);
 		if (w < 0)
 			break;
 		used += (size_t)w;
