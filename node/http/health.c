@@ -131,9 +131,10 @@ health_check(struct node *n, const char *http_problem, struct health *out)
 	if (http_problem != NULL) {
 		snprintf(out->http_problem, sizeof(out->http_problem), "%s",
 		    http_problem);
+		/* The problem says what to change; the change needs a
+		 * restart. */
 		health_add(out, HEALTH_DEGRADED, "the HTTP port is not served: %s; "
-		    "set another `listen` under [http] in lcnode.conf (or off) "
-		    "and restart lcnode", http_problem);
+		    "restart lcnode after the change", http_problem);
 	}
 	check_peers(n, out);
 	out->federation = members_enabled(n);

@@ -17,7 +17,7 @@ enum health_state {
 };
 
 #define HEALTH_REASONS_MAX 8
-#define HEALTH_REASON_LEN 300
+#define HEALTH_REASON_LEN 640
 #define HEALTH_HTTP_LEN 400
 
 /* What health_check found. The checks are copies: the struct owns nothing. */
