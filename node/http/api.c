@@ -743,7 +743,9 @@ api_city(struct http_call *c)
 	uint8_t author[32], line[LINEAGE_MAX][32];
 	size_t nline, i;
 	int truncated, profile = 0;
+	uint64_t total = 0;
 	json_t *j = NULL, *counts, *links;
+	const char *state;
 	char *base;
 
 	view_init(&v, c);
@@ -764,6 +766,7 @@ api_city(struct http_call *c)
 		q.nauthors = nline - 1;
 		store_query(c->n->store, &q, count_visit, &ca, &truncated);
 		json_object_set_new(counts, kd->name, json_integer((json_int_t)ca.n));
+		total += ca.n;
 	}
 	json_object_set_new(j, "records", counts);
 	json_array_clear(v.items);
@@ -774,10 +777,11 @@ api_city(struct http_call *c)
 	}
 	json_object_set_new(j, "profile", profile ?
 	    json_incref(json_array_get(v.items, 0)) : json_null());
-	if (!profile && json_integer_value(json_object_get(counts, "practice")) == 0 &&
-	    strcmp(json_string_value(json_object_get(json_object_get(j,
-	    "membership"), "state")), "none") == 0 && memcmp(line[nline - 1],
-	    c->n->id->pk, 32) != 0) {
+	state = json_string_value(json_object_get(json_object_get(j, "membership"),
+	    "state"));
+	if (!profile && total == 0 && (strcmp(state, "none") == 0 ||
+	    strcmp(state, "open") == 0) && memcmp(line[nline - 1], c->n->id->pk,
+	    32) != 0) {
 		answer_problem(c, 404, "id", "no city '%s' here", c->segs[0]);
 		goto out;
 	}
