@@ -149,3 +149,39 @@ CPEER=$(jq -r '.listen' <<<"$("$LCCTL" -d "$C" status --json)" | sed 's/.*://')
 expect_eq "it listens on its peer port only" "$CPEER" "$(listening "$PID_C")"
 expect_status "lcnode -n accepts listen = off" 0 "$LCNODE" -d "$C" -n
 stop_node "$C"
+
+# ---- catching up: the first reconciliation since the start, still running ----
+# 40,000 practices take a few seconds to pull; health is polled meanwhile.
+NREC=${HEALTH_CATCHUP_RECORDS:-40000}
+new_node Big
+BIG=$DIR
+new_node Fresh
+FRESH=$DIR
+check "a node with many records starts" start_node "$BIG"
+check "and an empty one" start_node "$FRESH"
+"$ROOT/$BUILD/lcf-gen" -n "$NREC" -s 3 -o "$T/practices.json"
+expect_status "import of $NREC practices" 0 "$LCCTL" -d "$BIG" practice import "$T/practices.json"
+WANT=$("$LCCTL" -d "$BIG" status --json | jq -r '.records_total')
+BIGPORT=$("$LCCTL" -d "$BIG" status --json | jq -r '.listen' | sed 's/.*://')
+"$LCCTL" -d "$FRESH" peer add "127.0.0.1:$BIGPORT" >/dev/null 2>&1
+SEEN=""
+deadline=$((SECONDS + 60))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	J=$("$LCCTL" -d "$FRESH" health --json 2>/dev/null)
+	if json_holds '.checks.sync.catching_up == true' "$J"; then SEEN=$J; break; fi
+	HAVE=$("$LCCTL" -d "$FRESH" status --json 2>/dev/null | jq -r '.records_total // 0')
+	[ "${HAVE:-0}" -ge "${WANT:-1}" ] && break
+	sleep 0.1
+done
+check "while it pulls, the new node is degraded, catching up" json_holds \
+	'.status == "degraded" and .ready == false and any(.reasons[]; startswith("catching up"))' "$SEEN"
+caught_up() {
+	[ "$("$LCCTL" -d "$FRESH" status --json 2>/dev/null | jq -r '.records_total // 0')" -ge "${WANT:-1}" ] &&
+		health_is "$FRESH" 0
+}
+echo "# seen: $(jq -r '.reasons[0] // "nothing"' <<<"${SEEN:-{\}}" 2>/dev/null)"
+t0=$SECONDS
+check "once it holds every record, ok" wait_for 60 caught_up
+echo "# ok $((SECONDS - t0)) s after that"
+stop_node "$FRESH"
+stop_node "$BIG"
