@@ -150,6 +150,26 @@ expect_eq "it listens on its peer port only" "$CPEER" "$(listening "$PID_C")"
 expect_status "lcnode -n accepts listen = off" 0 "$LCNODE" -d "$C" -n
 stop_node "$C"
 
+# ---- a federation node: degraded until its own membership is in force ----
+FED=$("$LCCTL" federation create -k "$T/fed.key" --name "Health Test" 2>/dev/null)
+free_port >/dev/null
+FDIR=$T/Visby
+FID=$("$LCCTL" -d "$FDIR" init --city Visby --country SE --listen "127.0.0.1:$_port_next" \
+	--http off --federation "$FED" 2>/dev/null | tail -1)
+check "a federation node starts" start_node "$FDIR"
+expect_status "not admitted yet: degraded" 1 "$LCCTL" -d "$FDIR" health
+expect_contains "saying its membership is not in force" "$OUT" "this city's membership is not in force"
+expect_contains "and what to do" "$OUT" "lcctl publish FILE"
+J=$("$LCCTL" -d "$FDIR" health --json 2>/dev/null)
+check "health --json: federation, not in force" json_holds \
+	'.checks.membership.federation == true and .checks.membership.in_force == false' "$J"
+"$LCCTL" federation admit -k "$T/fed.key" "$FID" --city Visby --country SE >"$T/admit.rec" 2>/dev/null
+expect_status "its admission published" 0 "$LCCTL" -d "$FDIR" publish "$T/admit.rec"
+check "then ok" wait_for 10 health_is "$FDIR" 0
+J=$("$LCCTL" -d "$FDIR" health --json 2>/dev/null)
+check "health --json: in force" json_holds '.checks.membership.in_force == true and .ready == true' "$J"
+stop_node "$FDIR"
+
 # ---- catching up: the first reconciliation since the start, still running ----
 # 40,000 practices take a few seconds to pull; health is polled meanwhile.
 NREC=${HEALTH_CATCHUP_RECORDS:-40000}
