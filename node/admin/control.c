@@ -986,6 +986,9 @@ dispatch(struct ctl_conn *c)
 	case LCF__CTL_REQUEST__OP_CITY_LIST:
 		ctlfed__city_list(c);
 		break;
+	case LCF__CTL_REQUEST__OP_HEALTH:
+		ctlfed__health(c);
+		break;
 	default:
 		ctlconn__error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "
 		    "than lcctl", LCF_VERSION);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Admin requests about the federation: peers, the cities known, records made
-// elsewhere (submit) and the federation's members.
+// elsewhere (submit), the federation's members and the node's health.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,8 @@
 #include "base/log.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "http/health.h"
+#include "http/http.h"
 #include "write/held.h"
 #include "net/peer.h"
 #include "model/record.h"
@@ -727,4 +729,43 @@ out:
 	free(mi);
 	free(pi);
 	free(v);
+}
+
+/* ---- health ---- */
+
+void
+ctlfed__health(struct ctl_conn *c)
+{
+	struct node *n = c->ctl->n;
+	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
+	Lcf__HealthReply hr = LCF__HEALTH_REPLY__INIT;
+	struct health h;
+	char *reasons[HEALTH_REASONS_MAX];
+	size_t i;
+
+	health_check(n, http_problem(n->http), &h);
+	for (i = 0; i < h.nreasons; i++)
+		reasons[i] = h.reasons[i];
+	hr.has_state = hr.has_ready = hr.has_store_open = 1;
+	hr.state = h.state;
+	hr.ready = h.ready;
+	hr.reasons = reasons;
+	hr.n_reasons = h.nreasons;
+	hr.store_open = h.store_open;
+	hr.has_peers_configured = hr.has_peers_connected = 1;
+	hr.peers_configured = h.peers_configured;
+	hr.peers_connected = h.peers_connected;
+	hr.has_sync_running = hr.has_sync_records = hr.has_catching_up = 1;
+	hr.sync_running = h.sync_running;
+	hr.sync_records = h.sync_records;
+	hr.catching_up = h.catching_up;
+	hr.http_listen = h.http_listen;
+	hr.http_problem = h.http_problem[0] != '\0' ? h.http_problem : NULL;
+	hr.has_federation = hr.has_member = 1;
+	hr.federation = h.federation;
+	hr.member = h.member;
+	resp.reply_case = LCF__CTL_RESPONSE__REPLY_HEALTH;
+	resp.health = &hr;
+	ctlconn__send(c, &resp, 0);
+	ctlconn__done(c);
 }

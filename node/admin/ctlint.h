@@ -104,5 +104,6 @@ void ctlfed__peer_sync(struct ctl_conn *c);
 void ctlfed__city_list(struct ctl_conn *c);
 void ctlfed__submit(struct ctl_conn *c);
 void ctlfed__members(struct ctl_conn *c);
+void ctlfed__health(struct ctl_conn *c);
 
 #endif

@@ -4,6 +4,7 @@
 #define LCF_HTTP_HEALTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -16,20 +17,66 @@ enum health_state {
 };
 
 #define HEALTH_REASONS_MAX 8
+#define HEALTH_REASON_LEN 640
+#define HEALTH_HTTP_LEN 400
 
+/* What health_check found. The checks are copies: the struct owns nothing. */
 struct health {
 	enum health_state state;
 	int ready;                   /* /readyz answers 200 */
 	/* What is wrong, one sentence each a person can act on. */
-	char reasons[HEALTH_REASONS_MAX][300];
+	char reasons[HEALTH_REASONS_MAX][HEALTH_REASON_LEN];
 	size_t nreasons;
+	/* The checks behind them. */
+	int store_open;
+	uint64_t peers_configured;   /* peers the operator added (peer add) */
+	uint64_t peers_connected;    /* links up now, to any city */
+	uint64_t sync_running;       /* reconciliations running */
+	uint64_t sync_records;       /* records received in them so far */
+	int catching_up;
+	int http_enabled;            /* [http] listen is not off */
+	char http_listen[300];       /* HOST:PORT, or "off" */
+	char http_problem[HEALTH_HTTP_LEN];   /* why not served; "" when served */
+	int federation;              /* the node belongs to a federation */
+	int member;                  /* ... and its membership is in force */
 };
 
-/* The node's health now; http_problem is http_problem(n->http) (NULL when
- * the HTTP port is served or off). */
+/*
+ * The node's health now; http_problem is http_problem(n->http) (NULL when
+ * the HTTP port is served or off). Call from the loop.
+ *
+ * DOWN: the store is not open, or the node is stopping.
+ * DEGRADED, with a reason each:
+ *  - the HTTP address could not be bound (http_problem);
+ *  - peers are configured (`lcctl peer add`) and no link to any city is up;
+ *  - catching up: peers are configured, a reconciliation this node started
+ *    is running, and none has ended well since the node started (its
+ *    records may still be far behind the federation's);
+ *  - in a federation, this city's own membership is not in force (not yet
+ *    admitted, revoked, expired: status's `membership`).
+ * OK otherwise. ready is state OK: /readyz answers 200 only when the store is
+ * open, the node is not stopping, restoring or catching up, at least one
+ * peer is reachable if peers are configured, the HTTP port is served (or
+ * off) and the city's membership is in force; else 503.
+ */
 void health_check(struct node *n, const char *http_problem, struct health *out);
-/* {"status": "ok"|"degraded"|"down", "ready": bool, "reasons": [...], ...}.
- * New reference. */
+
+/* Adds a reason (printf format; cut to HEALTH_REASON_LEN) and lowers the
+ * state to at least state. Reasons past HEALTH_REASONS_MAX are dropped. */
+void health_add(struct health *h, enum health_state state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "ok", "degraded" or "down". */
+const char *health_state_name(enum health_state state);
+
+/* {"status": "ok"|"degraded"|"down", "ready": bool, "reasons": [...],
+ *  "checks": {"store": {"open": bool},
+ *             "peers": {"configured": N, "connected": N},
+ *             "sync": {"running": N, "records": N, "catching_up": bool},
+ *             "http": {"listen": "HOST:PORT"|"off", "served": bool,
+ *                      "problem": string|null},
+ *             "membership": {"federation": bool, "in_force": bool}}}.
+ * A new reference. */
 json_t *health_json(const struct health *h);
 
 #endif

@@ -13,6 +13,13 @@ expect_contains "and prints the usage" "$OUT" "Usage: lcctl"
 expect_contains "built from the command table" "$OUT" "practice"
 expect_status "lcctl -h succeeds" 0 "$LCCTL" -h
 expect_contains "lcctl -h lists the commands" "$OUT" "indicator"
+expect_contains "lcctl -h lists health" "$OUT" "health"
+expect_contains "lcctl -h lists http" "$OUT" "http"
+expect_status "http without a subcommand is bad usage" 2 "$LCCTL" -d "$D" http
+expect_contains "and lists token" "$OUT" "token"
+expect_status "health -h succeeds" 0 "$LCCTL" health -h
+expect_contains "and gives the exit statuses" "$OUT" "0 ok, 1 degraded, 2 down"
+expect_status "health with an argument is bad usage" 2 "$LCCTL" -d "$D" health now
 expect_status "lcctl --version succeeds" 0 "$LCCTL" --version
 expect_contains "and names the version" "$OUT" "lcctl "
 expect_status "an unknown command is bad usage" 2 "$LCCTL" -d "$D" frobnicate
@@ -37,6 +44,12 @@ expect_status "init with a bad --listen fails" 2 "$LCCTL" -d "$D" init --city Ta
 expect_contains "naming the address" "$OUT" "nowhere"
 expect_status "init with a host name as --listen fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --listen localhost:7400
 expect_contains "saying listen takes an address" "$OUT" "not a host name"
+expect_status "init with a bad --http fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --http nowhere
+expect_contains "naming the value" "$OUT" "--http 'nowhere'"
+expect_contains "and what it takes" "$OUT" "IP:PORT or off"
+expect_status "init with a host name as --http fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --http localhost:8380
+expect_status "init with port 0 as --http fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --http 127.0.0.1:0
+expect_status "init --http OFF (not off) fails" 2 "$LCCTL" -d "$D" init --city Tampere --country FI --http OFF
 check "and creates nothing" test ! -e "$D"
 
 ERR=$T/init.err
@@ -71,6 +84,26 @@ expect_status "status without a node fails" 1 "$LCCTL" -d "$D" status
 expect_contains "asking whether it is running" "$OUT" "is it running?"
 expect_contains "and saying how to start it" "$OUT" "lcnode -d $D"
 expect_status "practice list without a node fails" 1 "$LCCTL" -d "$D" practice list
+
+expect_status "health without a node says down (2)" 2 "$LCCTL" -d "$D" health
+expect_contains "asking whether it is running" "$OUT" "is it running?"
+expect_contains "and saying down" "$OUT" "down"
+OUT=$("$LCCTL" -d "$D" health --json 2>/dev/null)
+down_json() { jq -e '.status == "down" and .ready == false and (.reasons | length) == 1' <<<"$1" >/dev/null; }
+check "health --json without a node prints status down" down_json "$OUT"
+
+# The HTTP token, read offline.
+expect_status "http token before lcnode made one fails" 1 "$LCCTL" -d "$D" http token
+expect_contains "saying to start lcnode once" "$OUT" "start lcnode once to create it"
+TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+(umask 077 && echo "$TOKEN" >"$D/http.token")
+expect_status "http token prints the token" 0 "$LCCTL" -d "$D" http token
+expect_eq "exactly the file's line" "$TOKEN" "$OUT"
+chmod 644 "$D/http.token"
+expect_status "http token refuses a file others can read" 1 "$LCCTL" -d "$D" http token
+expect_contains "advising chmod" "$OUT" "chmod 600"
+check "and prints no token" test "${OUT#*"$TOKEN"}" = "$OUT"
+rm -f "$D/http.token"
 
 LONG=$T/$(printf 'd%.0s' $(seq 1 120))
 expect_status "a data directory too long for a socket fails" 1 "$LCCTL" -d "$LONG" status

@@ -534,6 +534,194 @@ test_template(void **state)
 	    "X", "FI", "127.0.0.1:1", NULL, NULL), LCF_EIO);
 }
 
+/* ---- [http] ---- */
+
+static void
+test_http(void **state)
+{
+	struct fix *f = *state;
+	static const struct {
+		const char *value;
+		int want;
+	} bools[] = {
+		{ "yes", 1 }, { "true", 1 }, { "on", 1 },
+		{ "no", 0 }, { "false", 0 }, { "off", 0 },
+	};
+	static const struct bad cases[] = {
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = localhost:8380\n",
+		    4, "listen: expected an IP address and port such as "
+		    "127.0.0.1:8380, or off, got 'localhost:8380'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = 127.0.0.1\n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = 127.0.0.1:0\n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = 127.0.0.1:65536\n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = Off\n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = ::1:8380\n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = \n",
+		    4, "listen: expected an IP address and port" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\noperator_loopback = 1\n",
+		    4, "operator_loopback: expected yes or no, got '1'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\npersonal_data = maybe\n",
+		    4, "personal_data: expected yes or no, got 'maybe'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\npersonal_data = YES\n",
+		    4, "personal_data: expected yes or no" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nmax_connections = 0\n",
+		    4, "max_connections: expected a number from 1 to 65536, got '0'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nmax_connections = 65537\n",
+		    4, "max_connections: expected a number from 1 to 65536" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nmax_connections = -1\n",
+		    4, "max_connections: expected a number" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nmax_connections = 10k\n",
+		    4, "max_connections: expected a number" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+		    "max_connections = 99999999999999999999\n",
+		    4, "max_connections: expected a number" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nidle_timeout = 0\n",
+		    4, "idle_timeout: expected seconds from 1 to 3600, got '0'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nidle_timeout = 3601\n",
+		    4, "idle_timeout: expected seconds from 1 to 3600" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nidle_timeout = 1.5\n",
+		    4, "idle_timeout: expected seconds" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nport = 8380\n",
+		    4, "unknown setting 'port' in section [http]" },
+	};
+	struct config cfg;
+	char text[512], err[600], want[600];
+	size_t i;
+	int rc;
+
+	/* Defaults: served on loopback, operator data to loopback callers. */
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n", &cfg,
+	    err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 1);
+	expect_str(cfg.http_host, CONFIG_DEFAULT_HTTP_HOST, "default http host");
+	expect_str(cfg.http_host, "127.0.0.1", "default http host");
+	assert_int_equal(cfg.http_port, 8380);
+	assert_int_equal(cfg.http_operator_loopback, 1);
+	assert_int_equal(cfg.http_personal_data, 0);
+	assert_int_equal(cfg.http_max_connections, 2048);
+	assert_int_equal(cfg.http_idle_timeout, 15);
+	config_free(&cfg);
+
+	/* Every setting, at its bounds; IPv6 in brackets. */
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+	    "listen = [::1]:65535\noperator_loopback = no\npersonal_data = yes\n"
+	    "max_connections = 65536\nidle_timeout = 3600\n", &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 1);
+	expect_str(cfg.http_host, "::1", "http host");
+	assert_int_equal(cfg.http_port, 65535);
+	assert_int_equal(cfg.http_operator_loopback, 0);
+	assert_int_equal(cfg.http_personal_data, 1);
+	assert_int_equal(cfg.http_max_connections, 65536);
+	assert_int_equal(cfg.http_idle_timeout, 3600);
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+	    "listen = 0.0.0.0:1\nmax_connections = 1\nidle_timeout = 1\n", &cfg,
+	    err, sizeof(err)), 0);
+	expect_str(cfg.http_host, "0.0.0.0", "http host");
+	assert_int_equal(cfg.http_port, 1);
+	assert_int_equal(cfg.http_max_connections, 1);
+	assert_int_equal(cfg.http_idle_timeout, 1);
+	config_free(&cfg);
+
+	/* off, and a later listen line wins either way. */
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+	    "listen = off\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 0);
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+	    "listen = off\nlisten = 127.0.0.2:9000\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 1);
+	expect_str(cfg.http_host, "127.0.0.2", "http host after off");
+	assert_int_equal(cfg.http_port, 9000);
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
+	    "listen = 127.0.0.2:9000\nlisten = off\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 0);
+	config_free(&cfg);
+
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		snprintf(text, sizeof(text), "[node]\nlisten = 127.0.0.1:7400\n"
+		    "[http]\noperator_loopback = %s\npersonal_data = %s\n",
+		    bools[i].value, bools[i].value);
+		if (load_text(f, text, &cfg, err, sizeof(err)) != 0) {
+			print_error("%s: %s\n", bools[i].value, err);
+			fail();
+		}
+		if (cfg.http_operator_loopback != bools[i].want ||
+		    cfg.http_personal_data != bools[i].want) {
+			print_error("%s: got %d %d, want %d\n", bools[i].value,
+			    cfg.http_operator_loopback, cfg.http_personal_data,
+			    bools[i].want);
+			fail();
+		}
+		config_free(&cfg);
+	}
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = load_text(f, cases[i].text, &cfg, err, sizeof(err));
+		snprintf(want, sizeof(want), "%s:%d: %s", f->path, cases[i].line,
+		    cases[i].msg);
+		if (rc != LCF_ECONFIG || strncmp(err, want, strlen(want)) != 0) {
+			print_error("case %zu:\n%s\n  got: %d '%s'\n want: %d '%s...'\n",
+			    i, cases[i].text, rc, err, LCF_ECONFIG, want);
+			fail();
+		}
+		config_free(&cfg);
+	}
+}
+
+/* The template's [http] listen: the default commented out, or the one given. */
+static void
+test_template_http(void **state)
+{
+	struct fix *f = *state;
+	struct config cfg;
+	char err[600], *text = NULL;
+	size_t len = 0;
+
+	assert_int_equal(config_write_template(f->path, "Tampere", "FI",
+	    "127.0.0.1:7400", NULL, "off"), 0);
+	assert_int_equal(read_file(f->path, 1 << 20, &text, &len), 0);
+	if (strstr(text, "\n[http]\n") == NULL ||
+	    strstr(strstr(text, "\n[http]\n"), "\nlisten = off\n") == NULL) {
+		print_error("no 'listen = off' under [http] in:\n%s\n", text);
+		fail();
+	}
+	free(text);
+	assert_int_equal(config_load(&cfg, f->dir, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 0);
+	config_free(&cfg);
+
+	unlink(f->path);
+	assert_int_equal(config_write_template(f->path, "Tampere", "FI",
+	    "127.0.0.1:7400", NULL, "[::1]:8381"), 0);
+	assert_int_equal(config_load(&cfg, f->dir, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 1);
+	expect_str(cfg.http_host, "::1", "template http host");
+	assert_int_equal(cfg.http_port, 8381);
+	config_free(&cfg);
+
+	unlink(f->path);
+	assert_int_equal(config_write_template(f->path, "Tampere", "FI",
+	    "127.0.0.1:7400", NULL, NULL), 0);
+	assert_int_equal(read_file(f->path, 1 << 20, &text, &len), 0);
+	if (strstr(text, "\n; listen = 127.0.0.1:8380\n") == NULL) {
+		print_error("the default is not written commented out:\n%s\n", text);
+		fail();
+	}
+	free(text);
+	assert_int_equal(config_load(&cfg, f->dir, err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_enabled, 1);
+	assert_int_equal(cfg.http_port, CONFIG_DEFAULT_HTTP_PORT);
+	config_free(&cfg);
+}
+
 /* ---- the parser driven directly, as a fuzz target does ---- */
 
 static void
@@ -590,13 +778,16 @@ static void
 test_parser_fuzz(void **state)
 {
 	static const char *const sections[] = { "node", "store", "", "federation",
-	    "NODE", "node ", "peers" };
+	    "NODE", "node ", "peers", "http" };
 	static const char *const names[] = { "city", "country", "listen", "key",
-	    "catalog", "log_level", "map_size", "", "City", "listen " };
+	    "catalog", "log_level", "map_size", "", "City", "listen ",
+	    "operator_loopback", "personal_data", "max_connections",
+	    "idle_timeout" };
 	static const char *const values[] = { "", "x", "FI", "fi", "127.0.0.1:1",
 	    "[::1]:7400", "[::1]", ":", "[", "]", "1G", "1TiB", "18446744073709551615",
 	    "18446744073709551616K", "debug", "/abs/path", "rel/path", "%s%n",
-	    "\xff\xfe", "1KiBB", "4096k", "99T", "0x10M" };
+	    "\xff\xfe", "1KiBB", "4096k", "99T", "0x10M", "off", "yes", "no",
+	    "65536", "3600" };
 	char longval[600], random[64];
 	struct config cfg;
 	struct config_parser p;
@@ -670,6 +861,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test_setup_teardown(test_template, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_template_http, setup, teardown),
 		cmocka_unit_test(test_parser_direct),
 		cmocka_unit_test(test_parser_fuzz),
 	};

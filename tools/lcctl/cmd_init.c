@@ -25,7 +25,7 @@
 
 static const char usage[] =
     "Usage: lcctl -d DIR init --city NAME --country CC [--listen IP:PORT]\n"
-    "                         [--federation FEDID]\n"
+    "                         [--federation FEDID] [--http IP:PORT|off]\n"
     "\n"
     "Creates the data directory of a new node (mode 0700 if missing): a fresh\n"
     "city key in DIR/identity.key (mode 0600) and DIR/lcnode.conf. Needs no\n"
@@ -43,6 +43,10 @@ static const char usage[] =
     "  --federation FEDID   the federation to join (64 hex digits, from its\n"
     "                       secretariat); the node then takes records only\n"
     "                       from admitted cities. Default: an open node\n"
+    "  --http IP:PORT|off   where the node serves its HTTP face (JSON API,\n"
+    "                       events, /metrics, /healthz, /readyz), or off for\n"
+    "                       none. Default 127.0.0.1:8380: give each node on\n"
+    "                       one machine its own port\n"
     "  -h, --help           show this help\n";
 
 /* The name goes into an INI file line: one line of printable text. */
@@ -95,12 +99,13 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		{ "country", required_argument, NULL, 'C' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "federation", required_argument, NULL, 'f' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *city = NULL, *country = NULL, *listen = DEFAULT_LISTEN;
 	const char *const default_listen = listen;
-	const char *federation = NULL;
+	const char *federation = NULL, *http = NULL;
 	uint8_t fed[32];
 	char *keypath = NULL, *confpath = NULL, host[256], hex[LCF_ID_HEX];
 	struct identity *id = NULL;
@@ -120,6 +125,9 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 			break;
 		case 'f':
 			federation = optarg;
+			break;
+		case 'H':
+			http = optarg;
 			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
@@ -152,6 +160,16 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		lcctl_bad_usage(ctx, "--listen '%s' is not IP:PORT, an address of "
 		    "this machine and a port (e.g. 0.0.0.0:7400 or [::]:7400; "
 		    "not a host name)", listen);
+		goto out;
+	}
+	/* As lcnode reads [http] listen (config.c): an IP address and a port,
+	 * or off. */
+	if (http != NULL && strcmp(http, "off") != 0 &&
+	    (addr_parse_hostport(http, host, sizeof(host), &port) < 0 ||
+	    !config_is_ip(host))) {
+		lcctl_bad_usage(ctx, "--http '%s' is not IP:PORT or off: an address "
+		    "of this machine and a port (e.g. 127.0.0.1:8380 or [::]:8380; "
+		    "not a host name), or off for no HTTP", http);
 		goto out;
 	}
 	if (federation != NULL && (strlen(federation) != 64 ||
@@ -196,7 +214,7 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	}
 	saved_key = 1;
 	if ((c = config_write_template(confpath, city, country, listen,
-	    federation, NULL)) < 0) {
+	    federation, http)) < 0) {
 		if (c == LCF_EEXIST)
 			lcctl_err("%s already exists: lcctl init never overwrites a "
 			    "configuration", confpath);

@@ -15,6 +15,7 @@
 static const struct lcctl_cmd commands[] = {
 	{ "init", cmd_init, "create a data directory: city key and lcnode.conf (offline)" },
 	{ "status", cmd_status, "the node's city, database and counters" },
+	{ "health", cmd_health, "ok, degraded or down, and why (exit 0, 1, 2)" },
 	{ "city", cmd_city, "cities known (list) and this city's profile: show, set, import" },
 	{ "practice", cmd_practice, "good practices: import, add, list, show, rm" },
 	{ "indicator", cmd_indicator, "indicator values: set, import, list, rm" },
@@ -27,6 +28,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 	{ "coverage", cmd_coverage, "who reported which indicators for a period, and who did not" },
+	{ "http", cmd_http, "the HTTP face: token (offline)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -40,8 +42,8 @@ main_usage(int status)
 	    "       lcctl -h | --help | --version\n"
 	    "\n"
 	    "Administers the lcnode of a Learning City Federation node through\n"
-	    "DIR/admin.sock. Every command but init and federation needs the node\n"
-	    "running.\n"
+	    "DIR/admin.sock. Every command but init, federation and http needs the\n"
+	    "node running.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -d DIR       the node's data directory (default: $LCF_DIR)\n"
