@@ -435,8 +435,10 @@ job_finish(struct publish_job *job)
 		    (unsigned long long)(job->t_checked - job->t_start),
 		    (unsigned long long)(job->t_sealed - job->t_checked),
 		    (unsigned long long)(mono_ms() - job->t_sealed));
-	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0)
+	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0) {
+		n->counters.stored[COUNTERS_SRC_LOCAL] += job->res.stored;
 		emit_stored(job);
+	}
 	job->cb(job->arg, &job->res);
 	publish_turn_end(n, &job->turn);
 	job_free(job);
