@@ -393,13 +393,16 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 
 /* ---- asynchronous driving ---- */
 
-/* Tells the node what was written (push, membership and discovery react). */
+/* Tells the node what was written (push, membership and discovery react),
+ * and counts it for /metrics. */
 static void
 emit_stored(struct publish_job *job)
 {
 	struct events_record *recs = xcalloc(job->count, sizeof(*recs));
 	struct events_event ev;
 	size_t i, m = 0;
+
+	job->n->counters.stored[COUNTERS_SRC_LOCAL] += job->res.stored;
 
 	for (i = 0; i < job->count; i++) {
 		if (job->unchanged[i] || job->raw[i] == NULL)
@@ -435,10 +438,8 @@ job_finish(struct publish_job *job)
 		    (unsigned long long)(job->t_checked - job->t_start),
 		    (unsigned long long)(job->t_sealed - job->t_checked),
 		    (unsigned long long)(mono_ms() - job->t_sealed));
-	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0) {
-		n->counters.stored[COUNTERS_SRC_LOCAL] += job->res.stored;
+	if (job->res.error == 0 && !job->dry_run && job->res.stored > 0)
 		emit_stored(job);
-	}
 	job->cb(job->arg, &job->res);
 	publish_turn_end(n, &job->turn);
 	job_free(job);

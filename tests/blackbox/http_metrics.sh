@@ -48,7 +48,8 @@ stored() { value "$1" "lcf_records_stored_total{source=\"$2\"}"; }
 http_node Alpha RO no
 http_node Beta FI yes
 AT=$(cat "${DIRS[Alpha]}/http.token" 2>/dev/null)
-check "both nodes serve HTTP" wait_for 10 bash -c "curl -sf http://127.0.0.1:${HPORTS[Alpha]}/healthz && curl -sf http://127.0.0.1:${HPORTS[Beta]}/healthz"
+serving() { curl -s -o /dev/null "http://127.0.0.1:${HPORTS[$1]}/"; }
+check "both nodes serve HTTP" wait_for 10 eval "serving Alpha && serving Beta"
 
 # --- access ---
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
