@@ -140,6 +140,26 @@ check "the 401s are counted" test "$(value Alpha 'lcf_http_requests_total{code="
 check "an HTTP connection is open (the one asking)" test "$(value Alpha lcf_http_connections)" -ge 1
 expect_eq "build info" 1 "$(metrics Alpha | grep -c '^lcf_build_info{version="[0-9][^"]*"} 1$')"
 
+# --- handshakes that fail, records with a bad signature ---
+PROBE=$ROOT/$BUILD/lcf-peer-probe
+BP=${PORTS[Beta]}
+hs() { value "$1" "lcf_handshakes_total{reason=\"$2\",result=\"$3\"}"; }
+bad_hs() { echo $(( $(hs Beta crypto failed) + $(hs Beta protocol failed) )); }
+BAD0=$(bad_hs)
+(exec 3<>"/dev/tcp/127.0.0.1/$BP" && printf '\377\377' >&3 && head -c 65535 /dev/zero >&3) 2>/dev/null
+(exec 3<>"/dev/tcp/127.0.0.1/$BP" && printf '\000\000' >&3) 2>/dev/null
+two_bad() { [ "$(bad_hs)" = "$((BAD0 + 2))" ]; }
+check "two connections sending garbage: two handshakes failed (crypto or protocol)" wait_for 10 two_bad
+OK0=$(hs Beta none ok)
+expect_status "a probe pushes a record with a bad signature" 0 "$PROBE" badsig "127.0.0.1:$BP"
+one_bad() { [ "$(value Beta lcf_verify_failures_total)" = 1 ]; }
+check "Beta counts one verify failure" wait_for 10 one_bad
+expect_eq "and one record refused for its signature" 1 "$(value Beta 'lcf_records_refused_total{reason="signature"}')"
+expect_eq "the probe's handshake was ok" "$((OK0 + 1))" "$(hs Beta none ok)"
+ctl Alpha peer add "127.0.0.1:$(free_port)" >/dev/null
+dial_failed() { [ "$(hs Alpha connect failed)" -ge 1 ]; }
+check "a dial to a closed port counts as failed to connect" wait_for 10 dial_failed
+
 # --- the text as Prometheus reads it ---
 TEXT=$(tmpdir)/metrics.txt
 metrics Alpha >"$TEXT"
