@@ -7,15 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3	# Debian's, with python3-prometheus-client
-# http_node NAME COUNTRY LOOPBACK: a node serving HTTP on a port of its own;
-# LOOPBACK yes|no is its operator_loopback.
-declare -A HPORTS
+# http_node NAME COUNTRY LOOPBACK: a node (lib.sh gives its HTTP face a port
+# of its own) whose operator_loopback is LOOPBACK (yes|no); HURL its base URL.
+declare -A HURL
 http_node() {
-	local hp
-	free_port >/dev/null
-	hp=$_port_next
-	HPORTS[$1]=$hp
-	city_node "$1" "$2" "s/^; listen = 127\\.0\\.0\\.1:8380\$/listen = 127.0.0.1:$hp\\noperator_loopback = $3/"
+	city_node "$1" "$2" "s/^\\[http\\]\$/[http]\\noperator_loopback = $3/"
+	HURL[$1]=$(http_url "${DIRS[$1]}")
 }
 
 # metrics NAME [CURL-ARGS...]: the body of GET /metrics with the node's token.
@@ -23,7 +20,7 @@ metrics() {
 	local name=$1
 	shift
 	curl -sf -H "Authorization: Bearer $(cat "${DIRS[$name]}/http.token")" \
-		"$@" "http://127.0.0.1:${HPORTS[$name]}/metrics"
+		"$@" "${HURL[$name]}/metrics"
 }
 
 # value NAME SAMPLE: the value of one sample ("lcf_x{a=\"b\"}"), read by
@@ -48,23 +45,23 @@ stored() { value "$1" "lcf_records_stored_total{source=\"$2\"}"; }
 http_node Alpha RO no
 http_node Beta FI yes
 AT=$(cat "${DIRS[Alpha]}/http.token" 2>/dev/null)
-serving() { curl -s -o /dev/null "http://127.0.0.1:${HPORTS[$1]}/"; }
+serving() { curl -s -o /dev/null "${HURL[$1]}/"; }
 check "both nodes serve HTTP" wait_for 10 eval "serving Alpha && serving Beta"
 
 # --- access ---
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 expect_eq "without the token, /metrics is 401 where loopback is not trusted" 401 \
-	"$(code "http://127.0.0.1:${HPORTS[Alpha]}/metrics")"
+	"$(code "${HURL[Alpha]}/metrics")"
 expect_eq "a wrong token is 401" 401 \
-	"$(code -H "Authorization: Bearer 00$AT" "http://127.0.0.1:${HPORTS[Alpha]}/metrics")"
+	"$(code -H "Authorization: Bearer 00$AT" "${HURL[Alpha]}/metrics")"
 expect_eq "with the token it is 200" 200 \
-	"$(code -H "Authorization: Bearer $AT" "http://127.0.0.1:${HPORTS[Alpha]}/metrics")"
+	"$(code -H "Authorization: Bearer $AT" "${HURL[Alpha]}/metrics")"
 expect_eq "a loopback request where loopback is trusted is 200" 200 \
-	"$(code "http://127.0.0.1:${HPORTS[Beta]}/metrics")"
+	"$(code "${HURL[Beta]}/metrics")"
 expect_eq "but not one carrying X-Forwarded-For" 401 \
-	"$(code -H "X-Forwarded-For: 203.0.113.9" "http://127.0.0.1:${HPORTS[Beta]}/metrics")"
+	"$(code -H "X-Forwarded-For: 203.0.113.9" "${HURL[Beta]}/metrics")"
 TYPE=$(curl -s -o /dev/null -w '%{content_type}' -H "Authorization: Bearer $AT" \
-	"http://127.0.0.1:${HPORTS[Alpha]}/metrics")
+	"${HURL[Alpha]}/metrics")
 expect_eq "Content-Type is the text format 0.0.4" "text/plain; version=0.0.4; charset=utf-8" "$TYPE"
 
 # --- records before the link come by reconciliation ---
@@ -134,7 +131,7 @@ check "the map size is at least the bytes used" \
 	test "$(value Beta lcf_store_map_size_bytes)" -ge "$(value Beta lcf_store_used_bytes)"
 N404=$(value Alpha 'lcf_http_requests_total{code="404"}')
 expect_eq "an unknown path is 404" 404 \
-	"$(code -H "Authorization: Bearer $AT" "http://127.0.0.1:${HPORTS[Alpha]}/no/such/path")"
+	"$(code -H "Authorization: Bearer $AT" "${HURL[Alpha]}/no/such/path")"
 expect_eq "the 404 is counted" "$(( ${N404:-0} + 1 ))" "$(value Alpha 'lcf_http_requests_total{code="404"}')"
 check "the 401s are counted" test "$(value Alpha 'lcf_http_requests_total{code="401"}')" -ge 2
 check "an HTTP connection is open (the one asking)" test "$(value Alpha lcf_http_connections)" -ge 1
@@ -176,7 +173,7 @@ for name in ("lcf_records_stored", "lcf_handshakes", "lcf_http_requests"):
 assert all(s.value >= 0 for f in fams.values() for s in f.samples)
 ' "$TEXT"
 expect_eq "HEAD /metrics has no body" 0 \
-	"$(curl -s -I -H "Authorization: Bearer $AT" "http://127.0.0.1:${HPORTS[Alpha]}/metrics" -o /dev/null -w '%{size_download}')"
+	"$(curl -s -I -H "Authorization: Bearer $AT" "${HURL[Alpha]}/metrics" -o /dev/null -w '%{size_download}')"
 
 stop_node "${DIRS[Alpha]}"
 expect_eq "Alpha stops cleanly" 0 "$?"
