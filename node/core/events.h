@@ -52,6 +52,14 @@ enum events_origin {
 	                       * a membership shown in a handshake */
 };
 
+/* How a peer's batch came (EVENTS_FROM_PEER), for the counters of
+ * /metrics; set by the net/ file that handed the batch to ingest. */
+enum events_via {
+	EVENTS_VIA_NONE,      /* not from a peer, or not said */
+	EVENTS_VIA_PUSH,      /* pushed (net/push.c) */
+	EVENTS_VIA_SYNC,      /* sent in a reconciliation (net/sync.c) */
+};
+
 /* One record of a stored batch. */
 struct events_record {
 	const uint8_t *raw;           /* SignedRecord bytes */
@@ -69,6 +77,8 @@ struct events_stored {
 	const void *from;             /* EVENTS_FROM_PEER: the link the batch came
 	                               * from (sync_io arg), compared only, never
 	                               * dereferenced; else NULL */
+	enum events_via via;          /* EVENTS_FROM_PEER: pushed or reconciled
+	                               * (ingest_submit_via); else NONE */
 	const struct events_record *recs;
 	size_t count;
 	int partial;                  /* recs leaves out some of the batch's

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "core/events.h"
 #include "core/seq.h"
 
@@ -42,6 +43,8 @@ struct node {
 	                               * when [http] is off */
 	struct seq_counter seq;       /* seq.c (seq.h) */
 	struct events_bus events;     /* events.c; subscribed in main.c */
+	struct node_counters counters;    /* for /metrics: each counter's owner
+	                               * is named in counters.h */
 	int64_t started_ms;           /* main.c: wall clock at start */
 	uint64_t started_mono;        /* main.c */
 	int stopping;                 /* main.c */

@@ -57,6 +57,43 @@ code_is_violation(int code)
 	    code == LCF_EVERSION || code == LCF_EPERM;
 }
 
+/* Counts a handshake's outcome for /metrics (core/counters.h). */
+static void
+count_handshake(struct peers *ps, enum counters_handshake outcome)
+{
+	ps->n->counters.handshakes[outcome]++;
+}
+
+/*
+ * The outcome of a connection that closed before its handshake was done, by
+ * conn.h's code; -1 for none (this node closed it: stopping, removed). A
+ * connect or handshake timeout is LCF_ECONNECT either way: a conn that sent
+ * or received bytes was connected, so its handshake timed out.
+ */
+static int
+handshake_failure(const struct link *l, struct conn *c, int code)
+{
+	switch (code) {
+	case 0:
+		return -1;
+	case LCF_ECRYPTO:
+		return COUNTERS_HS_FAILED_CRYPTO;
+	case LCF_EVERSION:
+		return COUNTERS_HS_FAILED_VERSION;
+	case LCF_EPERM:
+		return COUNTERS_HS_FAILED_IDENTITY;
+	case LCF_EPROTO:
+	case LCF_ETOOBIG:
+		return COUNTERS_HS_FAILED_PROTOCOL;
+	case LCF_ECONNECT:
+		return l->acceptor || conn_bytes_out(c) > 0 ||
+		    conn_bytes_in(c) > 0 ? COUNTERS_HS_FAILED_TIMEOUT :
+		    COUNTERS_HS_FAILED_CONNECT;
+	default:
+		return COUNTERS_HS_FAILED_CLOSED;
+	}
+}
+
 /* "ADDRESS (CITY, 0123456789ab)" for log lines. */
 const char *
 peer__name(const struct peer *p, const struct link *l, char *buf, size_t size)
@@ -256,6 +293,8 @@ load_table(struct peers *ps, char *err, size_t errlen)
 	for (i = 0; i < n; i++) {
 		p = peer_alloc(ps);
 		p->s = v[i];
+		if (p->s.last_sync_result == 0)
+			p->good_sync_ms = p->s.last_sync_ms;
 		if (p->s.address[0] != '\0')
 			peerfile_parse_address(p->s.address, p->s.address, p->host,
 			    &p->port);
@@ -465,6 +504,8 @@ merge_into(struct peer *p, struct peer *q)
 		memcpy(p->s.city_name, q->s.city_name, sizeof(p->s.city_name));
 	if (p->s.listen[0] == '\0')
 		memcpy(p->s.listen, q->s.listen, sizeof(p->s.listen));
+	if (q->good_sync_ms > p->good_sync_ms)
+		p->good_sync_ms = q->good_sync_ms;
 	if (q->s.last_sync_ms > p->s.last_sync_ms) {
 		p->s.last_sync_ms = q->s.last_sync_ms;
 		p->s.last_sync_result = q->s.last_sync_result;
@@ -561,6 +602,7 @@ inbound_entry(struct link *l)
 		refusal = "peer table full";
 	if (refusal != NULL) {
 		ps->refused_connections++;
+		count_handshake(ps, COUNTERS_HS_REFUSED_ROOM);
 		log_warnx("peer %s: refused: %s (%zu connected, max_peers %u)",
 		    l->remote, refusal, connected_count(ps), ps->n->cfg.max_peers);
 		/* It still learns where the others listen (discover.c). */
@@ -625,6 +667,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 			    l->p->s.address);
 			l->p->self = 1;
 		}
+		count_handshake(ps, COUNTERS_HS_REFUSED_SELF);
 		link_close(l, "connected to itself");
 		return;
 	}
@@ -667,6 +710,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		p->s.last_handshake_ms = now_ms();
 	}
 	if (member_rc != 0) {
+		count_handshake(ps, COUNTERS_HS_REFUSED_MEMBERSHIP);
 		if (!l->outbound)
 			ps->refused_connections++;
 		if (p != NULL) {
@@ -684,6 +728,9 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		link_close(l, why);
 		return;
 	}
+	/* Accepted: a duplicate link or one over max_peers closed below is
+	 * this node's choice, not the handshake's outcome. */
+	count_handshake(ps, COUNTERS_HS_OK);
 	if (!resolve_duplicate(l)) {
 		/* The city's other link serves this entry (or, for a second
 		 * address of one city, a retry will). */
@@ -831,8 +878,12 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 	struct peers *ps = l->ps;
 	struct peer *p = l->p;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
-	int was_active;
+	int was_active, outcome;
 
+	/* A handshake that never finished (on_ready counted the others). */
+	if ((l->acceptor || !l->identified) &&
+	    (outcome = handshake_failure(l, c, code)) >= 0)
+		count_handshake(ps, (enum counters_handshake)outcome);
 	if (l->acceptor) {
 		/* An inbound conn that never became a link. */
 		if (code_is_violation(code)) {
@@ -1101,6 +1152,7 @@ fill_info(const struct peer *p, struct peer_info *in)
 	in->refused = p->s.refused;
 	memcpy(in->last_error, p->s.last_error, sizeof(in->last_error));
 	in->last_error_ms = p->s.last_error_ms;
+	in->last_good_sync_ms = p->good_sync_ms;
 	in->last_sync_ms = p->s.last_sync_ms;
 	in->last_sync_result = p->s.last_sync_result;
 	memcpy(in->last_sync_message, p->s.last_sync_message,

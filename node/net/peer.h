@@ -55,6 +55,8 @@ struct peer_info {
 	int sync_running;		/* sessions we started, still running */
 	int64_t last_sync_ms;		/* end of the last reconciliation */
 	int last_sync_result;		/* 0 or a negative lcf code */
+	int64_t last_good_sync_ms;	/* end of the last that succeeded:
+					 * the last one's, or one since start */
 	char last_sync_message[PEER_TEXT_MAX];
 	uint64_t last_sync_records_in, last_sync_records_out;
 };

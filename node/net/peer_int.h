@@ -66,6 +66,8 @@ struct peer {
 	int		 removed;
 	int		 discovered;	/* see peers_discover_dial */
 	int		 self;		/* its address reached this node */
+	int64_t		 good_sync_ms;	/* end of the last reconciliation
+					 * that succeeded (peersync.c), 0 */
 	struct link	*active, *dialing;
 };
 

@@ -56,6 +56,8 @@ sync_done(void *arg, const struct sync_stats *st)
 	if (p != NULL) {
 		p->s.last_sync_ms = st->finished_ms > 0 ? st->finished_ms : now_ms();
 		p->s.last_sync_result = st->result;
+		if (st->result == 0)
+			p->good_sync_ms = p->s.last_sync_ms;
 		peerfile_copy_text(p->s.last_sync_message, sizeof(p->s.last_sync_message),
 		    st->message[0] != '\0' ? st->message : lcf_strerror(st->result));
 		p->s.last_sync_records_in = st->records_received;

@@ -78,7 +78,8 @@ push_received(struct link *l, const Lcf__Records *r)
 		raws[i] = r->records[i].data;
 		lens[i] = r->records[i].len;
 	}
-	rc = ingest_submit(l->ps->n, l, raws, lens, r->n_records, push_done, l);
+	rc = ingest_submit_via(l->ps->n, l, EVENTS_VIA_PUSH, raws, lens,
+	    r->n_records, push_done, l);
 	if (rc != 0) {
 		log_warnx("peers: cannot take %zu pushed records: %s", r->n_records,
 		    lcf_strerror(rc));

@@ -739,8 +739,8 @@ ingest_pump(struct session *s)
 			sync__inbatch_free(b);
 			continue;
 		}
-		rc = ingest_submit(s->n, s->io->arg, b->raws, b->lens, b->n,
-		    on_ingested, b);
+		rc = ingest_submit_via(s->n, s->io->arg, EVENTS_VIA_SYNC, b->raws,
+		    b->lens, b->n, on_ingested, b);
 		/* ingest copied the records: only the batch's place in the
 		 * session is kept for the callback. */
 		free(b->buf);

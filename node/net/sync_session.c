@@ -65,6 +65,22 @@ sync__drop(struct session *s)
 	free(s);
 }
 
+/* The counters of /metrics (core/counters.h) for a session that ended. */
+static void
+count_end(struct session *s, int result)
+{
+	struct node_counters *k = &s->n->counters;
+	enum counters_sync r = result == 0 ? COUNTERS_SYNC_OK :
+	    result == LCF_ECLOSED ? COUNTERS_SYNC_CLOSED :
+	    result == LCF_EBUSY ? COUNTERS_SYNC_BUSY :
+	    result == LCF_EPROTO ? COUNTERS_SYNC_PROTOCOL : COUNTERS_SYNC_ERROR;
+
+	k->sync_sessions[s->initiator ? 1 : 0][r]++;
+	k->sync_bytes_sent += s->stats.bytes_sent;
+	k->sync_bytes_received += s->stats.bytes_received;
+	k->sync_round_trips += s->stats.round_trips;
+}
+
 static void
 unlink_session(struct session *s)
 {
@@ -97,6 +113,7 @@ sync__end(struct session *s, int result, const char *fmt, ...)
 	s->io = NULL;
 	s->stats.result = result;
 	s->stats.finished_ms = now_ms();
+	count_end(s, result);
 	va_start(ap, fmt);
 	vsnprintf(s->stats.message, sizeof(s->stats.message), fmt, ap);
 	va_end(ap);

@@ -465,6 +465,7 @@ teardown_maybe(struct import *imp)
 		    (unsigned long long)imp->full_ms);
 		imp->res.first_seq = imp->first_seq;
 		imp->res.stored = imp->stored;
+		n->counters.stored[COUNTERS_SRC_LOCAL] += imp->stored;
 		imp->res.unchanged = imp->unchanged;
 		if (imp->stored > 0)
 			emit_stored(imp);

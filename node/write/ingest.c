@@ -47,7 +47,8 @@
 enum verdict {
 	V_PENDING,
 	V_KNOWN,
-	V_BAD,			/* malformed or bad signature */
+	V_BAD,			/* malformed */
+	V_BADSIG,		/* bad signature */
 	V_REFUSED,		/* invalid content or from the future */
 	V_OK,
 	V_HELD,			/* author not admitted yet: kept aside */
@@ -74,6 +75,7 @@ struct slice {
 struct ingest_job {
 	struct node *n;
 	void *from;
+	enum events_via via;
 	ingest_cb cb;
 	void *arg;
 	size_t count;
@@ -266,7 +268,7 @@ check_slice(uv_work_t *w)
 		}
 		if (identity_verify(rec->c->author.data, rec->sr->content.data,
 		    rec->sr->content.len, rec->sr->signature.data) != 0) {
-			job->verdict[i] = V_BAD;
+			job->verdict[i] = V_BADSIG;
 			refuse(sl, i, rec->id, "bad signature");
 			record_release(rec);
 			continue;
@@ -353,6 +355,10 @@ finish(struct ingest_job *job)
 	struct node *n = job->n;
 	struct events_record *recs = NULL;
 	struct events_event ev;
+	enum events_via via = job->from != NULL ? job->via : EVENTS_VIA_NONE;
+	uint64_t *stored = &n->counters.stored[via == EVENTS_VIA_PUSH ?
+	    COUNTERS_SRC_PUSH : via == EVENTS_VIA_SYNC ? COUNTERS_SRC_RECONCILE :
+	    COUNTERS_SRC_NODE];
 	size_t i;
 
 	if (job->res.error == 0 && job->nitems > 0) {
@@ -372,6 +378,11 @@ finish(struct ingest_job *job)
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;
+			(*stored)++;
+			/* Arrival is when the peer's message was handed in. */
+			if (via == EVENTS_VIA_PUSH)
+				counters_observe(&n->counters.push_delay,
+				    job->now - f->timestamp);
 			if (it->result & STORE_CURRENT)
 				job->res.current++;
 			/* A record of our own coming back (a node restored from
@@ -386,6 +397,7 @@ finish(struct ingest_job *job)
 		ev.u.stored.origin = job->from != NULL ? EVENTS_FROM_PEER :
 		    EVENTS_FROM_NODE;
 		ev.u.stored.from = job->from;
+		ev.u.stored.via = via;
 		ev.u.stored.recs = recs;
 		ev.u.stored.count = job->nitems;
 		events_emit(&n->events, &ev);
@@ -554,10 +566,14 @@ checked(struct ingest_job *job)
 			job->res.known++;
 			break;
 		case V_BAD:
+		case V_BADSIG:
+			job->n->counters.refused[job->verdict[i] == V_BAD ?
+			    COUNTERS_REF_MALFORMED : COUNTERS_REF_SIGNATURE]++;
 			job->res.bad++;
 			job->res.refused++;
 			break;
 		case V_REFUSED:
+			job->n->counters.refused[COUNTERS_REF_INVALID]++;
 			job->res.refused++;
 			break;
 		case V_OK:
@@ -579,6 +595,7 @@ checked(struct ingest_job *job)
 				    "memberships are at their limit");
 				/* FALLTHROUGH */
 			case MEMBER_REFUSE:
+				job->n->counters.refused[COUNTERS_REF_MEMBERSHIP]++;
 				job->res.refused++;
 				if (first == SIZE_MAX || i < first) {
 					first = i;
@@ -650,6 +667,15 @@ int
 ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg)
 {
+	return ingest_submit_via(n, from, EVENTS_VIA_NONE, raws, lens, count,
+	    cb, arg);
+}
+
+int
+ingest_submit_via(struct node *n, void *from, enum events_via via,
+    const uint8_t *const *raws, const size_t *lens, size_t count,
+    ingest_cb cb, void *arg)
+{
 	struct ingest_job *job;
 	size_t i, per;
 
@@ -663,6 +689,7 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	job = xcalloc(1, sizeof(*job));
 	job->n = n;
 	job->from = from;
+	job->via = via;
 	job->cb = cb;
 	job->arg = arg;
 	job->count = count;

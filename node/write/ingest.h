@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/events.h"
+
 struct events_event;
 struct node;
 
@@ -46,6 +48,12 @@ typedef void (*ingest_cb)(void *arg, const struct ingest_result *r);
  */
 int ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
     const size_t *lens, size_t count, ingest_cb cb, void *arg);
+/* The same, for records a peer sent: via (EVENTS_VIA_PUSH or EVENTS_VIA_SYNC)
+ * goes into the STORED event and says which counter of n->counters counts
+ * them (core/counters.h); ingest_submit is via EVENTS_VIA_NONE. */
+int ingest_submit_via(struct node *n, void *from, enum events_via via,
+    const uint8_t *const *raws, const size_t *lens, size_t count,
+    ingest_cb cb, void *arg);
 
 /* The MEMBERSHIP subscriber (arg: the node): an admitted city's held
  * records are taken again (from the loop, in batches; their results are

@@ -393,13 +393,16 @@ job_new(struct node *n, Lcf__Content **drafts, size_t count, int dry_run)
 
 /* ---- asynchronous driving ---- */
 
-/* Tells the node what was written (push, membership and discovery react). */
+/* Tells the node what was written (push, membership and discovery react),
+ * and counts it for /metrics. */
 static void
 emit_stored(struct publish_job *job)
 {
 	struct events_record *recs = xcalloc(job->count, sizeof(*recs));
 	struct events_event ev;
 	size_t i, m = 0;
+
+	job->n->counters.stored[COUNTERS_SRC_LOCAL] += job->res.stored;
 
 	for (i = 0; i < job->count; i++) {
 		if (job->unchanged[i] || job->raw[i] == NULL)
