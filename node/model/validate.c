@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "model/identity.h"
 #include "base/util.h"
+#include "model/period.h"
 #include "model/validate.h"
 
 /* Text limits, counted in characters (Unicode code points). */
@@ -629,49 +630,22 @@ out:
 	return ret;
 }
 
-/*
- * A reporting period: "YYYY", "YYYY-Qn" (n 1..4) or "YYYY-MM/YYYY-MM" with the
- * start month before the end month. Years are held to YEAR_MIN..YEAR_MAX.
- */
+/* A reporting period (model/period.h). */
 static int
 check_period(const char *s, const char *field, struct verr *err)
 {
 	char q[MAX_QUOTE + 4];
-	const char *why = NULL;
-	size_t len;
-	int y1 = 0, m1 = 1, y2 = 0, m2 = 1, qn = 0, ret = LCF_EVALIDATE;
+	struct period p;
+	const char *why;
 
 	if (check_text(s, field, MAX_NAME, T_REQUIRED, err) < 0)
-		goto out;
-	len = strlen(s);
-	if (len == 4 && digits(s, 4, &y1)) {
-		y2 = y1;
-	} else if (len == 7 && digits(s, 4, &y1) && s[4] == '-' && s[5] == 'Q' &&
-	    digits(s + 6, 1, &qn)) {
-		y2 = y1;
-		if (qn < 1 || qn > 4)
-			why = "the quarter must be Q1..Q4";
-	} else if (len == 15 && digits(s, 4, &y1) && s[4] == '-' &&
-	    digits(s + 5, 2, &m1) && s[7] == '/' && digits(s + 8, 4, &y2) &&
-	    s[12] == '-' && digits(s + 13, 2, &m2)) {
-		if (m1 < 1 || m1 > 12 || m2 < 1 || m2 > 12)
-			why = "months must be 01..12";
-		else if (y1 * 12 + m1 >= y2 * 12 + m2)
-			why = "the period must start before it ends";
-	} else {
-		why = "expected YYYY, YYYY-Qn or YYYY-MM/YYYY-MM, as in 2024, "
-		    "2024-Q3 or 2023-09/2024-08";
-	}
-	if (why == NULL && (y1 < YEAR_MIN || y2 > YEAR_MAX))
-		why = "years must be " STR(YEAR_MIN) ".." STR(YEAR_MAX);
-	if (why != NULL) {
+		return LCF_EVALIDATE;
+	if (period_parse(s, &p, &why) != 0) {
 		verr_set(err, field, "'%s' is not a period: %s",
 		    validate__quote(s, q, sizeof(q)), why);
-		goto out;
+		return LCF_EVALIDATE;
 	}
-	ret = 0;
-out:
-	return ret;
+	return 0;
 }
 
 static int
