@@ -303,8 +303,10 @@ cpu_ratio=0
 [ "$(holds "$lc_us > 0")" = 1 ] && cpu_ratio=$(fmt "$(calc "$ng_us / $lc_us")")
 echo "  server CPU a request: nginx $ng_us us, lcnode $lc_us us; nginx/lcnode" \
     "$cpu_ratio (the ratio of requests/s each would reach on a core of its own)"
-echo "  p99 lcnode $lc_p99 ms   target <= $TARGET_P99 ms  $(mark "$ok_p99")"
-J[wrk_runs]=$(awk '{ printf "%s{\"server\":\"%s\",\"rps\":%s,\"p50_ms\":%s,\"p99_ms\":%s,\"cpu_cores\":%s}", (NR > 1 ? "," : ""), $1, $2, $3, $4, $5 }
+echo "  p99 lcnode $lc_p99 ms   target <= $TARGET_P99 ms  $(mark "$ok_p99")" \
+    "(wrk's, a closed loop: its mean is $CONNS" \
+    "connections / the rate, $(fmt "$(calc "$CONNS * 1000 / $lc_rps")") ms here)"
+J[wrk_runs]=$(awk '{ printf "%s{\"server\":\"%s\",\"rps\":%s,\"p50_ms\":%s,\"p99_ms\":%s,\"cpu_cores\":%s,\"cpu_us_per_request\":%s}", (NR > 1 ? "," : ""), $1, $2, $3, $4, $5, $6 }
     END { }' "$T/wrk" | sed 's/^/[/; s/$/]/')
 J[nginx_rps]=$ng_rps
 J[nginx_p99_ms]=$ng_p99
@@ -317,6 +319,52 @@ J[lcnode_cpu_us_per_request]=$lc_us
 J[cpu_ratio]=$cpu_ratio
 J[rps_pass]=$(jbool "$ok_ratio")
 J[p99_pass]=$(jbool "$ok_p99")
+
+# A closed loop of CONNS connections waits CONNS / rate on average whatever
+# the server does: once wrk is what limits the rate, its p99 is the client's.
+# The latency at a fixed rate below that (half lcnode's; h2load logs every
+# request) is the server's.
+half=$(fmt "$(calc "$lc_rps / 2")" 0)
+hclients=$CONNS
+[ "$half" -ge "$hclients" ] || hclients=$((half > 0 ? half : 1))
+hrps=$(((half + hclients / 2) / hclients))
+[ "$hrps" -ge 1 ] || hrps=1
+
+# h2load_p99 LOG: "P50MS P99MS FAILED" of an h2load --log-file.
+h2load_p99() {
+	sort -n -k3 "$1" | awk -F'\t' '{ v[NR] = $3; if ($2 != 200) bad++ }
+	    END { if (NR == 0) { print "0 0 0"; exit }
+	    printf "%.2f %.2f %d\n", v[int((NR + 1) / 2)] / 1000, v[int(NR * 0.99 + 0.999)] / 1000, bad }'
+}
+
+echo "  at a fixed rate, half lcnode's: h2load --h1 -c$hclients --rps=$hrps" \
+    "(= $((hclients * hrps)) req/s) for $DUR s, each server in turn"
+: >"$T/fixed"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for s in nginx lcnode; do
+		if [ "$s" = nginx ]; then u=$NGURL; else u=$URL; fi
+		rm -f "$T/h2.log"
+		h2load --h1 -c"$hclients" --rps="$hrps" -D "$DUR" --log-file="$T/h2.log" \
+		    "$u" >"$T/h2.out" 2>&1 || note "h2load against $s failed: $(tail -1 "$T/h2.out")"
+		read -r p50 p99 bad < <(h2load_p99 "$T/h2.log")
+		[ "$bad" = 0 ] || note "$bad of h2load's requests to $s failed"
+		printf '  %-7s p50 %6s ms   p99 %6s ms   (%s requests)\n' "$s" "$p50" \
+		    "$p99" "$(wc -l <"$T/h2.log")"
+		echo "$s $p50 $p99" >>"$T/fixed"
+	done
+	alive A "h2load"
+done
+fx_ng_p99=$(awk '$1 == "nginx" { print $3 }' "$T/fixed" | median)
+fx_lc_p50=$(awk '$1 == "lcnode" { print $2 }' "$T/fixed" | median)
+fx_lc_p99=$(awk '$1 == "lcnode" { print $3 }' "$T/fixed" | median)
+ok_fx=$(holds "$fx_lc_p99 <= $TARGET_P99")
+echo "  medians: nginx p99 $fx_ng_p99 ms; lcnode p50 $fx_lc_p50 ms, p99 $fx_lc_p99 ms" \
+    "  target <= $TARGET_P99 ms  $(mark "$ok_fx")"
+J[fixed_rate_rps]=$((hclients * hrps))
+J[fixed_nginx_p99_ms]=$fx_ng_p99
+J[fixed_lcnode_p50_ms]=$fx_lc_p50
+J[fixed_lcnode_p99_ms]=$fx_lc_p99
+J[fixed_p99_pass]=$(jbool "$ok_fx")
 kill -TERM "$NGPID" 2>/dev/null
 wait "$NGPID" 2>/dev/null
 
@@ -388,11 +436,6 @@ done
 [ "$tb" -gt "$a0" ] || die "B holds $tb records after 6 minutes, A $(total_of A)"
 echo "  B pulled A's $a0 records in $(fmt "$(calc "($(date +%s%N) - $t0) / 1000000000")" 1) s"
 
-half=$(fmt "$(calc "$lc_rps / 2")" 0)
-hclients=$CONNS
-[ "$half" -ge "$hclients" ] || hclients=$((half > 0 ? half : 1))
-hrps=$(((half + hclients / 2) / hclients))
-[ "$hrps" -ge 1 ] || hrps=1
 cat >"$T/flood.lua" <<'EOF'
 -- Bad requests in turn: an unknown path (404), a bad parameter (400), a
 -- request target over the node's limit (414), a method not allowed (405).
