@@ -32,7 +32,9 @@
 #define PATH_SEGS_MAX 16
 
 /* A kept answer: valid while the store's and membership's generations are
- * those it was built under. */
+ * those it was built under. Its body is an h2o shared buffer: each request
+ * sending it holds a reference until its pool is cleared, so no request
+ * copies it and dropping the entry meanwhile is safe. */
 struct http_cache_entry {
 	char *key;                    /* operator/personal flags, then the URL */
 	uint64_t gen, mgen;
@@ -289,7 +291,7 @@ cache_drop(struct http_cache_entry *e)
 {
 	cache_bytes -= e->len;
 	free(e->key);
-	free(e->body);
+	h2o_mem_release_shared(e->body);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -299,26 +301,28 @@ cache_slot(struct http *h, const char *key)
 	return &h->cache[key_hash(key) % CACHE_SLOTS];
 }
 
-static void
+/* Keeps c's answer; the entry, or NULL when it is not kept. */
+static struct http_cache_entry *
 cache_put(struct http *h, const char *key, const struct http_call *c,
     uint64_t gen, uint64_t mgen)
 {
 	struct http_cache_entry *e = cache_slot(h, key);
 
 	if (c->len > CACHE_BODY_MAX)
-		return;
+		return NULL;
 	if (e->key != NULL)
 		cache_drop(e);
 	if (cache_bytes + c->len > CACHE_BYTES_MAX)
-		return;
+		return NULL;
 	e->key = xstrdup(key);
 	e->gen = gen;
 	e->mgen = mgen;
 	e->type = c->type;
-	e->body = xmalloc(c->len + 1);
+	e->body = h2o_mem_alloc_shared(NULL, c->len + 1, NULL);
 	memcpy(e->body, c->body, c->len);
 	e->len = c->len;
 	cache_bytes += c->len;
+	return e;
 }
 
 /* ---- requests ---- */
@@ -391,8 +395,11 @@ add_header_str(h2o_req_t *req, const char *name, const char *v)
 	    NULL, v, strlen(v));
 }
 
+/* Sends c's answer; its body is kept (a kept answer's shared buffer, sent
+ * without a copy) when not NULL, else c->body. */
 static void
-send_answer(struct http_call *c, const struct route *r, const char *etag)
+send_answer(struct http_call *c, const struct route *r, const char *etag,
+    char *kept)
 {
 	static h2o_generator_t gen = { NULL, NULL };
 	h2o_req_t *req = c->req;
@@ -421,6 +428,13 @@ send_answer(struct http_call *c, const struct route *r, const char *etag)
 		req->res.content_length = c->head && st != 304 && st != 204 ? c->len : 0;
 		h2o_start_response(req, &gen);
 		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+	} else if (kept != NULL) {
+		h2o_iovec_t buf = h2o_iovec_init(kept, c->len);
+
+		h2o_mem_link_shared(&req->pool, kept);
+		req->res.content_length = c->len;
+		h2o_start_response(req, &gen);
+		h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 	} else {
 		req->res.content_length = c->len;
 		h2o_send_inline(req, c->body, c->len);
@@ -473,9 +487,9 @@ serve(struct http_call *c, const struct route *r, char *query, const char *url)
 {
 	struct http *h = c->h;
 	struct http_cache_entry *e;
-	char etag[96], *key = NULL;
+	char etag[96], *key = NULL, *kept = NULL;
 	uint64_t gen = 0;
-	int cacheable;
+	int cacheable = 0;
 
 	if (check_access(c) != 0)
 		goto send;
@@ -505,7 +519,10 @@ serve(struct http_call *c, const struct route *r, char *query, const char *url)
 		e = cache_slot(h, key);
 		if (e->key != NULL && e->gen == gen && e->mgen == h->member_gen &&
 		    strcmp(e->key, key) == 0) {
-			answer_text(c, 200, e->type, e->body, e->len);
+			c->status = 200;
+			c->type = e->type;
+			c->len = e->len;
+			kept = e->body;
 			goto send;
 		}
 	}
@@ -515,11 +532,12 @@ serve(struct http_call *c, const struct route *r, char *query, const char *url)
 		goto out;
 	if (c->status == 0)
 		answer_problem(c, 500, NULL, "the node built no answer");
-	if (cacheable && c->status == 200)
-		cache_put(h, key, c, gen, h->member_gen);
+	if (cacheable && c->status == 200 &&
+	    (e = cache_put(h, key, c, gen, h->member_gen)) != NULL)
+		kept = e->body;
 send:
 	send_answer(c, r, cacheable && (c->status == 200 || c->status == 304) ?
-	    etag : NULL);
+	    etag : NULL, kept);
 out:
 	free(key);
 }
@@ -558,7 +576,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	serve(&c, r, query, url);
 	goto out;
 send:
-	send_answer(&c, r, NULL);
+	send_answer(&c, r, NULL, NULL);
 out:
 	free(c.body);
 	free(path);

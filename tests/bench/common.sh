@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-# Helpers shared by the bench scripts (run.sh, federation.sh, membership.sh).
+# Helpers shared by the bench scripts (run.sh, federation.sh, membership.sh,
+# http.sh).
 # Sourced after tests/blackbox/lib.sh; the script sets BENCH_TAG first (the
-# name of its JSON line: BENCH-JSON, BENCH-JSON-FED, BENCH-JSON-MEM) and
-# failed=0.
+# name of its JSON line: BENCH-JSON, BENCH-JSON-FED, BENCH-JSON-MEM,
+# BENCH-JSON-HTTP) and failed=0.
 
 # die MSG: stops the run with MSG and a JSON line that carries it.
 die() {

@@ -8,7 +8,8 @@
 # (SE), TMPDIR. Exits 0 unless a program crashed or failed; a missed target
 # is information, not a failure. Then runs the federation figures
 # (tests/bench/federation.sh, its own settings there) unless BENCH_FED=0, and
-# the membership figures (tests/bench/membership.sh) unless BENCH_MEM=0.
+# the membership figures (tests/bench/membership.sh) unless BENCH_MEM=0, and
+# the HTTP figures (tests/bench/http.sh) unless BENCH_HTTP=0.
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
@@ -288,5 +289,9 @@ fi
 # ---- membership (tests/bench/membership.sh; its own BENCH-JSON-MEM line) ----
 if [ "${BENCH_MEM:-1}" != 0 ]; then
 	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/membership.sh" || failed=1
+fi
+# ---- HTTP (tests/bench/http.sh; its own BENCH-JSON-HTTP line) ----
+if [ "${BENCH_HTTP:-1}" != 0 ]; then
+	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/http.sh" || failed=1
 fi
 exit "$failed"
