@@ -65,6 +65,14 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
 	$(call quiet,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-shadow -c -o $@ $<
 
+# The OpenAPI document, served at /api/v1/openapi.json, compiled in.
+$(BUILD)/gen/openapi_doc.h: docs/openapi.json
+	@mkdir -p $(BUILD)/gen
+	$(call quiet,GEN,$@)
+	$(Q){ echo 'static const char openapi_doc[] = {'; od -An -v -tx1 $< | \
+	    sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/node/http/api.o: $(BUILD)/gen/openapi_doc.h
+
 $(BUILD)/node/%.o: node/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)

@@ -26,6 +26,7 @@
 #include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "http/http.h"
 #include "core/seq.h"
 #include "net/peer.h"
 #include "net/peersync.h"
@@ -424,6 +425,7 @@ stop_services(struct node *n)
 {
 	control_stop(n->control);
 	n->control = NULL;
+	http_stop(n->http);
 	/* Sessions end first, so peers are told before their links close. */
 	sync_stop(n);
 	discover_stop(n);
@@ -480,7 +482,8 @@ close_walk(uv_handle_t *h, void *arg)
  *                Hello's membership, links closed);
  *  RESYNC:       peersync (reconcile soon);
  *  LINK_UP:      peersync (the dialing side reconciles);
- *  LINK_DOWN:    nobody yet;
+ *  LINK_DOWN:    http (the event stream);
+ *  every kind:   http, last (answers' validity, the event stream).
  *  LINK_REFUSED: discovery (endpoints for a city refused for room).
  */
 static void
@@ -498,6 +501,7 @@ subscribe_all(struct node *n)
 		{ EVENTS_MASK(EVENTS_MEMBERSHIP), peers_on_event },
 		{ EVENTS_MASK(EVENTS_RESYNC) | EVENTS_MASK(EVENTS_LINK_UP),
 		    peersync_on_event },
+		{ EVENTS_MASK_ALL, http_on_event },
 	};
 	size_t i;
 
@@ -646,7 +650,8 @@ start_services(struct runner *r, char *err, size_t errlen)
 	settle_publishing(r);
 	/* Its endpoint record waits in the publish queue until seqs settle. */
 	discover_start(n);
-	if ((ret = control_start(n, &n->control, err, errlen)) != 0)
+	if ((ret = http_start(n, &n->http, err, errlen)) != 0 ||
+	    (ret = control_start(n, &n->control, err, errlen)) != 0)
 		stop_services(n);
 out:
 	return ret;
@@ -730,6 +735,7 @@ out_loop:
 	if (ret == 0)
 		log_info("stopped");
 out:
+	http_free(node.http);
 	peers_free(&node);
 	ingest_free(&node);
 	held_free(&node);

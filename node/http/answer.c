@@ -76,7 +76,6 @@ answer_problem(struct http_call *c, int status, const char *param,
 	char detail[600];
 	va_list ap;
 	json_t *j, *v;
-	char *s;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
@@ -91,12 +90,9 @@ answer_problem(struct http_call *c, int status, const char *param,
 	json_object_set_new(j, "detail", v);
 	if (param != NULL && (v = json_string(param)) != NULL)
 		json_object_set_new(j, "param", v);
-	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(j);
-	if (s == NULL)
-		fatalx("out of memory");
 	c->cacheable = 0;
-	set_body(c, status, "application/problem+json", s, strlen(s));
+	answer_json(c, status, j);
+	c->type = "application/problem+json";
 }
 
 void

@@ -18,9 +18,12 @@ struct http;
  * with err set when the token file cannot be made or read (a key file left
  * readable by others, say). */
 int http_start(struct node *n, struct http **out, char *err, size_t errlen);
-/* Closes the listener and every connection (accepts NULL). The memory goes
- * once the loop has run their close callbacks: call before the loop's end. */
+/* Stops taking connections and ends the event streams; idle connections
+ * close now, busy ones once answered, and h2o's timers with the last one, so
+ * the loop can end (accepts NULL). */
 void http_stop(struct http *h);
+/* Frees h once the loop has ended (accepts NULL). */
+void http_free(struct http *h);
 /* Why the HTTP port is not served (a sentence), or NULL when it is, or when
  * [http] is off (h NULL). */
 const char *http_problem(const struct http *h);

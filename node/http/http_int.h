@@ -106,6 +106,22 @@ int answer_parse_query(struct http_call *c, char *q);
 /* The standard reason phrase of status. */
 const char *answer_reason(int status);
 
+/* api.c: the JSON API's resources (server.c routes them; segs hold the
+ * path's '*' segments). */
+void api_status(struct http_call *c);
+void api_catalog(struct http_call *c);
+void api_cities(struct http_call *c);
+void api_city(struct http_call *c);
+void api_city_practices(struct http_call *c);
+void api_city_indicators(struct http_call *c);
+void api_practices(struct http_call *c);
+void api_practice(struct http_call *c);
+void api_practice_versions(struct http_call *c);
+void api_indicators(struct http_call *c);
+void api_members(struct http_call *c);
+void api_peers(struct http_call *c);
+void api_openapi(struct http_call *c);
+
 /* health.c: GET /healthz (the loop turns) and /readyz (health.h). */
 void health_live(struct http_call *c);
 void health_ready(struct http_call *c);

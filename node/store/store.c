@@ -1385,6 +1385,16 @@ out:
 }
 
 uint64_t
+store_generation(struct store *s)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(s->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
+uint64_t
 store_author_forks(struct store *s, const uint8_t author[32])
 {
 	uint8_t fk[1 + AUTHOR_LEN];

@@ -117,9 +117,16 @@ struct store_query {
 	 * (hidden cities); raw is valid during the call only. */
 	int (*keep)(void *arg, const uint8_t *raw, size_t len);
 	void *keep_arg;
+	/* Pages: 0, or only records stored before the one this cursor names
+	 * (a value *next gave); next (may be NULL) receives the cursor of the
+	 * page after this one when *truncated is set. */
+	uint32_t before;
+	uint32_t *next;
 };
 
-/* Visits matching current records, newest first. *truncated is set when more
+/* Visits matching current records, newest first (the order a record was
+ * stored in: stable, so pages follow on with q->before/next; a record given a
+ * new version meanwhile moves to the front). *truncated is set when more
  * than limit matched. LCF_EINVAL for a query with too many terms. */
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
@@ -207,6 +214,10 @@ struct store_stats {
 };
 
 int store_stats(struct store *s, struct store_stats *st);
+/* The id of the last committed write transaction: it changes with every
+ * write, so an answer built from the store stays true while it is the same.
+ * Cheap (no transaction); 0 when the environment cannot be read. */
+uint64_t store_generation(struct store *s);
 /* Forks (records sharing this author and a seq) stored so far. */
 uint64_t store_author_forks(struct store *s, const uint8_t author[32]);
 /* How many authors have records here into *n (a counter: cheap, unlike

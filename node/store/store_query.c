@@ -229,9 +229,13 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		nres = filter_sorted(res, nres, del.docs, del.n, 0);
 
 	/* Higher document numbers were stored later: newest first. */
+	if (q->before != 0)
+		nres = lower_bound(res, 0, nres, q->before);
 	for (i = nres; i-- > 0;) {
 		if (q->limit && emitted == q->limit) {
 			*truncated = 1;
+			if (q->next != NULL)
+				*q->next = res[i + 1];
 			break;
 		}
 		k.mv_data = &res[i];

@@ -1,0 +1,1029 @@
+// SPDX-License-Identifier: Apache-2.0
+// The read-only JSON API under /api/v1/: status, cities, practices, indicator
+// values, the catalog, members and peers.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/codes.h"
+#include "base/error.h"
+#include "base/util.h"
+#include "base/version.h"
+#include "base/xmalloc.h"
+#include "control.pb-c.h"
+#include "core/lineage.h"
+#include "core/member.h"
+#include "core/node.h"
+#include "core/seq.h"
+#include "http/http_int.h"
+#include "model/catalog.h"
+#include "model/identity.h"
+#include "model/kinds.h"
+#include "model/pbjson.h"
+#include "model/record.h"
+#include "net/peer.h"
+#include "store/store.h"
+#include "write/held.h"
+#include "openapi_doc.h"
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 500
+#define VERSIONS_MAX 500
+#define NAME_CACHE 64
+
+/* What a list answer needs while it walks the store. */
+struct view {
+	struct http_call *c;
+	struct lineage *lin;
+	json_t *items;
+	int skip_deleted;
+	struct {
+		uint8_t author[32];
+		char *name, *country;
+	} names[NAME_CACHE];
+	size_t nnames;
+	/* versions: the key looked for */
+	int kind;
+	const char *key;
+	size_t found;
+};
+
+static const char *const list_params[] = { "limit", "cursor", "include_deleted",
+	"include_revoked", "area", "cluster", "country", "city", "text", "indicator",
+	"period", NULL };
+
+static void
+view_init(struct view *v, struct http_call *c)
+{
+	memset(v, 0, sizeof(*v));
+	v->c = c;
+	v->lin = lineage_snapshot(c->n);
+	v->items = json_array();
+}
+
+static void
+view_free(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nnames; i++) {
+		free(v->names[i].name);
+		free(v->names[i].country);
+	}
+	lineage_free(v->lin);
+	json_decref(v->items);
+}
+
+static int
+profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	char **nc = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->city != NULL) {
+		if (rec.c->city->name != NULL)
+			nc[0] = xstrdup(rec.c->city->name);
+		if (rec.c->city->country != NULL)
+			nc[1] = xstrdup(rec.c->city->country);
+	}
+	record_release(&rec);
+	return 0;
+}
+
+/* The name and country of a city from its current profile (either NULL). */
+static void
+view_name(struct view *v, const uint8_t author[32], const char **name,
+    const char **country)
+{
+	char *nc[2] = { NULL, NULL };
+	size_t i;
+
+	for (i = 0; i < v->nnames; i++)
+		if (memcmp(v->names[i].author, author, 32) == 0)
+			goto found;
+	store_get_current(v->c->n->store, author, LCF__KIND__KIND_CITY, "profile",
+	    profile_visit, nc);
+	if (v->nnames == NAME_CACHE) {
+		free(nc[0]);
+		free(nc[1]);
+		*name = *country = NULL;
+		return;
+	}
+	i = v->nnames++;
+	memcpy(v->names[i].author, author, 32);
+	v->names[i].name = nc[0];
+	v->names[i].country = nc[1];
+found:
+	*name = v->names[i].name;
+	*country = v->names[i].country;
+}
+
+static json_t *
+hex_json(const uint8_t *b, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	return json_string(hex_encode(b, n, hex));
+}
+
+/* Contact names and e-mail addresses out of a public answer. */
+static void
+strip_personal(json_t *rec)
+{
+	const char *k;
+	json_t *body, *contact;
+
+	json_object_foreach(rec, k, body) {
+		if (!json_is_object(body) ||
+		    (contact = json_object_get(body, "contact")) == NULL)
+			continue;
+		json_object_del(contact, "name");
+		json_object_del(contact, "email");
+		if (json_object_size(contact) == 0)
+			json_object_del(body, "contact");
+	}
+}
+
+/* The JSON of a stored record as lcctl shows it, with its city named. */
+static json_t *
+record_json(struct view *v, const uint8_t id[32], const Lcf__Content *c)
+{
+	const char *name = NULL, *country = NULL;
+	uint8_t head[32];
+	json_t *j;
+
+	lineage_head(v->lin, c->author.data, head);
+	view_name(v, head, &name, &country);
+	if (name == NULL && memcmp(head, c->author.data, 32) != 0)
+		view_name(v, c->author.data, &name, &country);
+	j = pbjson_record(id, c, name);
+	json_object_set_new(j, "city_id", hex_json(head, 32));
+	if (country != NULL)
+		json_object_set_new(j, "city_country", json_string(country));
+	if (c->body_case == LCF__CONTENT__BODY_INDICATOR &&
+	    c->indicator->indicator != NULL &&
+	    catalog_find(v->c->n->catalog, c->indicator->indicator) == NULL)
+		json_object_set_new(j, "unknown_indicator", json_true());
+	if (!v->c->personal)
+		strip_personal(j);
+	return j;
+}
+
+static int
+item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct view *v = arg;
+	struct record rec;
+
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!(v->skip_deleted && rec.c->deleted) && rec.c->has_author &&
+	    rec.c->author.len == 32)
+		json_array_append_new(v->items, record_json(v, id, rec.c));
+	record_release(&rec);
+	return 0;
+}
+
+struct keep_arg {
+	struct node *n;
+	struct lineage *lin;
+	int revoked;
+};
+
+/* Lists hide revoked cities' records and versions a later key replaced. */
+static int
+keep_visible(void *arg, const uint8_t *raw, size_t len)
+{
+	struct keep_arg *ka = arg;
+	struct record rec;
+	int keep = 1;
+
+	if (ka->revoked && !members_visible(ka->n, raw, len))
+		return 0;
+	if (lineage_empty(ka->lin) || record_open(raw, len, 0, &rec) != 0)
+		return 1;
+	if (lineage_shadowed(ka->lin, ka->n->store, rec.c))
+		keep = 0;
+	record_release(&rec);
+	return keep;
+}
+
+/* ---- parameters ---- */
+
+static int
+param_bool(struct http_call *c, const char *name, int *out)
+{
+	const char *v = answer_param(c, name);
+
+	*out = 0;
+	if (v == NULL || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || *v == '\0') {
+		*out = 1;
+		return 0;
+	}
+	answer_problem(c, 400, name, "%s: expected true or false", name);
+	return LCF_EINVAL;
+}
+
+static int
+param_limit(struct http_call *c, size_t *out)
+{
+	const char *v = answer_param(c, "limit");
+	char *end;
+	unsigned long n;
+
+	*out = LIMIT_DEFAULT;
+	if (v == NULL)
+		return 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || n < 1 || n > LIMIT_MAX) {
+		answer_problem(c, 400, "limit", "limit: expected a whole number "
+		    "from 1 to %d", LIMIT_MAX);
+		return LCF_EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+param_cursor(struct http_call *c, uint32_t *out)
+{
+	const char *v = answer_param(c, "cursor");
+	char *end;
+	unsigned long n;
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	n = strtoul(v, &end, 16);
+	if (*v == '\0' || strlen(v) > 8 || *end != '\0' || hex_digit(*v) < 0 ||
+	    n == 0) {
+		answer_problem(c, 400, "cursor", "cursor: not a cursor this API "
+		    "gave (take the list's \"next\" URL as it is)");
+		return LCF_EINVAL;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* A city id, or a unique prefix of at least 6 hex digits, to a key with
+ * records here. 0, or a problem answered (param names where it came from;
+ * NULL: the path, then 404 for an unknown city). */
+static int
+resolve_city(struct http_call *c, const char *hex, const char *param,
+    uint8_t author[32])
+{
+	int rc;
+
+	if (!hex_is_prefix(hex) || strlen(hex) < 6) {
+		answer_problem(c, 400, param != NULL ? param : "id", "'%s' is not a "
+		    "city id (64 hex digits, or a unique prefix of at least 6)", hex);
+		return LCF_EINVAL;
+	}
+	if (strlen(hex) == 64) {
+		hex_decode(hex, author, 32);
+		return 0;
+	}
+	rc = store_resolve_author(c->n->store, hex, author);
+	if (rc == LCF_EAMBIGUOUS)
+		answer_problem(c, 400, param != NULL ? param : "id", "'%s' matches "
+		    "several cities: give more digits", hex);
+	else if (rc != 0)
+		answer_problem(c, param != NULL ? 400 : 404, param != NULL ? param : "id",
+		    "no city '%s' here", hex);
+	return rc;
+}
+
+/* Writes s %-escaped for a query string. */
+static void
+url_escape(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
+			fputc(ch, f);
+		else
+			fprintf(f, "%%%02X", ch);
+	}
+}
+
+/* The URL of the page after this one: the same path and parameters, with
+ * this cursor. */
+static json_t *
+next_url(struct http_call *c, uint32_t cursor)
+{
+	h2o_req_t *req = c->req;
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *j;
+
+	fwrite(req->path.base, 1, plen, f);
+	fputc('?', f);
+	for (i = 0; i < c->nparams; i++) {
+		if (strcmp(c->params[i].name, "cursor") == 0)
+			continue;
+		url_escape(f, c->params[i].name);
+		fputc('=', f);
+		url_escape(f, c->params[i].value);
+		fputc('&', f);
+	}
+	fprintf(f, "cursor=%" PRIx32, cursor);
+	fclose(f);
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
+/* ---- lists of records ---- */
+
+/* Fills q's filters from the parameters; author (32 bytes) and line hold the
+ * city's keys when a city is named (fixed, from the path, or the city
+ * parameter). 0, or a problem answered. */
+static int
+list_filters(struct http_call *c, struct store_query *q, struct view *v,
+    const char *fixed_city, uint8_t line[LINEAGE_MAX][32])
+{
+	const char *city = fixed_city != NULL ? fixed_city : answer_param(c, "city");
+	uint8_t author[32];
+	size_t i, nline;
+
+	for (i = 0; i < c->nparams; i++) {
+		const char *n = c->params[i].name, *val = c->params[i].value;
+
+		if (strcmp(n, "area") == 0) {
+			if (!code_subarea_valid(val)) {
+				answer_problem(c, 400, "area", "area '%s' is not a KFLC "
+				    "sub-area: one of %s", val, code_subarea_list());
+				return LCF_EINVAL;
+			}
+			if (q->nareas == STORE_MAX_TERMS)
+				goto too_many;
+			q->areas[q->nareas++] = val;
+		} else if (strcmp(n, "cluster") == 0) {
+			if (!code_cluster_valid(val)) {
+				answer_problem(c, 400, "cluster", "cluster '%s' is not a "
+				    "cluster: one of %s", val, code_cluster_list());
+				return LCF_EINVAL;
+			}
+			if (q->nclusters == STORE_MAX_TERMS)
+				goto too_many;
+			q->clusters[q->nclusters++] = val;
+		}
+	}
+	if ((q->country = answer_param(c, "country")) != NULL &&
+	    !code_country_valid(q->country)) {
+		answer_problem(c, 400, "country", "country '%s' is not an ISO 3166-1 "
+		    "alpha-2 code in capitals, such as SE", q->country);
+		return LCF_EINVAL;
+	}
+	q->text = answer_param(c, "text");
+	q->indicator = answer_param(c, "indicator");
+	q->period = answer_param(c, "period");
+	if (city != NULL) {
+		if (resolve_city(c, city, fixed_city != NULL ? NULL : "city",
+		    author) != 0)
+			return LCF_EINVAL;
+		nline = lineage_line(v->lin, author, line);
+		q->author = line[0];
+		q->authors = (const uint8_t (*)[32])line + 1;
+		q->nauthors = nline - 1;
+	}
+	return 0;
+too_many:
+	answer_problem(c, 400, NULL, "at most %d areas and %d clusters in one query",
+	    STORE_MAX_TERMS, STORE_MAX_TERMS);
+	return LCF_EINVAL;
+}
+
+/* Answers a page of the current records of kind that match the request. */
+static void
+list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city)
+{
+	struct store_query q;
+	struct view v;
+	struct keep_arg ka;
+	uint8_t line[LINEAGE_MAX][32];
+	uint32_t next = 0;
+	size_t limit;
+	int truncated = 0, deleted, revoked, rc;
+	json_t *j;
+
+	view_init(&v, c);
+	memset(&q, 0, sizeof(q));
+	if (answer_known_params(c, list_params) != 0 ||
+	    param_limit(c, &limit) != 0 || param_cursor(c, &q.before) != 0 ||
+	    param_bool(c, "include_deleted", &deleted) != 0 ||
+	    param_bool(c, "include_revoked", &revoked) != 0 ||
+	    list_filters(c, &q, &v, fixed_city, line) != 0)
+		goto out;
+	q.kind = kind;
+	q.limit = limit;
+	q.include_deleted = deleted;
+	q.next = &next;
+	v.skip_deleted = !deleted;
+	ka.n = c->n;
+	ka.lin = v.lin;
+	ka.revoked = !revoked && members_any_revoked(c->n);
+	if (ka.revoked || !lineage_empty(v.lin)) {
+		q.keep = keep_visible;
+		q.keep_arg = &ka;
+	}
+	rc = store_query(c->n->store, &q, item_visit, &v, &truncated);
+	if (rc == LCF_EINVAL) {
+		answer_problem(c, 400, "text", "text: 1 to %d words of at least 2 "
+		    "letters", STORE_MAX_TERMS);
+		goto out;
+	}
+	if (rc != 0) {
+		answer_problem(c, 500, NULL, "the database cannot be read: %s",
+		    lcf_strerror(rc));
+		goto out;
+	}
+	j = json_object();
+	json_object_set(j, "items", v.items);
+	json_object_set_new(j, "next", truncated && next != 0 ?
+	    next_url(c, next) : json_null());
+	json_object_set_new(j, "limit", json_integer((json_int_t)limit));
+	answer_json(c, 200, j);
+out:
+	view_free(&v);
+}
+
+void
+api_practices(struct http_call *c)
+{
+	list_records(c, LCF__KIND__KIND_PRACTICE, NULL);
+}
+
+void
+api_indicators(struct http_call *c)
+{
+	list_records(c, LCF__KIND__KIND_INDICATOR, NULL);
+}
+
+void
+api_city_practices(struct http_call *c)
+{
+	list_records(c, LCF__KIND__KIND_PRACTICE, c->segs[0]);
+}
+
+void
+api_city_indicators(struct http_call *c)
+{
+	list_records(c, LCF__KIND__KIND_INDICATOR, c->segs[0]);
+}
+
+/* ---- one practice and its versions ---- */
+
+static int
+one_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct view *v = arg;
+	struct record rec;
+
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if ((int)rec.c->kind == v->kind && rec.c->has_author && rec.c->author.len == 32)
+		json_array_append_new(v->items, record_json(v, id, rec.c));
+	record_release(&rec);
+	return 0;
+}
+
+/* Finds the practice version the path names into v->items (one). 0, or a
+ * problem answered. */
+static int
+find_practice(struct http_call *c, struct view *v, uint8_t id[32])
+{
+	const char *ref = c->segs[0];
+	int rc;
+
+	if (!hex_is_prefix(ref) || strlen(ref) < 6) {
+		answer_problem(c, 400, "id", "'%s' is not a record id (64 hex "
+		    "digits, or a unique prefix of at least 6)", ref);
+		return LCF_EINVAL;
+	}
+	v->kind = LCF__KIND__KIND_PRACTICE;
+	if ((rc = store_resolve_id(c->n->store, ref, id)) == 0)
+		rc = store_get(c->n->store, id, one_visit, v);
+	if (rc == LCF_EAMBIGUOUS) {
+		answer_problem(c, 400, "id", "'%s' matches several records: give "
+		    "more digits", ref);
+	} else if (rc == 0 && json_array_size(v->items) == 0) {
+		answer_problem(c, 404, "id", "record '%s' is not a practice", ref);
+		rc = LCF_ENOTFOUND;
+	} else if (rc != 0) {
+		answer_problem(c, 404, "id", "no practice '%s' here", ref);
+	}
+	return rc;
+}
+
+void
+api_practice(struct http_call *c)
+{
+	struct view v;
+	uint8_t id[32];
+
+	view_init(&v, c);
+	if (answer_known_params(c, (const char *const[]){ NULL }) == 0 &&
+	    find_practice(c, &v, id) == 0)
+		answer_json(c, 200, json_incref(json_array_get(v.items, 0)));
+	view_free(&v);
+}
+
+static int
+version_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
+    size_t len)
+{
+	struct view *v = arg;
+	struct record rec;
+
+	(void)seq;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if ((int)rec.c->kind == v->kind && rec.c->key != NULL &&
+	    strcmp(rec.c->key, v->key) == 0) {
+		v->found++;
+		if (json_array_size(v->items) < VERSIONS_MAX)
+			json_array_insert_new(v->items, 0, record_json(v, id, rec.c));
+	}
+	record_release(&rec);
+	return 0;
+}
+
+void
+api_practice_versions(struct http_call *c)
+{
+	struct view v;
+	uint8_t id[32], line[LINEAGE_MAX][32];
+	const char *key;
+	char *keycopy = NULL;
+	size_t nline, i;
+	json_t *first, *j;
+
+	view_init(&v, c);
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0 ||
+	    find_practice(c, &v, id) != 0)
+		goto out;
+	first = json_array_get(v.items, 0);
+	key = json_string_value(json_object_get(first, "key"));
+	keycopy = xstrdup(key != NULL ? key : "");
+	hex_decode(json_string_value(json_object_get(first, "author")), id, 32);
+	json_array_clear(v.items);
+	v.key = keycopy;
+	/* Every key of the city's line may hold versions of it. */
+	nline = lineage_line(v.lin, id, line);
+	for (i = 0; i < nline; i++)
+		store_scan_author(c->n->store, line[i], 1, NULL, UINT64_MAX,
+		    version_visit, &v);
+	j = json_object();
+	json_object_set(j, "items", v.items);
+	json_object_set_new(j, "next", json_null());
+	json_object_set_new(j, "total", json_integer((json_int_t)v.found));
+	answer_json(c, 200, j);
+out:
+	free(keycopy);
+	view_free(&v);
+}
+
+/* ---- cities ---- */
+
+static json_t *
+membership_json(struct node *n, const uint8_t city[32])
+{
+	struct member_info mi;
+	char why[256];
+	json_t *j = json_object();
+
+	if (!members_enabled(n)) {
+		json_object_set_new(j, "state", json_string("open"));
+		return j;
+	}
+	if (members_get(n, city, &mi) != 0) {
+		json_object_set_new(j, "state", json_string("none"));
+		return j;
+	}
+	json_object_set_new(j, "state", json_string(mi.revoked ? "revoked" :
+	    members_link_ok(n, city, why, sizeof(why)) == 0 ? "admitted" :
+	    mi.admitted ? "expired" : "none"));
+	if (mi.admitted) {
+		json_object_set_new(j, "admitted_ms", json_integer(mi.admitted_ms));
+		if (mi.expires_ms != 0)
+			json_object_set_new(j, "expires_ms", json_integer(mi.expires_ms));
+	}
+	if (mi.revoked) {
+		json_object_set_new(j, "revoked_ms", json_integer(mi.revoked_ms));
+		json_object_set_new(j, "reason", json_string(mi.reason));
+	}
+	return j;
+}
+
+/* One city as the list and the city answer give it: its newest key's id,
+ * profile and membership. */
+static json_t *
+city_json(struct view *v, const uint8_t author[32])
+{
+	const char *name = NULL, *country = NULL;
+	uint8_t line[LINEAGE_MAX][32];
+	size_t nline, i;
+	json_t *j = json_object(), *prev;
+
+	nline = lineage_line(v->lin, author, line);
+	view_name(v, line[nline - 1], &name, &country);
+	json_object_set_new(j, "id", hex_json(line[nline - 1], 32));
+	json_object_set_new(j, "name", name != NULL ? json_string(name) : json_null());
+	json_object_set_new(j, "country", country != NULL ? json_string(country) :
+	    json_null());
+	json_object_set_new(j, "self", json_boolean(memcmp(line[nline - 1],
+	    v->c->n->id->pk, 32) == 0));
+	prev = json_array();
+	for (i = 0; i + 1 < nline; i++)
+		json_array_append_new(prev, hex_json(line[i], 32));
+	json_object_set_new(j, "previous_ids", prev);
+	json_object_set_new(j, "membership", membership_json(v->c->n, line[nline - 1]));
+	return j;
+}
+
+static int
+city_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct view *v = arg;
+	struct record rec;
+	json_t *j;
+
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->has_author && rec.c->author.len == 32) {
+		j = city_json(v, rec.c->author.data);
+		json_object_set_new(j, "profile", record_json(v, id, rec.c));
+		json_array_append_new(v->items, j);
+	}
+	record_release(&rec);
+	return 0;
+}
+
+void
+api_cities(struct http_call *c)
+{
+	static const char *const params[] = { "limit", "cursor", "country",
+		"include_revoked", NULL };
+	struct store_query q;
+	struct keep_arg ka;
+	struct view v;
+	uint32_t next = 0;
+	size_t limit;
+	int truncated = 0, revoked;
+	json_t *j;
+
+	view_init(&v, c);
+	memset(&q, 0, sizeof(q));
+	if (answer_known_params(c, params) != 0 || param_limit(c, &limit) != 0 ||
+	    param_cursor(c, &q.before) != 0 ||
+	    param_bool(c, "include_revoked", &revoked) != 0)
+		goto out;
+	if ((q.country = answer_param(c, "country")) != NULL &&
+	    !code_country_valid(q.country)) {
+		answer_problem(c, 400, "country", "country '%s' is not an ISO 3166-1 "
+		    "alpha-2 code in capitals, such as SE", q.country);
+		goto out;
+	}
+	q.kind = LCF__KIND__KIND_CITY;
+	q.limit = limit;
+	q.next = &next;
+	ka.n = c->n;
+	ka.lin = v.lin;
+	ka.revoked = !revoked && members_any_revoked(c->n);
+	q.keep = keep_visible;
+	q.keep_arg = &ka;
+	if (store_query(c->n->store, &q, city_visit, &v, &truncated) != 0) {
+		answer_problem(c, 500, NULL, "the database cannot be read");
+		goto out;
+	}
+	j = json_object();
+	json_object_set(j, "items", v.items);
+	json_object_set_new(j, "next", truncated && next != 0 ?
+	    next_url(c, next) : json_null());
+	json_object_set_new(j, "limit", json_integer((json_int_t)limit));
+	answer_json(c, 200, j);
+out:
+	view_free(&v);
+}
+
+struct count_arg {
+	uint64_t n;
+};
+
+static int
+count_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct count_arg *ca = arg;
+
+	(void)id;
+	(void)raw;
+	(void)len;
+	ca->n++;
+	return 0;
+}
+
+void
+api_city(struct http_call *c)
+{
+	const struct kinds_def *kd;
+	struct store_query q;
+	struct view v;
+	struct count_arg ca;
+	uint8_t author[32], line[LINEAGE_MAX][32];
+	size_t nline, i;
+	int truncated, profile = 0;
+	json_t *j = NULL, *counts, *links;
+	char *base;
+
+	view_init(&v, c);
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0 ||
+	    resolve_city(c, c->segs[0], NULL, author) != 0)
+		goto out;
+	nline = lineage_line(v.lin, author, line);
+	j = city_json(&v, author);
+	counts = json_object();
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		if (!(kd->flags & KINDS_CONTENT))
+			continue;
+		memset(&q, 0, sizeof(q));
+		memset(&ca, 0, sizeof(ca));
+		q.kind = kd->kind;
+		q.author = line[0];
+		q.authors = (const uint8_t (*)[32])line + 1;
+		q.nauthors = nline - 1;
+		store_query(c->n->store, &q, count_visit, &ca, &truncated);
+		json_object_set_new(counts, kd->name, json_integer((json_int_t)ca.n));
+	}
+	json_object_set_new(j, "records", counts);
+	json_array_clear(v.items);
+	for (i = nline; i-- > 0 && !profile;) {
+		store_get_current(c->n->store, line[i], LCF__KIND__KIND_CITY,
+		    "profile", item_visit, &v);
+		profile = json_array_size(v.items) > 0;
+	}
+	json_object_set_new(j, "profile", profile ?
+	    json_incref(json_array_get(v.items, 0)) : json_null());
+	if (!profile && json_integer_value(json_object_get(counts, "practice")) == 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(j,
+	    "membership"), "state")), "none") == 0 && memcmp(line[nline - 1],
+	    c->n->id->pk, 32) != 0) {
+		answer_problem(c, 404, "id", "no city '%s' here", c->segs[0]);
+		goto out;
+	}
+	base = xasprintf("/api/v1/cities/%s", json_string_value(json_object_get(j, "id")));
+	links = json_object();
+	json_object_set_new(links, "practices", json_sprintf("%s/practices", base));
+	json_object_set_new(links, "indicators", json_sprintf("%s/indicators", base));
+	json_object_set_new(j, "links", links);
+	free(base);
+	answer_json(c, 200, j);
+	j = NULL;
+out:
+	json_decref(j);
+	view_free(&v);
+}
+
+/* ---- the node, the catalog, members, peers ---- */
+
+void
+api_status(struct http_call *c)
+{
+	struct node *n = c->n;
+	const struct kinds_def *kd;
+	struct store_stats ss;
+	struct peers_summary ps;
+	struct view v;
+	const char *name, *country;
+	char why[256];
+	json_t *j, *kinds;
+	size_t i;
+
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
+		return;
+	if (store_stats(n->store, &ss) != 0) {
+		answer_problem(c, 500, NULL, "the database cannot be read");
+		return;
+	}
+	view_init(&v, c);
+	view_name(&v, n->id->pk, &name, &country);
+	j = json_object();
+	json_object_set_new(j, "city_id", hex_json(n->id->pk, 32));
+	json_object_set_new(j, "city_name", name != NULL ? json_string(name) : json_null());
+	json_object_set_new(j, "version", json_string(LCF_VERSION));
+	json_object_set_new(j, "started_ms", json_integer(n->started_ms));
+	json_object_set_new(j, "uptime_ms", json_integer((json_int_t)(mono_ms() -
+	    n->started_mono)));
+	json_object_set_new(j, "records_total", json_integer((json_int_t)ss.records));
+	json_object_set_new(j, "authors", json_integer((json_int_t)ss.authors));
+	json_object_set_new(j, "forks", json_integer((json_int_t)ss.forks));
+	json_object_set_new(j, "last_seq", json_integer((json_int_t)(seq_next(n) - 1)));
+	kinds = json_object();
+	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
+		json_t *k;
+
+		if (!(kd->flags & KINDS_CONTENT) && ss.kinds[kd->kind].current == 0)
+			continue;
+		k = json_object();
+		json_object_set_new(k, "current", json_integer((json_int_t)(
+		    ss.kinds[kd->kind].current - ss.kinds[kd->kind].deleted)));
+		json_object_set_new(k, "deleted", json_integer((json_int_t)
+		    ss.kinds[kd->kind].deleted));
+		json_object_set_new(kinds, kd->name, k);
+	}
+	json_object_set_new(j, "kinds", kinds);
+	json_object_set_new(j, "federation", n->cfg.has_federation ?
+	    hex_json(n->cfg.federation, 32) : json_null());
+	if (members_enabled(n))
+		json_object_set_new(j, "membership", json_string(members_link_ok(n,
+		    n->id->pk, why, sizeof(why)) == 0 ? "member" : why));
+	if (c->operator) {
+		peers_summary(n, &ps);
+		json_object_set_new(j, "data_dir", json_string(n->cfg.dir));
+		json_object_set_new(j, "db_size", json_integer((json_int_t)ss.used_bytes));
+		json_object_set_new(j, "db_map_size", json_integer((json_int_t)ss.map_size));
+		json_object_set_new(j, "peers_known", json_integer((json_int_t)ps.known));
+		json_object_set_new(j, "peers_connected",
+		    json_integer((json_int_t)ps.connected));
+	}
+	answer_json(c, 200, j);
+	view_free(&v);
+}
+
+void
+api_catalog(struct http_call *c)
+{
+	struct catalog *cat = c->n->catalog;
+	Lcf__CatalogReply cr = LCF__CATALOG_REPLY__INIT;
+
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
+		return;
+	cr.indicators = cat->items;
+	cr.n_indicators = cat->n;
+	cr.source = cat->source;
+	if (cat->federation) {
+		cr.has_federation = 1;
+		cr.federation.data = cat->fed;
+		cr.federation.len = 32;
+	}
+	answer_json(c, 200, pbjson_encode(&cr.base));
+}
+
+static json_t *
+member_json(struct node *n, const struct member_info *m,
+    const struct peer_info *pi, size_t npeers)
+{
+	json_t *j = json_object();
+	char why[256];
+	int reachable = memcmp(m->city, n->id->pk, 32) == 0;
+	int64_t seen = 0;
+	size_t k;
+
+	json_object_set_new(j, "id", hex_json(m->city, 32));
+	json_object_set_new(j, "name", m->name[0] ? json_string(m->name) : json_null());
+	json_object_set_new(j, "country", m->country[0] ? json_string(m->country) :
+	    json_null());
+	json_object_set_new(j, "state", json_string(m->revoked ? "revoked" :
+	    members_link_ok(n, m->city, why, sizeof(why)) == 0 ? "admitted" :
+	    m->admitted ? "expired" : "withdrawn"));
+	if (m->admitted) {
+		json_object_set_new(j, "admitted_ms", json_integer(m->admitted_ms));
+		json_object_set_new(j, "expires_ms", m->expires_ms != 0 ?
+		    json_integer(m->expires_ms) : json_null());
+	}
+	if (m->revoked) {
+		json_object_set_new(j, "revoked_ms", json_integer(m->revoked_ms));
+		json_object_set_new(j, "reason", json_string(m->reason));
+	}
+	if (m->has_successor)
+		json_object_set_new(j, "successor", hex_json(m->successor, 32));
+	if (m->has_predecessor)
+		json_object_set_new(j, "predecessor", hex_json(m->predecessor, 32));
+	for (k = 0; k < npeers; k++) {
+		if (!pi[k].has_id || memcmp(pi[k].id, m->city, 32) != 0)
+			continue;
+		if (pi[k].state == PEER_CONNECTED)
+			reachable = 1;
+		if (pi[k].last_handshake_ms > seen)
+			seen = pi[k].last_handshake_ms;
+	}
+	json_object_set_new(j, "reachable", json_boolean(reachable));
+	json_object_set_new(j, "last_handshake_ms", seen > 0 ? json_integer(seen) :
+	    json_null());
+	json_object_set_new(j, "held", json_integer((json_int_t)held_of(n, m->city)));
+	return j;
+}
+
+void
+api_members(struct http_call *c)
+{
+	struct node *n = c->n;
+	struct member_info *v = NULL;
+	struct peer_info *pi = NULL;
+	size_t count = 0, npeers = 0, i;
+	char name[201];
+	json_t *j, *items;
+
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
+		return;
+	if (members_list(n, &v, &count, name, sizeof(name)) != 0 ||
+	    peers_list(n, &pi, &npeers) != 0) {
+		answer_problem(c, 500, NULL, "the members cannot be listed");
+		goto out;
+	}
+	items = json_array();
+	for (i = 0; i < count; i++)
+		json_array_append_new(items, member_json(n, &v[i], pi, npeers));
+	j = json_object();
+	json_object_set_new(j, "federation", n->cfg.has_federation ?
+	    hex_json(n->cfg.federation, 32) : json_null());
+	json_object_set_new(j, "federation_name", name[0] ? json_string(name) :
+	    json_null());
+	json_object_set_new(j, "items", items);
+	json_object_set_new(j, "next", json_null());
+	answer_json(c, 200, j);
+out:
+	free(pi);
+	free(v);
+}
+
+static const char *
+peer_state_name(enum peer_state s)
+{
+	switch (s) {
+	case PEER_CONNECTED: return "connected";
+	case PEER_CONNECTING: return "connecting";
+	case PEER_RETRYING: return "retrying";
+	default: return "disconnected";
+	}
+}
+
+void
+api_peers(struct http_call *c)
+{
+	struct peer_info *pi = NULL;
+	size_t n = 0, i;
+	json_t *items, *p, *j;
+
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
+		return;
+	if (peers_list(c->n, &pi, &n) != 0) {
+		answer_problem(c, 500, NULL, "the peers cannot be listed");
+		return;
+	}
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		p = json_object();
+		json_object_set_new(p, "id", pi[i].has_id ? hex_json(pi[i].id, 32) :
+		    json_null());
+		json_object_set_new(p, "address", pi[i].address[0] ?
+		    json_string(pi[i].address) : json_null());
+		json_object_set_new(p, "remote", pi[i].remote[0] ?
+		    json_string(pi[i].remote) : json_null());
+		json_object_set_new(p, "city_name", pi[i].city_name[0] ?
+		    json_string(pi[i].city_name) : json_null());
+		json_object_set_new(p, "state", json_string(peer_state_name(pi[i].state)));
+		json_object_set_new(p, "inbound", json_boolean(pi[i].inbound));
+		json_object_set_new(p, "discovered", json_boolean(pi[i].discovered));
+		json_object_set_new(p, "since_ms", json_integer(pi[i].since_ms));
+		json_object_set_new(p, "last_handshake_ms", json_integer(pi[i].last_handshake_ms));
+		json_object_set_new(p, "rtt_ms", pi[i].rtt_ms >= 0 ?
+		    json_integer(pi[i].rtt_ms) : json_null());
+		json_object_set_new(p, "bytes_in", json_integer((json_int_t)pi[i].bytes_in));
+		json_object_set_new(p, "bytes_out", json_integer((json_int_t)pi[i].bytes_out));
+		json_object_set_new(p, "records_in", json_integer((json_int_t)pi[i].records_in));
+		json_object_set_new(p, "records_out", json_integer((json_int_t)pi[i].records_out));
+		json_object_set_new(p, "last_error", pi[i].last_error[0] ?
+		    json_string(pi[i].last_error) : json_null());
+		json_object_set_new(p, "sync_running", json_boolean(pi[i].sync_running));
+		json_object_set_new(p, "last_sync_ms", pi[i].last_sync_ms > 0 ?
+		    json_integer(pi[i].last_sync_ms) : json_null());
+		json_object_set_new(p, "last_sync_result", pi[i].last_sync_ms > 0 ?
+		    json_string(pi[i].last_sync_result == 0 ? "ok" :
+		    lcf_strerror(pi[i].last_sync_result)) : json_null());
+		json_array_append_new(items, p);
+	}
+	free(pi);
+	j = json_object();
+	json_object_set_new(j, "items", items);
+	json_object_set_new(j, "next", json_null());
+	answer_json(c, 200, j);
+}
+
+void
+api_openapi(struct http_call *c)
+{
+	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
+		return;
+	answer_text(c, 200, "application/json", openapi_doc, sizeof(openapi_doc) - 1);
+}
