@@ -13,7 +13,8 @@ LCCTL=$ROOT/$BUILD/lcctl
 LCNODE=$ROOT/$BUILD/lcnode
 DEMO=${LCF_DEMO_DIR:-$ROOT/demo-federation}
 SAMPLES=$ROOT/config/sample
-CITIES=("timisoara Timisoara RO 7401" "tampere Tampere FI 7402" "medellin Medellin CO 7403")
+# slug, name, country, peer port, HTTP port
+CITIES=("timisoara Timisoara RO 7401 8381" "tampere Tampere FI 7402 8382" "medellin Medellin CO 7403 8383")
 
 stop_all() {
 	local pidf
@@ -47,11 +48,17 @@ FEDID=$(cat "$DEMO/secretariat/FEDID")
 echo "== the secretariat's federation: $FEDID (key $FEDKEY)"
 : >"$DEMO/secretariat/admissions.rec"
 for c in "${CITIES[@]}"; do
-	read -r slug name cc port <<<"$c"
+	read -r slug name cc port hport <<<"$c"
 	dir=$DEMO/$slug
 	if [ ! -e "$dir/identity.key" ]; then
 		"$LCCTL" -d "$dir" init --city "$name" --country "$cc" --listen "127.0.0.1:$port" \
 		    --federation "$FEDID" >/dev/null 2>&1
+	fi
+	# Each node its own HTTP port (the default 8380 serves one node a machine).
+	if grep -q '^\[http\]' "$dir/lcnode.conf"; then
+		sed -i '/^\[http\]/,$s/^;\{0,1\} *listen = .*/listen = 127.0.0.1:'"$hport"'/' "$dir/lcnode.conf"
+	else
+		printf '\n[http]\nlisten = 127.0.0.1:%s\n' "$hport" >>"$dir/lcnode.conf"
 	fi
 	"$LCNODE" -d "$dir" >>"$dir/node.log" 2>&1 &
 	for _ in $(seq 1 50); do
@@ -68,7 +75,7 @@ for c in "${CITIES[@]}"; do
 done
 echo "== admitted the three cities; importing their sample data"
 for c in "${CITIES[@]}"; do
-	read -r slug name cc port <<<"$c"
+	read -r slug name cc port _ <<<"$c"
 	dir=$DEMO/$slug
 	"$LCCTL" -d "$dir" city import "$SAMPLES/$slug-profile.SAMPLE.json"
 	"$LCCTL" -d "$dir" practice import "$SAMPLES/$slug-practices.SAMPLE.json"
@@ -123,9 +130,18 @@ echo "== lcctl indicator list"
 echo
 echo "== lcctl verify"
 "$LCCTL" -d "$dir" verify
+echo
+echo "== the HTTP API (Timisoara): curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2'"
+curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2' | jq -c '{next, items: [.items[] | {id, city_name, title: .practice.title}]}' || true
 cat <<MSG
 
-The three nodes keep running in the background (logs: $DEMO/*/node.log). Try:
+The three nodes keep running in the background (logs: $DEMO/*/node.log). Their
+HTTP faces: http://127.0.0.1:8381/api/v1/ (Timisoara), :8382 (Tampere), :8383
+(Medellin). Try:
+  curl -s http://127.0.0.1:8381/api/v1/cities | jq .
+  curl -s http://127.0.0.1:8381/api/v1/members | jq .
+  curl -s http://127.0.0.1:8381/metrics            # operator data: loopback may read it
+  curl -N http://127.0.0.1:8381/api/v1/events      # live events (add a practice meanwhile)
   export LCF_DIR=$dir
   $BUILD/lcctl practice show ID        # an id prefix from the list above
   $BUILD/lcctl export --signed | head -2

@@ -34,6 +34,7 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "http/http.h"
 #include "core/seq.h"
 #include "write/held.h"
 #include "net/peer.h"
@@ -299,6 +300,8 @@ do_status(struct ctl_conn *c)
 	addr_format(listen, sizeof(listen), n->cfg.listen_host,
 	    ps.listen_port ? ps.listen_port : n->cfg.listen_port);
 	st.listen = listen;
+	st.http = (char *)http_url(n->http);
+	st.http_problem = (char *)http_problem(n->http);
 	if (members_enabled(n)) {
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;

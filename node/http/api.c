@@ -49,10 +49,6 @@ struct view {
 	size_t found;
 };
 
-static const char *const list_params[] = { "limit", "cursor", "include_deleted",
-	"include_revoked", "area", "cluster", "country", "city", "text", "indicator",
-	"period", NULL };
-
 static void
 view_init(struct view *v, struct http_call *c)
 {
@@ -404,22 +400,70 @@ too_many:
 	return LCF_EINVAL;
 }
 
+/* Runs q (kind and filters set) for one page into {"items", "next",
+ * "limit"}; next_path NULL: the next page's URL is the request's own. 0, or a
+ * problem answered. */
+static int
+list_page(struct http_call *c, struct view *v, struct store_query *q,
+    int revoked, const char *next_path, json_t **out)
+{
+	struct keep_arg ka;
+	uint32_t next = 0;
+	int truncated = 0, rc;
+	json_t *j;
+
+	q->next = &next;
+	v->skip_deleted = !q->include_deleted;
+	ka.n = c->n;
+	ka.lin = v->lin;
+	ka.revoked = !revoked && members_any_revoked(c->n);
+	if (ka.revoked || !lineage_empty(v->lin)) {
+		q->keep = keep_visible;
+		q->keep_arg = &ka;
+	}
+	/* A page of its own: an earlier one may still be referenced. */
+	json_decref(v->items);
+	v->items = json_array();
+	rc = store_query(c->n->store, q, item_visit, v, &truncated);
+	if (rc == LCF_EINVAL) {
+		answer_problem(c, 400, "text", "text: 1 to %d words of at least 2 "
+		    "letters", STORE_MAX_TERMS);
+		return rc;
+	}
+	if (rc != 0) {
+		answer_problem(c, 500, NULL, "the database cannot be read: %s",
+		    lcf_strerror(rc));
+		return rc;
+	}
+	j = json_object();
+	json_object_set(j, "items", v->items);
+	if (!truncated || next == 0)
+		json_object_set_new(j, "next", json_null());
+	else if (next_path == NULL)
+		json_object_set_new(j, "next", next_url(c, next));
+	else
+		json_object_set_new(j, "next", json_sprintf("%s?limit=%zu&cursor=%"
+		    PRIx32, next_path, q->limit, next));
+	json_object_set_new(j, "limit", json_integer((json_int_t)q->limit));
+	*out = j;
+	return 0;
+}
+
 /* Answers a page of the current records of kind that match the request. */
 static void
-list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city)
+list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city,
+    const char *const *params)
 {
 	struct store_query q;
 	struct view v;
-	struct keep_arg ka;
 	uint8_t line[LINEAGE_MAX][32];
-	uint32_t next = 0;
 	size_t limit;
-	int truncated = 0, deleted, revoked, rc;
+	int deleted, revoked;
 	json_t *j;
 
 	view_init(&v, c);
 	memset(&q, 0, sizeof(q));
-	if (answer_known_params(c, list_params) != 0 ||
+	if (answer_known_params(c, params) != 0 ||
 	    param_limit(c, &limit) != 0 || param_cursor(c, &q.before) != 0 ||
 	    param_bool(c, "include_deleted", &deleted) != 0 ||
 	    param_bool(c, "include_revoked", &revoked) != 0 ||
@@ -428,58 +472,40 @@ list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city)
 	q.kind = kind;
 	q.limit = limit;
 	q.include_deleted = deleted;
-	q.next = &next;
-	v.skip_deleted = !deleted;
-	ka.n = c->n;
-	ka.lin = v.lin;
-	ka.revoked = !revoked && members_any_revoked(c->n);
-	if (ka.revoked || !lineage_empty(v.lin)) {
-		q.keep = keep_visible;
-		q.keep_arg = &ka;
-	}
-	rc = store_query(c->n->store, &q, item_visit, &v, &truncated);
-	if (rc == LCF_EINVAL) {
-		answer_problem(c, 400, "text", "text: 1 to %d words of at least 2 "
-		    "letters", STORE_MAX_TERMS);
-		goto out;
-	}
-	if (rc != 0) {
-		answer_problem(c, 500, NULL, "the database cannot be read: %s",
-		    lcf_strerror(rc));
-		goto out;
-	}
-	j = json_object();
-	json_object_set(j, "items", v.items);
-	json_object_set_new(j, "next", truncated && next != 0 ?
-	    next_url(c, next) : json_null());
-	json_object_set_new(j, "limit", json_integer((json_int_t)limit));
-	answer_json(c, 200, j);
+	if (list_page(c, &v, &q, revoked, NULL, &j) == 0)
+		answer_json(c, 200, j);
 out:
 	view_free(&v);
 }
 
+static const char *const practice_params[] = { "limit", "cursor",
+	"include_deleted", "include_revoked", "area", "cluster", "country", "city",
+	"text", NULL };
+static const char *const indicator_params[] = { "limit", "cursor",
+	"include_deleted", "include_revoked", "city", "indicator", "period", NULL };
+
 void
 api_practices(struct http_call *c)
 {
-	list_records(c, LCF__KIND__KIND_PRACTICE, NULL);
+	list_records(c, LCF__KIND__KIND_PRACTICE, NULL, practice_params);
 }
 
 void
 api_indicators(struct http_call *c)
 {
-	list_records(c, LCF__KIND__KIND_INDICATOR, NULL);
+	list_records(c, LCF__KIND__KIND_INDICATOR, NULL, indicator_params);
 }
 
 void
 api_city_practices(struct http_call *c)
 {
-	list_records(c, LCF__KIND__KIND_PRACTICE, c->segs[0]);
+	list_records(c, LCF__KIND__KIND_PRACTICE, c->segs[0], practice_params);
 }
 
 void
 api_city_indicators(struct http_call *c)
 {
-	list_records(c, LCF__KIND__KIND_INDICATOR, c->segs[0]);
+	list_records(c, LCF__KIND__KIND_INDICATOR, c->segs[0], indicator_params);
 }
 
 /* ---- one practice and its versions ---- */
@@ -742,8 +768,10 @@ api_city(struct http_call *c)
 	struct count_arg ca;
 	uint8_t author[32], line[LINEAGE_MAX][32];
 	size_t nline, i;
-	int truncated, profile = 0;
-	json_t *j = NULL, *counts, *links;
+	int truncated, profile = 0, rc;
+	uint64_t total = 0;
+	json_t *j = NULL, *counts;
+	const char *state;
 	char *base;
 
 	view_init(&v, c);
@@ -764,6 +792,7 @@ api_city(struct http_call *c)
 		q.nauthors = nline - 1;
 		store_query(c->n->store, &q, count_visit, &ca, &truncated);
 		json_object_set_new(counts, kd->name, json_integer((json_int_t)ca.n));
+		total += ca.n;
 	}
 	json_object_set_new(j, "records", counts);
 	json_array_clear(v.items);
@@ -774,18 +803,35 @@ api_city(struct http_call *c)
 	}
 	json_object_set_new(j, "profile", profile ?
 	    json_incref(json_array_get(v.items, 0)) : json_null());
-	if (!profile && json_integer_value(json_object_get(counts, "practice")) == 0 &&
-	    strcmp(json_string_value(json_object_get(json_object_get(j,
-	    "membership"), "state")), "none") == 0 && memcmp(line[nline - 1],
-	    c->n->id->pk, 32) != 0) {
+	state = json_string_value(json_object_get(json_object_get(j, "membership"),
+	    "state"));
+	if (!profile && total == 0 && (strcmp(state, "none") == 0 ||
+	    strcmp(state, "open") == 0) && memcmp(line[nline - 1], c->n->id->pk,
+	    32) != 0) {
 		answer_problem(c, 404, "id", "no city '%s' here", c->segs[0]);
 		goto out;
 	}
+	/* The first page of its practices and of its indicator values. */
 	base = xasprintf("/api/v1/cities/%s", json_string_value(json_object_get(j, "id")));
-	links = json_object();
-	json_object_set_new(links, "practices", json_sprintf("%s/practices", base));
-	json_object_set_new(links, "indicators", json_sprintf("%s/indicators", base));
-	json_object_set_new(j, "links", links);
+	for (i = 0; i < 2; i++) {
+		const char *what = i == 0 ? "practices" : "indicators";
+		char *path = xasprintf("%s/%s", base, what);
+		json_t *page;
+
+		memset(&q, 0, sizeof(q));
+		q.kind = i == 0 ? LCF__KIND__KIND_PRACTICE : LCF__KIND__KIND_INDICATOR;
+		q.author = line[0];
+		q.authors = (const uint8_t (*)[32])line + 1;
+		q.nauthors = nline - 1;
+		q.limit = LIMIT_DEFAULT;
+		rc = list_page(c, &v, &q, 0, path, &page);
+		free(path);
+		if (rc != 0) {
+			free(base);
+			goto out;
+		}
+		json_object_set_new(j, what, page);
+	}
 	free(base);
 	answer_json(c, 200, j);
 	j = NULL;

@@ -27,6 +27,8 @@ void http_free(struct http *h);
 /* Why the HTTP port is not served (a sentence), or NULL when it is, or when
  * [http] is off (h NULL). */
 const char *http_problem(const struct http *h);
+/* The base URL served (http://HOST:PORT), or "off" when h is NULL. */
+const char *http_url(const struct http *h);
 /* The event bus subscriber (arg: the node): answers' validity, the event
  * stream. */
 void http_on_event(void *arg, const struct events_event *ev);

@@ -34,6 +34,7 @@ struct http_stats {
 };
 
 struct http_cache_entry;
+struct conn_handle;
 
 struct http {
 	struct node *n;
@@ -50,6 +51,7 @@ struct http {
 	uint64_t member_gen;          /* membership changes seen */
 	int cap_logged;               /* the connection cap was logged */
 	struct http_stats stats;
+	struct conn_handle *conns;    /* open connections (server.c) */
 	struct http_cache_entry *cache;
 	struct sse *sse;
 	int stopping;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP server: h2o on the node's loop, routes, access, validity tags, limits.
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <inttypes.h>
@@ -44,6 +45,7 @@ struct http_cache_entry {
 struct conn_handle {
 	uv_tcp_t tcp;                 /* first */
 	struct http *h;
+	struct conn_handle *next, **prevp;   /* h->conns */
 };
 
 struct handler {
@@ -581,6 +583,11 @@ conn_closed(uv_handle_t *hd)
 	struct conn_handle *ch = (struct conn_handle *)hd;
 	struct http *h = ch->h;
 
+	if (h != NULL && ch->prevp != NULL) {
+		if (ch->next != NULL)
+			ch->next->prevp = ch->prevp;
+		*ch->prevp = ch->next;
+	}
 	free(ch);
 	if (h == NULL)
 		return;
@@ -624,6 +631,11 @@ on_accept(uv_stream_t *listener, int status)
 	if (h->stats.connections + 1 < h->n->cfg.http_max_connections * 9 / 10)
 		h->cap_logged = 0;
 	ch->h = h;
+	ch->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prevp = &ch->next;
+	h->conns = ch;
+	ch->prevp = &h->conns;
 	h->stats.connections++;
 	h->stats.accepted++;
 	sock = h2o_uv_socket_create((uv_stream_t *)&ch->tcp, conn_closed);
@@ -691,7 +703,6 @@ http_start(struct node *n, struct http **out, char *err, size_t errlen)
 	h->conf.server_name = h2o_iovec_init(H2O_STRLIT("lcnode/" LCF_VERSION));
 	h->conf.max_request_entity_size = REQUEST_BODY_MAX;
 	h->conf.http1.req_timeout = (uint64_t)n->cfg.http_idle_timeout * 1000;
-	h->conf.http1.upgrade_to_http2 = 0;
 	h->conf.http2.idle_timeout = (uint64_t)n->cfg.http_idle_timeout * 1000;
 	h->conf.http2.graceful_shutdown_timeout = 1000;
 	host = h2o_config_register_host(&h->conf, h2o_iovec_init(H2O_STRLIT("default")),
@@ -718,6 +729,12 @@ http_problem(const struct http *h)
 	return h != NULL && h->problem[0] != '\0' ? h->problem : NULL;
 }
 
+const char *
+http_url(const struct http *h)
+{
+	return h != NULL ? h->url : "off";
+}
+
 void
 http_on_event(void *arg, const struct events_event *ev)
 {
@@ -740,6 +757,9 @@ listener_closed(uv_handle_t *hd)
 void
 http_stop(struct http *h)
 {
+	struct conn_handle *ch;
+	uv_os_fd_t fd;
+
 	if (h == NULL || h->stopping)
 		return;
 	h->stopping = 1;
@@ -747,9 +767,11 @@ http_stop(struct http *h)
 	h->sse = NULL;
 	if (h->listening && !uv_is_closing((uv_handle_t *)&h->listener))
 		uv_close((uv_handle_t *)&h->listener, listener_closed);
-	/* Idle connections close now; busy ones after their answer. */
-	if (h->ctx_ready)
-		h2o_context_request_shutdown(&h->ctx);
+	/* h2o closes a connection whose reading side ends: idle ones now,
+	 * busy ones once answered; the last one disposes of its context. */
+	for (ch = h->conns; ch != NULL; ch = ch->next)
+		if (uv_fileno((uv_handle_t *)&ch->tcp, &fd) == 0)
+			shutdown(fd, SHUT_RD);
 	if (h->stats.connections == 0)
 		dispose_context(h);
 }

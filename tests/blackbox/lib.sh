@@ -66,9 +66,19 @@ expect_status() {
 	else fail "$name" "exit status $got, expected $want; output: $(printf '%s' "$OUT" | head -c 600)"; fi
 }
 
-# init_city DIR NAME CC [PORT]: lcctl init; prints the city id.
+# init_city DIR NAME CC [PORT]: lcctl init; prints the city id. The node's HTTP
+# face gets a port of its own (http_url), so that nodes do not share one.
+# Its port is the peer port less 10000: the peer ports of one test are close
+# together, so the two ranges never meet.
 init_city() {
-	"$LCCTL" -d "$1" init --city "$2" --country "$3" --listen "127.0.0.1:${4:-$(free_port)}" 2>/dev/null | tail -1
+	local port=${4:-$(free_port)}
+	"$LCCTL" -d "$1" init --city "$2" --country "$3" --listen "127.0.0.1:$port" 2>/dev/null | tail -1
+	[ ! -f "$1/lcnode.conf" ] ||
+		sed -i "s/^; listen = 127.0.0.1:8380\$/listen = 127.0.0.1:$((port - 10000))/" "$1/lcnode.conf"
+}
+# http_url DIR: the base URL of the node's HTTP face ([http] listen).
+http_url() {
+	echo "http://$(sed -n '/^\[http\]/,/^\[/s/^listen = //p' "$1/lcnode.conf")"
 }
 
 # Below the ephemeral range (32768 and up on Linux), where the nodes' own

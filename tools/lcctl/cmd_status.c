@@ -72,6 +72,9 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->ingest_records));
 	json_object_set_new(o, "ingest_transactions",
 	    json_integer((json_int_t)st->ingest_transactions));
+	json_object_set_new(o, "http", st->http ? json_string(st->http) : json_null());
+	json_object_set_new(o, "http_problem", st->http_problem ?
+	    json_string(st->http_problem) : json_null());
 	json_object_set_new(o, "membership", st->membership ?
 	    json_string(st->membership) : json_null());
 	json_object_set_new(o, "held_records", st->has_held_records ?
@@ -124,6 +127,13 @@ status_text(const Lcf__StatusReply *st)
 		render_field(stdout, "Data directory", st->data_dir);
 	if (st->listen != NULL)
 		render_field(stdout, "Peer listener", st->listen);
+	if (st->http_problem != NULL) {
+		item = xasprintf("degraded: %s", st->http_problem);
+		render_field(stdout, "HTTP", item);
+		free(item);
+	} else if (st->http != NULL) {
+		render_field(stdout, "HTTP", st->http);
+	}
 	render_field(stdout, "Membership", st->membership != NULL ?
 	    st->membership : "open node (no federation)");
 	if (st->has_held_records && st->held_records > 0) {
