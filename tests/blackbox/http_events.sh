@@ -8,20 +8,17 @@
 
 SSE_PY=$ROOT/tests/blackbox/sse_client.py
 GEN=$ROOT/$BUILD/lcf-gen
-declare -A HPORTS CPIDS
+declare -A CPIDS
 
-# http_node NAME COUNTRY: a node serving HTTP on a port of its own, loopback
-# not trusted as operator.
+# http_node NAME COUNTRY: a node with its HTTP face (lib.sh gives it a port),
+# loopback not trusted as operator.
 http_node() {
-	free_port >/dev/null
-	HPORTS[$1]=$_port_next
-	city_node "$1" "$2" "s/^; listen = 127.0.0.1:8380/listen = 127.0.0.1:${HPORTS[$1]}/; s/^; operator_loopback = yes/operator_loopback = no/"
-	wait_for 10 curl -sf "http://127.0.0.1:${HPORTS[$1]}/healthz" ||
-	    wait_for 10 curl -sf "http://127.0.0.1:${HPORTS[$1]}/api/v1/status" ||
-	    fail "$1 serves HTTP" "no answer on port ${HPORTS[$1]}"
+	city_node "$1" "$2" "s/^; operator_loopback = yes/operator_loopback = no/"
+	wait_for 10 curl -sf "$(http_url "${DIRS[$1]}")/api/v1/status" ||
+	    fail "$1 serves HTTP" "no answer at $(http_url "${DIRS[$1]}")"
 }
 
-url() { echo "http://127.0.0.1:${HPORTS[$1]}/api/v1/events${2:-}"; }
+url() { echo "$(http_url "${DIRS[$1]}")/api/v1/events${2:-}"; }
 
 # client TAG ARGS...: sse_client.py in the background (output in TAG.out),
 # once it has the response's head.
