@@ -146,7 +146,13 @@ got=$(nevents slow true)
 echo "# the slow client had $got events before it was dropped"
 between() { [ "$1" -gt "$2" ] && [ "$1" -lt "$3" ]; }
 check "(d) after some events, fewer than there were" between "$got" 0 "$NIMP"
-check "(d) RssAnon grew by less than 32 MiB ($((rss1 - rss0)) KiB)" [ $((rss1 - rss0)) -lt 32768 ]
+# Under AddressSanitizer freed memory waits in its quarantine (256 MiB): the
+# node's own size is not what it measures.
+if nm "$LCNODE" 2>/dev/null | grep -q __asan_init; then
+	echo "# the RssAnon bound was not checked: lcnode is built with AddressSanitizer" >&2
+else
+	check "(d) RssAnon grew by less than 32 MiB ($((rss1 - rss0)) KiB)" [ $((rss1 - rss0)) -lt 32768 ]
+fi
 client after --count 1 --timeout 20 "$(url Aldo)"
 check "(d) the node serves a new stream" import_gen Aldo 1 99
 finish after
