@@ -321,7 +321,9 @@ end_stream(struct stream *st, h2o_send_state_t state)
 	st->ending = state;
 	/* h2o holds a write that a client not reading never lets finish: shut
 	 * the socket down so that the write fails now and h2o closes the
-	 * connection (HTTP/1; an HTTP/2 stream ends at its next proceed). */
+	 * connection. HTTP/1 only: an HTTP/2 connection carries other streams,
+	 * so that stream ends at its next proceed, and until then holds its
+	 * batch (and its slot among SSE_STREAMS_MAX), no more. */
 	if (state == H2O_SEND_STATE_ERROR && (fd = stream_fd(st)) >= 0)
 		shutdown(fd, SHUT_RDWR);
 }

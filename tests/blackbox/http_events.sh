@@ -158,6 +158,16 @@ check "(d) the node serves a new stream" import_gen Aldo 1 99
 finish after
 expect_eq "(d) which gets the next event" count "$(ended after)"
 
+# ---- HTTP/2 (h2c, prior knowledge) streams the same ----
+curl -sN --http2-prior-knowledge --max-time 8 "$(url Aldo)" >"$_root/h2.out" 2>&1 &
+h2pid=$!
+wait_for 5 grep -q '^retry:' "$_root/h2.out"
+import_gen Aldo 1 98
+wait_for 5 grep -q '^event: stored' "$_root/h2.out"
+check "(f) an HTTP/2 stream gets the stored event" grep -q '^event: stored' "$_root/h2.out"
+kill "$h2pid" 2>/dev/null
+wait "$h2pid" 2>/dev/null
+
 # ---- keepalives, and the end of streams at the node's stop ----
 finish calm
 check "(e) a silent stream gets a keepalive within 20 s" \
