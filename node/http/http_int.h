@@ -141,5 +141,16 @@ struct sse *sse_new(struct http *h);
 void sse_free(struct sse *s);
 void sse_on_event(struct http *h, const struct events_event *ev);
 void sse_answer(struct http_call *c);
+/* The ring's reader side (for sse.c's streams and its unit test). Where a
+ * client resuming after the event last_id starts: 0 and *pos right after it
+ * while it is kept; 1 and *pos the oldest event kept when it is not (events
+ * were missed, or it is of another start of the node); LCF_EINVAL when
+ * last_id is not of the form STARTMS-N. */
+int sse_resume(const struct sse *s, const char *last_id, uint64_t *pos);
+/* Copies whole frames from *pos on (link events only when operator) into
+ * buf, at most cap bytes, and moves *pos past them. Returns the bytes
+ * copied; 0 as well when *pos is no longer kept. */
+size_t sse_fill(const struct sse *s, uint64_t *pos, int operator, char *buf,
+    size_t cap);
 
 #endif
