@@ -605,7 +605,9 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 	fed_kind = kinds_by_kind((int)c->kind) != NULL &&
 	    kinds_by_kind((int)c->kind)->signer == KINDS_SIGNER_FEDERATION;
 	if (memcmp(c->author.data, ms->fed, 32) == 0) {
-		if (fed_kind)
+		/* A kind this node does not know may be a later version's
+		 * federation record: kept (PROTOCOL 5.3, rule 2). */
+		if (fed_kind || kinds_by_kind((int)c->kind) == NULL)
 			return MEMBER_ACCEPT;
 		snprintf(why, whylen, "the federation key signs only %s records, "
 		    "not %s records", federation_kinds(names, sizeof(names)),
