@@ -21,9 +21,11 @@ check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
 	}
 	/* A kind this node does not know is a later version's: a received
 	 * record of it is checked as far as the envelope goes and kept
-	 * (PROTOCOL 1.5); the operator's own drafts must be of known kinds. */
+	 * (PROTOCOL 1.5); what the operator writes here (drafts, checked
+	 * against the catalog) must be of known kinds. */
 	if ((k = kinds_by_kind(kind)) == NULL &&
-	    ((flags & VALIDATE_DRAFT) || !kinds_unknown_ok(kind))) {
+	    ((flags & (VALIDATE_DRAFT | VALIDATE_CATALOG)) ||
+	    !kinds_unknown_ok(kind))) {
 		verr_set(err, "kind", "unknown kind %d", kind);
 		goto out;
 	}
