@@ -110,6 +110,7 @@ sleep 2
 for p in N1 N2; do
 	expect_status "peer sync from $p to the old node" 0 "$LCCTL" -d "${DIRS[$p]}" peer sync "${OID:0:12}" --json
 	expect_eq "costs one round trip ($p initiates)" 1 "$(jq .round_trips <<<"$OUT")"
+	echo "# $p to the old node, in sync: $(jq -c 'del(.message)' <<<"$OUT" 2>/dev/null)"
 	expect_status "peer sync from the old node to $p" 0 "$OLDCTL" -d "$ODIR" peer sync "${IDS[$p]:0:12}" --json
 	expect_eq "costs one round trip (the old node initiates, $p answers)" 1 "$(jq .round_trips <<<"$OUT")"
 done
