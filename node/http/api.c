@@ -189,6 +189,7 @@ struct keep_arg {
 	struct node *n;
 	struct lineage *lin;
 	int revoked;
+	int observers;               /* hide observers' records (city lists) */
 };
 
 /* Lists hide revoked cities' records and versions a later key replaced. */
@@ -201,9 +202,13 @@ keep_visible(void *arg, const uint8_t *raw, size_t len)
 
 	if (ka->revoked && !members_visible(ka->n, raw, len))
 		return 0;
-	if (lineage_empty(ka->lin) || record_open(raw, len, 0, &rec) != 0)
+	if ((lineage_empty(ka->lin) && !ka->observers) ||
+	    record_open(raw, len, 0, &rec) != 0)
 		return 1;
-	if (lineage_shadowed(ka->lin, ka->n->store, rec.c))
+	if (ka->observers && members_is_observer(ka->n, rec.c->author.data))
+		keep = 0;
+	else if (!lineage_empty(ka->lin) &&
+	    lineage_shadowed(ka->lin, ka->n->store, rec.c))
 		keep = 0;
 	record_release(&rec);
 	return keep;
@@ -418,6 +423,7 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	ka.n = c->n;
 	ka.lin = v->lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
+	ka.observers = 0;
 	if (ka.revoked || !lineage_empty(v->lin)) {
 		q->keep = keep_visible;
 		q->keep_arg = &ka;
@@ -728,6 +734,7 @@ api_cities(struct http_call *c)
 	ka.n = c->n;
 	ka.lin = v.lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
+	ka.observers = members_any_observer(c->n);
 	q.keep = keep_visible;
 	q.keep_arg = &ka;
 	if (store_query(c->n->store, &q, city_visit, &v, &truncated) != 0) {
@@ -940,6 +947,8 @@ member_json(struct node *n, const struct member_info *m,
 	json_object_set_new(j, "name", m->name[0] ? json_string(m->name) : json_null());
 	json_object_set_new(j, "country", m->country[0] ? json_string(m->country) :
 	    json_null());
+	json_object_set_new(j, "role", json_string(m->observer ? "observer" :
+	    "city"));
 	json_object_set_new(j, "state", json_string(m->revoked ? "revoked" :
 	    members_link_ok(n, m->city, why, sizeof(why)) == 0 ? "admitted" :
 	    m->admitted ? "expired" : "withdrawn"));
