@@ -14,9 +14,15 @@ _nodes=()
 # even when tmpdir runs in a command substitution (a subshell).
 _root=$(mktemp -d "${TMPDIR:-/tmp}/lcf-test.XXXXXX")
 
+# A sanitizer's report in any node's log (make test SANITIZE=1) fails the
+# test, whatever its checks said.
 _cleanup() {
-	local pid
+	local pid f
 	for pid in "${_nodes[@]}"; do kill -9 "$pid" 2>/dev/null; done
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		echo "not ok - a sanitizer reported in ${f#"$_root"/}: $(grep -m1 -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f")"
+	done < <(grep -rlE --include='*.log' 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$_root" 2>/dev/null)
 	rm -rf "$_root"
 }
 trap _cleanup EXIT
