@@ -46,6 +46,10 @@ free_port >/dev/null
 OPORT=$_port_next
 OID=$("$OLDCTL" -d "$ODIR" init --city Oldtown --country EE --listen "127.0.0.1:$OPORT" 2>/dev/null | tail -1)
 sed -i "$fed_conf" "$ODIR/lcnode.conf"
+# Its catalog by path: the build directory it was compiled in (and would look
+# in) was moved to $OLD.
+sed -i "s|^; *catalog = .*|catalog = $ROOT/config/catalog.json|" "$ODIR/lcnode.conf"
+grep -q "^catalog = " "$ODIR/lcnode.conf" || echo "catalog = $ROOT/config/catalog.json" >>"$ODIR/lcnode.conf"
 "$OLDNODE" -d "$ODIR" >>"$ODIR/node.log" 2>&1 &
 _nodes+=("$!")
 check "the old node starts" wait_for 10 "$OLDCTL" -d "$ODIR" status
@@ -141,4 +145,7 @@ ctl N2 peer sync "${OID:0:12}" >/dev/null 2>&1
 expect_eq "but never the unknown kind" 0 "$(oldctl export --signed | grep -c "$F9B")"
 expect_status "a last sync from the old node" 0 "$OLDCTL" -d "$ODIR" peer sync "${IDS[N2]:0:12}" --json
 expect_eq "is one round trip" 1 "$(jq .round_trips <<<"$OUT")"
-expect_eq "the old node still refused nothing" 0 "$(grep -c -i "refused" "$ODIR/node.log")"
+# (A dial that found a port closed, "connection refused", is no refusal of
+# records: it happens while the others start.)
+expect_eq "the old node still refused nothing" 0 "$(grep -i "refused" "$ODIR/node.log" | grep -vc "connection refused")"
+grep -i refused "$ODIR/node.log" | sed "s/^/# old node: /"
