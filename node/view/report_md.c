@@ -148,6 +148,8 @@ indicators(FILE *f, const json_t *r, const char *cycle)
 	    (long long)json_integer_value(json_object_get(tot, "reported")),
 	    (long long)json_integer_value(json_object_get(tot, "indicators")),
 	    cycle);
+	if (json_integer_value(json_object_get(tot, "reported")) == 0)
+		return;
 	fputs("| Indicator | Sub-area | Latest | Period | Previous | Period | "
 	    "Change |\n|---|---|---:|---|---:|---|---:|\n", f);
 	json_array_foreach(json_object_get(r, "indicators"), i, x) {
@@ -182,7 +184,7 @@ practices(FILE *f, const json_t *r, const char *cycle)
 		fputs("None.\n\n", f);
 		return;
 	}
-	fprintf(f, "%lld practices, by KFLC sub-area (a practice in several "
+	fprintf(f, "Practices: %lld, by KFLC sub-area (a practice in several "
 	    "sub-areas is listed under each).\n\n",
 	    (long long)json_integer_value(json_object_get(pr, "total")));
 	json_array_foreach(json_object_get(pr, "by_area"), i, g) {
