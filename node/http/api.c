@@ -64,6 +64,24 @@ view_free(struct view *v)
 	json_decref(v->items);
 }
 
+/* A record of a city the federation revoked, or whose membership expired
+ * (listed with include_revoked, or from before), carries "membership":
+ * "revoked" or "expired". Returns j. */
+static json_t *
+mark(struct view *v, json_t *j)
+{
+	uint8_t city[32];
+	const char *hex = json_string_value(json_object_get(j, "city_id")), *st;
+
+	if (!members_enabled(v->c->n) || hex == NULL || strlen(hex) != 64)
+		return j;
+	hex_decode(hex, city, 32);
+	st = view_city_state(v->c->n, city);
+	if (strcmp(st, "revoked") == 0 || strcmp(st, "expired") == 0)
+		json_object_set_new(j, "membership", json_string(st));
+	return j;
+}
+
 static int
 item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
@@ -74,7 +92,8 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	if (!(v->skip_deleted && rec.c->deleted) && rec.c->has_author &&
 	    rec.c->author.len == 32)
-		json_array_append_new(v->items, view_record_json(&v->r, id, rec.c));
+		json_array_append_new(v->items, mark(v, view_record_json(&v->r, id,
+		    rec.c)));
 	record_release(&rec);
 	return 0;
 }

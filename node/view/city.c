@@ -50,24 +50,29 @@ view_city_resolve(struct node *n, const struct lineage *lin, const char *hex,
 	return 0;
 }
 
+const char *
+view_city_state(struct node *n, const uint8_t city[32])
+{
+	struct member_info mi;
+	char why[256];
+
+	if (!members_enabled(n))
+		return "open";
+	if (members_get(n, city, &mi) != 0)
+		return "none";
+	return mi.revoked ? "revoked" : members_link_ok(n, city, why,
+	    sizeof(why)) == 0 ? "admitted" : mi.admitted ? "expired" : "none";
+}
+
 json_t *
 view_city_membership(struct node *n, const uint8_t city[32])
 {
 	struct member_info mi;
-	char why[256];
 	json_t *j = json_object();
 
-	if (!members_enabled(n)) {
-		json_object_set_new(j, "state", json_string("open"));
+	json_object_set_new(j, "state", json_string(view_city_state(n, city)));
+	if (!members_enabled(n) || members_get(n, city, &mi) != 0)
 		return j;
-	}
-	if (members_get(n, city, &mi) != 0) {
-		json_object_set_new(j, "state", json_string("none"));
-		return j;
-	}
-	json_object_set_new(j, "state", json_string(mi.revoked ? "revoked" :
-	    members_link_ok(n, city, why, sizeof(why)) == 0 ? "admitted" :
-	    mi.admitted ? "expired" : "none"));
 	if (mi.admitted) {
 		json_object_set_new(j, "admitted_ms", json_integer(mi.admitted_ms));
 		if (mi.expires_ms != 0)

@@ -23,6 +23,11 @@ int view_city_resolve(struct node *n, const struct lineage *lin,
     const char *hex, const char *param, uint8_t line[LINEAGE_MAX][32],
     size_t *nline, struct view_error *e);
 
+/* A city's membership under its newest key in one word: "open" (the node
+ * belongs to no federation), "none" (no record of it), "admitted",
+ * "expired" or "revoked". Static storage. */
+const char *view_city_state(struct node *n, const uint8_t city[32]);
+
 /* {"state": "open"|"none"|"admitted"|"expired"|"revoked", admitted_ms,
  * expires_ms, revoked_ms, reason} of a city under its newest key. New
  * reference. */

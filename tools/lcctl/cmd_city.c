@@ -34,7 +34,9 @@ static const char list_usage[] =
     "from peers: city id, name and country (from its profile), current records\n"
     "by kind, and the time of its newest record. A city whose key was rotated\n"
     "(`lcctl key rotate`) is one row under its newest key, its earlier keys'\n"
-    "records counted with it (previous_ids in JSON).\n"
+    "records counted with it (previous_ids in JSON). A city the federation\n"
+    "revoked, or whose membership expired, is marked \"revoked\" or \"expired\"\n"
+    "(membership in JSON: open, none, admitted, expired or revoked).\n"
     "\n"
     "Options:\n"
     "  --json       a JSON array (ids as hex, times in Unix ms)\n"
@@ -484,7 +486,17 @@ city_json(const Lcf__CityInfo *ci)
 	json_object_set_new(o, "deleted", del);
 	json_object_set_new(o, "newest_ms", ci->newest_ms > 0 ?
 	    json_integer(ci->newest_ms) : json_null());
+	json_object_set_new(o, "membership", ci->membership != NULL ?
+	    json_string(ci->membership) : json_null());
 	return o;
+}
+
+/* A city whose membership no longer holds: marked in the list. */
+static int
+is_barred(const Lcf__CityInfo *ci)
+{
+	return ci->membership != NULL && (strcmp(ci->membership, "revoked") == 0 ||
+	    strcmp(ci->membership, "expired") == 0);
 }
 
 static int
@@ -523,7 +535,7 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 		for (i = 0; i < resp->cities->n_cities; i++) {
 			const Lcf__CityInfo *ci = resp->cities->cities[i];
 			char id[16], prac[24], ind[24], newest[48], old[16];
-			char note[64];
+			char note[96];
 			const char *cells[7];
 
 			render_short_id(ci->id.data, ci->id.len, id);
@@ -541,8 +553,12 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 			cells[3] = prac;
 			cells[4] = ind;
 			cells[5] = newest;
-			/* A rotated key: name the key it took over from. */
-			snprintf(note, sizeof(note), "%s%s%s%s",
+			/* Revoked or expired first; a rotated key: name the key
+			 * it took over from. */
+			snprintf(note, sizeof(note), "%s%s%s%s%s%s",
+			    is_barred(ci) ? ci->membership : "",
+			    is_barred(ci) && (ci->self || ci->n_previous_ids) ?
+			    " " : "",
 			    ci->self ? "(this node)" : "",
 			    ci->self && ci->n_previous_ids ? " " : "",
 			    ci->n_previous_ids ? "earlier key " : "",
