@@ -467,6 +467,24 @@ city_done(uv_work_t *w, int status)
 		ctlconn__done(c);
 		goto out;
 	}
+	/* An observer is no city (PROTOCOL 5.8): it is left out. */
+	for (i = k = 0; i < job->n; i++) {
+		if (members_is_observer(c->ctl->n, job->v[i].author))
+			continue;
+		if (k != i) {
+			struct city_agg t = job->v[k];
+
+			job->v[k] = job->v[i];
+			job->v[i] = t;
+		}
+		k++;
+	}
+	for (i = k; i < job->n; i++) {
+		free(job->v[i].name);
+		free(job->v[i].country);
+		free(job->v[i].prev);
+	}
+	job->n = k;
 	infos = xcalloc(job->n ? job->n : 1, sizeof(*infos));
 	ptrs = xcalloc(job->n ? job->n : 1, sizeof(*ptrs));
 	kcs = xcalloc(job->n * KINDS_LIMIT + 1, sizeof(*kcs));
@@ -675,6 +693,8 @@ ctlfed__members(struct ctl_conn *c)
 		}
 		o->has_self = 1;
 		o->self = memcmp(m->city, n->id->pk, 32) == 0;
+		o->has_observer = 1;
+		o->observer = m->observer;
 		o->has_valid = 1;
 		o->valid = members_link_ok(n, m->city, why, sizeof(why)) == 0;
 		o->has_forks = 1;

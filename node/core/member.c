@@ -149,6 +149,7 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 	}
 	if (c->deleted || m == NULL) {
 		e->info.admitted = 0;
+		e->info.observer = 0;
 		return;
 	}
 	e->info.admitted = 1;
@@ -157,6 +158,7 @@ apply_membership(struct members *ms, const Lcf__Content *c)
 	e->info.admitted_ms = m->has_admitted && m->admitted > 0 ? m->admitted :
 	    c->timestamp;
 	e->info.expires_ms = m->has_expires ? m->expires : 0;
+	e->info.observer = m->has_observer && m->observer;
 	copy_str(e->info.name, sizeof(e->info.name), m->name);
 	copy_str(e->info.country, sizeof(e->info.country), m->country);
 	if (m->federation_name != NULL && *m->federation_name != '\0')
@@ -605,7 +607,9 @@ members_judge(struct node *n, const Lcf__Content *c, char *why, size_t whylen)
 	fed_kind = kinds_by_kind((int)c->kind) != NULL &&
 	    kinds_by_kind((int)c->kind)->signer == KINDS_SIGNER_FEDERATION;
 	if (memcmp(c->author.data, ms->fed, 32) == 0) {
-		if (fed_kind)
+		/* A kind this node does not know may be a later version's
+		 * federation record: kept (PROTOCOL 5.3, rule 2). */
+		if (fed_kind || kinds_by_kind((int)c->kind) == NULL)
 			return MEMBER_ACCEPT;
 		snprintf(why, whylen, "the federation key signs only %s records, "
 		    "not %s records", federation_kinds(names, sizeof(names)),
@@ -782,6 +786,31 @@ int
 members_any_revoked(const struct node *n)
 {
 	return n->members != NULL && n->members->revoked > 0;
+}
+
+int
+members_is_observer(const struct node *n, const uint8_t city[32])
+{
+	const struct entry *e;
+
+	if (n->members == NULL || !n->members->enabled)
+		return 0;
+	e = find(n->members, city);
+	return e != NULL && e->info.admitted && e->info.observer;
+}
+
+int
+members_any_observer(const struct node *n)
+{
+	const struct members *ms = n->members;
+	size_t i;
+
+	if (ms == NULL || !ms->enabled)
+		return 0;
+	for (i = 0; i < ms->count; i++)
+		if (ms->v[i].info.admitted && ms->v[i].info.observer)
+			return 1;
+	return 0;
 }
 
 int

@@ -35,6 +35,7 @@ struct member_info {
 	char reason[256];
 	int has_successor, has_predecessor;
 	uint8_t successor[32], predecessor[32];
+	int observer;                  /* its membership admits an observer */
 };
 
 /* Builds the state from the store (the federation's records and every
@@ -92,6 +93,11 @@ int members_own_record(struct node *n, uint8_t **raw, size_t *len);
 int members_visible(void *arg, const uint8_t *raw, size_t len);
 /* 1 when any city is revoked (lists need the filter at all). */
 int members_any_revoked(const struct node *n);
+/* 1 when city's current membership admits it as an observer (PROTOCOL 5.8):
+ * lists and counts of cities leave it out. */
+int members_is_observer(const struct node *n, const uint8_t city[32]);
+/* 1 when some current membership admits an observer. */
+int members_any_observer(const struct node *n);
 
 /* The cities the federation has admitted or revoked, by id: a new array the
  * caller frees; the federation's name into name (may be empty). */

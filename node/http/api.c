@@ -309,6 +309,7 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	ka.n = c->n;
 	ka.lin = v->lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
+	ka.observers = 0;
 	if (ka.revoked || !lineage_empty(v->lin)) {
 		q->keep = view_records_keep;
 		q->keep_arg = &ka;
@@ -570,6 +571,7 @@ api_cities(struct http_call *c)
 	ka.n = c->n;
 	ka.lin = v.lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
+	ka.observers = members_any_observer(c->n);
 	q.keep = view_records_keep;
 	q.keep_arg = &ka;
 	if (store_query(c->n->store, &q, city_visit, &v, &truncated) != 0) {
@@ -691,6 +693,8 @@ member_json(struct node *n, const struct member_info *m,
 	json_object_set_new(j, "name", m->name[0] ? json_string(m->name) : json_null());
 	json_object_set_new(j, "country", m->country[0] ? json_string(m->country) :
 	    json_null());
+	json_object_set_new(j, "role", json_string(m->observer ? "observer" :
+	    "city"));
 	json_object_set_new(j, "state", json_string(m->revoked ? "revoked" :
 	    members_link_ok(n, m->city, why, sizeof(why)) == 0 ? "admitted" :
 	    m->admitted ? "expired" : "withdrawn"));

@@ -247,6 +247,14 @@ iblt_digest_remove(struct iblt_digest *d, const uint8_t id[IBLT_ID_LEN])
 }
 
 void
+iblt_digest_subtract(struct iblt_digest *a, const struct iblt_digest *b)
+{
+	/* sum_update subtracts a 256-bit value modulo 2^256 like an id. */
+	sum_update(a->sum, b->sum, 1);
+	a->count -= b->count;
+}
+
+void
 iblt_digest_bytes(const struct iblt_digest *d, uint8_t out[IBLT_DIGEST_BYTES])
 {
 	uint8_t in[40], h[crypto_generichash_blake2b_BYTES];

@@ -84,6 +84,8 @@ void iblt_digest_add(struct iblt_digest *d, const uint8_t id[IBLT_ID_LEN]);
 /* Exact inverse of iblt_digest_add; removing an id never added gives a digest of
  * no real set, which the caller avoids. */
 void iblt_digest_remove(struct iblt_digest *d, const uint8_t id[IBLT_ID_LEN]);
+/* a -= b: the digest of a's ids less b's, when b's ids are a subset of a's. */
+void iblt_digest_subtract(struct iblt_digest *a, const struct iblt_digest *b);
 void iblt_digest_bytes(const struct iblt_digest *d, uint8_t out[IBLT_DIGEST_BYTES]);
 
 /* Allocates an empty table of class cls: 0 or LCF_EINVAL (t is then empty). */

@@ -21,34 +21,42 @@ indicator_value_key(const Lcf__Content *c, char *out, size_t max)
 	validate_indicator_key(c->indicator, out, max);
 }
 
-/* In kind order; proto/lcf.proto's Kind and Content.body list the same kinds. */
+/* In kind order; proto/lcf.proto's Kind and Content.body list the same kinds.
+ * The last column is the peer protocol version that introduced the kind: a
+ * kind that older peers must not be sent names a later version there. */
 static const struct kinds_def table[] = {
 	{ LCF__KIND__KIND_CITY, "city", "city profile", LCF__CONTENT__BODY_CITY,
 	    &lcf__city_profile__descriptor, validate_city, "profile", NULL,
-	    KINDS_SIGNER_AUTHOR, KINDS_CONTENT | KINDS_BY_COUNTRY },
+	    KINDS_SIGNER_AUTHOR, KINDS_CONTENT | KINDS_BY_COUNTRY,
+	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_PRACTICE, "practice", "practice",
 	    LCF__CONTENT__BODY_PRACTICE, &lcf__practice__descriptor,
 	    validate_practice, NULL, practice_key, KINDS_SIGNER_AUTHOR,
-	    KINDS_CONTENT | KINDS_FREE_KEY | KINDS_BY_COUNTRY },
+	    KINDS_CONTENT | KINDS_FREE_KEY | KINDS_BY_COUNTRY, KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_INDICATOR, "indicator", "indicator value",
 	    LCF__CONTENT__BODY_INDICATOR, &lcf__indicator_value__descriptor,
 	    validate_indicator, NULL, indicator_value_key, KINDS_SIGNER_AUTHOR,
-	    KINDS_CONTENT | KINDS_BY_COUNTRY },
+	    KINDS_CONTENT | KINDS_BY_COUNTRY, KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_MEMBERSHIP, "membership", "membership record",
 	    LCF__CONTENT__BODY_MEMBERSHIP, &lcf__membership__descriptor,
-	    validate_membership, NULL, NULL, KINDS_SIGNER_FEDERATION, 0 },
+	    validate_membership, NULL, NULL, KINDS_SIGNER_FEDERATION, 0,
+	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_REVOCATION, "revocation", "revocation record",
 	    LCF__CONTENT__BODY_REVOCATION, &lcf__revocation__descriptor,
-	    validate_revocation, NULL, NULL, KINDS_SIGNER_FEDERATION, 0 },
+	    validate_revocation, NULL, NULL, KINDS_SIGNER_FEDERATION, 0,
+	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_ENDPOINT, "endpoint", "endpoint record",
 	    LCF__CONTENT__BODY_ENDPOINT, &lcf__endpoint__descriptor,
-	    validate_endpoint, "endpoint", NULL, KINDS_SIGNER_AUTHOR, 0 },
+	    validate_endpoint, "endpoint", NULL, KINDS_SIGNER_AUTHOR, 0,
+	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_CATALOG, "catalog", "catalog entry",
 	    LCF__CONTENT__BODY_CATALOG, &lcf__catalog_indicator__descriptor,
-	    validate_catalog, NULL, NULL, KINDS_SIGNER_FEDERATION, 0 },
+	    validate_catalog, NULL, NULL, KINDS_SIGNER_FEDERATION, 0,
+	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_SUCCESSION, "succession", "succession record",
 	    LCF__CONTENT__BODY_SUCCESSION, &lcf__succession__descriptor,
-	    validate_succession, "succession", NULL, KINDS_SIGNER_AUTHOR, 0 },
+	    validate_succession, "succession", NULL, KINDS_SIGNER_AUTHOR, 0,
+	    KINDS_PROTO_BASE },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
@@ -118,6 +126,28 @@ kinds_names(char *out, size_t len, const char *sep)
 		o += (size_t)n;
 	}
 	return out;
+}
+
+int
+kinds_peer_takes(int kind, unsigned peer_version)
+{
+	const struct kinds_def *k = kinds_by_kind(kind);
+
+	if (peer_version >= KINDS_PROTO_OPEN)
+		return 1;
+	return k != NULL && k->since <= peer_version;
+}
+
+int
+kinds_late(int kind)
+{
+	return !kinds_peer_takes(kind, KINDS_PROTO_BASE);
+}
+
+int
+kinds_unknown_ok(int kind)
+{
+	return kind > 0 && kind < KINDS_LIMIT && kinds_by_kind(kind) == NULL;
 }
 
 void

@@ -15,6 +15,18 @@ struct verr;
  * indexed by kind has this many slots. A capacity, not the number of kinds. */
 #define KINDS_LIMIT 32
 
+/*
+ * Peer protocol versions (docs/PROTOCOL.md sections 1.5 and 3.1). A peer's
+ * version is what its Hello announces. KINDS_PROTO_BASE is the oldest version
+ * this node links with: such a peer refuses a kind it does not know.
+ * KINDS_PROTO_OPEN is the first version that stores and forwards kinds it
+ * does not know, so a peer of that version or later takes a record of any
+ * kind. KINDS_PROTO_VERSION is the version this node speaks.
+ */
+#define KINDS_PROTO_BASE 2
+#define KINDS_PROTO_OPEN 3
+#define KINDS_PROTO_VERSION 3
+
 /* Who may sign a record of a kind. */
 enum kinds_signer {
 	KINDS_SIGNER_AUTHOR,        /* the city or node whose namespace it is */
@@ -56,6 +68,9 @@ struct kinds_def {
 	kinds_key_fn default_key;       /* NULL when a draft must name its key */
 	enum kinds_signer signer;
 	unsigned flags;                 /* KINDS_* */
+	/* The peer protocol version that introduced the kind: a peer whose
+	 * Hello announces an older one is never sent a record of it. */
+	unsigned since;
 };
 
 /* The i-th kind of the table (in kind order), or NULL past the end: loop with
@@ -72,6 +87,17 @@ const char *kinds_name(int kind);
 /* Writes every kind's name joined by sep into out (size len >= 1), cut to fit;
  * returns out. */
 char *kinds_names(char *out, size_t len, const char *sep);
+/* 1 when a peer speaking protocol version peer_version may be sent a record
+ * of this kind (known to this node or not), else 0: the peer knows the kind,
+ * or it stores and forwards kinds it does not know (KINDS_PROTO_OPEN). A kind
+ * missing from the table counts as newer than this node. */
+int kinds_peer_takes(int kind, unsigned peer_version);
+/* 1 when a record of this kind is outside what a KINDS_PROTO_BASE peer takes
+ * (the store keeps such records apart for reconciliation with those peers). */
+int kinds_late(int kind);
+/* 1 when kind may be the kind of a record this node does not know but stores
+ * and forwards: not in the table, and 1 to KINDS_LIMIT - 1. */
+int kinds_unknown_ok(int kind);
 /* Sets c's body to body (c takes it over) and c's body case to its kind's. */
 void kinds_set_body(Lcf__Content *c, const struct kinds_def *k,
     ProtobufCMessage *body);

@@ -1150,8 +1150,11 @@ pbjson_record(const uint8_t *id, const Lcf__Content *c, const char *city_name)
 		jset(r, "city_name", string_json(city_name));
 	if (c->has_seq)
 		jset(r, "seq", u64_json(c->seq));
-	if (c->has_kind)
+	/* A kind this node does not know is shown by its number. */
+	if (c->has_kind && kinds_by_kind(c->kind) != NULL)
 		jset(r, "kind", json_string(kinds_name(c->kind)));
+	else if (c->has_kind)
+		jset(r, "kind", json_integer(c->kind));
 	if (c->key != NULL)
 		jset(r, "key", string_json(c->key));
 	if (c->has_timestamp)

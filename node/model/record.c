@@ -139,6 +139,89 @@ record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN])
 	return ret;
 }
 
+/* Reads a varint at *p (below end) into *v and moves *p past it: 0, or -1
+ * when it is cut short or longer than 10 bytes. */
+static int
+varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift;
+
+	*v = 0;
+	for (shift = 0; *p < end && shift < 70; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/* Finds the last occurrence of field num in the message buf (len bytes):
+ * its varint value (wire type 0) into *v, or its bytes (wire type 2) into
+ * *data / *dlen. 0 when found, LCF_ENOTFOUND, or LCF_EPROTO when buf is not
+ * a message. */
+static int
+find_field(const uint8_t *buf, size_t len, uint32_t num, uint64_t *v,
+    const uint8_t **data, size_t *dlen)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	uint64_t tag, x;
+	int ret = LCF_ENOTFOUND;
+
+	while (p < end) {
+		if (varint(&p, end, &tag) != 0)
+			return LCF_EPROTO;
+		switch (tag & 7) {
+		case 0:
+			if (varint(&p, end, &x) != 0)
+				return LCF_EPROTO;
+			if ((tag >> 3) == num && v != NULL) {
+				*v = x;
+				ret = 0;
+			}
+			break;
+		case 1:
+		case 5:
+			x = (tag & 7) == 1 ? 8 : 4;
+			if ((uint64_t)(end - p) < x)
+				return LCF_EPROTO;
+			p += x;
+			break;
+		case 2:
+			if (varint(&p, end, &x) != 0 || (uint64_t)(end - p) < x)
+				return LCF_EPROTO;
+			if ((tag >> 3) == num && data != NULL) {
+				*data = p;
+				*dlen = (size_t)x;
+				ret = 0;
+			}
+			p += x;
+			break;
+		default:
+			return LCF_EPROTO;
+		}
+	}
+	return ret;
+}
+
+int
+record_peek_kind(const uint8_t *buf, size_t len, int *kind)
+{
+	const uint8_t *content = NULL;
+	size_t clen = 0;
+	uint64_t k = 0;
+	int ret;
+
+	*kind = 0;
+	if ((ret = find_field(buf, len, 1, NULL, &content, &clen)) != 0)
+		return ret == LCF_ENOTFOUND ? LCF_EPROTO : ret;
+	ret = find_field(content, clen, 3, &k, NULL, NULL);
+	if (ret == 0)
+		*kind = k > INT32_MAX ? -1 : (int)k;
+	return ret == LCF_ENOTFOUND ? 0 : ret;
+}
+
 void
 record_release(struct record *rec)
 {

@@ -57,6 +57,11 @@ void record_release(struct record *rec);
  * LCF_ETOOBIG. */
 int record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN]);
 
+/* The kind of stored or received SignedRecord bytes without decoding them
+ * (*kind 0 when the content names none, -1 when it is beyond an int): 0 or
+ * LCF_EPROTO. Cheap: for choosing which records a peer is sent. */
+int record_peek_kind(const uint8_t *buf, size_t len, int *kind);
+
 /* The content's body message (any kind) and, when name is not NULL, its field
  * name in Content ("practice", "membership", ...); NULL when it has none. The
  * body is owned by c. */

@@ -19,7 +19,13 @@ check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
 		verr_set(err, "kind", "is required");
 		goto out;
 	}
-	if ((k = kinds_by_kind(kind)) == NULL) {
+	/* A kind this node does not know is a later version's: a received
+	 * record of it is checked as far as the envelope goes and kept
+	 * (PROTOCOL 1.5); what the operator writes here (drafts, checked
+	 * against the catalog) must be of known kinds. */
+	if ((k = kinds_by_kind(kind)) == NULL &&
+	    ((flags & (VALIDATE_DRAFT | VALIDATE_CATALOG)) ||
+	    !kinds_unknown_ok(kind))) {
 		verr_set(err, "kind", "unknown kind %d", kind);
 		goto out;
 	}
@@ -43,7 +49,15 @@ check_envelope(const Lcf__Content *c, unsigned flags, struct verr *err)
 			goto out;
 		}
 	}
-	if (c->has_deleted && c->deleted) {
+	if (k == NULL) {
+		/* Its body, if any, is in a field this node does not know: only
+		 * a body of a known kind can be seen, and it cannot match. */
+		if (bk != NULL) {
+			verr_set(err, bk->name, "a record of kind %d must not "
+			    "carry a body of kind %s", kind, bk->name);
+			goto out;
+		}
+	} else if (c->has_deleted && c->deleted) {
 		if (bk != NULL) {
 			verr_set(err, bk->name, "a deleted record must not carry "
 			    "a body");
@@ -90,12 +104,12 @@ validate_content(const Lcf__Content *c, const struct catalog *cat,
 	if ((has_key || deleted || !(flags & VALIDATE_DRAFT)) &&
 	    validate_key(c->key, err) < 0)
 		goto out;
-	if (k->fixed_key != NULL && has_key && strcmp(c->key, k->fixed_key) != 0) {
+	if (k != NULL && k->fixed_key != NULL && has_key && strcmp(c->key, k->fixed_key) != 0) {
 		verr_set(err, "key", "a %s's key must be '%s', not '%s'", k->noun,
 		    k->fixed_key, validate__quote(c->key, q, sizeof(q)));
 		goto out;
 	}
-	if (!deleted && k->validate(c, cat, flags, err) < 0)
+	if (k != NULL && !deleted && k->validate(c, cat, flags, err) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -656,6 +656,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	}
 	memcpy(l->rid, hello->identity.data, 32);
 	util_setf(l->remote, sizeof(l->remote), "%s", conn_remote_addr(c));
+	/* What it is sent, pushed or reconciled, follows its version. */
+	l->io.version = conn_hello_protocol(hello);
 	l->identified = 1;
 	l->ready_mono = mono_ms();
 	if (memcmp(l->rid, ps->n->id->pk, 32) == 0) {

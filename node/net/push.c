@@ -20,6 +20,7 @@
 #include "net/peer_int.h"
 #include "net/push.h"
 #include "net/sync.h"
+#include "model/kinds.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
@@ -101,6 +102,73 @@ pushed_on(const struct events_record *r)
 	return (r->result & (STORE_DUP | STORE_CURRENT)) == STORE_CURRENT;
 }
 
+/* Pushed to a link of protocol version `version`: pushed, and of a kind that
+ * version takes (PROTOCOL 1.5: an older peer is never sent a kind it does
+ * not know). */
+static int
+pushed_to(const struct events_record *r, unsigned version)
+{
+	return pushed_on(r) && kinds_peer_takes(r->kind, version);
+}
+
+/* The records of recs that pushed_to takes for version, in messages of at
+ * most INGEST_MAX_BATCH records and PEER_PUSH_MAX_BYTES, to those of the k
+ * links cand whose version it is and that are not skipped (a congested or
+ * failing link is skipped from then on). bins has room for a message; m is
+ * a Records PeerMsg whose records are bins. */
+static void
+push_version(struct link **cand, size_t k, unsigned char *skip,
+    unsigned version, const struct events_record *recs, size_t count,
+    ProtobufCBinaryData *bins, Lcf__PeerMsg *m)
+{
+	uint8_t *packed = NULL;
+	size_t i, start, end, bytes, plen, nb;
+	int rc;
+
+	for (start = 0; start < count; start = end) {
+		bytes = 0;
+		nb = 0;
+		for (end = start; end < count && nb < INGEST_MAX_BATCH &&
+		    (nb == 0 || bytes + recs[end].len + 8 <= PEER_PUSH_MAX_BYTES);
+		    end++) {
+			if (!pushed_to(&recs[end], version))
+				continue;
+			bins[nb].data = (uint8_t *)recs[end].raw;
+			bins[nb++].len = recs[end].len;
+			bytes += recs[end].len + 8;
+		}
+		if (nb == 0)
+			continue;
+		m->records->n_records = nb;
+		/* Serialized once for every peer it goes to. */
+		free(packed);
+		plen = protobuf_c_message_get_packed_size(&m->base);
+		packed = xmalloc(plen);
+		protobuf_c_message_pack(&m->base, packed);
+		for (i = 0; i < k; i++) {
+			if (skip[i] || cand[i]->c == NULL ||
+			    cand[i]->io.version != version)
+				continue;
+			if (conn_is_congested(cand[i]->c)) {
+				/* Reconciliation will bring it the rest. */
+				log_debug("peers: %s is congested: push skipped",
+				    conn_remote_addr(cand[i]->c));
+				skip[i] = 1;
+				continue;
+			}
+			rc = conn_send_bytes(cand[i]->c, packed, plen);
+			if (rc != 0) {
+				log_debug("peers: push to %s: %s",
+				    conn_remote_addr(cand[i]->c), lcf_strerror(rc));
+				skip[i] = 1;
+				continue;
+			}
+			cand[i]->p->s.records_out += nb;
+		}
+	}
+	free(packed);
+}
+
 /* The records of recs that pushed_on takes, in messages of at most
  * INGEST_MAX_BATCH records and PEER_PUSH_MAX_BYTES, to up to fanout links
  * other than from. */
@@ -113,10 +181,8 @@ push_out(struct node *n, const void *from, const struct events_record *recs,
 	Lcf__Records rec = LCF__RECORDS__INIT;
 	ProtobufCBinaryData *bins = NULL;
 	struct link *l, **cand = NULL;
-	unsigned char *skip = NULL;
-	uint8_t *packed = NULL;
-	size_t ncand = 0, k, i, start, end, bytes, plen, nb;
-	int rc;
+	unsigned char *skip = NULL, *done = NULL;
+	size_t ncand = 0, k, i;
 
 	if (ps == NULL || ps->stopping || count == 0)
 		goto out;
@@ -135,6 +201,7 @@ push_out(struct node *n, const void *from, const struct events_record *recs,
 	for (i = 0; i < k; i++)
 		util_shuffle_step(cand, ncand, sizeof(*cand), i);
 	skip = xcalloc(k, 1);
+	done = xcalloc(k, 1);
 	bins = xcalloc(count < INGEST_MAX_BATCH ? count : INGEST_MAX_BATCH,
 	    sizeof(*bins));
 	m.msg_case = LCF__PEER_MSG__MSG_RECORDS;
@@ -142,50 +209,22 @@ push_out(struct node *n, const void *from, const struct events_record *recs,
 	rec.has_push = 1;
 	rec.push = 1;
 	rec.records = bins;
-	for (start = 0; start < count; start = end) {
-		bytes = 0;
-		nb = 0;
-		for (end = start; end < count && nb < INGEST_MAX_BATCH &&
-		    (nb == 0 || bytes + recs[end].len + 8 <= PEER_PUSH_MAX_BYTES);
-		    end++) {
-			if (!pushed_on(&recs[end]))
-				continue;
-			bins[nb].data = (uint8_t *)recs[end].raw;
-			bins[nb++].len = recs[end].len;
-			bytes += recs[end].len + 8;
-		}
-		if (nb == 0)
+	/* Each version among the chosen links gets the records it takes,
+	 * serialized once for all the links of that version. */
+	for (i = 0; i < k; i++) {
+		size_t j;
+
+		if (done[i])
 			continue;
-		rec.n_records = nb;
-		/* Serialized once for every peer it goes to. */
-		free(packed);
-		plen = protobuf_c_message_get_packed_size(&m.base);
-		packed = xmalloc(plen);
-		protobuf_c_message_pack(&m.base, packed);
-		for (i = 0; i < k; i++) {
-			if (skip[i] || cand[i]->c == NULL)
-				continue;
-			if (conn_is_congested(cand[i]->c)) {
-				/* Reconciliation will bring it the rest. */
-				log_debug("peers: %s is congested: push skipped",
-				    conn_remote_addr(cand[i]->c));
-				skip[i] = 1;
-				continue;
-			}
-			rc = conn_send_bytes(cand[i]->c, packed, plen);
-			if (rc != 0) {
-				log_debug("peers: push to %s: %s",
-				    conn_remote_addr(cand[i]->c), lcf_strerror(rc));
-				skip[i] = 1;
-				continue;
-			}
-			cand[i]->p->s.records_out += rec.n_records;
-		}
+		for (j = i; j < k; j++)
+			done[j] |= cand[j]->io.version == cand[i]->io.version;
+		push_version(cand, k, skip, cand[i]->io.version, recs, count,
+		    bins, &m);
 	}
 	peer__mark_dirty(ps);
 out:
-	free(packed);
 	free(bins);
+	free(done);
 	free(skip);
 	free(cand);
 }

@@ -29,6 +29,7 @@
 
 #include "base/error.h"
 #include "model/iblt.h"
+#include "model/kinds.h"
 #include "write/ingest.h"
 #include "base/log.h"
 #include "core/node.h"
@@ -90,6 +91,7 @@ sess_new(struct sync_state *st, struct sync_io *io, uint64_t id, int initiator)
 	s->io = io;
 	s->id = id;
 	s->initiator = initiator;
+	s->legacy = sync__legacy(io);
 	s->refs = 1;                 /* the list's */
 	s->round = 1;
 	s->mode = MODE_START;
@@ -143,7 +145,7 @@ send_table(struct session *s, int request)
 	uint8_t *buf = NULL;
 	int rc;
 
-	iblt_set_snapshot(store_sketch(s->n->store), s->cls, request ? NULL : &t,
+	store_sketch_view(s->n->store, s->legacy, s->cls, request ? NULL : &t,
 	    &dg);
 	sk.has_session = 1;
 	sk.session = s->id;
@@ -260,14 +262,35 @@ outbatch_add(struct outbatch *b, const uint8_t *raw, size_t len)
 	return 0;
 }
 
+/* 1 when the record may go to the session's peer: a peer before
+ * KINDS_PROTO_OPEN is never sent a kind it does not know. */
+static int
+peer_takes(const struct session *s, const uint8_t *raw, size_t len)
+{
+	int kind;
+
+	return !s->legacy || (record_peek_kind(raw, len, &kind) == 0 &&
+	    !kinds_late(kind));
+}
+
+struct prefix_visit {
+	struct session *s;
+	struct outbatch *b;
+};
+
 static int
 prefix_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
+	struct prefix_visit *pv = arg;
+
 	(void)id;
-	return outbatch_add(arg, raw, len);
+	if (!peer_takes(pv->s, raw, len))
+		return 0;
+	return outbatch_add(pv->b, raw, len);
 }
 
 struct job_visit {
+	struct session *s;
 	struct outbatch *b;
 	struct job *j;
 };
@@ -279,7 +302,8 @@ job_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
 	struct job_visit *jv = arg;
 	int rc;
 
-	if ((rc = outbatch_add(jv->b, raw, len)) != 0)
+	if (peer_takes(jv->s, raw, len) &&
+	    (rc = outbatch_add(jv->b, raw, len)) != 0)
 		return rc;
 	jv->j->next_seq = seq;
 	memcpy(jv->j->after, id, 32);
@@ -292,7 +316,7 @@ job_visit(void *arg, uint64_t seq, const uint8_t id[32], const uint8_t *raw,
 static int
 job_fill(struct session *s, struct job *j, struct outbatch *b)
 {
-	struct job_visit jv = { b, j };
+	struct job_visit jv = { s, b, j };
 	uint64_t to;
 	int rc;
 
@@ -327,6 +351,7 @@ job_fill(struct session *s, struct job *j, struct outbatch *b)
 static int
 fill_batch(struct session *s, struct outbatch *b)
 {
+	struct prefix_visit pv = { s, b };
 	size_t chunk, consumed;
 	int rc;
 
@@ -335,7 +360,7 @@ fill_batch(struct session *s, struct outbatch *b)
 		if (chunk > SYNC_PREFIX_CHUNK)
 			chunk = SYNC_PREFIX_CHUNK;
 		rc = store_get_prefixes(s->n->store, s->keys + KEY_LEN * s->keys_pos,
-		    chunk, &consumed, prefix_visit, b);
+		    chunk, &consumed, prefix_visit, &pv);
 		s->keys_pos += consumed;
 		if (rc < 0)
 			return rc;
@@ -474,7 +499,7 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 	memset(&d, 0, sizeof(d));
 	if (iblt_parse(&peer, m->cells, m->iblt.data, m->iblt.len) != 0)
 		goto out;
-	iblt_set_snapshot(store_sketch(s->n->store), peer.cls, &mine, &dg);
+	store_sketch_view(s->n->store, s->legacy, peer.cls, &mine, &dg);
 	iblt_subtract(&mine, &peer);
 	/* Decoding consumes the table: estimate the difference first, for
 	 * the size of the next table should this one fail. */
@@ -1030,7 +1055,7 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 		sync__abort(s, LCF_EBUSY, "gave way to another city's "
 		    "reconciliation");
 	}
-	iblt_set_snapshot(store_sketch(n->store), 0, NULL, &dg);
+	store_sketch_view(n->store, sync__legacy(io), 0, NULL, &dg);
 	iblt_digest_bytes(&dg, d);
 	if (dg.count == m->count && memcmp(d, m->digest.data, sizeof(d)) == 0) {
 		reply_bare(io, m->session, 1, dg.count, 0);

@@ -38,6 +38,10 @@ struct sync_io {
 	 * sends a bulk message (records, a summary page) until the owner
 	 * calls sync_on_drain. An owner that sets it must call that. */
 	int (*congested)(void *arg);
+	/* The peer's protocol version (conn_hello_protocol); 0 when the owner
+	 * does not say, taken as this node's own. A peer before
+	 * KINDS_PROTO_OPEN is reconciled over the kinds it knows. */
+	unsigned version;
 	/* sync.c's own (zero-initialised by the owner, like the rest): the
 	 * monotonic ms by which this peer's SyncStart allowance is spent. */
 	uint64_t start_due;

@@ -24,6 +24,9 @@ struct sumpage {
 	Lcf__AuthorSummary *as;
 	Lcf__AuthorSummary **asp;
 	size_t n;
+	int legacy;
+	int walked;                  /* an author was visited: last is set */
+	uint8_t last[32];
 };
 
 static int
@@ -31,6 +34,12 @@ sumpage_add(void *arg, const struct store_author_summary *sum)
 {
 	struct sumpage *p = arg;
 
+	memcpy(p->last, sum->author, 32);
+	p->walked = 1;
+	/* An author of whom a base peer may hold nothing is not listed to it:
+	 * every record of it is of a kind that peer is not sent. */
+	if (p->legacy && sum->count == 0)
+		return 0;
 	p->sum[p->n++] = *sum;
 	return 0;
 }
@@ -50,7 +59,8 @@ sync__send_summary_page(struct session *s)
 	p.sum = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.sum));
 	p.as = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.as));
 	p.asp = xreallocarray(NULL, SYNC_PAGE_AUTHORS, sizeof(*p.asp));
-	rc = store_author_summaries(s->n->store,
+	p.legacy = s->legacy;
+	rc = store_author_summaries(s->n->store, s->legacy,
 	    s->sum_have_after ? s->sum_after : NULL, SYNC_PAGE_AUTHORS,
 	    SYNC_PAGE_RECORDS, &done, sumpage_add, &p);
 	if (rc != 0) {
@@ -90,8 +100,8 @@ sync__send_summary_page(struct session *s)
 	if (sync__send(s, &m, 1) != 0)
 		goto out;
 	s->out_credit--;
-	if (p.n > 0) {
-		memcpy(s->sum_after, p.sum[p.n - 1].author, 32);
+	if (p.walked) {
+		memcpy(s->sum_after, p.last, 32);
 		s->sum_have_after = 1;
 	}
 	if (done)
@@ -231,7 +241,8 @@ sync__on_summaries(struct session *s, const Lcf__SyncSketch *m)
 			if (wantbuf_flush(s, &w, 0, 0) != 0)
 				goto done;
 		}
-		rc = store_author_summary(s->n->store, a->author.data, &mine,
+		rc = store_author_summary(s->n->store, s->legacy,
+		    a->author.data, &mine,
 		    w.vals + w.nvals, SYNC_MAX_RUNS, &nruns);
 		if (rc != 0) {
 			sync__abort(s, rc, "reading author summaries: %s",

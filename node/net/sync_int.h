@@ -97,6 +97,10 @@ struct session {
 	struct sync_io *io;          /* NULL once ended */
 	uint64_t id;
 	int initiator;
+	/* The peer speaks a protocol version before KINDS_PROTO_OPEN: the set
+	 * compared and sent leaves out records of kinds it does not know
+	 * (kinds_late; PROTOCOL 4.10). */
+	int legacy;
 	int refs;
 	int ended;
 	int round;
@@ -174,6 +178,9 @@ void sync__end(struct session *s, int result, const char *fmt, ...)
 /* Sends m; a control message starts a round trip for the initiator unless one
  * is already waiting. On failure the session ends. */
 int sync__send(struct session *s, Lcf__PeerMsg *m, int control);
+/* 1 when the peer behind io speaks a version before KINDS_PROTO_OPEN (see
+ * session.legacy); a version of 0 is this node's own. */
+int sync__legacy(const struct sync_io *io);
 /* This node's set digest (count and bytes) as the session sees it. */
 void sync__my_digest(struct session *s, struct iblt_digest *dg,
     uint8_t out[IBLT_DIGEST_BYTES]);

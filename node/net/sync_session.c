@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "model/iblt.h"
+#include "model/kinds.h"
 #include "store/store.h"
 #include "net/sync.h"
 #include "net/sync_int.h"
@@ -151,11 +152,17 @@ sync__send(struct session *s, Lcf__PeerMsg *m, int control)
 	return 0;
 }
 
+int
+sync__legacy(const struct sync_io *io)
+{
+	return io->version != 0 && io->version < KINDS_PROTO_OPEN;
+}
+
 void
 sync__my_digest(struct session *s, struct iblt_digest *dg,
     uint8_t out[IBLT_DIGEST_BYTES])
 {
-	iblt_set_snapshot(store_sketch(s->n->store), 0, NULL, dg);
+	store_sketch_view(s->n->store, s->legacy, 0, NULL, dg);
 	iblt_digest_bytes(dg, out);
 }
 

@@ -57,7 +57,7 @@ last_row(MDB_txn *txn, const struct store *s, uint64_t *row)
  * fraction of the pages the records themselves fill.
  */
 static int
-sketch_build(struct store *s)
+sketch_fill(struct store *s, MDB_dbi dbi, struct iblt_set *set)
 {
 	uint8_t *ids = xreallocarray(NULL, SKETCH_BATCH, RECORD_ID_LEN);
 	MDB_txn *txn = NULL;
@@ -67,20 +67,20 @@ sketch_build(struct store *s)
 	int rc;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+	    (rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
 		goto out;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	while (rc == 0) {
 		if (v.mv_size == RECORD_ID_LEN) {
 			memcpy(ids + n * RECORD_ID_LEN, v.mv_data, RECORD_ID_LEN);
 			if (++n == SKETCH_BATCH) {
-				iblt_set_add_many(s->sketch, ids, n);
+				iblt_set_add_many(set, ids, n);
 				n = 0;
 			}
 		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	iblt_set_add_many(s->sketch, ids, n);
+	iblt_set_add_many(set, ids, n);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
@@ -225,7 +225,9 @@ tables_open(struct open_ctx *o)
 	    (rc = mdb_dbi_open(o->txn, "idx", MDB_CREATE | MDB_DUPSORT |
 	    MDB_DUPFIXED | MDB_INTEGERDUP, &s->idx)) != 0 ||
 	    (rc = mdb_dbi_open(o->txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
-	    &s->docs)) != 0)
+	    &s->docs)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "late", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED, &s->late)) != 0)
 		goto out;
 	k.mv_data = "schema";
 	k.mv_size = 6;
@@ -271,6 +273,7 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	*out = NULL;
 	s->path = xstrdup(path);
 	pthread_mutex_init(&s->write_mu, NULL);
+	pthread_mutex_init(&s->sketch_mu, NULL);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		goto out;
@@ -308,7 +311,9 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		goto out;
 	}
 	s->sketch = iblt_set_new();
-	if ((ret = sketch_build(s)) != 0) {
+	s->late_sketch = iblt_set_new();
+	if ((ret = sketch_fill(s, s->seq, s->sketch)) != 0 ||
+	    (ret = sketch_fill(s, s->late, s->late_sketch)) != 0) {
 		snprintf(err, errlen, "%s: reading record ids: %s", path,
 		    lcf_strerror(ret));
 		goto out;
@@ -332,8 +337,35 @@ store_close(struct store *s)
 		mdb_env_close(s->env);
 	pthread_mutex_destroy(&s->write_mu);
 	iblt_set_free(s->sketch);
+	iblt_set_free(s->late_sketch);
+	pthread_mutex_destroy(&s->sketch_mu);
 	free(s->path);
 	free(s);
+}
+
+int
+store_sketch_view(struct store *s, int legacy, int cls, struct iblt *out_table,
+    struct iblt_digest *out_digest)
+{
+	struct iblt late_t;
+	struct iblt_digest late_d;
+	int ret;
+
+	memset(&late_t, 0, sizeof(late_t));
+	pthread_mutex_lock(&s->sketch_mu);
+	ret = iblt_set_snapshot(s->sketch, cls, out_table, out_digest);
+	if (ret == 0 && legacy)
+		ret = iblt_set_snapshot(s->late_sketch, cls,
+		    out_table != NULL ? &late_t : NULL, &late_d);
+	pthread_mutex_unlock(&s->sketch_mu);
+	if (ret == 0 && legacy) {
+		if (out_table != NULL)
+			ret = iblt_subtract(out_table, &late_t);
+		if (out_digest != NULL)
+			iblt_digest_subtract(out_digest, &late_d);
+	}
+	iblt_free(&late_t);
+	return ret;
 }
 
 struct iblt_set *
@@ -467,6 +499,7 @@ struct put_ctx {
 	 * as bytes only: here, so that an abort releases them however the
 	 * write ended. */
 	struct record old, tmp;
+	int late;                     /* the last item went into "late" */
 };
 
 static int
@@ -654,6 +687,29 @@ put_seq(struct put_ctx *x, struct store *s, struct store_item *it)
 	return 0;
 }
 
+/* A record of a kind outside what a base-version peer takes: its entry in
+ * "late", so that reconciliation with such a peer leaves it out. */
+static int
+put_late(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	const Lcf__Content *c = it->rec->c;
+	uint8_t key[AUTHOR_LEN + 8];
+	MDB_val k, v;
+	int rc;
+
+	if (!kinds_late((int)c->kind))
+		return 0;
+	memcpy(key, c->author.data, AUTHOR_LEN);
+	put_be64(key + AUTHOR_LEN, c->seq);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	v.mv_data = (void *)it->rec->id;
+	v.mv_size = RECORD_ID_LEN;
+	rc = mdb_put(x->txn, s->late, &k, &v, MDB_NODUPDATA);
+	x->late = 1;
+	return mdb_to_lcf("late index", rc == MDB_KEYEXIST ? 0 : rc);
+}
+
 /* The current version of the item's key, if any, into x->old (its document
  * number into *olddoc). Sets STORE_STALE when it wins over the item: higher
  * seq wins; on a fork the lower id, so every node picks the same one. */
@@ -704,7 +760,8 @@ retire_old(struct put_ctx *x, struct store *s, uint32_t olddoc, int *have_oldc,
 	    (ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
 		return ret;
 	*have_oldc = index_country(x, s, x->old.c, oldc);
-	if ((ret = store__postings_remove(x->txn, s, x->old.c,
+	if (kinds_by_kind((int)x->old.c->kind) != NULL &&
+	    (ret = store__postings_remove(x->txn, s, x->old.c,
 	    *have_oldc ? oldc : NULL, olddoc)) != 0)
 		return ret;
 	k.mv_data = &olddoc;
@@ -753,9 +810,11 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 
 	record_release(&x->old);
 	it->result = 0;
+	x->late = 0;
 	if ((ret = put_bytes(x, s, it)) != 0 || (it->result & STORE_DUP))
 		return ret;
 	if ((ret = put_seq(x, s, it)) != 0 ||
+	    (ret = put_late(x, s, it)) != 0 ||
 	    (ret = find_current(x, s, it, &olddoc)) != 0 ||
 	    (it->result & STORE_STALE))
 		return ret;
@@ -773,7 +832,10 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 			have_oldc = 0;
 	}
 	have_newc = index_country(x, s, c, newc);
-	store__postings_add(&x->pending, c, have_newc ? newc : NULL, doc);
+	/* A kind this node does not know is kept for peers, not for queries. */
+	if (kinds_by_kind((int)c->kind) != NULL)
+		store__postings_add(&x->pending, c, have_newc ? newc : NULL,
+		    doc);
 	if (is_profile && (have_oldc != have_newc ||
 	    (have_oldc && strcmp(oldc, newc) != 0)) &&
 	    (ret = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
@@ -793,6 +855,8 @@ struct store_txn {
 	struct put_ctx x;
 	uint8_t *ids;                 /* ids written, for the sketch at commit */
 	size_t nids, capids;
+	uint8_t *late_ids;            /* those of them in "late" */
+	size_t nlate, caplate;
 	struct store_item *items;     /* the store_txn_put call being served */
 	size_t nitems;
 	uint64_t base;                /* where the pages in use ended at begin */
@@ -885,6 +949,15 @@ txn_put_items(struct store_txn *t)
 			t->ids = xreallocarray(t->ids, t->capids, RECORD_ID_LEN);
 		}
 		memcpy(t->ids + t->nids++ * RECORD_ID_LEN, it->id, RECORD_ID_LEN);
+		if (t->x.late) {
+			if (t->nlate == t->caplate) {
+				t->caplate = t->caplate ? 2 * t->caplate : 64;
+				t->late_ids = xreallocarray(t->late_ids,
+				    t->caplate, RECORD_ID_LEN);
+			}
+			memcpy(t->late_ids + t->nlate++ * RECORD_ID_LEN, it->id,
+			    RECORD_ID_LEN);
+		}
 	}
 	return 0;
 }
@@ -941,8 +1014,12 @@ store_txn_commit(struct store_txn *t)
 	ret = txn_commit_work(t);
 	/* Only ids whose transaction committed join the sketch: a reader must
 	 * never see an id in the sketch that the store does not hold. */
-	if (ret == 0)
+	if (ret == 0) {
+		pthread_mutex_lock(&t->s->sketch_mu);
+		iblt_set_add_many(t->s->late_sketch, t->late_ids, t->nlate);
 		iblt_set_add_many(t->s->sketch, t->ids, t->nids);
+		pthread_mutex_unlock(&t->s->sketch_mu);
+	}
 	log_debug("store: a write of %llu record bytes grew the pages in use "
 	    "by %llu bytes", (unsigned long long)t->bytes,
 	    (unsigned long long)(store__space_base(t->s) - t->base));
@@ -966,6 +1043,7 @@ store_txn_abort(struct store_txn *t)
 	record_release(&t->x.old);
 	record_release(&t->x.tmp);
 	free(t->ids);
+	free(t->late_ids);
 	free(t);
 }
 

@@ -66,6 +66,14 @@ void store_txn_abort(struct store_txn *t);
  * store_open and updated by store_put after each commit. Owned by the store and
  * valid until store_close; its functions may be called from any thread. */
 struct iblt_set *store_sketch(struct store *s);
+/* The table of class cls (into out_table, which the caller frees with
+ * iblt_free) and the digest of the set of ids, from one instant, either
+ * output may be NULL: with legacy 0 of every stored id (store_sketch); with
+ * legacy 1 of the records a peer of the base protocol version takes, every
+ * id but those of kinds_late kinds (PROTOCOL 4.10). 0 or LCF_EINVAL for a
+ * bad class. Any thread. */
+int store_sketch_view(struct store *s, int legacy, int cls,
+    struct iblt *out_table, struct iblt_digest *out_digest);
 
 /* Highest seq stored for an author into *seq (0 if none). 0, or LCF_ESTORE when
  * the store cannot be read (then *seq is 0 and means nothing: a caller that
@@ -172,20 +180,21 @@ struct store_author_summary {
 	uint8_t digest[IBLT_DIGEST_BYTES];
 };
 
-/* The summary of one author (count 0 when it has no records) and, when runs is
+/* The summary of one author (count 0 when it has no records; with legacy,
+ * its records of kinds_late kinds are left out of count and digest) and, when runs is
  * not NULL, the seqs it holds as runs: runs[2i] .. runs[2i+1] inclusive,
  * ascending, at most max_runs runs in *nruns (seqs beyond a full list are left
  * out: a caller may only claim fewer seqs than it holds). */
-int store_author_summary(struct store *s, const uint8_t author[32],
+int store_author_summary(struct store *s, int legacy, const uint8_t author[32],
     struct store_author_summary *out, uint64_t *runs, size_t max_runs,
     size_t *nruns);
 
 typedef int (*store_summary_fn)(void *arg, const struct store_author_summary *sum);
 /* Visits the summaries of the authors after `after` (32 bytes; NULL to start at
- * the first), in ascending author order: at most max_authors, and no new author
+ * the first; legacy as for store_author_summary), in ascending author order: at most max_authors, and no new author
  * once max_records records were walked in this call. *done is set when no
  * author remains. fn may return non-zero to stop (that value is returned). */
-int store_author_summaries(struct store *s, const uint8_t *after,
+int store_author_summaries(struct store *s, int legacy, const uint8_t *after,
     size_t max_authors, size_t max_records, int *done, store_summary_fn fn,
     void *arg);
 

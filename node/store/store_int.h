@@ -39,8 +39,15 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, rows, ids, current, seq, idx, docs;
+	/* "late": author, seq -> id of every record of a kind that a peer of
+	 * the base protocol version is not sent (kinds_late), like seq. */
+	MDB_dbi late;
 	char *path;
 	struct iblt_set *sketch;      /* every stored id: see store_sketch */
+	struct iblt_set *late_sketch; /* the ids in "late" */
+	/* Held while ids join both sketches and while store_sketch_view reads
+	 * them, so that a view never sees an id in one and not the other. */
+	pthread_mutex_t sketch_mu;
 	/* store_space.c: blocks reserved ahead of the map; changed only by
 	 * the holder of write_mu, which store_txn_begin takes and the
 	 * transaction's end gives back. */

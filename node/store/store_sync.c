@@ -59,17 +59,44 @@ out:
 	return rd_end(txn, cur, ret, rc);
 }
 
+/* Takes the author's entries in "late" (cursor late) out of d and *count:
+ * the records a peer of the base protocol version does not hold. */
+static int
+late_subtract(MDB_cursor *late, const uint8_t author[AUTHOR_LEN],
+    struct iblt_digest *d, uint64_t *count)
+{
+	uint8_t key[AUTHOR_LEN + 8];
+	MDB_val k, v;
+	int rc;
+
+	memcpy(key, author, AUTHOR_LEN);
+	memset(key + AUTHOR_LEN, 0, 8);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_cursor_get(late, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, author, AUTHOR_LEN) == 0) {
+		if (v.mv_size == RECORD_ID_LEN && *count > 0) {
+			iblt_digest_remove(d, v.mv_data);
+			(*count)--;
+		}
+		rc = mdb_cursor_get(late, &k, &v, MDB_NEXT);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Walks the seq entries of the author at the cursor's position (k, v from the
  * last positioning call, rc its result) into sum and runs, leaving the cursor on
  * the first entry of the next author. Returns the final cursor result
  * (MDB_NOTFOUND at the end of the index) and counts entries in *walked. */
 static int
-walk_author(MDB_cursor *cur, MDB_val *k, MDB_val *v, int rc,
+walk_author(MDB_cursor *cur, MDB_cursor *late, MDB_val *k, MDB_val *v, int rc,
     struct store_author_summary *sum, uint64_t *runs, size_t max_runs,
     size_t *nruns, size_t *walked)
 {
 	struct iblt_digest d;
 	uint64_t seq;
+	int lrc;
 
 	memset(&d, 0, sizeof(d));
 	sum->count = 0;
@@ -98,18 +125,23 @@ walk_author(MDB_cursor *cur, MDB_val *k, MDB_val *v, int rc,
 		(*walked)++;
 		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
 	}
+	/* The runs stay: a seq held by a late record is held, and a base
+	 * peer cannot hold another record at it unless the author forked. */
+	if (late != NULL && (rc == 0 || rc == MDB_NOTFOUND) &&
+	    (lrc = late_subtract(late, sum->author, &d, &sum->count)) != 0)
+		rc = lrc;
 	iblt_digest_bytes(&d, sum->digest);
 	return rc;
 }
 
 int
-store_author_summary(struct store *s, const uint8_t author[32],
+store_author_summary(struct store *s, int legacy, const uint8_t author[32],
     struct store_author_summary *out, uint64_t *runs, size_t max_runs,
     size_t *nruns)
 {
 	uint8_t key[AUTHOR_LEN + 8];
 	MDB_txn *txn;
-	MDB_cursor *cur = NULL;
+	MDB_cursor *cur = NULL, *late = NULL;
 	MDB_val k, v;
 	size_t walked = 0;
 	int rc;
@@ -120,17 +152,21 @@ store_author_summary(struct store *s, const uint8_t author[32],
 		*nruns = 0;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0 ||
+	    (legacy && (rc = mdb_cursor_open(txn, s->late, &late)) != 0))
 		goto out;
 	memcpy(key, author, AUTHOR_LEN);
 	memset(key + AUTHOR_LEN, 0, 8);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	rc = walk_author(cur, &k, &v, rc, out, runs, max_runs, nruns, &walked);
+	rc = walk_author(cur, late, &k, &v, rc, out, runs, max_runs, nruns,
+	    &walked);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 out:
+	if (late != NULL)
+		mdb_cursor_close(late);
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
@@ -138,14 +174,14 @@ out:
 }
 
 int
-store_author_summaries(struct store *s, const uint8_t *after,
+store_author_summaries(struct store *s, int legacy, const uint8_t *after,
     size_t max_authors, size_t max_records, int *done, store_summary_fn fn,
     void *arg)
 {
 	uint8_t key[AUTHOR_LEN + 8];
 	struct store_author_summary sum;
 	MDB_txn *txn;
-	MDB_cursor *cur = NULL;
+	MDB_cursor *cur = NULL, *late = NULL;
 	MDB_val k, v;
 	size_t authors = 0, walked = 0;
 	int rc, ret = 0;
@@ -153,7 +189,8 @@ store_author_summaries(struct store *s, const uint8_t *after,
 	*done = 0;
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
-	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0 ||
+	    (legacy && (rc = mdb_cursor_open(txn, s->late, &late)) != 0))
 		goto out;
 	if (after == NULL) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
@@ -175,7 +212,8 @@ store_author_summaries(struct store *s, const uint8_t *after,
 		}
 		memset(&sum, 0, sizeof(sum));
 		memcpy(sum.author, k.mv_data, AUTHOR_LEN);
-		rc = walk_author(cur, &k, &v, rc, &sum, NULL, 0, NULL, &walked);
+		rc = walk_author(cur, late, &k, &v, rc, &sum, NULL, 0, NULL,
+		    &walked);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			goto out;
 		authors++;
@@ -187,6 +225,8 @@ store_author_summaries(struct store *s, const uint8_t *after,
 		rc = 0;
 	}
 out:
+	if (late != NULL)
+		mdb_cursor_close(late);
 	return rd_end(txn, cur, ret, rc);
 }
 

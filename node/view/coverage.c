@@ -117,7 +117,8 @@ gather_cities(struct cov *cv, struct view_error *e)
 		if ((rc = members_list(cv->n, &m, &count, name, sizeof(name))) != 0)
 			return view_fail(e, rc, 500, NULL, "the members cannot be listed");
 		for (i = 0; i < count; i++) {
-			if (m[i].revoked || m[i].has_successor)
+			/* An observer is no city (PROTOCOL 5.8). */
+			if (m[i].revoked || m[i].has_successor || m[i].observer)
 				continue;
 			add_city(cv, m[i].city, m[i].name, m[i].country,
 			    members_link_ok(cv->n, m[i].city, why, sizeof(why)) == 0 ?

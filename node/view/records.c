@@ -146,9 +146,13 @@ view_records_keep(void *arg, const uint8_t *raw, size_t len)
 
 	if (ka->revoked && !members_visible(ka->n, raw, len))
 		return 0;
-	if (lineage_empty(ka->lin) || record_open(raw, len, 0, &rec) != 0)
+	if ((lineage_empty(ka->lin) && !ka->observers) ||
+	    record_open(raw, len, 0, &rec) != 0)
 		return 1;
-	if (lineage_shadowed(ka->lin, ka->n->store, rec.c))
+	if (ka->observers && members_is_observer(ka->n, rec.c->author.data))
+		keep = 0;
+	else if (!lineage_empty(ka->lin) &&
+	    lineage_shadowed(ka->lin, ka->n->store, rec.c))
 		keep = 0;
 	record_release(&rec);
 	return keep;

@@ -47,12 +47,13 @@ json_t *view_record_json(struct view_records *v, const uint8_t id[32],
 json_t *view_hex(const uint8_t *b, size_t n);
 
 /* A store_query keep function (arg: struct view_keep): hides the records of
- * revoked cities (when revoked is set) and versions a later key of their
- * city replaced. */
+ * revoked cities (when revoked is set), of observers (when observers is set:
+ * city lists) and versions a later key of their city replaced. */
 struct view_keep {
 	struct node *n;
 	struct lineage *lin;
 	int revoked;
+	int observers;
 };
 int view_records_keep(void *arg, const uint8_t *raw, size_t len);
 

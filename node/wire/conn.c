@@ -201,6 +201,8 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	hello.identity.len = sizeof(pk);
 	hello.has_version = 1;
 	hello.version = CONN_VERSION;
+	hello.has_protocol = 1;
+	hello.protocol = CONN_PROTOCOL;
 	hello.listen = (char *)cfg->listen;
 	hello.city_name = (char *)cfg->city_name;
 	if (cfg->federation != NULL) {
@@ -588,6 +590,13 @@ out:
 }
 
 /* ---- reading ---- */
+
+unsigned
+conn_hello_protocol(const Lcf__Hello *h)
+{
+	return h->has_protocol && h->protocol > CONN_VERSION ? h->protocol :
+	    CONN_VERSION;
+}
 
 /* Checks the peer's Hello; on failure fails c and returns non-zero. */
 static int

@@ -8,11 +8,14 @@
 
 #include <uv.h>
 
+#include "model/kinds.h"
 #include "wire/noise.h"
 #include "peer.pb-c.h"
 
 #define CONN_PROLOGUE		"lcf-peer/1"	/* Noise prologue */
-#define CONN_VERSION		2		/* Hello.version we speak */
+#define CONN_VERSION		2		/* Hello.version: always 2 */
+/* Hello.protocol: the protocol version we speak (model/kinds.h). */
+#define CONN_PROTOCOL		KINDS_PROTO_VERSION
 /* Longest host name a connection accepts (DNS: 253 characters); peerfile.h
  * sizes its buffers to match. */
 #define CONN_HOST_MAX		253
@@ -183,5 +186,9 @@ int conn_is_ready(const struct conn *c);
 /* The peer's Ed25519 public key (32 bytes) from on_ready on, else NULL.
  * Valid as long as the conn. */
 const uint8_t *conn_remote_identity(const struct conn *c);
+
+/* The protocol version a checked Hello announces: Hello.protocol when it is
+ * present and above CONN_VERSION, else CONN_VERSION (PROTOCOL 3.1). */
+unsigned conn_hello_protocol(const Lcf__Hello *h);
 
 #endif

@@ -252,6 +252,17 @@ indicator(struct fix *f, const struct identity *id, uint64_t seq, int64_t ts,
 	return seal(f, id, &c);
 }
 
+/* A record of kind kind, which this node does not know. */
+static struct built *
+unknown_kind(struct fix *f, const struct identity *id, int kind,
+    const char *key, uint64_t seq, int64_t ts)
+{
+	Lcf__Content c = LCF__CONTENT__INIT;
+
+	envelope(&c, (Lcf__Kind)kind, key, seq, ts);
+	return seal(f, id, &c);
+}
+
 /* ---- storing and reading ---- */
 
 /* Stores one record in its own transaction; returns its STORE_* flags. */
@@ -676,6 +687,71 @@ fork_case(struct fix *f, const struct identity *id, int lower_first,
 	stats(f, &st);
 	assert_int_equal(st.forks, forks_after);
 	assert_int_equal(last_seq(f->s, id->pk), 7);
+}
+
+/* Records of a kind a base-version peer does not take are stored, current
+ * and kept out of the legacy view (PROTOCOL 4.10): its digest, table and
+ * author summaries are those of the other records. */
+static void
+test_late_view(void **state)
+{
+	struct fix *f = *state;
+	struct built *p1, *u1, *u2;
+	struct store_author_summary full, legacy;
+	struct iblt_digest dall, dleg, dplain;
+	struct iblt tall, tleg;
+	uint8_t b1[IBLT_DIGEST_BYTES], b2[IBLT_DIGEST_BYTES];
+	int kind = 0;
+
+	p1 = simple_practice(f, f->ids[0], "reading", 1, 1000, "Reading");
+	u1 = unknown_kind(f, f->ids[0], 9, "beacon", 2, 1001);
+	u2 = unknown_kind(f, f->ids[1], 9, "beacon", 1, 1002);
+	assert_int_equal(record_peek_kind(u1->raw, u1->len, &kind), 0);
+	assert_int_equal(kind, 9);
+	assert_int_equal(record_peek_kind(p1->raw, p1->len, &kind), 0);
+	assert_int_equal(kind, LCF__KIND__KIND_PRACTICE);
+	assert_int_equal(put1(f->s, p1), STORE_CURRENT);
+	assert_int_equal(put1(f->s, u1), STORE_CURRENT);
+	assert_int_equal(put1(f->s, u2), STORE_CURRENT);
+	assert_int_equal(store_sketch_view(f->s, 0, 0, &tall, &dall), 0);
+	assert_int_equal(store_sketch_view(f->s, 1, 0, &tleg, &dleg), 0);
+	assert_int_equal(dall.count, 3);
+	assert_int_equal(dleg.count, 1);
+	memset(&dplain, 0, sizeof(dplain));
+	iblt_digest_add(&dplain, p1->rec.id);
+	iblt_digest_bytes(&dplain, b1);
+	iblt_digest_bytes(&dleg, b2);
+	assert_memory_equal(b1, b2, sizeof(b1));
+	/* The legacy table less the practice is empty. */
+	iblt_remove(&tleg, p1->rec.id);
+	assert_true(iblt_is_empty(&tleg));
+	iblt_remove(&tall, p1->rec.id);
+	assert_false(iblt_is_empty(&tall));
+	iblt_free(&tall);
+	iblt_free(&tleg);
+	assert_int_equal(store_author_summary(f->s, 0, f->ids[0]->pk, &full,
+	    NULL, 0, NULL), 0);
+	assert_int_equal(store_author_summary(f->s, 1, f->ids[0]->pk, &legacy,
+	    NULL, 0, NULL), 0);
+	assert_int_equal(full.count, 2);
+	assert_int_equal(legacy.count, 1);
+	assert_memory_equal(legacy.digest, b1, sizeof(b1));
+	assert_int_equal(store_author_summary(f->s, 1, f->ids[1]->pk, &legacy,
+	    NULL, 0, NULL), 0);
+	assert_int_equal(legacy.count, 0);
+	/* Reopened, the store finds the same views. */
+	store_close(f->s);
+	f->s = NULL;
+	{
+		char err[256];
+
+		assert_int_equal(store_open(f->db, TEST_MAP_SIZE, &f->s, err,
+		    sizeof(err)), 0);
+	}
+	assert_int_equal(store_sketch_view(f->s, 1, 0, NULL, &dleg), 0);
+	assert_int_equal(dleg.count, 1);
+	assert_int_equal(store_sketch_view(f->s, 0, 0, NULL, &dall), 0);
+	assert_int_equal(dall.count, 3);
 }
 
 static void
@@ -2124,6 +2200,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_older_after_newer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_seq_read_error, setup,

@@ -671,7 +671,7 @@ test_store_additions(void **state)
 	assert_int_equal(consumed, 1);
 
 	/* Summary and runs of author 0: seqs 1-3, 5 (forked), 7-8. */
-	assert_int_equal(store_author_summary(w->a.n.store, w->authors[0]->pk, &sum,
+	assert_int_equal(store_author_summary(w->a.n.store, 0, w->authors[0]->pk, &sum,
 	    runs, 4, &nruns), 0);
 	assert_int_equal(sum.count, 7);
 	assert_int_equal(sum.max_seq, 8);
@@ -688,17 +688,17 @@ test_store_additions(void **state)
 	iblt_digest_bytes(&d, dbytes);
 	assert_memory_equal(sum.digest, dbytes, IBLT_DIGEST_BYTES);
 	/* A full run list leaves later seqs out rather than claim them. */
-	assert_int_equal(store_author_summary(w->a.n.store, w->authors[0]->pk, &sum,
+	assert_int_equal(store_author_summary(w->a.n.store, 0, w->authors[0]->pk, &sum,
 	    runs, 2, &nruns), 0);
 	assert_int_equal(nruns, 2);
 	assert_int_equal(runs[3], 5);
 
 	/* Paged summaries of every author, in author order. */
-	assert_int_equal(store_author_summaries(w->a.n.store, NULL, 1, 1000, &done,
+	assert_int_equal(store_author_summaries(w->a.n.store, 0, NULL, 1, 1000, &done,
 	    collect_sum, &sums), 0);
 	assert_int_equal(sums.n, 1);
 	assert_false(done);
-	assert_int_equal(store_author_summaries(w->a.n.store, sums.s[0].author, 10,
+	assert_int_equal(store_author_summaries(w->a.n.store, 0, sums.s[0].author, 10,
 	    1000, &done, collect_sum, &sums), 0);
 	assert_int_equal(sums.n, 2);
 	assert_true(done);

@@ -470,6 +470,9 @@ test_envelope(void **state)
 	practice_fx(&f);
 	f.c.kind = (Lcf__Kind)42;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 42");
+	practice_fx(&f);
+	f.c.kind = (Lcf__Kind)9;
+	expect_fail(&f, NULL, 0, "practice", "kind 9 must not carry a body");
 
 	practice_fx(&f);
 	f.c.key = "";
@@ -560,6 +563,41 @@ test_envelope(void **state)
 	expect_fail(&f, NULL, VALIDATE_DRAFT, "key", NULL);
 	expect_fail(&f, NULL, 0, "key", NULL);
 	assert_int_equal(validate_content(NULL, NULL, 0, NULL), LCF_EVALIDATE);
+}
+
+/* A kind this node does not know (PROTOCOL 1.5): a received record of it
+ * is checked as far as the envelope goes; local writes refuse it. */
+static void
+test_unknown_kind(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	practice_fx(&f);
+	f.c.kind = (Lcf__Kind)9;
+	f.c.practice = NULL;
+	f.c.body_case = LCF__CONTENT__BODY__NOT_SET;
+	expect_ok(&f, NULL, 0);
+	f.c.has_deleted = 1;
+	f.c.deleted = 1;
+	expect_ok(&f, NULL, 0);
+	f.c.kind = (Lcf__Kind)31;
+	expect_ok(&f, NULL, 0);
+	f.c.kind = (Lcf__Kind)32;
+	expect_fail(&f, NULL, 0, "kind", "unknown kind 32");
+	f.c.kind = (Lcf__Kind)9;
+	expect_fail(&f, NULL, VALIDATE_DRAFT, "kind", "unknown kind 9");
+	expect_fail(&f, shipped, VALIDATE_CATALOG, "kind", "unknown kind 9");
+	/* The envelope's rules still hold. */
+	f.c.seq = 0;
+	expect_fail(&f, NULL, 0, "seq", NULL);
+	f.c.seq = 3;
+	f.c.key = "";
+	expect_fail(&f, NULL, 0, "key", "required");
+	/* A known kind's body cannot be an unknown kind's. */
+	practice_fx(&f);
+	f.c.kind = (Lcf__Kind)9;
+	expect_fail(&f, NULL, 0, "practice", "must not carry a body of kind practice");
 }
 
 static void
@@ -1393,6 +1431,7 @@ main(void)
 		cmocka_unit_test(test_subareas_clusters_spdx),
 		cmocka_unit_test(test_valid_records),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_practice_text),
 		cmocka_unit_test(test_practice_codes),
 		cmocka_unit_test(test_practice_figures),

@@ -51,7 +51,7 @@ static const char create_usage[] =
 
 static const char admit_usage[] =
     "Usage: lcctl federation admit -k FED.key CITYID --city NAME --country CC\n"
-    "                              [--expires YYYY-MM-DD]\n"
+    "                              [--expires YYYY-MM-DD] [--observer]\n"
     "\n"
     "Signs a membership record admitting the city with this id and prints it as\n"
     "one JSON line (the form of `export --signed`). Publish it at any member\n"
@@ -64,6 +64,9 @@ static const char admit_usage[] =
     "  --country CC          ISO 3166-1 alpha-2 code\n"
     "  --expires YYYY-MM-DD  last day of the membership (UTC), or an exact\n"
     "                        moment as YYYY-MM-DDTHH:MM:SSZ; default: none\n"
+    "  --observer            admit a node that is no city (a secretariat's):\n"
+    "                        it links, relays and serves every record, and is\n"
+    "                        never listed or counted as a city\n"
     "  -h, --help            show this help\n";
 
 static const char revoke_usage[] =
@@ -280,6 +283,7 @@ city_arg(const struct lcctl *ctx, const char *s, uint8_t city[32])
 /* Options every subcommand shares: -k and -h; others go to fn. */
 struct fedopts {
 	const char *key, *name, *city, *country, *expires, *reason, *effective;
+	int observer;
 };
 
 static int
@@ -294,6 +298,7 @@ parse_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
 		{ "expires", required_argument, NULL, 'e' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "effective", required_argument, NULL, 'E' },
+		{ "observer", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -309,6 +314,7 @@ parse_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
 		case 'e': o->expires = optarg; break;
 		case 'r': o->reason = optarg; break;
 		case 'E': o->effective = optarg; break;
+		case 'O': o->observer = 1; break;
 		default: ret = lcctl_common_opt(c, usage); break;
 		}
 	}
@@ -430,6 +436,9 @@ fed_admit(struct lcctl *ctx, int argc, char **argv)
 	m.has_admitted = 1;
 	m.admitted = now;
 	m.federation_name = st.name;
+	/* Only when set: an admission of a city stays as before. */
+	m.has_observer = o.observer;
+	m.observer = o.observer;
 	c.has_kind = 1;
 	c.kind = LCF__KIND__KIND_MEMBERSHIP;
 	c.key = hex_encode(city, 32, hex);

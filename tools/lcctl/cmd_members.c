@@ -70,6 +70,8 @@ members_json(const Lcf__MembersReply *mr)
 		json_object_set_new(m, "country", x->country ?
 		    json_string(x->country) : json_null());
 		json_object_set_new(m, "state", json_string(state_of(x)));
+		json_object_set_new(m, "role", json_string(x->observer ?
+		    "observer" : "city"));
 		json_object_set_new(m, "valid", json_boolean(x->valid));
 		json_object_set_new(m, "admitted", ms_json(x->has_admitted_ms,
 		    x->admitted_ms));
@@ -105,7 +107,7 @@ members_text(const Lcf__MembersReply *mr)
 		{ "LAST SEEN", 0 }, { "FORKS", COL_RIGHT },
 	};
 	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
-	char id[16], adm[32], exp[32], seen[40], forks[24], hex[LCF_ID_HEX];
+	char id[16], role[40], adm[32], exp[32], seen[40], forks[24], hex[LCF_ID_HEX];
 	char *name;
 	size_t i;
 
@@ -127,6 +129,13 @@ members_text(const Lcf__MembersReply *mr)
 		render_short_id(x->id.data, x->id.len, id);
 		if (x->self)
 			strncat(id, "*", sizeof(id) - strlen(id) - 1);
+		/* An observer is no city: its state says so. */
+		if (x->observer && strcmp(state_of(x), "member") == 0)
+			snprintf(role, sizeof(role), "observer");
+		else if (x->observer)
+			snprintf(role, sizeof(role), "%s observer", state_of(x));
+		else
+			snprintf(role, sizeof(role), "%s", state_of(x));
 		if (x->has_admitted_ms)
 			render_date(x->admitted_ms, adm, sizeof(adm));
 		else
@@ -143,7 +152,7 @@ members_text(const Lcf__MembersReply *mr)
 		cells[0] = id;
 		cells[1] = city;
 		cells[2] = x->country ? x->country : "";
-		cells[3] = state_of(x);
+		cells[3] = role;
 		cells[4] = adm;
 		cells[5] = exp;
 		cells[6] = x->reachable ? "yes" : "no";
