@@ -240,6 +240,7 @@ first_page(struct show *s, Lcf__Kind kind, const char *id, const char *what,
 	line_query(s, &q, kind);
 	q.limit = CITY_PAGE;
 	q.next = &next;
+	memset(&ka, 0, sizeof(ka));
 	ka.n = s->n;
 	ka.lin = s->r.lin;
 	ka.revoked = members_any_revoked(s->n);
@@ -288,6 +289,7 @@ latest_values(struct show *s, json_t **out)
 	int truncated, rc;
 
 	line_query(s, &q, LCF__KIND__KIND_INDICATOR);
+	memset(&ka, 0, sizeof(ka));
 	ka.n = s->n;
 	ka.lin = s->r.lin;
 	ka.revoked = members_any_revoked(s->n);
