@@ -35,6 +35,7 @@
 #include "core/member.h"
 #include "core/node.h"
 #include "http/http.h"
+#include "view/city.h"
 #include "view/view.h"
 #include "core/seq.h"
 #include "write/held.h"
@@ -128,8 +129,12 @@ item_city(struct item_list *l, Lcf__RecordItem *it, const Lcf__Content *c)
 {
 	struct city_cache *cc;
 	uint8_t head[32];
+	const char *st;
 
 	lineage_head(l->lin, c->author.data, head);
+	st = view_city_state(l->n, head);
+	if (strcmp(st, "revoked") == 0 || strcmp(st, "expired") == 0)
+		it->membership = xstrdup(st);
 	if (memcmp(head, c->author.data, 32) != 0) {
 		it->has_city_id = 1;
 		it->city_id.data = xmalloc(32);

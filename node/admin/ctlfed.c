@@ -25,6 +25,7 @@
 #include "net/sync.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
+#include "view/city.h"
 
 #define CITY_SCAN_CHUNK 4096
 
@@ -506,6 +507,7 @@ city_done(uv_work_t *w, int status)
 		ci->newest_ms = a->newest;
 		ci->has_self = 1;
 		ci->self = memcmp(a->author, c->ctl->n->id->pk, 32) == 0;
+		ci->membership = (char *)view_city_state(c->ctl->n, a->author);
 		ci->previous_ids = &prev[np];
 		for (k = 0; k < a->nprev; k++) {
 			prev[np].data = a->prev[k];

@@ -24,6 +24,7 @@
 #include "model/record.h"
 #include "net/peer.h"
 #include "store/store.h"
+#include "view/city.h"
 #include "view/records.h"
 #include "view/view.h"
 #include "write/held.h"
@@ -63,6 +64,24 @@ view_free(struct view *v)
 	json_decref(v->items);
 }
 
+/* A record of a city the federation revoked, or whose membership expired
+ * (listed with include_revoked, or from before), carries "membership":
+ * "revoked" or "expired". Returns j. */
+static json_t *
+mark(struct view *v, json_t *j)
+{
+	uint8_t city[32];
+	const char *hex = json_string_value(json_object_get(j, "city_id")), *st;
+
+	if (!members_enabled(v->c->n) || hex == NULL || strlen(hex) != 64)
+		return j;
+	hex_decode(hex, city, 32);
+	st = view_city_state(v->c->n, city);
+	if (strcmp(st, "revoked") == 0 || strcmp(st, "expired") == 0)
+		json_object_set_new(j, "membership", json_string(st));
+	return j;
+}
+
 static int
 item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
@@ -73,10 +92,13 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	if (!(v->skip_deleted && rec.c->deleted) && rec.c->has_author &&
 	    rec.c->author.len == 32)
-		json_array_append_new(v->items, view_record_json(&v->r, id, rec.c));
+		json_array_append_new(v->items, mark(v, view_record_json(&v->r, id,
+		    rec.c)));
 	record_release(&rec);
 	return 0;
 }
+
+static void answer_view(struct http_call *c, const char *name);
 
 /* ---- parameters ---- */
 
@@ -493,60 +515,11 @@ out:
 
 /* ---- cities ---- */
 
-static json_t *
-membership_json(struct node *n, const uint8_t city[32])
-{
-	struct member_info mi;
-	char why[256];
-	json_t *j = json_object();
-
-	if (!members_enabled(n)) {
-		json_object_set_new(j, "state", json_string("open"));
-		return j;
-	}
-	if (members_get(n, city, &mi) != 0) {
-		json_object_set_new(j, "state", json_string("none"));
-		return j;
-	}
-	json_object_set_new(j, "state", json_string(mi.revoked ? "revoked" :
-	    members_link_ok(n, city, why, sizeof(why)) == 0 ? "admitted" :
-	    mi.admitted ? "expired" : "none"));
-	if (mi.admitted) {
-		json_object_set_new(j, "admitted_ms", json_integer(mi.admitted_ms));
-		if (mi.expires_ms != 0)
-			json_object_set_new(j, "expires_ms", json_integer(mi.expires_ms));
-	}
-	if (mi.revoked) {
-		json_object_set_new(j, "revoked_ms", json_integer(mi.revoked_ms));
-		json_object_set_new(j, "reason", json_string(mi.reason));
-	}
-	return j;
-}
-
-/* One city as the list and the city answer give it: its newest key's id,
- * profile and membership. */
+/* One city as the list gives it (view/city.h). */
 static json_t *
 city_json(struct view *v, const uint8_t author[32])
 {
-	const char *name = NULL, *country = NULL;
-	uint8_t line[LINEAGE_MAX][32];
-	size_t nline, i;
-	json_t *j = json_object(), *prev;
-
-	nline = lineage_line(v->lin, author, line);
-	view_records_name(&v->r, line[nline - 1], &name, &country);
-	json_object_set_new(j, "id", view_hex(line[nline - 1], 32));
-	json_object_set_new(j, "name", name != NULL ? json_string(name) : json_null());
-	json_object_set_new(j, "country", country != NULL ? json_string(country) :
-	    json_null());
-	json_object_set_new(j, "self", json_boolean(memcmp(line[nline - 1],
-	    v->c->n->id->pk, 32) == 0));
-	prev = json_array();
-	for (i = 0; i + 1 < nline; i++)
-		json_array_append_new(prev, view_hex(line[i], 32));
-	json_object_set_new(j, "previous_ids", prev);
-	json_object_set_new(j, "membership", membership_json(v->c->n, line[nline - 1]));
-	return j;
+	return view_city_summary(&v->r, author);
 }
 
 static int
@@ -615,101 +588,10 @@ out:
 	view_free(&v);
 }
 
-struct count_arg {
-	uint64_t n;
-};
-
-static int
-count_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
-{
-	struct count_arg *ca = arg;
-
-	(void)id;
-	(void)raw;
-	(void)len;
-	ca->n++;
-	return 0;
-}
-
 void
 api_city(struct http_call *c)
 {
-	const struct kinds_def *kd;
-	struct store_query q;
-	struct view v;
-	struct count_arg ca;
-	uint8_t author[32], line[LINEAGE_MAX][32];
-	size_t nline, i;
-	int truncated, profile = 0, rc;
-	uint64_t total = 0;
-	json_t *j = NULL, *counts;
-	const char *state;
-	char *base;
-
-	view_init(&v, c);
-	if (answer_known_params(c, (const char *const[]){ NULL }) != 0 ||
-	    resolve_city(c, c->segs[0], NULL, author) != 0)
-		goto out;
-	nline = lineage_line(v.lin, author, line);
-	j = city_json(&v, author);
-	counts = json_object();
-	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {
-		if (!(kd->flags & KINDS_CONTENT))
-			continue;
-		memset(&q, 0, sizeof(q));
-		memset(&ca, 0, sizeof(ca));
-		q.kind = kd->kind;
-		q.author = line[0];
-		q.authors = (const uint8_t (*)[32])line + 1;
-		q.nauthors = nline - 1;
-		store_query(c->n->store, &q, count_visit, &ca, &truncated);
-		json_object_set_new(counts, kd->name, json_integer((json_int_t)ca.n));
-		total += ca.n;
-	}
-	json_object_set_new(j, "records", counts);
-	json_array_clear(v.items);
-	for (i = nline; i-- > 0 && !profile;) {
-		store_get_current(c->n->store, line[i], LCF__KIND__KIND_CITY,
-		    "profile", item_visit, &v);
-		profile = json_array_size(v.items) > 0;
-	}
-	json_object_set_new(j, "profile", profile ?
-	    json_incref(json_array_get(v.items, 0)) : json_null());
-	state = json_string_value(json_object_get(json_object_get(j, "membership"),
-	    "state"));
-	if (!profile && total == 0 && (strcmp(state, "none") == 0 ||
-	    strcmp(state, "open") == 0) && memcmp(line[nline - 1], c->n->id->pk,
-	    32) != 0) {
-		answer_problem(c, 404, "id", "no city '%s' here", c->segs[0]);
-		goto out;
-	}
-	/* The first page of its practices and of its indicator values. */
-	base = xasprintf("/api/v1/cities/%s", json_string_value(json_object_get(j, "id")));
-	for (i = 0; i < 2; i++) {
-		const char *what = i == 0 ? "practices" : "indicators";
-		char *path = xasprintf("%s/%s", base, what);
-		json_t *page;
-
-		memset(&q, 0, sizeof(q));
-		q.kind = i == 0 ? LCF__KIND__KIND_PRACTICE : LCF__KIND__KIND_INDICATOR;
-		q.author = line[0];
-		q.authors = (const uint8_t (*)[32])line + 1;
-		q.nauthors = nline - 1;
-		q.limit = LIMIT_DEFAULT;
-		rc = list_page(c, &v, &q, 0, path, &page);
-		free(path);
-		if (rc != 0) {
-			free(base);
-			goto out;
-		}
-		json_object_set_new(j, what, page);
-	}
-	free(base);
-	answer_json(c, 200, j);
-	j = NULL;
-out:
-	json_decref(j);
-	view_free(&v);
+	answer_view(c, "city");
 }
 
 /* ---- the node, the catalog, members, peers ---- */
@@ -948,6 +830,22 @@ api_openapi(struct http_call *c)
 	answer_text(c, 200, "application/json", openapi_doc, sizeof(openapi_doc) - 1);
 }
 
+/* A view that answers {"format": "markdown", "markdown": TEXT} (a report
+ * asked with format=markdown) is sent as the document: 0, the reference
+ * taken. Else LCF_EINVAL and out left alone. */
+static int
+markdown_answer(struct http_call *c, json_t *out)
+{
+	const char *md = json_string_value(json_object_get(out, "markdown"));
+	const char *fmt = json_string_value(json_object_get(out, "format"));
+
+	if (md == NULL || fmt == NULL || strcmp(fmt, "markdown") != 0)
+		return LCF_EINVAL;
+	answer_text(c, 200, "text/markdown; charset=utf-8", md, strlen(md));
+	json_decref(out);
+	return 0;
+}
+
 static void
 answer_view(struct http_call *c, const char *name)
 {
@@ -977,7 +875,7 @@ answer_view(struct http_call *c, const char *name)
 	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0)
 		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
-	else
+	else if (markdown_answer(c, out) != 0)
 		answer_json(c, 200, out);
 	json_decref(args);
 }
@@ -986,4 +884,10 @@ void
 api_coverage(struct http_call *c)
 {
 	answer_view(c, "coverage");
+}
+
+void
+api_city_report(struct http_call *c)
+{
+	answer_view(c, "report");
 }

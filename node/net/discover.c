@@ -7,7 +7,7 @@
 // stored. A timer runs rounds: every DISCOVER_FAST_MS (jittered) while the
 // node holds fewer links than its target, every DISCOVER_SLOW_MS once it does.
 // A round dials cities chosen at random among those whose endpoint is known,
-// that may link (members_link_ok) and that the peer table does not already
+// that may link (members_link_ok: never a revoked or expired city) and that the peer table does not already
 // serve (connected, dialing, in backoff, or added by the operator), each at
 // one of its addresses chosen at random and pinned to the endpoint's author.
 // Choosing at random keeps the graph well mixed; aiming below max_peers
@@ -49,6 +49,7 @@ struct endpoint {
 	uint8_t city[32];
 	size_t naddr;
 	char **addrs;
+	int barred;			/* not dialed: revoked or expired (logged) */
 };
 
 struct discover {
@@ -190,6 +191,26 @@ discover_target(const struct node *n)
 	return m > room ? m - room : 1;
 }
 
+/* The dialing rule: a city the federation revoked, or whose membership
+ * expired (members_link_ok), keeps its endpoint record here but is not
+ * dialed; the first round that passes it over says so in the log, and a
+ * renewed membership makes it a candidate again. */
+static int
+may_dial(struct node *n, struct endpoint *e)
+{
+	char why[256], hex[LCF_ID_HEX];
+
+	if (members_link_ok(n, e->city, why, sizeof(why)) == 0) {
+		e->barred = 0;
+		return 1;
+	}
+	if (!e->barred)
+		log_info("discover: not dialing %s: %s", hex_encode(e->city, 32,
+		    hex), why);
+	e->barred = 1;
+	return 0;
+}
+
 static void
 tick(uv_timer_t *t)
 {
@@ -198,7 +219,7 @@ tick(uv_timer_t *t)
 	struct peers_summary s;
 	struct endpoint *e;
 	size_t *cand = NULL, ncand = 0, want, target, i;
-	char why[256], hex[LCF_ID_HEX];
+	char hex[LCF_ID_HEX];
 	int rc;
 
 	if (n->stopping)
@@ -214,8 +235,7 @@ tick(uv_timer_t *t)
 	want = target - s.connected - s.discovering;
 	cand = xcalloc(ds->count ? ds->count : 1, sizeof(*cand));
 	for (i = 0; i < ds->count; i++)
-		if (members_link_ok(n, ds->v[i].city, why, sizeof(why)) == 0 &&
-		    peers_discover_ok(n, ds->v[i].city))
+		if (may_dial(n, &ds->v[i]) && peers_discover_ok(n, ds->v[i].city))
 			cand[ncand++] = i;
 	/* The first few of a partial Fisher-Yates shuffle. */
 	for (i = 0; i < ncand && i < want && i < DISCOVER_DIALS_MAX; i++) {

@@ -9,9 +9,14 @@
 
 static const char *const coverage_params[] = { "period", "indicator", "missing",
 	NULL };
+static const char *const city_params[] = { "id", NULL };
+static const char *const report_params[] = { "id", "from", "to", "format",
+	NULL };
 
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
+	{ "city", view_city, city_params },
+	{ "report", view_report, report_params },
 };
 
 const struct view_def *

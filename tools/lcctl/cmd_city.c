@@ -14,12 +14,17 @@
 #define PROFILE_KEY "profile"
 
 static const char show_usage[] =
-    "Usage: lcctl [-d DIR] city show [--json]\n"
+    "Usage: lcctl [-d DIR] city show [--json] [ID]\n"
     "\n"
-    "Shows this node's city profile.\n"
+    "Without ID, shows this node's city profile. With ID (a city id from\n"
+    "`lcctl city list`, or a unique prefix of at least 6 hex digits), shows any\n"
+    "city this node knows: its profile, its membership of the federation, its\n"
+    "records by kind, its newest practices and the indicator values of the\n"
+    "latest period it reported.\n"
     "\n"
     "Options:\n"
-    "  --json       the record as a JSON object\n"
+    "  --json       the record (with ID: the HTTP API's /api/v1/cities/ID\n"
+    "               answer) as a JSON object\n"
     "  -h, --help   show this help\n";
 
 static const char list_usage[] =
@@ -29,7 +34,9 @@ static const char list_usage[] =
     "from peers: city id, name and country (from its profile), current records\n"
     "by kind, and the time of its newest record. A city whose key was rotated\n"
     "(`lcctl key rotate`) is one row under its newest key, its earlier keys'\n"
-    "records counted with it (previous_ids in JSON).\n"
+    "records counted with it (previous_ids in JSON). A city the federation\n"
+    "revoked, or whose membership expired, is marked \"revoked\" or \"expired\"\n"
+    "(membership in JSON: open, none, admitted, expired or revoked).\n"
     "\n"
     "Options:\n"
     "  --json       a JSON array (ids as hex, times in Unix ms)\n"
@@ -111,6 +118,150 @@ report(const Lcf__CtlResponse *resp, const char *what)
 		    pr->first_seq, hex);
 }
 
+/* "admitted since 2025-01-01, until 2027-01-01" and the like. */
+static void
+print_membership(const json_t *m)
+{
+	const char *state = json_string_value(json_object_get(m, "state"));
+	json_t *t;
+	char d[48], line[256];
+	size_t o;
+
+	o = (size_t)snprintf(line, sizeof(line), "%s", state ? state : "?");
+	if ((t = json_object_get(m, "admitted_ms")) != NULL && o < sizeof(line))
+		o += (size_t)snprintf(line + o, sizeof(line) - o, ", admitted %s",
+		    render_date(json_integer_value(t), d, sizeof(d)));
+	if ((t = json_object_get(m, "expires_ms")) != NULL && o < sizeof(line))
+		o += (size_t)snprintf(line + o, sizeof(line) - o, ", until %s",
+		    render_date(json_integer_value(t), d, sizeof(d)));
+	if ((t = json_object_get(m, "revoked_ms")) != NULL && o < sizeof(line))
+		o += (size_t)snprintf(line + o, sizeof(line) - o, ", revoked %s: %s",
+		    render_date(json_integer_value(t), d, sizeof(d)),
+		    json_string_value(json_object_get(m, "reason")));
+	render_field(stdout, "Membership", line);
+}
+
+static void
+print_city_practices(const json_t *items)
+{
+	static const struct table_col cols[] = {
+		{ "ID", 0 }, { "DATE", 0 }, { "AREAS", 0 }, { "TITLE", COL_FLEX },
+	};
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	const json_t *x, *a;
+	size_t i, k;
+
+	json_array_foreach(items, i, x) {
+		const json_t *p = json_object_get(x, "practice");
+		const char *id = json_string_value(json_object_get(x, "id"));
+		char sid[16], date[48], areas[64];
+		const char *cells[4];
+		size_t o = 0;
+
+		if (i == 10)
+			break;
+		snprintf(sid, sizeof(sid), "%.12s", id ? id : "?");
+		render_date(json_integer_value(json_object_get(x, "timestamp")),
+		    date, sizeof(date));
+		areas[0] = '\0';
+		json_array_foreach(json_object_get(p, "kflc_areas"), k, a)
+			if (o < sizeof(areas))
+				o += (size_t)snprintf(areas + o, sizeof(areas) - o,
+				    "%s%s", k ? " " : "", json_string_value(a));
+		cells[0] = sid;
+		cells[1] = date;
+		cells[2] = areas;
+		cells[3] = json_string_value(json_object_get(p, "title"));
+		table_add(t, cells);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void
+print_city_values(const json_t *items)
+{
+	static const struct table_col cols[] = {
+		{ "INDICATOR", 0 }, { "VALUE", COL_RIGHT }, { "UNIT", 0 },
+	};
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(items, i, x) {
+		const json_t *v = json_object_get(x, "indicator");
+		const char *cells[3];
+		char num[64];
+
+		snprintf(num, sizeof(num), "%g", json_number_value(
+		    json_object_get(v, "value")));
+		cells[0] = json_string_value(json_object_get(v, "indicator"));
+		cells[1] = num;
+		cells[2] = json_string_value(json_object_get(v, "unit"));
+		table_add(t, cells);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+/* lcctl city show ID: the node's view "city". */
+static int
+city_show_other(struct lcctl *ctx, const char *id)
+{
+	json_t *args = json_pack("{s:s}", "id", id), *j = NULL, *x, *lat;
+	const char *k, *name;
+	char *clean, line[512];
+	size_t o = 0;
+	int ret;
+
+	if ((ret = lcctl_need_dir(ctx)) != LCCTL_EXIT_OK)
+		goto out;
+	ret = LCCTL_EXIT_ERR;
+	if (client_view(ctx, "city", args, &j) < 0)
+		goto out;
+	ret = LCCTL_EXIT_OK;
+	if (ctx->json) {
+		render_json(j);
+		goto out;
+	}
+	name = json_string_value(json_object_get(j, "name"));
+	clean = render_clean(name ? name : "(no profile)");
+	snprintf(line, sizeof(line), "%s%s%s%s", clean,
+	    json_is_string(json_object_get(j, "country")) ? " (" : "",
+	    json_is_string(json_object_get(j, "country")) ?
+	    json_string_value(json_object_get(j, "country")) : "",
+	    json_is_string(json_object_get(j, "country")) ? ")" : "");
+	free(clean);
+	render_field(stdout, "City", line);
+	render_field(stdout, "Id", json_string_value(json_object_get(j, "id")));
+	print_membership(json_object_get(j, "membership"));
+	json_object_foreach(json_object_get(j, "records"), k, x)
+		if (o < sizeof(line))
+			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%lld %s",
+			    o ? ", " : "", (long long)json_integer_value(x), k);
+	render_field(stdout, "Records", line);
+	if ((x = json_object_get(json_object_get(j, "profile"), "city")) != NULL) {
+		printf("\nProfile\n");
+		render_body(stdout, x);
+	}
+	x = json_object_get(json_object_get(j, "practices"), "items");
+	if (json_array_size(x) > 0) {
+		printf("\nNewest practices\n");
+		print_city_practices(x);
+	}
+	lat = json_object_get(j, "latest_indicators");
+	if (json_array_size(json_object_get(lat, "items")) > 0) {
+		clean = render_clean(json_string_value(json_object_get(lat, "period")));
+		printf("\nIndicator values of %s, its latest period\n", clean);
+		free(clean);
+		print_city_values(json_object_get(lat, "items"));
+	}
+out:
+	json_decref(j);
+	json_decref(args);
+	return ret;
+}
+
 static int
 city_show(struct lcctl *ctx, int argc, char **argv)
 {
@@ -121,6 +272,10 @@ city_show(struct lcctl *ctx, int argc, char **argv)
 
 	if ((ret = lcctl_simple_opts(ctx, argc, argv, show_usage, 1)) >= 0)
 		goto out;
+	if (argc - optind == 1) {
+		ret = city_show_other(ctx, argv[optind]);
+		goto out;
+	}
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
@@ -331,7 +486,17 @@ city_json(const Lcf__CityInfo *ci)
 	json_object_set_new(o, "deleted", del);
 	json_object_set_new(o, "newest_ms", ci->newest_ms > 0 ?
 	    json_integer(ci->newest_ms) : json_null());
+	json_object_set_new(o, "membership", ci->membership != NULL ?
+	    json_string(ci->membership) : json_null());
 	return o;
+}
+
+/* A city whose membership no longer holds: marked in the list. */
+static int
+is_barred(const Lcf__CityInfo *ci)
+{
+	return ci->membership != NULL && (strcmp(ci->membership, "revoked") == 0 ||
+	    strcmp(ci->membership, "expired") == 0);
 }
 
 static int
@@ -370,7 +535,7 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 		for (i = 0; i < resp->cities->n_cities; i++) {
 			const Lcf__CityInfo *ci = resp->cities->cities[i];
 			char id[16], prac[24], ind[24], newest[48], old[16];
-			char note[64];
+			char note[96];
 			const char *cells[7];
 
 			render_short_id(ci->id.data, ci->id.len, id);
@@ -388,8 +553,12 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 			cells[3] = prac;
 			cells[4] = ind;
 			cells[5] = newest;
-			/* A rotated key: name the key it took over from. */
-			snprintf(note, sizeof(note), "%s%s%s%s",
+			/* Revoked or expired first; a rotated key: name the key
+			 * it took over from. */
+			snprintf(note, sizeof(note), "%s%s%s%s%s%s",
+			    is_barred(ci) ? ci->membership : "",
+			    is_barred(ci) && (ci->self || ci->n_previous_ids) ?
+			    " " : "",
 			    ci->self ? "(this node)" : "",
 			    ci->self && ci->n_previous_ids ? " " : "",
 			    ci->n_previous_ids ? "earlier key " : "",
@@ -415,7 +584,7 @@ out:
 
 static const struct lcctl_cmd city_cmds[] = {
 	{ "list", city_list, "every city this node knows, with its record counts" },
-	{ "show", city_show, "show this city's profile" },
+	{ "show", city_show, "show this city's profile, or any city's (ID)" },
 	{ "set", city_set, "change fields of the profile" },
 	{ "import", city_import, "publish the profile in a JSON or CSV file" },
 };

@@ -269,7 +269,7 @@ print_table(const Lcf__CtlResponse *resp, Lcf__Content **contents)
 	};
 	const Lcf__QueryReply *q = resp->query;
 	const Lcf__IndicatorValue *v;
-	char author[13], value[64], *group;
+	char author[13], value[64], marked[256], *group;
 	const char *cells[9];
 	struct table *t;
 	json_t *body;
@@ -299,6 +299,12 @@ print_table(const Lcf__CtlResponse *resp, Lcf__Content **contents)
 		cells[ncells++] = q->items[i]->city_name ? q->items[i]->city_name :
 		    render_short_id(contents[i]->author.data,
 		    contents[i]->author.len, author);
+		/* A revoked or expired city (--include-revoked) is marked. */
+		if (q->items[i]->membership != NULL) {
+			snprintf(marked, sizeof(marked), "%s (%s)", cells[ncells - 1],
+			    q->items[i]->membership);
+			cells[ncells - 1] = marked;
+		}
 		cells[ncells++] = v->indicator;
 		cells[ncells++] = v->period;
 		cells[ncells++] = group;

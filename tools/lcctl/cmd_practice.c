@@ -263,7 +263,7 @@ join_areas(const Lcf__Practice *p)
 static void
 list_row(struct table *t, const Lcf__RecordItem *it, const Lcf__Content *c)
 {
-	char sid[13], author[13], date[32], *areas, *title;
+	char sid[13], author[13], date[32], marked[256], *areas, *title;
 	const char *cells[6];
 
 	if (c->body_case == LCF__CONTENT__BODY_PRACTICE) {
@@ -277,6 +277,11 @@ list_row(struct table *t, const Lcf__RecordItem *it, const Lcf__Content *c)
 	cells[0] = render_short_id(it->id.data, it->id.len, sid);
 	cells[1] = it->city_name ? it->city_name :
 	    render_short_id(c->author.data, c->author.len, author);
+	/* A revoked or expired city (--include-revoked) is marked. */
+	if (it->membership != NULL) {
+		snprintf(marked, sizeof(marked), "%s (%s)", cells[1], it->membership);
+		cells[1] = marked;
+	}
 	cells[2] = it->city_country ? it->city_country : "";
 	cells[3] = areas;
 	cells[4] = title;

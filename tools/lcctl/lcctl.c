@@ -28,6 +28,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 	{ "coverage", cmd_coverage, "who reported which indicators for a period, and who did not" },
+	{ "report", cmd_report, "a city's progress-report draft for a cycle (JSON, Markdown)" },
 	{ "http", cmd_http, "the HTTP face: token (offline)" },
 };
 

@@ -664,6 +664,8 @@ item_json(const Lcf__RecordItem *it, const Lcf__Content *c)
 	if (c->body_case == LCF__CONTENT__BODY_INDICATOR)
 		json_object_set_new(j, "unknown_indicator",
 		    json_boolean(it->unknown_indicator));
+	if (it->membership != NULL)
+		json_object_set_new(j, "membership", json_string(it->membership));
 	return j;
 }
 
