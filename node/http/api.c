@@ -983,3 +983,9 @@ api_coverage(struct http_call *c)
 {
 	answer_view(c, "coverage");
 }
+
+void
+api_partners(struct http_call *c)
+{
+	answer_view(c, "partners");
+}

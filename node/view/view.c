@@ -9,9 +9,11 @@
 
 static const char *const coverage_params[] = { "period", "indicator", "missing",
 	NULL };
+static const char *const partners_params[] = { "area", "limit", NULL };
 
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
+	{ "partners", view_partners, partners_params },
 };
 
 const struct view_def *

@@ -28,6 +28,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "members", cmd_members, "the federation's cities: admitted, revoked, reachable" },
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 	{ "coverage", cmd_coverage, "who reported which indicators for a period, and who did not" },
+	{ "partners", cmd_partners, "cities that could help with this city's challenges, and why" },
 	{ "http", cmd_http, "the HTTP face: token (offline)" },
 };
 

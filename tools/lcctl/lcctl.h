@@ -307,5 +307,6 @@ int cmd_federation(struct lcctl *ctx, int argc, char **argv);
 int cmd_coverage(struct lcctl *ctx, int argc, char **argv);
 int cmd_health(struct lcctl *ctx, int argc, char **argv);
 int cmd_http(struct lcctl *ctx, int argc, char **argv);
+int cmd_partners(struct lcctl *ctx, int argc, char **argv);
 
 #endif
