@@ -10,6 +10,8 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "model/pbjson.h"
+#include "model/record.h"
 #include "csvout.h"
 
 void
@@ -118,19 +120,28 @@ csvout_end_row(struct csvout *w)
 	w->col = 0;
 }
 
-/* The value at a dotted path of obj, or NULL. */
+/* The value at a dotted path of obj, or NULL. A member whose own name holds
+ * dots (an indicator id such as "1.1-x") is found whole first. */
 static const json_t *
 at_path(const json_t *obj, const char *path)
 {
+	const json_t *v, *child;
 	const char *dot;
 	char part[128];
 
-	while ((dot = strchr(path, '.')) != NULL && json_is_object(obj)) {
+	if (!json_is_object(obj))
+		return NULL;
+	if ((v = json_object_get(obj, path)) != NULL)
+		return v;
+	for (dot = strchr(path, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+		if ((size_t)(dot - path) >= sizeof(part))
+			break;
 		snprintf(part, sizeof(part), "%.*s", (int)(dot - path), path);
-		obj = json_object_get(obj, part);
-		path = dot + 1;
+		child = json_object_get(obj, part);
+		if (json_is_object(child) && (v = at_path(child, dot + 1)) != NULL)
+			return v;
 	}
-	return json_is_object(obj) ? json_object_get(obj, path) : NULL;
+	return NULL;
 }
 
 struct cols {
@@ -197,6 +208,9 @@ write_table(FILE *f, const struct cols *c, const json_t *rows)
 	const json_t *row;
 	size_t i, k;
 
+	/* No column (no row): an empty file rather than an empty header. */
+	if (c->n == 0)
+		return 0;
 	csvout_init(&w, f);
 	for (k = 0; k < c->n; k++)
 		csvout_str(&w, c->v[k]);
@@ -312,4 +326,54 @@ csvout_records(FILE *f, const ProtobufCMessageDescriptor *d,
 	json_decref(rows);
 	cols_free(&c);
 	return rc;
+}
+
+int
+csvout_contents(FILE *f, Lcf__Content *const *contents, size_t n,
+    int with_key, size_t *removed, size_t *lost)
+{
+	const ProtobufCMessageDescriptor *d = NULL;
+	json_t *bodies = json_array(), *keys = json_array();
+	const ProtobufCMessage *body;
+	size_t i;
+	int rc;
+
+	*removed = 0;
+	for (i = 0; i < n; i++) {
+		if ((body = record_body(contents[i], NULL)) == NULL) {
+			(*removed)++;
+			continue;
+		}
+		/* One list holds one kind; a stray one would not fit the header. */
+		if (d != NULL && body->descriptor != d)
+			continue;
+		d = body->descriptor;
+		json_array_append_new(bodies, pbjson_encode(body));
+		json_array_append_new(keys, json_string(contents[i]->key ?
+		    contents[i]->key : ""));
+	}
+	if (d == NULL) {
+		/* No record: no columns to name either, so an empty file. */
+		*lost = 0;
+		rc = 0;
+	} else {
+		rc = csvout_records(f, d, bodies, with_key ? keys : NULL, lost);
+	}
+	json_decref(bodies);
+	json_decref(keys);
+	return rc;
+}
+
+void
+csvout_warn(const char *prog, size_t removed, size_t lost)
+{
+	if (removed > 0)
+		fprintf(stderr, "%s: %zu removed record%s left out of the CSV (a "
+		    "row cannot say removed)\n", prog, removed, removed == 1 ?
+		    "" : "s");
+	if (lost > 0)
+		fprintf(stderr, "%s: %zu value%s will not import back as written: "
+		    "lists of messages (translations) have no CSV column, list "
+		    "items cannot hold ';', blanks around text are trimmed; use "
+		    "--json for those\n", prog, lost, lost == 1 ? "" : "s");
 }

@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "lcf.pb-c.h"
+
 /* A row being written to f (borrowed; the caller checks ferror). */
 struct csvout {
 	FILE *f;
@@ -50,5 +52,14 @@ int csvout_json_rows(FILE *f, const json_t *rows);
  * negative code when f failed. */
 int csvout_records(FILE *f, const ProtobufCMessageDescriptor *d,
     const json_t *bodies, const json_t *keys, size_t *lost);
+
+/* The current records among contents (n of them, tombstones passed over and
+ * counted in *removed) as csvout_records writes them: their bodies, and their
+ * keys first when with_key. */
+int csvout_contents(FILE *f, Lcf__Content *const *contents, size_t n,
+    int with_key, size_t *removed, size_t *lost);
+/* Says on stderr what csvout_contents could not write as it is (prog names
+ * the command), if anything. */
+void csvout_warn(const char *prog, size_t removed, size_t lost);
 
 #endif
