@@ -258,6 +258,7 @@ do_status(struct ctl_conn *c)
 	struct item_list l;
 	struct city_cache *cc;
 	uint64_t running, synced;
+	struct sync_progress_info prog;
 	char listen[300], why[256];
 	size_t i, nk = 0;
 	int rc;
@@ -299,6 +300,17 @@ do_status(struct ctl_conn *c)
 	st.has_sync_running = st.has_sync_records = 1;
 	st.sync_running = running;
 	st.sync_records = synced;
+	sync_progress_get(n, &prog);
+	if (prog.running > 0) {
+		st.has_sync_expected = st.has_sync_stored = 1;
+		st.has_sync_remaining = st.has_sync_started_ms = 1;
+		st.sync_expected = prog.expected;
+		st.sync_stored = prog.stored;
+		st.sync_remaining = prog.remaining;
+		st.sync_started_ms = (uint64_t)prog.started_ms;
+		st.has_sync_eta_ms = prog.has_eta;
+		st.sync_eta_ms = prog.eta_ms;
+	}
 	st.has_refused_connections = 1;
 	st.refused_connections = ps.refused_connections;
 	st.has_ingest_records = st.has_ingest_transactions = 1;

@@ -23,6 +23,7 @@
 #include "model/pbjson.h"
 #include "model/record.h"
 #include "net/peer.h"
+#include "net/sync.h"
 #include "store/store.h"
 #include "view/city.h"
 #include "view/records.h"
@@ -596,6 +597,27 @@ api_city(struct http_call *c)
 
 /* ---- the node, the catalog, members, peers ---- */
 
+/* Reconciliation as a whole (net/sync.h), for operators. */
+static json_t *
+sync_json(struct node *n)
+{
+	struct sync_progress_info p;
+	json_t *j;
+
+	sync_progress_get(n, &p);
+	j = json_pack("{s:I, s:I}", "running", (json_int_t)p.running,
+	    "received", (json_int_t)p.received);
+	if (p.running > 0) {
+		json_object_set_new(j, "expected", json_integer((json_int_t)p.expected));
+		json_object_set_new(j, "stored", json_integer((json_int_t)p.stored));
+		json_object_set_new(j, "remaining", json_integer((json_int_t)p.remaining));
+		json_object_set_new(j, "started_ms", json_integer(p.started_ms));
+		json_object_set_new(j, "eta_ms", p.has_eta ?
+		    json_integer((json_int_t)p.eta_ms) : json_null());
+	}
+	return j;
+}
+
 void
 api_status(struct http_call *c)
 {
@@ -655,6 +677,7 @@ api_status(struct http_call *c)
 		json_object_set_new(j, "peers_known", json_integer((json_int_t)ps.known));
 		json_object_set_new(j, "peers_connected",
 		    json_integer((json_int_t)ps.connected));
+		json_object_set_new(j, "sync", sync_json(n));
 	}
 	answer_json(c, 200, j);
 	view_free(&v);
@@ -890,4 +913,10 @@ void
 api_city_report(struct http_call *c)
 {
 	answer_view(c, "report");
+}
+
+void
+api_partners(struct http_call *c)
+{
+	answer_view(c, "partners");
 }

@@ -91,6 +91,7 @@ static const struct route routes[] = {
 	{ "/api/v1/peers", api_peers, R_OPERATOR },
 	{ "/api/v1/coverage", api_coverage, R_CACHE | R_PUBLIC },
 	{ "/api/v1/cities/*/report", api_city_report, R_CACHE | R_PUBLIC },
+	{ "/api/v1/partners", api_partners, R_CACHE | R_PUBLIC },
 };
 
 /* ---- access ---- */

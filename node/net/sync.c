@@ -46,6 +46,7 @@
 static void
 timer_close_cb(uv_handle_t *h)
 {
+	sync__progress_free(h->data);
 	free(h->data);
 }
 
@@ -98,6 +99,7 @@ sess_new(struct sync_state *st, struct sync_io *io, uint64_t id, int initiator)
 	s->out_credit = SYNC_WINDOW;
 	s->last_active = s->born = mono_ms();
 	s->stats.started_ms = now_ms();
+	sync__progress_begin(st);
 	s->next = st->head;
 	st->head = s;
 	if (!st->timer_on) {
@@ -528,6 +530,7 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 	d.mine = NULL;
 	s->stream_open = 1;
 	s->peer_wants_done = 1;      /* the peer sends tables, never wants */
+	sync__progress_ids(s->st, d.theirs, d.ntheirs, KEY_LEN);
 	send_want(s, d.theirs, d.ntheirs, 0, 0, 1);
 out:
 	iblt_free(&peer);
@@ -726,6 +729,7 @@ on_ingested(void *arg, const struct ingest_result *r)
 	} else if (!s->ended) {
 		s->last_active = mono_ms();
 		s->stored += r->stored;
+		sync__progress_stored(s->st, r->stored);
 		s->refused += r->refused;
 		/* Logged like refused pushes: a refusal is news for the
 		 * operator (a retired or revoked key still writing). */

@@ -82,6 +82,21 @@ void sync_peer_gone(struct node *n, struct sync_io *io);
 /* Progress for `status`: sessions running, records received in them so far. */
 void sync_progress(struct node *n, uint64_t *running, uint64_t *records);
 
+/* Progress of reconciliation as a whole, for `status` and /api/v1/status:
+ * expected is what the peers announced that this node lacked when the
+ * sessions running began (author summaries, IBLT differences), each record
+ * counted once however many peers announce it; stored is what was stored
+ * since; eta_ms (has_eta) the time the rest takes at the rate so far. All 0
+ * when no session runs. */
+struct sync_progress_info {
+	uint64_t running, received;
+	uint64_t expected, stored, remaining;
+	int64_t started_ms;
+	int has_eta;
+	uint64_t eta_ms;
+};
+void sync_progress_get(struct node *n, struct sync_progress_info *out);
+
 /* Ends every session (callbacks run with LCF_ECLOSED, peers are told) and
  * releases the module's state once the loop has closed its timer. Call before
  * stopping the loop; later calls start afresh. Accepts a node that never synced. */

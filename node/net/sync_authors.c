@@ -252,6 +252,7 @@ sync__on_summaries(struct session *s, const Lcf__SyncSketch *m)
 		if (mine.count == a->count &&
 		    memcmp(mine.digest, a->digest.data, IBLT_DIGEST_BYTES) == 0)
 			continue;
+		sync__progress_author(s->st, a->author.data, a->count, mine.count);
 		memcpy(w.authors[w.n], a->author.data, 32);
 		w.voff[w.n] = w.nvals;
 		w.vn[w.n] = 2 * nruns;

@@ -159,7 +159,26 @@ struct sync_state {
 	uv_timer_t timer;
 	int timer_on;
 	int stopping;
+	struct sync_progress_state *progress;  /* sync_progress.c's */
 };
+
+/* sync_progress.c: what the peers announced that this node lacks, counted once
+ * per author (or IBLT id prefix) however many peers announce it, and what is
+ * stored since. An episode runs from a session starting while none ran until
+ * the next such start. */
+struct sync_progress_state;
+/* Called as a session is made, before it joins the list. */
+void sync__progress_begin(struct sync_state *st);
+/* A peer holds theirs records of author, this node mine. */
+void sync__progress_author(struct sync_state *st, const uint8_t author[32],
+    uint64_t theirs, uint64_t mine);
+/* The n id prefixes (len bytes each, back to back) this node asks for. */
+void sync__progress_ids(struct sync_state *st, const uint8_t *prefixes,
+    size_t n, size_t len);
+/* n received records were stored (new). */
+void sync__progress_stored(struct sync_state *st, uint64_t n);
+/* Frees the progress state (at sync_stop). Accepts a state without one. */
+void sync__progress_free(struct sync_state *st);
 
 /* sync_session.c: below sync_authors.c and sync.c, calling neither. */
 /* Frees a received batch and what it holds. Accepts NULL. */

@@ -12,11 +12,13 @@ static const char *const coverage_params[] = { "period", "indicator", "missing",
 static const char *const city_params[] = { "id", NULL };
 static const char *const report_params[] = { "id", "from", "to", "format",
 	NULL };
+static const char *const partners_params[] = { "area", "limit", NULL };
 
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
 	{ "city", view_city, city_params },
 	{ "report", view_report, report_params },
+	{ "partners", view_partners, partners_params },
 };
 
 const struct view_def *

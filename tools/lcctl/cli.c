@@ -176,6 +176,30 @@ lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
 }
 
 int
+lcctl_list_opts(struct lcctl *ctx, int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, ret = -1;
+
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
+			ctx->json = 1;
+		else if (c == 'v')
+			ctx->csv = 1;
+		else
+			ret = lcctl_common_opt(c, usage);
+	}
+	if (ret < 0 && ctx->json && ctx->csv)
+		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
+	return ret;
+}
+
+int
 lcctl_args(const struct lcctl *ctx, int argc, char **argv, const char *what,
     const char *usage)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "csvout.h"
 #include "lcctl.h"
 #include "model/kinds.h"
 #include "base/util.h"
@@ -28,7 +29,7 @@ static const char show_usage[] =
     "  -h, --help   show this help\n";
 
 static const char list_usage[] =
-    "Usage: lcctl [-d DIR] city list [--json]\n"
+    "Usage: lcctl [-d DIR] city list [--json | --csv]\n"
     "\n"
     "Lists every city this node holds records of, its own and those received\n"
     "from peers: city id, name and country (from its profile), current records\n"
@@ -40,6 +41,7 @@ static const char list_usage[] =
     "\n"
     "Options:\n"
     "  --json       a JSON array (ids as hex, times in Unix ms)\n"
+    "  --csv        the same as CSV: one row per city, records.KIND columns\n"
     "  -h, --help   show this help\n";
 
 static const char set_usage[] =
@@ -515,7 +517,7 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 	size_t i;
 	int ret;
 
-	if ((ret = lcctl_simple_opts(ctx, argc, argv, list_usage, 1)) >= 0)
+	if ((ret = lcctl_list_opts(ctx, argc, argv, list_usage)) >= 0)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
@@ -525,11 +527,14 @@ city_list(struct lcctl *ctx, int argc, char **argv)
 	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_CITIES, NULL, 0,
 	    &resp) < 0)
 		goto out;
-	if (ctx->json) {
+	if (ctx->json || ctx->csv) {
 		arr = json_array();
 		for (i = 0; i < resp->cities->n_cities; i++)
 			json_array_append_new(arr, city_json(resp->cities->cities[i]));
-		render_json(arr);
+		if (ctx->csv)
+			csvout_json_rows(stdout, arr);
+		else
+			render_json(arr);
 	} else {
 		t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
 		for (i = 0; i < resp->cities->n_cities; i++) {

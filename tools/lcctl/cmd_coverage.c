@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "lcctl.h"
 #include "base/xmalloc.h"
 
 static const char usage[] =
-    "Usage: lcctl [-d DIR] coverage --period P [--indicator ID] [--missing] [--json]\n"
+    "Usage: lcctl [-d DIR] coverage --period P [--indicator ID] [--missing]\n"
+    "           [--json | --csv]\n"
     "\n"
     "Which cities reported which indicators of the catalog in force for period\n"
     "P (2024, 2024-Q3 or 2023-09/2024-08). A value counts when its period\n"
@@ -23,6 +25,9 @@ static const char usage[] =
     "  --missing        the cities with indicators not reported, and which\n"
     "  --json           the whole matrix as one JSON object (the HTTP API's\n"
     "                   /api/v1/coverage answer)\n"
+    "  --csv            the matrix as CSV: one row per city, one column per\n"
+    "                   indicator holding its value; with --missing one row\n"
+    "                   per city and indicator not reported\n"
     "  -h, --help       show this help\n";
 
 static char *
@@ -70,6 +75,45 @@ print_missing(const json_t *cov)
 	else
 		table_print(t, stdout);
 	table_free(t);
+}
+
+/* The matrix, or the pairs not reported, as flat rows for csvout. */
+static json_t *
+csv_rows(const json_t *cov, int missing)
+{
+	json_t *rows = json_array(), *row;
+	const json_t *c, *x;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(cov, "cities"), i, c) {
+		if (missing) {
+			json_array_foreach(json_object_get(c, "missing"), k, x)
+				json_array_append_new(rows, json_pack("{s:O, s:O, s:O, "
+				    "s:O, s:O}", "city_id", json_object_get(c, "id"),
+				    "city", json_object_get(c, "name"),
+				    "country", json_object_get(c, "country"),
+				    "period", json_object_get(cov, "period"),
+				    "indicator", x));
+			continue;
+		}
+		row = json_pack("{s:O, s:O, s:O, s:O, s:O}",
+		    "city_id", json_object_get(c, "id"),
+		    "city", json_object_get(c, "name"),
+		    "country", json_object_get(c, "country"),
+		    "membership", json_object_get(c, "membership"),
+		    "reported", json_object_get(c, "reported"));
+		/* Every indicator a column, in the catalog's order, empty where
+		 * nothing was reported. */
+		json_array_foreach(json_object_get(cov, "indicators"), k, x) {
+			const char *id = json_string_value(json_object_get(x, "id"));
+			json_t *v = json_object_get(json_object_get(
+			    json_object_get(c, "values"), id), "value");
+
+			json_object_set(row, id, v != NULL ? v : json_null());
+		}
+		json_array_append_new(rows, row);
+	}
+	return rows;
 }
 
 static void
@@ -142,10 +186,11 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 		{ "indicator", required_argument, NULL, 'i' },
 		{ "missing", no_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *args = json_object(), *cov = NULL;
+	json_t *args = json_object(), *cov = NULL, *rows;
 	int c, missing = 0, ret = -1;
 
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -163,6 +208,9 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 		case 'j':
 			ctx->json = 1;
 			break;
+		case 'v':
+			ctx->csv = 1;
+			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
 			break;
@@ -177,15 +225,24 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 		    "such as --period 2024");
 		goto out;
 	}
+	if (ctx->json && ctx->csv) {
+		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
+		goto out;
+	}
 	ret = LCCTL_EXIT_ERR;
 	if (client_view(ctx, "coverage", args, &cov) < 0)
 		goto out;
-	if (ctx->json)
+	if (ctx->json) {
 		render_json(cov);
-	else if (missing)
+	} else if (ctx->csv) {
+		rows = csv_rows(cov, missing);
+		csvout_json_rows(stdout, rows);
+		json_decref(rows);
+	} else if (missing) {
 		print_missing(cov);
-	else
+	} else {
 		print_totals(cov);
+	}
 	ret = LCCTL_EXIT_OK;
 out:
 	json_decref(cov);

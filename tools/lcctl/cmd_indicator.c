@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "csvout.h"
 #include "lcctl.h"
 #include "model/pbjson.h"
 #include "base/util.h"
@@ -60,6 +61,7 @@ static const char list_usage[] =
     "  --include-revoked\n"
     "                  also values of cities the federation revoked\n"
     "  --json          a JSON array of records\n"
+    "  --csv           the values as `indicator import` reads them (RFC 4180)\n"
     "  -h, --help      show this help\n";
 
 static const char rm_usage[] =
@@ -339,10 +341,13 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "include-revoked", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
+	size_t removed, lost;
+	int csv = 0;
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content **contents = NULL;
 	uint64_t limit = 0;
@@ -372,6 +377,9 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		case 'j':
 			ctx->json = 1;
 			break;
+		case 'v':
+			csv = 1;
+			break;
 		default:
 			ret = lcctl_common_opt(c, list_usage);
 			break;
@@ -381,12 +389,22 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
+	if (csv && ctx->json) {
+		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
+		goto out;
+	}
 	ret = LCCTL_EXIT_ERR;
 	q.has_limit = 1;
 	q.limit = (uint32_t)limit;
 	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	if (ctx->json) {
+	if (csv) {
+		csvout_contents(stdout, contents, resp->query->n_items, 0,
+		    &removed, &lost);
+		csvout_warn(ctx->name, removed, lost);
+		if (resp->query->truncated)
+			fprintf(stderr, "(more match: raise --limit, up to 10,000)\n");
+	} else if (ctx->json) {
 		render_items_json(resp->query, contents);
 	} else {
 		print_table(resp, contents);

@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "lcctl.h"
 #include "base/util.h"
 #include "base/xmalloc.h"
 
 static const char usage[] =
-    "Usage: lcctl [-d DIR] members [--json]\n"
+    "Usage: lcctl [-d DIR] members [--json | --csv]\n"
     "\n"
     "Lists the cities the federation admitted or revoked, as this node knows\n"
     "them: id, city, country, admitted, expires, revoked, whether a link to it\n"
@@ -19,6 +20,7 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --json       one JSON object\n"
+    "  --csv        one row per city (RFC 4180, UTF-8)\n"
     "  -h, --help   show this help\n";
 
 static json_t *
@@ -190,7 +192,7 @@ cmd_members(struct lcctl *ctx, int argc, char **argv)
 	json_t *j;
 	int ret;
 
-	if ((ret = lcctl_simple_opts(ctx, argc, argv, usage, 1)) >= 0)
+	if ((ret = lcctl_list_opts(ctx, argc, argv, usage)) >= 0)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
@@ -200,9 +202,12 @@ cmd_members(struct lcctl *ctx, int argc, char **argv)
 	if (client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_MEMBERS, NULL, 0,
 	    &resp) < 0)
 		goto out;
-	if (ctx->json) {
+	if (ctx->json || ctx->csv) {
 		j = members_json(resp->members);
-		render_json(j);
+		if (ctx->csv)
+			csvout_json_rows(stdout, json_object_get(j, "members"));
+		else
+			render_json(j);
 		json_decref(j);
 	} else {
 		members_text(resp->members);

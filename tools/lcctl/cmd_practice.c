@@ -7,6 +7,7 @@
 
 #include "base/codes.h"
 #include "base/error.h"
+#include "csvout.h"
 #include "lcctl.h"
 #include "model/pbjson.h"
 #include "base/util.h"
@@ -76,6 +77,8 @@ static const char list_usage[] =
     "  --include-revoked    also list practices of cities the federation\n"
     "                       revoked (hidden by default)\n"
     "  --json               a JSON array of records\n"
+    "  --csv                the practices as `practice import` reads them\n"
+    "                       (a key column, then the fields used; RFC 4180)\n"
     "  -h, --help           show this help\n";
 
 static const char show_usage[] =
@@ -304,6 +307,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		{ "include-deleted", no_argument, NULL, 'd' },
 		{ "include-revoked", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,6 +318,8 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content **contents = NULL;
+	size_t removed, lost;
+	int csv = 0;
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
 	char country[3];
@@ -372,6 +378,9 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		case 'j':
 			ctx->json = 1;
 			break;
+		case 'v':
+			csv = 1;
+			break;
 		default:
 			ret = lcctl_common_opt(c, list_usage);
 			break;
@@ -381,6 +390,10 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
+	if (csv && ctx->json) {
+		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
+		goto out;
+	}
 	ret = LCCTL_EXIT_ERR;
 	q.areas = areas;
 	q.clusters = clusters;
@@ -388,7 +401,13 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	q.limit = (uint32_t)limit;
 	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	if (ctx->json) {
+	if (csv) {
+		csvout_contents(stdout, contents, resp->query->n_items, 1,
+		    &removed, &lost);
+		csvout_warn(ctx->name, removed, lost);
+		if (resp->query->truncated)
+			fprintf(stderr, "(more match: raise --limit, up to 10,000)\n");
+	} else if (ctx->json) {
 		render_items_json(resp->query, contents);
 	} else if (resp->query->n_items == 0) {
 		fprintf(stderr, "no practices match\n");
@@ -398,7 +417,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 			list_row(t, resp->query->items[i], contents[i]);
 		table_print(t, stdout);
 	}
-	if (!ctx->json && resp->query->truncated)
+	if (!ctx->json && !csv && resp->query->truncated)
 		fprintf(stderr, "(more match: raise --limit, up to 10,000, or use "
 		    "`lcctl export`)\n");
 	ret = LCCTL_EXIT_OK;

@@ -66,6 +66,16 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->sync_running));
 	json_object_set_new(o, "sync_records",
 	    json_integer((json_int_t)st->sync_records));
+	if (st->has_sync_expected) {
+		json_object_set_new(o, "sync_expected",
+		    json_integer((json_int_t)st->sync_expected));
+		json_object_set_new(o, "sync_stored",
+		    json_integer((json_int_t)st->sync_stored));
+		json_object_set_new(o, "sync_remaining",
+		    json_integer((json_int_t)st->sync_remaining));
+		json_object_set_new(o, "sync_eta_ms", st->has_sync_eta_ms ?
+		    json_integer((json_int_t)st->sync_eta_ms) : json_null());
+	}
 	json_object_set_new(o, "refused_connections",
 	    json_integer((json_int_t)st->refused_connections));
 	json_object_set_new(o, "ingest_records",
@@ -147,7 +157,20 @@ status_text(const Lcf__StatusReply *st)
 	    st->peers_connected, st->peers_known);
 	render_field(stdout, "Peers", item);
 	free(item);
-	if (st->sync_running > 0)
+	if (st->sync_running > 0 && st->has_sync_expected &&
+	    st->sync_expected > 0) {
+		char eta[32];
+
+		if (st->has_sync_eta_ms)
+			render_duration(st->sync_eta_ms, eta, sizeof(eta));
+		item = xasprintf("%" PRIu64 " of %" PRIu64 " records stored (%.0f%%), "
+		    "%" PRIu64 " to go%s%s; %" PRIu64 " session%s",
+		    st->sync_stored, st->sync_expected,
+		    100.0 * (double)st->sync_stored / (double)st->sync_expected,
+		    st->sync_remaining, st->has_sync_eta_ms ? ", about " : "",
+		    st->has_sync_eta_ms ? eta : "", st->sync_running,
+		    st->sync_running == 1 ? "" : "s");
+	} else if (st->sync_running > 0)
 		item = xasprintf("%" PRIu64 " running, %" PRIu64 " records received "
 		    "so far", st->sync_running, st->sync_records);
 	else

@@ -29,6 +29,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "federation", cmd_federation, "the secretariat's key: create, admit, revoke, catalog (offline)" },
 	{ "coverage", cmd_coverage, "who reported which indicators for a period, and who did not" },
 	{ "report", cmd_report, "a city's progress-report draft for a cycle (JSON, Markdown)" },
+	{ "partners", cmd_partners, "cities that could help with this city's challenges, and why" },
 	{ "http", cmd_http, "the HTTP face: token (offline)" },
 };
 

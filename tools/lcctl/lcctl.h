@@ -30,6 +30,7 @@ enum {
 struct lcctl {
 	const char *dir;         /* data directory (-d or $LCF_DIR), or NULL */
 	int json;                /* --json given to the current command */
+	int csv;                 /* --csv given to it (csvout.h) */
 	char name[64];           /* "lcctl practice add", for messages and getopt */
 };
 
@@ -72,6 +73,9 @@ int lcctl_common_opt(int c, const char *usage);
  * (setting ctx->json). Returns -1 to go on, else the exit status. */
 int lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv,
     const char *usage, int json);
+/* The same for a list that also takes --csv (setting ctx->csv; not both). */
+int lcctl_list_opts(struct lcctl *ctx, int argc, char **argv,
+    const char *usage);
 /* After the options: LCCTL_EXIT_OK when no argument follows (what == NULL) or
  * exactly one does (what names it), and a data directory is known; else says
  * what is wrong and returns LCCTL_EXIT_USAGE. */
@@ -308,5 +312,6 @@ int cmd_coverage(struct lcctl *ctx, int argc, char **argv);
 int cmd_health(struct lcctl *ctx, int argc, char **argv);
 int cmd_http(struct lcctl *ctx, int argc, char **argv);
 int cmd_report(struct lcctl *ctx, int argc, char **argv);
+int cmd_partners(struct lcctl *ctx, int argc, char **argv);
 
 #endif
