@@ -136,8 +136,8 @@ find_cand(struct match *m, const uint8_t id[32])
 	return bsearch(&key, m->c, m->nc, sizeof(key), cand_cmp_id);
 }
 
-/* Whether a city may be proposed: not revoked, its membership in force on a
- * federation node. The words name its standing. */
+/* Whether a city may be proposed: not revoked, not an observer, its
+ * membership in force on a federation node. The words name its standing. */
 static const char *
 standing(struct match *m, const uint8_t id[32])
 {
@@ -146,7 +146,7 @@ standing(struct match *m, const uint8_t id[32])
 
 	if (!members_enabled(m->n))
 		return "open";
-	if (members_get(m->n, id, &mi) != 0 || mi.revoked)
+	if (members_get(m->n, id, &mi) != 0 || mi.revoked || mi.observer)
 		return NULL;
 	return members_link_ok(m->n, id, why, sizeof(why)) == 0 ? "admitted" : NULL;
 }
@@ -400,7 +400,7 @@ parse_args(struct match *m, const json_t *args, uint64_t *limit,
 static int
 count_practices(struct match *m, struct view_error *e)
 {
-	struct view_keep keep = { m->n, m->lin, 1 };
+	struct view_keep keep = { m->n, m->lin, 1, 1 };
 	struct store_query q;
 	int truncated, rc;
 
