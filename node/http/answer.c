@@ -180,6 +180,7 @@ answer_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
 	case 410: return "Gone";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
