@@ -12,6 +12,7 @@ OLD_COMMIT=4ec577e
 OLD=$ROOT/$BUILD/old-$OLD_COMMIT
 
 # --- the old node, built once into $OLD from this repository's history ---
+# (a plain build: none of this run's make settings, SANITIZE=1 say, reach it)
 build_old() {
 	[ -x "$OLD/build/lcnode" ] && [ -x "$OLD/build/lcctl" ] && return 0
 	if ! git -C "$ROOT" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
@@ -21,7 +22,8 @@ build_old() {
 	fi
 	rm -rf "$OLD.tmp" && mkdir -p "$OLD.tmp" &&
 		git -C "$ROOT" archive "$OLD_COMMIT" | tar -x -C "$OLD.tmp" &&
-		nice make -C "$OLD.tmp" -j2 build/lcnode build/lcctl >"$OLD.tmp/make.log" 2>&1 ||
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u CI -u BUILD -u WERROR \
+		    nice make -C "$OLD.tmp" -j2 build/lcnode build/lcctl >"$OLD.tmp/make.log" 2>&1 ||
 		{ echo "# building $OLD_COMMIT failed: $(tail -5 "$OLD.tmp/make.log" 2>/dev/null)"; return 1; }
 	rm -rf "$OLD" && mv "$OLD.tmp" "$OLD"
 }
