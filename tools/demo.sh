@@ -18,7 +18,7 @@ CITIES=("timisoara Timisoara RO 7401 8381" "tampere Tampere FI 7402 8382" "medel
 
 stop_all() {
 	local pidf
-	for pidf in "$DEMO"/*/lcnode.lock; do
+	for pidf in "$DEMO"/*/lcnode.lock "$DEMO"/secretariat/node/lcnode.lock; do
 		[ -s "$pidf" ] || continue
 		kill -TERM "$(cat "$pidf")" 2>/dev/null || true
 	done
@@ -82,6 +82,29 @@ for c in "${CITIES[@]}"; do
 	"$LCCTL" -d "$dir" indicator import "$SAMPLES/$slug-indicators.SAMPLE.json"
 done
 
+# An earlier value, so that Medellin's report draft shows a change.
+"$LCCTL" -d "$DEMO/medellin" indicator set 1.2-cultural-visits 2023 1750 \
+    --unit "per 1,000 residents" --source "Culture department visitor statistics (SAMPLE)" >/dev/null
+
+# The secretariat runs a node of its own, admitted as an observer: it pulls and
+# serves every record and is never listed as a city.
+OBS=$DEMO/secretariat/node
+if [ ! -e "$OBS/identity.key" ]; then
+	"$LCCTL" -d "$OBS" init --city "Demo secretariat" --country FR --listen 127.0.0.1:7404 \
+	    --federation "$FEDID" --http 127.0.0.1:8384 >/dev/null 2>&1
+fi
+"$LCNODE" -d "$OBS" >>"$OBS/node.log" 2>&1 &
+for _ in $(seq 1 50); do
+	"$LCCTL" -d "$OBS" status >/dev/null 2>&1 && break
+	sleep 0.1
+done
+obsid=$("$LCCTL" -d "$OBS" status --json | jq -r .city_id)
+"$LCCTL" federation admit -k "$FEDKEY" "$obsid" --city "Demo secretariat" --country FR \
+    --observer >"$DEMO/secretariat/observer.rec" 2>/dev/null
+"$LCCTL" -d "$OBS" publish "$DEMO/secretariat/observer.rec" >/dev/null
+"$LCCTL" -d "$DEMO/timisoara" publish "$DEMO/secretariat/observer.rec" >/dev/null
+"$LCCTL" -d "$OBS" peer add 127.0.0.1:7401 >/dev/null 2>&1 || true
+
 # The operators add a line of peers: Medellin - Tampere - Timisoara. Records
 # travel by push and reconciliation; each node also finds the others through
 # their signed endpoint records and links to them (discovery).
@@ -131,17 +154,38 @@ echo
 echo "== lcctl verify"
 "$LCCTL" -d "$dir" verify
 echo
+echo "== the secretariat (its observer node): lcctl coverage --period 2024 --missing"
+for _ in $(seq 1 100); do
+	n=$("$LCCTL" -d "$OBS" indicator list --json 2>/dev/null | jq length)
+	[ "${n:-0}" -ge "$("$LCCTL" -d "$dir" indicator list --json | jq length)" ] && break
+	sleep 0.2
+done
+"$LCCTL" -d "$OBS" coverage --period 2024 --missing | cut -c1-120
+echo
+echo "== Tampere looks for partners: lcctl partners"
+"$LCCTL" -d "$DEMO/tampere" partners || true
+medellin=$("$LCCTL" -d "$DEMO/medellin" status --json | jq -r .city_id)
+echo
+echo "== Tampere reads Medellin's page: lcctl city show ${medellin:0:12}"
+"$LCCTL" -d "$DEMO/tampere" city show "${medellin:0:12}" | head -25
+echo
+echo "== Medellin's progress-report draft: lcctl report --city ${medellin:0:12} --from 2023 --to 2024"
+"$LCCTL" -d "$DEMO/tampere" report --city "${medellin:0:12}" --from 2023 --to 2024 | head -25
+echo
 echo "== the HTTP API (Timisoara): curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2'"
 curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2' | jq -c '{next, items: [.items[] | {id, city_name, title: .practice.title}]}' || true
 cat <<MSG
 
 The three nodes keep running in the background (logs: $DEMO/*/node.log). Their
 HTTP faces: http://127.0.0.1:8381/api/v1/ (Timisoara), :8382 (Tampere), :8383
-(Medellin). Try:
+(Medellin), :8384 (the secretariat's observer node). Try:
   curl -s http://127.0.0.1:8381/api/v1/cities | jq .
   curl -s http://127.0.0.1:8381/api/v1/members | jq .
   curl -s http://127.0.0.1:8381/metrics            # operator data: loopback may read it
   curl -N http://127.0.0.1:8381/api/v1/events      # live events (add a practice meanwhile)
+  curl -s 'http://127.0.0.1:8384/api/v1/coverage?period=2024&missing=true' | jq .
+  curl -s http://127.0.0.1:8382/api/v1/partners | jq .
+  $BUILD/lcctl -d $OBS members        # the three cities, and the observer
   export LCF_DIR=$dir
   $BUILD/lcctl practice show ID        # an id prefix from the list above
   $BUILD/lcctl export --signed | head -2
