@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+// Search words: case and diacritics folding with utf8proc, stemming with
+// Snowball's libstemmer, and a per-thread cache of the words already folded.
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libstemmer.h>
+#include <utf8proc.h>
+
+#include "base/xmalloc.h"
+#include "model/fold.h"
+
+#define LANGS_MAX 48              /* stemmers one thread keeps */
+#define CACHE_SLOTS 8192          /* folded words one thread keeps */
+
+/* A word folded already: (language, case-folded word) -> folded stem. */
+struct cached {
+	uint32_t hash;
+	uint8_t lang;                 /* index in tls.langs, + 1; 0: free */
+	uint8_t inlen, outlen;
+	char in[FOLD_WORD_MAX], out[FOLD_WORD_MAX];
+};
+
+struct tls {
+	struct {
+		char code[FOLD_LANG_MAX];
+		struct sb_stemmer *st;    /* NULL: the language has none */
+	} langs[LANGS_MAX];
+	size_t nlangs;
+	struct cached *cache;
+};
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void
+tls_free(void *p)
+{
+	struct tls *t = p;
+	size_t i;
+
+	for (i = 0; i < t->nlangs; i++)
+		if (t->langs[i].st != NULL)
+			sb_stemmer_delete(t->langs[i].st);
+	free(t->cache);
+	free(t);
+}
+
+static void
+tls_init(void)
+{
+	(void)pthread_key_create(&tls_key, tls_free);
+}
+
+static struct tls *
+tls_get(void)
+{
+	struct tls *t;
+
+	(void)pthread_once(&tls_once, tls_init);
+	if ((t = pthread_getspecific(tls_key)) == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		t->cache = xcalloc(CACHE_SLOTS, sizeof(*t->cache));
+		(void)pthread_setspecific(tls_key, t);
+	}
+	return t;
+}
+
+/* The thread's slot for a language code (1-based, for struct cached), its
+ * stemmer created on first use; 0 when the table is full (then no stemming). */
+static size_t
+lang_slot(struct tls *t, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlangs; i++)
+		if (strcmp(t->langs[i].code, code) == 0)
+			return i + 1;
+	if (t->nlangs == LANGS_MAX)
+		return 0;
+	i = t->nlangs++;
+	strncpy(t->langs[i].code, code, FOLD_LANG_MAX - 1);
+	t->langs[i].st = strcmp(code, "und") == 0 ? NULL :
+	    sb_stemmer_new(code, "UTF_8");
+	return i + 1;
+}
+
+/* Languages whose BCP 47 subtag is not one of Snowball's own names. */
+static const struct {
+	const char *tag, *algo;
+} lang_alias[] = {
+	{ "nb", "no" }, { "nn", "no" },
+};
+
+int
+fold_lang(const char *tag, char out[FOLD_LANG_MAX])
+{
+	struct tls *t;
+	size_t n = 0, i, slot;
+
+	while (tag != NULL && n < FOLD_LANG_MAX - 1 &&
+	    ((tag[n] >= 'a' && tag[n] <= 'z') || (tag[n] >= 'A' && tag[n] <= 'Z'))) {
+		out[n] = (char)(tag[n] | 0x20);
+		n++;
+	}
+	out[n] = '\0';
+	if (tag == NULL || n < 2 || (tag[n] != '\0' && tag[n] != '-' &&
+	    tag[n] != '_')) {
+		strcpy(out, "und");
+		return 0;
+	}
+	for (i = 0; i < sizeof(lang_alias) / sizeof(lang_alias[0]); i++)
+		if (strcmp(out, lang_alias[i].tag) == 0)
+			strcpy(out, lang_alias[i].algo);
+	t = tls_get();
+	slot = lang_slot(t, out);
+	return slot != 0 && t->langs[slot - 1].st != NULL;
+}
+
+int
+fold_char(const char *s, size_t avail, size_t *clen)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+	unsigned char c = (unsigned char)*s;
+	utf8proc_category_t cat;
+
+	if (c < 0x80) {
+		*clen = 1;
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+	}
+	n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)avail,
+	    &cp);
+	if (n <= 0) {
+		*clen = 1;
+		return 0;
+	}
+	*clen = (size_t)n;
+	cat = utf8proc_category(cp);
+	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_ME) ||
+	    (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+static uint32_t
+word_hash(const char *w, size_t n, size_t lang)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)lang;    /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return h;
+}
+
+static size_t
+count_chars(const char *w, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)w[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* Case-folds w into out (NFC): 0 or its length when it fits. */
+static size_t
+case_fold(const char *w, size_t n, char *out)
+{
+	utf8proc_uint8_t *m = NULL;
+	utf8proc_ssize_t r;
+	size_t i;
+	int ascii = 1;
+
+	for (i = 0; i < n && ascii; i++)
+		ascii = (unsigned char)w[i] < 0x80;
+	if (ascii) {
+		if (n > FOLD_WORD_MAX)
+			return 0;
+		for (i = 0; i < n; i++)
+			out[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] | 0x20 : w[i]);
+		return n;
+	}
+	r = utf8proc_map((const utf8proc_uint8_t *)w, (utf8proc_ssize_t)n, &m,
+	    UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+	if (r <= 0 || r > FOLD_WORD_MAX) {
+		free(m);
+		return 0;
+	}
+	memcpy(out, m, (size_t)r);
+	free(m);
+	return (size_t)r;
+}
+
+/* Strips diacritics from w in place: the new length. */
+static size_t
+strip_marks(char *w, size_t n)
+{
+	utf8proc_uint8_t *m = NULL;
+	utf8proc_ssize_t r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)w[i] >= 0x80)
+			break;
+	if (i == n)
+		return n;
+	r = utf8proc_map((const utf8proc_uint8_t *)w, (utf8proc_ssize_t)n, &m,
+	    UTF8PROC_COMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_STABLE);
+	if (r > 0 && r <= (utf8proc_ssize_t)n) {
+		memcpy(w, m, (size_t)r);
+		n = (size_t)r;
+	}
+	free(m);
+	return n;
+}
+
+/* The folded stem of the case-folded word cf (n bytes) into out. */
+static size_t
+stem_fold(struct tls *t, size_t slot, const char *cf, size_t n, char *out)
+{
+	struct sb_stemmer *st = slot ? t->langs[slot - 1].st : NULL;
+	const sb_symbol *s;
+	size_t len = n;
+
+	memcpy(out, cf, n);
+	if (st != NULL && (s = sb_stemmer_stem(st, (const sb_symbol *)cf,
+	    (int)n)) != NULL) {
+		len = (size_t)sb_stemmer_length(st);
+		if (len == 0 || len > FOLD_WORD_MAX)
+			len = n;
+		else
+			memcpy(out, s, len);
+	}
+	return strip_marks(out, len);
+}
+
+/* Folds the raw word w (n bytes) in language slot: its length in out. */
+static size_t
+fold_one(struct tls *t, size_t slot, const char *w, size_t n, int stem, char *out)
+{
+	char cf[FOLD_WORD_MAX];
+	struct cached *c;
+	size_t cn, len;
+	uint32_t h;
+
+	if ((cn = case_fold(w, n, cf)) == 0)
+		return 0;
+	if (!stem)
+		slot = 0;
+	h = word_hash(cf, cn, slot);
+	c = &t->cache[h & (CACHE_SLOTS - 1)];
+	if (c->lang == slot + 1 && c->hash == h && c->inlen == cn &&
+	    memcmp(c->in, cf, cn) == 0) {
+		memcpy(out, c->out, c->outlen);
+		return c->outlen;
+	}
+	len = stem_fold(t, slot, cf, cn, out);
+	if (count_chars(out, len) < FOLD_WORD_MIN)
+		len = 0;
+	c->hash = h;
+	c->lang = (uint8_t)(slot + 1);
+	c->inlen = (uint8_t)cn;
+	c->outlen = (uint8_t)len;
+	memcpy(c->in, cf, cn);
+	memcpy(c->out, out, len);
+	return len;
+}
+
+size_t
+fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
+    void *arg)
+{
+	struct tls *t;
+	char out[FOLD_WORD_MAX + 1];
+	size_t slot, len, pos = 0, clen, start, end, avail;
+	const char *p = text;
+
+	if (text == NULL)
+		return 0;
+	t = tls_get();
+	slot = stem ? lang_slot(t, lang) : 0;
+	avail = strlen(text);
+	end = 0;
+	while (end < avail) {
+		while (end < avail && !fold_char(p + end, avail - end, &clen))
+			end += clen;
+		start = end;
+		while (end < avail && fold_char(p + end, avail - end, &clen))
+			end += clen;
+		if (end == start)
+			break;
+		if ((len = fold_one(t, slot, p + start, end - start, stem, out)) > 0)
+			fn(arg, out, len, pos);
+		pos++;
+	}
+	return pos;
+}
+
+size_t
+fold_word(const char *lang, const char *w, size_t n, int stem,
+    char out[FOLD_WORD_MAX + 1])
+{
+	struct tls *t = tls_get();
+	size_t len, i, clen;
+
+	for (i = 0; i < n; i += clen)
+		if (!fold_char(w + i, n - i, &clen))
+			return 0;
+	len = fold_one(t, stem ? lang_slot(t, lang) : 0, w, n, stem, out);
+	out[len] = '\0';
+	return len;
+}
+
+size_t
+fold_plain(const char *w, size_t n, char out[FOLD_WORD_MAX + 1])
+{
+	return fold_word("und", w, n, 0, out);
+}
