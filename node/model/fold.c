@@ -19,8 +19,8 @@
 struct cached {
 	uint32_t hash;
 	uint8_t lang;                 /* index in tls.langs, + 1; 0: free */
-	uint8_t inlen, outlen;
-	char in[FOLD_WORD_MAX], out[FOLD_WORD_MAX];
+	uint8_t inlen, outlen, altlen;
+	char in[FOLD_WORD_MAX], out[FOLD_WORD_MAX], alt[FOLD_WORD_MAX];
 };
 
 struct tls {
@@ -237,15 +237,18 @@ stem_fold(struct tls *t, size_t slot, const char *cf, size_t n, char *out)
 	return strip_marks(out, len);
 }
 
-/* Folds the raw word w (n bytes) in language slot: its length in out. */
+/* Folds the raw word w (n bytes) in language slot: its length in out, and
+ * the alternative form's in *altn (0: none). */
 static size_t
-fold_one(struct tls *t, size_t slot, const char *w, size_t n, int stem, char *out)
+fold_one(struct tls *t, size_t slot, const char *w, size_t n, int stem, char *out,
+    char *alt, size_t *altn)
 {
-	char cf[FOLD_WORD_MAX];
+	char cf[FOLD_WORD_MAX], bare[FOLD_WORD_MAX];
 	struct cached *c;
-	size_t cn, len;
+	size_t cn, len, bn;
 	uint32_t h;
 
+	*altn = 0;
 	if ((cn = case_fold(w, n, cf)) == 0)
 		return 0;
 	if (!stem)
@@ -255,17 +258,31 @@ fold_one(struct tls *t, size_t slot, const char *w, size_t n, int stem, char *ou
 	if (c->lang == slot + 1 && c->hash == h && c->inlen == cn &&
 	    memcmp(c->in, cf, cn) == 0) {
 		memcpy(out, c->out, c->outlen);
+		memcpy(alt, c->alt, c->altlen);
+		*altn = c->altlen;
 		return c->outlen;
 	}
 	len = stem_fold(t, slot, cf, cn, out);
 	if (count_chars(out, len) < FOLD_WORD_MIN)
 		len = 0;
+	/* Stemmers know words with their diacritics; the same word typed
+	 * without them may stem otherwise. */
+	memcpy(bare, cf, cn);
+	bn = strip_marks(bare, cn);
+	if (len > 0 && slot != 0 && (bn != cn || memcmp(bare, cf, cn) != 0)) {
+		*altn = stem_fold(t, slot, bare, bn, alt);
+		if (count_chars(alt, *altn) < FOLD_WORD_MIN ||
+		    (*altn == len && memcmp(alt, out, len) == 0))
+			*altn = 0;
+	}
 	c->hash = h;
 	c->lang = (uint8_t)(slot + 1);
 	c->inlen = (uint8_t)cn;
 	c->outlen = (uint8_t)len;
+	c->altlen = (uint8_t)*altn;
 	memcpy(c->in, cf, cn);
 	memcpy(c->out, out, len);
+	memcpy(c->alt, alt, *altn);
 	return len;
 }
 
@@ -274,8 +291,8 @@ fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
     void *arg)
 {
 	struct tls *t;
-	char out[FOLD_WORD_MAX + 1];
-	size_t slot, len, pos = 0, clen, start, end, avail;
+	char out[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
+	size_t slot, len, altn, pos = 0, clen, start, end, avail;
 	const char *p = text;
 
 	if (text == NULL)
@@ -292,8 +309,9 @@ fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
 			end += clen;
 		if (end == start)
 			break;
-		if ((len = fold_one(t, slot, p + start, end - start, stem, out)) > 0)
-			fn(arg, out, len, pos);
+		if ((len = fold_one(t, slot, p + start, end - start, stem, out, alt,
+		    &altn)) > 0)
+			fn(arg, out, len, alt, altn, pos);
 		pos++;
 	}
 	return pos;
@@ -301,21 +319,28 @@ fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
 
 size_t
 fold_word(const char *lang, const char *w, size_t n, int stem,
-    char out[FOLD_WORD_MAX + 1])
+    char out[FOLD_WORD_MAX + 1], char *alt)
 {
 	struct tls *t = tls_get();
-	size_t len, i, clen;
+	char a[FOLD_WORD_MAX + 1];
+	size_t len, i, clen, altn;
 
+	if (alt != NULL)
+		alt[0] = '\0';
 	for (i = 0; i < n; i += clen)
 		if (!fold_char(w + i, n - i, &clen))
 			return 0;
-	len = fold_one(t, stem ? lang_slot(t, lang) : 0, w, n, stem, out);
+	len = fold_one(t, stem ? lang_slot(t, lang) : 0, w, n, stem, out, a, &altn);
 	out[len] = '\0';
+	if (alt != NULL && len > 0) {
+		memcpy(alt, a, altn);
+		alt[altn] = '\0';
+	}
 	return len;
 }
 
 size_t
 fold_plain(const char *w, size_t n, char out[FOLD_WORD_MAX + 1])
 {
-	return fold_word("und", w, n, 0, out);
+	return fold_word("und", w, n, 0, out, NULL);
 }

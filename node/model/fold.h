@@ -19,8 +19,12 @@ int fold_lang(const char *tag, char out[FOLD_LANG_MAX]);
 
 /* Called for each word of a text: w (n bytes, not NUL-terminated, valid
  * during the call only) is its folded stem, pos its number in the text from 0
- * (words too long to index are counted but not given). */
-typedef void (*fold_word_fn)(void *arg, const char *w, size_t n, size_t pos);
+ * (words too long to index are counted but not given). alt (altn bytes; 0
+ * when there is none) is the stem of the word stripped of its diacritics
+ * first, when that differs ("alfabetización" in "es": w "alfabetiz", alt
+ * "alfabetizacion"): the stem of the same word typed without them. */
+typedef void (*fold_word_fn)(void *arg, const char *w, size_t n,
+    const char *alt, size_t altn, size_t pos);
 
 /* Splits text (UTF-8; NULL is empty) into words: runs of letters, marks and
  * digits. Each is case-folded, stemmed in lang (a fold_lang code) when stem is
@@ -32,10 +36,11 @@ size_t fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
     void *arg);
 
 /* Folds one word (n bytes) as fold_words does, into out (FOLD_WORD_MAX + 1
- * bytes, NUL-terminated). Returns its length, or 0 when it is not a word that
- * is indexed (too short or too long, or not one word). */
+ * bytes, NUL-terminated) and, when alt is not NULL, its alternative form into
+ * alt (same size; "" when none). Returns the length of out, or 0 when it is
+ * not a word that is indexed (too short or too long, or not one word). */
 size_t fold_word(const char *lang, const char *w, size_t n, int stem,
-    char out[FOLD_WORD_MAX + 1]);
+    char out[FOLD_WORD_MAX + 1], char *alt);
 
 /* Looks at the character at s (avail bytes, avail >= 1): *clen receives its
  * length in bytes (1 for a byte that is not UTF-8). Returns 1 for a character

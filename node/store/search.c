@@ -252,28 +252,40 @@ words_key(uint8_t *key, Lcf__Kind kind, const char *lang, const char *w, size_t 
 	return 2 + ll + n;
 }
 
-/* A word: its folded stem in each language, the lists joined. */
+/* Adds the list of one word of language lang to ls. */
+static void
+word_list(struct run *r, struct lists *ls, const char *lang, const char *f)
+{
+	uint8_t key[WORDS_KEY_MAX];
+	struct hits h;
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = key;
+	k.mv_size = words_key(key, r->kind, lang, f, strlen(f));
+	rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0 && (rc = load_scored(r, &h)) == 0)
+		lists_push(ls, h);
+	else if (rc != MDB_NOTFOUND)
+		r->rc = mdb_to_lcf("searching", rc);
+}
+
+/* A word: its folded stem in each language (and the stem of it typed
+ * without diacritics), the lists joined. */
 static struct hits
 eval_word(struct run *r, const char *word)
 {
-	uint8_t key[WORDS_KEY_MAX];
-	char f[FOLD_WORD_MAX + 1];
+	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
 	struct lists ls = { 0 };
-	struct hits h;
-	MDB_val k, v;
-	size_t i, n;
-	int rc;
+	size_t i;
 
 	for (i = 0; i < r->nlangs && r->rc == 0; i++) {
-		if ((n = fold_word(r->langs[i], word, strlen(word), r->stem[i], f)) == 0)
+		if (fold_word(r->langs[i], word, strlen(word), r->stem[i], f,
+		    alt) == 0)
 			continue;
-		k.mv_data = key;
-		k.mv_size = words_key(key, r->kind, r->langs[i], f, n);
-		rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_KEY);
-		if (rc == 0 && (rc = load_scored(r, &h)) == 0)
-			lists_push(&ls, h);
-		else if (rc != MDB_NOTFOUND)
-			r->rc = mdb_to_lcf("searching", rc);
+		word_list(r, &ls, r->langs[i], f);
+		if (alt[0] != '\0')
+			word_list(r, &ls, r->langs[i], alt);
 	}
 	return lists_join(&ls);
 }

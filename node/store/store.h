@@ -153,6 +153,12 @@ struct store_query {
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
 
+/* The order named ("relevance", "newest"; NULL: relevance with text, else
+ * newest): a STORE_SORT_* value, or -1 for another name. */
+int store_sort_parse(const char *name, const char *text);
+/* 1 when s is a date YYYY-MM-DD (a real one), else 0: for q->since. */
+int store_since_valid(const char *s);
+
 /* Which current versions a scan visits: NULL, or all fields 0, for every one. */
 struct store_scan_filter {
 	const uint8_t *author;       /* 32 bytes: only this author's */

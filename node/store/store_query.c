@@ -523,3 +523,34 @@ done:
 	/* rc is a project code, logged where it arose. */
 	return rc != 0 ? LCF_ESTORE : 0;
 }
+
+int
+store_sort_parse(const char *name, const char *text)
+{
+	if (name == NULL)
+		return text != NULL ? STORE_SORT_RELEVANCE : STORE_SORT_NEWEST;
+	if (strcmp(name, "relevance") == 0)
+		return STORE_SORT_RELEVANCE;
+	if (strcmp(name, "newest") == 0)
+		return STORE_SORT_NEWEST;
+	return -1;
+}
+
+int
+store_since_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i;
+
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
+}

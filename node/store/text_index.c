@@ -92,15 +92,14 @@ gather_grow(struct gather *g)
 	free(old);
 }
 
+/* Counts one form of a word. */
 static void
-on_word(void *arg, const char *w, size_t n, size_t pos)
+count_term(struct gather *g, const char *w, size_t n)
 {
-	struct gather *g = arg;
 	struct term *t;
 	uint32_t h;
 	size_t j;
 
-	(void)pos;
 	if (g->nused * 2 >= g->nslots)
 		gather_grow(g);
 	h = term_hash(w, n, g->cur);
@@ -120,6 +119,18 @@ on_word(void *arg, const char *w, size_t n, size_t pos)
 		g->used[g->nused++] = (uint32_t)j;
 	}
 	t->tf = (uint16_t)CAP_ADD((unsigned)t->tf, g->weight);
+}
+
+static void
+on_word(void *arg, const char *w, size_t n, const char *alt, size_t altn,
+    size_t pos)
+{
+	struct gather *g = arg;
+
+	(void)pos;
+	count_term(g, w, n);
+	if (altn > 0)
+		count_term(g, alt, altn);
 	g->dl[g->cur] = CAP_ADD(g->dl[g->cur], g->weight);
 }
 
@@ -202,14 +213,15 @@ store__text_terms(const Lcf__Practice *pr, const struct text_sink *sink)
 struct field_words {
 	struct {
 		size_t pos;
-		uint8_t len;
-		char w[FOLD_WORD_MAX];
+		uint8_t len, altlen;
+		char w[FOLD_WORD_MAX], alt[FOLD_WORD_MAX];
 	} *e;
 	size_t n, cap;
 };
 
 static void
-on_field_word(void *arg, const char *w, size_t n, size_t pos)
+on_field_word(void *arg, const char *w, size_t n, const char *alt, size_t altn,
+    size_t pos)
 {
 	struct field_words *fw = arg;
 
@@ -220,7 +232,19 @@ on_field_word(void *arg, const char *w, size_t n, size_t pos)
 	fw->e[fw->n].pos = pos;
 	fw->e[fw->n].len = (uint8_t)n;
 	memcpy(fw->e[fw->n].w, w, n);
+	fw->e[fw->n].altlen = (uint8_t)altn;
+	memcpy(fw->e[fw->n].alt, alt, altn);
 	fw->n++;
+}
+
+/* Whether entry i is the folded word want (either of its forms). */
+static int
+entry_is(const struct field_words *fw, size_t i, const char *want)
+{
+	size_t n = strlen(want);
+
+	return (fw->e[i].len == n && memcmp(fw->e[i].w, want, n) == 0) ||
+	    (fw->e[i].altlen == n && memcmp(fw->e[i].alt, want, n) == 0);
 }
 
 /* Whether the folded phrase (ph[k] "" for any word) runs in text. */
@@ -234,8 +258,7 @@ text_has(struct field_words *fw, const char *lang, int stem, const char *text,
 	fw->n = 0;
 	fold_words(lang, text, stem, on_field_word, fw);
 	for (i = 0; i < fw->n; i++) {
-		if (strlen(ph[0]) != fw->e[i].len ||
-		    memcmp(ph[0], fw->e[i].w, fw->e[i].len) != 0)
+		if (!entry_is(fw, i, ph[0]))
 			continue;
 		ok = 1;
 		for (k = 1, j = i + 1; ok && k < n; k++) {
@@ -246,8 +269,7 @@ text_has(struct field_words *fw, const char *lang, int stem, const char *text,
 			if (ph[k][0] == '\0')
 				continue;
 			ok = j < fw->n && fw->e[j].pos == want &&
-			    strlen(ph[k]) == fw->e[j].len &&
-			    memcmp(ph[k], fw->e[j].w, fw->e[j].len) == 0;
+			    entry_is(fw, j, ph[k]);
 		}
 		if (ok)
 			return 1;
@@ -269,7 +291,8 @@ unit_has(struct field_words *fw, const char *tag, const char *want,
 	for (i = 0; i < nwords && i < SQUERY_MAX_PHRASE; i++)
 		if (words[i][0] == '\0')
 			ph[i][0] = '\0';
-		else if (fold_word(code, words[i], strlen(words[i]), stem, ph[i]) == 0)
+		else if (fold_word(code, words[i], strlen(words[i]), stem, ph[i],
+		    NULL) == 0)
 			return 0;
 	for (i = 0; i < ntexts; i++)
 		if (texts[i] != NULL && text_has(fw, code, stem, texts[i], ph, nwords))
