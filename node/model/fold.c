@@ -165,7 +165,8 @@ count_chars(const char *w, size_t n)
 	return c;
 }
 
-/* Case-folds w into out (NFC): 0 or its length when it fits. */
+/* Case-folds w into out (NFKC: ligatures and full-width forms become their
+ * letters): 0 or its length when it fits. */
 static size_t
 case_fold(const char *w, size_t n, char *out)
 {
@@ -184,7 +185,7 @@ case_fold(const char *w, size_t n, char *out)
 		return n;
 	}
 	r = utf8proc_map((const utf8proc_uint8_t *)w, (utf8proc_ssize_t)n, &m,
-	    UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+	    UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_STABLE);
 	if (r <= 0 || r > FOLD_WORD_MAX) {
 		free(m);
 		return 0;

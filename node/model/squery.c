@@ -261,10 +261,6 @@ parse_unary(struct parser *p)
 	switch (p->t) {
 	case T_MINUS:
 		next(p);
-		if (p->t == T_MINUS) {
-			fail(p, "'-' twice, at character %zu", pos);
-			return NULL;
-		}
 		if ((k = parse_unary(p)) == NULL)
 			return NULL;
 		n = node_new(SQUERY_NOT, pos);
