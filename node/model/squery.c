@@ -325,10 +325,10 @@ parse_and(struct parser *p)
 		if ((k = parse_unary(p)) != NULL)
 			kid_add(n, k);
 	}
-	if (!p->failed && !any)
+	/* Nothing at all is said at the top (no word to search for). */
+	if (!p->failed && !any && p->t != T_END)
 		fail(p, p->t == T_RPAR ? "')' without '(' at character %zu" :
-		    p->t == T_OR ? "OR needs a term on each side, at character %zu" :
-		    "a term was expected at character %zu", p->tpos);
+		    "OR needs a term on each side, at character %zu", p->tpos);
 	for (i = 0; i < n->nkids; i++)
 		positive |= n->kids[i]->op != SQUERY_NOT;
 	if (!p->failed && n->nkids > 0 && !positive)
