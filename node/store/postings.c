@@ -63,7 +63,7 @@ post_day(struct postings *p, int64_t ms)
 /* A text posting: the key in the words table and its value. */
 static void
 text_term(void *arg, const char *lang, const char *w, size_t n, unsigned tf,
-    unsigned dl)
+    unsigned dl, unsigned positions)
 {
 	struct postings *p = arg;
 	uint8_t key[WORDS_KEY_MAX], val[WORDS_VAL_LEN];
@@ -78,10 +78,10 @@ text_term(void *arg, const char *lang, const char *w, size_t n, unsigned tf,
 	key[1 + ll] = ':';
 	memcpy(key + 2 + ll, w, n);
 	put_be32(val, p->doc);
-	val[4] = (uint8_t)(tf >> 8);
-	val[5] = (uint8_t)tf;
-	val[6] = (uint8_t)(dl >> 8);
-	val[7] = (uint8_t)dl;
+	val[4] = (uint8_t)(tf > WORDS_TF_MAX ? WORDS_TF_MAX : tf);
+	val[5] = (uint8_t)words_dl_code(dl);
+	val[6] = (uint8_t)(positions >> 8);
+	val[7] = (uint8_t)positions;
 	if (p->txn == NULL) {
 		pending_add(p->wpd, key, 2 + ll + n, val, p->doc);
 		return;

@@ -19,7 +19,7 @@
 #define BM25_B 0.75f
 #define LANGS_MAX 64              /* languages one query looks in */
 #define PREFIX_WORDS_MAX 2000     /* words a prefix expands to, per language */
-#define MERGE_LISTS_MAX 16        /* beyond, lists are joined and sorted */
+#define MERGE_PAIRWISE 4          /* lists merged pairwise; more are summed */
 
 struct run {
 	MDB_txn *txn;
@@ -39,6 +39,7 @@ store__hits_free(struct hits *h)
 {
 	free(h->doc);
 	free(h->score);
+	free(h->pos);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -47,7 +48,16 @@ hits_alloc(struct hits *h, size_t n)
 {
 	h->doc = xreallocarray(NULL, n ? n : 1, sizeof(*h->doc));
 	h->score = xreallocarray(NULL, n ? n : 1, sizeof(*h->score));
+	h->pos = xreallocarray(NULL, n ? n : 1, sizeof(*h->pos));
 	h->n = 0;
+}
+
+static void
+hits_put(struct hits *h, uint32_t doc, float score, uint16_t pos)
+{
+	h->doc[h->n] = doc;
+	h->score[h->n] = score;
+	h->pos[h->n++] = pos;
 }
 
 /* a | b, scores summed; a and b are consumed. */
@@ -69,14 +79,16 @@ hits_union(struct hits *a, struct hits *b)
 	hits_alloc(&r, a->n + b->n);
 	while (i < a->n || j < b->n) {
 		if (j == b->n || (i < a->n && a->doc[i] < b->doc[j])) {
-			r.doc[r.n] = a->doc[i];
-			r.score[r.n++] = a->score[i++];
+			hits_put(&r, a->doc[i], a->score[i], a->pos[i]);
+			i++;
 		} else if (i == a->n || b->doc[j] < a->doc[i]) {
-			r.doc[r.n] = b->doc[j];
-			r.score[r.n++] = b->score[j++];
+			hits_put(&r, b->doc[j], b->score[j], b->pos[j]);
+			j++;
 		} else {
-			r.doc[r.n] = a->doc[i];
-			r.score[r.n++] = a->score[i++] + b->score[j++];
+			hits_put(&r, a->doc[i], a->score[i] + b->score[j],
+			    a->pos[i] | b->pos[j]);
+			i++;
+			j++;
 		}
 	}
 	store__hits_free(a);
@@ -119,60 +131,58 @@ hits_filter(struct hits *a, const struct hits *b, int keep)
 		if (in != keep)
 			continue;
 		a->doc[o] = a->doc[i];
+		a->pos[o] = a->pos[i];
 		a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
 	}
 	a->n = o;
 }
 
-struct posting {
-	uint32_t doc;
-	float score;
-};
-
-static int
-posting_cmp(const void *x, const void *y)
-{
-	const struct posting *a = x, *b = y;
-
-	return (a->doc > b->doc) - (a->doc < b->doc);
-}
-
-/* Joins n lists into one (they are consumed): few are merged pairwise,
- * many sorted together; a document's scores are summed. */
+/* Joins n lists into one (they are consumed), a document's scores summed
+ * and positions joined: few are merged pairwise; many are summed in arrays
+ * indexed by document number, when those are not much longer than the
+ * postings, else merged pairwise all the same. */
 static struct hits
 hits_join(struct hits *l, size_t n)
 {
 	struct hits r;
-	struct posting *p;
-	size_t i, j, total = 0, k = 0;
+	float *sc;
+	uint16_t *ps;
+	uint32_t max = 0, d;
+	size_t i, j, total = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (n <= MERGE_LISTS_MAX) {
+	if (n <= MERGE_PAIRWISE) {
 		for (i = 0; i < n; i++)
 			r = hits_union(&r, &l[i]);
 		return r;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		total += l[i].n;
-	p = xreallocarray(NULL, total ? total : 1, sizeof(*p));
+		if (l[i].n > 0 && l[i].doc[l[i].n - 1] > max)
+			max = l[i].doc[l[i].n - 1];
+	}
+	if ((size_t)max > 16 * total) {
+		for (i = 0; i < n; i++)
+			r = hits_union(&r, &l[i]);
+		return r;
+	}
+	sc = xcalloc((size_t)max + 1, sizeof(*sc));
+	ps = xcalloc((size_t)max + 1, sizeof(*ps));
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < l[i].n; j++) {
-			p[k].doc = l[i].doc[j];
-			p[k++].score = l[i].score[j];
+			d = l[i].doc[j];
+			sc[d] += l[i].score[j];
+			ps[d] |= l[i].pos[j];
 		}
 		store__hits_free(&l[i]);
 	}
-	qsort(p, total, sizeof(*p), posting_cmp);
+	/* Every score is above 0: idf is at least 0.01, a frequency 1. */
 	hits_alloc(&r, total);
-	for (i = 0; i < total; i++) {
-		if (r.n > 0 && r.doc[r.n - 1] == p[i].doc) {
-			r.score[r.n - 1] += p[i].score;
-			continue;
-		}
-		r.doc[r.n] = p[i].doc;
-		r.score[r.n++] = p[i].score;
-	}
-	free(p);
+	for (d = 0; d <= max; d++)
+		if (sc[d] != 0.0f)
+			hits_put(&r, d, sc[d], ps[d]);
+	free(sc);
+	free(ps);
 	return r;
 }
 
@@ -228,12 +238,11 @@ load_scored(struct run *r, struct hits *out)
 		if (out->n + m > cnt || v.mv_size % WORDS_VAL_LEN != 0)
 			return MDB_CORRUPTED;
 		for (i = 0, b = v.mv_data; i < m; i++, b += WORDS_VAL_LEN) {
-			tf = (float)(b[4] << 8 | b[5]);
-			dl = (float)(b[6] << 8 | b[7]);
+			tf = (float)b[4];
+			dl = words_dl_len(b[5]);
 			norm = 1.0f - BM25_B + BM25_B * dl / r->avgdl;
-			out->doc[out->n] = get_be32(b);
-			out->score[out->n++] = idf * tf * (BM25_K1 + 1.0f) /
-			    (tf + BM25_K1 * norm);
+			hits_put(out, get_be32(b), idf * tf * (BM25_K1 + 1.0f) /
+			    (tf + BM25_K1 * norm), (uint16_t)(b[6] << 8 | b[7]));
 		}
 		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
 	}
@@ -322,6 +331,86 @@ eval_prefix(struct run *r, const char *word)
 	return lists_join(&ls);
 }
 
+/* A word's list in language li: its stem's and its other form's. */
+static struct hits
+word_in_lang(struct run *r, size_t li, const char *word)
+{
+	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
+	struct lists ls = { 0 };
+
+	if (fold_word(r->langs[li], word, strlen(word), r->stem[li], f, alt) > 0) {
+		word_list(r, &ls, r->langs[li], f);
+		if (alt[0] != '\0')
+			word_list(r, &ls, r->langs[li], alt);
+	}
+	return lists_join(&ls);
+}
+
+static uint16_t
+rotl16(uint16_t x, unsigned s)
+{
+	s %= 16;
+	return s == 0 ? x : (uint16_t)((x << s) | (x >> (16 - s)));
+}
+
+/* Keeps in acc the documents of w where a word of w may follow one of acc at
+ * distance shift (positions modulo 16); the positions kept are w's. */
+static void
+adjacent(struct hits *acc, const struct hits *w, unsigned shift)
+{
+	size_t i, j = 0, o = 0;
+	uint16_t m;
+
+	for (i = 0; i < acc->n; i++) {
+		j = seek(w->doc, j, w->n, acc->doc[i]);
+		if (j == w->n || w->doc[j] != acc->doc[i])
+			continue;
+		if ((m = rotl16(acc->pos[i], shift) & w->pos[j]) == 0)
+			continue;
+		acc->doc[o] = acc->doc[i];
+		acc->score[o] = acc->score[i] + w->score[j];
+		acc->pos[o++] = m;
+	}
+	acc->n = o;
+}
+
+/* A phrase: in each language, the documents where its words may stand next
+ * to each other by their positions modulo 16 (store__search_match then
+ * reads the text of those it shows). */
+static struct hits
+eval_phrase(struct run *r, const struct squery_node *nd)
+{
+	struct lists out = { 0 };
+	struct hits acc, w;
+	size_t li, k;
+	unsigned shift;
+	int first;
+
+	for (li = 0; li < r->nlangs && r->rc == 0; li++) {
+		memset(&acc, 0, sizeof(acc));
+		first = 1;
+		shift = 0;
+		for (k = 0; k < nd->nwords; k++) {
+			shift++;
+			if (nd->words[k][0] == '\0')
+				continue;
+			w = word_in_lang(r, li, nd->words[k]);
+			if (first) {
+				acc = w;
+				first = 0;
+			} else {
+				adjacent(&acc, &w, shift);
+				store__hits_free(&w);
+			}
+			shift = 0;
+			if (acc.n == 0)
+				break;
+		}
+		lists_push(&out, acc);
+	}
+	return lists_join(&out);
+}
+
 static struct hits eval(struct run *r, const struct squery_node *nd);
 
 /* Every kid's documents (scores summed), none of a NOT kid's. */
@@ -374,13 +463,14 @@ keep_leaf(struct run *r, const struct squery_node *nd, const struct hits *h)
 	hits_alloc(c, h->n);
 	memcpy(c->doc, h->doc, h->n * sizeof(*h->doc));
 	memcpy(c->score, h->score, h->n * sizeof(*h->score));
+	memcpy(c->pos, h->pos, h->n * sizeof(*h->pos));
 	c->n = h->n;
 }
 
 static struct hits
 eval(struct run *r, const struct squery_node *nd)
 {
-	struct hits h = { 0 }, w;
+	struct hits h = { 0 };
 	struct lists ls = { 0 };
 	size_t i;
 
@@ -392,19 +482,7 @@ eval(struct run *r, const struct squery_node *nd)
 		h = eval_prefix(r, nd->words[0]);
 		break;
 	case SQUERY_PHRASE:
-		/* Candidates hold every word; store__search_match checks
-		 * that they are adjacent. */
-		for (i = 0; i < nd->nwords; i++) {
-			if (nd->words[i][0] == '\0')
-				continue;
-			w = eval_word(r, nd->words[i]);
-			if (h.doc == NULL) {
-				h = w;
-				continue;
-			}
-			hits_filter(&h, &w, 1);
-			store__hits_free(&w);
-		}
+		h = eval_phrase(r, nd);
 		break;
 	case SQUERY_AND:
 		h = eval_and(r, nd);

@@ -4,6 +4,7 @@
 #ifndef LCF_STORE_INT_H
 #define LCF_STORE_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -42,9 +43,11 @@
 #define TAG_DAY 'd'           /* the record's day, YYYY-MM-DD (UTC) */
 
 /* The text index ("words"): key kind (1), language code, ':', folded stem;
- * values WORDS_VAL_LEN bytes big-endian: document (4), weighted term
- * frequency (2), length of the document's text in that language (2), so that
- * a list sorts by document. Meta key "text" + kind: text units (documents x
+ * values WORDS_VAL_LEN bytes: document (4, big-endian, so that a list sorts
+ * by document), weighted term frequency (1, at most 255), the length of the
+ * document's text in that language (1, words_dl_code), and the positions of
+ * the word in that text modulo 16 as a bit set (2, big-endian), which rules
+ * out most phrase candidates before their text is read. Meta key "text" + kind: text units (documents x
  * languages) and their summed lengths, 8 bytes big-endian each (BM25's
  * average length). */
 #define WORDS_VAL_LEN 8
@@ -222,9 +225,26 @@ int store__list_load(MDB_cursor *cur, const uint8_t *key, size_t klen,
  * weighted frequency and the weighted length of c's text in that language,
  * and unit once for each language (the practice's own and its translations'),
  * with that length. */
+#define WORDS_TF_MAX 255
+/* A text length in one byte: 4 * sqrt(len), rounded, at most 255 (lengths up
+ * to about 4,000); words_dl_len gives a length back. */
+static inline unsigned
+words_dl_code(unsigned len)
+{
+	float q = 4.0f * sqrtf((float)len) + 0.5f;
+
+	return q >= 255.0f ? 255 : (unsigned)q;
+}
+
+static inline float
+words_dl_len(unsigned code)
+{
+	return (float)(code * code) / 16.0f;
+}
+
 struct text_sink {
 	void (*term)(void *arg, const char *lang, const char *w, size_t n,
-	    unsigned tf, unsigned dl);
+	    unsigned tf, unsigned dl, unsigned positions);
 	void (*unit)(void *arg, const char *lang, unsigned dl);
 	void *arg;
 };
@@ -242,6 +262,7 @@ int store__text_has_phrase(const Lcf__Practice *pr, const char *lang,
 struct hits {
 	uint32_t *doc;
 	float *score;
+	uint16_t *pos;                /* positions modulo 16 (phrases) */
 	size_t n;
 };
 struct search {

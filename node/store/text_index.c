@@ -40,7 +40,7 @@ static const struct {
 
 struct term {
 	uint32_t hash;
-	uint16_t len, tf;
+	uint16_t len, tf, pos;        /* pos: positions modulo 16, a bit set */
 	uint8_t unit;                 /* index in units + 1; 0: free */
 	char w[FOLD_WORD_MAX];
 };
@@ -52,6 +52,7 @@ struct gather {
 	uint32_t *used;               /* slots in use, in order of arrival */
 	char units[UNITS_MAX][FOLD_LANG_MAX];
 	unsigned dl[UNITS_MAX];
+	size_t base[UNITS_MAX];       /* position of the next text in each unit */
 	size_t nunits;
 	size_t cur;                   /* the unit being read */
 	unsigned weight;
@@ -92,9 +93,9 @@ gather_grow(struct gather *g)
 	free(old);
 }
 
-/* Counts one form of a word. */
+/* Counts one form of a word, at position pos of its unit. */
 static void
-count_term(struct gather *g, const char *w, size_t n)
+count_term(struct gather *g, const char *w, size_t n, size_t pos)
 {
 	struct term *t;
 	uint32_t h;
@@ -115,10 +116,12 @@ count_term(struct gather *g, const char *w, size_t n)
 		t->unit = (uint8_t)(g->cur + 1);
 		t->len = (uint16_t)n;
 		t->tf = 0;
+		t->pos = 0;
 		memcpy(t->w, w, n);
 		g->used[g->nused++] = (uint32_t)j;
 	}
 	t->tf = (uint16_t)CAP_ADD((unsigned)t->tf, g->weight);
+	t->pos |= (uint16_t)(1u << (pos % 16));
 }
 
 static void
@@ -127,10 +130,10 @@ on_word(void *arg, const char *w, size_t n, const char *alt, size_t altn,
 {
 	struct gather *g = arg;
 
-	(void)pos;
-	count_term(g, w, n);
+	pos += g->base[g->cur];
+	count_term(g, w, n, pos);
 	if (altn > 0)
-		count_term(g, alt, altn);
+		count_term(g, alt, altn, pos);
 	g->dl[g->cur] = CAP_ADD(g->dl[g->cur], g->weight);
 }
 
@@ -149,6 +152,7 @@ unit_enter(struct gather *g, const char *tag, int *stem)
 		if (g->nunits == UNITS_MAX)
 			return -1;
 		strcpy(g->units[g->nunits], code);
+		g->base[g->nunits] = 0;
 		g->dl[g->nunits++] = 0;
 	}
 	g->cur = i;
@@ -160,7 +164,9 @@ read_text(struct gather *g, const char *lang, int stem, const char *text,
     unsigned weight)
 {
 	g->weight = weight;
-	fold_words(lang, text, stem, on_word, g);
+	/* Texts follow each other in the unit's positions with a gap, so that
+	 * the last word of one and the first of the next are not adjacent. */
+	g->base[g->cur] += fold_words(lang, text, stem, on_word, g) + 2;
 }
 
 void
@@ -201,7 +207,7 @@ store__text_terms(const Lcf__Practice *pr, const struct text_sink *sink)
 		struct term *t = &g->t[g->used[i]];
 
 		sink->term(sink->arg, g->units[t->unit - 1], t->w, t->len, t->tf,
-		    g->dl[t->unit - 1]);
+		    g->dl[t->unit - 1], t->pos);
 		t->unit = 0;
 	}
 	g->nused = 0;
