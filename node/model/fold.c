@@ -13,14 +13,26 @@
 #include "model/fold.h"
 
 #define LANGS_MAX 48              /* stemmers one thread keeps */
-#define CACHE_SLOTS 8192          /* folded words one thread keeps */
+#define CACHE_SLOTS 16384         /* folded words one thread keeps */
+#define ENTRY_BYTES 56            /* a word, its fold and its other form */
 
-/* A word folded already: (language, case-folded word) -> folded stem. */
+/* A word folded already: (language, word as written) -> folded stem and
+ * other form, back to back in b. One cache line: a word whose three forms do
+ * not fit is folded every time. */
 struct cached {
 	uint32_t hash;
 	uint8_t lang;                 /* index in tls.langs, + 1; 0: free */
 	uint8_t inlen, outlen, altlen;
-	char in[FOLD_WORD_MAX], out[FOLD_WORD_MAX], alt[FOLD_WORD_MAX];
+	char b[ENTRY_BYTES];
+};
+
+_Static_assert(sizeof(struct cached) == 64, "a cached word is one cache line");
+
+/* What fold_one gives: pointers into the cache or the thread's scratch,
+ * valid until the thread's next fold. */
+struct folded {
+	const char *w, *alt;
+	size_t n, altn;
 };
 
 struct tls {
@@ -30,6 +42,7 @@ struct tls {
 	} langs[LANGS_MAX];
 	size_t nlangs;
 	struct cached *cache;
+	char out[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];   /* scratch */
 };
 
 static pthread_key_t tls_key;
@@ -238,53 +251,77 @@ stem_fold(struct tls *t, size_t slot, const char *cf, size_t n, char *out)
 	return strip_marks(out, len);
 }
 
-/* Folds the raw word w (n bytes) in language slot: its length in out, and
- * the alternative form's in *altn (0: none). */
-static size_t
-fold_one(struct tls *t, size_t slot, const char *w, size_t n, int stem, char *out,
-    char *alt, size_t *altn)
+/* Folds the word w (n bytes, as written) in language slot (0: no stemming)
+ * into *f; f->n is 0 when it is not a word that is indexed. */
+static void
+fold_one(struct tls *t, size_t slot, const char *w, size_t n, struct folded *f)
 {
 	char cf[FOLD_WORD_MAX], bare[FOLD_WORD_MAX];
 	struct cached *c;
-	size_t cn, len, bn;
+	size_t cn, len, bn, altn = 0;
 	uint32_t h;
 
-	*altn = 0;
-	if ((cn = case_fold(w, n, cf)) == 0)
-		return 0;
-	if (!stem)
-		slot = 0;
-	h = word_hash(cf, cn, slot);
+	h = word_hash(w, n, slot);
 	c = &t->cache[h & (CACHE_SLOTS - 1)];
-	if (c->lang == slot + 1 && c->hash == h && c->inlen == cn &&
-	    memcmp(c->in, cf, cn) == 0) {
-		memcpy(out, c->out, c->outlen);
-		memcpy(alt, c->alt, c->altlen);
-		*altn = c->altlen;
-		return c->outlen;
+	if (c->lang == slot + 1 && c->hash == h && c->inlen == n &&
+	    memcmp(c->b, w, n) == 0) {
+		f->w = c->b + n;
+		f->n = c->outlen;
+		f->alt = c->b + n + c->outlen;
+		f->altn = c->altlen;
+		return;
 	}
-	len = stem_fold(t, slot, cf, cn, out);
-	if (count_chars(out, len) < FOLD_WORD_MIN)
-		len = 0;
+	len = 0;
+	if ((cn = case_fold(w, n, cf)) > 0) {
+		len = stem_fold(t, slot, cf, cn, t->out);
+		if (count_chars(t->out, len) < FOLD_WORD_MIN)
+			len = 0;
+	}
 	/* Stemmers know words with their diacritics; the same word typed
 	 * without them may stem otherwise. */
-	memcpy(bare, cf, cn);
-	bn = strip_marks(bare, cn);
-	if (len > 0 && slot != 0 && (bn != cn || memcmp(bare, cf, cn) != 0)) {
-		*altn = stem_fold(t, slot, bare, bn, alt);
-		if (count_chars(alt, *altn) < FOLD_WORD_MIN ||
-		    (*altn == len && memcmp(alt, out, len) == 0))
-			*altn = 0;
+	if (len > 0 && slot != 0) {
+		memcpy(bare, cf, cn);
+		bn = strip_marks(bare, cn);
+		if (bn != cn || memcmp(bare, cf, cn) != 0) {
+			altn = stem_fold(t, slot, bare, bn, t->alt);
+			if (count_chars(t->alt, altn) < FOLD_WORD_MIN ||
+			    (altn == len && memcmp(t->alt, t->out, len) == 0))
+				altn = 0;
+		}
 	}
+	f->w = t->out;
+	f->n = len;
+	f->alt = t->alt;
+	f->altn = altn;
+	if (n + len + altn > ENTRY_BYTES)
+		return;
 	c->hash = h;
 	c->lang = (uint8_t)(slot + 1);
-	c->inlen = (uint8_t)cn;
+	c->inlen = (uint8_t)n;
 	c->outlen = (uint8_t)len;
-	c->altlen = (uint8_t)*altn;
-	memcpy(c->in, cf, cn);
-	memcpy(c->out, out, len);
-	memcpy(c->alt, alt, *altn);
-	return len;
+	c->altlen = (uint8_t)altn;
+	memcpy(c->b, w, n);
+	memcpy(c->b + n, t->out, len);
+	memcpy(c->b + n + len, t->alt, altn);
+}
+
+static int
+ascii_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* fold_char at p, which is NUL-terminated: a character is at most 4 bytes,
+ * and the NUL ends a truncated one as any byte that is not a continuation. */
+static int
+word_at(const char *p, size_t *clen)
+{
+	if ((unsigned char)*p < 0x80) {
+		*clen = 1;
+		return ascii_word((unsigned char)*p);
+	}
+	return fold_char(p, 4, clen);
 }
 
 size_t
@@ -292,27 +329,28 @@ fold_words(const char *lang, const char *text, int stem, fold_word_fn fn,
     void *arg)
 {
 	struct tls *t;
-	char out[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
-	size_t slot, len, altn, pos = 0, clen, start, end, avail;
-	const char *p = text;
+	struct folded f;
+	const char *p = text, *start;
+	size_t slot, pos = 0, clen;
 
 	if (text == NULL)
 		return 0;
 	t = tls_get();
 	slot = stem ? lang_slot(t, lang) : 0;
-	avail = strlen(text);
-	end = 0;
-	while (end < avail) {
-		while (end < avail && !fold_char(p + end, avail - end, &clen))
-			end += clen;
-		start = end;
-		while (end < avail && fold_char(p + end, avail - end, &clen))
-			end += clen;
-		if (end == start)
-			break;
-		if ((len = fold_one(t, slot, p + start, end - start, stem, out, alt,
-		    &altn)) > 0)
-			fn(arg, out, len, alt, altn, pos);
+	while (*p != '\0') {
+		if (!word_at(p, &clen)) {
+			p += clen;
+			continue;
+		}
+		start = p;
+		do {
+			p += clen;
+		} while (*p != '\0' && word_at(p, &clen));
+		if ((size_t)(p - start) <= 4 * FOLD_WORD_MAX) {
+			fold_one(t, slot, start, (size_t)(p - start), &f);
+			if (f.n > 0)
+				fn(arg, f.w, f.n, f.alt, f.altn, pos);
+		}
 		pos++;
 	}
 	return pos;
@@ -323,21 +361,25 @@ fold_word(const char *lang, const char *w, size_t n, int stem,
     char out[FOLD_WORD_MAX + 1], char *alt)
 {
 	struct tls *t = tls_get();
-	char a[FOLD_WORD_MAX + 1];
-	size_t len, i, clen, altn;
+	struct folded f;
+	size_t i, clen;
 
+	out[0] = '\0';
 	if (alt != NULL)
 		alt[0] = '\0';
 	for (i = 0; i < n; i += clen)
 		if (!fold_char(w + i, n - i, &clen))
 			return 0;
-	len = fold_one(t, stem ? lang_slot(t, lang) : 0, w, n, stem, out, a, &altn);
-	out[len] = '\0';
-	if (alt != NULL && len > 0) {
-		memcpy(alt, a, altn);
-		alt[altn] = '\0';
+	if (n > 4 * FOLD_WORD_MAX)
+		return 0;
+	fold_one(t, stem ? lang_slot(t, lang) : 0, w, n, &f);
+	memcpy(out, f.w, f.n);
+	out[f.n] = '\0';
+	if (alt != NULL && f.n > 0) {
+		memcpy(alt, f.alt, f.altn);
+		alt[f.altn] = '\0';
 	}
-	return len;
+	return f.n;
 }
 
 size_t
