@@ -137,6 +137,29 @@ hits_filter(struct hits *a, const struct hits *b, int keep)
 	a->n = o;
 }
 
+/* Arrays indexed by document number for hits_join, kept per thread and
+ * zero between joins: allocating them for every query cost more than
+ * summing (fresh pages). They grow with the highest document number joined
+ * (6 bytes a document) and live as long as the thread. */
+static __thread struct {
+	float *score;
+	uint16_t *pos;
+	size_t n;
+} tls_dense;
+
+static void
+dense_reserve(size_t n)
+{
+	if (n <= tls_dense.n)
+		return;
+	n = n < 2 * tls_dense.n ? 2 * tls_dense.n : n;
+	free(tls_dense.score);
+	free(tls_dense.pos);
+	tls_dense.score = xcalloc(n, sizeof(*tls_dense.score));
+	tls_dense.pos = xcalloc(n, sizeof(*tls_dense.pos));
+	tls_dense.n = n;
+}
+
 /* Joins n lists into one (they are consumed), a document's scores summed
  * and positions joined: few are merged pairwise; many are summed in arrays
  * indexed by document number, when those are not much longer than the
@@ -166,8 +189,9 @@ hits_join(struct hits *l, size_t n)
 			r = hits_union(&r, &l[i]);
 		return r;
 	}
-	sc = xcalloc((size_t)max + 1, sizeof(*sc));
-	ps = xcalloc((size_t)max + 1, sizeof(*ps));
+	dense_reserve((size_t)max + 1);
+	sc = tls_dense.score;
+	ps = tls_dense.pos;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < l[i].n; j++) {
 			d = l[i].doc[j];
@@ -178,11 +202,14 @@ hits_join(struct hits *l, size_t n)
 	}
 	/* Every score is above 0: idf is at least 0.01, a frequency 1. */
 	hits_alloc(&r, total);
-	for (d = 0; d <= max; d++)
-		if (sc[d] != 0.0f)
-			hits_put(&r, d, sc[d], ps[d]);
-	free(sc);
-	free(ps);
+	for (d = 0; d <= max; d++) {
+		if (sc[d] == 0.0f)
+			continue;
+		hits_put(&r, d, sc[d], ps[d]);
+		/* Left zeroed for the next join. */
+		sc[d] = 0.0f;
+		ps[d] = 0;
+	}
 	return r;
 }
 
