@@ -15,13 +15,12 @@
 
 #define LANGS_MAX 48              /* stemmers one thread keeps */
 #define CACHE_SLOTS 16384         /* folded words one thread keeps */
-#define ENTRY_BYTES 24            /* a word, its fold and its other form */
+#define HOT_SLOTS 4096            /* the most used of them, in front */
+#define ENTRY_BYTES 56            /* a word, its fold and its other form */
 
 /* A word folded already: (language, word as written) -> folded stem and
- * other form, back to back in b. Half a cache line, so that a set of two ways
- * is one line and the cache (512 KiB) stays in a core's L2 beside the rest
- * of an import's working set: a longer word (forms over ENTRY_BYTES
- * together) is folded every time. */
+ * other form, back to back in b; one cache line. A longer word (forms over
+ * ENTRY_BYTES together) is folded every time. */
 struct cached {
 	uint32_t hash;
 	uint8_t lang;                 /* index in tls.langs, + 1; 0: free */
@@ -29,7 +28,7 @@ struct cached {
 	char b[ENTRY_BYTES];
 };
 
-_Static_assert(sizeof(struct cached) == 32, "a set of two is one cache line");
+_Static_assert(sizeof(struct cached) == 64, "a cached word is one cache line");
 
 /* What fold_one gives: pointers into the cache or the thread's scratch,
  * valid until the thread's next fold. */
@@ -44,7 +43,9 @@ struct tls {
 		struct sb_stemmer *st;    /* NULL: the language has none */
 	} langs[LANGS_MAX];
 	size_t nlangs;
-	struct cached *cache;
+	/* Two levels: hot (256 KiB) stays in a core's cache while an import
+	 * writes pages; words are Zipfian, so it answers most lookups. */
+	struct cached *hot, *cache;
 	char out[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];   /* scratch */
 };
 
@@ -60,6 +61,7 @@ tls_free(void *p)
 	for (i = 0; i < t->nlangs; i++)
 		if (t->langs[i].st != NULL)
 			sb_stemmer_delete(t->langs[i].st);
+	free(t->hot);
 	free(t->cache);
 	free(t);
 }
@@ -80,9 +82,12 @@ tls_get(void)
 		t = xcalloc(1, sizeof(*t));
 		/* Aligned, so that an entry is one cache line. */
 		if (posix_memalign((void **)&t->cache, 64,
-		    CACHE_SLOTS * sizeof(*t->cache)) != 0)
+		    CACHE_SLOTS * sizeof(*t->cache)) != 0 ||
+		    posix_memalign((void **)&t->hot, 64,
+		    HOT_SLOTS * sizeof(*t->hot)) != 0)
 			fatalx("fold: out of memory");
 		memset(t->cache, 0, CACHE_SLOTS * sizeof(*t->cache));
+		memset(t->hot, 0, HOT_SLOTS * sizeof(*t->hot));
 		(void)pthread_setspecific(tls_key, t);
 	}
 	return t;
@@ -258,31 +263,53 @@ stem_fold(struct tls *t, size_t slot, const char *cf, size_t n, char *out)
 	return strip_marks(out, len);
 }
 
+/* The entry for (slot, w) in a table of nslots (sets of two ways), or NULL. */
+static struct cached *
+lookup(struct cached *tab, size_t nslots, uint32_t h, size_t slot, const char *w,
+    size_t n)
+{
+	struct cached *c = &tab[h & (nslots - 2)];
+	int way;
+
+	for (way = 0; way < 2; way++, c++)
+		if (c->lang == slot + 1 && c->hash == h && c->inlen == n &&
+		    memcmp(c->b, w, n) == 0)
+			return c;
+	return NULL;
+}
+
+/* Puts a copy of e first in its set (the older way goes second): the copy. */
+static struct cached *
+insert(struct cached *tab, size_t nslots, const struct cached *e)
+{
+	struct cached *c = &tab[e->hash & (nslots - 2)];
+
+	if (c != e)
+		c[1] = c[0];
+	c[0] = *e;
+	return c;
+}
+
 /* Folds the word w (n bytes, as written) in language slot (0: no stemming)
  * into *f; f->n is 0 when it is not a word that is indexed. */
 static void
 fold_one(struct tls *t, size_t slot, const char *w, size_t n, struct folded *f)
 {
 	char cf[FOLD_WORD_MAX], bare[FOLD_WORD_MAX];
-	struct cached *c;
+	struct cached *c, e;
 	size_t cn, len, bn, altn = 0;
 	uint32_t h;
-	int way;
 
 	h = word_hash(w, n, slot);
-	/* Two ways a set, the newer first: words that collide both stay. */
-	c = &t->cache[h & (CACHE_SLOTS - 2)];
-	for (way = 0; way < 2; way++, c++) {
-		if (c->lang == slot + 1 && c->hash == h && c->inlen == n &&
-		    memcmp(c->b, w, n) == 0) {
-			f->w = c->b + n;
-			f->n = c->outlen;
-			f->alt = c->b + n + c->outlen;
-			f->altn = c->altlen;
-			return;
-		}
+	if ((c = lookup(t->hot, HOT_SLOTS, h, slot, w, n)) != NULL ||
+	    ((c = lookup(t->cache, CACHE_SLOTS, h, slot, w, n)) != NULL &&
+	    (c = insert(t->hot, HOT_SLOTS, c)) != NULL)) {
+		f->w = c->b + n;
+		f->n = c->outlen;
+		f->alt = c->b + n + c->outlen;
+		f->altn = c->altlen;
+		return;
 	}
-	c -= 2;
 	len = 0;
 	if ((cn = case_fold(w, n, cf)) > 0) {
 		len = stem_fold(t, slot, cf, cn, t->out);
@@ -307,15 +334,16 @@ fold_one(struct tls *t, size_t slot, const char *w, size_t n, struct folded *f)
 	f->altn = altn;
 	if (n + len + altn > ENTRY_BYTES)
 		return;
-	c[1] = c[0];
-	c->hash = h;
-	c->lang = (uint8_t)(slot + 1);
-	c->inlen = (uint8_t)n;
-	c->outlen = (uint8_t)len;
-	c->altlen = (uint8_t)altn;
-	memcpy(c->b, w, n);
-	memcpy(c->b + n, t->out, len);
-	memcpy(c->b + n + len, t->alt, altn);
+	e.hash = h;
+	e.lang = (uint8_t)(slot + 1);
+	e.inlen = (uint8_t)n;
+	e.outlen = (uint8_t)len;
+	e.altlen = (uint8_t)altn;
+	memcpy(e.b, w, n);
+	memcpy(e.b + n, t->out, len);
+	memcpy(e.b + n + len, t->alt, altn);
+	insert(t->cache, CACHE_SLOTS, &e);
+	insert(t->hot, HOT_SLOTS, &e);
 }
 
 static int
