@@ -20,6 +20,7 @@
 #define LANGS_MAX 64              /* languages one query looks in */
 #define PREFIX_WORDS_MAX 2000     /* words a prefix expands to, per language */
 #define MERGE_PAIRWISE 4          /* lists merged pairwise; more are summed */
+#define TF_TABLE 16               /* frequencies whose BM25 part is tabled */
 
 struct run {
 	MDB_txn *txn;
@@ -31,6 +32,9 @@ struct run {
 	int stem[LANGS_MAX];
 	size_t nlangs;
 	float n, avgdl;               /* BM25: text units and their mean length */
+	/* BM25's term part tf (k1 + 1) / (tf + k1 norm(dl)) for the small
+	 * frequencies and every length code, worked out once a query. */
+	float tfpart[TF_TABLE][256];
 	int rc;                       /* the first LMDB failure, a project code */
 };
 
@@ -123,10 +127,15 @@ static void
 hits_filter(struct hits *a, const struct hits *b, int keep)
 {
 	size_t i, j = 0, o = 0;
-	int in;
+	int in, gallop = a->n * 8 < b->n;
 
 	for (i = 0; i < a->n; i++) {
-		j = seek(b->doc, j, b->n, a->doc[i]);
+		/* Galloping pays when b is much longer; else a step at a time. */
+		if (gallop)
+			j = seek(b->doc, j, b->n, a->doc[i]);
+		else
+			while (j < b->n && b->doc[j] < a->doc[i])
+				j++;
 		in = j < b->n && b->doc[j] == a->doc[i];
 		if (in != keep)
 			continue;
@@ -144,6 +153,7 @@ hits_filter(struct hits *a, const struct hits *b, int keep)
 static __thread struct {
 	float *score;
 	uint16_t *pos;
+	uint64_t *seen;               /* a bit a document: the ones summed */
 	size_t n;
 } tls_dense;
 
@@ -153,10 +163,13 @@ dense_reserve(size_t n)
 	if (n <= tls_dense.n)
 		return;
 	n = n < 2 * tls_dense.n ? 2 * tls_dense.n : n;
+	n = (n + 63) & ~(size_t)63;
 	free(tls_dense.score);
 	free(tls_dense.pos);
+	free(tls_dense.seen);
 	tls_dense.score = xcalloc(n, sizeof(*tls_dense.score));
 	tls_dense.pos = xcalloc(n, sizeof(*tls_dense.pos));
+	tls_dense.seen = xcalloc(n / 64, sizeof(*tls_dense.seen));
 	tls_dense.n = n;
 }
 
@@ -170,8 +183,9 @@ hits_join(struct hits *l, size_t n)
 	struct hits r;
 	float *sc;
 	uint16_t *ps;
+	uint64_t *seen, bits;
 	uint32_t max = 0, d;
-	size_t i, j, total = 0;
+	size_t i, j, w, total = 0;
 
 	memset(&r, 0, sizeof(r));
 	if (n <= MERGE_PAIRWISE) {
@@ -192,23 +206,27 @@ hits_join(struct hits *l, size_t n)
 	dense_reserve((size_t)max + 1);
 	sc = tls_dense.score;
 	ps = tls_dense.pos;
+	seen = tls_dense.seen;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < l[i].n; j++) {
 			d = l[i].doc[j];
 			sc[d] += l[i].score[j];
 			ps[d] |= l[i].pos[j];
+			seen[d / 64] |= (uint64_t)1 << (d % 64);
 		}
 		store__hits_free(&l[i]);
 	}
-	/* Every score is above 0: idf is at least 0.01, a frequency 1. */
+	/* Only the words of the bit set that have a bit are read; everything
+	 * is left zeroed for the next join. */
 	hits_alloc(&r, total);
-	for (d = 0; d <= max; d++) {
-		if (sc[d] == 0.0f)
-			continue;
-		hits_put(&r, d, sc[d], ps[d]);
-		/* Left zeroed for the next join. */
-		sc[d] = 0.0f;
-		ps[d] = 0;
+	for (w = 0; w <= max / 64; w++) {
+		for (bits = seen[w]; bits != 0; bits &= bits - 1) {
+			d = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			hits_put(&r, d, sc[d], ps[d]);
+			sc[d] = 0.0f;
+			ps[d] = 0;
+		}
+		seen[w] = 0;
 	}
 	return r;
 }
@@ -246,7 +264,7 @@ load_scored(struct run *r, struct hits *out)
 	MDB_val k, v;
 	size_t cnt = 0, m, i;
 	const uint8_t *b;
-	float idf, tf, dl, norm;
+	float idf, tf, part;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -265,11 +283,17 @@ load_scored(struct run *r, struct hits *out)
 		if (out->n + m > cnt || v.mv_size % WORDS_VAL_LEN != 0)
 			return MDB_CORRUPTED;
 		for (i = 0, b = v.mv_data; i < m; i++, b += WORDS_VAL_LEN) {
-			tf = (float)b[4];
-			dl = words_dl_len(b[5]);
-			norm = 1.0f - BM25_B + BM25_B * dl / r->avgdl;
-			hits_put(out, get_be32(b), idf * tf * (BM25_K1 + 1.0f) /
-			    (tf + BM25_K1 * norm), (uint16_t)(b[6] << 8 | b[7]));
+			if (b[4] < TF_TABLE) {
+				part = r->tfpart[b[4]][b[5]];
+			} else {
+				tf = (float)b[4];
+				part = tf * (BM25_K1 + 1.0f) / (tf + BM25_K1 *
+				    (1.0f - BM25_B + BM25_B * words_dl_len(b[5]) /
+				    r->avgdl));
+			}
+			hits_put(out, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			    (uint32_t)b[2] << 8 | b[3], idf * part,
+			    (uint16_t)(b[6] << 8 | b[7]));
 		}
 		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
 	}
@@ -387,9 +411,14 @@ adjacent(struct hits *acc, const struct hits *w, unsigned shift)
 {
 	size_t i, j = 0, o = 0;
 	uint16_t m;
+	int gallop = acc->n * 8 < w->n;
 
 	for (i = 0; i < acc->n; i++) {
-		j = seek(w->doc, j, w->n, acc->doc[i]);
+		if (gallop)
+			j = seek(w->doc, j, w->n, acc->doc[i]);
+		else
+			while (j < w->n && w->doc[j] < acc->doc[i])
+				j++;
 		if (j == w->n || w->doc[j] != acc->doc[i])
 			continue;
 		if ((m = rotl16(acc->pos[i], shift) & w->pos[j]) == 0)
@@ -562,6 +591,7 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 {
 	struct run r;
 	uint64_t units, len;
+	unsigned tf, dl;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
@@ -575,6 +605,11 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 	r.avgdl = units ? (float)len / (float)units : 1.0f;
 	if (r.avgdl < 1.0f)
 		r.avgdl = 1.0f;
+	for (tf = 0; tf < TF_TABLE; tf++)
+		for (dl = 0; dl < 256; dl++)
+			r.tfpart[tf][dl] = (float)tf * (BM25_K1 + 1.0f) /
+			    ((float)tf + BM25_K1 * (1.0f - BM25_B + BM25_B *
+			    words_dl_len(dl) / r.avgdl));
 	if (se->lang != NULL) {
 		snprintf(r.langs[0], sizeof(r.langs[0]), "%s", se->lang);
 		r.stem[0] = fold_lang(se->lang, r.langs[0]);

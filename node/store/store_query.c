@@ -126,9 +126,15 @@ static void
 cand_filter(struct hits *c, const uint32_t *b, size_t nb, int keep)
 {
 	size_t i, j = 0, o = 0;
+	int gallop = c->n * 8 < nb;
 
 	for (i = 0; i < c->n; i++) {
-		j = lower_bound(b, j, nb, c->doc[i]);
+		/* Galloping pays when b is much longer; else a step at a time. */
+		if (gallop)
+			j = lower_bound(b, j, nb, c->doc[i]);
+		else
+			while (j < nb && b[j] < c->doc[i])
+				j++;
 		if ((j < nb && b[j] == c->doc[i]) != keep)
 			continue;
 		c->doc[o] = c->doc[i];
