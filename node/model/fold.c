@@ -15,7 +15,7 @@
 
 #define LANGS_MAX 48              /* stemmers one thread keeps */
 #define CACHE_SLOTS 16384         /* folded words one thread keeps */
-#define HOT_SLOTS 4096            /* the most used of them, in front */
+#define HOT_SLOTS 1024            /* the most used of them, in front */
 #define ENTRY_BYTES 56            /* a word, its fold and its other form */
 
 /* A word folded already: (language, word as written) -> folded stem and
@@ -43,7 +43,7 @@ struct tls {
 		struct sb_stemmer *st;    /* NULL: the language has none */
 	} langs[LANGS_MAX];
 	size_t nlangs;
-	/* Two levels: hot (256 KiB) stays in a core's cache while an import
+	/* Two levels: hot (64 KiB) stays in a core's cache while an import
 	 * writes pages; words are Zipfian, so it answers most lookups. */
 	struct cached *hot, *cache;
 	char out[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];   /* scratch */

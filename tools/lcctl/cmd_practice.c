@@ -323,7 +323,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
 	uint32_t *sdgs = xcalloc((size_t)argc, sizeof(uint32_t));
-	uint64_t sdg;
+	uint64_t sdg = 0;
 	char country[3];
 	struct table *t = NULL;
 	uint64_t limit = LIST_DEFAULT_LIMIT;
