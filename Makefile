@@ -6,7 +6,7 @@ CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl libh2o
+PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl libh2o libutf8proc
 
 ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -26,7 +26,7 @@ CFLAGS   += -Werror
 endif
 CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS)) \
             -DLCF_DATADIR=\"$(PREFIX)/share/lcf\" -DLCF_SRCDIR=\"$(CURDIR)\"
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lstemmer -lpthread -lm
 
 ifneq ($(V),1)
 Q = @

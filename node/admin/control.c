@@ -550,6 +550,46 @@ query_keep(void *arg, const uint8_t *raw, size_t len)
 	return keep;
 }
 
+/* The search fields of a query (lang, sdgs, since, sort) into sq: 0, or an
+ * error answered. */
+static int
+query_search(struct ctl_conn *c, const Lcf__QueryRequest *q, struct store_query *sq)
+{
+	size_t i;
+
+	if (q->lang != NULL && !code_bcp47_valid(q->lang)) {
+		ctlconn__error(c, LCF_EINVAL, "lang '%s' is not a BCP 47 language "
+		    "tag, such as sv or pt-BR", q->lang);
+		return LCF_EINVAL;
+	}
+	sq->lang = q->lang;
+	if (q->n_sdgs > STORE_MAX_TERMS) {
+		ctlconn__error(c, LCF_EINVAL, "at most %d sdgs in one query",
+		    STORE_MAX_TERMS);
+		return LCF_EINVAL;
+	}
+	for (i = 0; i < q->n_sdgs; i++) {
+		if (q->sdgs[i] < 1 || q->sdgs[i] > 17) {
+			ctlconn__error(c, LCF_EINVAL, "sdg %u is not a Sustainable "
+			    "Development Goal: 1 to 17", q->sdgs[i]);
+			return LCF_EINVAL;
+		}
+		sq->sdgs[sq->nsdgs++] = q->sdgs[i];
+	}
+	if (q->since != NULL && !store_since_valid(q->since)) {
+		ctlconn__error(c, LCF_EINVAL, "since '%s' is not a date "
+		    "YYYY-MM-DD", q->since);
+		return LCF_EINVAL;
+	}
+	sq->since = q->since;
+	if ((sq->sort = store_sort_parse(q->sort, q->text)) < 0) {
+		ctlconn__error(c, LCF_EINVAL, "sort '%s' is not an order: "
+		    "relevance or newest", q->sort);
+		return LCF_EINVAL;
+	}
+	return 0;
+}
+
 static void
 do_query(struct ctl_conn *c)
 {
@@ -558,6 +598,7 @@ do_query(struct ctl_conn *c)
 	struct item_list l;
 	struct query_keep kc;
 	uint8_t author[32], line[LINEAGE_MAX][32];
+	char err[STORE_ERROR_MAX] = "";
 	int truncated = 0, rc;
 	size_t i, nline;
 
@@ -596,6 +637,8 @@ do_query(struct ctl_conn *c)
 		sq.clusters[i] = q->clusters[i];
 	sq.nclusters = q->n_clusters;
 	sq.country = q->country;
+	if (query_search(c, q, &sq) != 0)
+		goto out;
 	sq.text = q->text;
 	sq.indicator = q->indicator;
 	sq.period = q->period;
@@ -622,10 +665,10 @@ do_query(struct ctl_conn *c)
 		sq.keep = query_keep;
 		sq.keep_arg = &kc;
 	}
+	sq.error = err;
 	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
 	if (rc == LCF_EINVAL) {
-		ctlconn__error(c, rc, "--text needs 1 to %d words of at least 2 letters",
-		    STORE_MAX_TERMS);
+		ctlconn__error(c, rc, "text: %s", err);
 		goto out;
 	}
 	if (rc != 0) {

@@ -234,6 +234,54 @@ next_url(struct http_call *c, uint32_t cursor)
 
 /* ---- lists of records ---- */
 
+/* One sdg parameter (1..17) into q: 0, or a problem answered. */
+static int
+search_sdg(struct http_call *c, struct store_query *q, const char *val)
+{
+	char *end;
+	unsigned long g = strtoul(val, &end, 10);
+
+	if (*val < '0' || *val > '9' || *end != '\0' || g < 1 || g > 17) {
+		answer_problem(c, 400, "sdg", "sdg '%s' is not a Sustainable "
+		    "Development Goal: a number from 1 to 17", val);
+		return LCF_EINVAL;
+	}
+	if (q->nsdgs == STORE_MAX_TERMS) {
+		answer_problem(c, 400, "sdg", "at most %d sdg in one query",
+		    STORE_MAX_TERMS);
+		return LCF_EINVAL;
+	}
+	q->sdgs[q->nsdgs++] = (unsigned)g;
+	return 0;
+}
+
+/* The search parameters lang, since and sort into q: 0, or a problem
+ * answered. */
+static int
+search_params(struct http_call *c, struct store_query *q)
+{
+	const char *sort = answer_param(c, "sort");
+
+	if ((q->lang = answer_param(c, "lang")) != NULL &&
+	    !code_bcp47_valid(q->lang)) {
+		answer_problem(c, 400, "lang", "lang '%s' is not a BCP 47 language "
+		    "tag, such as sv or pt-BR", q->lang);
+		return LCF_EINVAL;
+	}
+	if ((q->since = answer_param(c, "since")) != NULL &&
+	    !store_since_valid(q->since)) {
+		answer_problem(c, 400, "since", "since '%s' is not a date "
+		    "YYYY-MM-DD", q->since);
+		return LCF_EINVAL;
+	}
+	if ((q->sort = store_sort_parse(sort, answer_param(c, "text"))) < 0) {
+		answer_problem(c, 400, "sort", "sort '%s' is not an order: "
+		    "relevance or newest", sort);
+		return LCF_EINVAL;
+	}
+	return 0;
+}
+
 /* Fills q's filters from the parameters; author (32 bytes) and line hold the
  * city's keys when a city is named (fixed, from the path, or the city
  * parameter). 0, or a problem answered. */
@@ -266,8 +314,12 @@ list_filters(struct http_call *c, struct store_query *q, struct view *v,
 			if (q->nclusters == STORE_MAX_TERMS)
 				goto too_many;
 			q->clusters[q->nclusters++] = val;
+		} else if (strcmp(n, "sdg") == 0 && search_sdg(c, q, val) != 0) {
+			return LCF_EINVAL;
 		}
 	}
+	if (search_params(c, q) != 0)
+		return LCF_EINVAL;
 	if ((q->country = answer_param(c, "country")) != NULL &&
 	    !code_country_valid(q->country)) {
 		answer_problem(c, 400, "country", "country '%s' is not an ISO 3166-1 "
@@ -301,11 +353,13 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
     int revoked, const char *next_path, json_t **out)
 {
 	struct view_keep ka;
+	char err[STORE_ERROR_MAX] = "";
 	uint32_t next = 0;
 	int truncated = 0, rc;
 	json_t *j;
 
 	q->next = &next;
+	q->error = err;
 	v->skip_deleted = !q->include_deleted;
 	ka.n = c->n;
 	ka.lin = v->lin;
@@ -320,8 +374,7 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	v->items = json_array();
 	rc = store_query(c->n->store, q, item_visit, v, &truncated);
 	if (rc == LCF_EINVAL) {
-		answer_problem(c, 400, "text", "text: 1 to %d words of at least 2 "
-		    "letters", STORE_MAX_TERMS);
+		answer_problem(c, 400, "text", "text: %s", err);
 		return rc;
 	}
 	if (rc != 0) {
@@ -374,7 +427,7 @@ out:
 
 static const char *const practice_params[] = { "limit", "cursor",
 	"include_deleted", "include_revoked", "area", "cluster", "country", "city",
-	"text", NULL };
+	"text", "lang", "sdg", "since", "sort", NULL };
 static const char *const indicator_params[] = { "limit", "cursor",
 	"include_deleted", "include_revoked", "city", "indicator", "period", NULL };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -23,7 +24,9 @@ struct postings {
 	struct pending *pd;           /* emit_pending: gathered for doc */
 	uint32_t doc;
 	MDB_txn *txn;                 /* emit_remove: deleted from idx */
-	MDB_dbi idx;
+	MDB_dbi idx, words;
+	struct pending *wpd;          /* text postings: gathered (add) or
+	                               * counted (remove) */
 	int rc;                       /* emit_remove's first error */
 };
 
@@ -40,10 +43,79 @@ post_add(struct postings *p, char tag, const char *term, size_t len)
 	p->emit(p, key, 2 + len);
 }
 
+static void pending_add(struct pending *pd, const uint8_t *key, size_t len,
+    const uint8_t *val, uint32_t doc);
+
+/* The record's day (UTC) of its author's clock, for "since" filters. */
 static void
-post_word(void *arg, const char *w, size_t n)
+post_day(struct postings *p, int64_t ms)
 {
-	post_add(arg, TAG_WORD, w, n);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char d[16];
+
+	if (ms < 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(d, sizeof(d), "%Y-%m-%d", &tm) != 10)
+		return;
+	post_add(p, TAG_DAY, d, 10);
+}
+
+/* A text posting: the key in the words table and its value. */
+static void
+text_term(void *arg, const char *lang, const char *w, size_t n, unsigned tf,
+    unsigned dl, unsigned positions)
+{
+	struct postings *p = arg;
+	uint8_t key[WORDS_KEY_MAX], val[WORDS_VAL_LEN];
+	size_t ll = strlen(lang);
+	MDB_val k, v;
+	int rc;
+
+	if (1 + ll + 1 + n > sizeof(key))
+		return;
+	key[0] = (uint8_t)p->kind;
+	memcpy(key + 1, lang, ll);
+	key[1 + ll] = ':';
+	memcpy(key + 2 + ll, w, n);
+	put_be32(val, p->doc);
+	val[4] = (uint8_t)(tf > WORDS_TF_MAX ? WORDS_TF_MAX : tf);
+	val[5] = (uint8_t)words_dl_code(dl);
+	val[6] = (uint8_t)(positions >> 8);
+	val[7] = (uint8_t)positions;
+	if (p->txn == NULL) {
+		pending_add(p->wpd, key, 2 + ll + n, val, p->doc);
+		return;
+	}
+	if (p->rc != 0)
+		return;
+	k.mv_data = key;
+	k.mv_size = 2 + ll + n;
+	v.mv_data = val;
+	v.mv_size = sizeof(val);
+	rc = mdb_del(p->txn, p->words, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		p->rc = rc;
+}
+
+/* A language of the text: a posting, and one more unit to the counters. */
+static void
+text_unit(void *arg, const char *lang, unsigned dl)
+{
+	struct postings *p = arg;
+	int64_t sign = p->txn == NULL ? 1 : -1;
+
+	post_add(p, TAG_LANG, lang, strlen(lang));
+	p->wpd->text_units += sign;
+	p->wpd->text_len += sign * (int64_t)dl;
+}
+
+static void
+post_text(struct postings *p, const Lcf__Practice *pr)
+{
+	struct text_sink sink = { text_term, text_unit, p };
+
+	if (p->wpd != NULL)
+		store__text_terms(pr, &sink);
 }
 
 static int
@@ -96,6 +168,7 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 		return;
 	}
 	post_add(p, TAG_AUTHOR, (const char *)c->author.data, c->author.len);
+	post_day(p, c->timestamp);
 	/* The kinds listed by country (kinds.h) carry a country posting;
 	 * reindex_country moves them when the city's country changes. */
 	if (country != NULL && (kd = kinds_by_kind(c->kind)) != NULL &&
@@ -109,15 +182,13 @@ postings_of(const Lcf__Content *c, const char *country, struct postings *p)
 			post_add(p, TAG_AREA, pr->kflc_areas[i], strlen(pr->kflc_areas[i]));
 		for (i = 0; i < pr->n_clusters; i++)
 			post_add(p, TAG_CLUSTER, pr->clusters[i], strlen(pr->clusters[i]));
-		store_words(pr->title, post_word, p);
-		store_words(pr->summary, post_word, p);
-		store_words(pr->description, post_word, p);
-		store_words(pr->objectives, post_word, p);
-		store_words(pr->outcomes, post_word, p);
-		store_words(pr->lessons, post_word, p);
-		store_words(pr->organisation, post_word, p);
-		for (i = 0; i < pr->n_target_groups; i++)
-			store_words(pr->target_groups[i], post_word, p);
+		for (i = 0; i < pr->n_sdgs; i++) {
+			char g[12];
+
+			post_add(p, TAG_SDG, g, (size_t)snprintf(g, sizeof(g), "%u",
+			    (unsigned)pr->sdgs[i]));
+		}
+		post_text(p, pr);
 		break;
 	}
 	case LCF__CONTENT__BODY_INDICATOR:
@@ -169,11 +240,13 @@ pending_grow(struct pending *pd)
 	free(old);
 }
 
-/* emit for gathering: adds p->doc to the key's list once. */
+/* Adds a posting to the key's list: doc to an idx list (once), or the
+ * WORDS_VAL_LEN bytes val, for document doc, to a words list. */
 static void
-emit_pending(struct postings *p, const uint8_t *key, size_t len)
+pending_add(struct pending *pd, const uint8_t *key, size_t len,
+    const uint8_t *val, uint32_t doc)
 {
-	struct pending *pd = p->pd;
+	unsigned units = pd->words ? WORDS_VAL_LEN / sizeof(uint32_t) : 1;
 	struct slot *sl;
 	uint32_t h;
 	size_t j;
@@ -199,17 +272,30 @@ emit_pending(struct postings *p, const uint8_t *key, size_t len)
 			memcpy(sl->k.long_key, key, len);
 		}
 		pd->nterms++;
-	} else if (sl->last == p->doc) {
+	} else if (sl->last == doc) {
 		/* A record's postings share one document: a term repeated
 		 * in its text is written once. */
 		return;
 	} else if (sl->n >= 4 && (sl->n & (sl->n - 1)) == 0) {
+		/* Capacity is a power of 2 of at least 4 units, and a value
+		 * is 1 or 2 of them: a full list has a power-of-2 length. */
 		sl->docs = xreallocarray(sl->docs, 2 * (size_t)sl->n,
 		    sizeof(*sl->docs));
 	}
-	sl->docs[sl->n++] = p->doc;
-	sl->last = p->doc;
+	if (val != NULL)
+		memcpy(sl->docs + sl->n, val, units * sizeof(uint32_t));
+	else
+		sl->docs[sl->n] = doc;
+	sl->n += units;
+	sl->last = doc;
 	pd->nposts++;
+}
+
+/* emit for gathering: adds p->doc to the key's list once. */
+static void
+emit_pending(struct postings *p, const uint8_t *key, size_t len)
+{
+	pending_add(p->pd, key, len, NULL, p->doc);
 }
 
 static int
@@ -248,6 +334,50 @@ store__pending_free(struct pending *pd)
 	memset(pd, 0, sizeof(*pd));
 }
 
+static void
+text_stats_key(uint8_t key[5], Lcf__Kind kind)
+{
+	memcpy(key, "text", 4);
+	key[4] = (uint8_t)kind;
+}
+
+int
+store__text_stats(MDB_txn *txn, struct store *s, Lcf__Kind kind, uint64_t *units,
+    uint64_t *len)
+{
+	uint8_t key[5];
+	MDB_val k = { sizeof(key), key }, v;
+	int rc;
+
+	*units = *len = 0;
+	text_stats_key(key, kind);
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size != 16)
+		rc = MDB_CORRUPTED;
+	if (rc == 0) {
+		*units = get_be64(v.mv_data);
+		*len = get_be64((const uint8_t *)v.mv_data + 8);
+	}
+	return mdb_to_lcf("text index counters", rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* Adds to the text index counters (only practices carry text). */
+static int
+text_stats_add(MDB_txn *txn, struct store *s, int64_t units, int64_t len)
+{
+	uint8_t key[5], val[16];
+	MDB_val k = { sizeof(key), key }, v = { sizeof(val), val };
+	uint64_t u, l;
+	int ret;
+
+	if ((ret = store__text_stats(txn, s, LCF__KIND__KIND_PRACTICE, &u, &l)) != 0)
+		return ret;
+	text_stats_key(key, LCF__KIND__KIND_PRACTICE);
+	put_be64(val, (uint64_t)((int64_t)u + units));
+	put_be64(val + 8, (uint64_t)((int64_t)l + len));
+	return mdb_to_lcf("text index counters", mdb_put(txn, s->meta, &k, &v, 0));
+}
+
 /* Writes every pending posting, term by term in key order. */
 int
 store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
@@ -255,10 +385,15 @@ store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 	struct slot **terms;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v[2];
-	size_t i, n = 0, done;
+	size_t i, n = 0, done, units = pd->words ? WORDS_VAL_LEN / sizeof(uint32_t) : 1;
 	unsigned int flags;
-	int rc = 0;
+	int rc = 0, ret;
 
+	if (pd->words && (pd->text_units != 0 || pd->text_len != 0)) {
+		if ((ret = text_stats_add(txn, s, pd->text_units, pd->text_len)) != 0)
+			return ret;
+		pd->text_units = pd->text_len = 0;
+	}
 	if (pd->nterms == 0)
 		return 0;
 	terms = pd->terms = xreallocarray(pd->terms, pd->nterms, sizeof(*terms));
@@ -266,7 +401,7 @@ store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 		if (pd->slots[i].docs != NULL)
 			terms[n++] = &pd->slots[i];
 	qsort(terms, n, sizeof(*terms), slot_cmp);
-	if ((rc = mdb_cursor_open(txn, s->idx, &cur)) != 0)
+	if ((rc = mdb_cursor_open(txn, pd->words ? s->words : s->idx, &cur)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		/* The documents of this transaction are newer than every one in
@@ -275,12 +410,12 @@ store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd)
 		 * higher number all the same, LMDB refuses with MDB_KEYEXIST
 		 * (nothing written for that value) and the rest goes in sorted. */
 		flags = MDB_MULTIPLE | MDB_APPENDDUP;
-		for (done = 0; done < terms[i]->n; done += v[1].mv_size) {
+		for (done = 0; done < terms[i]->n; done += v[1].mv_size * units) {
 			k.mv_data = (void *)slot_key(terms[i]);
 			k.mv_size = terms[i]->len;
-			v[0].mv_size = sizeof(uint32_t);
+			v[0].mv_size = units * sizeof(uint32_t);
 			v[0].mv_data = terms[i]->docs + done;
-			v[1].mv_size = terms[i]->n - done;
+			v[1].mv_size = (terms[i]->n - done) / units;
 			rc = mdb_cursor_put(cur, &k, v, flags);
 			if (rc == MDB_KEYEXIST && (flags & MDB_APPENDDUP)) {
 				flags = MDB_MULTIPLE;
@@ -320,8 +455,8 @@ emit_remove(struct postings *p, const uint8_t *key, size_t len)
 
 /* Removes a version's postings. */
 int
-store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
-    const char *country, uint32_t doc)
+store__postings_remove(MDB_txn *txn, struct store *s, struct pending *wpd,
+    const Lcf__Content *c, const char *country, uint32_t doc)
 {
 	struct postings p;
 
@@ -329,6 +464,8 @@ store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
 	p.emit = emit_remove;
 	p.txn = txn;
 	p.idx = s->idx;
+	p.words = s->words;
+	p.wpd = wpd;
 	p.doc = doc;
 	postings_of(c, country, &p);
 	return mdb_to_lcf("removing postings", p.rc);
@@ -336,14 +473,15 @@ store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
 
 /* Gathers a current version's postings for the next store__pending_flush. */
 void
-store__postings_add(struct pending *pd, const Lcf__Content *c, const char *country,
-    uint32_t doc)
+store__postings_add(struct pending *pd, struct pending *wpd, const Lcf__Content *c,
+    const char *country, uint32_t doc)
 {
 	struct postings p;
 
 	memset(&p, 0, sizeof(p));
 	p.emit = emit_pending;
 	p.pd = pd;
+	p.wpd = wpd;
 	p.doc = doc;
 	postings_of(c, country, &p);
 }

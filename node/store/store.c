@@ -110,8 +110,7 @@ upgrade_1(struct store *s)
 	size_t n;
 	int rc, ret = 0, have_last = 0;
 
-	log_info("store: upgrading %s from schema 1 to %d", s->path,
-	    STORE_SCHEMA_VERSION);
+	log_info("store: upgrading %s from schema 1 to 2", s->path);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "records", 0, &old)) != 0 ||
 	    (rc = mdb_drop(txn, s->rows, 0)) != 0 ||
@@ -165,7 +164,8 @@ upgrade_1(struct store *s)
 			/* The last batch: drop the old table, mark the schema. */
 			k.mv_data = "schema";
 			k.mv_size = 6;
-			put_be32(ver, STORE_SCHEMA_VERSION);
+			/* Schema 2; upgrade_2 goes on from there. */
+			put_be32(ver, 2);
 			v.mv_data = ver;
 			v.mv_size = sizeof(ver);
 			if ((rc = mdb_drop(txn, old, 1)) != 0 ||
@@ -193,6 +193,8 @@ out:
 	return ret != 0 ? ret : mdb_to_lcf("upgrading from schema 1", rc);
 }
 
+static int upgrade_2(struct store *s);
+
 /* store_open's first transaction: the tables, and the schema checked or
  * written. */
 struct open_ctx {
@@ -200,7 +202,7 @@ struct open_ctx {
 	MDB_txn *txn;                /* open while tables_open runs */
 	char *err;
 	size_t errlen;
-	int upgrade;                 /* out: schema 1, to be upgraded */
+	int upgrade;                 /* out: the older schema to upgrade, or 0 */
 };
 
 static int
@@ -227,13 +229,15 @@ tables_open(struct open_ctx *o)
 	    (rc = mdb_dbi_open(o->txn, "docs", MDB_CREATE | MDB_INTEGERKEY,
 	    &s->docs)) != 0 ||
 	    (rc = mdb_dbi_open(o->txn, "late", MDB_CREATE | MDB_DUPSORT |
-	    MDB_DUPFIXED, &s->late)) != 0)
+	    MDB_DUPFIXED, &s->late)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "words", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED, &s->words)) != 0)
 		goto out;
 	k.mv_data = "schema";
 	k.mv_size = 6;
 	rc = mdb_get(o->txn, s->meta, &k, &v);
 	if ((rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 4 &&
-	    get_be32(v.mv_data) == 1)) && space != 0) {
+	    get_be32(v.mv_data) < STORE_SCHEMA_VERSION)) && space != 0) {
 		snprintf(o->err, o->errlen, "%s: cannot prepare the database: %s",
 		    s->path, lcf_strerror(space));
 		return space;
@@ -243,8 +247,9 @@ tables_open(struct open_ctx *o)
 		v.mv_data = ver;
 		v.mv_size = 4;
 		rc = mdb_put(o->txn, s->meta, &k, &v, 0);
-	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) == 1) {
-		o->upgrade = 1;
+	} else if (rc == 0 && v.mv_size == 4 && get_be32(v.mv_data) >= 1 &&
+	    get_be32(v.mv_data) < STORE_SCHEMA_VERSION) {
+		o->upgrade = (int)get_be32(v.mv_data);
 	} else if (rc == 0 && (v.mv_size != 4 ||
 	    get_be32(v.mv_data) != STORE_SCHEMA_VERSION)) {
 		snprintf(o->err, o->errlen, "%s: database schema %u is not the one "
@@ -305,9 +310,14 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	}
 	if ((ret = tables_open(&o)) != 0)
 		goto out;
-	if (o.upgrade && (ret = upgrade_1(s)) != 0) {
+	if (o.upgrade == 1 && (ret = upgrade_1(s)) != 0) {
 		snprintf(err, errlen, "%s: upgrading the database from schema 1: %s",
 		    path, lcf_strerror(ret));
+		goto out;
+	}
+	if (o.upgrade != 0 && (ret = upgrade_2(s)) != 0) {
+		snprintf(err, errlen, "%s: upgrading the database from schema 2 "
+		    "(the search index): %s", path, lcf_strerror(ret));
 		goto out;
 	}
 	s->sketch = iblt_set_new();
@@ -489,6 +499,7 @@ author_country(MDB_txn *txn, struct store *s, const uint8_t author[32], char out
 struct put_ctx {
 	MDB_txn *txn;
 	struct pending pending;
+	struct pending wpending;      /* the text index's */
 	uint32_t next_doc;            /* next document number to give out */
 	uint32_t first_doc;           /* first one given out in this transaction */
 	uint64_t next_row;            /* row the next record's bytes go to */
@@ -501,6 +512,17 @@ struct put_ctx {
 	struct record old, tmp;
 	int late;                     /* the last item went into "late" */
 };
+
+/* Writes the postings gathered so far, both tables'. */
+static int
+flush_all(struct put_ctx *x, struct store *s)
+{
+	int ret;
+
+	if ((ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+		return ret;
+	return store__pending_flush(x->txn, s, &x->wpending);
+}
 
 static int
 ctx_country(struct put_ctx *x, struct store *s, const uint8_t author[32],
@@ -756,12 +778,11 @@ retire_old(struct put_ctx *x, struct store *s, uint32_t olddoc, int *have_oldc,
 
 	/* Postings of this very transaction must be written before they can
 	 * be deleted. */
-	if (olddoc >= x->first_doc &&
-	    (ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+	if (olddoc >= x->first_doc && (ret = flush_all(x, s)) != 0)
 		return ret;
 	*have_oldc = index_country(x, s, x->old.c, oldc);
 	if (kinds_by_kind((int)x->old.c->kind) != NULL &&
-	    (ret = store__postings_remove(x->txn, s, x->old.c,
+	    (ret = store__postings_remove(x->txn, s, &x->wpending, x->old.c,
 	    *have_oldc ? oldc : NULL, olddoc)) != 0)
 		return ret;
 	k.mv_data = &olddoc;
@@ -834,19 +855,141 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 	have_newc = index_country(x, s, c, newc);
 	/* A kind this node does not know is kept for peers, not for queries. */
 	if (kinds_by_kind((int)c->kind) != NULL)
-		store__postings_add(&x->pending, c, have_newc ? newc : NULL,
-		    doc);
+		store__postings_add(&x->pending, &x->wpending, c,
+		    have_newc ? newc : NULL, doc);
 	if (is_profile && (have_oldc != have_newc ||
 	    (have_oldc && strcmp(oldc, newc) != 0)) &&
 	    (ret = reindex_country(x, s, c->author.data, have_oldc ? oldc : NULL,
 	    have_newc ? newc : NULL)) != 0)
 		return ret;
-	if (x->pending.nposts >= PENDING_FLUSH &&
-	    (ret = store__pending_flush(x->txn, s, &x->pending)) != 0)
+	if (x->pending.nposts + x->wpending.nposts >= PENDING_FLUSH &&
+	    (ret = flush_all(x, s)) != 0)
 		return ret;
 	it->result |= STORE_CURRENT;
 	record_release(&x->old);
 	return 0;
+}
+
+/* One transaction of upgrade_2: postings of the documents after *after, at
+ * most MIGRATE_BATCH of them; *done at the end (then the schema is marked). */
+static int
+reindex_batch(struct store *s, uint32_t *after, int *done, uint64_t *count)
+{
+	struct put_ctx x;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint64_t base, bytes = 0;
+	uint32_t doc;
+	uint8_t ver[4];
+	char cc[3];
+	size_t n;
+	int rc, ret = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.wpending.words = 1;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &x.txn)) != 0 ||
+	    (rc = mdb_cursor_open(x.txn, s->docs, &cur)) != 0)
+		goto out;
+	base = store__space_base(s);
+	if ((ret = store__space_reserve(s, base, STORE_SPACE_MARGIN)) != 0)
+		goto out;
+	k.mv_data = after;
+	k.mv_size = sizeof(*after);
+	rc = mdb_cursor_get(cur, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST);
+	if (rc == 0 && *after && k.mv_size == sizeof(doc) &&
+	    memcmp(k.mv_data, after, sizeof(doc)) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (n = 0; rc == 0 && n < MIGRATE_BATCH; n++) {
+		if (k.mv_size != sizeof(doc) || v.mv_size != RECORD_ID_LEN) {
+			rc = MDB_CORRUPTED;
+			goto out;
+		}
+		memcpy(&doc, k.mv_data, sizeof(doc));
+		record_release(&x.old);
+		if ((ret = load_record(x.txn, s, v.mv_data, &x.old)) != 0)
+			goto out;
+		bytes += x.old.sr->content.len;
+		if ((ret = store__space_reserve(s, base, STORE_SPACE_MARGIN +
+		    STORE_SPACE_FACTOR * bytes)) != 0)
+			goto out;
+		store__postings_add(&x.pending, &x.wpending, x.old.c,
+		    index_country(&x, s, x.old.c, cc) ? cc : NULL, doc);
+		if (x.pending.nposts + x.wpending.nposts >= PENDING_FLUSH &&
+		    (ret = flush_all(&x, s)) != 0)
+			goto out;
+		*after = doc;
+		(*count)++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+	*done = rc == MDB_NOTFOUND;
+	rc = 0;
+	if ((ret = flush_all(&x, s)) != 0)
+		goto out;
+	if (*done) {
+		k.mv_data = "schema";
+		k.mv_size = 6;
+		put_be32(ver, STORE_SCHEMA_VERSION);
+		v.mv_data = ver;
+		v.mv_size = sizeof(ver);
+		if ((rc = mdb_put(x.txn, s->meta, &k, &v, 0)) != 0)
+			goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	rc = mdb_txn_commit(x.txn);
+	x.txn = NULL;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (x.txn != NULL)
+		mdb_txn_abort(x.txn);
+	store__pending_free(&x.pending);
+	store__pending_free(&x.wpending);
+	record_release(&x.old);
+	store__space_release(s);
+	return ret != 0 ? ret : mdb_to_lcf("re-indexing", rc);
+}
+
+/*
+ * Schema 3 indexes text in the words table (folded, stemmed, with term
+ * frequencies: docs/ARCHITECTURE.md) and adds language, SDG and day postings.
+ * Every current version is indexed again, MIGRATE_BATCH a transaction, with
+ * the document numbers it has; the schema changes with the last batch, and an
+ * upgrade that was interrupted starts over (the indexes are emptied first).
+ */
+static int
+upgrade_2(struct store *s)
+{
+	uint8_t key[5] = { 't', 'e', 'x', 't', LCF__KIND__KIND_PRACTICE };
+	MDB_val k = { sizeof(key), key };
+	MDB_txn *txn = NULL;
+	uint64_t count = 0;
+	uint32_t after = 0;
+	int rc, ret = 0, done = 0;
+
+	log_info("store: upgrading %s from schema 2 to %d: indexing the text "
+	    "again", s->path, STORE_SCHEMA_VERSION);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_drop(txn, s->idx, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->words, 0)) != 0)
+		goto out;
+	rc = mdb_del(txn, s->meta, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	while (rc == 0 && !done) {
+		if ((ret = reindex_batch(s, &after, &done, &count)) != 0)
+			goto out;
+		log_info("store: upgrading: %llu records indexed",
+		    (unsigned long long)count);
+	}
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return ret != 0 ? ret : mdb_to_lcf("upgrading from schema 2", rc);
 }
 
 /* A write transaction that may span several store_txn_put calls. */
@@ -908,6 +1051,7 @@ store_txn_begin(struct store *s, struct store_txn **out)
 	if ((ret = store__space_reserve(s, t->base, STORE_SPACE_MARGIN)) != 0)
 		goto out;
 	t->x.first_doc = t->x.next_doc;
+	t->x.wpending.words = 1;
 	t->x.next_row++;
 	*out = t;
 	t = NULL;
@@ -999,7 +1143,7 @@ txn_commit_work(struct store_txn *t)
 {
 	int ret, rc;
 
-	if ((ret = store__pending_flush(t->x.txn, t->s, &t->x.pending)) != 0)
+	if ((ret = flush_all(&t->x, t->s)) != 0)
 		return ret;
 	rc = mdb_txn_commit(t->x.txn);
 	t->x.txn = NULL;
@@ -1040,6 +1184,7 @@ store_txn_abort(struct store_txn *t)
 		pthread_mutex_unlock(&t->s->write_mu);
 	}
 	store__pending_free(&t->x.pending);
+	store__pending_free(&t->x.wpending);
 	record_release(&t->x.old);
 	record_release(&t->x.tmp);
 	free(t->ids);

@@ -13,9 +13,17 @@
 struct record;
 struct store;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_MAX_TERMS 16       /* filter terms in one query */
 #define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
+#define STORE_ERROR_MAX 200      /* store_query's error sentence */
+
+/* Orders of store_query: newest first (0, the default), or by relevance to
+ * the text (without text, relevance is newest). */
+enum {
+	STORE_SORT_NEWEST = 0,
+	STORE_SORT_RELEVANCE = 1,
+};
 
 /* One record to store: raw (the SignedRecord bytes, already verified and
  * validated) and rec, its decoded form; or rec NULL, and store_put decodes raw
@@ -116,7 +124,18 @@ struct store_query {
 	 * line of keys, member.h); at most STORE_MAX_AUTHORS. */
 	const uint8_t (*authors)[32];
 	size_t nauthors;
-	const char *text;             /* words; every one must occur */
+	/* A search (README "Searching practices"): words, prefixes, phrases,
+	 * OR, -word; a syntax error returns LCF_EINVAL with the reason in
+	 * error. */
+	const char *text;
+	const char *lang;             /* BCP 47: the text's or a translation's
+	                               * language; narrows text to it */
+	unsigned sdgs[STORE_MAX_TERMS];   /* 1..17, all must match */
+	size_t nsdgs;
+	const char *since;            /* YYYY-MM-DD: records dated (author's
+	                               * clock, UTC) that day or later */
+	int sort;                     /* STORE_SORT_* */
+	char *error;                  /* STORE_ERROR_MAX bytes, or NULL */
 	const char *indicator;
 	const char *period;
 	int include_deleted;          /* only without other filters */
@@ -127,17 +146,26 @@ struct store_query {
 	void *keep_arg;
 	/* Pages: 0, or only records stored before the one this cursor names
 	 * (a value *next gave); next (may be NULL) receives the cursor of the
-	 * page after this one when *truncated is set. */
+	 * page after this one when *truncated is set. In relevance order the
+	 * cursor is an offset into the ranked answer instead. */
 	uint32_t before;
 	uint32_t *next;
 };
 
 /* Visits matching current records, newest first (the order a record was
  * stored in: stable, so pages follow on with q->before/next; a record given a
- * new version meanwhile moves to the front). *truncated is set when more
- * than limit matched. LCF_EINVAL for a query with too many terms. */
+ * new version meanwhile moves to the front), or by relevance to q->text (BM25,
+ * then newest). *truncated is set when more than limit matched. LCF_EINVAL
+ * for a query with too many terms or a text in bad syntax (q->error says
+ * why, naming the character). */
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
+
+/* The order named ("relevance", "newest"; NULL: relevance with text, else
+ * newest): a STORE_SORT_* value, or -1 for another name. */
+int store_sort_parse(const char *name, const char *text);
+/* 1 when s is a date YYYY-MM-DD (a real one), else 0: for q->since. */
+int store_since_valid(const char *s);
 
 /* Which current versions a scan visits: NULL, or all fields 0, for every one. */
 struct store_scan_filter {

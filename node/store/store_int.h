@@ -4,6 +4,7 @@
 #ifndef LCF_STORE_INT_H
 #define LCF_STORE_INT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -12,7 +13,9 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "model/fold.h"
 #include "model/record.h"
+#include "model/squery.h"
 #include "store/store.h"
 
 #define AUTHOR_LEN 32
@@ -35,10 +38,24 @@
 #define TAG_WORD 'w'
 #define TAG_INDICATOR 'i'
 #define TAG_PERIOD 'p'
+#define TAG_LANG 'l'          /* a language of the text (own, translations) */
+#define TAG_SDG 'g'           /* an SDG, in decimal */
+#define TAG_DAY 'd'           /* the record's day, YYYY-MM-DD (UTC) */
+
+/* The text index ("words"): key kind (1), language code, ':', folded stem;
+ * values WORDS_VAL_LEN bytes: document (4, big-endian, so that a list sorts
+ * by document), weighted term frequency (1, at most 255), the length of the
+ * document's text in that language (1, words_dl_code), and the positions of
+ * the word in that text modulo 16 as a bit set (2, big-endian), which rules
+ * out most phrase candidates before their text is read. Meta key "text" + kind: text units (documents x
+ * languages) and their summed lengths, 8 bytes big-endian each (BM25's
+ * average length). */
+#define WORDS_VAL_LEN 8
+#define WORDS_KEY_MAX (1 + 9 + 1 + 64)
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, rows, ids, current, seq, idx, docs;
+	MDB_dbi meta, rows, ids, current, seq, idx, docs, words;
 	/* "late": author, seq -> id of every record of a kind that a peer of
 	 * the base protocol version is not sent (kinds_late), like seq. */
 	MDB_dbi late;
@@ -88,6 +105,9 @@ _Static_assert(sizeof(struct slot) == 64, "a slot is one cache line");
 struct pending {
 	struct slot *slots;           /* open addressing on the key hash */
 	size_t nslots, nterms, nposts;
+	int words;                    /* 1: for the words table (8-byte values,
+	                               * two uint32 of docs each), else idx */
+	int64_t text_units, text_len; /* words: changes to the meta counters */
 	struct slot **terms;          /* a flush's terms in key order: kept here
 	                               * so that a flush cut short leaks nothing */
 };
@@ -196,15 +216,77 @@ void store__space_release(struct store *s);
  * store__pending_free releases it. store__postings_add gathers the postings
  * of c as document doc; store__postings_remove deletes those of c as
  * document doc at once. Each returns 0 or a project code. */
-void store__postings_add(struct pending *pd, const Lcf__Content *c,
-    const char *country, uint32_t doc);
-int store__postings_remove(MDB_txn *txn, struct store *s, const Lcf__Content *c,
-    const char *country, uint32_t doc);
+void store__postings_add(struct pending *pd, struct pending *wpd,
+    const Lcf__Content *c, const char *country, uint32_t doc);
+int store__postings_remove(MDB_txn *txn, struct store *s, struct pending *wpd,
+    const Lcf__Content *c, const char *country, uint32_t doc);
 int store__pending_flush(MDB_txn *txn, struct store *s, struct pending *pd);
 void store__pending_free(struct pending *pd);
 /* Reads a whole posting list into a new array (*out, the caller frees it),
  * ascending document numbers: 0 (an absent list is empty) or a project code. */
 int store__list_load(MDB_cursor *cur, const uint8_t *key, size_t klen,
     uint32_t **out, size_t *n);
+
+/* text_index.c: the text of a practice as search terms. store__text_terms
+ * calls term once for each distinct (language, folded stem) of c with its
+ * weighted frequency and the weighted length of c's text in that language,
+ * and unit once for each language (the practice's own and its translations'),
+ * with that length. */
+#define WORDS_TF_MAX 255
+/* A text length in one byte: 4 * sqrt(len), rounded, at most 255 (lengths up
+ * to about 4,000); words_dl_len gives a length back. */
+static inline unsigned
+words_dl_code(unsigned len)
+{
+	float q = 4.0f * sqrtf((float)len) + 0.5f;
+
+	return q >= 255.0f ? 255 : (unsigned)q;
+}
+
+static inline float
+words_dl_len(unsigned code)
+{
+	return (float)(code * code) / 16.0f;
+}
+
+struct text_sink {
+	void (*term)(void *arg, const char *lang, const char *w, size_t n,
+	    unsigned tf, unsigned dl, unsigned positions);
+	void (*unit)(void *arg, const char *lang, unsigned dl);
+	void *arg;
+};
+void store__text_terms(const Lcf__Practice *pr, const struct text_sink *sink);
+/* Whether the phrase (folded in each language, words of "" hold any word)
+ * occurs in one field of pr in language lang (NULL: any language). */
+int store__text_has_phrase(const Lcf__Practice *pr, const char *lang,
+    char *const *words, size_t nwords);
+/* search.c: a parsed text query run against the words table. hits are
+ * ascending documents with their scores (BM25). store__search_run fills
+ * result (and the leaves' hits, for store__search_match) from the languages
+ * in the index, or only lang when it is set; store__search_match says whether
+ * document doc (its content c) passes the phrase checks of the query, when
+ * q->has_phrase (else every result passes). */
+struct hits {
+	uint32_t *doc;
+	float *score;
+	uint16_t *pos;                /* positions modulo 16 (phrases) */
+	size_t n;
+};
+struct search {
+	const struct squery *q;
+	const char *lang;             /* a fold_lang code, or NULL */
+	struct hits leaf[SQUERY_MAX_TERMS];
+	struct hits result;
+};
+int store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
+    struct search *se);
+int store__search_match(const struct search *se, uint32_t doc,
+    const Lcf__Content *c);
+void store__search_free(struct search *se);
+void store__hits_free(struct hits *h);
+
+/* The meta counters of the text index for a kind: 0 or a project code. */
+int store__text_stats(MDB_txn *txn, struct store *s, Lcf__Kind kind,
+    uint64_t *units, uint64_t *len);
 
 #endif

@@ -7,9 +7,10 @@
 # BENCH_QUERY_WARMUP (20), BENCH_EXEC_RUNS (50), BENCH_SEED (1), BENCH_COUNTRY
 # (SE), TMPDIR. Exits 0 unless a program crashed or failed; a missed target
 # is information, not a failure. Then runs the federation figures
-# (tests/bench/federation.sh, its own settings there) unless BENCH_FED=0, and
-# the membership figures (tests/bench/membership.sh) unless BENCH_MEM=0, and
-# the HTTP figures (tests/bench/http.sh) unless BENCH_HTTP=0.
+# (tests/bench/federation.sh, its own settings there) unless BENCH_FED=0, the
+# membership figures (tests/bench/membership.sh) unless BENCH_MEM=0, the HTTP
+# figures (tests/bench/http.sh) unless BENCH_HTTP=0, and the multilingual
+# search figures (tests/bench/search.sh) unless BENCH_SEARCH=0.
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
@@ -293,5 +294,9 @@ fi
 # ---- HTTP (tests/bench/http.sh; its own BENCH-JSON-HTTP line) ----
 if [ "${BENCH_HTTP:-1}" != 0 ]; then
 	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/http.sh" || failed=1
+fi
+# ---- search (tests/bench/search.sh; its own BENCH-JSON-SEARCH line) ----
+if [ "${BENCH_SEARCH:-1}" != 0 ]; then
+	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/search.sh" || failed=1
 fi
 exit "$failed"

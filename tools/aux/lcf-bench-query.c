@@ -36,6 +36,9 @@ struct opts {
 	const char *country;
 	const char *city;            /* hex id, "self", or NULL */
 	const char *text;
+	const char *lang, *since, *sort;
+	uint32_t sdgs[MAX_FILTERS];
+	size_t n_sdgs;
 	char city_hex[LCF_ID_HEX];
 };
 
@@ -48,7 +51,9 @@ struct answer {
 static const char usage[] =
     "Usage: lcf-bench-query -d DIR [-n RUNS] [-w WARMUP] [-l LIMIT] [-L LABEL]\n"
     "           [--area ID]... [--cluster NAME]... [--country CC]\n"
-    "           [--city ID|self] [--text WORDS] [--expect N] [--keep-alive]\n"
+    "           [--city ID|self] [--text QUERY] [--lang TAG] [--sdg N]...\n"
+    "           [--since YYYY-MM-DD] [--sort relevance|newest] [--expect N]\n"
+    "           [--keep-alive]\n"
     "       lcf-bench-query -x [-n RUNS] [-w WARMUP] [-L LABEL] -- COMMAND [ARG...]\n"
     "\n"
     "Sends the same practice QueryRequest to the lcnode of DIR RUNS times\n"
@@ -303,6 +308,10 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "country", required_argument, NULL, 'C' },
 		{ "city", required_argument, NULL, 'y' },
 		{ "text", required_argument, NULL, 't' },
+		{ "lang", required_argument, NULL, 'G' },
+		{ "sdg", required_argument, NULL, 'g' },
+		{ "since", required_argument, NULL, 's' },
+		{ "sort", required_argument, NULL, 'o' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "keep-alive", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -355,6 +364,20 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 't':
 			o->text = optarg;
+			break;
+		case 'G':
+			o->lang = optarg;
+			break;
+		case 'g':
+			if (parse_ulong(optarg, 17, &v) < 0 || o->n_sdgs == MAX_FILTERS)
+				goto out;
+			o->sdgs[o->n_sdgs++] = (uint32_t)v;
+			break;
+		case 's':
+			o->since = optarg;
+			break;
+		case 'o':
+			o->sort = optarg;
 			break;
 		case 'e':
 			if (parse_ulong(optarg, UINT32_MAX, &v) < 0)
@@ -446,6 +469,11 @@ main(int argc, char **argv)
 		q.country = (char *)o.country;
 		q.city = (char *)o.city;
 		q.text = (char *)o.text;
+		q.lang = (char *)o.lang;
+		q.since = (char *)o.since;
+		q.sort = (char *)o.sort;
+		q.sdgs = o.sdgs;
+		q.n_sdgs = o.n_sdgs;
 		q.has_limit = 1;
 		q.limit = (uint32_t)o.limit;
 		req.op_case = LCF__CTL_REQUEST__OP_QUERY;

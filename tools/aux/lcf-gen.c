@@ -23,6 +23,52 @@
 #define STAT_CLUSTER	"literacy"
 #define PHRASE_A	"family"
 #define PHRASE_B	"reading"
+#define PHRASE_A2	"families"    /* the same English stems */
+#define PHRASE_B2	"read"
+/* The sub-area whose name the node indexes with a practice's text, and
+ * which holds the first word of the phrase ("... in families and ..."). */
+#define PHRASE_AREA	"2.2"
+
+/* -m: practices in several languages. A practice's language is drawn from
+ * langs (English most often); in another language, about one word in
+ * LEX_PERMILLE/1000 of its text is an inflected form from that language's
+ * lexicon, whose groups are forms that share one Snowball stem (checked with
+ * libstemmer), so that a search for one form finds the others. */
+#define NLANGS		7
+#define NGROUPS		4
+#define LEX_PERMILLE	150
+#define TRANSLATION_PERMILLE	200
+static const struct lexicon {
+	const char *tag;
+	unsigned weight;              /* per mille of practices */
+	const char *const groups[NGROUPS][6];   /* NULL-ended */
+} langs[NLANGS] = {
+	{ "en", 400, { { NULL } } },
+	{ "sv", 100, { { "familj", "familjen", "familjer", "familjerna", NULL },
+	    { "bibliotek", "biblioteken", NULL },
+	    { "läsning", "läsningen", "läsningar", NULL },
+	    { "vuxna", "vuxnas", NULL } } },
+	{ "es", 100, { { "familia", "familias", NULL },
+	    { "biblioteca", "bibliotecas", NULL },
+	    { "lectura", "lecturas", NULL },
+	    { "adultos", "adulto", NULL } } },
+	{ "fr", 100, { { "famille", "familles", NULL },
+	    { "bibliothèque", "bibliothèques", NULL },
+	    { "lecture", "lectures", NULL },
+	    { "adultes", "adulte", NULL } } },
+	{ "de", 100, { { "Familie", "Familien", NULL },
+	    { "Bibliothek", "Bibliotheken", NULL },
+	    { "Lesen", "Lesens", NULL },
+	    { "Erwachsene", "Erwachsenen", NULL } } },
+	{ "fi", 100, { { "perhe", "perheet", "perheen", "perheiden", NULL },
+	    { "kirjasto", "kirjastossa", "kirjastot", "kirjaston", NULL },
+	    { "kurssi", "kurssit", "kurssilla", NULL },
+	    { "aikuiset", "aikuisille", NULL } } },
+	{ "pt-BR", 100, { { "família", "famílias", NULL },
+	    { "biblioteca", "bibliotecas", NULL },
+	    { "leitura", "leituras", NULL },
+	    { "adultos", "adulto", NULL } } },
+};
 
 /* Frequent words first: their order is their Zipf rank. No one-letter words,
  * since the node indexes words of two characters or more. */
@@ -141,14 +187,24 @@ struct gen {
 	uint32_t seen[NWORDS];        /* last practice (1-based) that counted it */
 	uint32_t doc;                 /* current practice, 1-based */
 	size_t id_a, id_b;            /* word ids of the phrase */
+	/* Words the node's search takes for them (English stems): families
+	 * for family, read for reading; SIZE_MAX when not in the vocabulary. */
+	size_t id_a2, id_b2;
 	FILE *out;
 	uint64_t bytes;
 	/* Practices matching the benchmark's filters. */
 	uint64_t n_area, n_cluster, n_phrase_words, n_phrase, n_combined;
+	/* -m: practices in several languages. */
+	int multi;
+	size_t lang;                  /* of the text being written */
+	uint64_t n_lang[NLANGS];      /* practices with text in each language */
+	uint64_t df_group[NLANGS][NGROUPS];
+	uint32_t group_seen[NLANGS][NGROUPS];
+	uint64_t n_translated;
 };
 
 static const char usage[] =
-    "Usage: lcf-gen [-n COUNT] [-s SEED] [-o FILE] [-S STATSFILE]\n"
+    "Usage: lcf-gen [-m] [-n COUNT] [-s SEED] [-o FILE] [-S STATSFILE]\n"
     "\n"
     "Writes COUNT (default 1000) practices as a JSON array in the import form\n"
     "(`lcctl practice import`) to FILE (default stdout). The same SEED (default 1)\n"
@@ -156,9 +212,18 @@ static const char usage[] =
     "weight 1/rank; about 1% of summaries hold the phrase \"family reading\";\n"
     "every practice has a unique \"key\".\n"
     "\n"
+    "With -m, practices are in several languages (en 40%, sv es fr de fi pt-BR\n"
+    "10% each); in a language other than English about 15% of the words are\n"
+    "inflected forms of that language (forms of one group share a stem), and 20%\n"
+    "of practices carry a translation (title and summary) into another one.\n"
+    "\n"
     "STATSFILE receives NAME VALUE lines: how many practices match the filters\n"
     "the benchmark queries (area " STAT_AREA ", cluster " STAT_CLUSTER ", the words\n"
-    "of the phrase, all three), and the most and least frequent indexed words.\n";
+    "of the phrase as the node's search finds them in English: family or\n"
+    "families, reading or read, the first also in sub-area " PHRASE_AREA "'s name;\n"
+    "all three), and the most and least frequent indexed words;\n"
+    "with -m also practices per language (\"lang TAG N\", a translation's\n"
+    "counting) and per group of forms (\"group TAG FIRST-FORM N\").\n";
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -334,6 +399,8 @@ build_words(struct gen *g)
 	zipf_table(g->place_cum, PLACES);
 	g->id_a = find_word(g, VOCAB_SIZE, PHRASE_A);
 	g->id_b = find_word(g, VOCAB_SIZE, PHRASE_B);
+	g->id_a2 = find_word(g, VOCAB_SIZE, PHRASE_A2);
+	g->id_b2 = find_word(g, VOCAB_SIZE, PHRASE_B2);
 	for (i = 0; i < NELEM(org_types); i++)
 		if (split_org(g, i) < 0)
 			goto out;
@@ -367,6 +434,36 @@ emit_word(struct gen *g, size_t id, int cap)
 	}
 }
 
+/* An inflected form of the current language, counted for its group. */
+static void
+emit_form(struct gen *g)
+{
+	const struct lexicon *lx = &langs[g->lang];
+	size_t grp = rng_below(&g->rng, NGROUPS), n = 0;
+
+	while (lx->groups[grp][n] != NULL)
+		n++;
+	emit(g, lx->groups[grp][rng_below(&g->rng, n)]);
+	if (g->group_seen[g->lang][grp] != g->doc) {
+		g->group_seen[g->lang][grp] = g->doc;
+		g->df_group[g->lang][grp]++;
+	}
+}
+
+/* A language drawn with the weights of langs. */
+static size_t
+pick_lang(struct gen *g)
+{
+	size_t u = rng_below(&g->rng, 1000), i, acc = 0;
+
+	for (i = 0; i < NLANGS - 1; i++) {
+		acc += langs[i].weight;
+		if (u < acc)
+			break;
+	}
+	return i;
+}
+
 /* Running text of nwords words in sentences of 6..14 words. With phrase, the
  * two words of the phrase take the place of two words at a random spot. */
 static void
@@ -388,7 +485,11 @@ emit_text(struct gen *g, unsigned nwords, int phrase)
 			id = zipf_pick(&g->rng, g->cum, VOCAB_SIZE);
 		if (i > 0)
 			emit(g, " ");
-		emit_word(g, id, start);
+		if (g->multi && g->lang != 0 &&
+		    rng_below(&g->rng, 1000) < LEX_PERMILLE)
+			emit_form(g);
+		else
+			emit_word(g, id, start);
 		if (--left == 0 || i + 1 == nwords) {
 			emit(g, ".");
 			left = 0;
@@ -405,8 +506,38 @@ emit_title(struct gen *g)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			emit(g, " ");
-		emit_word(g, zipf_pick(&g->rng, g->cum, VOCAB_SIZE), i == 0);
+		if (g->multi && g->lang != 0 &&
+		    rng_below(&g->rng, 1000) < LEX_PERMILLE)
+			emit_form(g);
+		else
+			emit_word(g, zipf_pick(&g->rng, g->cum, VOCAB_SIZE), i == 0);
 	}
+}
+
+/* -m: the language of the practice, and maybe a translation into another. */
+static void
+emit_languages(struct gen *g, size_t own)
+{
+	size_t tr;
+
+	emit(g, "\"language\":\"");
+	emit(g, langs[own].tag);
+	emit(g, "\",");
+	g->n_lang[own]++;
+	if (rng_below(&g->rng, 1000) >= TRANSLATION_PERMILLE)
+		return;
+	tr = (own + 1 + rng_below(&g->rng, NLANGS - 1)) % NLANGS;
+	g->lang = tr;
+	g->n_lang[tr]++;
+	g->n_translated++;
+	emit(g, "\"translations\":[{\"language\":\"");
+	emit(g, langs[tr].tag);
+	emit(g, "\",\"title\":\"");
+	emit_title(g);
+	emit(g, "\",\"summary\":\"");
+	emit_text(g, rng_range(&g->rng, 15, 30), 0);
+	emit(g, "\",\"machine_translated\":true}],");
+	g->lang = own;
 }
 
 /* "Place Learning Centre": a place name and a kind of organisation. */
@@ -465,17 +596,23 @@ emit_practice(struct gen *g, unsigned long index)
 {
 	char buf[160];
 	uint32_t area_set, cluster_set, sdg_set, group_set;
-	unsigned i, area_bit = 0, cluster_bit = 0;
+	unsigned i, area_bit = 0, cluster_bit = 0, phrase_area_bit = 0;
 	int phrase = rng_below(&g->rng, 1000) < PHRASE_PERMILLE, first = 1;
 	int both;
+	size_t own;
 
-	for (i = 0; i < NELEM(areas); i++)
+	for (i = 0; i < NELEM(areas); i++) {
 		if (strcmp(areas[i], STAT_AREA) == 0)
 			area_bit = 1u << i;
+		if (strcmp(areas[i], PHRASE_AREA) == 0)
+			phrase_area_bit = 1u << i;
+	}
 	for (i = 0; i < NELEM(clusters); i++)
 		if (strcmp(clusters[i], STAT_CLUSTER) == 0)
 			cluster_bit = 1u << i;
 	g->doc++;
+	own = g->multi ? pick_lang(g) : 0;
+	g->lang = own;
 	snprintf(buf, sizeof(buf), "{\"key\":\"bench-%07lu\",\"title\":\"", index);
 	emit(g, buf);
 	emit_title(g);
@@ -483,7 +620,12 @@ emit_practice(struct gen *g, unsigned long index)
 	emit_text(g, rng_range(&g->rng, 30, 60), phrase);
 	emit(g, "\",\"description\":\"");
 	emit_text(g, rng_range(&g->rng, 60, 120), 0);
-	emit(g, "\",\"language\":\"en\",\"kflc_areas\":");
+	emit(g, "\",");
+	if (g->multi)
+		emit_languages(g, own);
+	else
+		emit(g, "\"language\":\"en\",");
+	emit(g, "\"kflc_areas\":");
 	area_set = pick_set(&g->rng, NELEM(areas), rng_range(&g->rng, 1, 3));
 	emit_string_set(g, areas, NELEM(areas), area_set);
 	emit(g, ",\"clusters\":");
@@ -511,7 +653,12 @@ emit_practice(struct gen *g, unsigned long index)
 	emit_organisation(g);
 	emit(g, "\"}");
 
-	both = g->seen[g->id_a] == g->doc && g->seen[g->id_b] == g->doc;
+	/* As the node's search finds the two words: either form, and the
+	 * first in the name of sub-area 2.2 (indexed with the text). */
+	both = (g->seen[g->id_a] == g->doc || (g->id_a2 != SIZE_MAX &&
+	    g->seen[g->id_a2] == g->doc) || (area_set & phrase_area_bit)) &&
+	    (g->seen[g->id_b] == g->doc || (g->id_b2 != SIZE_MAX &&
+	    g->seen[g->id_b2] == g->doc));
 	g->n_area += (area_set & area_bit) != 0;
 	g->n_cluster += (cluster_set & cluster_bit) != 0;
 	g->n_phrase += phrase;
@@ -548,6 +695,18 @@ write_stats(const struct gen *g, const char *path, unsigned long count)
 	fprintf(f, "common %s %u\n", g->words[hi], g->df[hi]);
 	if (lo != SIZE_MAX)
 		fprintf(f, "rare %s %u\n", g->words[lo], g->df[lo]);
+	for (i = 0; g->multi && i < NLANGS; i++) {
+		size_t k;
+
+		fprintf(f, "lang %s %llu\n", langs[i].tag,
+		    (unsigned long long)g->n_lang[i]);
+		for (k = 0; k < NGROUPS && langs[i].groups[k][0] != NULL; k++)
+			fprintf(f, "group %s %s %llu\n", langs[i].tag,
+			    langs[i].groups[k][0],
+			    (unsigned long long)g->df_group[i][k]);
+	}
+	if (g->multi)
+		fprintf(f, "translated %llu\n", (unsigned long long)g->n_translated);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "lcf-gen: %s: %s\n", path, strerror(errno));
 		goto out;
@@ -565,10 +724,13 @@ main(int argc, char **argv)
 	unsigned long count = 1000, i;
 	unsigned long long seed = 1;
 	char *end;
-	int c, ret = 1;
+	int c, ret = 1, multi = 0;
 
-	while ((c = getopt(argc, argv, "hn:s:o:S:")) != -1) {
+	while ((c = getopt(argc, argv, "hmn:s:o:S:")) != -1) {
 		switch (c) {
+		case 'm':
+			multi = 1;
+			break;
 		case 'n':
 			errno = 0;
 			count = strtoul(optarg, &end, 10);
@@ -599,6 +761,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		goto bad_usage;
 	g = xcalloc(1, sizeof(*g));
+	g->multi = multi;
 	if (build_words(g) < 0)
 		goto out;
 	rng_seed(&g->rng, (uint64_t)seed);

@@ -63,7 +63,7 @@ static const char list_usage[] =
     "Usage: lcctl [-d DIR] practice list [OPTION...]\n"
     "\n"
     "Lists current practices of every city this node knows, the most recently\n"
-    "stored first.\n"
+    "stored first, or with --text the best matches first.\n"
     "Every filter given must match.\n"
     "\n"
     "Options:\n"
@@ -71,7 +71,14 @@ static const char list_usage[] =
     "  --cluster C          thematic cluster, e.g. literacy (repeatable)\n"
     "  --country CC         cities of this country\n"
     "  --city ID            this city (id or unique prefix of 6+ hex digits)\n"
-    "  --text WORDS         every word must occur in the text\n"
+    "  --text QUERY         search the text in every language: words (inflections\n"
+    "                       match), literac* (prefix), \"family reading\" (phrase),\n"
+    "                       a OR b, -word (exclude); README \"Searching practices\"\n"
+    "  --lang TAG           practices written or translated in this language\n"
+    "                       (BCP 47, e.g. sv); --text then searches that text only\n"
+    "  --sdg N              Sustainable Development Goal 1..17 (repeatable)\n"
+    "  --since YYYY-MM-DD   practices dated (changed) that day or later\n"
+    "  --sort ORDER         relevance (the default with --text) or newest\n"
     "  --limit N            at most N practices (default 50; 0: up to 10,000)\n"
     "  --include-deleted    also list removed practices\n"
     "  --include-revoked    also list practices of cities the federation\n"
@@ -303,6 +310,10 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		{ "country", required_argument, NULL, 'C' },
 		{ "city", required_argument, NULL, 'y' },
 		{ "text", required_argument, NULL, 't' },
+		{ "lang", required_argument, NULL, 'L' },
+		{ "sdg", required_argument, NULL, 'g' },
+		{ "since", required_argument, NULL, 's' },
+		{ "sort", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "include-deleted", no_argument, NULL, 'd' },
 		{ "include-revoked", no_argument, NULL, 'r' },
@@ -322,6 +333,8 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	int csv = 0;
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
+	uint32_t *sdgs = xcalloc((size_t)argc, sizeof(uint32_t));
+	uint64_t sdg = 0;
 	char country[3];
 	struct table *t = NULL;
 	uint64_t limit = LIST_DEFAULT_LIMIT;
@@ -363,6 +376,25 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		case 't':
 			q.text = optarg;
 			break;
+		case 'L':
+			q.lang = optarg;
+			break;
+		case 'g':
+			if (lcctl_parse_u64(optarg, 17, &sdg) < 0 || sdg < 1)
+				ret = lcctl_bad_usage(ctx, "--sdg '%s' is not a "
+				    "Sustainable Development Goal: 1 to 17", optarg);
+			sdgs[q.n_sdgs++] = (uint32_t)sdg;
+			break;
+		case 's':
+			q.since = optarg;
+			break;
+		case 'o':
+			q.sort = optarg;
+			if (strcmp(optarg, "relevance") != 0 &&
+			    strcmp(optarg, "newest") != 0)
+				ret = lcctl_bad_usage(ctx, "--sort '%s' is not an "
+				    "order: relevance or newest", optarg);
+			break;
 		case 'l':
 			if (lcctl_parse_u64(optarg, UINT32_MAX, &limit) < 0)
 				ret = lcctl_bad_usage(ctx, "--limit '%s' is not a "
@@ -397,6 +429,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	ret = LCCTL_EXIT_ERR;
 	q.areas = areas;
 	q.clusters = clusters;
+	q.sdgs = sdgs;
 	q.has_limit = 1;
 	q.limit = (uint32_t)limit;
 	if (client_query(ctx, &q, &resp, &contents) < 0)
@@ -429,6 +462,7 @@ out:
 	table_free(t);
 	free(areas);
 	free(clusters);
+	free(sdgs);
 	return ret;
 }
 

@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text search over the words table: a parsed query (model/squery.h) run
+// against the posting lists of every language indexed, scored with BM25.
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "base/util.h"
+#include "base/xmalloc.h"
+#include "model/fold.h"
+#include "model/squery.h"
+#include "store/store_int.h"
+
+#define BM25_K1 1.2f
+#define BM25_B 0.75f
+#define LANGS_MAX 64              /* languages one query looks in */
+#define PREFIX_WORDS_MAX 2000     /* words a prefix expands to, per language */
+#define MERGE_PAIRWISE 4          /* lists merged pairwise; more are summed */
+#define TF_TABLE 16               /* frequencies whose BM25 part is tabled */
+
+struct run {
+	MDB_txn *txn;
+	struct store *s;
+	struct search *se;
+	MDB_cursor *cur;              /* on words */
+	Lcf__Kind kind;
+	char langs[LANGS_MAX][FOLD_LANG_MAX];
+	int stem[LANGS_MAX];
+	size_t nlangs;
+	float n, avgdl;               /* BM25: text units and their mean length */
+	/* BM25's term part tf (k1 + 1) / (tf + k1 norm(dl)) for the small
+	 * frequencies and every length code, worked out once a query. */
+	float tfpart[TF_TABLE][256];
+	int rc;                       /* the first LMDB failure, a project code */
+};
+
+void
+store__hits_free(struct hits *h)
+{
+	free(h->doc);
+	free(h->score);
+	free(h->pos);
+	memset(h, 0, sizeof(*h));
+}
+
+static void
+hits_alloc(struct hits *h, size_t n)
+{
+	h->doc = xreallocarray(NULL, n ? n : 1, sizeof(*h->doc));
+	h->score = xreallocarray(NULL, n ? n : 1, sizeof(*h->score));
+	h->pos = xreallocarray(NULL, n ? n : 1, sizeof(*h->pos));
+	h->n = 0;
+}
+
+static void
+hits_put(struct hits *h, uint32_t doc, float score, uint16_t pos)
+{
+	h->doc[h->n] = doc;
+	h->score[h->n] = score;
+	h->pos[h->n++] = pos;
+}
+
+/* a | b, scores summed; a and b are consumed. */
+static struct hits
+hits_union(struct hits *a, struct hits *b)
+{
+	struct hits r;
+	size_t i = 0, j = 0;
+
+	if (a->n == 0 || b->n == 0) {
+		r = a->n == 0 ? *b : *a;
+		store__hits_free(a->n == 0 ? a : b);
+		if (a->n == 0)
+			memset(b, 0, sizeof(*b));
+		else
+			memset(a, 0, sizeof(*a));
+		return r;
+	}
+	hits_alloc(&r, a->n + b->n);
+	while (i < a->n || j < b->n) {
+		if (j == b->n || (i < a->n && a->doc[i] < b->doc[j])) {
+			hits_put(&r, a->doc[i], a->score[i], a->pos[i]);
+			i++;
+		} else if (i == a->n || b->doc[j] < a->doc[i]) {
+			hits_put(&r, b->doc[j], b->score[j], b->pos[j]);
+			j++;
+		} else {
+			hits_put(&r, a->doc[i], a->score[i] + b->score[j],
+			    a->pos[i] | b->pos[j]);
+			i++;
+			j++;
+		}
+	}
+	store__hits_free(a);
+	store__hits_free(b);
+	return r;
+}
+
+/* First index in d[lo..n) whose value is >= v. */
+static size_t
+seek(const uint32_t *d, size_t lo, size_t n, uint32_t v)
+{
+	size_t step = 1, hi;
+
+	while (lo + step < n && d[lo + step] < v)
+		step *= 2;
+	hi = lo + step < n ? lo + step + 1 : n;
+	lo += step / 2;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Keeps in a the documents in b (keep) or not in b (!keep); with keep, b's
+ * scores are added. a is filtered in place. */
+static void
+hits_filter(struct hits *a, const struct hits *b, int keep)
+{
+	size_t i, j = 0, o = 0;
+	int in, gallop = a->n * 8 < b->n;
+
+	for (i = 0; i < a->n; i++) {
+		/* Galloping pays when b is much longer; else a step at a time. */
+		if (gallop)
+			j = seek(b->doc, j, b->n, a->doc[i]);
+		else
+			while (j < b->n && b->doc[j] < a->doc[i])
+				j++;
+		in = j < b->n && b->doc[j] == a->doc[i];
+		if (in != keep)
+			continue;
+		a->doc[o] = a->doc[i];
+		a->pos[o] = a->pos[i];
+		a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
+	}
+	a->n = o;
+}
+
+/* Arrays indexed by document number for hits_join, kept per thread and
+ * zero between joins: allocating them for every query cost more than
+ * summing (fresh pages). They grow with the highest document number joined
+ * (6 bytes a document) and live as long as the thread. */
+static __thread struct {
+	float *score;
+	uint16_t *pos;
+	uint64_t *seen;               /* a bit a document: the ones summed */
+	size_t n;
+} tls_dense;
+
+static void
+dense_reserve(size_t n)
+{
+	if (n <= tls_dense.n)
+		return;
+	n = n < 2 * tls_dense.n ? 2 * tls_dense.n : n;
+	n = (n + 63) & ~(size_t)63;
+	free(tls_dense.score);
+	free(tls_dense.pos);
+	free(tls_dense.seen);
+	tls_dense.score = xcalloc(n, sizeof(*tls_dense.score));
+	tls_dense.pos = xcalloc(n, sizeof(*tls_dense.pos));
+	tls_dense.seen = xcalloc(n / 64, sizeof(*tls_dense.seen));
+	tls_dense.n = n;
+}
+
+/* Joins n lists into one (they are consumed), a document's scores summed
+ * and positions joined: few are merged pairwise; many are summed in arrays
+ * indexed by document number, when those are not much longer than the
+ * postings, else merged pairwise all the same. */
+static struct hits
+hits_join(struct hits *l, size_t n)
+{
+	struct hits r;
+	float *sc;
+	uint16_t *ps;
+	uint64_t *seen, bits;
+	uint32_t max = 0, d;
+	size_t i, j, w, total = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (n <= MERGE_PAIRWISE) {
+		for (i = 0; i < n; i++)
+			r = hits_union(&r, &l[i]);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		total += l[i].n;
+		if (l[i].n > 0 && l[i].doc[l[i].n - 1] > max)
+			max = l[i].doc[l[i].n - 1];
+	}
+	if ((size_t)max > 16 * total) {
+		for (i = 0; i < n; i++)
+			r = hits_union(&r, &l[i]);
+		return r;
+	}
+	dense_reserve((size_t)max + 1);
+	sc = tls_dense.score;
+	ps = tls_dense.pos;
+	seen = tls_dense.seen;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < l[i].n; j++) {
+			d = l[i].doc[j];
+			sc[d] += l[i].score[j];
+			ps[d] |= l[i].pos[j];
+			seen[d / 64] |= (uint64_t)1 << (d % 64);
+		}
+		store__hits_free(&l[i]);
+	}
+	/* Only the words of the bit set that have a bit are read; everything
+	 * is left zeroed for the next join. */
+	hits_alloc(&r, total);
+	for (w = 0; w <= max / 64; w++) {
+		for (bits = seen[w]; bits != 0; bits &= bits - 1) {
+			d = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			hits_put(&r, d, sc[d], ps[d]);
+			sc[d] = 0.0f;
+			ps[d] = 0;
+		}
+		seen[w] = 0;
+	}
+	return r;
+}
+
+/* A growing set of lists to join. */
+struct lists {
+	struct hits *l;
+	size_t n, cap;
+};
+
+static void
+lists_push(struct lists *ls, struct hits h)
+{
+	if (ls->n == ls->cap) {
+		ls->cap = ls->cap ? 2 * ls->cap : 8;
+		ls->l = xreallocarray(ls->l, ls->cap, sizeof(*ls->l));
+	}
+	ls->l[ls->n++] = h;
+}
+
+static struct hits
+lists_join(struct lists *ls)
+{
+	struct hits r = hits_join(ls->l, ls->n);
+
+	free(ls->l);
+	memset(ls, 0, sizeof(*ls));
+	return r;
+}
+
+/* The posting list at the cursor's key (positioned there), scored. */
+static int
+load_scored(struct run *r, struct hits *out)
+{
+	MDB_val k, v;
+	size_t cnt = 0, m, i;
+	const uint8_t *b;
+	float idf, tf, part;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = mdb_cursor_count(r->cur, &cnt)) != 0)
+		return rc;
+	idf = logf(1.0f + (r->n - (float)cnt + 0.5f) / ((float)cnt + 0.5f));
+	if (idf < 0.01f)
+		idf = 0.01f;
+	hits_alloc(out, cnt);
+	/* A key with one value has no page of them: GET_MULTIPLE leaves v
+	 * as GET_CURRENT set it. */
+	if ((rc = mdb_cursor_get(r->cur, &k, &v, MDB_GET_CURRENT)) == 0)
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		m = v.mv_size / WORDS_VAL_LEN;
+		if (out->n + m > cnt || v.mv_size % WORDS_VAL_LEN != 0)
+			return MDB_CORRUPTED;
+		for (i = 0, b = v.mv_data; i < m; i++, b += WORDS_VAL_LEN) {
+			if (b[4] < TF_TABLE) {
+				part = r->tfpart[b[4]][b[5]];
+			} else {
+				tf = (float)b[4];
+				part = tf * (BM25_K1 + 1.0f) / (tf + BM25_K1 *
+				    (1.0f - BM25_B + BM25_B * words_dl_len(b[5]) /
+				    r->avgdl));
+			}
+			hits_put(out, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			    (uint32_t)b[2] << 8 | b[3], idf * part,
+			    (uint16_t)(b[6] << 8 | b[7]));
+		}
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static size_t
+words_key(uint8_t *key, Lcf__Kind kind, const char *lang, const char *w, size_t n)
+{
+	size_t ll = strlen(lang);
+
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, lang, ll);
+	key[1 + ll] = ':';
+	memcpy(key + 2 + ll, w, n);
+	return 2 + ll + n;
+}
+
+/* Adds the list of one word of language lang to ls. */
+static void
+word_list(struct run *r, struct lists *ls, const char *lang, const char *f)
+{
+	uint8_t key[WORDS_KEY_MAX];
+	struct hits h;
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = key;
+	k.mv_size = words_key(key, r->kind, lang, f, strlen(f));
+	rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0 && (rc = load_scored(r, &h)) == 0)
+		lists_push(ls, h);
+	else if (rc != MDB_NOTFOUND)
+		r->rc = mdb_to_lcf("searching", rc);
+}
+
+/* A word: its folded stem in each language (and the stem of it typed
+ * without diacritics), the lists joined. */
+static struct hits
+eval_word(struct run *r, const char *word)
+{
+	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
+	struct lists ls = { 0 };
+	size_t i;
+
+	for (i = 0; i < r->nlangs && r->rc == 0; i++) {
+		if (fold_word(r->langs[i], word, strlen(word), r->stem[i], f,
+		    alt) == 0)
+			continue;
+		word_list(r, &ls, r->langs[i], f);
+		if (alt[0] != '\0')
+			word_list(r, &ls, r->langs[i], alt);
+	}
+	return lists_join(&ls);
+}
+
+/* A prefix: every word of each language that starts with it (folded, not
+ * stemmed), at most PREFIX_WORDS_MAX a language, the lists joined. */
+static struct hits
+eval_prefix(struct run *r, const char *word)
+{
+	uint8_t key[WORDS_KEY_MAX];
+	char f[FOLD_WORD_MAX + 1];
+	struct lists ls = { 0 };
+	struct hits h;
+	MDB_val k, v;
+	size_t i, n, kl, words;
+	int rc;
+
+	n = fold_plain(word, strlen(word), f);
+	for (i = 0; i < r->nlangs && r->rc == 0 && n > 0; i++) {
+		k.mv_data = key;
+		k.mv_size = kl = words_key(key, r->kind, r->langs[i], f, n);
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE);
+		for (words = 0; rc == 0 && words < PREFIX_WORDS_MAX; words++) {
+			if (k.mv_size < kl || memcmp(k.mv_data, key, kl) != 0)
+				break;
+			if ((rc = load_scored(r, &h)) != 0)
+				break;
+			lists_push(&ls, h);
+			rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_NODUP);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			r->rc = mdb_to_lcf("searching", rc);
+	}
+	return lists_join(&ls);
+}
+
+/* A word's list in language li: its stem's and its other form's. */
+static struct hits
+word_in_lang(struct run *r, size_t li, const char *word)
+{
+	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
+	struct lists ls = { 0 };
+
+	if (fold_word(r->langs[li], word, strlen(word), r->stem[li], f, alt) > 0) {
+		word_list(r, &ls, r->langs[li], f);
+		if (alt[0] != '\0')
+			word_list(r, &ls, r->langs[li], alt);
+	}
+	return lists_join(&ls);
+}
+
+static uint16_t
+rotl16(uint16_t x, unsigned s)
+{
+	s %= 16;
+	return s == 0 ? x : (uint16_t)((x << s) | (x >> (16 - s)));
+}
+
+/* Keeps in acc the documents of w where a word of w may follow one of acc at
+ * distance shift (positions modulo 16); the positions kept are w's. */
+static void
+adjacent(struct hits *acc, const struct hits *w, unsigned shift)
+{
+	size_t i, j = 0, o = 0;
+	uint16_t m;
+	int gallop = acc->n * 8 < w->n;
+
+	for (i = 0; i < acc->n; i++) {
+		if (gallop)
+			j = seek(w->doc, j, w->n, acc->doc[i]);
+		else
+			while (j < w->n && w->doc[j] < acc->doc[i])
+				j++;
+		if (j == w->n || w->doc[j] != acc->doc[i])
+			continue;
+		if ((m = rotl16(acc->pos[i], shift) & w->pos[j]) == 0)
+			continue;
+		acc->doc[o] = acc->doc[i];
+		acc->score[o] = acc->score[i] + w->score[j];
+		acc->pos[o++] = m;
+	}
+	acc->n = o;
+}
+
+/* A phrase: in each language, the documents where its words may stand next
+ * to each other by their positions modulo 16 (store__search_match then
+ * reads the text of those it shows). */
+static struct hits
+eval_phrase(struct run *r, const struct squery_node *nd)
+{
+	struct lists out = { 0 };
+	struct hits acc, w;
+	size_t li, k;
+	unsigned shift;
+	int first;
+
+	for (li = 0; li < r->nlangs && r->rc == 0; li++) {
+		memset(&acc, 0, sizeof(acc));
+		first = 1;
+		shift = 0;
+		for (k = 0; k < nd->nwords; k++) {
+			shift++;
+			if (nd->words[k][0] == '\0')
+				continue;
+			w = word_in_lang(r, li, nd->words[k]);
+			if (first) {
+				acc = w;
+				first = 0;
+			} else {
+				adjacent(&acc, &w, shift);
+				store__hits_free(&w);
+			}
+			shift = 0;
+			if (acc.n == 0)
+				break;
+		}
+		lists_push(&out, acc);
+	}
+	return lists_join(&out);
+}
+
+static struct hits eval(struct run *r, const struct squery_node *nd);
+
+/* Every kid's documents (scores summed), none of a NOT kid's. */
+static struct hits
+eval_and(struct run *r, const struct squery_node *nd)
+{
+	struct hits acc = { 0 }, h;
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < nd->nkids; i++) {
+		if (nd->kids[i]->op == SQUERY_NOT)
+			continue;
+		h = eval(r, nd->kids[i]);
+		if (first) {
+			acc = h;
+			first = 0;
+		} else {
+			/* Filter the smaller by the larger. */
+			if (h.n < acc.n) {
+				struct hits t = acc;
+
+				acc = h;
+				h = t;
+			}
+			hits_filter(&acc, &h, 1);
+			store__hits_free(&h);
+		}
+	}
+	for (i = 0; i < nd->nkids && acc.n > 0; i++) {
+		if (nd->kids[i]->op != SQUERY_NOT)
+			continue;
+		h = eval(r, nd->kids[i]->kids[0]);
+		hits_filter(&acc, &h, 0);
+		store__hits_free(&h);
+	}
+	return acc;
+}
+
+/* Keeps a copy of a leaf's documents for store__search_match. */
+static void
+keep_leaf(struct run *r, const struct squery_node *nd, const struct hits *h)
+{
+	struct hits *c;
+
+	if (!r->se->q->has_phrase || nd->leaf < 0)
+		return;
+	c = &r->se->leaf[nd->leaf];
+	store__hits_free(c);
+	hits_alloc(c, h->n);
+	memcpy(c->doc, h->doc, h->n * sizeof(*h->doc));
+	memcpy(c->score, h->score, h->n * sizeof(*h->score));
+	memcpy(c->pos, h->pos, h->n * sizeof(*h->pos));
+	c->n = h->n;
+}
+
+static struct hits
+eval(struct run *r, const struct squery_node *nd)
+{
+	struct hits h = { 0 };
+	struct lists ls = { 0 };
+	size_t i;
+
+	switch (nd->op) {
+	case SQUERY_WORD:
+		h = eval_word(r, nd->words[0]);
+		break;
+	case SQUERY_PREFIX:
+		h = eval_prefix(r, nd->words[0]);
+		break;
+	case SQUERY_PHRASE:
+		h = eval_phrase(r, nd);
+		break;
+	case SQUERY_AND:
+		h = eval_and(r, nd);
+		break;
+	case SQUERY_OR:
+		for (i = 0; i < nd->nkids; i++)
+			lists_push(&ls, eval(r, nd->kids[i]));
+		h = lists_join(&ls);
+		break;
+	case SQUERY_NOT:
+		/* Only under AND, which handles it. */
+		break;
+	}
+	keep_leaf(r, nd, &h);
+	return h;
+}
+
+/* The languages of the index: the TAG_LANG lists of kind in idx. */
+static int
+index_langs(struct run *r)
+{
+	uint8_t key[2] = { (uint8_t)r->kind, TAG_LANG };
+	MDB_cursor *c = NULL;
+	MDB_val k = { sizeof(key), key }, v;
+	size_t n;
+	int rc;
+
+	if ((rc = mdb_cursor_open(r->txn, r->s->idx, &c)) != 0)
+		return mdb_to_lcf("searching", rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && r->nlangs < LANGS_MAX && k.mv_size > 2 &&
+	    memcmp(k.mv_data, key, 2) == 0) {
+		n = k.mv_size - 2;
+		if (n < FOLD_LANG_MAX) {
+			memcpy(r->langs[r->nlangs], (const char *)k.mv_data + 2, n);
+			r->langs[r->nlangs][n] = '\0';
+			r->stem[r->nlangs] = fold_lang(r->langs[r->nlangs],
+			    r->langs[r->nlangs]);
+			r->nlangs++;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+	}
+	mdb_cursor_close(c);
+	return mdb_to_lcf("searching", rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+int
+store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
+    struct search *se)
+{
+	struct run r;
+	uint64_t units, len;
+	unsigned tf, dl;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.txn = txn;
+	r.s = s;
+	r.se = se;
+	r.kind = kind;
+	if ((ret = store__text_stats(txn, s, kind, &units, &len)) != 0)
+		return ret;
+	r.n = (float)units;
+	r.avgdl = units ? (float)len / (float)units : 1.0f;
+	if (r.avgdl < 1.0f)
+		r.avgdl = 1.0f;
+	for (tf = 0; tf < TF_TABLE; tf++)
+		for (dl = 0; dl < 256; dl++)
+			r.tfpart[tf][dl] = (float)tf * (BM25_K1 + 1.0f) /
+			    ((float)tf + BM25_K1 * (1.0f - BM25_B + BM25_B *
+			    words_dl_len(dl) / r.avgdl));
+	if (se->lang != NULL) {
+		snprintf(r.langs[0], sizeof(r.langs[0]), "%s", se->lang);
+		r.stem[0] = fold_lang(se->lang, r.langs[0]);
+		r.nlangs = 1;
+	} else if ((ret = index_langs(&r)) != 0) {
+		return ret;
+	}
+	if ((ret = mdb_to_lcf("searching", mdb_cursor_open(txn, s->words,
+	    &r.cur))) != 0)
+		return ret;
+	se->result = eval(&r, se->q->root);
+	mdb_cursor_close(r.cur);
+	if (r.rc != 0)
+		store__hits_free(&se->result);
+	return r.rc;
+}
+
+static int
+in_hits(const struct hits *h, uint32_t doc)
+{
+	size_t i = seek(h->doc, 0, h->n, doc);
+
+	return i < h->n && h->doc[i] == doc;
+}
+
+static int
+match(const struct search *se, const struct squery_node *nd, uint32_t doc,
+    const Lcf__Practice *pr)
+{
+	size_t i;
+
+	switch (nd->op) {
+	case SQUERY_WORD:
+	case SQUERY_PREFIX:
+		return in_hits(&se->leaf[nd->leaf], doc);
+	case SQUERY_PHRASE:
+		return in_hits(&se->leaf[nd->leaf], doc) && pr != NULL &&
+		    store__text_has_phrase(pr, se->lang, nd->words, nd->nwords);
+	case SQUERY_AND:
+		for (i = 0; i < nd->nkids; i++) {
+			if (nd->kids[i]->op == SQUERY_NOT ?
+			    match(se, nd->kids[i]->kids[0], doc, pr) :
+			    !match(se, nd->kids[i], doc, pr))
+				return 0;
+		}
+		return 1;
+	case SQUERY_OR:
+		for (i = 0; i < nd->nkids; i++)
+			if (match(se, nd->kids[i], doc, pr))
+				return 1;
+		return 0;
+	case SQUERY_NOT:
+		return !match(se, nd->kids[0], doc, pr);
+	}
+	return 0;
+}
+
+int
+store__search_match(const struct search *se, uint32_t doc, const Lcf__Content *c)
+{
+	if (!se->q->has_phrase)
+		return 1;
+	return match(se, se->q->root, doc,
+	    c->body_case == LCF__CONTENT__BODY_PRACTICE ? c->practice : NULL);
+}
+
+void
+store__search_free(struct search *se)
+{
+	size_t i;
+
+	for (i = 0; i < SQUERY_MAX_TERMS; i++)
+		store__hits_free(&se->leaf[i]);
+	store__hits_free(&se->result);
+}
