@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator, RefResolver
 # not before its from): a value drawn from the schema may be refused, but only
 # with 400 or 404 naming it. Values taken from the data or the document's
 # examples must be accepted.
-DATA_DEPENDENT = {"id", "city", "text", "period", "indicator", "to"}
+DATA_DEPENDENT = {"id", "city", "text", "period", "indicator", "to", "since", "lang"}
 # The weak stand-ins of handlers still being written (node/http/stubs.c).
 STANDIN_DETAIL = "not yet"
 METHODS = ("get", "head")
