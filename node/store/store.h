@@ -161,6 +161,12 @@ struct store_query {
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
 
+/* Visits each distinct period of kind's current records (the indicator
+ * values' period strings the index holds), in byte order; fn returns non-zero
+ * to stop (that value is returned). 0 or LCF_ESTORE. */
+int store_periods(struct store *s, Lcf__Kind kind,
+    int (*fn)(void *arg, const char *period), void *arg);
+
 /* The order named ("relevance", "newest"; NULL: relevance with text, else
  * newest): a STORE_SORT_* value, or -1 for another name. */
 int store_sort_parse(const char *name, const char *text);

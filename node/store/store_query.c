@@ -560,3 +560,41 @@ store_since_valid(const char *s)
 		return 0;
 	return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
 }
+
+int
+store_periods(struct store *s, Lcf__Kind kind,
+    int (*fn)(void *arg, const char *period), void *arg)
+{
+	uint8_t key[2] = { (uint8_t)kind, TAG_PERIOD };
+	char term[TERM_MAX + 1];
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if (mdb_cursor_open(txn, s->idx, &cur) != 0) {
+		ret = LCF_ESTORE;
+		goto out;
+	}
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	/* Each key once (MDB_NEXT_NODUP), while it starts with kind, 'p'. */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+		if (k.mv_size < 2 || memcmp(k.mv_data, key, 2) != 0)
+			break;
+		memcpy(term, (const uint8_t *)k.mv_data + 2, k.mv_size - 2);
+		term[k.mv_size - 2] = '\0';
+		if ((ret = fn(arg, term)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		ret = LCF_ESTORE;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}

@@ -46,7 +46,26 @@ struct cov {
 	size_t ncities, cap;
 	struct cov_value *vals;
 	size_t nvals, vcap;
+	char **periods;               /* the periods held that overlap want */
+	size_t nperiods, pcap;
 };
+
+static int
+keep_period(void *arg, const char *period)
+{
+	struct cov *cv = arg;
+	struct period p;
+
+	if (period_parse(period, &p, NULL) != 0 || !period_overlaps(&p, &cv->want))
+		return 0;
+	if (cv->nperiods == cv->pcap) {
+		cv->pcap = cv->pcap ? 2 * cv->pcap : 16;
+		cv->periods = xreallocarray(cv->periods, cv->pcap,
+		    sizeof(*cv->periods));
+	}
+	cv->periods[cv->nperiods++] = xstrdup(period);
+	return 0;
+}
 
 static int
 city_cmp(const void *a, const void *b)
@@ -331,6 +350,9 @@ cov_free(struct cov *cv)
 		free(cv->vals[i].period);
 		free(cv->vals[i].unit);
 	}
+	for (i = 0; i < cv->nperiods; i++)
+		free(cv->periods[i]);
+	free(cv->periods);
 	free(cv->cities);
 	free(cv->vals);
 	lineage_free(cv->lin);
@@ -343,6 +365,7 @@ view_coverage(struct node *n, const json_t *args, unsigned flags,
 	const char *period = view_arg(args, "period"), *why;
 	struct store_query q;
 	struct cov cv;
+	size_t i;
 	int missing, truncated, rc;
 
 	(void)flags;
@@ -364,12 +387,23 @@ view_coverage(struct node *n, const json_t *args, unsigned flags,
 	cv.lin = lineage_snapshot(n);
 	if ((rc = gather_cities(&cv, e)) != 0)
 		goto done;
-	memset(&q, 0, sizeof(q));
-	q.kind = LCF__KIND__KIND_INDICATOR;
-	q.indicator = cv.only;
-	if ((rc = store_query(n->store, &q, value_visit, &cv, &truncated)) != 0) {
+	/* Only the values of periods that overlap the one asked are read: the
+	 * index names every period held. */
+	if ((rc = store_periods(n->store, LCF__KIND__KIND_INDICATOR, keep_period,
+	    &cv)) != 0) {
 		rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
 		goto done;
+	}
+	for (i = 0; i < cv.nperiods; i++) {
+		memset(&q, 0, sizeof(q));
+		q.kind = LCF__KIND__KIND_INDICATOR;
+		q.indicator = cv.only;
+		q.period = cv.periods[i];
+		if ((rc = store_query(n->store, &q, value_visit, &cv,
+		    &truncated)) != 0) {
+			rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
+			goto done;
+		}
 	}
 	*out = build(&cv, period, missing);
 done:

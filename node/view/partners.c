@@ -220,7 +220,11 @@ practice_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	if (rec.c->deleted || p == NULL || rec.c->author.len != 32)
 		goto out;
 	lineage_head(m->lin, rec.c->author.data, head);
-	if ((c = find_cand(m, head)) == NULL)
+	/* Candidates are cities in force only (standing): a revoked city's or
+	 * an observer's practice finds none. A version a later key replaced
+	 * counts once, as the later key's. */
+	if ((c = find_cand(m, head)) == NULL || (!lineage_empty(m->lin) &&
+	    lineage_shadowed(m->lin, m->n->store, rec.c)))
 		goto out;
 	a = &c->area[m->cur_area];
 	a->practices++;
@@ -400,7 +404,6 @@ parse_args(struct match *m, const json_t *args, uint64_t *limit,
 static int
 count_practices(struct match *m, struct view_error *e)
 {
-	struct view_keep keep = { m->n, m->lin, 1, 1 };
 	struct store_query q;
 	int truncated, rc;
 
@@ -409,8 +412,6 @@ count_practices(struct match *m, struct view_error *e)
 		q.kind = LCF__KIND__KIND_PRACTICE;
 		q.areas[0] = m->areas[m->cur_area];
 		q.nareas = 1;
-		q.keep = view_records_keep;
-		q.keep_arg = &keep;
 		if ((rc = store_query(m->n->store, &q, practice_visit, m,
 		    &truncated)) != 0)
 			return view_fail(e, rc, 500, NULL, "the database cannot be read");
