@@ -35,6 +35,7 @@ config_init(struct config *cfg, const char *dir)
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
+	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
 	cfg->http_enabled = 1;
 	cfg->http_host = xstrdup(CONFIG_DEFAULT_HTTP_HOST);
@@ -283,6 +284,9 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "hold_time") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_HOLD_TIME, &cfg->hold_time) != 0)
 				return perr(p, line, "hold_time: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HOLD_TIME, value);
+		} else if (strcmp(name, "beacon_interval") == 0) {
+			if (parse_uint(value, CONFIG_MIN_BEACON_INTERVAL, CONFIG_MAX_BEACON_INTERVAL, &cfg->beacon_interval) != 0)
+				return perr(p, line, "beacon_interval: expected seconds from %d to %d, got '%s'", CONFIG_MIN_BEACON_INTERVAL, CONFIG_MAX_BEACON_INTERVAL, value);
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
