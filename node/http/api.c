@@ -987,3 +987,9 @@ api_coverage(struct http_call *c)
 {
 	answer_view(c, "coverage");
 }
+
+void
+api_federation_status(struct http_call *c)
+{
+	answer_view(c, "federation_status");
+}

@@ -126,6 +126,7 @@ void api_openapi(struct http_call *c);
 /* Views (view/view.h): the query's parameters are the view's arguments (a
  * repeated one a list), the path's '*' segment its "id". */
 void api_coverage(struct http_call *c);
+void api_federation_status(struct http_call *c);
 
 /* health.c: GET /healthz (the loop turns) and /readyz (health.h). */
 void health_live(struct http_call *c);

@@ -90,6 +90,7 @@ static const struct route routes[] = {
 	{ "/api/v1/members", api_members, R_PUBLIC },
 	{ "/api/v1/peers", api_peers, R_OPERATOR },
 	{ "/api/v1/coverage", api_coverage, R_CACHE | R_PUBLIC },
+	{ "/api/v1/federation/status", api_federation_status, R_PUBLIC },
 };
 
 /* ---- access ---- */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Status beacons: this node's own, and what others' beacons tell (docs/PROTOCOL.md 1.3.15).
 //
-// A node publishes a beacon (kind beacon, key "beacon") once its seqs settle
-// at start when it has a federation or a peer (else on its first link), then
+// A node publishes a beacon (kind beacon, key "beacon") at start when it has a
+// federation or a peer (else on its first link), once its first
+// reconciliation has run (FIRST_WAIT_MS at most) and its seqs settle, then
 // every beacon_interval, and sooner on a material change (peers connected
 // went from 0 to more or back, or the records held changed by more than 1%),
 // never two within BEACON_MIN_GAP_MS. Each carries a random instance id
@@ -36,6 +37,10 @@
 #define INSTANCES	4		/* kept per author */
 /* A link up since this long before an instance started was not made by it. */
 #define SKEW_MS		(60 * 1000)
+/* The first beacon waits for a first good reconciliation, this long at most,
+ * so that it tells what the node holds once it caught up. */
+#define FIRST_WAIT_MS	(30 * 1000)
+#define FIRST_POLL_MS	500
 
 struct inst {
 	uint8_t id[VALIDATE_BEACON_INSTANCE];
@@ -60,7 +65,8 @@ struct beacon {
 	uint64_t sent;
 	int busy;			/* a beacon waits in the publish queue */
 	int64_t last_ms;		/* when the last was queued (wall), 0: never */
-	uint64_t last_records;
+	int first;			/* the first beacon waits (FIRST_WAIT_MS) */
+	uint64_t last_set;		/* the base set's count in the last */
 	size_t last_peers;
 	int64_t logged_mono;		/* the shared-key warning, mono ms */
 };
@@ -372,8 +378,9 @@ publish_beacon(struct beacon *b, const char *why)
 	log_debug("beacon: queued (%s)", why);
 	b->busy = 1;
 	b->last_ms = now_ms();
-	b->last_records = st.records;
+	b->last_set = dg.count;
 	b->last_peers = connected;
+	b->first = 0;
 }
 
 /* What makes a beacon due now, or NULL. */
@@ -382,12 +389,20 @@ due(struct beacon *b)
 {
 	struct node *n = b->n;
 	struct peers_summary ps;
-	uint64_t records = 0, count;
+	uint64_t records = 0, count = 0;
 	uint8_t digest[16];
 	int64_t since = now_ms() - b->last_ms;
 	uint64_t diff;
+	size_t connected;
 
 	peers_summary(n, &ps);
+	if (b->first) {
+		if (last_good_sync(n, &connected) >= n->started_ms)
+			return "start, after the first reconciliation";
+		if (mono_ms() - n->started_mono >= FIRST_WAIT_MS || ps.known == 0)
+			return "start";
+		return NULL;
+	}
 	if (b->last_ms == 0)
 		return ps.connected > 0 ? "first link" : NULL;
 	if (since >= (int64_t)n->cfg.beacon_interval * 1000)
@@ -398,9 +413,10 @@ due(struct beacon *b)
 		return "peers connected";
 	if (beacon_own_set(n, &records, &count, digest) != 0)
 		return NULL;
-	diff = records > b->last_records ? records - b->last_records :
-	    b->last_records - records;
-	return diff * 100 > b->last_records ? "records held" : NULL;
+	/* Beacons are left out: in a small federation they would make every
+	 * beacon of another node a material change. */
+	diff = count > b->last_set ? count - b->last_set : b->last_set - count;
+	return diff * 100 > b->last_set ? "records held" : NULL;
 }
 
 static void
@@ -409,8 +425,13 @@ tick(uv_timer_t *h)
 	struct beacon *b = h->data;
 	const char *why;
 
-	if (!b->n->stopping && (why = due(b)) != NULL)
+	if (!b->n->stopping && (why = due(b)) != NULL) {
+		/* Polled no more, even when this one cannot be published. */
+		b->first = 0;
 		publish_beacon(b, why);
+	}
+	if (!b->first && uv_timer_get_repeat(h) != BEACON_CHECK_MS)
+		uv_timer_start(h, tick, BEACON_CHECK_MS, BEACON_CHECK_MS);
 }
 
 /* ---- reading ---- */
@@ -491,12 +512,12 @@ beacon_start(struct node *n)
 		return;
 	peers_summary(n, &ps);
 	/* Nobody to tell on a lone open node: its first link brings one. */
-	if (members_enabled(n) || ps.known > 0)
-		publish_beacon(b, "start");
+	b->first = members_enabled(n) || ps.known > 0;
 	uv_timer_init(n->loop, &b->timer);
 	b->timer.data = b;
 	b->timer_init = 1;
-	uv_timer_start(&b->timer, tick, BEACON_CHECK_MS, BEACON_CHECK_MS);
+	uv_timer_start(&b->timer, tick, b->first ? FIRST_POLL_MS : BEACON_CHECK_MS,
+	    b->first ? FIRST_POLL_MS : BEACON_CHECK_MS);
 }
 
 static void
@@ -540,6 +561,6 @@ beacon_on_event(void *arg, const struct events_event *ev)
 	if (ev->kind == EVENTS_STORED)
 		on_stored(b, &ev->u.stored);
 	else if ((ev->kind == EVENTS_LINK_UP || ev->kind == EVENTS_LINK_DOWN) &&
-	    b->timer_init && (why = due(b)) != NULL)
+	    b->timer_init && !b->first && (why = due(b)) != NULL)
 		publish_beacon(b, why);
 }

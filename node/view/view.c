@@ -10,8 +10,11 @@
 static const char *const coverage_params[] = { "period", "indicator", "missing",
 	NULL };
 
+static const char *const fedstatus_params[] = { NULL };
+
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
+	{ "federation_status", view_fedstatus, fedstatus_params },
 };
 
 const struct view_def *

@@ -57,5 +57,7 @@ int view_fail(struct view_error *e, int code, int status, const char *param,
 /* The views, each in its own file. */
 int view_coverage(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
+int view_fedstatus(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
 
 #endif

@@ -305,6 +305,7 @@ int cmd_key(struct lcctl *ctx, int argc, char **argv);
 int cmd_members(struct lcctl *ctx, int argc, char **argv);
 int cmd_federation(struct lcctl *ctx, int argc, char **argv);
 int cmd_coverage(struct lcctl *ctx, int argc, char **argv);
+int cmd_federation_status(struct lcctl *ctx, int argc, char **argv);
 int cmd_health(struct lcctl *ctx, int argc, char **argv);
 int cmd_http(struct lcctl *ctx, int argc, char **argv);
 
