@@ -35,8 +35,10 @@
 #include "write/publish.h"
 
 #define INSTANCES	4		/* kept per author */
-/* A link up since this long before an instance started was not made by it. */
-#define SKEW_MS		(60 * 1000)
+/* A link up since this long before an instance started was not made by it
+ * (the margin covers the two clocks; a link whose far end died without a
+ * word could still count, until the link times out). */
+#define SKEW_MS		(5 * 1000)
 /* The first beacon waits for a first good reconciliation, this long at most,
  * so that it tells what the node holds once it caught up. */
 #define FIRST_WAIT_MS	(30 * 1000)
@@ -182,7 +184,7 @@ note_instance(struct beacon *b, const uint8_t author[32], const Lcf__Beacon *bc,
 }
 
 /* A record of this node's key that it did not make (it was not stored
- * before, it came from a peer, and it is dated after this node started). */
+ * before, it came from outside, and it is dated after this node started). */
 static void
 other_self(struct beacon *b, const struct record *rec)
 {
@@ -193,7 +195,8 @@ other_self(struct beacon *b, const struct record *rec)
 	    bc->started : 0;
 	uint64_t now = mono_ms();
 
-	mark_shared(t, n->started_ms, other, rec->c->timestamp);
+	mark_shared(t, n->started_ms, other != 0 ? other : n->started_ms,
+	    rec->c->timestamp);
 	if (b->logged_mono != 0 && now - b->logged_mono < BEACON_SHARED_LOG_MS)
 		return;
 	b->logged_mono = now;
@@ -205,8 +208,7 @@ other_self(struct beacon *b, const struct record *rec)
 		    (long long)other, (long long)n->started_ms);
 	else
 		log_warnx("beacon: another node runs with this key: a %s record "
-		    "(seq %llu) made after this node started arrived from a "
-		    "peer; stop one of them, or the two make conflicting records "
+		    "(seq %llu) made after this node started arrived; stop one of them, or the two make conflicting records "
 		    "(forks)", kinds_name((int)rec->c->kind),
 		    (unsigned long long)rec->c->seq);
 }
@@ -226,7 +228,11 @@ on_stored(struct beacon *b, const struct events_stored *st)
 		if ((r->result & STORE_DUP) ||
 		    (r->kind != LCF__KIND__KIND_BEACON && !own))
 			continue;
-		if (own && (st->origin != EVENTS_FROM_PEER ||
+		/* Records of its own key that this node wrote come by publish
+		 * or import; others (a peer, signed lines given to publish)
+		 * were made elsewhere when dated after this node started. */
+		if (own && (st->origin == EVENTS_FROM_PUBLISH ||
+		    st->origin == EVENTS_FROM_IMPORT ||
 		    r->timestamp < n->started_ms))
 			continue;
 		if (record_open(r->raw, r->len, 0, &rec) != 0)

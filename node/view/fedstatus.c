@@ -207,14 +207,16 @@ beacon_cols(struct fs *f, json_t *o, const struct beacon_seen *b, int self,
 		json_object_set_new(o, "digest", json_string(hex_encode(f->digest,
 		    16, hex)));
 		*agrees = 1;
-	} else if (b->has) {
+	} else if (b->has && b->has_digest) {
 		json_object_set_new(o, "records", json_integer((json_int_t)b->records));
 		json_object_set_new(o, "set_count", json_integer((json_int_t)b->set_count));
-		json_object_set_new(o, "digest", b->has_digest ?
-		    json_string(hex_encode(b->digest, 16, hex)) : json_null());
-		*agrees = b->has_digest && memcmp(b->digest, f->digest, 16) == 0;
+		json_object_set_new(o, "digest", json_string(hex_encode(b->digest,
+		    16, hex)));
+		*agrees = memcmp(b->digest, f->digest, 16) == 0;
 	} else {
-		json_object_set_new(o, "records", json_null());
+		/* No beacon, or one without a digest: agreement is unknown. */
+		json_object_set_new(o, "records", b->has ?
+		    json_integer((json_int_t)b->records) : json_null());
 		json_object_set_new(o, "set_count", json_null());
 		json_object_set_new(o, "digest", json_null());
 	}

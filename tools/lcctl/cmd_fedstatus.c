@@ -63,7 +63,8 @@ agreement(const json_t *r, char *buf, size_t len)
 	json_int_t d = json_integer_value(json_object_get(r, "difference"));
 
 	if (!json_is_boolean(a))
-		return "no beacon";
+		return json_is_integer(json_object_get(r, "beacon_ms")) ?
+		    "unknown" : "no beacon";
 	if (json_is_true(a))
 		return "agrees";
 	if (d == 0)
