@@ -479,6 +479,9 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
 	    "; held, unstored, waiting for its admission to arrive.\n"
 	    "; hold_time = %d\n"
+	    "; Seconds between this node's status beacons (600 to 86400); a\n"
+	    "; material change brings one sooner, never two within 600 s.\n"
+	    "; beacon_interval = %d\n"
 	    "\n"
 	    "[http]\n"
 	    "; The node's HTTP face: the read-only JSON API under /api/v1/, live\n"
@@ -498,6 +501,7 @@ config_write_template(const char *path, const char *city, const char *country,
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
 	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME,
+	    CONFIG_DEFAULT_BEACON_INTERVAL,
 	    http != NULL ? "" : "; ",
 	    http != NULL ? http : CONFIG_DEFAULT_HTTP_HOST ":8380",
 	    CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS, CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT);
