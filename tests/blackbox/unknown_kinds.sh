@@ -46,6 +46,9 @@ free_port >/dev/null
 OPORT=$_port_next
 OID=$("$OLDCTL" -d "$ODIR" init --city Oldtown --country EE --listen "127.0.0.1:$OPORT" 2>/dev/null | tail -1)
 sed -i "$fed_conf" "$ODIR/lcnode.conf"
+# Its build looked for the catalog in the folder it was built in, which was
+# renamed afterwards: name this tree's.
+sed -i "s|^; catalog = .*|catalog = $ROOT/config/catalog.json|" "$ODIR/lcnode.conf"
 "$OLDNODE" -d "$ODIR" >>"$ODIR/node.log" 2>&1 &
 _nodes+=("$!")
 check "the old node starts" wait_for 10 "$OLDCTL" -d "$ODIR" status
