@@ -19,6 +19,7 @@
 #include "admin/control.h"
 #include "base/error.h"
 #include "wire/conn.h"
+#include "net/beacon.h"
 #include "net/discover.h"
 #include "model/identity.h"
 #include "write/ingest.h"
@@ -429,6 +430,7 @@ stop_services(struct node *n)
 	/* Sessions end first, so peers are told before their links close. */
 	sync_stop(n);
 	discover_stop(n);
+	beacon_stop(n);
 	peersync_stop(n);
 	peers_stop(n);
 	members_stop(n);
@@ -477,11 +479,13 @@ close_walk(uv_handle_t *h, void *arg)
 
 /*
  * The event bus's subscribers, all of them, in delivery order (events.h):
- *  STORED:       member (federation state), discovery (endpoints), push;
+ *  STORED:       member (federation state), discovery (endpoints), push,
+ *                beacon (others' beacons, this key used elsewhere);
  *  MEMBERSHIP:   ingest (held records released or dropped), peers (the
  *                Hello's membership, links closed);
  *  RESYNC:       peersync (reconcile soon);
  *  LINK_UP:      peersync (the dialing side reconciles);
+ *  LINK_UP/DOWN: beacon (peers connected: a material change);
  *  LINK_DOWN:    http (the event stream);
  *  every kind:   http, last (answers' validity, the event stream).
  *  LINK_REFUSED: discovery (endpoints for a city refused for room).
@@ -497,6 +501,8 @@ subscribe_all(struct node *n)
 		{ EVENTS_MASK(EVENTS_STORED) | EVENTS_MASK(EVENTS_LINK_REFUSED),
 		    discover_on_event },
 		{ EVENTS_MASK(EVENTS_STORED), push_on_event },
+		{ EVENTS_MASK(EVENTS_STORED) | EVENTS_MASK(EVENTS_LINK_UP) |
+		    EVENTS_MASK(EVENTS_LINK_DOWN), beacon_on_event },
 		{ EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event },
 		{ EVENTS_MASK(EVENTS_MEMBERSHIP), peers_on_event },
 		{ EVENTS_MASK(EVENTS_RESYNC) | EVENTS_MASK(EVENTS_LINK_UP),
@@ -641,6 +647,7 @@ start_services(struct runner *r, char *err, size_t errlen)
 	if ((ret = members_open(n, err, errlen)) != 0 ||
 	    (ret = switch_key(n, err, errlen)) != 0 ||
 	    (ret = discover_open(n, err, errlen)) != 0 ||
+	    (ret = beacon_open(n, err, errlen)) != 0 ||
 	    (ret = peers_start(n, push_received, err, errlen)) != 0)
 		goto out;
 	peersync_start(n);
@@ -650,6 +657,8 @@ start_services(struct runner *r, char *err, size_t errlen)
 	settle_publishing(r);
 	/* Its endpoint record waits in the publish queue until seqs settle. */
 	discover_start(n);
+	/* So is its first beacon. */
+	beacon_start(n);
 	if ((ret = http_start(n, &n->http, err, errlen)) != 0 ||
 	    (ret = control_start(n, &n->control, err, errlen)) != 0)
 		stop_services(n);
@@ -740,6 +749,7 @@ out:
 	ingest_free(&node);
 	held_free(&node);
 	discover_free(&node);
+	beacon_free(&node);
 	members_free(&node);
 	store_close(node.store);
 	catalog_free(node.catalog);

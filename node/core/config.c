@@ -35,6 +35,7 @@ config_init(struct config *cfg, const char *dir)
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
+	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
 	cfg->http_enabled = 1;
 	cfg->http_host = xstrdup(CONFIG_DEFAULT_HTTP_HOST);
@@ -283,6 +284,9 @@ config_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "hold_time") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_HOLD_TIME, &cfg->hold_time) != 0)
 				return perr(p, line, "hold_time: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HOLD_TIME, value);
+		} else if (strcmp(name, "beacon_interval") == 0) {
+			if (parse_uint(value, CONFIG_MIN_BEACON_INTERVAL, CONFIG_MAX_BEACON_INTERVAL, &cfg->beacon_interval) != 0)
+				return perr(p, line, "beacon_interval: expected seconds from %d to %d, got '%s'", CONFIG_MIN_BEACON_INTERVAL, CONFIG_MAX_BEACON_INTERVAL, value);
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
@@ -475,6 +479,9 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
 	    "; held, unstored, waiting for its admission to arrive.\n"
 	    "; hold_time = %d\n"
+	    "; Seconds between this node's status beacons (600 to 86400); a\n"
+	    "; material change brings one sooner, never two within 600 s.\n"
+	    "; beacon_interval = %d\n"
 	    "\n"
 	    "[http]\n"
 	    "; The node's HTTP face: the read-only JSON API under /api/v1/, live\n"
@@ -494,6 +501,7 @@ config_write_template(const char *path, const char *city, const char *country,
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
 	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME,
+	    CONFIG_DEFAULT_BEACON_INTERVAL,
 	    http != NULL ? "" : "; ",
 	    http != NULL ? http : CONFIG_DEFAULT_HTTP_HOST ":8380",
 	    CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS, CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT);

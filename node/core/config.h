@@ -17,6 +17,9 @@
 #define CONFIG_MAX_STALL_TIMEOUT 3600
 #define CONFIG_DEFAULT_HOLD_TIME 3600
 #define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
+#define CONFIG_DEFAULT_BEACON_INTERVAL 3600
+#define CONFIG_MIN_BEACON_INTERVAL 600
+#define CONFIG_MAX_BEACON_INTERVAL 86400
 #define CONFIG_MAX_ANNOUNCE 8
 #define CONFIG_DEFAULT_HTTP_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_HTTP_PORT 8380
@@ -51,6 +54,9 @@
  *                              for this long is disconnected (default 60)
  *         hold_time = SECS     records of cities not admitted (yet) are held this
  *                              long for their admission (default 3600)
+ *         beacon_interval = SECS   this node's status beacon is published this
+ *                              often, and on a material change at most every
+ *                              600 s (600 to 86400; default 3600)
  * [http]  listen = HOST:PORT|off   the HTTP API, events, metrics and health
  *                              (default 127.0.0.1:8380; off: none)
  *         operator_loopback = yes|no   requests from loopback may read
@@ -84,6 +90,7 @@ struct config {
 	unsigned max_peers;
 	unsigned stall_timeout;  /* seconds */
 	unsigned hold_time;      /* seconds */
+	unsigned beacon_interval;    /* seconds */
 	int http_enabled;        /* [http] listen is not off */
 	char *http_host;
 	uint16_t http_port;

@@ -12,6 +12,7 @@
 #include "core/events.h"
 #include "core/seq.h"
 
+struct beacon;
 struct catalog;
 struct control;
 struct discover;
@@ -61,6 +62,7 @@ struct node {
 	struct members *members;      /* member.c: federation membership */
 	struct held *held;            /* held.c: records awaiting a membership */
 	struct discover *discover;    /* discover.c: endpoints, discovered links */
+	struct beacon *beacon;        /* beacon.c: status beacons */
 };
 
 #endif

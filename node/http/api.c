@@ -973,3 +973,9 @@ api_partners(struct http_call *c)
 {
 	answer_view(c, "partners");
 }
+
+void
+api_federation_status(struct http_call *c)
+{
+	answer_view(c, "federation_status");
+}

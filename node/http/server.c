@@ -92,6 +92,7 @@ static const struct route routes[] = {
 	{ "/api/v1/coverage", api_coverage, R_CACHE | R_PUBLIC },
 	{ "/api/v1/cities/*/report", api_city_report, R_CACHE | R_PUBLIC },
 	{ "/api/v1/partners", api_partners, R_CACHE | R_PUBLIC },
+	{ "/api/v1/federation/status", api_federation_status, R_PUBLIC },
 };
 
 /* ---- access ---- */

@@ -57,6 +57,9 @@ static const struct kinds_def table[] = {
 	    LCF__CONTENT__BODY_SUCCESSION, &lcf__succession__descriptor,
 	    validate_succession, "succession", NULL, KINDS_SIGNER_AUTHOR, 0,
 	    KINDS_PROTO_BASE },
+	{ LCF__KIND__KIND_BEACON, "beacon", "status beacon",
+	    LCF__CONTENT__BODY_BEACON, &lcf__beacon__descriptor,
+	    validate_beacon, "beacon", NULL, KINDS_SIGNER_AUTHOR, 0, 3 },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -1368,6 +1368,65 @@ validate_succession(const Lcf__Content *c, const struct catalog *cat,
 	return check_succession(c->succession, c, flags, err);
 }
 
+/* A beacon's body (PROTOCOL 1.3.15): bounded so that the signed record stays
+ * within 1 KiB. */
+int
+validate_beacon(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err)
+{
+	const Lcf__Beacon *b = c->beacon;
+	unsigned prev = 0;
+	size_t i, size;
+	int ret = LCF_EVALIDATE;
+
+	(void)cat;
+	(void)flags;
+	if (check_text(b->software, "software", VALIDATE_BEACON_SOFTWARE,
+	    T_REQUIRED, err) < 0)
+		goto out;
+	if (!b->has_protocol || b->protocol < 2) {
+		verr_set(err, "protocol", "required, 2 or more");
+		goto out;
+	}
+	if (!b->has_started || b->started <= 0) {
+		verr_set(err, "started", "required, a time after 1970 (Unix ms)");
+		goto out;
+	}
+	if (!b->has_instance || b->instance.len != VALIDATE_BEACON_INSTANCE) {
+		verr_set(err, "instance", "required, exactly %d bytes",
+		    VALIDATE_BEACON_INSTANCE);
+		goto out;
+	}
+	if (b->has_set_digest && b->set_digest.len != 16) {
+		verr_set(err, "set_digest", "must be 16 bytes");
+		goto out;
+	}
+	if (b->has_last_sync && b->last_sync < 0) {
+		verr_set(err, "last_sync", "must be 0 or more");
+		goto out;
+	}
+	for (i = 0; i < b->n_kinds; i++) {
+		const Lcf__BeaconKindCount *k = b->kinds[i];
+
+		if (!k->has_kind || k->kind < 1 || k->kind > 31 || k->kind <= prev) {
+			verr_set(err, "kinds", "kinds[%zu]: a kind from 1 to 31, "
+			    "ascending and once each", i);
+			goto out;
+		}
+		prev = k->kind;
+	}
+	/* Canonical form is checked before, so this is the signed size. */
+	size = lcf__content__get_packed_size(c);
+	if (size > VALIDATE_BEACON_MAX_CONTENT) {
+		verr_set(err, "", "a beacon's content is at most %d bytes, this "
+		    "one %zu", VALIDATE_BEACON_MAX_CONTENT, size);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
 /* Appends s to out (size max, used bytes *len), truncating at the end. */
 static void
 kappend(char *out, size_t max, size_t *len, const char *s)

@@ -61,6 +61,15 @@ int validate_catalog(const Lcf__Content *c, const struct catalog *cat,
     unsigned flags, struct verr *err);
 int validate_succession(const Lcf__Content *c, const struct catalog *cat,
     unsigned flags, struct verr *err);
+/* A beacon (PROTOCOL 1.3.15): software T(32), protocol >= 2, started > 0, a
+ * 16-byte instance, kinds 1..31 ascending, a 16-byte set_digest if any, and
+ * the whole content at most VALIDATE_BEACON_MAX_CONTENT bytes, so that the
+ * signed record stays within 1 KiB. */
+#define VALIDATE_BEACON_SOFTWARE 32
+#define VALIDATE_BEACON_INSTANCE 16
+#define VALIDATE_BEACON_MAX_CONTENT 950
+int validate_beacon(const Lcf__Content *c, const struct catalog *cat,
+    unsigned flags, struct verr *err);
 
 /* A record key: 1..200 bytes of printable UTF-8. 0 or LCF_EVALIDATE. */
 int validate_key(const char *key, struct verr *err);

@@ -14,11 +14,14 @@ static const char *const report_params[] = { "id", "from", "to", "format",
 	NULL };
 static const char *const partners_params[] = { "area", "limit", NULL };
 
+static const char *const fedstatus_params[] = { NULL };
+
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
 	{ "city", view_city, city_params },
 	{ "report", view_report, report_params },
 	{ "partners", view_partners, partners_params },
+	{ "federation_status", view_fedstatus, fedstatus_params },
 };
 
 const struct view_def *

@@ -63,5 +63,7 @@ int view_report(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
 int view_partners(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
+int view_fedstatus(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
 
 #endif

@@ -61,7 +61,7 @@ oldctl() { "$OLDCTL" -d "$ODIR" "$@"; }
 
 # A city that runs no node here: it writes records of a later kind.
 "$LCCTL" federation create -k k.key --name K >/dev/null 2>&1
-KID=$(jq -r .author <("$SIGN" -K k.key -k 9 -s 1))
+KID=$(jq -r .author <("$SIGN" -K k.key -k 29 -s 1))
 for id in "${IDS[N1]}" "${IDS[N2]}" "$OID" "$KID"; do
 	"$LCCTL" federation admit -k fed.key "$id" --city "City ${id:0:4}" --country SE
 done >admits.rec 2>/dev/null
@@ -78,11 +78,11 @@ check "N2 links with the old node" wait_for 10 connected N2 O
 check "the old node lists both as connected" wait_for 10 bash -c "$(declare -f o_connected oldctl); OLDCTL='$OLDCTL' ODIR='$ODIR'; declare -A IDS=([N1]=${IDS[N1]} [N2]=${IDS[N2]}); o_connected N1 && o_connected N2"
 
 # --- records of kinds nobody here knows ---
-"$SIGN" -K fed.key -k 9 -s 1000 -n beacon -b 0a03616263 >fed9.rec
+"$SIGN" -K fed.key -k 29 -s 1000 -n beacon -b 0a03616263 >fed9.rec
 "$SIGN" -K k.key -k 12 -s 2 -n status -b 08011002 >k12.rec
 "$SIGN" -K k.key -k 12 -s 3 -n gone -d >k12del.rec
 "$SIGN" -K k.key -k 40 -s 4 -n far >k40.rec
-"$SIGN" -K k.key -k 9 -s 5 -n mixed -f 16 -b 0a0141 >mixed.rec
+"$SIGN" -K k.key -k 29 -s 5 -n mixed -f 16 -b 0a0141 >mixed.rec
 expect_status "N1 takes an unknown kind signed by the federation key" 0 "$LCCTL" -d "${DIRS[N1]}" publish fed9.rec
 expect_contains "and stores it" "$OUT" "1 stored"
 expect_status "and one signed by an admitted city" 0 "$LCCTL" -d "${DIRS[N1]}" publish k12.rec
@@ -100,7 +100,7 @@ check "the records were signed" test -n "$F9" -a -n "$K12" -a -n "$K12D"
 check "N1 holds them" holds_all "${DIRS[N1]}"
 check "N2 receives the unknown kinds pushed from N1" wait_for 10 holds_all "${DIRS[N2]}"
 EXP=$(ctl N1 export 2>/dev/null | jq -c --arg id "$F9" 'select(.id == $id)')
-expect_eq "export shows an unknown kind by its number" 9 "$(jq .kind <<<"$EXP")"
+expect_eq "export shows an unknown kind by its number" 29 "$(jq .kind <<<"$EXP")"
 expect_eq "with its key" beacon "$(jq -r .key <<<"$EXP")"
 expect_status "verify checks it with every record" 0 "$LCCTL" -d "${DIRS[N1]}" verify
 expect_eq "queries do not list it" 0 "$(ctl N1 practice list --json --limit 0 | jq --arg id "$F9" '[.[] | select(.id == $id)] | length')"
@@ -131,7 +131,7 @@ check "both of them" o_connected N2
 
 # --- reconciliation carries unknown kinds between new nodes ---
 stop_node "${DIRS[N2]}"
-"$SIGN" -K fed.key -k 9 -s 1001 -n beacon -b 0a03646566 >fed9b.rec
+"$SIGN" -K fed.key -k 29 -s 1001 -n beacon -b 0a03646566 >fed9b.rec
 ctl N1 publish fed9b.rec >/dev/null
 F9B=$(jq -r .id fed9b.rec)
 publish N1 "While N2 was down"
@@ -151,3 +151,14 @@ expect_eq "is one round trip" 1 "$(jq .round_trips <<<"$OUT")"
 # records: it happens while the others start.)
 expect_eq "the old node still refused nothing" 0 "$(grep -i "refused" "$ODIR/node.log" | grep -vc "connection refused")"
 grep -i refused "$ODIR/node.log" | sed "s/^/# old node: /"
+
+# --- status beacons (kind 9, introduced by protocol version 3) ---
+# The new nodes publish beacons and pass them to each other, never to the old node.
+beacon_ids() { ctl "$1" export --signed --kind beacon | jq -r .id; }
+has_beacons() { [ "$(beacon_ids "$1" | wc -l)" -ge 2 ]; }
+check "N1 holds the new nodes' beacons" wait_for 15 has_beacons N1
+BIDS=$(beacon_ids N1; beacon_ids N2)
+check "they were published" test -n "$BIDS"
+OLDALL=$(oldctl export --signed --include-deleted | jq -r .id)
+expect_eq "the old node holds none of them" 0 "$(grep -c -F -x -f <(sort -u <<<"$BIDS") <<<"$OLDALL")"
+expect_eq "and refused none (its log)" 0 "$(grep -i "refused\|unknown kind" "$ODIR/node.log" | grep -vc "connection refused")"

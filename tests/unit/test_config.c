@@ -230,12 +230,14 @@ test_defaults(void **state)
 	assert_int_equal(cfg.listen_port, 7400);
 	assert_int_equal(cfg.stall_timeout, 60);
 	assert_int_equal(cfg.hold_time, 3600);
+	assert_int_equal(cfg.beacon_interval, 3600);
 	config_free(&cfg);
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
-	    "[federation]\nstall_timeout = 3600\nhold_time = 604800\n", &cfg, err,
-	    sizeof(err)), 0);
+	    "[federation]\nstall_timeout = 3600\nhold_time = 604800\n"
+	    "beacon_interval = 600\n", &cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.stall_timeout, 3600);
 	assert_int_equal(cfg.hold_time, 604800);
+	assert_int_equal(cfg.beacon_interval, 600);
 	config_free(&cfg);
 }
 
@@ -303,6 +305,10 @@ test_errors(void **state)
 		    4, "hold_time: expected seconds from 1 to 604800, got '0'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nhold_time = 604801\n",
 		    4, "hold_time: expected seconds from 1 to 604800" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nbeacon_interval = 599\n",
+		    4, "beacon_interval: expected seconds from 600 to 86400, got '599'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nbeacon_interval = 86401\n",
+		    4, "beacon_interval: expected seconds from 600 to 86400" },
 		{ "[node]\ncity = Tampere\ncountry = FI\n", 0,
 		    "missing setting 'listen' in section [node]" },
 		{ "", 0, "missing setting 'listen' in section [node]" },

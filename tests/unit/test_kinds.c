@@ -35,9 +35,15 @@ test_names(void **state)
 	assert_null(kinds_by_name(NULL));
 	assert_string_equal(kinds_names(buf, sizeof(buf), ", "),
 	    "city, practice, indicator, membership, revocation, endpoint, "
-	    "catalog, succession");
+	    "catalog, succession, beacon");
 	/* Cut to fit, never past the buffer. */
 	assert_string_equal(kinds_names(buf, 8, ", "), "city, p");
+	/* Beacons came with protocol version 3: never sent to a version-2 peer. */
+	assert_int_equal(kinds_by_kind(LCF__KIND__KIND_BEACON)->since, 3);
+	assert_false(kinds_peer_takes(LCF__KIND__KIND_BEACON, 2));
+	assert_true(kinds_peer_takes(LCF__KIND__KIND_BEACON, 3));
+	assert_true(kinds_late(LCF__KIND__KIND_BEACON));
+	assert_false(kinds_late(LCF__KIND__KIND_SUCCESSION));
 }
 
 /* Every value of the Kind enum but UNSPECIFIED has exactly one entry, in kind

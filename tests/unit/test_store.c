@@ -704,10 +704,10 @@ test_late_view(void **state)
 	int kind = 0;
 
 	p1 = simple_practice(f, f->ids[0], "reading", 1, 1000, "Reading");
-	u1 = unknown_kind(f, f->ids[0], 9, "beacon", 2, 1001);
-	u2 = unknown_kind(f, f->ids[1], 9, "beacon", 1, 1002);
+	u1 = unknown_kind(f, f->ids[0], 29, "beacon", 2, 1001);
+	u2 = unknown_kind(f, f->ids[1], 29, "beacon", 1, 1002);
 	assert_int_equal(record_peek_kind(u1->raw, u1->len, &kind), 0);
-	assert_int_equal(kind, 9);
+	assert_int_equal(kind, 29);
 	assert_int_equal(record_peek_kind(p1->raw, p1->len, &kind), 0);
 	assert_int_equal(kind, LCF__KIND__KIND_PRACTICE);
 	assert_int_equal(put1(f->s, p1), STORE_CURRENT);

@@ -45,6 +45,10 @@ struct fx {
 	char *strengths[2];
 	Lcf__Endpoint endpoint;
 	char *addrs[10];
+	Lcf__Beacon beacon;
+	uint8_t instance[16], digest[16];
+	Lcf__BeaconKindCount kc[2];
+	Lcf__BeaconKindCount *kcs[2];
 	char buf[32768];	/* for long or odd strings a test builds */
 };
 
@@ -471,8 +475,8 @@ test_envelope(void **state)
 	f.c.kind = (Lcf__Kind)42;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 42");
 	practice_fx(&f);
-	f.c.kind = (Lcf__Kind)9;
-	expect_fail(&f, NULL, 0, "practice", "kind 9 must not carry a body");
+	f.c.kind = (Lcf__Kind)29;
+	expect_fail(&f, NULL, 0, "practice", "kind 29 must not carry a body");
 
 	practice_fx(&f);
 	f.c.key = "";
@@ -568,13 +572,85 @@ test_envelope(void **state)
 /* A kind this node does not know (PROTOCOL 1.5): a received record of it
  * is checked as far as the envelope goes; local writes refuse it. */
 static void
+beacon_fx(struct fx *f)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	envelope(f, LCF__KIND__KIND_BEACON, "beacon");
+	lcf__beacon__init(&f->beacon);
+	f->c.body_case = LCF__CONTENT__BODY_BEACON;
+	f->c.beacon = &f->beacon;
+	f->beacon.software = "0.1.0";
+	f->beacon.has_protocol = f->beacon.has_started = f->beacon.has_instance = 1;
+	f->beacon.protocol = 3;
+	f->beacon.started = 1735689500000LL;
+	f->beacon.instance.data = f->instance;
+	f->beacon.instance.len = sizeof(f->instance);
+	f->beacon.has_set_digest = 1;
+	f->beacon.set_digest.data = f->digest;
+	f->beacon.set_digest.len = sizeof(f->digest);
+	for (i = 0; i < 2; i++) {
+		lcf__beacon_kind_count__init(&f->kc[i]);
+		f->kc[i].has_kind = f->kc[i].has_count = 1;
+		f->kc[i].kind = (uint32_t)(i + 1);
+		f->kc[i].count = 10;
+		f->kcs[i] = &f->kc[i];
+	}
+	f->beacon.kinds = f->kcs;
+	f->beacon.n_kinds = 2;
+}
+
+/* A beacon's body (PROTOCOL 1.3.15): required fields, bounds, 1 KiB. */
+static void
+test_beacon(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	beacon_fx(&f);
+	expect_ok(&f, NULL, 0);
+	f.beacon.software = NULL;
+	expect_fail(&f, NULL, 0, "software", "required");
+	beacon_fx(&f);
+	f.beacon.protocol = 1;
+	expect_fail(&f, NULL, 0, "protocol", NULL);
+	beacon_fx(&f);
+	f.beacon.has_started = 0;
+	expect_fail(&f, NULL, 0, "started", "required");
+	beacon_fx(&f);
+	f.beacon.instance.len = 8;
+	expect_fail(&f, NULL, 0, "instance", "16 bytes");
+	beacon_fx(&f);
+	f.beacon.set_digest.len = 32;
+	expect_fail(&f, NULL, 0, "set_digest", NULL);
+	beacon_fx(&f);
+	f.kc[1].kind = 1;
+	expect_fail(&f, NULL, 0, "kinds", "ascending");
+	beacon_fx(&f);
+	f.kc[1].kind = 32;
+	expect_fail(&f, NULL, 0, "kinds", NULL);
+	beacon_fx(&f);
+	f.c.key = "status";
+	expect_fail(&f, NULL, 0, "key", NULL);
+	/* The longest software name and every count at its widest still fit. */
+	beacon_fx(&f);
+	f.beacon.software = "0123456789abcdef0123456789abcdef";
+	f.kc[0].count = f.kc[1].count = UINT64_MAX;
+	f.beacon.has_records = f.beacon.has_set_count = 1;
+	f.beacon.records = f.beacon.set_count = UINT64_MAX;
+	expect_ok(&f, NULL, 0);
+	assert_true(lcf__content__get_packed_size(&f.c) <= VALIDATE_BEACON_MAX_CONTENT);
+}
+
+static void
 test_unknown_kind(void **state)
 {
 	struct fx f;
 
 	(void)state;
 	practice_fx(&f);
-	f.c.kind = (Lcf__Kind)9;
+	f.c.kind = (Lcf__Kind)29;
 	f.c.practice = NULL;
 	f.c.body_case = LCF__CONTENT__BODY__NOT_SET;
 	expect_ok(&f, NULL, 0);
@@ -585,9 +661,9 @@ test_unknown_kind(void **state)
 	expect_ok(&f, NULL, 0);
 	f.c.kind = (Lcf__Kind)32;
 	expect_fail(&f, NULL, 0, "kind", "unknown kind 32");
-	f.c.kind = (Lcf__Kind)9;
-	expect_fail(&f, NULL, VALIDATE_DRAFT, "kind", "unknown kind 9");
-	expect_fail(&f, shipped, VALIDATE_CATALOG, "kind", "unknown kind 9");
+	f.c.kind = (Lcf__Kind)29;
+	expect_fail(&f, NULL, VALIDATE_DRAFT, "kind", "unknown kind 29");
+	expect_fail(&f, shipped, VALIDATE_CATALOG, "kind", "unknown kind 29");
 	/* The envelope's rules still hold. */
 	f.c.seq = 0;
 	expect_fail(&f, NULL, 0, "seq", NULL);
@@ -596,7 +672,7 @@ test_unknown_kind(void **state)
 	expect_fail(&f, NULL, 0, "key", "required");
 	/* A known kind's body cannot be an unknown kind's. */
 	practice_fx(&f);
-	f.c.kind = (Lcf__Kind)9;
+	f.c.kind = (Lcf__Kind)29;
 	expect_fail(&f, NULL, 0, "practice", "must not carry a body of kind practice");
 }
 
@@ -1431,6 +1507,7 @@ main(void)
 		cmocka_unit_test(test_subareas_clusters_spdx),
 		cmocka_unit_test(test_valid_records),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_beacon),
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_practice_text),
 		cmocka_unit_test(test_practice_codes),

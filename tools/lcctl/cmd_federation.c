@@ -568,6 +568,7 @@ static const struct lcctl_cmd fed_cmds[] = {
 	{ "admit", fed_admit, "sign a city's membership (prints the record)" },
 	{ "revoke", fed_revoke, "sign a city's revocation (prints the record)" },
 	{ "catalog", fed_catalog, "sign the indicator catalog (prints the records)" },
+	{ "status", cmd_federation_status, "every member as this node sees it: beacons, versions, agreement, warnings" },
 };
 
 int

@@ -309,6 +309,7 @@ int cmd_key(struct lcctl *ctx, int argc, char **argv);
 int cmd_members(struct lcctl *ctx, int argc, char **argv);
 int cmd_federation(struct lcctl *ctx, int argc, char **argv);
 int cmd_coverage(struct lcctl *ctx, int argc, char **argv);
+int cmd_federation_status(struct lcctl *ctx, int argc, char **argv);
 int cmd_health(struct lcctl *ctx, int argc, char **argv);
 int cmd_http(struct lcctl *ctx, int argc, char **argv);
 int cmd_report(struct lcctl *ctx, int argc, char **argv);
