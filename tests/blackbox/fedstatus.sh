@@ -138,3 +138,9 @@ ctl A export --signed --kind practice >a-practices.rec
 "$LCCTL" -d "$A2" publish a-practices.rec >/dev/null
 check "A2's log warns too, once a newer record of A reaches it" wait_for 10 grep -q "another node runs with this key" "$A2/node.log"
 check "and its status shows it" bash -c "'$LCCTL' -d '$A2' federation status --json | jq -e --arg id '${IDS[A]}' '.items[] | select(.id == \$id) | .shared_key' >/dev/null"
+
+# --csv: one row per node, the JSON's items.
+expect_status "federation status --csv" 0 ctl A federation status --csv
+csvrows=$(printf '%s\n' "$OUT" | /usr/bin/python3 -c 'import csv, sys; r = list(csv.reader(sys.stdin, strict=True)); print(len(r) - 1, "id" in r[0])')
+expect_eq "a row per node, with the id column" "$(fs A | jq '.items | length') True" "$csvrows"
+expect_status "--csv and --json together is a usage error" 2 ctl A federation status --csv --json

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // lcctl federation status: every member and observer as the node sees it (the federation_status view).
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "lcctl.h"
 
 static const char usage[] =
-    "Usage: lcctl [-d DIR] federation status [--json]\n"
+    "Usage: lcctl [-d DIR] federation status [--json|--csv]\n"
     "\n"
     "Asks the node (no federation key needed) how the federation looks from it:\n"
     "one row per member and observer (on an open node, per city it knows) with\n"
@@ -19,6 +21,7 @@ static const char usage[] =
     "line comes first.\n"
     "\n"
     "Options:\n"
+    "  --csv            one row per node (RFC 4180, as every list's --csv)\n"
     "  --json           one JSON object (the HTTP API's\n"
     "                   /api/v1/federation/status answer)\n"
     "  -h, --help       show this help\n";
@@ -126,21 +129,10 @@ print_rows(const json_t *st)
 int
 cmd_federation_status(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	json_t *args = json_object(), *st = NULL;
-	int c, ret = -1;
+	int ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = 1;
-		else
-			ret = lcctl_common_opt(c, usage);
-	}
-	if (ret >= 0)
+	if ((ret = lcctl_list_opts(ctx, argc, argv, usage)) >= 0)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
@@ -149,6 +141,11 @@ cmd_federation_status(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if (ctx->json) {
 		render_json(st);
+	} else if (ctx->csv) {
+		if (csvout_json_rows(stdout, json_object_get(st, "items")) != 0) {
+			lcctl_err("cannot write the CSV: %s", strerror(errno));
+			goto out;
+		}
 	} else {
 		print_summary(st);
 		print_rows(st);
