@@ -162,6 +162,16 @@ for _ in $(seq 1 100); do
 done
 "$LCCTL" -d "$OBS" coverage --period 2024 --missing | cut -c1-120
 echo
+echo "== the secretariat: lcctl federation status (from the nodes' status beacons)"
+for _ in $(seq 1 200); do
+	nb=$("$LCCTL" -d "$OBS" export --signed --kind beacon 2>/dev/null | wc -l)
+	[ "${nb:-0}" -ge 4 ] && break
+	sleep 0.2
+done
+"$LCCTL" -d "$OBS" federation status || true
+echo "(A node sends a beacon at most every 10 minutes: these were sent when the nodes"
+echo " started, before the sample data, so their counts lag behind; the next agree.)"
+echo
 echo "== Tampere looks for partners: lcctl partners"
 "$LCCTL" -d "$DEMO/tampere" partners || true
 medellin=$("$LCCTL" -d "$DEMO/medellin" status --json | jq -r .city_id)
