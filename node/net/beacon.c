@@ -93,7 +93,9 @@ track_cmp(const void *a, const void *b)
 static struct track *
 track_get(struct beacon *b, const uint8_t author[32], int make)
 {
-	struct track *t = bsearch(author, b->t, b->count, sizeof(*b->t), track_cmp);
+	/* bsearch takes no NULL array, even empty. */
+	struct track *t = b->count == 0 ? NULL :
+	    bsearch(author, b->t, b->count, sizeof(*b->t), track_cmp);
 	size_t i;
 
 	if (t != NULL || !make)

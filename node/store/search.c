@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,11 +158,35 @@ static __thread struct {
 	size_t n;
 } tls_dense;
 
+static pthread_key_t dense_key;
+static pthread_once_t dense_once = PTHREAD_ONCE_INIT;
+
+/* At a thread's end (its TLS is still there while key destructors run). */
+static void
+dense_free(void *p)
+{
+	(void)p;
+	free(tls_dense.score);
+	free(tls_dense.pos);
+	free(tls_dense.seen);
+	memset(&tls_dense, 0, sizeof(tls_dense));
+}
+
+static void
+dense_key_init(void)
+{
+	(void)pthread_key_create(&dense_key, dense_free);
+}
+
 static void
 dense_reserve(size_t n)
 {
 	if (n <= tls_dense.n)
 		return;
+	if (tls_dense.n == 0) {
+		(void)pthread_once(&dense_once, dense_key_init);
+		(void)pthread_setspecific(dense_key, &tls_dense);
+	}
 	n = n < 2 * tls_dense.n ? 2 * tls_dense.n : n;
 	n = (n + 63) & ~(size_t)63;
 	free(tls_dense.score);

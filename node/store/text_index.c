@@ -4,6 +4,7 @@
 // translation in its own, folded and stemmed (model/fold.h) and counted.
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,26 @@ struct gather {
 };
 
 static __thread struct gather *tls_g;
+static pthread_key_t gather_key;
+static pthread_once_t gather_once = PTHREAD_ONCE_INIT;
+
+/* At a thread's end: its table goes with it. */
+static void
+gather_free(void *p)
+{
+	struct gather *g = p;
+
+	free(g->t);
+	free(g->used);
+	free(g);
+	tls_g = NULL;
+}
+
+static void
+gather_key_init(void)
+{
+	(void)pthread_key_create(&gather_key, gather_free);
+}
 
 static uint32_t
 term_hash(const char *w, size_t n, size_t unit)
@@ -177,8 +198,11 @@ store__text_terms(const Lcf__Practice *pr, const struct text_sink *sink)
 	size_t i;
 	int stem;
 
-	if ((g = tls_g) == NULL)
+	if ((g = tls_g) == NULL) {
 		g = tls_g = xcalloc(1, sizeof(*g));
+		(void)pthread_once(&gather_once, gather_key_init);
+		(void)pthread_setspecific(gather_key, g);
+	}
 	g->nunits = 0;
 	if (unit_enter(g, pr->language, &stem) != 0)
 		return;

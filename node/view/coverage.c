@@ -79,7 +79,8 @@ find_city(struct cov *cv, const uint8_t id[32])
 	struct cov_city key;
 
 	memcpy(key.id, id, 32);
-	return bsearch(&key, cv->cities, cv->ncities, sizeof(key), city_cmp);
+	return cv->ncities == 0 ? NULL :
+	    bsearch(&key, cv->cities, cv->ncities, sizeof(key), city_cmp);
 }
 
 static struct cov_city *
@@ -152,7 +153,8 @@ gather_cities(struct cov *cv, struct view_error *e)
 		if ((rc = store_query(cv->n->store, &q, profile_visit, cv, &truncated)) != 0)
 			return view_fail(e, rc, 500, NULL, "the database cannot be read");
 	}
-	qsort(cv->cities, cv->ncities, sizeof(*cv->cities), city_cmp);
+	if (cv->ncities > 1)
+		qsort(cv->cities, cv->ncities, sizeof(*cv->cities), city_cmp);
 	for (i = 0; i < cv->ncities; i++) {
 		size_t k;
 

@@ -133,7 +133,8 @@ find_cand(struct match *m, const uint8_t id[32])
 	struct cand key;
 
 	memcpy(key.id, id, 32);
-	return bsearch(&key, m->c, m->nc, sizeof(key), cand_cmp_id);
+	return m->nc == 0 ? NULL :
+	    bsearch(&key, m->c, m->nc, sizeof(key), cand_cmp_id);
 }
 
 /* Whether a city may be proposed: not revoked, not an observer, its
@@ -456,12 +457,14 @@ view_partners(struct node *n, const json_t *args, unsigned flags,
 		rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
 		goto done;
 	}
-	qsort(m.c, m.nc, sizeof(*m.c), cand_cmp_id);
+	if (m.nc > 1)
+		qsort(m.c, m.nc, sizeof(*m.c), cand_cmp_id);
 	if ((rc = count_practices(&m, e)) != 0)
 		goto done;
 	for (i = 0; i < m.nc; i++)
 		score(&m, &m.c[i]);
-	qsort(m.c, m.nc, sizeof(*m.c), cand_cmp_rank);
+	if (m.nc > 1)
+		qsort(m.c, m.nc, sizeof(*m.c), cand_cmp_rank);
 	items = json_array();
 	/* A city that answers none of the challenges is no partner for them,
 	 * whatever language it speaks. */
