@@ -18,24 +18,23 @@ BUILD=${1:-build}
 LAYERS="base model store wire core write net view http admin"
 bad=0
 
-rank() {                # rank of a layer name; 99 for none
-	local i=0 l
-	for l in $LAYERS; do
-		[ "$l" = "$1" ] && { echo $i; return; }
-		i=$((i + 1))
-	done
-	echo 99
-}
+declare -A RANK         # a layer's rank, lowest 0; a name not in it: none
+i=0
+for l in $LAYERS; do
+	RANK[$l]=$i
+	i=$((i + 1))
+done
+rank() { echo "${RANK[$1]:-99}"; }
 
 # ---- 1. includes ----
 for dir in $LAYERS; do
-	mine=$(rank "$dir")
+	mine=${RANK[$dir]}
 	for f in node/"$dir"/*.[ch]; do
 		while IFS=: read -r line inc; do
 			case $inc in
 			*/*)
 				to=${inc%%/*}
-				r=$(rank "$to")
+				r=${RANK[$to]:-99}
 				if [ "$r" -eq 99 ]; then
 					echo "$f:$line: includes \"$inc\": not a layer of node/"
 					bad=1
@@ -62,6 +61,7 @@ if [ -z "$objs" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+keep=()
 for o in $objs; do
 	name=${o#"$BUILD"/}
 	# Objects left by a build of files since moved or removed are not read.
@@ -69,11 +69,18 @@ for o in $objs; do
 	node/*) [ -f "${name%.o}.c" ] || continue ;;
 	tools/*) [ -f "${name%.o}.c" ] || continue ;;
 	esac
-	name=${name#node/}
-	name=${name%.o}
-	nm -g --defined-only "$o" | awk -v n="$name" 'NF == 3 { print $3, n }' >>"$tmp/defs"
-	nm -u "$o" | awk -v n="$name" '{ print $NF, n }' >>"$tmp/uses"
+	keep+=("$o")
 done
+# One nm for all the objects (starting nm costs more than reading one):
+# "PATH:[ADDR] TYPE SYMBOL" lines, PATH named as above.
+objname() {
+	awk -v b="$BUILD/" '{
+		p = $1; sub(/:.*/, "", p); sub("^" b, "", p); sub(/^node\//, "", p)
+		sub(/\.o$/, "", p); print $NF, p
+	}'
+}
+nm -A -g --defined-only "${keep[@]}" | awk 'NF == 3' | objname >"$tmp/defs"
+nm -A -u "${keep[@]}" | objname >"$tmp/uses"
 sort -o "$tmp/defs" "$tmp/defs"
 sort -o "$tmp/uses" "$tmp/uses"
 # symbol user definer, for every reference between two different objects.
