@@ -31,14 +31,22 @@ cmp_find(const void *key, const void *elem)
 	return strcmp(key, (*ci)->id);
 }
 
-const Lcf__CatalogIndicator *
-catalog_find(const struct catalog *cat, const char *id)
+long
+catalog_index(const struct catalog *cat, const char *id)
 {
 	Lcf__CatalogIndicator **hit = NULL;
 
 	if (cat != NULL && id != NULL && cat->n > 0)
 		hit = bsearch(id, cat->items, cat->n, sizeof(*cat->items), cmp_find);
-	return hit != NULL ? *hit : NULL;
+	return hit != NULL ? (long)(hit - cat->items) : -1;
+}
+
+const Lcf__CatalogIndicator *
+catalog_find(const struct catalog *cat, const char *id)
+{
+	long i = catalog_index(cat, id);
+
+	return i >= 0 ? cat->items[i] : NULL;
 }
 
 char *

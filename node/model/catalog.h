@@ -28,6 +28,8 @@ struct catalog {
 int catalog_load(const char *path, struct catalog **out, char *err, size_t errlen);
 /* Entry by id, or NULL. The pointer lives as long as the catalog. */
 const Lcf__CatalogIndicator *catalog_find(const struct catalog *cat, const char *id);
+/* Its place in cat->items (sorted by id), or -1. */
+long catalog_index(const struct catalog *cat, const char *id);
 /* Comma-separated list of every id, for error messages; caller frees. */
 char *catalog_id_list(const struct catalog *cat);
 /* Builds the catalog of a federation from its current catalog records' bodies

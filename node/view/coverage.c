@@ -166,26 +166,6 @@ gather_cities(struct cov *cv, struct view_error *e)
 	return 0;
 }
 
-/* Catalog index of id, or -1 (a value outside the catalog in force). */
-static long
-indicator_index(const struct catalog *cat, const char *id)
-{
-	size_t lo = 0, hi = cat->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(cat->items[mid]->id, id);
-
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 static int
 value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
@@ -202,7 +182,7 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	iv = rec.c->indicator;
 	if (rec.c->deleted || iv == NULL || iv->indicator == NULL ||
-	    (k = indicator_index(cv->cat, iv->indicator)) < 0 ||
+	    (k = catalog_index(cv->cat, iv->indicator)) < 0 ||
 	    period_parse(iv->period, &p, NULL) != 0 ||
 	    !period_overlaps(&p, &cv->want))
 		goto out;
@@ -318,7 +298,7 @@ build(const struct cov *cv, const char *period, int missing)
 
 		if (cv->only != NULL)
 			((struct cov_city *)c)->reported =
-			    c->cell[indicator_index(cv->cat, cv->only)] >= 0;
+			    c->cell[catalog_index(cv->cat, cv->only)] >= 0;
 		cj = city_json(cv, c, missing);
 		if (missing && json_array_size(json_object_get(cj, "missing")) == 0) {
 			json_decref(cj);

@@ -51,26 +51,6 @@ struct rep {
 	json_t *profile;              /* the profile record, or NULL */
 };
 
-/* Catalog index of id, or -1. */
-static long
-cat_index(const struct catalog *cat, const char *id)
-{
-	size_t lo = 0, hi = cat->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(cat->items[mid]->id, id);
-
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 static int
 value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 {
@@ -85,7 +65,7 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 		return 0;
 	iv = rec.c->indicator;
 	if (rec.c->deleted || iv == NULL || iv->indicator == NULL ||
-	    (k = cat_index(rp->cat, iv->indicator)) < 0 ||
+	    (k = catalog_index(rp->cat, iv->indicator)) < 0 ||
 	    period_parse(iv->period, &p, NULL) != 0)
 		goto out;
 	if (rp->nvals == rp->cap) {
