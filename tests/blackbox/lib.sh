@@ -89,9 +89,18 @@ http_url() {
 
 # Below the ephemeral range (32768 and up on Linux), where the nodes' own
 # outgoing connections could already hold a port a test wants to listen on.
-_port_next=$((20000 + ($$ % 12000)))
+# A port where something already listens (another suite's node on the same
+# machine, its HTTP face 10000 below) is passed over: a test that dialed it
+# would talk to a stranger.
+_port_next=$((20000 + (($$ * 7 + RANDOM) % 12000)))
+_port_busy() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
 	_port_next=$((_port_next + 1))
+	while [ "$_port_next" -ge 32000 ] || _port_busy "$_port_next" ||
+	    _port_busy "$((_port_next - 10000))"; do
+		if [ "$_port_next" -ge 32000 ]; then _port_next=20000; fi
+		_port_next=$((_port_next + 1))
+	done
 	echo "$_port_next"
 }
 
