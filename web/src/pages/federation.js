@@ -3,7 +3,7 @@
 import { geoNaturalEarth1, geoPath } from "d3-geo";
 import { feature } from "topojson-client";
 import { apiAll, apiGet } from "../api.js";
-import { h, table, clear } from "../dom.js";
+import { append, clear, h, table } from "../dom.js";
 import { fmtNumber, fmtTime, t } from "../i18n.js";
 import { debounce, liveSubscribe } from "../live.js";
 
@@ -126,14 +126,15 @@ export async function federationPage(main) {
 	main.append(h("h1", null, t("fed.title")), live, body);
 
 	async function refresh() {
-		const [status, cities] = await Promise.all([
+		const [status, cities, latest] = await Promise.all([
 			apiGet("/api/v1/federation/status"),
 			apiAll("/api/v1/cities"),
+			apiGet("/api/v1/practices", { limit: 5, sort: "newest" }),
 		]);
 		const members = membersOf(status, cities);
 		const s = status.summary || {};
 		const { root, missing } = drawMap(countries, members, cities);
-		clear(body).append(
+		append(clear(body), [
 			h("p.summary", null, t("fed.summary", {
 				nodes: fmtNumber(s.nodes ?? members.length), cities: fmtNumber(s.cities ?? cities.length),
 				observers: fmtNumber(s.observers ?? 0), reachable: fmtNumber(s.reachable ?? 0),
@@ -142,7 +143,11 @@ export async function federationPage(main) {
 			})),
 			h("div.mapbox", null, root, legend()),
 			missing.length ? h("p", null, t("fed.nocoords", { names: missing.join(", ") })) : null,
-			h("div.scroll", null, membersTable(members)));
+			h("div.scroll", { tabindex: "0" }, membersTable(members)),
+			h("h2", null, t("fed.latest")),
+			h("ul.latest", null, latest.items.map((p) => h("li", null,
+				h("a", { href: `/practices/${p.id}` }, p.practice?.title || p.key), " · ",
+				p.city_name || "", " · ", fmtTime(p.timestamp))))]);
 	}
 	await refresh();
 	const again = debounce(() => refresh().catch((err) => {

@@ -31,7 +31,7 @@ export async function cityPage(main, rest) {
 		h("h2", null, t("city.practices")),
 		h("ul", null, practices.items.map((p) => h("li", null, h("a", { href: `/practices/${p.id}` }, p.practice?.title || p.key)))),
 		h("h2", null, t("city.indicators")),
-		h("div.scroll", null, table(null, ["id", "period", "value", "unit"], latest.map(([id, v]) =>
+		h("div.scroll", { tabindex: "0" }, table(null, ["id", "period", "value", "unit"], latest.map(([id, v]) =>
 			[id, v?.period ?? "", fmtNumber(v?.value), v?.unit ?? ""]))));
 }
 
@@ -50,14 +50,14 @@ export async function coveragePage(main, rest, q) {
 		return v ? h("span.have", { title: `${i.name}: ${v.value} ${v.unit || ""}` }, fmtNumber(v.value)) : h("span.miss", null, "—");
 	})]);
 	main.append(h("h1", null, `${t("cov.title")} ${cov.period}`), form,
-		h("div.scroll", null, table(null, [t("col.name"), ...inds.map((i) => h("abbr", { title: i.name }, i.id.split("-")[0]))], rows, "heat")),
-		h("div.scroll", null, table(null, ["id", t("col.name"), "+", "−"], inds.map((i) => [i.id, i.name, String(i.reported), String(i.missing)]))));
+		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), ...inds.map((i) => h("abbr", { title: i.name }, i.id.split("-")[0]))], rows, "heat")),
+		h("div.scroll", { tabindex: "0" }, table(null, ["id", t("col.name"), "+", "−"], inds.map((i) => [i.id, i.name, String(i.reported), String(i.missing)]))));
 }
 
 export async function partnersPage(main) {
 	const p = await apiGet("/api/v1/partners");
 	main.append(h("h1", null, t("part.title")),
-		h("div.scroll", null, table(null, [t("col.name"), t("col.country"), t("part.score"), t("part.reasons")],
+		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), t("col.country"), t("part.score"), t("part.reasons")],
 			(p.items || []).map((c) => [h("a", { href: `/city/${c.id}` }, c.name), c.country, String(c.score), (c.reasons || []).join("; ")]))));
 }
 
@@ -74,7 +74,7 @@ export async function nodePage(main) {
 	}
 	const log = h("ol.events", { "aria-live": "off" });
 	main.append(h("h1", null, t("node.title")), h("h2", null, t("node.peers")),
-		h("div.scroll", null, table(null, ["city", "state", "remote", "records in", "records out", "last sync"],
+		h("div.scroll", { tabindex: "0" }, table(null, ["city", "state", "remote", "records in", "records out", "last sync"],
 			(peers.items || []).map((x) => [x.city_name || x.id.slice(0, 12), x.state, x.remote || x.address || "",
 				fmtNumber(x.records_in), fmtNumber(x.records_out), fmtTime(x.last_sync_ms)]))),
 		h("h2", null, t("node.events")), log);

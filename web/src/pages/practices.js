@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Practices page: search with lcctl practice list's query syntax and filters, ranked results, a detail view with versions, and the shortlist.
 import { apiAll, apiGet, withQuery } from "../api.js";
-import { clear, h, table } from "../dom.js";
+import { append, clear, h, table } from "../dom.js";
 import { fmtTime, t } from "../i18n.js";
 import { debounce, liveSubscribe } from "../live.js";
 import { shortlistClear, shortlistGet, shortlistHas, shortlistToggle } from "../shortlist.js";
@@ -141,7 +141,7 @@ async function detailView(main, id) {
 	const pr = p.practice || {};
 	const fields = Object.entries(pr).filter(([k]) => k !== "translations" && k !== "title");
 	const tr = pr.translations || [];
-	main.append(
+	append(main, [
 		h("p", null, h("a", { href: "/practices" }, t("prac.back"))),
 		h("h1", null, pr.title || p.key),
 		h("p.meta", null, h("a", { href: `/city/${p.author}` }, p.city_name || p.author), " · ", fmtTime(p.timestamp)),
@@ -150,8 +150,8 @@ async function detailView(main, id) {
 		tr.length ? [h("h2", null, t("prac.translations")), tr.map((x) => h("section", { lang: x.language },
 			h("h3", null, `${x.title || ""} (${x.language})`), h("p", null, x.summary || "")))] : null,
 		h("h2", null, t("prac.versions")),
-		h("div.scroll", null, table(null, ["seq", "id", t("col.last_seen")],
-			(versions.items || []).map((v) => [String(v.seq), h("code", null, v.id.slice(0, 16)), fmtTime(v.timestamp)]))));
+		h("div.scroll", { tabindex: "0" }, table(null, ["seq", "id", t("col.last_seen")],
+			(versions.items || []).map((v) => [String(v.seq), h("code", null, v.id.slice(0, 16)), fmtTime(v.timestamp)])))]);
 }
 
 export async function practicesPage(main, rest, q) {
