@@ -166,8 +166,8 @@ size_t sse_fill(const struct sse *s, uint64_t *pos, int operator, char *buf,
 int web_load(const char *root, struct web **out, char *err, size_t errlen);
 void web_free(struct web *w);
 /* Answers a GET or HEAD of the path segs (decoded) from w: the file, or
- * index.html for a path whose last segment has no dot (the dashboard's
- * pages); with no dashboard (w NULL), a page saying how to build it. 0 when
+ * index.html for the dashboard's pages (/, /practices/..., /city/...: the
+ * table in static.c); with no dashboard (w NULL), a page saying how to build it. 0 when
  * answered, LCF_ENOTFOUND when no file matches (nothing sent). */
 int web_answer(struct http_call *c, const struct web *w, char **segs, size_t nsegs);
 

@@ -382,8 +382,26 @@ send_body(struct http_call *c, int status, const char *body, size_t len)
 		h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
-/* The file a path names: itself, or index.html for the dashboard's own pages
- * (a path whose last segment has no dot: the app routes in the browser). */
+/* The dashboard's pages (the first segment of their paths, as in the table of
+ * pages in web/src/main.js): the browser routes them, the node answers
+ * index.html. Any other path names a file or is a 404. */
+static const char *const app_pages[] = { "practices", "city", "coverage",
+    "partners", "node", "report", NULL };
+
+static int
+app_page(char **segs, size_t nsegs)
+{
+	size_t i;
+
+	if (nsegs == 0)
+		return 1;
+	for (i = 0; app_pages[i] != NULL; i++)
+		if (strcmp(segs[0], app_pages[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The file a path names: itself, or index.html for the dashboard's pages. */
 static const struct web_file *
 resolve(const struct web *w, char **segs, size_t nsegs)
 {
@@ -405,9 +423,7 @@ resolve(const struct web *w, char **segs, size_t nsegs)
 	}
 	if (find(w, name) != NULL)
 		return find(w, name);
-	if (strchr(segs[nsegs - 1], '.') == NULL)
-		return find(w, "index.html");
-	return NULL;
+	return app_page(segs, nsegs) ? find(w, "index.html") : NULL;
 }
 
 int
@@ -418,7 +434,7 @@ web_answer(struct http_call *c, const struct web *w, char **segs, size_t nsegs)
 	int gz;
 
 	if (w == NULL) {
-		if (nsegs > 0 && strchr(segs[nsegs - 1], '.') != NULL)
+		if (!app_page(segs, nsegs))
 			return LCF_ENOTFOUND;
 		hdr(req, H2O_TOKEN_CONTENT_TYPE, "text/html; charset=utf-8");
 		hdr(req, H2O_TOKEN_CACHE_CONTROL, "no-store");

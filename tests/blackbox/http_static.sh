@@ -53,6 +53,7 @@ expect_eq "nor an escaped /" 404 "$(code "$U/assets%2fapp-ABC123.js")"
 expect_eq "nor a file of no known type" 404 "$(code "$U/data.bin")"
 expect_eq "nor a hidden file" 404 "$(code "$U/.hidden.txt")"
 expect_eq "a missing asset: 404" 404 "$(code "$U/assets/nope.js")"
+expect_eq "a path that is no page of the dashboard: 404" 404 "$(code "$U/no/such/path")"
 expect_eq "POST: 405" 405 "$(code -X POST "$U/")"
 expect_eq "HEAD: the length, no body" "$(stat -c %s "$WEB/index.html")|0" \
     "$(curl -sI "$U/" | tr -d '\r' | sed -n 's/^content-length: //Ip')|$(curl -s -X HEAD -m 3 "$U/" | wc -c)"
@@ -69,6 +70,7 @@ UE=$(http_url "${DIRS[E]}")
 expect_eq "with no dashboard, / answers 200" 200 "$(code "$UE/")"
 expect_contains "saying how to build it" "$(curl -s "$UE/")" "make web"
 expect_eq "and an asset is a 404" 404 "$(code "$UE/assets/app.js")"
+expect_eq "as is a path that is no page" 404 "$(code "$UE/no/such/path")"
 
 D=$(tmpdir)/N
 init_city "$D" N SE >/dev/null
