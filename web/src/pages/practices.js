@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Practices page: search with lcctl practice list's query syntax and filters, ranked results, a detail view with versions, and the shortlist.
-import { apiAll, apiGet, withQuery } from "../api.js";
+import { apiAll, apiGet } from "../api.js";
 import { append, clear, h, table } from "../dom.js";
 import { fmtTime, t } from "../i18n.js";
 import { debounce, liveSubscribe } from "../live.js";
@@ -78,8 +78,6 @@ function renderShortlist(box, params) {
 	}
 	box.append(h("ol", null, list.map((x) => h("li", null, h("a", { href: `/practices/${x.id}` }, x.title || x.id)))),
 		h("p", null,
-			h("a.button", { href: withQuery("/api/v1/practices", { format: "csv", id: list.map((x) => x.id) }),
-				download: "shortlist.csv", id: "shortlist-csv" }, t("prac.shortlist.csv")), " ",
 			h("button", { type: "button", on: { click: () => {
 				shortlistClear();
 				renderShortlist(box, params);
