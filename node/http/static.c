@@ -107,7 +107,7 @@ cmp_file(const void *a, const void *b)
 static struct web_file *
 find(const struct web *w, const char *name)
 {
-	struct web_file key;
+	struct web_file key = { 0 };
 
 	if (w == NULL || w->n == 0)
 		return NULL;
