@@ -47,7 +47,30 @@ AUX_BIN   := $(patsubst tools/aux/%.c,$(BUILD)/%,$(AUX_SRC))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN)
+# The web dashboard (web/), bundled by esbuild into $(BUILD)/web/ when npm is
+# here (WEB=0 leaves it out); its npm packages go into $(BUILD)/web-npm/ from
+# the committed lockfile.
+WEB      ?= $(if $(shell command -v npm 2>/dev/null),1,0)
+WEB_NPM  := $(BUILD)/web-npm
+WEB_SRC  := $(shell find web/src -type f 2>/dev/null) web/build.mjs
+ifeq ($(WEB),1)
+WEB_OUT  := $(BUILD)/web/index.html
+endif
+
+all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN) $(WEB_OUT)
+
+web: $(BUILD)/web/index.html
+
+$(WEB_NPM)/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@mkdir -p $(WEB_NPM)
+	$(call quiet,NPM,$(WEB_NPM))
+	$(Q)cp web/package.json web/package-lock.json web/.npmrc $(WEB_NPM)/ && \
+	    cd $(WEB_NPM) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefer-offline \
+	    --no-audit --no-fund --loglevel=error >&2
+
+$(BUILD)/web/index.html: $(WEB_SRC) $(WEB_NPM)/node_modules/.package-lock.json
+	$(call quiet,ESBUILD,$(BUILD)/web)
+	$(Q)node web/build.mjs $(WEB_NPM)/node_modules $(BUILD)/web
 
 # lcnode finds the installed catalog under the PREFIX it was compiled with: a
 # `make install PREFIX=...` after a plain `make` rebuilds what depends on it.
@@ -55,6 +78,8 @@ PREFIX_STAMP := $(BUILD)/prefix
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "$(PREFIX)" ] || \
     echo "$(PREFIX)" > $(PREFIX_STAMP); })
 $(BUILD)/node/main.o: $(PREFIX_STAMP)
+# and the dashboard `make web` builds, when none is installed.
+$(BUILD)/node/main.o: CPPFLAGS += -DLCF_WEBDIR=\"$(CURDIR)/$(BUILD)/web\"
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
@@ -135,7 +160,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(GEN_C)
 
 # Static checks: a build with warnings as errors, the layers, cppcheck.
 check:
-	$(Q)$(MAKE) --no-print-directory WERROR=1 BUILD=build-check all
+	$(Q)$(MAKE) --no-print-directory WERROR=1 WEB=0 BUILD=build-check all
 	$(Q)tools/check-layers.sh build-check
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem --inline-suppr -I node -I $(BUILD)/gen node tools
@@ -147,11 +172,13 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf
 	install -m 0755 $(BUILD)/lcnode $(BUILD)/lcctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
+	if [ -f $(BUILD)/web/index.html ]; then rm -rf $(DESTDIR)$(PREFIX)/share/lcf/web && \
+	    cp -R $(BUILD)/web $(DESTDIR)$(PREFIX)/share/lcf/web; fi
 
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz
+.PHONY: all tests test bench check check-layers demo install clean fuzz web
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,42 @@ load_catalog(struct node *n, char *err, size_t errlen)
 	snprintf(err, errlen, "no indicator catalog found (looked for %s and %s): set "
 	    "catalog = FILE in %s", candidates[0], candidates[1], n->cfg.path);
 	return LCF_ECONFIG;
+}
+
+#ifndef LCF_WEBDIR
+#define LCF_WEBDIR LCF_SRCDIR "/build/web"
+#endif
+
+/* The dashboard's folder: the configured one (it must be a folder), else the
+ * installed one, else the one `make web` built (for running from a build
+ * directory), else none: the node's / then says how to build it. */
+static int
+find_web_root(struct node *n, char *err, size_t errlen)
+{
+	const char *candidates[] = { LCF_DATADIR "/web", LCF_WEBDIR };
+	struct stat st;
+	char index[PATH_MAX];
+	size_t i;
+
+	if (n->cfg.http_web_root != NULL) {
+		const char *why = stat(n->cfg.http_web_root, &st) != 0 ?
+		    strerror(errno) : !S_ISDIR(st.st_mode) ? "not a folder" : NULL;
+
+		if (why != NULL) {
+			snprintf(err, errlen, "%s: [http] web_root %s: %s", n->cfg.path,
+			    n->cfg.http_web_root, why);
+			return LCF_ECONFIG;
+		}
+		return 0;
+	}
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		snprintf(index, sizeof(index), "%s/index.html", candidates[i]);
+		if (access(index, R_OK) == 0) {
+			n->cfg.http_web_root = xstrdup(candidates[i]);
+			return 0;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -576,7 +613,8 @@ load_setup(struct node *n, const char *dir, int verbose, char *err,
 		goto out;
 	log_init("lcnode", verbose ? LOG_LEVEL_DEBUG : n->cfg.log_level);
 	if ((ret = load_key(n, err, errlen)) != 0 ||
-	    (ret = load_catalog(n, err, errlen)) != 0)
+	    (ret = load_catalog(n, err, errlen)) != 0 ||
+	    (ret = find_web_root(n, err, errlen)) != 0)
 		goto out;
 	/* A federation's catalog records may take its place (member.c). */
 	n->catalog_file = catalog_ref(n->catalog);

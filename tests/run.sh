@@ -57,9 +57,9 @@ for t in "$BUILD"/tests/test_*; do
 	fi
 done
 
-echo "== black-box tests"
-for t in tests/blackbox/*.sh; do
-	case "$t" in */lib.sh) continue ;; esac
+echo "== black-box and browser tests"
+for t in tests/blackbox/*.sh tests/browser/*.sh; do
+	case "$t" in */lib.sh | */lib_*.sh) continue ;; esac
 	name=$(basename "$t" .sh)
 	out="$log/$name.out"
 	bash "$t" >"$out" 2>&1

@@ -186,8 +186,12 @@ echo "== the HTTP API (Timisoara): curl -s 'http://127.0.0.1:8381/api/v1/practic
 curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2' | jq -c '{next, items: [.items[] | {id, city_name, title: .practice.title}]}' || true
 cat <<MSG
 
-The three nodes keep running in the background (logs: $DEMO/*/node.log). Their
-HTTP faces: http://127.0.0.1:8381/api/v1/ (Timisoara), :8382 (Tampere), :8383
+The three nodes keep running in the background (logs: $DEMO/*/node.log).
+Their web dashboards (built by make when npm is present; \`make web\` then
+restart the demo otherwise):
+  http://127.0.0.1:8381/ (Timisoara)   http://127.0.0.1:8382/ (Tampere)
+  http://127.0.0.1:8383/ (Medellin)    http://127.0.0.1:8384/ (the secretariat's observer node)
+Their HTTP faces: http://127.0.0.1:8381/api/v1/ (Timisoara), :8382 (Tampere), :8383
 (Medellin), :8384 (the secretariat's observer node). Try:
   curl -s http://127.0.0.1:8381/api/v1/cities | jq .
   curl -s http://127.0.0.1:8381/api/v1/members | jq .

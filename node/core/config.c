@@ -58,6 +58,7 @@ config_free(struct config *cfg)
 	free(cfg->key_path);
 	free(cfg->catalog_path);
 	free(cfg->http_host);
+	free(cfg->http_web_root);
 	while (cfg->nannounce > 0)
 		free(cfg->announce[--cfg->nannounce]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -200,6 +201,11 @@ http_line(struct config_parser *p, const char *name, const char *value, int line
 	} else if (strcmp(name, "idle_timeout") == 0) {
 		if (parse_uint(value, 1, CONFIG_MAX_HTTP_IDLE_TIMEOUT, &cfg->http_idle_timeout) != 0)
 			return perr(p, line, "idle_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HTTP_IDLE_TIMEOUT, value);
+	} else if (strcmp(name, "web_root") == 0) {
+		if (value[0] == '\0')
+			return perr(p, line, "web_root: expected a folder holding the built dashboard (index.html)");
+		free(cfg->http_web_root);
+		cfg->http_web_root = abs_path(cfg->dir, value);
 	} else {
 		return perr(p, line, "unknown setting '%s' in section [http]", name);
 	}
@@ -496,7 +502,10 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; personal_data = no\n"
 	    "; max_connections = %d\n"
 	    "; Seconds a connection may stay silent, or send half a request.\n"
-	    "; idle_timeout = %d\n",
+	    "; idle_timeout = %d\n"
+	    "; The web dashboard's folder, served at /. Default: the one installed\n"
+	    "; with lcf, else the one `make web` built in the source tree.\n"
+	    "; web_root = /usr/local/share/lcf/web\n",
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,

@@ -98,6 +98,9 @@ struct config {
 	int http_personal_data;
 	unsigned http_max_connections;
 	unsigned http_idle_timeout;  /* seconds */
+	char *http_web_root;     /* the dashboard's folder: [http] web_root, else
+	                          * the one main.c finds built or installed; NULL
+	                          * when none is (freed by config_free) */
 };
 
 /* Parser state, exposed so a fuzz target can drive config_line directly. */

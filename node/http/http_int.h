@@ -2,7 +2,7 @@
 /* The HTTP layer's internals, shared by its files (not the node's API).
  * Files, lowest first: token.c (the operator token), answer.c (a call's
  * parameters and answers), health.c, metrics.c, sse.c (the event stream),
- * api.c (the JSON API), server.c (h2o, routing, access, limits). */
+ * api.c (the JSON API), static.c (the dashboard's files), server.c (h2o, routing, access, limits). */
 #ifndef LCF_HTTP_INT_H
 #define LCF_HTTP_INT_H
 
@@ -24,6 +24,7 @@
 #define HTTP_STATUS_MAX 600      /* status codes counted: 0..599 */
 
 struct sse;
+struct web;
 
 /* Counters the server keeps for /metrics. */
 struct http_stats {
@@ -54,6 +55,7 @@ struct http {
 	struct conn_handle *conns;    /* open connections (server.c) */
 	struct http_cache_entry *cache;
 	struct sse *sse;
+	struct web *web;               /* the dashboard, or NULL (static.c) */
 	int stopping;
 };
 
@@ -155,5 +157,18 @@ int sse_resume(const struct sse *s, const char *last_id, uint64_t *pos);
  * copied; 0 as well when *pos is no longer kept. */
 size_t sse_fill(const struct sse *s, uint64_t *pos, int operator, char *buf,
     size_t cap);
+
+/* static.c: the dashboard's files under [http] web_root, read at start.
+ * web_load reads every file of root (symbolic links are not followed; NAME.gz
+ * beside NAME is its gzip form) into *out, NULL when root is NULL or holds no
+ * index.html; 0, or a negative code with err set (unreadable, too many or too
+ * large files). web_free accepts NULL. */
+int web_load(const char *root, struct web **out, char *err, size_t errlen);
+void web_free(struct web *w);
+/* Answers a GET or HEAD of the path segs (decoded) from w: the file, or
+ * index.html for the dashboard's pages (/, /practices/..., /city/...: the
+ * table in static.c); with no dashboard (w NULL), a page saying how to build it. 0 when
+ * answered, LCF_ENOTFOUND when no file matches (nothing sent). */
+int web_answer(struct http_call *c, const struct web *w, char **segs, size_t nsegs);
 
 #endif

@@ -545,6 +545,37 @@ out:
 	free(key);
 }
 
+/* 1 when a path the routes do not take may be the dashboard's: not under the
+ * API's prefix nor one of the node's own resources. */
+static int
+dashboard_path(char **segs, size_t nsegs)
+{
+	static const char *const reserved[] = { "api", "metrics", "healthz",
+	    "readyz", NULL };
+	size_t i;
+
+	for (i = 0; nsegs > 0 && reserved[i] != NULL; i++)
+		if (strcmp(segs[0], reserved[i]) == 0)
+			return 0;
+	return 1;
+}
+
+/* The dashboard's files are read with GET and HEAD only (else a 405). */
+static int
+static_method_ok(struct http_call *c)
+{
+	h2o_iovec_t m = c->req->method;
+
+	if (h2o_memis(m.base, m.len, H2O_STRLIT("HEAD")))
+		c->head = 1;
+	else if (!h2o_memis(m.base, m.len, H2O_STRLIT("GET"))) {
+		c->allow = "GET, HEAD";
+		answer_problem(c, 405, NULL, "the dashboard is read with GET or HEAD");
+		return 0;
+	}
+	return 1;
+}
+
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -572,8 +603,12 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (split_path(&c, path, segs, &nsegs) != 0)
 		goto send;
 	if ((r = find_route(&c, segs, nsegs)) == NULL) {
-		answer_problem(&c, 404, NULL, "no such resource: see "
-		    "/api/v1/openapi.json for what this node serves");
+		if (dashboard_path(segs, nsegs) && static_method_ok(&c) &&
+		    web_answer(&c, h->web, segs, nsegs) == 0)
+			goto out;
+		if (c.status == 0)
+			answer_problem(&c, 404, NULL, "no such resource: see "
+			    "/api/v1/openapi.json for what this node serves");
 		goto send;
 	}
 	serve(&c, r, query, url);
@@ -717,6 +752,11 @@ http_start(struct node *n, struct http **out, char *err, size_t errlen)
 		free(h);
 		return rc;
 	}
+	if ((rc = web_load(n->cfg.http_web_root, &h->web, err, errlen)) != 0) {
+		sodium_memzero(h->token, sizeof(h->token));
+		free(h);
+		return rc;
+	}
 	crypto_auth_keygen(h->cookie_key);
 	h->cache = xcalloc(CACHE_SLOTS, sizeof(*h->cache));
 	addr_format(hp, sizeof(hp), n->cfg.http_host, n->cfg.http_port);
@@ -809,6 +849,7 @@ http_free(struct http *h)
 		if (h->cache[i].key != NULL)
 			cache_drop(&h->cache[i]);
 	free(h->cache);
+	web_free(h->web);
 	h2o_config_dispose(&h->conf);
 	sodium_memzero(h->token, sizeof(h->token));
 	sodium_memzero(h->cookie_key, sizeof(h->cookie_key));

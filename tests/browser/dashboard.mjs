@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dashboard in a real Chromium (puppeteer-core) against a running federation: pages load without console errors, show what the API holds, search narrows, the shortlist persists, records arrive live, operator data is refused through a proxy, axe-core finds no serious violation, the report prints to PDF. Prints TAP lines.
+// Usage: node dashboard.mjs URL_A  (env: LCCTL, DIR_C: a node to publish on; PDF: where to print the report)
+import { execFileSync } from "node:child_process";
+import puppeteer from "puppeteer-core";
+import { AxePuppeteer } from "@axe-core/puppeteer";
+
+const base = process.argv[2];
+let failed = 0;
+function ok(name) {
+	console.log(`ok - ${name}`);
+}
+function notOk(name, why) {
+	failed++;
+	console.log(`not ok - ${name}: ${why}`);
+}
+function expect(name, cond, why) {
+	if (cond) ok(name);
+	else notOk(name, why);
+}
+
+async function api(path, headers) {
+	const res = await fetch(base + path, { headers: headers || {} });
+	if (!res.ok) throw new Error(`${path}: ${res.status}`);
+	return res.json();
+}
+
+const browser = await puppeteer.launch({
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	headless: true,
+	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=en-GB"],
+});
+const page = await browser.newPage();
+const errors = [];
+page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+page.on("pageerror", (e) => errors.push(String(e)));
+page.on("requestfailed", (r) => {
+	/* An event stream closed by leaving its page is no failure. */
+	if (!r.url().includes("/api/v1/events")) errors.push(`${r.url()}: ${r.failure()?.errorText}`);
+});
+await page.setViewport({ width: 1200, height: 900 });
+
+/* Loads path and waits until its page has rendered (no "Loading"). */
+async function load(path) {
+	await page.goto(base + path, { waitUntil: "load" });
+	await page.waitForFunction(() => document.querySelector("main h1") &&
+	    !document.querySelector("main > p.loading"), { timeout: 10000 });
+}
+
+async function axe(name) {
+	const r = await new AxePuppeteer(page).analyze();
+	const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+	expect(`${name}: axe-core finds no serious or critical violation`, bad.length === 0,
+		bad.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`).join("; "));
+}
+
+async function pageCheck(name, path) {
+	errors.length = 0;
+	await load(path);
+	const err = await page.$eval("main", (m) => m.querySelector(".error")?.textContent || "");
+	expect(`${name}: loads with no console error and no error shown`, errors.length === 0 && err === "",
+		`${errors.join(" | ")} ${err}`);
+	await axe(name);
+}
+
+const text = () => page.$eval("main", (m) => m.innerText);
+
+try {
+	const status = await api("/api/v1/federation/status");
+	const cities = await api("/api/v1/cities");
+	const cityId = cities.items[0].id;
+
+	// Federation: every member's name in the table, a marker per placed city.
+	await pageCheck("federation page", "/");
+	const fedText = await text();
+	const missingNames = status.items.map((m) => m.name).filter((n) => !fedText.includes(n));
+	expect("federation page lists every member the API gives", status.items.length >= 3 && missingNames.length === 0,
+		`${status.items.length} members, missing ${missingNames.join(", ")}`);
+	const placed = cities.items.filter((c) => c.profile?.city?.latitude != null).length;
+	const markers = await page.$$eval("svg.map [data-city]", (m) => m.length);
+	expect("the map places each city with coordinates", markers === placed && placed >= 3, `${markers} markers, ${placed} placed`);
+	const navLinks = await page.$$eval("nav a", (a) => a.map((x) => x.getAttribute("href")));
+	expect("the navigation bar links every page", ["/", "/practices", "/city", "/coverage", "/partners", "/node", "/report"]
+		.every((p) => navLinks.includes(p)), navLinks.join(" "));
+
+	// At 360 px nothing runs off the side.
+	await page.setViewport({ width: 360, height: 740 });
+	await load("/");
+	const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+	expect("the federation page fits 360 px", sw <= 360, `scrollWidth ${sw}`);
+	await page.setViewport({ width: 1200, height: 900 });
+
+	// Practices: the list is the API's; a search narrows it to the API's answer.
+	await pageCheck("practices page", "/practices");
+	const all = await api("/api/v1/practices?limit=50");
+	const shown = await page.$$eval("li.result", (l) => l.map((x) => x.dataset.id));
+	expect("practices page shows the API's first page", shown.length === all.items.length &&
+		shown.every((id, i) => id === all.items[i].id), `${shown.length} vs ${all.items.length}`);
+	await page.type("#q-text", "famil*");
+	await Promise.all([
+		page.waitForResponse((r) => r.url().includes("/api/v1/practices?text=")),
+		page.click("form.search button[type=submit]"),
+	]);
+	await page.waitForFunction((n) => document.querySelectorAll("li.result").length !== n, { timeout: 5000 }, shown.length)
+		.catch(() => {});
+	const found = await page.$$eval("li.result", (l) => l.map((x) => x.dataset.id));
+	const want = await api("/api/v1/practices?text=famil*&limit=50");
+	expect("a search narrows the results to the API's answer", found.length > 0 && found.length < shown.length &&
+		found.join() === want.items.map((x) => x.id).join(), `${found.length} shown, API ${want.items.length}, of ${shown.length}`);
+	expect("the search is kept in the address", page.url().includes("text=famil"), page.url());
+
+	// Shortlist: two practices, still there after a reload.
+	const buttons = await page.$$("li.result button.toggle");
+	await buttons[0].click();
+	if (buttons[1]) await buttons[1].click();
+	await page.reload({ waitUntil: "load" });
+	await page.waitForSelector("aside.shortlist ol li");
+	const kept = await page.$$eval("aside.shortlist ol li", (l) => l.length);
+	expect("the shortlist is kept in the browser", kept === Math.min(2, found.length), `${kept} kept`);
+
+	// Detail with versions.
+	await pageCheck("practice detail", `/practices/${all.items[0].id}`);
+	const detail = await text();
+	expect("the detail shows the practice's title and versions",
+		detail.includes(all.items[0].practice.title) && (await page.$$("main table tbody tr")).length >= 1, "title or versions missing");
+
+	// Other pages load and show the API's data.
+	await pageCheck("city page", `/city/${cityId}`);
+	expect("the city page shows the city's name", (await text()).includes(cities.items[0].name), cities.items[0].name);
+	await pageCheck("coverage page", "/coverage?period=2024");
+	await pageCheck("partners page", "/partners");
+	await pageCheck("this node page", "/node");
+	expect("this node lists its peers from loopback", (await page.$$("main table tbody tr")).length >= 1, "no peer row");
+	await pageCheck("report page", `/report?city=${cityId}&from=2023&to=2024`);
+
+	// Operator data through a proxy, without the token: refused, and said so.
+	await page.setExtraHTTPHeaders({ "X-Forwarded-For": "192.0.2.7" });
+	errors.length = 0;
+	await load("/node");
+	expect("this node is refused through a proxy without the token",
+		(await page.$eval("main", (m) => m.querySelector(".error")?.textContent || "")).includes("token"), await text());
+	await page.setExtraHTTPHeaders({});
+
+	// Report to PDF (A4), for pdftotext.
+	if (process.env.PDF) {
+		await load(`/report?city=${cityId}&from=2023&to=2024`);
+		await page.pdf({ path: process.env.PDF, format: "A4" });
+		ok("the report prints to PDF");
+	}
+
+	// Live: a practice published on another node shows on both pages without a reload.
+	await load("/");
+	const page2 = await browser.newPage();
+	await page2.goto(`${base}/practices?sort=newest`, { waitUntil: "load" });
+	await page2.waitForSelector("li.result");
+	const title = `Live browser test ${Date.now()}`;
+	execFileSync(process.env.LCCTL, ["-d", process.env.DIR_C, "practice", "add", "--title", title,
+		"--summary", "Published while the dashboard is open.", "--language", "en", "--area", "2.2"]);
+	const t0 = Date.now();
+	const arrived = (p) => p.waitForFunction((s) => document.querySelector("main").innerText.includes(s),
+		{ timeout: 15000 }, title).then(() => true, () => false);
+	/* Chromium slows the timers of a tab in the background: each page is
+	 * looked at in front. */
+	expect("a practice published on another node appears on the practices page without a reload",
+		await arrived(page2), "not shown within 15 s");
+	await page.bringToFront();
+	expect("and on the federation page", await arrived(page), "not shown within 15 s");
+	console.log(`# arrived in ${Date.now() - t0} ms`);
+	errors.length = 0;
+} catch (e) {
+	notOk("the browser test ran to its end", e.stack || String(e));
+} finally {
+	await browser.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The web dashboard in Debian's Chromium (headless, driven by puppeteer-core)
+# against a federation of three nodes started here (tests/browser/dashboard.mjs
+# prints the TAP lines); the report's PDF is checked with pdftotext.
+. "$(dirname "$0")/../blackbox/lib.sh"
+NPM_DIR=$ROOT/$BUILD/web-npm
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+if [ ! -f "$ROOT/$BUILD/web/index.html" ] || [ ! -d "$NPM_DIR/node_modules/puppeteer-core" ]; then
+	fail "the dashboard is built" "no $BUILD/web/index.html or puppeteer-core in $NPM_DIR: run make (it needs npm)"
+	exit 1
+fi
+if [ ! -x "$CHROMIUM" ] || ! command -v pdftotext >/dev/null; then
+	fail "Chromium and pdftotext are installed" "apt-get install chromium poppler-utils (tools/install-deps.sh)"
+	exit 1
+fi
+. "$(dirname "$0")/lib_fed.sh"
+check "the three cities' records reach A" wait_for 30 fed_converged
+# A's own HTTP face serves the dashboard built in the tree.
+check "A serves the dashboard at /" wait_for 5 sh -c "curl -sf '${URLS[A]}/' | grep -q '/assets/app-'"
+
+# node resolves the script's imports beside it, in the build tree.
+cp "$ROOT/tests/browser/dashboard.mjs" "$NPM_DIR/"
+PDF=$(tmpdir)/report.pdf
+START=$SECONDS
+LCCTL=$LCCTL DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
+    timeout 150 node "$NPM_DIR/dashboard.mjs" "${URLS[A]}"
+echo "# the browser checks took $((SECONDS - START)) s"
+MED=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].name')
+expect_contains "pdftotext finds the report's city in the PDF" "$(pdftotext "$PDF" - 2>&1)" "$MED"
