@@ -80,9 +80,17 @@ struct http_call {
 	char *body;                   /* malloc'd */
 	size_t len;
 	int cacheable;                /* depends only on the store's state */
-	int taken;                    /* the handler answers itself (sse.c) */
+	int taken;                    /* the handler answers itself (sse.c), or
+	                               * later (server_send_later) */
+	unsigned route_flags;         /* the route's (server.c's R_ flags) */
 	const char *allow;            /* 405: the methods allowed */
 };
+
+/* server.c: sends the answer a handler left in c for a request it took
+ * (c->taken) and answers later, from the loop: c->req must still be alive
+ * (its pool not disposed), c->route_flags as serve set them. c->body stays
+ * the caller's. */
+void server_send_later(struct http_call *c);
 
 /* answer.c: parameters and answers. */
 /* The first value of parameter name, or NULL. */
