@@ -1008,7 +1008,7 @@ later_ready(void *arg)
 		c.route_flags = l->route_flags;
 		*l->tok = NULL;
 		view_answer(&c, l->name, l->args);
-		server_send_later(&c);
+		l->h->send_later(&c);
 		free(c.body);
 	}
 	json_decref(l->args);

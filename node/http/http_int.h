@@ -34,6 +34,7 @@ struct http_stats {
 };
 
 struct http_cache_entry;
+struct http_call;
 struct conn_handle;
 
 struct http {
@@ -55,6 +56,11 @@ struct http {
 	struct http_cache_entry *cache;
 	struct sse *sse;
 	int stopping;
+	/* server.c's, for a handler that took its request (c->taken) and
+	 * answers later, from the loop: sends the answer left in c. c->req
+	 * must still be alive (its pool not disposed), c->route_flags as
+	 * serve set them; c->body stays the caller's. */
+	void (*send_later)(struct http_call *c);
 };
 
 struct http_param {
@@ -81,16 +87,10 @@ struct http_call {
 	size_t len;
 	int cacheable;                /* depends only on the store's state */
 	int taken;                    /* the handler answers itself (sse.c), or
-	                               * later (server_send_later) */
+	                               * later (http.send_later) */
 	unsigned route_flags;         /* the route's (server.c's R_ flags) */
 	const char *allow;            /* 405: the methods allowed */
 };
-
-/* server.c: sends the answer a handler left in c for a request it took
- * (c->taken) and answers later, from the loop: c->req must still be alive
- * (its pool not disposed), c->route_flags as serve set them. c->body stays
- * the caller's. */
-void server_send_later(struct http_call *c);
 
 /* answer.c: parameters and answers. */
 /* The first value of parameter name, or NULL. */

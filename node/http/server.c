@@ -444,8 +444,8 @@ send_answer(struct http_call *c, const struct route *r, const char *etag,
 	}
 }
 
-void
-server_send_later(struct http_call *c)
+static void
+send_later(struct http_call *c)
 {
 	struct route r = { NULL, NULL, c->route_flags };
 
@@ -724,6 +724,7 @@ http_start(struct node *n, struct http **out, char *err, size_t errlen)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->n = n;
+	h->send_later = send_later;
 	if ((rc = http_token_load(n->cfg.dir, 1, h->token, err, errlen)) != 0) {
 		free(h);
 		return rc;
