@@ -89,6 +89,7 @@ URL=$(http_url "${DIRS[A]}")
 H=$(curl -sf "$URL/api/v1/federation/status?measure=true")
 expect_eq "HTTP: B measured exactly" "true exact $TB" "$(counts "$H" B)"
 expect_eq "HTTP: C measured exactly" "true exact $TC" "$(counts "$H" C)"
+expect_eq "HTTP: HEAD waits for the probes too" 200 "$(curl -s -o /dev/null -I -w '%{http_code}' "$URL/api/v1/federation/status?measure=true")"
 expect_eq "HTTP: a bad measure is refused" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/federation/status?measure=maybe")"
 expect_contains "the problem names the parameter" "$(curl -s "$URL/api/v1/federation/status?measure=maybe")" '"measure"'
 
