@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "core/seq.h"
 #include "net/peer.h"
+#include "net/measure.h"
 #include "net/peersync.h"
 #include "net/push.h"
 #include "write/held.h"
@@ -461,6 +462,9 @@ on_deadline(uv_timer_t *t)
 static void
 stop_services(struct node *n)
 {
+	/* Who waits for a measurement is answered while the admin socket
+	 * and HTTP still run. */
+	measure_stop(n);
 	control_stop(n->control);
 	n->control = NULL;
 	http_stop(n->http);
@@ -784,6 +788,7 @@ out_loop:
 out:
 	http_free(node.http);
 	peers_free(&node);
+	measure_free(&node);
 	ingest_free(&node);
 	held_free(&node);
 	discover_free(&node);

@@ -936,9 +936,12 @@ do_catalog(struct ctl_conn *c)
 	ctlconn__done(c);
 }
 
-/* A view (view/view.h): the same JSON the HTTP API answers. */
+static void view_ready(void *arg);
+
+/* A view (view/view.h): the same JSON the HTTP API answers. prepared: the
+ * view's first step is done (or it has none). */
 static void
-do_view(struct ctl_conn *c)
+view_answer(struct ctl_conn *c, int prepared)
 {
 	Lcf__ViewRequest *vr = c->req->view;
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
@@ -947,7 +950,7 @@ do_view(struct ctl_conn *c)
 	json_error_t je;
 	json_t *args, *out = NULL;
 	char *text = NULL;
-	int rc;
+	int rc = 1;
 
 	args = vr->args != NULL ? json_loads(vr->args, 0, &je) : json_object();
 	if (vr->name == NULL || args == NULL) {
@@ -955,7 +958,18 @@ do_view(struct ctl_conn *c)
 		    "arguments as a JSON object");
 		goto out;
 	}
-	if ((rc = view_run(c->ctl->n, vr->name, args,
+	/* A view that must first wait (a measurement) answers from
+	 * view_ready; the connection stays open meanwhile (ops). */
+	if (!prepared) {
+		c->ops++;
+		rc = view_prepare(c->ctl->n, vr->name, args, view_ready, c, &e);
+		if (rc == 0) {
+			json_decref(args);
+			return;
+		}
+		c->ops--;
+	}
+	if (rc < 0 || (rc = view_run(c->ctl->n, vr->name, args,
 	    VIEW_OPERATOR | VIEW_PERSONAL, &out, &e)) != 0) {
 		resp.has_error = 1;
 		resp.error = rc;
@@ -977,6 +991,22 @@ out:
 	json_decref(out);
 	json_decref(args);
 	ctlconn__done(c);
+}
+
+static void
+view_ready(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (ctlconn__op_end(c))
+		return;
+	view_answer(c, 1);
+}
+
+static void
+do_view(struct ctl_conn *c)
+{
+	view_answer(c, 0);
 }
 
 static void

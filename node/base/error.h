@@ -29,6 +29,7 @@
 	X(LCF_ETIMEDOUT,  -23, "timed out")                                    \
 	X(LCF_ENOSPC,     -24, "the disk holding the database is full: free "  \
 	    "some space on it")                                                \
+	X(LCF_EMEASURED,  -25, "measured: the session ends without a transfer") \
 	X(LCF_EFULL,      -30, "limit reached")
 
 enum lcf_error {

@@ -20,6 +20,7 @@ struct held;
 struct http;
 struct identity;
 struct ingest_state;
+struct measure;
 struct members;
 struct peers;
 struct publish_turn;
@@ -59,6 +60,7 @@ struct node {
 	struct peers *peers;          /* peer.c */
 	struct ingest_state *ingest;  /* ingest.c */
 	struct sync_state *sync;      /* sync.c */
+	struct measure *measure;      /* measure.c: the last measuring round */
 	struct members *members;      /* member.c: federation membership */
 	struct held *held;            /* held.c: records awaiting a membership */
 	struct discover *discover;    /* discover.c: endpoints, discovered links */

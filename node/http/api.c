@@ -922,11 +922,12 @@ markdown_answer(struct http_call *c, json_t *out)
 	return 0;
 }
 
-static void
-answer_view(struct http_call *c, const char *name)
+/* The view's arguments: the query's parameters (a repeated one a list), the
+ * path's '*' segment as "id". A new reference. */
+static json_t *
+view_args(const struct http_call *c)
 {
-	struct view_error e;
-	json_t *args = json_object(), *out = NULL, *cur;
+	json_t *args = json_object(), *cur;
 	size_t i;
 
 	for (i = 0; i < c->nparams; i++) {
@@ -947,12 +948,105 @@ answer_view(struct http_call *c, const char *name)
 	}
 	if (c->nsegs > 0)
 		json_object_set_new(args, "id", json_string(c->segs[0]));
+	return args;
+}
+
+static void
+view_answer(struct http_call *c, const char *name, const json_t *args)
+{
+	struct view_error e;
+	json_t *out = NULL;
+
 	if (view_run(c->n, name, args, (c->operator ? VIEW_OPERATOR : 0) |
 	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0)
 		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
 	else if (markdown_answer(c, out) != 0)
 		answer_json(c, 200, out);
+}
+
+/*
+ * A request held open while its view's first step runs (view_prepare: a
+ * measurement): the loop serves others meanwhile. The token in the
+ * request's pool tells it when the client goes away first; then the answer
+ * is dropped.
+ */
+struct later {
+	struct http *h;
+	struct node *n;
+	h2o_req_t *req;               /* NULL once the client went away */
+	struct later **tok;           /* in req's pool, pointing here */
+	const char *name;             /* a view's name: static */
+	json_t *args;
+	int head, operator, personal;
+	unsigned route_flags;
+};
+
+static void
+later_dispose(void *p)
+{
+	struct later **tok = p;
+
+	if (*tok != NULL)
+		(*tok)->req = NULL;
+}
+
+static void
+later_ready(void *arg)
+{
+	struct later *l = arg;
+	struct http_call c;
+
+	if (l->req != NULL) {
+		memset(&c, 0, sizeof(c));
+		c.h = l->h;
+		c.n = l->n;
+		c.req = l->req;
+		c.head = l->head;
+		c.operator = l->operator;
+		c.personal = l->personal;
+		c.route_flags = l->route_flags;
+		*l->tok = NULL;
+		view_answer(&c, l->name, l->args);
+		l->h->send_later(&c);
+		free(c.body);
+	}
+	json_decref(l->args);
+	free(l);
+}
+
+static void
+answer_view(struct http_call *c, const char *name)
+{
+	struct view_error e;
+	struct later *l;
+	json_t *args = view_args(c);
+	int rc;
+
+	l = xcalloc(1, sizeof(*l));
+	rc = view_prepare(c->n, name, args, later_ready, l, &e);
+	if (rc == 0) {
+		l->h = c->h;
+		l->n = c->n;
+		l->req = c->req;
+		l->name = name;
+		l->args = args;
+		l->head = c->head;
+		l->operator = c->operator;
+		l->personal = c->personal;
+		l->route_flags = c->route_flags;
+		l->tok = h2o_mem_alloc_shared(&c->req->pool, sizeof(*l->tok),
+		    later_dispose);
+		*l->tok = l;
+		c->taken = 1;
+		return;
+	}
+	free(l);
+	if (rc < 0)
+		answer_problem(c, e.status ? e.status : 400, e.param[0] ? e.param :
+		    NULL, "%s", e.msg);
+	else
+		view_answer(c, name, args);
 	json_decref(args);
 }
 

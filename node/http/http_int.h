@@ -35,6 +35,7 @@ struct http_stats {
 };
 
 struct http_cache_entry;
+struct http_call;
 struct conn_handle;
 
 struct http {
@@ -57,6 +58,11 @@ struct http {
 	struct sse *sse;
 	struct web *web;               /* the dashboard, or NULL (static.c) */
 	int stopping;
+	/* server.c's, for a handler that took its request (c->taken) and
+	 * answers later, from the loop: sends the answer left in c. c->req
+	 * must still be alive (its pool not disposed), c->route_flags as
+	 * serve set them; c->body stays the caller's. */
+	void (*send_later)(struct http_call *c);
 };
 
 struct http_param {
@@ -82,7 +88,9 @@ struct http_call {
 	char *body;                   /* malloc'd */
 	size_t len;
 	int cacheable;                /* depends only on the store's state */
-	int taken;                    /* the handler answers itself (sse.c) */
+	int taken;                    /* the handler answers itself (sse.c), or
+	                               * later (http.send_later) */
+	unsigned route_flags;         /* the route's (server.c's R_ flags) */
 	const char *allow;            /* 405: the methods allowed */
 };
 

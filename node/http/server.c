@@ -444,6 +444,16 @@ send_answer(struct http_call *c, const struct route *r, const char *etag,
 	}
 }
 
+static void
+send_later(struct http_call *c)
+{
+	struct route r = { NULL, NULL, c->route_flags };
+
+	if (c->status == 0)
+		answer_problem(c, 500, NULL, "the node built no answer");
+	send_answer(c, &r, NULL, NULL);
+}
+
 /* 1 when the If-None-Match header names etag (or is "*"). */
 static int
 not_modified(h2o_req_t *req, const char *etag)
@@ -530,6 +540,7 @@ serve(struct http_call *c, const struct route *r, char *query, const char *url)
 		}
 	}
 	c->status = 0;
+	c->route_flags = r->flags;
 	r->fn(c);
 	if (c->taken)
 		goto out;
@@ -748,6 +759,7 @@ http_start(struct node *n, struct http **out, char *err, size_t errlen)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->n = n;
+	h->send_later = send_later;
 	if ((rc = http_token_load(n->cfg.dir, 1, h->token, err, errlen)) != 0) {
 		free(h);
 		return rc;

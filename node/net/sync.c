@@ -127,6 +127,10 @@ send_start(struct session *s)
 	ss.has_digest = 1;
 	ss.digest.data = d;
 	ss.digest.len = sizeof(d);
+	if (s->measure) {
+		ss.has_measure = 1;
+		ss.measure = 1;
+	}
 	if (s->round > 1) {
 		ss.has_tables = 1;
 		ss.tables = 1;
@@ -487,6 +491,65 @@ next_class(int cls, uint64_t est, uint64_t known)
 	return next;
 }
 
+/*
+ * A measuring session's end (PROTOCOL 4.11): the initiator keeps the counts
+ * and tells the peer with SyncDone{error = LCF_EMEASURED}. Not a control
+ * message: nothing is awaited, so no round trip starts.
+ */
+static void
+measured(struct session *s, enum sync_measure_kind kind, uint64_t here,
+    uint64_t there)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__SyncDone d = LCF__SYNC_DONE__INIT;
+	static const char *const how[] = { "", "exactly", "about", "at least" };
+
+	s->stats.measure_kind = kind;
+	s->stats.only_here = here;
+	s->stats.only_there = there;
+	d.has_session = 1;
+	d.session = s->id;
+	d.has_error = 1;
+	d.error = LCF_EMEASURED;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_DONE;
+	m.sync_done = &d;
+	if (sync__send(s, &m, 0) == 0)
+		sync__end(s, 0, "measured: %s %llu only here, %llu only at the peer",
+		    how[kind], (unsigned long long)here, (unsigned long long)there);
+}
+
+/*
+ * The largest table failed in a measuring session: with est its d' and
+ * mine, theirs the two counts, the ids only here and only there are about
+ * (d' + (mine - theirs)) / 2 and the rest; a table too full to estimate
+ * from leaves the counts' difference, a lower bound.
+ */
+static void
+measured_roughly(struct session *s, uint64_t est, uint64_t mine,
+    uint64_t theirs)
+{
+	uint64_t diff = mine > theirs ? mine - theirs : theirs - mine;
+	uint64_t here, there;
+
+	if (est == UINT64_MAX) {
+		measured(s, SYNC_MEASURE_LOWER, mine > theirs ? diff : 0,
+		    mine > theirs ? 0 : diff);
+		return;
+	}
+	if (est < diff)
+		est = diff;
+	/* The larger side holds diff more than the other, rounded up. */
+	here = diff + (est - diff + 1) / 2;
+	there = est - here;
+	if (mine < theirs) {
+		uint64_t t = here;
+
+		here = there;
+		there = t;
+	}
+	measured(s, SYNC_MEASURE_ESTIMATE, here, there);
+}
+
 /* Subtracts the peer's table from ours and acts on the result. */
 static int
 decode(struct session *s, const Lcf__SyncSketch *m)
@@ -515,7 +578,10 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 		goto out;
 	ret = 0;
 	if (rc == LCF_ETOOBIG) {
-		if (s->cls + 1 < IBLT_NCLASSES) {
+		if (s->measure && s->cls + 1 >= IBLT_NCLASSES) {
+			measured_roughly(s, est, dg.count, m->has_count ? m->count :
+			    dg.count);
+		} else if (s->cls + 1 < IBLT_NCLASSES) {
 			s->cls = next_class(s->cls, est, known);
 			s->await_table = 1;
 			send_want(s, NULL, 0, iblt_class_cells(s->cls), 0, 0);
@@ -523,6 +589,10 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 			/* Too many differences for any table. */
 			sync__enter_authors(s);
 		}
+		goto out;
+	}
+	if (s->measure) {
+		measured(s, SYNC_MEASURE_EXACT, d.nmine, d.ntheirs);
 		goto out;
 	}
 	s->keys = d.mine;
@@ -550,6 +620,14 @@ on_sketch(struct session *s, const Lcf__SyncSketch *m)
 	if (m->has_equal && m->equal) {
 		if (!s->initiator || s->mode != MODE_START)
 			return LCF_EPROTO;
+		if (s->measure) {
+			/* The responder found the sets equal: it forgot the
+			 * session, so no SyncDone goes back. */
+			s->stats.measure_kind = SYNC_MEASURE_EXACT;
+			sync__end(s, 0, "measured: in sync (%llu records)",
+			    (unsigned long long)m->count);
+			return 0;
+		}
 		sync__end(s, 0, "in sync (%llu records)",
 		    (unsigned long long)m->count);
 		return 0;
@@ -568,6 +646,9 @@ on_sketch(struct session *s, const Lcf__SyncSketch *m)
 		s->await_table = 0;
 		return decode(s, m);
 	}
+	/* In a measuring session the responder only sends its tables. */
+	if (s->measure)
+		return LCF_EPROTO;
 	if (m->has_cells) {
 		/* The responder decodes: it asks for our table. */
 		if (!s->initiator || s->mode != MODE_START ||
@@ -588,6 +669,10 @@ on_want(struct session *s, const Lcf__SyncWant *m)
 	size_t i, limit;
 	int cls, done = m->has_done && m->done;
 
+	/* A measuring session asks for bigger tables, never for records. */
+	if (s->measure && (m->n_ids > 0 || m->n_authors > 0 || done ||
+	    m->has_credit))
+		return LCF_EPROTO;
 	if (m->has_credit) {
 		if (m->credit > SYNC_WINDOW - s->out_credit)
 			return LCF_EPROTO;
@@ -654,7 +739,7 @@ on_records(struct session *s, const Lcf__Records *m)
 	struct inbatch *b;
 	size_t i, total = 0, off = 0;
 
-	if (s->peer_last || s->mode == MODE_START ||
+	if (s->measure || s->peer_last || s->mode == MODE_START ||
 	    m->n_records > SYNC_BATCH_RECORDS || s->in_unacked >= SYNC_WINDOW)
 		return LCF_EPROTO;
 	for (i = 0; i < m->n_records; i++) {
@@ -694,6 +779,12 @@ on_records(struct session *s, const Lcf__Records *m)
 static int
 on_done(struct session *s, const Lcf__SyncDone *m)
 {
+	if (m->has_error && m->error == LCF_EMEASURED && s->measure &&
+	    !s->initiator) {
+		/* The initiator measured: the session ends well. */
+		sync__end(s, 0, "measured by the peer: no records sent");
+		return 0;
+	}
 	if (m->has_error && m->error != 0) {
 		sync__end(s, m->error < 0 ? m->error : LCF_EPROTO,
 		    "the peer ended the session: %s", lcf_strerror(m->error));
@@ -1008,6 +1099,19 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	}
 }
 
+/* A measuring session's responder (PROTOCOL 4.11): its own table, of the
+ * class the counts suggest (the largest when none is enough), whoever holds
+ * more; the initiator decodes and asks for larger ones. */
+static void
+measure_answer(struct session *s, uint64_t mine, uint64_t theirs)
+{
+	s->measure = 1;
+	s->mode = MODE_IBLT;
+	s->decoder = 0;
+	s->cls = iblt_class_for(mine > theirs ? mine - theirs : theirs - mine);
+	send_table(s, 0);
+}
+
 /*
  * Counts a SyncStart against the peer's allowance: 0, or LCF_EBUSY beyond it.
  * start_due moves one interval ahead per start, and never stays behind now:
@@ -1068,7 +1172,10 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 	s = sess_new(st, io, m->session, 0);
 	s->stats.bytes_received += wire_bytes;
 	sync__hold(s);
-	choose(s, dg.count, m->count, m->has_tables && m->tables);
+	if (m->has_measure && m->measure)
+		measure_answer(s, dg.count, m->count);
+	else
+		choose(s, dg.count, m->count, m->has_tables && m->tables);
 	pump(s);
 	sync__drop(s);
 	return 0;
@@ -1087,7 +1194,7 @@ sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg)
 	if (st->stopping)
 		goto out;
 	for (s = st->head; s != NULL; s = s->next)
-		if (s->io == io && s->initiator)
+		if (s->io == io && s->initiator && !s->measure)
 			goto out;
 	do {
 		randombytes_buf(&id, sizeof(id));
@@ -1096,6 +1203,38 @@ sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg)
 	sync__hold(s);
 	/* A failed send ends the session before the callback is set: it never
 	 * runs when the starter fails. */
+	if ((ret = send_start(s)) == 0) {
+		s->cb = cb;
+		s->cb_arg = arg;
+	}
+	sync__drop(s);
+out:
+	return ret;
+}
+
+int
+sync_measure(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg)
+{
+	struct sync_state *st = state_get(n);
+	struct session *s;
+	uint64_t id;
+	int ret = LCF_EVERSION;
+
+	/* An older peer would ignore `measure` and transfer records. */
+	if (io->version != 0 && io->version < SYNC_PROTO_MEASURE)
+		goto out;
+	ret = LCF_EBUSY;
+	if (st->stopping)
+		goto out;
+	for (s = st->head; s != NULL; s = s->next)
+		if (s->io == io && s->initiator && s->measure)
+			goto out;
+	do {
+		randombytes_buf(&id, sizeof(id));
+	} while (id == 0 || find(st, io, id) != NULL);
+	s = sess_new(st, io, id, 1);
+	s->measure = 1;
+	sync__hold(s);
 	if ((ret = send_start(s)) == 0) {
 		s->cb = cb;
 		s->cb_arg = arg;
@@ -1265,11 +1404,16 @@ tick(uv_timer_t *t)
 	for (;;) {
 		for (s = st->head; s != NULL; s = s->next)
 			if (now - s->last_active > SYNC_TIMEOUT_MS ||
-			    now - s->born > SYNC_LIFETIME_MS)
+			    now - s->born > SYNC_LIFETIME_MS || (s->measure &&
+			    s->initiator && now - s->born >= SYNC_MEASURE_TIMEOUT_MS))
 				break;
 		if (s == NULL)
 			break;
-		if (now - s->last_active > SYNC_TIMEOUT_MS)
+		if (s->measure && s->initiator &&
+		    now - s->born >= SYNC_MEASURE_TIMEOUT_MS)
+			sync__abort(s, LCF_ETIMEDOUT, "no measure within %d s",
+			    SYNC_MEASURE_TIMEOUT_MS / 1000);
+		else if (now - s->last_active > SYNC_TIMEOUT_MS)
 			sync__abort(s, LCF_ECLOSED, "no progress for %d s",
 			    SYNC_TIMEOUT_MS / 1000);
 		else

@@ -57,6 +57,15 @@ struct sync_stats {
 	int64_t started_ms, finished_ms;
 	int result;            /* 0 ok, else a negative lcf code */
 	char message[160];     /* "in sync", "received 1000 records", or the failure */
+	/* A measuring session (sync_measure) that succeeded: how it knows the
+	 * ids only this node holds (only_here) and only the peer holds. */
+	enum sync_measure_kind {
+		SYNC_MEASURE_NONE,       /* not a measuring session, or it failed */
+		SYNC_MEASURE_EXACT,      /* a table decoded */
+		SYNC_MEASURE_ESTIMATE,   /* the largest table's d' (PROTOCOL 4.4) */
+		SYNC_MEASURE_LOWER,      /* too many to estimate: the counts' difference */
+	} measure_kind;
+	uint64_t only_here, only_there;
 };
 
 typedef void (*sync_done_cb)(void *arg, const struct sync_stats *st);
@@ -64,6 +73,25 @@ typedef void (*sync_done_cb)(void *arg, const struct sync_stats *st);
 /* Starts one reconciliation as initiator. cb runs once, from the loop, when it
  * ends (success, failure, or the peer going away). */
 int sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg);
+
+/* The first protocol version that knows SyncStart.measure: an older peer
+ * ignores the field and would transfer records, so it is never measured. */
+#define SYNC_PROTO_MEASURE 3
+/* A measuring session ends this long after it began, answered or not. */
+#define SYNC_MEASURE_TIMEOUT_MS 5000
+
+/*
+ * Starts a measuring session (PROTOCOL 4.11) as initiator: the peer sends its
+ * tables, this node decodes them and counts the ids each side alone holds;
+ * no record moves either way. cb runs once, from the loop, unless this
+ * returns an error: LCF_EVERSION when the peer speaks a version before
+ * SYNC_PROTO_MEASURE, LCF_EBUSY when a measuring session with it is running
+ * or the module is stopping, or a send error. On success st->measure_kind
+ * says how the counts are known; the session ends after
+ * SYNC_MEASURE_TIMEOUT_MS in any case (result LCF_ETIMEDOUT). It runs
+ * beside an ordinary session with the same peer.
+ */
+int sync_measure(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg);
 
 /* Hands the sync module every SyncStart, SyncSketch, SyncWant, SyncDone, and
  * every Records message with a non-zero session, from a connected peer. Returns

@@ -101,6 +101,8 @@ struct session {
 	 * compared and sent leaves out records of kinds it does not know
 	 * (kinds_late; PROTOCOL 4.10). */
 	int legacy;
+	/* A measuring session (PROTOCOL 4.11): tables only, no records. */
+	int measure;
 	int refs;
 	int ended;
 	int round;

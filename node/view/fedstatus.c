@@ -7,7 +7,9 @@
 // newest beacon carries with this node's own, now. When they differ, the
 // distance shown is the difference of the two counts: a lower bound of the
 // records the two sets differ by, as of that beacon (README, "For
-// secretariats").
+// secretariats"). Asked with measure=true, the view is run once
+// view_fedstatus_prepare's round of measuring sessions (net/measure.c) is
+// over, and a linked peer's row carries what its session counted instead.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "model/kinds.h"
 #include "model/record.h"
 #include "net/beacon.h"
+#include "net/measure.h"
 #include "net/peer.h"
 #include "store/store.h"
 #include "view/view.h"
@@ -47,6 +50,7 @@ struct fs {
 	uint64_t records, set_count;
 	uint8_t digest[16];
 	int64_t now;
+	int measure;                 /* measure=true: rows carry measurements */
 };
 
 static struct fs_row *
@@ -228,6 +232,61 @@ beacon_cols(struct fs *f, json_t *o, const struct beacon_seen *b, int self,
 	    *agrees == 1 ? json_integer(0) : json_null());
 }
 
+/*
+ * How far apart this node and the row's are: what a measuring session
+ * counted, when asked and the peer was measured; else, from its beacon, 0
+ * and 0 when the digests agree and the counts' difference, a lower bound,
+ * when they do not (both as of the beacon). May settle agrees.
+ */
+static void
+apart_cols(struct fs *f, json_t *o, const struct fs_row *r,
+    const struct beacon_seen *b, int self, int *agrees)
+{
+	static const char *const kinds[] = { NULL, "exact", "estimate",
+		"lower_bound" };
+	struct measure_result mr;
+	int measured = f->measure && !self && measure_get(f->n, r->id, &mr) == 0;
+	const char *kind = NULL;
+	int64_t here = 0, there = 0, at = 0, d;
+	json_t *err = json_null();
+
+	if (measured && mr.kind != SYNC_MEASURE_NONE) {
+		kind = kinds[mr.kind];
+		here = (int64_t)mr.only_here;
+		there = (int64_t)mr.only_there;
+		at = mr.measured_ms;
+		if (mr.kind == SYNC_MEASURE_EXACT) {
+			*agrees = here == 0 && there == 0;
+			json_object_set_new(o, "agrees", json_boolean(*agrees));
+		}
+	} else {
+		measured = measured ? -1 : 0;
+		if (measured < 0)
+			err = json_string(mr.message[0] != '\0' ? mr.message :
+			    lcf_strerror(mr.error));
+		if (!self && *agrees == 1) {
+			kind = "exact";
+			at = b->timestamp;
+		} else if (*agrees == 0) {
+			d = (int64_t)f->set_count - (int64_t)b->set_count;
+			kind = "lower_bound";
+			here = d > 0 ? d : 0;
+			there = d < 0 ? -d : 0;
+			at = b->timestamp;
+		}
+	}
+	json_object_set_new(o, "apart", kind != NULL ? json_string(kind) :
+	    json_null());
+	json_object_set_new(o, "only_here", kind != NULL ? json_integer(here) :
+	    json_null());
+	json_object_set_new(o, "only_there", kind != NULL ? json_integer(there) :
+	    json_null());
+	json_object_set_new(o, "apart_ms", kind != NULL ? json_integer(at) :
+	    json_null());
+	json_object_set_new(o, "measured", json_boolean(measured > 0));
+	json_object_set_new(o, "measure_error", err);
+}
+
 struct tally {
 	size_t cities, observers, reachable, agreeing, inactive, warnings;
 	json_t *versions;
@@ -264,6 +323,7 @@ row_json(struct fs *f, const struct fs_row *r, struct tally *t)
 	json_object_set_new(o, "last_seen_ms", seen > 0 ? json_integer(seen) :
 	    json_null());
 	beacon_cols(f, o, &b, self, &agrees);
+	apart_cols(f, o, r, &b, self, &agrees);
 	json_object_set_new(o, "reachable", json_boolean(self || p != NULL));
 	json_object_set_new(o, "inactive", json_boolean(inactive));
 	json_object_set_new(o, "expires_ms", r->expires_ms > 0 ?
@@ -316,10 +376,11 @@ view_fedstatus(struct node *n, const json_t *args, unsigned flags,
 	size_t i;
 	int truncated, rc;
 
-	(void)args;
 	(void)flags;
 	memset(&f, 0, sizeof(f));
 	memset(&t, 0, sizeof(t));
+	if ((rc = view_arg_bool(args, "measure", &f.measure, e)) != 0)
+		return rc;
 	f.n = n;
 	f.now = now_ms();
 	if (beacon_own_set(n, &f.records, &f.set_count, f.digest) != 0 ||
@@ -360,4 +421,15 @@ done:
 	free(f.rows);
 	free(f.peers);
 	return rc;
+}
+
+int
+view_fedstatus_prepare(struct node *n, const json_t *args,
+    view_ready_cb ready, void *arg, struct view_error *e)
+{
+	int measure, rc;
+
+	if ((rc = view_arg_bool(args, "measure", &measure, e)) != 0)
+		return rc;
+	return measure ? measure_start(n, ready, arg) : 1;
 }

@@ -14,14 +14,15 @@ static const char *const report_params[] = { "id", "from", "to", "format",
 	NULL };
 static const char *const partners_params[] = { "area", "limit", NULL };
 
-static const char *const fedstatus_params[] = { NULL };
+static const char *const fedstatus_params[] = { "measure", NULL };
 
 static const struct view_def views[] = {
-	{ "coverage", view_coverage, coverage_params },
-	{ "city", view_city, city_params },
-	{ "report", view_report, report_params },
-	{ "partners", view_partners, partners_params },
-	{ "federation_status", view_fedstatus, fedstatus_params },
+	{ "coverage", view_coverage, coverage_params, NULL },
+	{ "city", view_city, city_params, NULL },
+	{ "report", view_report, report_params, NULL },
+	{ "partners", view_partners, partners_params, NULL },
+	{ "federation_status", view_fedstatus, fedstatus_params,
+	    view_fedstatus_prepare },
 };
 
 const struct view_def *
@@ -40,6 +41,18 @@ view_find(const char *name)
 		if (strcmp(v->name, name) == 0)
 			return v;
 	return NULL;
+}
+
+int
+view_prepare(struct node *n, const char *name, const json_t *args,
+    view_ready_cb ready, void *arg, struct view_error *e)
+{
+	const struct view_def *v = view_find(name);
+
+	memset(e, 0, sizeof(*e));
+	if (v == NULL || v->prepare == NULL || !json_is_object(args))
+		return 1;
+	return v->prepare(n, args, ready, arg, e);
 }
 
 int

@@ -31,10 +31,19 @@ enum {
 typedef int (*view_fn)(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
 
+/* A view's asynchronous first step (may be NULL): 1 when these arguments
+ * need nothing first; 0 when it started work and will call ready(arg) once,
+ * from the loop, when the view can be run; a negative code with e filled
+ * for a bad argument (nothing started). */
+typedef void (*view_ready_cb)(void *arg);
+typedef int (*view_prepare_fn)(struct node *n, const json_t *args,
+    view_ready_cb ready, void *arg, struct view_error *e);
+
 struct view_def {
 	const char *name;                 /* "coverage" */
 	view_fn fn;
 	const char *const *params;        /* the arguments it takes, NULL-ended */
+	view_prepare_fn prepare;          /* NULL: synchronous */
 };
 
 /* The view called name, or NULL. */
@@ -44,6 +53,15 @@ const struct view_def *view_at(size_t i);
 /* Runs a view: refuses an argument it does not take (400 naming it). */
 int view_run(struct node *n, const char *name, const json_t *args,
     unsigned flags, json_t **out, struct view_error *e);
+
+/* What a caller does before view_run, to answer later (an admin request or
+ * an HTTP request held open, the loop free meanwhile): 1 when view_run may
+ * answer now (also for a view without a first step, or an unknown one,
+ * which view_run then refuses); 0 when ready(arg) will be called once, from
+ * the loop, and view_run with the same arguments answers then; a negative
+ * code with e filled for a bad argument. */
+int view_prepare(struct node *n, const char *name, const json_t *args,
+    view_ready_cb ready, void *arg, struct view_error *e);
 
 /* Helpers for views (args.c, the lowest file of view/; view.c is the top). view_arg: the argument's string (the first of
  * an array), or NULL. view_arg_bool: absent false; "true"/"1"/"" true;
@@ -65,5 +83,9 @@ int view_partners(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
 int view_fedstatus(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
+/* federation_status's first step: with measure=true, measures the linked
+ * peers (net/measure.h). */
+int view_fedstatus_prepare(struct node *n, const json_t *args,
+    view_ready_cb ready, void *arg, struct view_error *e);
 
 #endif

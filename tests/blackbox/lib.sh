@@ -219,3 +219,46 @@ publish() {
 		--language en --area 2.2 >/dev/null
 }
 
+# ---- a node of protocol version 2, for tests of mixed versions ----
+OLD_COMMIT=4ec577e
+OLD=$ROOT/$BUILD/old-$OLD_COMMIT
+
+# --- the old node, built once into $OLD from this repository's history ---
+# (a plain build: none of this run's make settings, SANITIZE=1 say, reach it)
+build_old() {
+	[ -x "$OLD/build/lcnode" ] && [ -x "$OLD/build/lcctl" ] && return 0
+	if ! git -C "$ROOT" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
+		echo "# commit $OLD_COMMIT is not in $ROOT's history (a shallow clone?):" \
+			"fetch it (git fetch --unshallow) to run this test"
+		return 1
+	fi
+	rm -rf "$OLD.tmp" && mkdir -p "$OLD.tmp" &&
+		git -C "$ROOT" archive "$OLD_COMMIT" | tar -x -C "$OLD.tmp" &&
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u CI -u BUILD -u WERROR \
+		    nice make -C "$OLD.tmp" -j2 build/lcnode build/lcctl >"$OLD.tmp/make.log" 2>&1 ||
+		{ echo "# building $OLD_COMMIT failed: $(tail -5 "$OLD.tmp/make.log" 2>/dev/null)"; return 1; }
+	rm -rf "$OLD" && mv "$OLD.tmp" "$OLD"
+}
+
+# old_city_node NAME CITY COUNTRY [SED-SCRIPT]: init (with the old lcctl) and
+# start a node of commit $OLD_COMMIT (build_old first); DIRS, PORTS, IDS as
+# city_node. OLDCTL and OLDNODE are set.
+old_city_node() {
+	local d port
+	OLDCTL=$OLD/build/lcctl
+	OLDNODE=$OLD/build/lcnode
+	d=$(tmpdir)/$1
+	free_port >/dev/null
+	port=$_port_next
+	IDS[$1]=$("$OLDCTL" -d "$d" init --city "$2" --country "$3" --listen "127.0.0.1:$port" 2>/dev/null | tail -1)
+	DIRS[$1]=$d
+	PORTS[$1]=$port
+	[ $# -lt 4 ] || sed -i "$4" "$d/lcnode.conf"
+	# Its catalog by path: the build directory it was compiled in (and
+	# would look in) was moved to $OLD.
+	sed -i "s|^; *catalog = .*|catalog = $ROOT/config/catalog.json|" "$d/lcnode.conf"
+	grep -q "^catalog = " "$d/lcnode.conf" || echo "catalog = $ROOT/config/catalog.json" >>"$d/lcnode.conf"
+	"$OLDNODE" -d "$d" >>"$d/node.log" 2>&1 &
+	_nodes+=("$!")
+	check "the old node $1 starts" wait_for 10 "$OLDCTL" -d "$d" status
+}

@@ -8,25 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SIGN=$ROOT/$BUILD/lcf-sign
-OLD_COMMIT=4ec577e
-OLD=$ROOT/$BUILD/old-$OLD_COMMIT
-
-# --- the old node, built once into $OLD from this repository's history ---
-# (a plain build: none of this run's make settings, SANITIZE=1 say, reach it)
-build_old() {
-	[ -x "$OLD/build/lcnode" ] && [ -x "$OLD/build/lcctl" ] && return 0
-	if ! git -C "$ROOT" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
-		echo "# commit $OLD_COMMIT is not in $ROOT's history (a shallow clone?):" \
-			"fetch it (git fetch --unshallow) to run this test"
-		return 1
-	fi
-	rm -rf "$OLD.tmp" && mkdir -p "$OLD.tmp" &&
-		git -C "$ROOT" archive "$OLD_COMMIT" | tar -x -C "$OLD.tmp" &&
-		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u CI -u BUILD -u WERROR \
-		    nice make -C "$OLD.tmp" -j2 build/lcnode build/lcctl >"$OLD.tmp/make.log" 2>&1 ||
-		{ echo "# building $OLD_COMMIT failed: $(tail -5 "$OLD.tmp/make.log" 2>/dev/null)"; return 1; }
-	rm -rf "$OLD" && mv "$OLD.tmp" "$OLD"
-}
+# The old node (lib.sh's build_old): built once into $OLD.
 if ! build_old; then
 	fail "build the node of commit $OLD_COMMIT" "cannot build it: this test cannot run"
 	exit 1
@@ -42,21 +24,11 @@ fed_conf="s/^; federation = FEDID/federation = $FED/"
 city_node N1 SE "$fed_conf"
 city_node N2 FI "$fed_conf"
 
-# The old node: its own lcctl writes its configuration.
-ODIR=$W/old
-free_port >/dev/null
-OPORT=$_port_next
-OID=$("$OLDCTL" -d "$ODIR" init --city Oldtown --country EE --listen "127.0.0.1:$OPORT" 2>/dev/null | tail -1)
-sed -i "$fed_conf" "$ODIR/lcnode.conf"
-# Its catalog by path: the build directory it was compiled in (and would look
-# in) was moved to $OLD.
-sed -i "s|^; *catalog = .*|catalog = $ROOT/config/catalog.json|" "$ODIR/lcnode.conf"
-grep -q "^catalog = " "$ODIR/lcnode.conf" || echo "catalog = $ROOT/config/catalog.json" >>"$ODIR/lcnode.conf"
-"$OLDNODE" -d "$ODIR" >>"$ODIR/node.log" 2>&1 &
-_nodes+=("$!")
-check "the old node starts" wait_for 10 "$OLDCTL" -d "$ODIR" status
-DIRS[O]=$ODIR
-IDS[O]=$OID
+# The old node (lib.sh's old_city_node): its own lcctl writes its configuration.
+old_city_node O Oldtown EE "$fed_conf"
+ODIR=${DIRS[O]}
+OPORT=${PORTS[O]}
+OID=${IDS[O]}
 oldctl() { "$OLDCTL" -d "$ODIR" "$@"; }
 
 # A city that runs no node here: it writes records of a later kind.

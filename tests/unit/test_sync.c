@@ -1802,6 +1802,219 @@ test_hostile_initiator(void **state)
 	recs_free(&rs);
 }
 
+/* ---- measuring sessions (PROTOCOL 4.11) ---- */
+
+/* Runs one measuring session from a to the end: its outcome, with nothing
+ * moved either way and neither side counting a failure or a violation. */
+static struct outcome
+run_measure(struct world *w, const char *label)
+{
+	struct outcome o;
+	struct iblt_digest a0, b0, a1, b1;
+	struct node_counters *kb = &w->b.n.counters;
+	uint64_t ok_before = kb->sync_sessions[0][COUNTERS_SYNC_OK];
+
+	memset(&o, 0, sizeof(o));
+	reset_counters(w);
+	digest_of(&w->a, &a0);
+	digest_of(&w->b, &b0);
+	assert_int_equal(sync_measure(&w->a.n, &w->a.io, on_done, &o), 0);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	assert_int_equal(o.called, 1);
+	printf("# measure, %s: %s; %llu round trips; bytes %llu out, %llu in "
+	    "(%llu in all)\n", label, o.st.message,
+	    (unsigned long long)o.st.round_trips,
+	    (unsigned long long)o.st.bytes_sent,
+	    (unsigned long long)o.st.bytes_received,
+	    (unsigned long long)(w->a.bytes_out + w->b.bytes_out));
+	assert_int_equal(o.st.result, 0);
+	assert_int_equal(w->violations, 0);
+	assert_int_equal(o.st.bytes_sent, w->a.bytes_out);
+	assert_int_equal(o.st.bytes_received, w->b.bytes_out);
+	/* No record moved, and no set changed. */
+	assert_int_equal(w->a.record_bytes + w->b.record_bytes, 0);
+	assert_int_equal(o.st.records_sent + o.st.records_received, 0);
+	digest_of(&w->a, &a1);
+	digest_of(&w->b, &b1);
+	assert_int_equal(a0.count, a1.count);
+	assert_int_equal(b0.count, b1.count);
+	assert_memory_equal(a0.sum, a1.sum, 32);
+	assert_memory_equal(b0.sum, b1.sum, 32);
+	/* The responder's session ended well (equal sets keep no session). */
+	if (o.st.round_trips > 1 || o.st.only_here + o.st.only_there > 0)
+		assert_int_equal(kb->sync_sessions[0][COUNTERS_SYNC_OK],
+		    ok_before + 1);
+	return o;
+}
+
+static void
+test_measure(void **state)
+{
+	struct world *w = *state;
+	struct recs base = { 0 }, extra = { 0 }, few = { 0 };
+	struct outcome o;
+
+	add_authors(w, 200);
+	make_many(w, &base, 0, 200, 1, 4000);
+	put_recs(&w->a, &base, NULL, NULL);
+	put_recs(&w->b, &base, NULL, NULL);
+
+	/* 0 differences: one round trip, `equal`. */
+	o = run_measure(w, "0 differences");
+	assert_int_equal(o.st.measure_kind, SYNC_MEASURE_EXACT);
+	assert_int_equal(o.st.only_here, 0);
+	assert_int_equal(o.st.only_there, 0);
+	assert_int_equal(o.st.round_trips, 1);
+	assert_true(w->a.bytes_out + w->b.bytes_out <= 64);
+
+	/* 10 differences: 7 only on a, 3 only on b. */
+	make_many(w, &few, 0, 7, 21, 7);
+	put_recs(&w->a, &few, NULL, NULL);
+	recs_free(&few);
+	make_many(w, &few, 0, 10, 22, 3);
+	put_recs(&w->b, &few, NULL, NULL);
+	o = run_measure(w, "10 differences, 7 here and 3 there");
+	assert_int_equal(o.st.measure_kind, SYNC_MEASURE_EXACT);
+	assert_int_equal(o.st.only_here, 7);
+	assert_int_equal(o.st.only_there, 3);
+	assert_int_equal(o.st.round_trips, 1);
+
+	/* 1,000 more on the responder: it still sends its table, a decodes. */
+	make_many(w, &extra, 0, 200, 31, 1000);
+	put_recs(&w->b, &extra, NULL, NULL);
+	o = run_measure(w, "1,010 differences, 1,000 more on the responder");
+	assert_int_equal(o.st.measure_kind, SYNC_MEASURE_EXACT);
+	assert_int_equal(o.st.only_here, 7);
+	assert_int_equal(o.st.only_there, 1003);
+	assert_true(o.st.round_trips <= 2);
+	assert_true(w->a.bytes_out + w->b.bytes_out <= 2 * 24576 + 1024);
+	recs_free(&few);
+	recs_free(&base);
+	recs_free(&extra);
+}
+
+/* 1,000 differences, 500 each way: the counts say nothing, the tables grow. */
+static void
+test_measure_scattered(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct outcome o;
+
+	add_authors(w, 200);
+	make_many(w, &rs, 0, 200, 1, 5000);
+	put_recs(&w->a, &rs, keep_a, NULL);
+	put_recs(&w->b, &rs, keep_b, NULL);
+	o = run_measure(w, "1,000 scattered differences, 500 each way");
+	assert_int_equal(o.st.measure_kind, SYNC_MEASURE_EXACT);
+	assert_int_equal(o.st.only_here, 500);
+	assert_int_equal(o.st.only_there, 500);
+	assert_true(o.st.round_trips <= 3);
+	recs_free(&rs);
+}
+
+/* Beyond the largest table: an estimate, never a transfer. */
+static void
+test_measure_estimate(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct outcome o;
+	uint64_t here;
+
+	add_authors(w, 50);
+	make_many(w, &rs, 0, 50, 1, 45000);
+	put_recs(&w->b, &rs, NULL, NULL);
+	recs_free(&rs);
+	make_many(w, &rs, 0, 50, 100000, 100);
+	put_recs(&w->a, &rs, NULL, NULL);
+	o = run_measure(w, "45,100 differences: the largest table fails");
+	assert_int_equal(o.st.measure_kind, SYNC_MEASURE_ESTIMATE);
+	here = o.st.only_here;
+	/* The counts' difference is exact; the total within a few per cent. */
+	assert_int_equal(o.st.only_there - here, 44900);
+	if (o.st.only_here + o.st.only_there < 43000 ||
+	    o.st.only_here + o.st.only_there > 47500)
+		fail_msg("estimated %llu + %llu, not about 45,100",
+		    (unsigned long long)o.st.only_here,
+		    (unsigned long long)o.st.only_there);
+	recs_free(&rs);
+}
+
+/* A peer of version 2 is never measured; a measuring responder refuses
+ * every request for records. */
+static void
+test_measure_rules(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct outcome o;
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT, *got;
+	Lcf__SyncStart ss = LCF__SYNC_START__INIT;
+	struct iblt_digest d;
+	uint8_t dig[16];
+
+	memset(&o, 0, sizeof(o));
+	w->a.io.version = 2;
+	assert_int_equal(sync_measure(&w->a.n, &w->a.io, on_done, &o),
+	    LCF_EVERSION);
+	w->a.io.version = 0;
+	assert_int_equal(o.called, 0);
+
+	add_authors(w, 20);
+	make_many(w, &rs, 0, 20, 1, 200);
+	put_recs(&w->a, &rs, NULL, NULL);
+	digest_of(&w->a, &d);
+	w->a.capture = 1;
+	/* Fewer records on the asking side: a still sends its table. */
+	memset(dig, 0x5a, sizeof(dig));
+	ss.has_session = ss.has_count = ss.has_digest = ss.has_measure = 1;
+	ss.session = 500;
+	ss.count = d.count - 20;
+	ss.digest.data = dig;
+	ss.digest.len = sizeof(dig);
+	ss.measure = 1;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
+	m.sync_start = &ss;
+	drain(&w->a);
+	w->a.io.start_due = 0;
+	assert_int_equal(feed(&w->a, &m), 0);
+	got = captured(&w->a);
+	assert_non_null(got);
+	assert_int_equal(got->msg_case, LCF__PEER_MSG__MSG_SYNC_SKETCH);
+	assert_true(got->sync_sketch->has_iblt);
+	assert_int_equal(got->sync_sketch->iblt.len, 16 * got->sync_sketch->cells);
+	lcf__peer_msg__free_unpacked(got, NULL);
+	/* Asking for ids, or sending records, breaks the protocol. */
+	assert_int_equal(feed_want_ids(&w->a, 500, 1, 8, 1), LCF_EPROTO);
+	ss.session = 501;
+	w->a.io.start_due = 0;
+	assert_int_equal(feed(&w->a, &m), 0);
+	drain(&w->a);
+	assert_int_equal(feed_records(&w->a, 501, 1, 100, 1), LCF_EPROTO);
+	/* A bigger table is fine, and the initiator's end is no failure. */
+	ss.session = 502;
+	w->a.io.start_due = 0;
+	assert_int_equal(feed(&w->a, &m), 0);
+	drain(&w->a);
+	{
+		Lcf__PeerMsg dm = LCF__PEER_MSG__INIT;
+		Lcf__SyncDone dd = LCF__SYNC_DONE__INIT;
+		uint64_t ok = w->a.n.counters.sync_sessions[0][COUNTERS_SYNC_OK];
+
+		dd.has_session = dd.has_error = 1;
+		dd.session = 502;
+		dd.error = LCF_EMEASURED;
+		dm.msg_case = LCF__PEER_MSG__MSG_SYNC_DONE;
+		dm.sync_done = &dd;
+		assert_int_equal(feed(&w->a, &dm), 0);
+		assert_int_equal(w->a.n.counters.sync_sessions[0][COUNTERS_SYNC_OK],
+		    ok + 1);
+	}
+	drain(&w->a);
+	recs_free(&rs);
+}
+
 int
 main(void)
 {
@@ -1822,6 +2035,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_responder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_initiator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_measure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_measure_scattered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_measure_estimate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_measure_rules, setup, teardown),
 	};
 	/* The bootstrap benchmark is not a test: it runs alone, on request
 	 * (LCF_SYNC_BENCH=N records, N >= 1000), and is not counted as skipped. */
