@@ -227,7 +227,10 @@ on_stored(struct beacon *b, const struct events_stored *st)
 		const struct events_record *r = &st->recs[i];
 
 		own = memcmp(r->author, n->id->pk, 32) == 0;
-		if ((r->result & STORE_DUP) ||
+		/* A beacon older than the one held is not stored, but it is
+		 * valid and tells of its instance all the same: two nodes on
+		 * one key are seen even when one's beacons all lag. */
+		if (((r->result & STORE_DUP) && !(r->result & STORE_SUPERSEDED)) ||
 		    (r->kind != LCF__KIND__KIND_BEACON && !own))
 			continue;
 		/* Records of its own key that this node wrote come by publish
