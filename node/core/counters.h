@@ -93,6 +93,9 @@ struct node_counters {
 	                                            * write/import.c,
 	                                            * write/ingest.c */
 	uint64_t refused[COUNTERS_REF_N];          /* write/ingest.c */
+	uint64_t superseded;                       /* write/ingest.c: status
+	                                            * beacons older than the
+	                                            * one held, dropped */
 	uint64_t sync_sessions[2][COUNTERS_SYNC_N];    /* net/sync_session.c:
 	                                            * [0] responder, [1] initiator */
 	uint64_t sync_bytes_sent;                  /* net/sync_session.c */

@@ -237,6 +237,13 @@ w_sync_bytes(FILE *f, const char *name, const struct snap *s)
 }
 
 static void
+w_superseded(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name,
+	    (unsigned long long)s->n->counters.superseded);
+}
+
+static void
 w_sync_round_trips(FILE *f, const char *name, const struct snap *s)
 {
 	fprintf(f, "%s %llu\n", name,
@@ -320,6 +327,9 @@ static const struct family families[] = {
 	  w_stored },
 	{ "lcf_records_refused_total", "counter",
 	  "Records from the network refused, by reason.", w_refused },
+	{ "lcf_records_superseded_total", "counter",
+	  "Status beacons from the network older than the one held: dropped "
+	  "unstored, not refused.", w_superseded },
 	{ "lcf_verify_failures_total", "counter",
 	  "Records from the network refused for a bad signature.", w_verify },
 	{ "lcf_handshakes_total", "counter",

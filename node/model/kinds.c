@@ -59,7 +59,8 @@ static const struct kinds_def table[] = {
 	    KINDS_PROTO_BASE },
 	{ LCF__KIND__KIND_BEACON, "beacon", "status beacon",
 	    LCF__CONTENT__BODY_BEACON, &lcf__beacon__descriptor,
-	    validate_beacon, "beacon", NULL, KINDS_SIGNER_AUTHOR, 0, 3 },
+	    validate_beacon, "beacon", NULL, KINDS_SIGNER_AUTHOR,
+	    KINDS_NEWEST_ONLY, 3 },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
@@ -145,6 +146,14 @@ int
 kinds_late(int kind)
 {
 	return !kinds_peer_takes(kind, KINDS_PROTO_BASE);
+}
+
+int
+kinds_newest_only(int kind)
+{
+	const struct kinds_def *k = kinds_by_kind(kind);
+
+	return k != NULL && (k->flags & KINDS_NEWEST_ONLY) != 0;
 }
 
 int

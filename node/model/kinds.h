@@ -44,6 +44,13 @@ enum {
 	/* Listed by the country of its author's city: indexed under the country
 	 * of the author's profile, and moved when that country changes. */
 	KINDS_BY_COUNTRY = 1 << 2,
+	/* Only the newest version is kept (docs/PROTOCOL.md 1.2, "Newest
+	 * only"): a node holds, per (author, kind, key), only the records of
+	 * the highest seq it has seen; an older one is dropped unstored, and
+	 * storing a newer one deletes the older ones. Every node of the
+	 * version that introduced the kind must do so, or sets never agree;
+	 * so only a kind outside the base version (kinds_late) may carry it. */
+	KINDS_NEWEST_ONLY = 1 << 3,
 };
 
 /* Checks the body of a record of this kind (the envelope is checked already
@@ -95,6 +102,9 @@ int kinds_peer_takes(int kind, unsigned peer_version);
 /* 1 when a record of this kind is outside what a KINDS_PROTO_BASE peer takes
  * (the store keeps such records apart for reconciliation with those peers). */
 int kinds_late(int kind);
+/* 1 when this node keeps only the newest version of a record of this kind
+ * (KINDS_NEWEST_ONLY; a kind it does not know: 0). */
+int kinds_newest_only(int kind);
 /* 1 when kind may be the kind of a record this node does not know but stores
  * and forwards: not in the table, and 1 to KINDS_LIMIT - 1. */
 int kinds_unknown_ok(int kind);

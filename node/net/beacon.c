@@ -7,8 +7,10 @@
 // every beacon_interval, and sooner on a material change (peers connected
 // went from 0 to more or back, or the records held changed by more than 1%),
 // never two within BEACON_MIN_GAP_MS. Each carries a random instance id
-// chosen at start. From the beacons stored (EVENTS_STORED) it keeps, per
-// author, the instances seen since it started, and concludes that two nodes
+// chosen at start. From the beacons it is given (EVENTS_STORED: stored, or
+// dropped as older than the one held, since the store keeps only the newest:
+// docs/PROTOCOL.md 1.2) it keeps, per author in memory, the instances seen
+// since it started, and concludes that two nodes
 // run with one key when two instances overlap in time, or when a record of
 // its own key made after it started arrives from a peer.
 #include <stdlib.h>
@@ -227,7 +229,10 @@ on_stored(struct beacon *b, const struct events_stored *st)
 		const struct events_record *r = &st->recs[i];
 
 		own = memcmp(r->author, n->id->pk, 32) == 0;
-		if ((r->result & STORE_DUP) ||
+		/* A beacon older than the one held is not stored, but it is
+		 * valid and tells of its instance all the same: two nodes on
+		 * one key are seen even when one's beacons all lag. */
+		if (((r->result & STORE_DUP) && !(r->result & STORE_SUPERSEDED)) ||
 		    (r->kind != LCF__KIND__KIND_BEACON && !own))
 			continue;
 		/* Records of its own key that this node wrote come by publish

@@ -820,7 +820,9 @@ on_ingested(void *arg, const struct ingest_result *r)
 	} else if (!s->ended) {
 		s->last_active = mono_ms();
 		s->stored += r->stored;
-		sync__progress_stored(s->st, r->stored);
+		/* A superseded beacon was announced as lacking, and is done
+		 * with though not stored. */
+		sync__progress_stored(s->st, r->stored + r->superseded);
 		s->refused += r->refused;
 		/* Logged like refused pushes: a refusal is news for the
 		 * operator (a retired or revoked key still writing). */

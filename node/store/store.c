@@ -26,7 +26,6 @@
 #include "base/xmalloc.h"
 
 #define SKETCH_BATCH 4096                          /* ids hashed per lock */
-#define MIGRATE_BATCH 50000                        /* records per upgrade txn */
 
 /* ---- opening ---- */
 
@@ -315,9 +314,14 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 		    path, lcf_strerror(ret));
 		goto out;
 	}
-	if (o.upgrade != 0 && (ret = upgrade_2(s)) != 0) {
+	if (o.upgrade != 0 && o.upgrade <= 2 && (ret = upgrade_2(s)) != 0) {
 		snprintf(err, errlen, "%s: upgrading the database from schema 2 "
 		    "(the search index): %s", path, lcf_strerror(ret));
+		goto out;
+	}
+	if (o.upgrade != 0 && (ret = store__prune_all(s)) != 0) {
+		snprintf(err, errlen, "%s: upgrading the database from schema 3 "
+		    "(superseded beacons): %s", path, lcf_strerror(ret));
 		goto out;
 	}
 	s->sketch = iblt_set_new();
@@ -441,19 +445,6 @@ meta_get(MDB_txn *txn, struct store *s, const char *name, uint64_t *out)
 
 /* ---- current versions ---- */
 
-static size_t
-current_key(uint8_t *out, const uint8_t author[32], Lcf__Kind kind, const char *key)
-{
-	size_t kl = strlen(key);
-
-	if (kl > CUR_KEY_MAX - AUTHOR_LEN - 1)
-		kl = CUR_KEY_MAX - AUTHOR_LEN - 1;
-	memcpy(out, author, AUTHOR_LEN);
-	out[AUTHOR_LEN] = (uint8_t)kind;
-	memcpy(out + AUTHOR_LEN + 1, key, kl);
-	return AUTHOR_LEN + 1 + kl;
-}
-
 /* Decodes the record with the given id from within txn (no signature check:
  * everything in the store was verified on the way in). */
 static int
@@ -511,6 +502,7 @@ struct put_ctx {
 	 * write ended. */
 	struct record old, tmp;
 	int late;                     /* the last item went into "late" */
+	struct gone gone;             /* versions deleted: superseded (store_prune.c) */
 };
 
 /* Writes the postings gathered so far, both tables'. */
@@ -819,8 +811,28 @@ put_current(struct put_ctx *x, struct store *s, struct store_item *it,
 	return mdb_to_lcf("current version", rc);
 }
 
+/* An item of a newest-only kind older than its key's current version is
+ * not stored: STORE_DUP | STORE_SUPERSEDED. */
+static int
+superseded(struct put_ctx *x, struct store *s, struct store_item *it)
+{
+	const Lcf__Content *c = it->rec->c;
+	uint64_t cseq;
+	int found, ret;
+
+	if (!kinds_newest_only((int)c->kind))
+		return 0;
+	if ((ret = store__current_seq(x->txn, s, c->author.data, c->kind,
+	    c->key, &cseq, &found)) != 0)
+		return ret;
+	if (found && c->seq < cseq)
+		it->result = STORE_DUP | STORE_SUPERSEDED;
+	return 0;
+}
+
 /* Writes one item: its bytes, seq index entry and, unless a newer version is
- * current, its current version and postings. 0 or a project code. */
+ * current, its current version and postings; for a newest-only kind, the
+ * versions it supersedes go. 0 or a project code. */
 static int
 put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 {
@@ -832,6 +844,8 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 	record_release(&x->old);
 	it->result = 0;
 	x->late = 0;
+	if ((ret = superseded(x, s, it)) != 0 || (it->result & STORE_DUP))
+		return ret;
 	if ((ret = put_bytes(x, s, it)) != 0 || (it->result & STORE_DUP))
 		return ret;
 	if ((ret = put_seq(x, s, it)) != 0 ||
@@ -845,6 +859,14 @@ put_one(struct put_ctx *x, struct store *s, struct store_item *it)
 		return ret;
 	doc = x->next_doc++;
 	if ((ret = put_current(x, s, it, doc)) != 0)
+		return ret;
+	/* Only the highest seq's versions are held (the forks of one seq
+	 * included), so those of the replaced version's seq are all there is
+	 * to delete. */
+	if (x->old.c != NULL && kinds_newest_only((int)c->kind) &&
+	    x->old.c->seq < c->seq &&
+	    (ret = store__prune_at(x->txn, s, c->author.data, x->old.c->seq,
+	    c->kind, c->key, &x->gone, NULL)) != 0)
 		return ret;
 	if (is_profile) {
 		/* The author's country may change with this version. */
@@ -930,7 +952,8 @@ reindex_batch(struct store *s, uint32_t *after, int *done, uint64_t *count)
 	if (*done) {
 		k.mv_data = "schema";
 		k.mv_size = 6;
-		put_be32(ver, STORE_SCHEMA_VERSION);
+		/* Schema 3; store__prune_all goes on from there. */
+		put_be32(ver, 3);
 		v.mv_data = ver;
 		v.mv_size = sizeof(ver);
 		if ((rc = mdb_put(x.txn, s->meta, &k, &v, 0)) != 0)
@@ -969,8 +992,8 @@ upgrade_2(struct store *s)
 	uint32_t after = 0;
 	int rc, ret = 0, done = 0;
 
-	log_info("store: upgrading %s from schema 2 to %d: indexing the text "
-	    "again", s->path, STORE_SCHEMA_VERSION);
+	log_info("store: upgrading %s from schema 2 to 3: indexing the text "
+	    "again", s->path);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_drop(txn, s->idx, 0)) != 0 ||
 	    (rc = mdb_drop(txn, s->words, 0)) != 0)
@@ -1162,6 +1185,9 @@ store_txn_commit(struct store_txn *t)
 		pthread_mutex_lock(&t->s->sketch_mu);
 		iblt_set_add_many(t->s->late_sketch, t->late_ids, t->nlate);
 		iblt_set_add_many(t->s->sketch, t->ids, t->nids);
+		/* After the adds: an id written and superseded in this one
+		 * transaction leaves no trace. */
+		store__gone_unsketch(t->s, &t->x.gone);
 		pthread_mutex_unlock(&t->s->sketch_mu);
 	}
 	log_debug("store: a write of %llu record bytes grew the pages in use "
@@ -1187,6 +1213,7 @@ store_txn_abort(struct store_txn *t)
 	store__pending_free(&t->x.wpending);
 	record_release(&t->x.old);
 	record_release(&t->x.tmp);
+	store__gone_free(&t->x.gone);
 	free(t->ids);
 	free(t->late_ids);
 	free(t);

@@ -13,7 +13,7 @@
 struct record;
 struct store;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_MAX_TERMS 16       /* filter terms in one query */
 #define STORE_MAX_AUTHORS 16     /* authors in one query (store_query) */
 #define STORE_ERROR_MAX 200      /* store_query's error sentence */
@@ -42,6 +42,11 @@ enum {
 	STORE_CURRENT = 1 << 1,      /* became the current version of its key */
 	STORE_STALE = 1 << 2,        /* stored, but an equal or newer seq is current */
 	STORE_FORK = 1 << 3,         /* another record has the same author and seq */
+	/* Always with STORE_DUP: a record of a newest-only kind
+	 * (KINDS_NEWEST_ONLY, a status beacon) older than the version held,
+	 * dropped unstored (PROTOCOL 1.2). Not a refusal: it is valid, only
+	 * superseded. */
+	STORE_SUPERSEDED = 1 << 4,
 };
 
 /* Opens (creating if needed) the database directory path with the given map
@@ -51,7 +56,12 @@ int store_open(const char *path, uint64_t map_size, struct store **out, char *er
 /* Closes the environment; no transaction may be open. Accepts NULL. */
 void store_close(struct store *s);
 
-/* Stores items in one transaction: all or nothing. Returns 0, LCF_EMAPFULL,
+/* Stores items in one transaction: all or nothing. A record of a kind whose
+ * newest version only is kept (KINDS_NEWEST_ONLY) deletes, when it becomes
+ * current with a higher seq, every version of its (author, kind, key) held
+ * with a lower seq (bytes, id, seq and late entries, and its id from the
+ * sketches at commit), and one older than the version held is not stored
+ * (STORE_DUP | STORE_SUPERSEDED). Returns 0, LCF_EMAPFULL,
  * LCF_ENOSPC (the disk is full: store_space.c) or LCF_ESTORE. Safe to call
  * from one writer thread while others read. Ids newly stored enter
  * store_sketch() once the transaction has committed. */

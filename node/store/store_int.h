@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <lmdb.h>
 
@@ -27,6 +28,7 @@
 #define WORD_MIN 2
 #define WORD_MAX 32
 #define ROW_LEN 8                                  /* a row number, big-endian */
+#define MIGRATE_BATCH 50000                        /* records per upgrade txn */
 
 /* Posting tags: see docs/ARCHITECTURE.md. */
 #define TAG_ALL '*'
@@ -161,6 +163,21 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 	return rc == 0 ? 0 : map_err(rc);
 }
 
+/* The key of (author, kind, key) in "current": the author, the kind's byte
+ * and the key (cut at CUR_KEY_MAX). Returns its length. */
+static inline size_t
+current_key(uint8_t *out, const uint8_t author[32], Lcf__Kind kind, const char *key)
+{
+	size_t kl = strlen(key);
+
+	if (kl > CUR_KEY_MAX - AUTHOR_LEN - 1)
+		kl = CUR_KEY_MAX - AUTHOR_LEN - 1;
+	memcpy(out, author, AUTHOR_LEN);
+	out[AUTHOR_LEN] = (uint8_t)kind;
+	memcpy(out + AUTHOR_LEN + 1, key, kl);
+	return AUTHOR_LEN + 1 + kl;
+}
+
 /* The bytes of the record with this id (valid until txn ends): the id index
  * gives its row, the rows table its bytes. rec_get and row_bytes are thin
  * wrappers of LMDB reads and return LMDB's codes (MDB_NOTFOUND is an answer,
@@ -284,6 +301,35 @@ int store__search_match(const struct search *se, uint32_t doc,
     const Lcf__Content *c);
 void store__search_free(struct search *se);
 void store__hits_free(struct hits *h);
+
+/* store_prune.c: kinds of which only the newest version is kept
+ * (KINDS_NEWEST_ONLY, docs/PROTOCOL.md 1.2). A write transaction gathers
+ * the ids it deleted in a struct gone, and they leave the sketches (and,
+ * with late set, the late sketch) when it commits. */
+struct gone {
+	uint8_t *ids;                 /* RECORD_ID_LEN each */
+	uint8_t *late;                /* 1: the id was in "late" too */
+	size_t n, cap;
+};
+void store__gone_free(struct gone *g);
+/* Removes the ids of g from the sketches, under sketch_mu (after the
+ * transaction's new ids joined them). */
+void store__gone_unsketch(struct store *s, const struct gone *g);
+/* The seq of the current version of (author, kind, key) into *seq and 1
+ * into *found, or *found 0 when there is none: 0 or a project code. */
+int store__current_seq(MDB_txn *txn, struct store *s, const uint8_t *author,
+    Lcf__Kind kind, const char *key, uint64_t *seq, int *found);
+/* Deletes every record of (author, kind, key) with this seq (forks
+ * included; records of other kinds or keys at that seq stay): its bytes,
+ * its id, its seq and late entries, and adds its id to g. None of them may
+ * be a current version. *n (may be NULL) counts the records deleted. */
+int store__prune_at(MDB_txn *txn, struct store *s, const uint8_t *author,
+    uint64_t seq, Lcf__Kind kind, const char *key, struct gone *g, size_t *n);
+/* The upgrade from schema 3: deletes every record of a newest-only kind
+ * older than the current version of its key, in transactions of
+ * MIGRATE_BATCH records walked, and marks the schema with the last. For
+ * store_open, before the sketches are filled. */
+int store__prune_all(struct store *s);
 
 /* The meta counters of the text index for a kind: 0 or a project code. */
 int store__text_stats(MDB_txn *txn, struct store *s, Lcf__Kind kind,

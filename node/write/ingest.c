@@ -375,6 +375,10 @@ finish(struct ingest_job *job)
 			recs[i].timestamp = f->timestamp;
 			recs[i].kind = f->kind;
 			recs[i].result = it->result;
+			if (it->result & STORE_SUPERSEDED) {
+				job->res.superseded++;
+				n->counters.superseded++;
+			}
 			if (it->result & STORE_DUP)
 				continue;
 			job->res.stored++;

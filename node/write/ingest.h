@@ -22,6 +22,9 @@ struct ingest_result {
 	size_t refused;        /* bad signature, malformed, invalid, future, or
 	                        * refused by the federation's membership rules */
 	size_t held;           /* author not admitted yet: kept aside (member.h) */
+	size_t superseded;     /* status beacons older than the one held: valid,
+	                        * dropped unstored, neither stored nor refused
+	                        * (STORE_SUPERSEDED) */
 	size_t bad;            /* of those, malformed, oversized or with a bad
 	                        * signature: the sender is at fault (a record that
 	                        * is only invalid or early may be honest gossip) */

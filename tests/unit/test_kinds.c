@@ -44,6 +44,20 @@ test_names(void **state)
 	assert_true(kinds_peer_takes(LCF__KIND__KIND_BEACON, 3));
 	assert_true(kinds_late(LCF__KIND__KIND_BEACON));
 	assert_false(kinds_late(LCF__KIND__KIND_SUCCESSION));
+	/* Only the newest beacon of an author is kept (PROTOCOL 1.2); no kind
+	 * a version-2 peer takes may be pruned so, since that peer keeps
+	 * every version and the sets would never agree. */
+	assert_true(kinds_newest_only(LCF__KIND__KIND_BEACON));
+	assert_false(kinds_newest_only(LCF__KIND__KIND_PRACTICE));
+	assert_false(kinds_newest_only(29));
+	{
+		const struct kinds_def *k;
+		size_t i;
+
+		for (i = 0; (k = kinds_at(i)) != NULL; i++)
+			if (k->flags & KINDS_NEWEST_ONLY)
+				assert_true(kinds_late((int)k->kind));
+	}
 }
 
 /* Every value of the Kind enum but UNSPECIFIED has exactly one entry, in kind

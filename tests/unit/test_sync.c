@@ -257,6 +257,48 @@ make_rec(struct world *w, struct recs *rs, int a, uint64_t seq, int variant)
 	r->seq = seq;
 }
 
+/* A status beacon by author a with this seq; variant changes its instance,
+ * so two variants of one seq are a fork. */
+static void
+make_beacon(struct world *w, struct recs *rs, int a, uint64_t seq, int variant)
+{
+	Lcf__Content c = LCF__CONTENT__INIT;
+	Lcf__Beacon bc = LCF__BEACON__INIT;
+	uint8_t inst[16], *content = NULL;
+	size_t clen = 0;
+	struct rec *r;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		rs->r = realloc(rs->r, rs->cap * sizeof(*rs->r));
+		assert_non_null(rs->r);
+	}
+	r = &rs->r[rs->n++];
+	memset(r, 0, sizeof(*r));
+	memset(inst, variant, sizeof(inst));
+	c.has_author = c.has_seq = c.has_kind = c.has_timestamp = 1;
+	c.author.data = w->authors[a]->pk;
+	c.author.len = IDENTITY_PK_LEN;
+	c.seq = seq;
+	c.kind = LCF__KIND__KIND_BEACON;
+	c.key = "beacon";
+	c.timestamp = now_ms() - 86400000 + (int64_t)seq;
+	bc.software = "0.1.0";
+	bc.has_protocol = bc.has_started = bc.has_instance = 1;
+	bc.protocol = 3;
+	bc.started = 1000;
+	bc.instance.data = inst;
+	bc.instance.len = sizeof(inst);
+	c.body_case = LCF__CONTENT__BODY_BEACON;
+	c.beacon = &bc;
+	assert_int_equal(record_pack_content(&c, &content, &clen), 0);
+	assert_int_equal(record_seal(content, clen, w->authors[a], &r->raw,
+	    &r->len, r->id), 0);
+	free(content);
+	r->author = a;
+	r->seq = seq;
+}
+
 static void
 recs_free(struct recs *rs)
 {
@@ -1029,6 +1071,90 @@ test_forks_summaries(void **state)
 	recs_free(&extra);
 	recs_free(&fa);
 	recs_free(&fb);
+}
+
+/* Status beacons keep only the newest per author (PROTOCOL 1.2): two nodes
+ * holding different beacons of one author converge in one session (the
+ * older side takes the newer; the newer side drops the older it is sent,
+ * without a refusal), a fork of two beacons at one seq is kept on both, and
+ * the next session is equal in one round trip. nauthors picks the path:
+ * many authors use tables, few use summaries (whose runs claim only the
+ * seqs held, so the newer side is sent the older beacon once). */
+static void
+beacons_converge(struct world *w, int nauthors, const char *label)
+{
+	struct recs base = { 0 }, ra = { 0 }, rb = { 0 };
+	struct store_stats sa, sb;
+	struct outcome o;
+	int i;
+
+	add_authors(w, (size_t)nauthors);
+	make_many(w, &base, 0, nauthors, 1, (size_t)nauthors * 10);
+	/* Author 0: a is behind; author 1: b is behind; author 2: one branch
+	 * of a fork on each side; author 3: a has seq 30 then 40 (it keeps
+	 * 40), b has 35. */
+	make_beacon(w, &ra, 0, 20, 1);
+	make_beacon(w, &rb, 0, 25, 1);
+	make_beacon(w, &ra, 1, 26, 1);
+	make_beacon(w, &rb, 1, 21, 1);
+	make_beacon(w, &ra, 2, 22, 1);
+	make_beacon(w, &rb, 2, 22, 2);
+	make_beacon(w, &ra, 3, 30, 1);
+	make_beacon(w, &ra, 3, 40, 1);
+	make_beacon(w, &rb, 3, 35, 1);
+	put_recs(&w->a, &base, NULL, NULL);
+	put_recs(&w->b, &base, NULL, NULL);
+	put_recs(&w->a, &ra, NULL, NULL);
+	put_recs(&w->b, &rb, NULL, NULL);
+	o = run_sync(w, &w->a, label);
+	assert_int_equal(o.st.result, 0);
+	assert_non_null(strstr(o.st.message, "in sync"));
+	assert_same_sets(w);
+	assert_int_equal(store_stats(w->a.n.store, &sa), 0);
+	assert_int_equal(store_stats(w->b.n.store, &sb), 0);
+	/* One beacon per author, two for the fork. */
+	assert_int_equal(sa.records, (uint64_t)nauthors * 10 + 5);
+	assert_int_equal(sb.records, sa.records);
+	assert_int_equal(sa.kinds[LCF__KIND__KIND_BEACON].current, 4);
+	for (i = 0; i < (int)rb.n; i++) {
+		int newer = (rb.r[i].author == 0 || rb.r[i].author == 2);
+
+		assert_int_equal(store_has(w->a.n.store, rb.r[i].id), newer);
+		assert_int_equal(store_has(w->b.n.store, rb.r[i].id), newer);
+	}
+	/* ra: 0#20 (older), 1#26 (newer), 2#22 (a fork's branch), 3#30
+	 * (gone on a already), 3#40 (newer). */
+	for (i = 0; i < (int)ra.n; i++) {
+		int newer = i == 1 || i == 2 || i == 4;
+
+		assert_int_equal(store_has(w->a.n.store, ra.r[i].id), newer);
+		assert_int_equal(store_has(w->b.n.store, ra.r[i].id), newer);
+	}
+	/* Nothing was refused: the older beacons were dropped quietly. */
+	assert_int_equal(w->a.n.counters.refused[COUNTERS_REF_INVALID] +
+	    w->b.n.counters.refused[COUNTERS_REF_INVALID], 0);
+	assert_true(w->a.n.counters.superseded + w->b.n.counters.superseded >= 1);
+	o = run_sync(w, &w->a, "beacons: the next session");
+	assert_int_equal(o.st.result, 0);
+	assert_int_equal(o.st.round_trips, 1);
+	assert_int_equal(o.st.records_received + o.st.records_sent, 0);
+	o = run_sync(w, &w->b, "beacons: the next session, from b");
+	assert_int_equal(o.st.round_trips, 1);
+	recs_free(&base);
+	recs_free(&ra);
+	recs_free(&rb);
+}
+
+static void
+test_beacons_tables(void **state)
+{
+	beacons_converge(*state, 200, "beacons differ, 200 authors (tables)");
+}
+
+static void
+test_beacons_summaries(void **state)
+{
+	beacons_converge(*state, 5, "beacons differ, 5 authors (summaries)");
 }
 
 /* Each side starts a session with the other at once. */
@@ -2020,6 +2146,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_additions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_beacons_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_beacons_summaries, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_more_on_initiator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_more_on_responder, setup, teardown),
