@@ -538,9 +538,10 @@ measured_roughly(struct session *s, uint64_t est, uint64_t mine,
 	}
 	if (est < diff)
 		est = diff;
-	/* The larger side holds diff more than the other, rounded up. */
-	here = diff + (est - diff + 1) / 2;
-	there = est - here;
+	/* The larger side holds exactly diff more than the other (the counts
+	 * are exact); the estimate shares out the rest. */
+	there = (est - diff) / 2;
+	here = there + diff;
 	if (mine < theirs) {
 		uint64_t t = here;
 
