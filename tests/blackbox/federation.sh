@@ -246,8 +246,10 @@ two_entries() { [ "$(ctl Alpha peer list --json | jq --arg id "${IDS[Lambda]}" '
 check "Alpha holds two entries with Lambda's id" wait_for 10 two_entries
 expect_status "peer sync by the full id picks the connected entry" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer sync "${IDS[Lambda]}"
 expect_status "peer rm by the id" 0 "$LCCTL" -d "${DIRS[Alpha]}" peer rm "${IDS[Lambda]:0:10}"
+# (Discovery may choose Lambda again on a busy machine, as README says: an
+# entry it makes is marked discovered, so only operator entries count.)
 expect_eq "removes the city under both addresses" 0 \
-	"$(ctl Alpha peer list --json | jq --arg a "127.0.0.1:$LP" '[.[] | select(.address == $a or .address == "localhost:'"$LP"'")] | length')"
+	"$(ctl Alpha peer list --json | jq --arg a "127.0.0.1:$LP" '[.[] | select((.address == $a or .address == "localhost:'"$LP"'") and .discovered == false and .direction == "outbound")] | length')"
 
 # --- max_peers bounds inbound connections from cities not configured ---
 city_node Eta NL 's/^max_peers = .*/max_peers = 1/'
