@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP layer's internals, shared by its files (not the node's API).
  * Files, lowest first: token.c (the operator token), answer.c (a call's
- * parameters and answers), health.c, metrics.c, sse.c (the event stream),
+ * parameters and answers), csv.c (CSV answers), health.c, metrics.c, sse.c
+ * (the event stream),
  * api.c (the JSON API), static.c (the dashboard's files), server.c (h2o, routing, access, limits). */
 #ifndef LCF_HTTP_INT_H
 #define LCF_HTTP_INT_H
@@ -109,6 +110,16 @@ int answer_unescape(char *s, int query);
 int answer_parse_query(struct http_call *c, char *q);
 /* The standard reason phrase of status. */
 const char *answer_reason(int status);
+
+/* csv.c: CSV answers, the bytes of lcctl's --csv (model/csvout.h).
+ * csv_param reads the format parameter (json, the default, or csv) into
+ * *csv: 0, or a 400 problem answered and LCF_EINVAL. csv_answer_records
+ * answers the records items (the API's JSON form, borrowed) of kind as `lcctl
+ * KIND list --csv` writes them; csv_answer_rows answers flat objects as
+ * csvout_json_rows writes them. */
+int csv_param(struct http_call *c, int *csv);
+void csv_answer_records(struct http_call *c, int kind, const json_t *items);
+void csv_answer_rows(struct http_call *c, const json_t *rows);
 
 /* api.c: the JSON API's resources (server.c routes them; segs hold the
  * path's '*' segments). */

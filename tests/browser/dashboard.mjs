@@ -2,6 +2,9 @@
 // The dashboard in a real Chromium (puppeteer-core) against a running federation: pages load without console errors, show what the API holds, search narrows, the shortlist persists, records arrive live, operator data is refused through a proxy, axe-core finds no serious violation, the report prints to PDF. Prints TAP lines.
 // Usage: node dashboard.mjs URL_A  (env: LCCTL, DIR_C: a node to publish on; PDF: where to print the report)
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import puppeteer from "puppeteer-core";
 import { AxePuppeteer } from "@axe-core/puppeteer";
 
@@ -65,6 +68,25 @@ async function pageCheck(name, path) {
 
 const text = () => page.$eval("main", (m) => m.innerText);
 
+/* Clicks the link selector names and returns the bytes the browser saved. */
+const downloads = mkdtempSync(join(tmpdir(), "lcf-dl-"));
+async function download(selector, name) {
+	const cdp = await page.createCDPSession();
+	await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads });
+	await page.click(selector);
+	const file = join(downloads, name);
+	for (let i = 0; i < 100 && !(existsSync(file) && !readdirSync(downloads).some((f) => f.endsWith(".crdownload"))); i++)
+		await new Promise((r) => setTimeout(r, 50));
+	await cdp.detach();
+	return existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+}
+
+async function apiBytes(path) {
+	const res = await fetch(base + path);
+	if (!res.ok) throw new Error(`${path}: ${res.status}`);
+	return Buffer.from(await res.arrayBuffer());
+}
+
 try {
 	const status = await api("/api/v1/federation/status");
 	const cities = await api("/api/v1/cities");
@@ -117,6 +139,16 @@ try {
 	await page.waitForSelector("aside.shortlist ol li");
 	const kept = await page.$$eval("aside.shortlist ol li", (l) => l.length);
 	expect("the shortlist is kept in the browser", kept === Math.min(2, found.length), `${kept} kept`);
+	const picked = found.slice(0, 2);
+	const csv = await download("aside.shortlist a.csv", "shortlist.csv");
+	const apiCsv = await apiBytes(`/api/v1/practices?id=${picked.join(",")}&format=csv`);
+	expect("the shortlist's CSV download is the API's CSV of those practices, byte for byte",
+		csv.length > 0 && csv.equals(apiCsv), `${csv.length} bytes downloaded, API ${apiCsv.length}`);
+	const rows = csv.toString("utf8").split("\r\n").filter(Boolean);
+	const wantKeys = want.items.slice(0, 2).map((x) => x.key);
+	expect("the CSV holds a header and the shortlisted practices, in order",
+		rows.length === picked.length + 1 && rows[0].startsWith("key,title,") &&
+		rows.slice(1).every((r, i) => r.startsWith(wantKeys[i] + ",")), rows.map((r) => r.slice(0, 40)).join(" | "));
 
 	// Detail with versions.
 	await pageCheck("practice detail", `/practices/${all.items[0].id}`);
@@ -128,6 +160,10 @@ try {
 	await pageCheck("city page", `/city/${cityId}`);
 	expect("the city page shows the city's name", (await text()).includes(cities.items[0].name), cities.items[0].name);
 	await pageCheck("coverage page", "/coverage?period=2024");
+	const covCsv = await download("main a.csv", "coverage-2024.csv");
+	const covApi = await apiBytes("/api/v1/coverage?period=2024&format=csv");
+	expect("the coverage CSV download is the API's CSV, byte for byte", covCsv.length > 0 && covCsv.equals(covApi),
+		`${covCsv.length} bytes downloaded, API ${covApi.length}`);
 	await pageCheck("partners page", "/partners");
 	await pageCheck("this node page", "/node");
 	expect("this node lists its peers from loopback", (await page.$$("main table tbody tr")).length >= 1, "no peer row");

@@ -50,6 +50,7 @@ export async function coveragePage(main, rest, q) {
 		return v ? h("span.have", { title: `${i.name}: ${v.value} ${v.unit || ""}` }, fmtNumber(v.value)) : h("span.miss", null, "—");
 	})]);
 	main.append(h("h1", null, `${t("cov.title")} ${cov.period}`), form,
+		h("p", null, h("a.csv", { href: withQuery("/api/v1/coverage", { period: cov.period, format: "csv" }), download: `coverage-${cov.period}.csv`, type: "text/csv" }, t("cov.csv"))),
 		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), ...inds.map((i) => h("abbr", { title: i.name }, i.id.split("-")[0]))], rows, "heat")),
 		h("div.scroll", { tabindex: "0" }, table(null, ["id", t("col.name"), "+", "−"], inds.map((i) => [i.id, i.name, String(i.reported), String(i.missing)]))));
 }
