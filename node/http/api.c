@@ -1156,6 +1156,12 @@ api_partners(struct http_call *c)
 }
 
 void
+api_indicator_summary(struct http_call *c)
+{
+	answer_view(c, "indicator_summary");
+}
+
+void
 api_federation_status(struct http_call *c)
 {
 	answer_view(c, "federation_status");

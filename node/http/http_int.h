@@ -142,6 +142,7 @@ void api_coverage(struct http_call *c);
 void api_city_report(struct http_call *c);
 void api_partners(struct http_call *c);
 void api_federation_status(struct http_call *c);
+void api_indicator_summary(struct http_call *c);
 
 /* health.c: GET /healthz (the loop turns) and /readyz (health.h). */
 void health_live(struct http_call *c);

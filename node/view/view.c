@@ -15,6 +15,7 @@ static const char *const report_params[] = { "id", "from", "to", "format",
 static const char *const partners_params[] = { "area", "limit", NULL };
 
 static const char *const fedstatus_params[] = { NULL };
+static const char *const summary_params[] = { "indicator", "period", NULL };
 
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params },
@@ -22,6 +23,7 @@ static const struct view_def views[] = {
 	{ "report", view_report, report_params },
 	{ "partners", view_partners, partners_params },
 	{ "federation_status", view_fedstatus, fedstatus_params },
+	{ "indicator_summary", view_summary, summary_params },
 };
 
 const struct view_def *

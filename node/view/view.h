@@ -65,5 +65,9 @@ int view_partners(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
 int view_fedstatus(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
+/* Per catalog indicator and period: cities reporting a total (not
+ * disaggregated) value, their median, min and max (summary.c). */
+int view_summary(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
 
 #endif

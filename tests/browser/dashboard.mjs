@@ -159,6 +159,29 @@ try {
 	// Other pages load and show the API's data.
 	await pageCheck("city page", `/city/${cityId}`);
 	expect("the city page shows the city's name", (await text()).includes(cities.items[0].name), cities.items[0].name);
+	{
+		const summary = await api("/api/v1/indicators/summary");
+		const vals = await api(`/api/v1/indicators?city=${cityId}&limit=500`);
+		const want = new Set(vals.items.filter((r) => r.indicator && !r.indicator.disaggregation).map((r) => r.indicator.indicator));
+		const sections = await page.$$eval("section.indicator", (s) => s.map((x) => ({
+			id: x.dataset.indicator,
+			canvas: !!x.querySelector("canvas"),
+			img: x.querySelector("[role=img]")?.getAttribute("aria-label") || "",
+			rows: [...x.querySelectorAll("table.chart-data tbody tr")].map((r) => [...r.children].map((c) => c.textContent)),
+		})));
+		expect("the city page draws one chart per indicator the city reported", sections.length === want.size && want.size > 0 &&
+			sections.every((x) => want.has(x.id) && x.canvas && x.img), `${sections.length} charts, ${want.size} indicators`);
+		const med = new Map(summary.items.map((m) => [`${m.indicator} ${m.period}`, m]));
+		const bad = [];
+		let rows = 0;
+		for (const sec of sections) for (const [period, , median, n] of sec.rows) {
+			rows++;
+			const m = med.get(`${sec.id} ${period}`);
+			if (!m || median !== m.median.toLocaleString("en-GB") || n !== String(m.cities)) bad.push(`${sec.id} ${period}: ${median}/${n}`);
+		}
+		expect("each chart's table gives the federation's median and count from /api/v1/indicators/summary",
+			rows > 0 && bad.length === 0, `${rows} rows; ${bad.slice(0, 3).join("; ")}`);
+	}
 	await pageCheck("coverage page", "/coverage?period=2024");
 	const covCsv = await download("main a.csv", "coverage-2024.csv");
 	const covApi = await apiBytes("/api/v1/coverage?period=2024&format=csv");

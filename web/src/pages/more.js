@@ -5,36 +5,6 @@ import { clear, h, table } from "../dom.js";
 import { fmtNumber, fmtTime, t } from "../i18n.js";
 import { liveSubscribe } from "../live.js";
 
-function cityLinks(cities, base) {
-	return h("ul.cities", null, cities.map((c) => h("li", null, h("a", { href: `${base}/${c.id}` }, `${c.name} (${c.country})`))));
-}
-
-function value(v) {
-	if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
-	if (v && typeof v === "object") return JSON.stringify(v);
-	return String(v);
-}
-
-export async function cityPage(main, rest) {
-	if (!rest.length) {
-		const cities = await apiAll("/api/v1/cities");
-		main.append(h("h1", null, t("city.choose")), cityLinks(cities, "/city"));
-		return;
-	}
-	const c = await apiGet(`/api/v1/cities/${encodeURIComponent(rest[0])}`);
-	const prof = c.profile?.city || {};
-	const practices = await apiGet("/api/v1/practices", { city: c.id, limit: 100 });
-	const latest = Object.entries(c.latest_indicators || {});
-	main.append(h("h1", null, `${c.name} (${c.country})`),
-		h("h2", null, t("city.profile")),
-		h("dl.fields", null, Object.entries(prof).map(([k, v]) => [h("dt", null, k), h("dd", null, value(v))])),
-		h("h2", null, t("city.practices")),
-		h("ul", null, practices.items.map((p) => h("li", null, h("a", { href: `/practices/${p.id}` }, p.practice?.title || p.key)))),
-		h("h2", null, t("city.indicators")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["id", "period", "value", "unit"], latest.map(([id, v]) =>
-			[id, v?.period ?? "", fmtNumber(v?.value), v?.unit ?? ""]))));
-}
-
 export async function coveragePage(main, rest, q) {
 	const period = q.get("period") || String(new Date().getFullYear() - 1);
 	const cov = await apiGet("/api/v1/coverage", { period });
