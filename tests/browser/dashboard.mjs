@@ -183,10 +183,40 @@ try {
 			rows > 0 && bad.length === 0, `${rows} rows; ${bad.slice(0, 3).join("; ")}`);
 	}
 	await pageCheck("coverage page", "/coverage?period=2024");
+	{
+		const cov = await api("/api/v1/coverage?period=2024");
+		const heat = await page.$$eval("table.heat tbody tr", (r) => r.map((x) => ({
+			id: x.dataset.city, have: x.querySelectorAll("td.have").length, miss: x.querySelectorAll("td.miss").length,
+			sr: [...x.querySelectorAll("td.miss .sr")].every((s) => s.textContent.trim() === "missing"),
+		})));
+		const cols = await page.$$eval("table.heat thead th[data-indicator]", (c) => c.map((x) => x.dataset.indicator));
+		expect("the heat map has a column per catalog indicator and a row per city",
+			cols.join() === cov.indicators.map((i) => i.id).join() && heat.length === cov.cities.length && heat.length >= 3,
+			`${cols.length} columns, ${heat.length} rows`);
+		expect("each city's reported cells are the API's, missing ones said in words",
+			heat.every((r, i) => r.id === cov.cities[i].id && r.have === cov.cities[i].reported &&
+				r.miss === cov.indicators.length - cov.cities[i].reported && r.sr) && cov.totals.reported > 0,
+			JSON.stringify(heat.slice(0, 2)));
+		const foot = await page.$$eval("table.heat tfoot td[data-indicator]", (c) => c.map((x) => x.textContent));
+		expect("the totals per indicator are the API's", foot.length === cov.indicators.length &&
+			foot.every((f, i) => f === `${cov.indicators[i].reported} of ${cov.indicators[i].reported + cov.indicators[i].missing}`), foot.slice(0, 3).join(" | "));
+		const perCity = await page.$$eval("table.heat tbody td.total", (c) => c.map((x) => x.textContent));
+		expect("and per city", perCity.every((f, i) => f === `${cov.cities[i].reported} of ${cov.indicators.length}`), perCity.join(" | "));
+	}
 	const covCsv = await download("main a.csv", "coverage-2024.csv");
 	const covApi = await apiBytes("/api/v1/coverage?period=2024&format=csv");
 	expect("the coverage CSV download is the API's CSV, byte for byte", covCsv.length > 0 && covCsv.equals(covApi),
 		`${covCsv.length} bytes downloaded, API ${covApi.length}`);
+	await page.$eval("#cov-period", (i) => { i.value = ""; });
+	await page.type("#cov-period", "2023");
+	await Promise.all([page.waitForResponse((r) => r.url().includes("/api/v1/coverage?period=2023")), page.click("form.period button")]);
+	await page.waitForFunction(() => document.querySelector("main h1")?.textContent.includes("2023"), { timeout: 5000 }).catch(() => {});
+	{
+		const c23 = await api("/api/v1/coverage?period=2023");
+		const have = await page.$$eval("table.heat td.have", (c) => c.length);
+		expect("the period chooser shows another period's coverage", page.url().includes("period=2023") && have === c23.totals.reported,
+			`${page.url()}: ${have} cells, API ${c23.totals.reported}`);
+	}
 	await pageCheck("partners page", "/partners");
 	await pageCheck("this node page", "/node");
 	expect("this node lists its peers from loopback", (await page.$$("main table tbody tr")).length >= 1, "no peer row");

@@ -5,26 +5,6 @@ import { clear, h, table } from "../dom.js";
 import { fmtNumber, fmtTime, t } from "../i18n.js";
 import { liveSubscribe } from "../live.js";
 
-export async function coveragePage(main, rest, q) {
-	const period = q.get("period") || String(new Date().getFullYear() - 1);
-	const cov = await apiGet("/api/v1/coverage", { period });
-	const form = h("form", { on: { submit: (e) => {
-		e.preventDefault();
-		history.pushState(null, "", withQuery("/coverage", { period: form.period.value }));
-		window.dispatchEvent(new PopStateEvent("popstate"));
-	} } }, h("label", { for: "cov-period" }, t("cov.period")), " ",
-	h("input#cov-period", { name: "period", value: period, size: 12 }), " ", h("button", { type: "submit" }, "OK"));
-	const inds = cov.indicators || [];
-	const rows = (cov.cities || []).map((c) => [c.name, ...inds.map((i) => {
-		const v = c.values?.[i.id];
-		return v ? h("span.have", { title: `${i.name}: ${v.value} ${v.unit || ""}` }, fmtNumber(v.value)) : h("span.miss", null, "—");
-	})]);
-	main.append(h("h1", null, `${t("cov.title")} ${cov.period}`), form,
-		h("p", null, h("a.csv", { href: withQuery("/api/v1/coverage", { period: cov.period, format: "csv" }), download: `coverage-${cov.period}.csv`, type: "text/csv" }, t("cov.csv"))),
-		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), ...inds.map((i) => h("abbr", { title: i.name }, i.id.split("-")[0]))], rows, "heat")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["id", t("col.name"), "+", "−"], inds.map((i) => [i.id, i.name, String(i.reported), String(i.missing)]))));
-}
-
 export async function partnersPage(main) {
 	const p = await apiGet("/api/v1/partners");
 	main.append(h("h1", null, t("part.title")),
