@@ -220,6 +220,19 @@ try {
 	await pageCheck("partners page", "/partners");
 	await pageCheck("this node page", "/node");
 	expect("this node lists its peers from loopback", (await page.$$("main table tbody tr")).length >= 1, "no peer row");
+	{
+		const token = execFileSync(process.env.LCCTL, ["-d", process.env.DIR_A, "http", "token"]).toString().trim();
+		const st = await api("/api/v1/status", { Authorization: `Bearer ${token}` });
+		const peers = await api("/api/v1/peers", { Authorization: `Bearer ${token}` });
+		const m = await page.$$eval("dd[data-metric]", (d) => Object.fromEntries(d.map((x) => [x.dataset.metric, x.textContent])));
+		expect("this node shows the main metrics of /api/v1/status", m.records === st.records_total.toLocaleString("en-GB") &&
+			m.peers === `${st.peers_connected} of ${st.peers_known} known` && m.version === st.version && /^\d+$/.test(m.http || ""),
+			JSON.stringify(m));
+		const rows = await page.$$eval("main table tbody tr th", (r) => r.map((x) => x.textContent));
+		expect("and the peers of /api/v1/peers", rows.length === peers.items.length &&
+			peers.items.every((p) => rows.includes(p.city_name || p.id.slice(0, 12))), rows.join(", "));
+		process.env.TOKEN = token;
+	}
 	await pageCheck("report page", `/report?city=${cityId}&from=2023&to=2024`);
 
 	// Operator data through a proxy, without the token: refused, and said so.
@@ -228,6 +241,29 @@ try {
 	await load("/node");
 	expect("this node is refused through a proxy without the token",
 		(await page.$eval("main", (m) => m.querySelector(".error")?.textContent || "")).includes("token"), await text());
+	await page.type("#node-token", "0".repeat(64));
+	await page.click("form.signin button");
+	await page.waitForFunction(() => !document.querySelector("form.signin .error")?.hidden, { timeout: 5000 }).catch(() => {});
+	expect("a wrong token is refused, and said so", (await text()).includes("refused this token") && !(await page.$("dd[data-metric]")),
+		await text());
+	await page.$eval("#node-token", (i) => { i.value = ""; });
+	await page.type("#node-token", process.env.TOKEN);
+	await page.click("form.signin button");
+	await page.waitForSelector("dd[data-metric=records]", { timeout: 5000 }).catch(() => {});
+	expect("the node's token signs in through the proxy: the metrics and peers show",
+		!!(await page.$("dd[data-metric=records]")) && (await page.$$("main table tbody tr")).length >= 1, await text());
+	errors.length = 0;
+	await page.reload({ waitUntil: "load" });
+	await page.waitForSelector("dd[data-metric=records]", { timeout: 5000 }).catch(() => {});
+	expect("the session outlives a reload", !!(await page.$("dd[data-metric=records]")), await text());
+	/* A link event shows in the live stream (operator data). */
+	execFileSync(process.env.LCCTL, ["-d", process.env.DIR_C, "practice", "add", "--title", `Event test ${Date.now()}`,
+		"--summary", "For the event stream.", "--language", "en", "--area", "2.2"]);
+	const ev = await page.waitForSelector("ol.events li[data-event=stored]", { timeout: 10000 }).then(() => true, () => false);
+	expect("the live event stream shows a record stored on another node", ev, "no stored event within 10 s");
+	await page.click("main button[type=button]");
+	await page.waitForSelector("form.signin", { timeout: 5000 }).catch(() => {});
+	expect("signing out asks for the token again", !!(await page.$("form.signin")), await text());
 	await page.setExtraHTTPHeaders({});
 
 	// Report to PDF (A4), for pdftotext.

@@ -24,7 +24,7 @@ check "A serves the dashboard at /" wait_for 5 sh -c "curl -sf '${URLS[A]}/' | g
 cp "$ROOT/tests/browser/dashboard.mjs" "$NPM_DIR/"
 PDF=$(tmpdir)/report.pdf
 START=$SECONDS
-LCCTL=$LCCTL DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
+LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
     timeout 150 node "$NPM_DIR/dashboard.mjs" "${URLS[A]}"
 echo "# the browser checks took $((SECONDS - START)) s"
 MED=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].name')

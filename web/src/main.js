@@ -7,7 +7,8 @@ import { federationPage } from "./pages/federation.js";
 import { practicesPage } from "./pages/practices.js";
 import { cityPage } from "./pages/city.js";
 import { coveragePage } from "./pages/coverage.js";
-import { nodePage, partnersPage, reportPage } from "./pages/more.js";
+import { nodePage } from "./pages/node.js";
+import { partnersPage, reportPage } from "./pages/more.js";
 
 /* The pages, in the navigation bar's order: path, message key, renderer. A
  * renderer gets (main, rest of the path, query) and may return a function

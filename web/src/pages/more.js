@@ -12,30 +12,6 @@ export async function partnersPage(main) {
 			(p.items || []).map((c) => [h("a", { href: `/city/${c.id}` }, c.name), c.country, String(c.score), (c.reasons || []).join("; ")]))));
 }
 
-export async function nodePage(main) {
-	let peers;
-	try {
-		peers = await apiGet("/api/v1/peers");
-	} catch (err) {
-		if (err.status === 401) {
-			main.append(h("h1", null, t("node.title")), h("p.error", { role: "alert" }, t("node.denied")));
-			return;
-		}
-		throw err;
-	}
-	const log = h("ol.events", { "aria-live": "off" });
-	main.append(h("h1", null, t("node.title")), h("h2", null, t("node.peers")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["city", "state", "remote", "records in", "records out", "last sync"],
-			(peers.items || []).map((x) => [x.city_name || x.id.slice(0, 12), x.state, x.remote || x.address || "",
-				fmtNumber(x.records_in), fmtNumber(x.records_out), fmtTime(x.last_sync_ms)]))),
-		h("h2", null, t("node.events")), log);
-	return liveSubscribe((name, data) => {
-		if (name === "open" || name === "error") return;
-		log.prepend(h("li", null, `${new Date().toLocaleTimeString()} ${name} ${JSON.stringify(data)}`));
-		while (log.children.length > 50) log.lastChild.remove();
-	});
-}
-
 export async function reportPage(main, rest, q) {
 	const cities = await apiAll("/api/v1/cities");
 	const form = h("form.noprint", { on: { submit: (e) => {
