@@ -67,6 +67,9 @@ async function pageCheck(name, path) {
 }
 
 const text = () => page.$eval("main", (m) => m.innerText);
+/* The report's cycle: from the sample values' years to this one, when the
+ * sample practices were published. */
+const cycle = `from=2023&to=${new Date().getUTCFullYear()}`;
 
 /* Clicks the link selector names and returns the bytes the browser saved. */
 const downloads = mkdtempSync(join(tmpdir(), "lcf-dl-"));
@@ -233,7 +236,20 @@ try {
 			peers.items.every((p) => rows.includes(p.city_name || p.id.slice(0, 12))), rows.join(", "));
 		process.env.TOKEN = token;
 	}
-	await pageCheck("report page", `/report?city=${cityId}&from=2023&to=2024`);
+	await pageCheck("report page", `/report?city=${cityId}&${cycle}`);
+	{
+		const rep = await api(`/api/v1/cities/${cityId}/report?${cycle}`);
+		const doc = await page.$eval("article.report", (a) => ({
+			h2: [...a.querySelectorAll("h2")].map((x) => x.textContent),
+			tables: [...a.querySelectorAll("table")].map((x) => x.querySelectorAll("tbody tr").length),
+			items: a.querySelectorAll("li strong").length,
+			raw: a.textContent.includes("|---") || a.textContent.includes("**"),
+		}));
+		const nPr = rep.practices.by_area.reduce((n, g) => n + g.items.length, 0);
+		expect("the report is laid out as HTML: sections, the indicator table, the practices",
+			doc.h2.length >= 4 && doc.tables.includes(rep.totals.reported) && doc.items === nPr && !doc.raw,
+			JSON.stringify(doc));
+	}
 
 	// Operator data through a proxy, without the token: refused, and said so.
 	await page.setExtraHTTPHeaders({ "X-Forwarded-For": "192.0.2.7" });
@@ -268,7 +284,7 @@ try {
 
 	// Report to PDF (A4), for pdftotext.
 	if (process.env.PDF) {
-		await load(`/report?city=${cityId}&from=2023&to=2024`);
+		await load(`/report?city=${cityId}&${cycle}`);
 		await page.pdf({ path: process.env.PDF, format: "A4" });
 		ok("the report prints to PDF");
 	}

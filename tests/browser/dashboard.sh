@@ -27,5 +27,20 @@ START=$SECONDS
 LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
     timeout 150 node "$NPM_DIR/dashboard.mjs" "${URLS[A]}"
 echo "# the browser checks took $((SECONDS - START)) s"
+CITY=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].id')
 MED=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].name')
-expect_contains "pdftotext finds the report's city in the PDF" "$(pdftotext "$PDF" - 2>&1)" "$MED"
+Y=$(date -u +%Y)
+REP=$(curl -sf "${URLS[A]}/api/v1/cities/$CITY/report?from=2023&to=$Y")
+# Words of the PDF on one line: a table cell may wrap.
+TXT=$(pdftotext "$PDF" - 2>&1 | tr -s ' \n' '  ')
+expect_contains "pdftotext finds the report's city in the PDF" "$TXT" "$MED"
+for sec in "Profile" "Indicators" "Practices published in 2023–$Y" "Indicators not reported for 2023–$Y"; do
+	expect_contains "the PDF has the section $sec" "$TXT" "$sec"
+done
+IND=$(jq -r '[.indicators[] | select(.latest != null) | .name][0] // empty' <<<"$REP")
+expect_contains "the PDF names a reported indicator ($IND)" "$TXT" "$IND"
+MISS=$(jq -r '.not_reported[0].name // empty' <<<"$REP")
+expect_contains "and one not reported ($MISS)" "$TXT" "$MISS"
+PT=$(jq -r '.practices.by_area[0].items[0].title // empty' <<<"$REP")
+expect_contains "and a practice's title ($PT)" "$TXT" "$PT"
+expect_contains "as HTML: no Markdown marks left" "$(grep -c -e '|---' -e '\*\*' <<<"$TXT")" "0"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The City, Coverage, Partners, This node and Report pages: first versions, each a view of one API resource.
+// The Partners and Report pages: the ranking of lcctl partners with its reasons, and the progress-report draft laid out for A4.
 import { apiAll, apiGet, withQuery } from "../api.js";
-import { clear, h, table } from "../dom.js";
-import { fmtNumber, fmtTime, t } from "../i18n.js";
-import { liveSubscribe } from "../live.js";
+import { h, table } from "../dom.js";
+import { t } from "../i18n.js";
+import { mdRender } from "../markdown.js";
 
 export async function partnersPage(main) {
 	const p = await apiGet("/api/v1/partners");
@@ -28,7 +28,23 @@ export async function reportPage(main, rest, q) {
 	main.append(h("h1.noprint", null, t("rep.title")), form);
 	const city = q.get("city") || cities[0]?.id;
 	if (!city) return;
-	const res = await fetch(withQuery(`/api/v1/cities/${city}/report`, { from: q.get("from"), to: q.get("to"), format: "markdown" }));
-	const text = res.ok ? await res.text() : `${res.status} ${res.statusText}`;
-	main.append(h("article.report", null, h("pre", null, text)));
+	const url = withQuery(`/api/v1/cities/${encodeURIComponent(city)}/report`, { from: q.get("from"), to: q.get("to"), format: "markdown" });
+	let res;
+	try {
+		res = await fetch(url, { headers: { Accept: "text/markdown" } });
+	} catch (err) {
+		throw new Error(t("error.network", { url }));
+	}
+	if (!res.ok) {
+		let detail = res.statusText;
+		try {
+			detail = (await res.json()).detail || detail;
+		} catch (err) {
+			/* not a problem document */
+		}
+		throw new Error(t("error.http", { status: res.status, url, detail }));
+	}
+	/* The draft is the node's own document (in English, as lcctl report
+	 * prints it), laid out for A4. */
+	main.append(h("article.report", { lang: "en" }, mdRender(await res.text())));
 }
