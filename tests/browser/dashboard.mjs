@@ -134,6 +134,33 @@ try {
 		found.join() === want.items.map((x) => x.id).join(), `${found.length} shown, API ${want.items.length}, of ${shown.length}`);
 	expect("the search is kept in the address", page.url().includes("text=famil"), page.url());
 
+	// The filters are lists: areas and clusters from /api/v1/catalog, countries from the cities.
+	{
+		const catalog = await api("/api/v1/catalog");
+		const opts = await page.$$eval("#q-area option, #q-cluster option, #q-country option",
+			(o) => o.map((x) => `${x.parentElement.id}:${x.value}`).filter((x) => !x.endsWith(":")));
+		const wantOpts = [...catalog.kflc_areas.map((a) => `q-area:${a.id}`), ...catalog.clusters.map((c) => `q-cluster:${c}`),
+			...[...new Set(cities.items.map((c) => c.country))].sort().map((c) => `q-country:${c}`)];
+		expect("the area, cluster and country filters list the catalog's sub-areas and clusters and the cities' countries",
+			opts.join() === wantOpts.join() && catalog.kflc_areas.length > 0, `${opts.length} options, ${wantOpts.length} wanted`);
+		for (const [sel, param, v] of [["#q-country", "country", cities.items[1].country], ["#q-area", "area", "2.2"]]) {
+			await page.$eval("#q-text", (i) => { i.value = ""; });
+			await page.select(sel, v);
+			await Promise.all([
+				page.waitForResponse((r) => r.url().includes(`${param}=${v}`)),
+				page.click("form.search button[type=submit]"),
+			]);
+			await new Promise((r) => setTimeout(r, 200));
+			const got = await page.$$eval("li.result", (l) => l.map((x) => x.dataset.id));
+			const api1 = await api(`/api/v1/practices?${param}=${v}&limit=50`);
+			expect(`the ${param} filter narrows to the API's answer`, got.length > 0 && got.join() === api1.items.map((x) => x.id).join(),
+				`${got.length} shown, API ${api1.items.length}`);
+			await page.select(sel, "");
+		}
+		await page.goto(`${base}/practices?text=famil*`, { waitUntil: "load" });
+		await page.waitForSelector("li.result");
+	}
+
 	// Shortlist: two practices, still there after a reload.
 	const buttons = await page.$$("li.result button.toggle");
 	await buttons[0].click();
@@ -250,6 +277,30 @@ try {
 			doc.h2.length >= 4 && doc.tables.includes(rep.totals.reported) && doc.items === nPr && !doc.raw,
 			JSON.stringify(doc));
 	}
+
+	// In French: the catalogs' French strings, the page's language said.
+	await page.evaluate(() => localStorage.setItem("lcf.lang", "fr"));
+	await pageCheck("coverage page in French", "/coverage?period=2024");
+	{
+		const fr = JSON.parse(readFileSync(process.env.FR_JSON, "utf8"));
+		const got = await page.evaluate(() => ({ lang: document.documentElement.lang, h1: document.querySelector("main h1").textContent,
+			th: [...document.querySelectorAll("table.heat thead th")].map((x) => x.textContent),
+			nav: [...document.querySelectorAll("nav a")].map((x) => x.textContent) }));
+		expect("the pages speak French when chosen", got.lang === "fr" && got.h1 === fr["cov.title.period"].replace("{period}", "2024") &&
+			got.th[0] === fr["col.city"] && got.th[got.th.length - 1] === fr["cov.reported"] && got.nav.includes(fr["nav.practices"]),
+			JSON.stringify({ ...got, th: got.th.slice(0, 2) }));
+	}
+	await pageCheck("practice detail in French", `/practices/${all.items[0].id}`);
+	{
+		const fr = JSON.parse(readFileSync(process.env.FR_JSON, "utf8"));
+		const dts = await page.$$eval("dl.fields dt", (d) => d.map((x) => x.textContent));
+		const frLabels = new Set(Object.entries(fr).filter(([k]) => k.startsWith("prac.f.")).map(([, v]) => v));
+		const raw = dts.filter((d) => !frLabels.has(d));
+		expect("every field of a practice is labelled from the catalog", dts.length > 3 && raw.length === 0, raw.join(", "));
+		const heads = await page.$$eval("main table thead th", (x) => x.map((y) => y.textContent));
+		expect("and the versions table's headers", heads.join() === [fr["col.seq"], fr["col.id"], fr["col.stored"]].join(), heads.join());
+	}
+	await page.evaluate(() => localStorage.setItem("lcf.lang", "en"));
 
 	// Operator data through a proxy, without the token: refused, and said so.
 	await page.setExtraHTTPHeaders({ "X-Forwarded-For": "192.0.2.7" });
