@@ -340,6 +340,17 @@ try {
 		ok("the report prints to PDF");
 	}
 
+	// Screenshots for the README (SCREENSHOTS=docs/img): small, 8-bit colour.
+	if (process.env.SCREENSHOTS) {
+		await page.setViewport({ width: 900, height: 620 });
+		for (const [name, path] of [["federation", "/"], ["coverage", "/coverage?period=2024"]]) {
+			await load(path);
+			await page.screenshot({ path: join(process.env.SCREENSHOTS, `${name}.png`) });
+		}
+		await page.setViewport({ width: 1200, height: 900 });
+		ok("screenshots written");
+	}
+
 	// Live: a practice published on another node shows on both pages without a reload.
 	await load("/");
 	const page2 = await browser.newPage();

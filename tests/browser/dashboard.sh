@@ -30,7 +30,7 @@ check "A serves the dashboard at /" wait_for 5 sh -c "curl -sf '${URLS[A]}/' | g
 cp "$ROOT/tests/browser/dashboard.mjs" "$NPM_DIR/"
 PDF=$(tmpdir)/report.pdf
 START=$SECONDS
-FR_JSON=$ROOT/web/src/i18n/fr.json LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
+SCREENSHOTS=${SCREENSHOTS:+$(cd "$SCREENSHOTS" && pwd)} FR_JSON=$ROOT/web/src/i18n/fr.json LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
     timeout 150 node "$NPM_DIR/dashboard.mjs" "${URLS[A]}"
 echo "# the browser checks took $((SECONDS - START)) s"
 CITY=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].id')

@@ -32,9 +32,19 @@ function heatTable(cov) {
 		const vs = (cov.cities || []).map((c) => c.values?.[i.id]?.value).filter((v) => typeof v === "number");
 		return [i.id, [Math.min(...vs), Math.max(...vs)]];
 	}));
+	/* A short column label: the sub-area and a letter for each of its
+	 * indicators (1.1a, 1.1b, ...); the name in full for a title and for
+	 * screen readers. */
+	const seen = new Map();
+	const short = inds.map((i) => {
+		const area = i.sub_area || i.id.split("-")[0];
+		const n = seen.get(area) || 0;
+		seen.set(area, n + 1);
+		return `${area}${String.fromCharCode(97 + (n % 26))}`;
+	});
 	const head = h("tr", null, h("th", { scope: "col" }, t("col.city")),
-		inds.map((i) => h("th", { scope: "col", "data-indicator": i.id },
-			h("abbr", { title: i.name }, i.id.split("-")[0]), h("span.sr", null, ` ${i.name}`))),
+		inds.map((i, k) => h("th", { scope: "col", "data-indicator": i.id },
+			h("abbr", { title: i.name }, short[k]), h("span.sr", null, ` ${i.name}`))),
 		h("th", { scope: "col" }, t("cov.reported")));
 	const rows = (cov.cities || []).map((c) => h("tr", { "data-city": c.id },
 		h("th", { scope: "row" }, h("a", { href: `/city/${c.id}` }, c.name), ` (${c.country})`),
