@@ -26,6 +26,7 @@
 #include "net/sync.h"
 #include "store/store.h"
 #include "view/city.h"
+#include "view/coverage.h"
 #include "view/records.h"
 #include "view/view.h"
 #include "write/held.h"
@@ -34,6 +35,7 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define VERSIONS_MAX 500
+#define IDS_MAX 200                   /* ids in one list request */
 
 /* What a list answer needs while it walks the store. */
 struct view {
@@ -100,6 +102,8 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 }
 
 static void answer_view(struct http_call *c, const char *name);
+static int one_visit(void *arg, const uint8_t id[32], const uint8_t *raw,
+    size_t len);
 
 /* ---- parameters ---- */
 
@@ -396,7 +400,102 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	return 0;
 }
 
-/* Answers a page of the current records of kind that match the request. */
+/* Whether the parameters besides id are only those an id list takes. 0, or
+ * a problem answered. */
+static int
+ids_alone(struct http_call *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++) {
+		const char *n = c->params[i].name;
+
+		if (strcmp(n, "id") != 0 && strcmp(n, "format") != 0) {
+			answer_problem(c, 400, "id", "id names the records itself: "
+			    "give it without %s (format only may come with it)", n);
+			return LCF_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* One id (64 hex digits or a unique prefix of 6 or more) of a record of
+ * v->kind appended to v->items: 0, or a problem answered. */
+static int
+list_one_id(struct http_call *c, struct view *v, const char *ref)
+{
+	uint8_t id[32];
+	size_t before = json_array_size(v->items);
+	int rc;
+
+	if (!hex_is_prefix(ref) || strlen(ref) < 6 || strlen(ref) > 64) {
+		answer_problem(c, 400, "id", "id '%s' is not a record id (64 hex "
+		    "digits, or a unique prefix of at least 6)", ref);
+		return LCF_EINVAL;
+	}
+	if ((rc = store_resolve_id(c->n->store, ref, id)) == 0)
+		rc = store_get(c->n->store, id, one_visit, v);
+	if (rc == LCF_EAMBIGUOUS) {
+		answer_problem(c, 400, "id", "id '%s' matches several records: "
+		    "give more digits", ref);
+	} else if (rc == 0 && json_array_size(v->items) == before) {
+		answer_problem(c, 400, "id", "record '%s' is not a %s", ref,
+		    kinds_name(v->kind));
+		rc = LCF_EINVAL;
+	} else if (rc != 0) {
+		answer_problem(c, 404, "id", "no record '%s' here", ref);
+	}
+	return rc;
+}
+
+/* The records the id parameters name (each a list separated by commas), in
+ * that order, into v->items: 0, or a problem answered. */
+static int
+list_ids(struct http_call *c, struct view *v, Lcf__Kind kind)
+{
+	char *copy, *save = NULL, *ref;
+	size_t i, nids = 0;
+	int rc = 0;
+
+	v->kind = kind;
+	if (ids_alone(c) != 0)
+		return LCF_EINVAL;
+	for (i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].name, "id") == 0)
+			for (ref = c->params[i].value; ref != NULL; ref = strchr(ref +
+			    1, ','))
+				nids++;
+	if (nids > IDS_MAX) {
+		answer_problem(c, 400, "id", "at most %d ids in one request",
+		    IDS_MAX);
+		return LCF_EINVAL;
+	}
+	for (i = 0; rc == 0 && i < c->nparams; i++) {
+		if (strcmp(c->params[i].name, "id") != 0)
+			continue;
+		copy = xstrdup(c->params[i].value);
+		for (ref = strtok_r(copy, ",", &save); rc == 0 && ref != NULL;
+		    ref = strtok_r(NULL, ",", &save))
+			rc = list_one_id(c, v, ref);
+		free(copy);
+	}
+	return rc;
+}
+
+/* Answers the list j ({"items", ...}) as JSON or, with format=csv, as CSV;
+ * takes the reference. */
+static void
+answer_list(struct http_call *c, Lcf__Kind kind, int csv, json_t *j)
+{
+	if (csv)
+		csv_answer_records(c, (int)kind, json_object_get(j, "items"));
+	else
+		answer_json(c, 200, json_incref(j));
+	json_decref(j);
+}
+
+/* Answers a page of the current records of kind that match the request, or
+ * the records its id parameters name. */
 static void
 list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city,
     const char *const *params)
@@ -405,13 +504,20 @@ list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city,
 	struct view v;
 	uint8_t line[LINEAGE_MAX][32];
 	size_t limit;
-	int deleted, revoked;
+	int deleted, revoked, csv;
 	json_t *j;
 
 	view_init(&v, c);
 	memset(&q, 0, sizeof(q));
-	if (answer_known_params(c, params) != 0 ||
-	    param_limit(c, &limit) != 0 || param_cursor(c, &q.before) != 0 ||
+	if (answer_known_params(c, params) != 0 || csv_param(c, &csv) != 0)
+		goto out;
+	if (answer_param(c, "id") != NULL) {
+		if (list_ids(c, &v, kind) == 0)
+			answer_list(c, kind, csv, json_pack("{s:O, s:n}", "items",
+			    v.items, "next"));
+		goto out;
+	}
+	if (param_limit(c, &limit) != 0 || param_cursor(c, &q.before) != 0 ||
 	    param_bool(c, "include_deleted", &deleted) != 0 ||
 	    param_bool(c, "include_revoked", &revoked) != 0 ||
 	    list_filters(c, &q, &v, fixed_city, line) != 0)
@@ -420,16 +526,20 @@ list_records(struct http_call *c, Lcf__Kind kind, const char *fixed_city,
 	q.limit = limit;
 	q.include_deleted = deleted;
 	if (list_page(c, &v, &q, revoked, NULL, &j) == 0)
-		answer_json(c, 200, j);
+		answer_list(c, kind, csv, j);
 out:
 	view_free(&v);
 }
 
 static const char *const practice_params[] = { "limit", "cursor",
 	"include_deleted", "include_revoked", "area", "cluster", "country", "city",
-	"text", "lang", "sdg", "since", "sort", NULL };
+	"text", "lang", "sdg", "since", "sort", "format", "id", NULL };
+static const char *const city_practice_params[] = { "limit", "cursor",
+	"include_deleted", "include_revoked", "area", "cluster", "country", "city",
+	"text", "lang", "sdg", "since", "sort", "format", NULL };
 static const char *const indicator_params[] = { "limit", "cursor",
-	"include_deleted", "include_revoked", "city", "indicator", "period", NULL };
+	"include_deleted", "include_revoked", "city", "indicator", "period",
+	"format", NULL };
 
 void
 api_practices(struct http_call *c)
@@ -446,7 +556,8 @@ api_indicators(struct http_call *c)
 void
 api_city_practices(struct http_call *c)
 {
-	list_records(c, LCF__KIND__KIND_PRACTICE, c->segs[0], practice_params);
+	list_records(c, LCF__KIND__KIND_PRACTICE, c->segs[0],
+	    city_practice_params);
 }
 
 void
@@ -736,6 +847,40 @@ api_status(struct http_call *c)
 	view_free(&v);
 }
 
+/* The words of a space-separated code list as a JSON array. */
+static json_t *
+code_words(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list, *end;
+
+	while (*p != '\0') {
+		end = strchr(p, ' ');
+		if (end == NULL)
+			end = p + strlen(p);
+		json_array_append_new(a, json_stringn(p, (size_t)(end - p)));
+		p = *end == ' ' ? end + 1 : end;
+	}
+	return a;
+}
+
+/* The catalog answer j with the codes a practice's filters take: the KFLC
+ * sub-areas (id and name) and the clusters. Returns j. */
+static json_t *
+with_codes(json_t *j)
+{
+	json_t *ids = code_words(code_subarea_list()), *areas = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(ids, i, x)
+		json_array_append_new(areas, json_pack("{s:O, s:s}", "id", x, "name",
+		    code_subarea_name(json_string_value(x))));
+	json_object_set_new(j, "kflc_areas", areas);
+	json_object_set_new(j, "clusters", code_words(code_cluster_list()));
+	json_decref(ids);
+	return j;
+}
+
 void
 api_catalog(struct http_call *c)
 {
@@ -752,7 +897,7 @@ api_catalog(struct http_call *c)
 		cr.federation.data = cat->fed;
 		cr.federation.len = 32;
 	}
-	answer_json(c, 200, pbjson_encode(&cr.base));
+	answer_json(c, 200, with_codes(pbjson_encode(&cr.base)));
 }
 
 static json_t *
@@ -922,18 +1067,25 @@ markdown_answer(struct http_call *c, json_t *out)
 	return 0;
 }
 
+/* The view's answer out to args as flat rows for CSV (a new reference). */
+typedef json_t *(*csv_rows_fn)(const json_t *args, const json_t *out);
+
 /* The view's arguments: the query's parameters (a repeated one a list), the
- * path's '*' segment as "id". A new reference. */
+ * path's '*' segment as "id"; format left out when the view has a CSV form
+ * (skip_format). A new reference. */
 static json_t *
-view_args(const struct http_call *c)
+view_args(const struct http_call *c, int skip_format)
 {
 	json_t *args = json_object(), *cur;
 	size_t i;
 
 	for (i = 0; i < c->nparams; i++) {
 		const char *k = c->params[i].name;
-		json_t *v = json_string(c->params[i].value);
+		json_t *v;
 
+		if (skip_format && strcmp(k, "format") == 0)
+			continue;
+		v = json_string(c->params[i].value);
 		if ((cur = json_object_get(args, k)) == NULL) {
 			json_object_set_new(args, k, v);
 		} else if (json_is_array(cur)) {
@@ -951,18 +1103,27 @@ view_args(const struct http_call *c)
 	return args;
 }
 
+/* Runs the view and answers it: as CSV through rows when rows is not NULL,
+ * else as JSON (or Markdown when the view made some). */
 static void
-view_answer(struct http_call *c, const char *name, const json_t *args)
+view_answer(struct http_call *c, const char *name, const json_t *args,
+    csv_rows_fn rows)
 {
 	struct view_error e;
-	json_t *out = NULL;
+	json_t *out = NULL, *r;
 
 	if (view_run(c->n, name, args, (c->operator ? VIEW_OPERATOR : 0) |
-	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0)
+	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0) {
 		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
-	else if (markdown_answer(c, out) != 0)
+	} else if (rows != NULL) {
+		r = rows(args, out);
+		csv_answer_rows(c, r);
+		json_decref(r);
+		json_decref(out);
+	} else if (markdown_answer(c, out) != 0) {
 		answer_json(c, 200, out);
+	}
 }
 
 /*
@@ -978,6 +1139,7 @@ struct later {
 	struct later **tok;           /* in req's pool, pointing here */
 	const char *name;             /* a view's name: static */
 	json_t *args;
+	csv_rows_fn rows;             /* CSV asked for: its rows, else NULL */
 	int head, operator, personal;
 	unsigned route_flags;
 };
@@ -1007,7 +1169,7 @@ later_ready(void *arg)
 		c.personal = l->personal;
 		c.route_flags = l->route_flags;
 		*l->tok = NULL;
-		view_answer(&c, l->name, l->args);
+		view_answer(&c, l->name, l->args, l->rows);
 		l->h->send_later(&c);
 		free(c.body);
 	}
@@ -1015,14 +1177,22 @@ later_ready(void *arg)
 	free(l);
 }
 
+/* Answers the view name with the query's parameters as its arguments; with
+ * rows (a view that has a CSV form), format=csv answers rows' CSV. A view
+ * with a first step (view_prepare) answers once that step is done. */
 static void
-answer_view(struct http_call *c, const char *name)
+answer_view_as(struct http_call *c, const char *name, csv_rows_fn rows)
 {
 	struct view_error e;
 	struct later *l;
-	json_t *args = view_args(c);
-	int rc;
+	json_t *args;
+	int rc, csv = 0;
 
+	if (rows != NULL && csv_param(c, &csv) != 0)
+		return;
+	if (!csv)
+		rows = NULL;
+	args = view_args(c, csv);
 	l = xcalloc(1, sizeof(*l));
 	rc = view_prepare(c->n, name, args, later_ready, l, &e);
 	if (rc == 0) {
@@ -1031,6 +1201,7 @@ answer_view(struct http_call *c, const char *name)
 		l->req = c->req;
 		l->name = name;
 		l->args = args;
+		l->rows = rows;
 		l->head = c->head;
 		l->operator = c->operator;
 		l->personal = c->personal;
@@ -1046,14 +1217,32 @@ answer_view(struct http_call *c, const char *name)
 		answer_problem(c, e.status ? e.status : 400, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
 	else
-		view_answer(c, name, args);
+		view_answer(c, name, args, rows);
 	json_decref(args);
+}
+
+static void
+answer_view(struct http_call *c, const char *name)
+{
+	answer_view_as(c, name, NULL);
+}
+
+/* lcctl coverage --csv's rows: the matrix, or with missing the pairs. */
+static json_t *
+coverage_rows(const json_t *args, const json_t *out)
+{
+	struct view_error e;
+	int missing = 0;
+
+	if (view_arg_bool(args, "missing", &missing, &e) != 0)
+		missing = 0;
+	return view_coverage_rows(out, missing);
 }
 
 void
 api_coverage(struct http_call *c)
 {
-	answer_view(c, "coverage");
+	answer_view_as(c, "coverage", coverage_rows);
 }
 
 void
@@ -1066,6 +1255,12 @@ void
 api_partners(struct http_call *c)
 {
 	answer_view(c, "partners");
+}
+
+void
+api_indicator_summary(struct http_call *c)
+{
+	answer_view(c, "indicator_summary");
 }
 
 void

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP layer's internals, shared by its files (not the node's API).
  * Files, lowest first: token.c (the operator token), answer.c (a call's
- * parameters and answers), health.c, metrics.c, sse.c (the event stream),
+ * parameters and answers), csv.c (CSV answers), health.c, metrics.c, sse.c
+ * (the event stream),
  * api.c (the JSON API), static.c (the dashboard's files), server.c (h2o, routing, access, limits). */
 #ifndef LCF_HTTP_INT_H
 #define LCF_HTTP_INT_H
@@ -118,6 +119,16 @@ int answer_parse_query(struct http_call *c, char *q);
 /* The standard reason phrase of status. */
 const char *answer_reason(int status);
 
+/* csv.c: CSV answers, the bytes of lcctl's --csv (model/csvout.h).
+ * csv_param reads the format parameter (json, the default, or csv) into
+ * *csv: 0, or a 400 problem answered and LCF_EINVAL. csv_answer_records
+ * answers the records items (the API's JSON form, borrowed) of kind as `lcctl
+ * KIND list --csv` writes them; csv_answer_rows answers flat objects as
+ * csvout_json_rows writes them. */
+int csv_param(struct http_call *c, int *csv);
+void csv_answer_records(struct http_call *c, int kind, const json_t *items);
+void csv_answer_rows(struct http_call *c, const json_t *rows);
+
 /* api.c: the JSON API's resources (server.c routes them; segs hold the
  * path's '*' segments). */
 void api_status(struct http_call *c);
@@ -139,6 +150,7 @@ void api_coverage(struct http_call *c);
 void api_city_report(struct http_call *c);
 void api_partners(struct http_call *c);
 void api_federation_status(struct http_call *c);
+void api_indicator_summary(struct http_call *c);
 
 /* health.c: GET /healthz (the loop turns) and /readyz (health.h). */
 void health_live(struct http_call *c);

@@ -87,6 +87,7 @@ static const struct route routes[] = {
 	{ "/api/v1/practices/*", api_practice, R_CACHE | R_PUBLIC },
 	{ "/api/v1/practices/*/versions", api_practice_versions, R_CACHE | R_PUBLIC },
 	{ "/api/v1/indicators", api_indicators, R_CACHE | R_PUBLIC },
+	{ "/api/v1/indicators/summary", api_indicator_summary, R_CACHE | R_PUBLIC },
 	{ "/api/v1/members", api_members, R_PUBLIC },
 	{ "/api/v1/peers", api_peers, R_OPERATOR },
 	{ "/api/v1/coverage", api_coverage, R_CACHE | R_PUBLIC },

@@ -16,6 +16,7 @@
 #include "model/period.h"
 #include "model/record.h"
 #include "store/store.h"
+#include "view/coverage.h"
 #include "view/view.h"
 
 struct cov_city {
@@ -391,4 +392,43 @@ view_coverage(struct node *n, const json_t *args, unsigned flags,
 done:
 	cov_free(&cv);
 	return rc;
+}
+
+/* The matrix, or the pairs not reported, as flat rows for csvout. */
+json_t *
+view_coverage_rows(const json_t *cov, int missing)
+{
+	json_t *rows = json_array(), *row;
+	const json_t *c, *x;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(cov, "cities"), i, c) {
+		if (missing) {
+			json_array_foreach(json_object_get(c, "missing"), k, x)
+				json_array_append_new(rows, json_pack("{s:O, s:O, s:O, "
+				    "s:O, s:O}", "city_id", json_object_get(c, "id"),
+				    "city", json_object_get(c, "name"),
+				    "country", json_object_get(c, "country"),
+				    "period", json_object_get(cov, "period"),
+				    "indicator", x));
+			continue;
+		}
+		row = json_pack("{s:O, s:O, s:O, s:O, s:O}",
+		    "city_id", json_object_get(c, "id"),
+		    "city", json_object_get(c, "name"),
+		    "country", json_object_get(c, "country"),
+		    "membership", json_object_get(c, "membership"),
+		    "reported", json_object_get(c, "reported"));
+		/* Every indicator a column, in the catalog's order, empty where
+		 * nothing was reported. */
+		json_array_foreach(json_object_get(cov, "indicators"), k, x) {
+			const char *id = json_string_value(json_object_get(x, "id"));
+			json_t *v = json_object_get(json_object_get(
+			    json_object_get(c, "values"), id), "value");
+
+			json_object_set(row, id, v != NULL ? v : json_null());
+		}
+		json_array_append_new(rows, row);
+	}
+	return rows;
 }

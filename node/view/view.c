@@ -15,6 +15,7 @@ static const char *const report_params[] = { "id", "from", "to", "format",
 static const char *const partners_params[] = { "area", "limit", NULL };
 
 static const char *const fedstatus_params[] = { "measure", NULL };
+static const char *const summary_params[] = { "indicator", "period", NULL };
 
 static const struct view_def views[] = {
 	{ "coverage", view_coverage, coverage_params, NULL },
@@ -23,6 +24,7 @@ static const struct view_def views[] = {
 	{ "partners", view_partners, partners_params, NULL },
 	{ "federation_status", view_fedstatus, fedstatus_params,
 	    view_fedstatus_prepare },
+	{ "indicator_summary", view_summary, summary_params, NULL },
 };
 
 const struct view_def *

@@ -88,4 +88,9 @@ int view_fedstatus(struct node *n, const json_t *args, unsigned flags,
 int view_fedstatus_prepare(struct node *n, const json_t *args,
     view_ready_cb ready, void *arg, struct view_error *e);
 
+/* Per catalog indicator and period: cities reporting a total (not
+ * disaggregated) value, their median, min and max (summary.c). */
+int view_summary(struct node *n, const json_t *args, unsigned flags,
+    json_t **out, struct view_error *e);
+
 #endif

@@ -10,8 +10,9 @@
 # (tests/bench/federation.sh, its own settings there) unless BENCH_FED=0, the
 # membership figures (tests/bench/membership.sh) unless BENCH_MEM=0, the HTTP
 # figures (tests/bench/http.sh) unless BENCH_HTTP=0, and the multilingual
-# search figures (tests/bench/search.sh) unless BENCH_SEARCH=0, and the views at
-# 1,000 cities (tests/bench/views.sh) unless BENCH_VIEWS=0.
+# search figures (tests/bench/search.sh) unless BENCH_SEARCH=0, the views at
+# 1,000 cities (tests/bench/views.sh) unless BENCH_VIEWS=0, and the web
+# dashboard in Chromium (tests/bench/dashboard.sh) unless BENCH_DASH=0.
 set -u
 # shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../blackbox/lib.sh"
@@ -303,5 +304,9 @@ fi
 # ---- views (tests/bench/views.sh; its own BENCH-JSON-VIEWS line) ----
 if [ "${BENCH_VIEWS:-1}" != 0 ]; then
 	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/views.sh" || failed=1
+fi
+# ---- dashboard (tests/bench/dashboard.sh; its own BENCH-JSON-DASHBOARD line) ----
+if [ "${BENCH_DASH:-1}" != 0 ]; then
+	BUILD=$BUILD "$(dirname "${BASH_SOURCE[0]}")/dashboard.sh" || failed=1
 fi
 exit "$failed"

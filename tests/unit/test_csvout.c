@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../tools/lcctl/csvout.c"
+#include "../../node/model/csvout.c"
 #include "model/tabular.h"
 
 /* What fn wrote, as a new string. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "csvout.h"
+#include "model/csvout.h"
 #include "lcctl.h"
 #include "model/kinds.h"
 #include "base/util.h"

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvout.h"
+#include "model/csvout.h"
+#include "view/coverage.h"
 #include "lcctl.h"
 #include "base/xmalloc.h"
 
@@ -75,45 +76,6 @@ print_missing(const json_t *cov)
 	else
 		table_print(t, stdout);
 	table_free(t);
-}
-
-/* The matrix, or the pairs not reported, as flat rows for csvout. */
-static json_t *
-csv_rows(const json_t *cov, int missing)
-{
-	json_t *rows = json_array(), *row;
-	const json_t *c, *x;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(cov, "cities"), i, c) {
-		if (missing) {
-			json_array_foreach(json_object_get(c, "missing"), k, x)
-				json_array_append_new(rows, json_pack("{s:O, s:O, s:O, "
-				    "s:O, s:O}", "city_id", json_object_get(c, "id"),
-				    "city", json_object_get(c, "name"),
-				    "country", json_object_get(c, "country"),
-				    "period", json_object_get(cov, "period"),
-				    "indicator", x));
-			continue;
-		}
-		row = json_pack("{s:O, s:O, s:O, s:O, s:O}",
-		    "city_id", json_object_get(c, "id"),
-		    "city", json_object_get(c, "name"),
-		    "country", json_object_get(c, "country"),
-		    "membership", json_object_get(c, "membership"),
-		    "reported", json_object_get(c, "reported"));
-		/* Every indicator a column, in the catalog's order, empty where
-		 * nothing was reported. */
-		json_array_foreach(json_object_get(cov, "indicators"), k, x) {
-			const char *id = json_string_value(json_object_get(x, "id"));
-			json_t *v = json_object_get(json_object_get(
-			    json_object_get(c, "values"), id), "value");
-
-			json_object_set(row, id, v != NULL ? v : json_null());
-		}
-		json_array_append_new(rows, row);
-	}
-	return rows;
 }
 
 static void
@@ -235,7 +197,7 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 	if (ctx->json) {
 		render_json(cov);
 	} else if (ctx->csv) {
-		rows = csv_rows(cov, missing);
+		rows = view_coverage_rows(cov, missing);
 		csvout_json_rows(stdout, rows);
 		json_decref(rows);
 	} else if (missing) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "csvout.h"
+#include "model/csvout.h"
 #include "lcctl.h"
 #include "model/pbjson.h"
 #include "base/util.h"
@@ -481,6 +481,7 @@ static const struct lcctl_cmd indicator_cmds[] = {
 	{ "import", indicator_import, "publish the values in a JSON or CSV file" },
 	{ "list", indicator_list, "list indicator values of every known city" },
 	{ "rm", indicator_rm, "remove one of this city's indicator values" },
+	{ "summary", indicator_summary, "the federation's median of each indicator and period" },
 };
 
 int

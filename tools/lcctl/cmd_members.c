@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvout.h"
+#include "model/csvout.h"
 #include "lcctl.h"
 #include "base/util.h"
 #include "base/xmalloc.h"

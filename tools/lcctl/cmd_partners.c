@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvout.h"
+#include "model/csvout.h"
 #include "lcctl.h"
 
 static const char usage[] =

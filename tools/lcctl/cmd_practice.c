@@ -7,7 +7,7 @@
 
 #include "base/codes.h"
 #include "base/error.h"
-#include "csvout.h"
+#include "model/csvout.h"
 #include "lcctl.h"
 #include "model/pbjson.h"
 #include "base/util.h"

@@ -18,7 +18,7 @@ static const struct lcctl_cmd commands[] = {
 	{ "health", cmd_health, "ok, degraded or down, and why (exit 0, 1, 2)" },
 	{ "city", cmd_city, "cities known (list) and this city's profile: show, set, import" },
 	{ "practice", cmd_practice, "good practices: import, add, list, show, rm" },
-	{ "indicator", cmd_indicator, "indicator values: set, import, list, rm" },
+	{ "indicator", cmd_indicator, "indicator values: set, import, list, rm, summary" },
 	{ "catalog", cmd_catalog, "the indicator catalog in force: list" },
 	{ "export", cmd_export, "every current record, one JSON object per line" },
 	{ "verify", cmd_verify, "check the signature of every stored record" },

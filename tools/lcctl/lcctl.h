@@ -300,6 +300,8 @@ int cmd_status(struct lcctl *ctx, int argc, char **argv);
 int cmd_city(struct lcctl *ctx, int argc, char **argv);
 int cmd_practice(struct lcctl *ctx, int argc, char **argv);
 int cmd_indicator(struct lcctl *ctx, int argc, char **argv);
+/* lcctl indicator summary (cmd_summary.c). */
+int indicator_summary(struct lcctl *ctx, int argc, char **argv);
 int cmd_catalog(struct lcctl *ctx, int argc, char **argv);
 int cmd_export(struct lcctl *ctx, int argc, char **argv);
 int cmd_verify(struct lcctl *ctx, int argc, char **argv);

@@ -5,7 +5,10 @@ import { i18nInit, i18nLang, i18nSet, t } from "./i18n.js";
 import { clear, h } from "./dom.js";
 import { federationPage } from "./pages/federation.js";
 import { practicesPage } from "./pages/practices.js";
-import { cityPage, coveragePage, nodePage, partnersPage, reportPage } from "./pages/more.js";
+import { cityPage } from "./pages/city.js";
+import { coveragePage } from "./pages/coverage.js";
+import { nodePage } from "./pages/node.js";
+import { partnersPage, reportPage } from "./pages/more.js";
 
 /* The pages, in the navigation bar's order: path, message key, renderer. A
  * renderer gets (main, rest of the path, query) and may return a function

@@ -1,88 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The City, Coverage, Partners, This node and Report pages: first versions, each a view of one API resource.
+// The Partners and Report pages: the ranking of lcctl partners with its reasons, and the progress-report draft laid out for A4.
 import { apiAll, apiGet, withQuery } from "../api.js";
-import { clear, h, table } from "../dom.js";
-import { fmtNumber, fmtTime, t } from "../i18n.js";
-import { liveSubscribe } from "../live.js";
-
-function cityLinks(cities, base) {
-	return h("ul.cities", null, cities.map((c) => h("li", null, h("a", { href: `${base}/${c.id}` }, `${c.name} (${c.country})`))));
-}
-
-function value(v) {
-	if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
-	if (v && typeof v === "object") return JSON.stringify(v);
-	return String(v);
-}
-
-export async function cityPage(main, rest) {
-	if (!rest.length) {
-		const cities = await apiAll("/api/v1/cities");
-		main.append(h("h1", null, t("city.choose")), cityLinks(cities, "/city"));
-		return;
-	}
-	const c = await apiGet(`/api/v1/cities/${encodeURIComponent(rest[0])}`);
-	const prof = c.profile?.city || {};
-	const practices = await apiGet("/api/v1/practices", { city: c.id, limit: 100 });
-	const latest = Object.entries(c.latest_indicators || {});
-	main.append(h("h1", null, `${c.name} (${c.country})`),
-		h("h2", null, t("city.profile")),
-		h("dl.fields", null, Object.entries(prof).map(([k, v]) => [h("dt", null, k), h("dd", null, value(v))])),
-		h("h2", null, t("city.practices")),
-		h("ul", null, practices.items.map((p) => h("li", null, h("a", { href: `/practices/${p.id}` }, p.practice?.title || p.key)))),
-		h("h2", null, t("city.indicators")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["id", "period", "value", "unit"], latest.map(([id, v]) =>
-			[id, v?.period ?? "", fmtNumber(v?.value), v?.unit ?? ""]))));
-}
-
-export async function coveragePage(main, rest, q) {
-	const period = q.get("period") || String(new Date().getFullYear() - 1);
-	const cov = await apiGet("/api/v1/coverage", { period });
-	const form = h("form", { on: { submit: (e) => {
-		e.preventDefault();
-		history.pushState(null, "", withQuery("/coverage", { period: form.period.value }));
-		window.dispatchEvent(new PopStateEvent("popstate"));
-	} } }, h("label", { for: "cov-period" }, t("cov.period")), " ",
-	h("input#cov-period", { name: "period", value: period, size: 12 }), " ", h("button", { type: "submit" }, "OK"));
-	const inds = cov.indicators || [];
-	const rows = (cov.cities || []).map((c) => [c.name, ...inds.map((i) => {
-		const v = c.values?.[i.id];
-		return v ? h("span.have", { title: `${i.name}: ${v.value} ${v.unit || ""}` }, fmtNumber(v.value)) : h("span.miss", null, "—");
-	})]);
-	main.append(h("h1", null, `${t("cov.title")} ${cov.period}`), form,
-		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), ...inds.map((i) => h("abbr", { title: i.name }, i.id.split("-")[0]))], rows, "heat")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["id", t("col.name"), "+", "−"], inds.map((i) => [i.id, i.name, String(i.reported), String(i.missing)]))));
-}
+import { h, table } from "../dom.js";
+import { t } from "../i18n.js";
+import { mdRender } from "../markdown.js";
 
 export async function partnersPage(main) {
 	const p = await apiGet("/api/v1/partners");
 	main.append(h("h1", null, t("part.title")),
 		h("div.scroll", { tabindex: "0" }, table(null, [t("col.name"), t("col.country"), t("part.score"), t("part.reasons")],
 			(p.items || []).map((c) => [h("a", { href: `/city/${c.id}` }, c.name), c.country, String(c.score), (c.reasons || []).join("; ")]))));
-}
-
-export async function nodePage(main) {
-	let peers;
-	try {
-		peers = await apiGet("/api/v1/peers");
-	} catch (err) {
-		if (err.status === 401) {
-			main.append(h("h1", null, t("node.title")), h("p.error", { role: "alert" }, t("node.denied")));
-			return;
-		}
-		throw err;
-	}
-	const log = h("ol.events", { "aria-live": "off" });
-	main.append(h("h1", null, t("node.title")), h("h2", null, t("node.peers")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["city", "state", "remote", "records in", "records out", "last sync"],
-			(peers.items || []).map((x) => [x.city_name || x.id.slice(0, 12), x.state, x.remote || x.address || "",
-				fmtNumber(x.records_in), fmtNumber(x.records_out), fmtTime(x.last_sync_ms)]))),
-		h("h2", null, t("node.events")), log);
-	return liveSubscribe((name, data) => {
-		if (name === "open" || name === "error") return;
-		log.prepend(h("li", null, `${new Date().toLocaleTimeString()} ${name} ${JSON.stringify(data)}`));
-		while (log.children.length > 50) log.lastChild.remove();
-	});
 }
 
 export async function reportPage(main, rest, q) {
@@ -101,7 +28,23 @@ export async function reportPage(main, rest, q) {
 	main.append(h("h1.noprint", null, t("rep.title")), form);
 	const city = q.get("city") || cities[0]?.id;
 	if (!city) return;
-	const res = await fetch(withQuery(`/api/v1/cities/${city}/report`, { from: q.get("from"), to: q.get("to"), format: "markdown" }));
-	const text = res.ok ? await res.text() : `${res.status} ${res.statusText}`;
-	main.append(h("article.report", null, h("pre", null, text)));
+	const url = withQuery(`/api/v1/cities/${encodeURIComponent(city)}/report`, { from: q.get("from"), to: q.get("to"), format: "markdown" });
+	let res;
+	try {
+		res = await fetch(url, { headers: { Accept: "text/markdown" } });
+	} catch (err) {
+		throw new Error(t("error.network", { url }));
+	}
+	if (!res.ok) {
+		let detail = res.statusText;
+		try {
+			detail = (await res.json()).detail || detail;
+		} catch (err) {
+			/* not a problem document */
+		}
+		throw new Error(t("error.http", { status: res.status, url, detail }));
+	}
+	/* The draft is the node's own document (in English, as lcctl report
+	 * prints it), laid out for A4. */
+	main.append(h("article.report", { lang: "en" }, mdRender(await res.text())));
 }

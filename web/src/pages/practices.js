@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Practices page: search with lcctl practice list's query syntax and filters, ranked results, a detail view with versions, and the shortlist.
-import { apiAll, apiGet } from "../api.js";
+import { apiAll, apiGet, withQuery } from "../api.js";
 import { append, clear, h, table } from "../dom.js";
 import { fmtTime, t } from "../i18n.js";
 import { debounce, liveSubscribe } from "../live.js";
 import { shortlistClear, shortlistGet, shortlistHas, shortlistToggle } from "../shortlist.js";
 
-const FILTERS = ["text", "area", "lang", "sdg", "since", "sort", "city"];
+const FILTERS = ["text", "area", "cluster", "country", "lang", "sdg", "since", "sort", "city"];
+/* A shortlist's ids in the CSV link: 16 hex digits each (unique in any real
+ * store) keep 200 of them within the node's 4 KB URL limit. */
+const ID_DIGITS = 16;
+const SHORTLIST_MAX = 200;
+
+/* The address of the shortlist's CSV: the API's own, so the file is the
+ * bytes `lcctl practice list --csv` would print for those practices. */
+export function shortlistCsvUrl(list) {
+	return withQuery("/api/v1/practices", { id: list.map((x) => x.id.slice(0, ID_DIGITS)).join(","), format: "csv" });
+}
 const PAGE = 50;
 
 function field(id, label, control, help) {
@@ -21,7 +31,15 @@ function select(name, value, options) {
 		h("option", { value: v, selected: v === value }, label)));
 }
 
-function searchForm(q, cities, onSubmit) {
+/* The practice fields' labels (message keys prac.f.NAME); a field with no
+ * label shows its name. */
+export function fieldLabel(k) {
+	const key = `prac.f.${k}`;
+	const s = t(key);
+	return s === key ? k : s;
+}
+
+function searchForm(q, cities, catalog, onSubmit) {
 	const v = (k) => q.get(k) || "";
 	const form = h("form.search", { role: "search", on: { submit: (e) => {
 		e.preventDefault();
@@ -30,12 +48,17 @@ function searchForm(q, cities, onSubmit) {
 		onSubmit(p);
 	} } },
 	field("q-text", t("prac.search"), h("input", { type: "search", name: "text", value: v("text") }), t("prac.search.help")),
-	field("q-area", t("prac.area"), h("input", { name: "area", value: v("area"), size: 5, inputmode: "decimal" })),
+	field("q-area", t("prac.area"), select("area", v("area"), [["", t("prac.any")],
+		...(catalog.kflc_areas || []).map((a) => [a.id, `${a.id} ${a.name}`])])),
+	field("q-cluster", t("prac.cluster"), select("cluster", v("cluster"), [["", t("prac.any")],
+		...(catalog.clusters || []).map((c) => [c, t(`cluster.${c}`) === `cluster.${c}` ? c : t(`cluster.${c}`)])])),
+	field("q-country", t("prac.country"), select("country", v("country"), [["", t("prac.any")],
+		...[...new Set(cities.map((c) => c.country).filter(Boolean))].sort().map((c) => [c, c])])),
 	field("q-lang", t("prac.lang"), h("input", { name: "lang", value: v("lang"), size: 5 })),
 	field("q-sdg", t("prac.sdg"), select("sdg", v("sdg"), [["", t("prac.any")],
 		...Array.from({ length: 17 }, (_, i) => [String(i + 1), String(i + 1)])])),
 	field("q-since", t("prac.since"), h("input", { type: "date", name: "since", value: v("since") })),
-	field("q-sort", t("prac.sort"), select("sort", v("sort"), [["", "—"],
+	field("q-sort", t("prac.sort"), select("sort", v("sort"), [["", t("prac.sort.default")],
 		["relevance", t("prac.sort.relevance")], ["newest", t("prac.sort.newest")]])),
 	field("q-city", t("prac.city"), select("city", v("city"), [["", t("prac.any")],
 		...cities.map((c) => [c.id, c.name])])),
@@ -77,6 +100,9 @@ function renderShortlist(box, params) {
 		return;
 	}
 	box.append(h("ol", null, list.map((x) => h("li", null, h("a", { href: `/practices/${x.id}` }, x.title || x.id)))),
+		list.length <= SHORTLIST_MAX
+			? h("p", null, h("a.csv", { href: shortlistCsvUrl(list), download: "shortlist.csv", type: "text/csv" }, t("prac.shortlist.csv")))
+			: h("p.error", null, t("prac.shortlist.toolong", { n: SHORTLIST_MAX })),
 		h("p", null,
 			h("button", { type: "button", on: { click: () => {
 				shortlistClear();
@@ -85,7 +111,7 @@ function renderShortlist(box, params) {
 }
 
 async function listView(main, q) {
-	const cities = await apiAll("/api/v1/cities");
+	const [cities, catalog] = await Promise.all([apiAll("/api/v1/cities"), apiGet("/api/v1/catalog")]);
 	const results = h("div.results", { "aria-live": "polite" });
 	const shortlist = h("aside.shortlist", { "aria-label": t("prac.shortlist") });
 	const run = async (params) => {
@@ -110,7 +136,7 @@ async function listView(main, q) {
 			results.append(more);
 		}
 	};
-	const form = searchForm(q, cities, (params) => {
+	const form = searchForm(q, cities, catalog, (params) => {
 		const s = params.toString();
 		history.replaceState(null, "", s ? `/practices?${s}` : "/practices");
 		run(params).catch((err) => clear(results).append(h("p.error", { role: "alert" }, err.message)));
@@ -125,9 +151,10 @@ async function listView(main, q) {
 	});
 }
 
+/* A field's value as text: lists joined, nested fields labelled. */
 function value(v) {
-	if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
-	if (v && typeof v === "object") return JSON.stringify(v);
+	if (Array.isArray(v)) return v.map(value).join(", ");
+	if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${fieldLabel(k)}: ${value(x)}`).join("; ");
 	return String(v);
 }
 
@@ -144,11 +171,11 @@ async function detailView(main, id) {
 		h("h1", null, pr.title || p.key),
 		h("p.meta", null, h("a", { href: `/city/${p.author}` }, p.city_name || p.author), " · ", fmtTime(p.timestamp)),
 		toggleButton(p),
-		h("dl.fields", null, fields.map(([k, v]) => [h("dt", null, k), h("dd", null, value(v))])),
+		h("dl.fields", null, fields.map(([k, v]) => [h("dt", null, fieldLabel(k)), h("dd", null, value(v))])),
 		tr.length ? [h("h2", null, t("prac.translations")), tr.map((x) => h("section", { lang: x.language },
 			h("h3", null, `${x.title || ""} (${x.language})`), h("p", null, x.summary || "")))] : null,
 		h("h2", null, t("prac.versions")),
-		h("div.scroll", { tabindex: "0" }, table(null, ["seq", "id", t("col.last_seen")],
+		h("div.scroll", { tabindex: "0" }, table(null, [t("col.seq"), t("col.id"), t("col.stored")],
 			(versions.items || []).map((v) => [String(v.seq), h("code", null, v.id.slice(0, 16)), fmtTime(v.timestamp)])))]);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// CSV out: the one writer behind every --csv of lcctl (RFC 4180, UTF-8).
+// CSV out: the one writer behind every --csv of lcctl and the HTTP API's
+// format=csv (RFC 4180, UTF-8).
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "base/xmalloc.h"
 #include "model/pbjson.h"
 #include "model/record.h"
-#include "csvout.h"
+#include "model/csvout.h"
 
 void
 csvout_init(struct csvout *w, FILE *f)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CSV out for every list of lcctl: RFC 4180 (fields with a comma, a quote, CR
- * or LF quoted, quotes doubled, CRLF line ends), UTF-8, a header row, list
- * values joined by ';' as the CSV import splits them (model/tabular.h). */
-#ifndef LCCTL_CSVOUT_H
-#define LCCTL_CSVOUT_H
+/* CSV out for every list of lcctl and the HTTP API's format=csv: RFC 4180
+ * (fields with a comma, a quote, CR or LF quoted, quotes doubled, CRLF line
+ * ends), UTF-8, a header row, list values joined by ';' as the CSV import
+ * splits them (model/tabular.h). */
+#ifndef LCF_MODEL_CSVOUT_H
+#define LCF_MODEL_CSVOUT_H
 
 #include <stddef.h>
 #include <stdio.h>
