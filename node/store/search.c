@@ -28,6 +28,7 @@ struct run {
 	struct store *s;
 	struct search *se;
 	MDB_cursor *cur;              /* on words */
+	int reference;                /* leaves loaded list by list (tests) */
 	Lcf__Kind kind;
 	char langs[LANGS_MAX][FOLD_LANG_MAX];
 	int stem[LANGS_MAX];
@@ -36,6 +37,9 @@ struct run {
 	/* BM25's term part tf (k1 + 1) / (tf + k1 norm(dl)) for the small
 	 * frequencies and every length code, worked out once a query. */
 	float tfpart[TF_TABLE][256];
+	/* Its length part k1 (1 - b + b dl / avgdl) for every length code,
+	 * for the higher frequencies. */
+	float dlpart[256];
 	int rc;                       /* the first LMDB failure, a project code */
 };
 
@@ -178,24 +182,53 @@ dense_key_init(void)
 	(void)pthread_key_create(&dense_key, dense_free);
 }
 
+/* Grows the per-thread arrays to hold documents below n, keeping what they
+ * hold (a sum may grow them half way). */
 static void
 dense_reserve(size_t n)
 {
-	if (n <= tls_dense.n)
+	size_t old = tls_dense.n;
+
+	if (n <= old)
 		return;
-	if (tls_dense.n == 0) {
+	if (old == 0) {
 		(void)pthread_once(&dense_once, dense_key_init);
 		(void)pthread_setspecific(dense_key, &tls_dense);
 	}
-	n = n < 2 * tls_dense.n ? 2 * tls_dense.n : n;
+	n = n < 2 * old ? 2 * old : n;
 	n = (n + 63) & ~(size_t)63;
-	free(tls_dense.score);
-	free(tls_dense.pos);
-	free(tls_dense.seen);
-	tls_dense.score = xcalloc(n, sizeof(*tls_dense.score));
-	tls_dense.pos = xcalloc(n, sizeof(*tls_dense.pos));
-	tls_dense.seen = xcalloc(n / 64, sizeof(*tls_dense.seen));
+	tls_dense.score = xreallocarray(tls_dense.score, n,
+	    sizeof(*tls_dense.score));
+	tls_dense.pos = xreallocarray(tls_dense.pos, n, sizeof(*tls_dense.pos));
+	tls_dense.seen = xreallocarray(tls_dense.seen, n / 64,
+	    sizeof(*tls_dense.seen));
+	memset(tls_dense.score + old, 0, (n - old) * sizeof(*tls_dense.score));
+	memset(tls_dense.pos + old, 0, (n - old) * sizeof(*tls_dense.pos));
+	memset(tls_dense.seen + old / 64, 0, (n - old) / 64 *
+	    sizeof(*tls_dense.seen));
 	tls_dense.n = n;
+}
+
+/* Moves the documents summed in the per-thread arrays, in words lo..hi of
+ * the bit set, into r (room for them all), leaving the arrays zeroed. */
+static void
+dense_take(struct hits *r, size_t lo, size_t hi)
+{
+	float *sc = tls_dense.score;
+	uint16_t *ps = tls_dense.pos;
+	uint64_t *seen = tls_dense.seen, bits;
+	uint32_t d;
+	size_t w;
+
+	for (w = lo; w <= hi; w++) {
+		for (bits = seen[w]; bits != 0; bits &= bits - 1) {
+			d = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			hits_put(r, d, sc[d], ps[d]);
+			sc[d] = 0.0f;
+			ps[d] = 0;
+		}
+		seen[w] = 0;
+	}
 }
 
 /* Joins n lists into one (they are consumed), a document's scores summed
@@ -208,9 +241,9 @@ hits_join(struct hits *l, size_t n)
 	struct hits r;
 	float *sc;
 	uint16_t *ps;
-	uint64_t *seen, bits;
+	uint64_t *seen;
 	uint32_t max = 0, d;
-	size_t i, j, w, total = 0;
+	size_t i, j, total = 0;
 
 	memset(&r, 0, sizeof(r));
 	if (n <= MERGE_PAIRWISE) {
@@ -244,15 +277,7 @@ hits_join(struct hits *l, size_t n)
 	/* Only the words of the bit set that have a bit are read; everything
 	 * is left zeroed for the next join. */
 	hits_alloc(&r, total);
-	for (w = 0; w <= max / 64; w++) {
-		for (bits = seen[w]; bits != 0; bits &= bits - 1) {
-			d = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-			hits_put(&r, d, sc[d], ps[d]);
-			sc[d] = 0.0f;
-			ps[d] = 0;
-		}
-		seen[w] = 0;
-	}
+	dense_take(&r, 0, max / 64);
 	return r;
 }
 
@@ -282,6 +307,80 @@ lists_join(struct lists *ls)
 	return r;
 }
 
+/* BM25's term part of a posting b (its frequency and length code). */
+static float
+tf_part(const struct run *r, const uint8_t *b)
+{
+	float tf;
+
+	if (b[4] < TF_TABLE)
+		return r->tfpart[b[4]][b[5]];
+	tf = (float)b[4];
+	return tf * (BM25_K1 + 1.0f) / (tf + r->dlpart[b[5]]);
+}
+
+/* The lists of one leaf (a word in its languages and forms, a prefix's
+ * words), joined: a document's scores are summed in the order the lists
+ * come (so the sum, a float, is the same either way) and its positions
+ * joined. The summed way adds each posting, as read from LMDB's pages, to
+ * the per-thread arrays (hits_join's), and takes the documents out at the
+ * end: no list of its own is built. The loaded way (reference, for tests)
+ * builds one per list and joins them with hits_join. */
+struct gather {
+	struct lists ls;              /* loaded; summed: the first list */
+	size_t lo, hi;                /* summed: words of the bit set touched */
+	size_t total;                 /* summed: postings */
+};
+
+/* Sums the posting list at the cursor's key (positioned there). */
+static int
+sum_list(struct run *r, struct gather *g)
+{
+	MDB_val k, v;
+	size_t cnt = 0, got = 0, m, i;
+	const uint8_t *b;
+	float idf, *sc;
+	uint16_t *ps;
+	uint64_t *seen;
+	uint32_t d;
+	int rc;
+
+	if ((rc = mdb_cursor_count(r->cur, &cnt)) != 0)
+		return rc;
+	idf = logf(1.0f + (r->n - (float)cnt + 0.5f) / ((float)cnt + 0.5f));
+	if (idf < 0.01f)
+		idf = 0.01f;
+	if ((rc = mdb_cursor_get(r->cur, &k, &v, MDB_GET_CURRENT)) == 0)
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_GET_MULTIPLE);
+	while (rc == 0) {
+		m = v.mv_size / WORDS_VAL_LEN;
+		if (m == 0 || got + m > cnt || v.mv_size % WORDS_VAL_LEN != 0)
+			return MDB_CORRUPTED;
+		/* A page's documents ascend: its last is its highest. */
+		b = (const uint8_t *)v.mv_data;
+		d = get_be32(b + (m - 1) * WORDS_VAL_LEN);
+		dense_reserve((size_t)d + 1);
+		if (d / 64 > g->hi)
+			g->hi = d / 64;
+		if ((d = get_be32(b)) / 64 < g->lo)
+			g->lo = d / 64;
+		got += m;
+		g->total += m;
+		sc = tls_dense.score;
+		ps = tls_dense.pos;
+		seen = tls_dense.seen;
+		for (i = 0; i < m; i++, b += WORDS_VAL_LEN) {
+			d = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			    (uint32_t)b[2] << 8 | b[3];
+			sc[d] += idf * tf_part(r, b);
+			ps[d] |= (uint16_t)(b[6] << 8 | b[7]);
+			seen[d / 64] |= (uint64_t)1 << (d % 64);
+		}
+		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* The posting list at the cursor's key (positioned there), scored. */
 static int
 load_scored(struct run *r, struct hits *out)
@@ -289,7 +388,7 @@ load_scored(struct run *r, struct hits *out)
 	MDB_val k, v;
 	size_t cnt = 0, m, i;
 	const uint8_t *b;
-	float idf, tf, part;
+	float idf;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -307,22 +406,79 @@ load_scored(struct run *r, struct hits *out)
 		m = v.mv_size / WORDS_VAL_LEN;
 		if (out->n + m > cnt || v.mv_size % WORDS_VAL_LEN != 0)
 			return MDB_CORRUPTED;
-		for (i = 0, b = v.mv_data; i < m; i++, b += WORDS_VAL_LEN) {
-			if (b[4] < TF_TABLE) {
-				part = r->tfpart[b[4]][b[5]];
-			} else {
-				tf = (float)b[4];
-				part = tf * (BM25_K1 + 1.0f) / (tf + BM25_K1 *
-				    (1.0f - BM25_B + BM25_B * words_dl_len(b[5]) /
-				    r->avgdl));
-			}
-			hits_put(out, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-			    (uint32_t)b[2] << 8 | b[3], idf * part,
+		for (i = 0, b = v.mv_data; i < m; i++, b += WORDS_VAL_LEN)
+			hits_put(out, get_be32(b), idf * tf_part(r, b),
 			    (uint16_t)(b[6] << 8 | b[7]));
-		}
 		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
 	}
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void
+gather_init(struct gather *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->lo = SIZE_MAX;
+}
+
+/* Adds the documents of h to the per-thread arrays (h is consumed). */
+static void
+sum_hits(struct gather *g, struct hits *h)
+{
+	size_t i;
+	uint32_t d;
+
+	if (h->n > 0) {
+		dense_reserve((size_t)h->doc[h->n - 1] + 1);
+		if (h->doc[0] / 64 < g->lo)
+			g->lo = h->doc[0] / 64;
+		if (h->doc[h->n - 1] / 64 > g->hi)
+			g->hi = h->doc[h->n - 1] / 64;
+	}
+	for (i = 0; i < h->n; i++) {
+		d = h->doc[i];
+		tls_dense.score[d] += h->score[i];
+		tls_dense.pos[d] |= h->pos[i];
+		tls_dense.seen[d / 64] |= (uint64_t)1 << (d % 64);
+	}
+	g->total += h->n;
+	store__hits_free(h);
+}
+
+/* Adds the list at the cursor's key (positioned there) to g. The first is
+ * loaded as it is (a word in one language needs nothing more); from the
+ * second on, the lists are summed (the first too). */
+static int
+gather_list(struct run *r, struct gather *g)
+{
+	struct hits h;
+	int rc;
+
+	if (!r->reference && g->ls.n + g->total > 0) {
+		if (g->ls.n == 1)
+			sum_hits(g, &g->ls.l[--g->ls.n]);
+		return sum_list(r, g);
+	}
+	if ((rc = load_scored(r, &h)) == 0)
+		lists_push(&g->ls, h);
+	else
+		store__hits_free(&h);
+	return rc;
+}
+
+/* The documents of g's lists (a sum is taken out even after a failure, so
+ * that the per-thread arrays are left zeroed). */
+static struct hits
+gather_end(struct gather *g)
+{
+	struct hits h;
+
+	if (g->total == 0 || g->lo == SIZE_MAX)
+		return lists_join(&g->ls);
+	free(g->ls.l);
+	hits_alloc(&h, g->total);
+	dense_take(&h, g->lo, g->hi);
+	return h;
 }
 
 static size_t
@@ -337,21 +493,20 @@ words_key(uint8_t *key, Lcf__Kind kind, const char *lang, const char *w, size_t 
 	return 2 + ll + n;
 }
 
-/* Adds the list of one word of language lang to ls. */
+/* Adds the list of one word of language lang to g. */
 static void
-word_list(struct run *r, struct lists *ls, const char *lang, const char *f)
+word_list(struct run *r, struct gather *g, const char *lang, const char *f)
 {
 	uint8_t key[WORDS_KEY_MAX];
-	struct hits h;
 	MDB_val k, v;
 	int rc;
 
 	k.mv_data = key;
 	k.mv_size = words_key(key, r->kind, lang, f, strlen(f));
 	rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_KEY);
-	if (rc == 0 && (rc = load_scored(r, &h)) == 0)
-		lists_push(ls, h);
-	else if (rc != MDB_NOTFOUND)
+	if (rc == 0)
+		rc = gather_list(r, g);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		r->rc = mdb_to_lcf("searching", rc);
 }
 
@@ -361,18 +516,19 @@ static struct hits
 eval_word(struct run *r, const char *word)
 {
 	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
-	struct lists ls = { 0 };
+	struct gather g;
 	size_t i;
 
+	gather_init(&g);
 	for (i = 0; i < r->nlangs && r->rc == 0; i++) {
 		if (fold_word(r->langs[i], word, strlen(word), r->stem[i], f,
 		    alt) == 0)
 			continue;
-		word_list(r, &ls, r->langs[i], f);
+		word_list(r, &g, r->langs[i], f);
 		if (alt[0] != '\0')
-			word_list(r, &ls, r->langs[i], alt);
+			word_list(r, &g, r->langs[i], alt);
 	}
-	return lists_join(&ls);
+	return gather_end(&g);
 }
 
 /* A prefix: every word of each language that starts with it (folded, not
@@ -382,12 +538,12 @@ eval_prefix(struct run *r, const char *word)
 {
 	uint8_t key[WORDS_KEY_MAX];
 	char f[FOLD_WORD_MAX + 1];
-	struct lists ls = { 0 };
-	struct hits h;
+	struct gather g;
 	MDB_val k, v;
 	size_t i, n, kl, words;
 	int rc;
 
+	gather_init(&g);
 	n = fold_plain(word, strlen(word), f);
 	for (i = 0; i < r->nlangs && r->rc == 0 && n > 0; i++) {
 		k.mv_data = key;
@@ -396,15 +552,14 @@ eval_prefix(struct run *r, const char *word)
 		for (words = 0; rc == 0 && words < PREFIX_WORDS_MAX; words++) {
 			if (k.mv_size < kl || memcmp(k.mv_data, key, kl) != 0)
 				break;
-			if ((rc = load_scored(r, &h)) != 0)
+			if ((rc = gather_list(r, &g)) != 0)
 				break;
-			lists_push(&ls, h);
 			rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_NODUP);
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			r->rc = mdb_to_lcf("searching", rc);
 	}
-	return lists_join(&ls);
+	return gather_end(&g);
 }
 
 /* A word's list in language li: its stem's and its other form's. */
@@ -412,14 +567,15 @@ static struct hits
 word_in_lang(struct run *r, size_t li, const char *word)
 {
 	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
-	struct lists ls = { 0 };
+	struct gather g;
 
+	gather_init(&g);
 	if (fold_word(r->langs[li], word, strlen(word), r->stem[li], f, alt) > 0) {
-		word_list(r, &ls, r->langs[li], f);
+		word_list(r, &g, r->langs[li], f);
 		if (alt[0] != '\0')
-			word_list(r, &ls, r->langs[li], alt);
+			word_list(r, &g, r->langs[li], alt);
 	}
-	return lists_join(&ls);
+	return gather_end(&g);
 }
 
 static uint16_t
@@ -434,23 +590,30 @@ rotl16(uint16_t x, unsigned s)
 static void
 adjacent(struct hits *acc, const struct hits *w, unsigned shift)
 {
-	size_t i, j = 0, o = 0;
+	size_t i = 0, j = 0, o = 0;
+	uint32_t a, b;
 	uint16_t m;
 	int gallop = acc->n * 8 < w->n;
 
-	for (i = 0; i < acc->n; i++) {
-		if (gallop)
-			j = seek(w->doc, j, w->n, acc->doc[i]);
-		else
-			while (j < w->n && w->doc[j] < acc->doc[i])
-				j++;
-		if (j == w->n || w->doc[j] != acc->doc[i])
+	while (i < acc->n && j < w->n) {
+		a = acc->doc[i];
+		if (gallop && (j = seek(w->doc, j, w->n, a)) == w->n)
+			break;
+		b = w->doc[j];
+		if (a != b) {
+			/* Lists of like length: a step on the lower side, with
+			 * no branch on which. */
+			i += a < b;
+			j += b < a;
 			continue;
-		if ((m = rotl16(acc->pos[i], shift) & w->pos[j]) == 0)
-			continue;
-		acc->doc[o] = acc->doc[i];
-		acc->score[o] = acc->score[i] + w->score[j];
-		acc->pos[o++] = m;
+		}
+		if ((m = rotl16(acc->pos[i], shift) & w->pos[j]) != 0) {
+			acc->doc[o] = a;
+			acc->score[o] = acc->score[i] + w->score[j];
+			acc->pos[o++] = m;
+		}
+		i++;
+		j++;
 	}
 	acc->n = o;
 }
@@ -624,17 +787,20 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 	r.s = s;
 	r.se = se;
 	r.kind = kind;
+	r.reference = se->reference;
 	if ((ret = store__text_stats(txn, s, kind, &units, &len)) != 0)
 		return ret;
 	r.n = (float)units;
 	r.avgdl = units ? (float)len / (float)units : 1.0f;
 	if (r.avgdl < 1.0f)
 		r.avgdl = 1.0f;
+	for (dl = 0; dl < 256; dl++)
+		r.dlpart[dl] = BM25_K1 * (1.0f - BM25_B + BM25_B *
+		    words_dl_len(dl) / r.avgdl);
 	for (tf = 0; tf < TF_TABLE; tf++)
 		for (dl = 0; dl < 256; dl++)
 			r.tfpart[tf][dl] = (float)tf * (BM25_K1 + 1.0f) /
-			    ((float)tf + BM25_K1 * (1.0f - BM25_B + BM25_B *
-			    words_dl_len(dl) / r.avgdl));
+			    ((float)tf + r.dlpart[dl]);
 	if (se->lang != NULL) {
 		snprintf(r.langs[0], sizeof(r.langs[0]), "%s", se->lang);
 		r.stem[0] = fold_lang(se->lang, r.langs[0]);

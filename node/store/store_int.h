@@ -275,6 +275,8 @@ struct hits {
 struct search {
 	const struct squery *q;
 	const char *lang;             /* a fold_lang code, or NULL */
+	int reference;                /* tests: the plain evaluation, each list
+	                               * loaded, joined and ranked whole */
 	struct hits leaf[SQUERY_MAX_TERMS];
 	struct hits result;
 };
