@@ -21,7 +21,8 @@
 #define LANGS_MAX 64              /* languages one query looks in */
 #define PREFIX_WORDS_MAX 2000     /* words a prefix expands to, per language */
 #define MERGE_PAIRWISE 4          /* lists merged pairwise; more are summed */
-#define TF_TABLE 16               /* frequencies whose BM25 part is tabled */
+#define TF_ROWS (WORDS_TF_MAX + 1) /* frequencies a posting can hold */
+#define DL_CODES 256              /* length codes a posting can hold */
 
 struct run {
 	MDB_txn *txn;
@@ -34,12 +35,7 @@ struct run {
 	int stem[LANGS_MAX];
 	size_t nlangs;
 	float n, avgdl;               /* BM25: text units and their mean length */
-	/* BM25's term part tf (k1 + 1) / (tf + k1 norm(dl)) for the small
-	 * frequencies and every length code, worked out once a query. */
-	float tfpart[TF_TABLE][256];
-	/* Its length part k1 (1 - b + b dl / avgdl) for every length code,
-	 * for the higher frequencies. */
-	float dlpart[256];
+	struct bm25 *bm;              /* the thread's, for avgdl */
 	int rc;                       /* the first LMDB failure, a project code */
 };
 
@@ -131,22 +127,42 @@ seek(const uint32_t *d, size_t lo, size_t n, uint32_t v)
 static void
 hits_filter(struct hits *a, const struct hits *b, int keep)
 {
-	size_t i, j = 0, o = 0;
-	int in, gallop = a->n * 8 < b->n;
+	size_t i = 0, j = 0, o = 0;
+	uint32_t x, y;
+	int in;
 
-	for (i = 0; i < a->n; i++) {
-		/* Galloping pays when b is much longer; else a step at a time. */
-		if (gallop)
+	if (a->n * 8 < b->n) {
+		/* Galloping pays when b is much longer. */
+		for (i = 0; i < a->n; i++) {
 			j = seek(b->doc, j, b->n, a->doc[i]);
-		else
-			while (j < b->n && b->doc[j] < a->doc[i])
-				j++;
-		in = j < b->n && b->doc[j] == a->doc[i];
-		if (in != keep)
-			continue;
+			in = j < b->n && b->doc[j] == a->doc[i];
+			if (in != keep)
+				continue;
+			a->doc[o] = a->doc[i];
+			a->pos[o] = a->pos[i];
+			a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
+		}
+		a->n = o;
+		return;
+	}
+	/* Lists of like length: a step on the lower side; every document is
+	 * written at o, which moves on only for one kept (no branch on which
+	 * side, nor on whether it is kept). */
+	while (i < a->n && j < b->n) {
+		x = a->doc[i];
+		y = b->doc[j];
+		in = x == y;
+		a->doc[o] = x;
+		a->pos[o] = a->pos[i];
+		a->score[o] = a->score[i] + (in && keep ? b->score[j] : 0);
+		o += keep ? in : x < y;
+		i += x <= y;
+		j += y <= x;
+	}
+	for (; !keep && i < a->n; i++) {
 		a->doc[o] = a->doc[i];
 		a->pos[o] = a->pos[i];
-		a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
+		a->score[o++] = a->score[i];
 	}
 	a->n = o;
 }
@@ -165,6 +181,22 @@ static __thread struct {
 static pthread_key_t dense_key;
 static pthread_once_t dense_once = PTHREAD_ONCE_INIT;
 
+/* BM25's term part tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)) for
+ * every frequency and length code a posting can hold, kept per thread for
+ * one mean length avgdl (which moves only when practices come or go): a
+ * row of 256 is worked out when a query first needs it, so that a query
+ * costs no divisions once its rows are there (the first version tabled the
+ * frequencies under 16 for each query and divided for the others: many a
+ * common word's frequencies are higher). */
+struct bm25 {
+	float avgdl;
+	float dlpart[DL_CODES];       /* k1 (1 - b + b dl / avgdl) */
+	uint8_t row_ok[TF_ROWS];
+	float part[TF_ROWS][DL_CODES];
+};
+
+static __thread struct bm25 *tls_bm25;
+
 /* At a thread's end (its TLS is still there while key destructors run). */
 static void
 dense_free(void *p)
@@ -174,6 +206,8 @@ dense_free(void *p)
 	free(tls_dense.pos);
 	free(tls_dense.seen);
 	memset(&tls_dense, 0, sizeof(tls_dense));
+	free(tls_bm25);
+	tls_bm25 = NULL;
 }
 
 static void
@@ -307,16 +341,47 @@ lists_join(struct lists *ls)
 	return r;
 }
 
+/* The thread's table for the mean length avgdl. */
+static struct bm25 *
+bm25_table(float avgdl)
+{
+	struct bm25 *t = tls_bm25;
+	unsigned dl;
+
+	if (t == NULL) {
+		(void)pthread_once(&dense_once, dense_key_init);
+		(void)pthread_setspecific(dense_key, &tls_dense);
+		t = tls_bm25 = xcalloc(1, sizeof(*t));
+		t->avgdl = -1.0f;
+	}
+	if (t->avgdl != avgdl) {
+		t->avgdl = avgdl;
+		for (dl = 0; dl < DL_CODES; dl++)
+			t->dlpart[dl] = BM25_K1 * (1.0f - BM25_B + BM25_B *
+			    words_dl_len(dl) / avgdl);
+		memset(t->row_ok, 0, sizeof(t->row_ok));
+	}
+	return t;
+}
+
+static void
+bm25_row(struct bm25 *t, unsigned tf)
+{
+	unsigned dl;
+
+	for (dl = 0; dl < DL_CODES; dl++)
+		t->part[tf][dl] = (float)tf * (BM25_K1 + 1.0f) /
+		    ((float)tf + t->dlpart[dl]);
+	t->row_ok[tf] = 1;
+}
+
 /* BM25's term part of a posting b (its frequency and length code). */
-static float
+static inline float
 tf_part(const struct run *r, const uint8_t *b)
 {
-	float tf;
-
-	if (b[4] < TF_TABLE)
-		return r->tfpart[b[4]][b[5]];
-	tf = (float)b[4];
-	return tf * (BM25_K1 + 1.0f) / (tf + r->dlpart[b[5]]);
+	if (!r->bm->row_ok[b[4]])
+		bm25_row(r->bm, b[4]);
+	return r->bm->part[b[4]][b[5]];
 }
 
 /* The lists of one leaf (a word in its languages and forms, a prefix's
@@ -330,6 +395,7 @@ struct gather {
 	struct lists ls;              /* loaded; summed: the first list */
 	size_t lo, hi;                /* summed: words of the bit set touched */
 	size_t total;                 /* summed: postings */
+	int pos;                      /* summed: positions kept (phrases) */
 };
 
 /* Sums the posting list at the cursor's key (positioned there). */
@@ -373,7 +439,8 @@ sum_list(struct run *r, struct gather *g)
 			d = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 			    (uint32_t)b[2] << 8 | b[3];
 			sc[d] += idf * tf_part(r, b);
-			ps[d] |= (uint16_t)(b[6] << 8 | b[7]);
+			if (g->pos)
+				ps[d] |= (uint16_t)(b[6] << 8 | b[7]);
 			seen[d / 64] |= (uint64_t)1 << (d % 64);
 		}
 		rc = mdb_cursor_get(r->cur, &k, &v, MDB_NEXT_MULTIPLE);
@@ -414,11 +481,14 @@ load_scored(struct run *r, struct hits *out)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* pos: whether the leaf's positions are wanted (a word of a phrase); the
+ * other leaves' are never read. */
 static void
-gather_init(struct gather *g)
+gather_init(struct gather *g, int pos)
 {
 	memset(g, 0, sizeof(*g));
 	g->lo = SIZE_MAX;
+	g->pos = pos;
 }
 
 /* Adds the documents of h to the per-thread arrays (h is consumed). */
@@ -519,7 +589,7 @@ eval_word(struct run *r, const char *word)
 	struct gather g;
 	size_t i;
 
-	gather_init(&g);
+	gather_init(&g, 0);
 	for (i = 0; i < r->nlangs && r->rc == 0; i++) {
 		if (fold_word(r->langs[i], word, strlen(word), r->stem[i], f,
 		    alt) == 0)
@@ -543,7 +613,7 @@ eval_prefix(struct run *r, const char *word)
 	size_t i, n, kl, words;
 	int rc;
 
-	gather_init(&g);
+	gather_init(&g, 0);
 	n = fold_plain(word, strlen(word), f);
 	for (i = 0; i < r->nlangs && r->rc == 0 && n > 0; i++) {
 		k.mv_data = key;
@@ -569,7 +639,7 @@ word_in_lang(struct run *r, size_t li, const char *word)
 	char f[FOLD_WORD_MAX + 1], alt[FOLD_WORD_MAX + 1];
 	struct gather g;
 
-	gather_init(&g);
+	gather_init(&g, 1);
 	if (fold_word(r->langs[li], word, strlen(word), r->stem[li], f, alt) > 0) {
 		word_list(r, &g, r->langs[li], f);
 		if (alt[0] != '\0')
@@ -779,7 +849,6 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 {
 	struct run r;
 	uint64_t units, len;
-	unsigned tf, dl;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
@@ -794,13 +863,7 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 	r.avgdl = units ? (float)len / (float)units : 1.0f;
 	if (r.avgdl < 1.0f)
 		r.avgdl = 1.0f;
-	for (dl = 0; dl < 256; dl++)
-		r.dlpart[dl] = BM25_K1 * (1.0f - BM25_B + BM25_B *
-		    words_dl_len(dl) / r.avgdl);
-	for (tf = 0; tf < TF_TABLE; tf++)
-		for (dl = 0; dl < 256; dl++)
-			r.tfpart[tf][dl] = (float)tf * (BM25_K1 + 1.0f) /
-			    ((float)tf + r.dlpart[dl]);
+	r.bm = bm25_table(r.avgdl);
 	if (se->lang != NULL) {
 		snprintf(r.langs[0], sizeof(r.langs[0]), "%s", se->lang);
 		r.stem[0] = fold_lang(se->lang, r.langs[0]);
