@@ -129,40 +129,39 @@ hits_filter(struct hits *a, const struct hits *b, int keep)
 {
 	size_t i = 0, j = 0, o = 0;
 	uint32_t x, y;
-	int in;
+	int in, gallop = a->n * 8 < b->n;
 
-	if (a->n * 8 < b->n) {
-		/* Galloping pays when b is much longer. */
-		for (i = 0; i < a->n; i++) {
-			j = seek(b->doc, j, b->n, a->doc[i]);
-			in = j < b->n && b->doc[j] == a->doc[i];
-			if (in != keep)
-				continue;
-			a->doc[o] = a->doc[i];
+	if (keep && !gallop) {
+		/* Lists of like length: a step on the lower side, a document
+		 * written at o, which moves on only when it is in both (no
+		 * branch on either). */
+		while (i < a->n && j < b->n) {
+			x = a->doc[i];
+			y = b->doc[j];
+			in = x == y;
+			a->doc[o] = x;
 			a->pos[o] = a->pos[i];
-			a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
+			a->score[o] = a->score[i] + (in ? b->score[j] : 0);
+			o += (size_t)in;
+			i += x <= y;
+			j += y <= x;
 		}
 		a->n = o;
 		return;
 	}
-	/* Lists of like length: a step on the lower side; every document is
-	 * written at o, which moves on only for one kept (no branch on which
-	 * side, nor on whether it is kept). */
-	while (i < a->n && j < b->n) {
-		x = a->doc[i];
-		y = b->doc[j];
-		in = x == y;
-		a->doc[o] = x;
-		a->pos[o] = a->pos[i];
-		a->score[o] = a->score[i] + (in && keep ? b->score[j] : 0);
-		o += keep ? in : x < y;
-		i += x <= y;
-		j += y <= x;
-	}
-	for (; !keep && i < a->n; i++) {
+	for (i = 0; i < a->n; i++) {
+		/* Galloping pays when b is much longer; else a step at a time. */
+		if (gallop)
+			j = seek(b->doc, j, b->n, a->doc[i]);
+		else
+			while (j < b->n && b->doc[j] < a->doc[i])
+				j++;
+		in = j < b->n && b->doc[j] == a->doc[i];
+		if (in != keep)
+			continue;
 		a->doc[o] = a->doc[i];
 		a->pos[o] = a->pos[i];
-		a->score[o++] = a->score[i];
+		a->score[o++] = a->score[i] + (in ? b->score[j] : 0);
 	}
 	a->n = o;
 }
