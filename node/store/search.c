@@ -437,6 +437,8 @@ sum_list(struct run *r, struct gather *g)
 		for (i = 0; i < m; i++, b += WORDS_VAL_LEN) {
 			d = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 			    (uint32_t)b[2] << 8 | b[3];
+			if (d >= tls_dense.n)
+				return MDB_CORRUPTED;         /* not ascending */
 			sc[d] += idf * tf_part(r, b);
 			if (g->pos)
 				ps[d] |= (uint16_t)(b[6] << 8 | b[7]);

@@ -276,7 +276,7 @@ struct search {
 	const struct squery *q;
 	const char *lang;             /* a fold_lang code, or NULL */
 	int reference;                /* tests: the plain evaluation, each list
-	                               * loaded, joined and ranked whole */
+	                               * of a leaf loaded and joined on its own */
 	struct hits leaf[SQUERY_MAX_TERMS];
 	struct hits result;
 };
