@@ -97,6 +97,9 @@ $(BUILD)/gen/openapi_doc.h: docs/openapi.json
 	$(Q){ echo 'static const char openapi_doc[] = {'; od -An -v -tx1 $< | \
 	    sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
 $(BUILD)/node/http/api.o: $(BUILD)/gen/openapi_doc.h
+# Search scores are float sums that must not depend on the path taken (no
+# fused multiply-add on targets that have one).
+$(BUILD)/node/store/search.o: CFLAGS += -ffp-contract=off
 
 $(BUILD)/node/%.o: node/%.c $(GEN_H)
 	@mkdir -p $(dir $@)

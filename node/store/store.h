@@ -160,6 +160,9 @@ struct store_query {
 	 * cursor is an offset into the ranked answer instead. */
 	uint32_t before;
 	uint32_t *next;
+	/* Tests: the text searched the plain way (every list loaded and
+	 * joined on its own), to compare the faster one with. */
+	int search_reference;
 };
 
 /* Visits matching current records, newest first (the order a record was

@@ -292,6 +292,8 @@ struct hits {
 struct search {
 	const struct squery *q;
 	const char *lang;             /* a fold_lang code, or NULL */
+	int reference;                /* tests: the plain evaluation, each list
+	                               * of a leaf loaded and joined on its own */
 	struct hits leaf[SQUERY_MAX_TERMS];
 	struct hits result;
 };

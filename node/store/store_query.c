@@ -490,6 +490,7 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		fold_lang(q->lang, lang);
 	se.q = sq;
 	se.lang = q->lang != NULL ? lang : NULL;
+	se.reference = q->search_reference;
 	if (rd_begin(s, &txn) != 0) {
 		squery_free(sq);
 		return LCF_ESTORE;
