@@ -13,6 +13,7 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "model/fold.h"
 #include "model/identity.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -401,10 +402,33 @@ parse_args(struct match *m, const json_t *args, uint64_t *limit,
 	return 0;
 }
 
-/* Counts the practices of the candidates in each sub-area asked about. */
+/* Whether the index's language lists answer same_language exactly for this
+ * city's languages: each folds (model/fold.h) to its own primary subtag, no
+ * alias shared with another language. Their codes into langs. */
 static int
-count_practices(struct match *m, struct view_error *e)
+langs_exact(const struct match *m, char codes[][FOLD_LANG_MAX],
+    const char **langs)
 {
+	size_t i, n;
+
+	for (i = 0; i < m->nlangs; i++) {
+		fold_lang(m->langs[i], codes[i]);
+		n = strcspn(m->langs[i], "-_");
+		if (strlen(codes[i]) != n ||
+		    strncasecmp(codes[i], m->langs[i], n) != 0)
+			return 0;
+		langs[i] = codes[i];
+	}
+	return 1;
+}
+
+/* The practices of every candidate in each sub-area, the slow way: each one
+ * read (a city whose line has several keys, where a later key's version
+ * replaces an older one's; or languages the index cannot tell apart). */
+static int
+count_read(struct match *m, const struct cand *only, struct view_error *e)
+{
+	uint8_t line[LINEAGE_MAX][32];
 	struct store_query q;
 	int truncated, rc;
 
@@ -413,11 +437,66 @@ count_practices(struct match *m, struct view_error *e)
 		q.kind = LCF__KIND__KIND_PRACTICE;
 		q.areas[0] = m->areas[m->cur_area];
 		q.nareas = 1;
+		if (only != NULL) {
+			q.nauthors = lineage_line(m->lin, only->id, line);
+			q.authors = (const uint8_t (*)[32])line;
+		}
 		if ((rc = store_query(m->n->store, &q, practice_visit, m,
 		    &truncated)) != 0)
 			return view_fail(e, rc, 500, NULL, "the database cannot be read");
 	}
 	return 0;
+}
+
+/* Counts the practices of the candidates in each sub-area asked about, and
+ * those in this city's languages: from the index's lists (the sub-area's,
+ * each author's, the languages'), without reading a record, for every city
+ * whose line is one key; the rest are read (count_read). */
+static int
+count_practices(struct match *m, struct view_error *e)
+{
+	char codes[PARTNERS_MAX_LANGS][FOLD_LANG_MAX];
+	const char *langs[PARTNERS_MAX_LANGS];
+	uint8_t line[LINEAGE_MAX][32], (*ids)[32];
+	size_t *which, *cnt, *inl, nfast = 0, i, k;
+	struct store_query q;
+	int rc = 0;
+
+	if (!langs_exact(m, codes, langs))
+		return count_read(m, NULL, e);
+	ids = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*ids));
+	which = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*which));
+	cnt = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*cnt));
+	inl = xcalloc(m->nc ? m->nc : 1, sizeof(*inl));
+	for (i = 0; i < m->nc && rc == 0; i++) {
+		if (lineage_line(m->lin, m->c[i].id, line) == 1) {
+			memcpy(ids[nfast], m->c[i].id, 32);
+			which[nfast++] = i;
+		} else {
+			rc = count_read(m, &m->c[i], e);
+		}
+	}
+	for (k = 0; k < m->nareas && rc == 0 && nfast > 0; k++) {
+		memset(&q, 0, sizeof(q));
+		q.kind = LCF__KIND__KIND_PRACTICE;
+		q.areas[0] = m->areas[k];
+		q.nareas = 1;
+		if ((rc = store_count_authors(m->n->store, &q,
+		    (const uint8_t (*)[32])ids, nfast, langs, m->nlangs, cnt,
+		    inl)) != 0) {
+			rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
+			break;
+		}
+		for (i = 0; i < nfast; i++) {
+			m->c[which[i]].area[k].practices = cnt[i];
+			m->c[which[i]].area[k].in_lang = inl[i];
+		}
+	}
+	free(ids);
+	free(which);
+	free(cnt);
+	free(inl);
+	return rc;
 }
 
 int

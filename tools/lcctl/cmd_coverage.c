@@ -230,11 +230,14 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	}
 	ret = LCCTL_EXIT_ERR;
+	if (ctx->json) {
+		if (client_view_print(ctx, "coverage", args) == 0)
+			ret = LCCTL_EXIT_OK;
+		goto out;
+	}
 	if (client_view(ctx, "coverage", args, &cov) < 0)
 		goto out;
-	if (ctx->json) {
-		render_json(cov);
-	} else if (ctx->csv) {
+	if (ctx->csv) {
 		rows = csv_rows(cov, missing);
 		csvout_json_rows(stdout, rows);
 		json_decref(rows);
