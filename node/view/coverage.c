@@ -31,6 +31,7 @@ struct cov_city {
 struct cov_value {
 	uint8_t rec[32];
 	char *period;
+	int last;                     /* the period's last month */
 	double value;
 	int64_t timestamp;
 	char *unit;
@@ -42,6 +43,7 @@ struct cov {
 	const struct catalog *cat;
 	struct period want;
 	const char *only;             /* one indicator id, or NULL */
+	int values;                   /* each city's values in the answer */
 	struct cov_city *cities;
 	size_t ncities, cap;
 	struct cov_value *vals;
@@ -189,42 +191,47 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	lineage_head(cv->lin, rec.c->author.data, head);
 	if ((city = find_city(cv, head)) == NULL)
 		goto out;
-	/* The newest period wins, then the newest record. */
+	/* The newest period wins, then the newest record; a value replaced
+	 * gives its slot to the winner. */
 	if (city->cell[k] >= 0) {
-		struct cov_value *old = &cv->vals[city->cell[k]];
-		struct period op;
-
-		if (period_parse(old->period, &op, NULL) == 0 &&
-		    (op.last > p.last || (op.last == p.last &&
-		    old->timestamp >= rec.c->timestamp)))
+		v = &cv->vals[city->cell[k]];
+		if (v->last > p.last || (v->last == p.last &&
+		    v->timestamp >= rec.c->timestamp))
 			goto out;
+		free(v->period);
+		free(v->unit);
 	} else {
 		city->reported++;
+		if (cv->nvals == cv->vcap) {
+			cv->vcap = cv->vcap ? 2 * cv->vcap : 256;
+			cv->vals = xreallocarray(cv->vals, cv->vcap,
+			    sizeof(*cv->vals));
+		}
+		city->cell[k] = (long)cv->nvals;
+		v = &cv->vals[cv->nvals++];
 	}
-	if (cv->nvals == cv->vcap) {
-		cv->vcap = cv->vcap ? 2 * cv->vcap : 256;
-		cv->vals = xreallocarray(cv->vals, cv->vcap, sizeof(*cv->vals));
-	}
-	v = &cv->vals[cv->nvals];
 	memcpy(v->rec, id, 32);
 	v->period = xstrdup(iv->period);
+	v->last = p.last;
 	v->value = iv->value;
 	v->timestamp = rec.c->timestamp;
 	v->unit = iv->unit != NULL ? xstrdup(iv->unit) : NULL;
-	city->cell[k] = (long)cv->nvals++;
 out:
 	record_release(&rec);
 	return 0;
 }
 
+/* Hex is ASCII: no UTF-8 check (a matrix holds thousands of ids). */
 static json_t *
 hexj(const uint8_t *b)
 {
 	char hex[65];
 
-	return json_string(hex_encode(b, 32, hex));
+	return json_stringn_nocheck(hex_encode(b, 32, hex), 64);
 }
 
+/* A city's row. Keys here are ASCII literals or catalog ids (validated
+ * UTF-8 when the catalog was read): set without checking them again. */
 static json_t *
 city_json(const struct cov *cv, const struct cov_city *c, int missing)
 {
@@ -245,19 +252,25 @@ city_json(const struct cov *cv, const struct cov_city *c, int missing)
 		if (cv->only != NULL && strcmp(cv->only, id) != 0)
 			continue;
 		if (c->cell[k] < 0) {
-			json_array_append_new(miss, json_string(id));
+			if (missing)
+				json_array_append_new(miss, json_string(id));
 			continue;
 		}
+		if (!cv->values)
+			continue;
 		v = &cv->vals[c->cell[k]];
 		o = json_object();
-		json_object_set_new(o, "period", json_string(v->period));
-		json_object_set_new(o, "value", json_real(v->value));
+		json_object_set_new_nocheck(o, "period", json_string(v->period));
+		json_object_set_new_nocheck(o, "value", json_real(v->value));
 		if (v->unit != NULL)
-			json_object_set_new(o, "unit", json_string(v->unit));
-		json_object_set_new(o, "record", hexj(v->rec));
-		json_object_set_new(vals, id, o);
+			json_object_set_new_nocheck(o, "unit", json_string(v->unit));
+		json_object_set_new_nocheck(o, "record", hexj(v->rec));
+		json_object_set_new_nocheck(vals, id, o);
 	}
-	json_object_set_new(j, "values", vals);
+	if (cv->values)
+		json_object_set_new(j, "values", vals);
+	else
+		json_decref(vals);
 	if (missing)
 		json_object_set_new(j, "missing", miss);
 	else
@@ -359,6 +372,12 @@ view_coverage(struct node *n, const json_t *args, unsigned flags,
 		return view_fail(e, LCF_EINVAL, 400, "period", "period '%s': %s",
 		    period, why);
 	if ((rc = view_arg_bool(args, "missing", &missing, e)) != 0)
+		return rc;
+	/* values=false: the totals and what is missing, not each value (what
+	 * lcctl's tables print: a tenth of the bytes at 1,000 cities). */
+	if (view_arg(args, "values") == NULL)
+		cv.values = 1;
+	else if ((rc = view_arg_bool(args, "values", &cv.values, e)) != 0)
 		return rc;
 	cv.n = n;
 	cv.cat = n->catalog;

@@ -235,6 +235,10 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 			ret = LCCTL_EXIT_OK;
 		goto out;
 	}
+	/* The tables and the pairs not reported need no values: the node
+	 * leaves them out (a tenth of the bytes at 1,000 cities). */
+	if (!ctx->csv || missing)
+		json_object_set_new(args, "values", json_string("false"));
 	if (client_view(ctx, "coverage", args, &cov) < 0)
 		goto out;
 	if (ctx->csv) {
