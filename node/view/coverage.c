@@ -16,6 +16,7 @@
 #include "model/period.h"
 #include "model/record.h"
 #include "store/store.h"
+#include "view/records.h"
 #include "view/view.h"
 
 struct cov_city {
@@ -105,22 +106,9 @@ add_city(struct cov *cv, const uint8_t id[32], const char *name,
 }
 
 static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+profile_city(void *arg, const uint8_t head[32], const Lcf__CityProfile *p)
 {
-	struct cov *cv = arg;
-	struct record rec;
-	uint8_t head[32];
-
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
-		return 0;
-	if (!rec.c->deleted && rec.c->city != NULL && rec.c->author.len == 32) {
-		lineage_head(cv->lin, rec.c->author.data, head);
-		if (memcmp(head, rec.c->author.data, 32) == 0)
-			add_city(cv, head, rec.c->city->name, rec.c->city->country,
-			    "open");
-	}
-	record_release(&rec);
+	add_city(arg, head, p->name, p->country, "open");
 	return 0;
 }
 
@@ -130,10 +118,9 @@ static int
 gather_cities(struct cov *cv, struct view_error *e)
 {
 	struct member_info *m = NULL;
-	struct store_query q;
 	size_t count = 0, i;
 	char name[201], why[256];
-	int truncated, rc = 0;
+	int rc = 0;
 
 	if (members_enabled(cv->n)) {
 		if ((rc = members_list(cv->n, &m, &count, name, sizeof(name))) != 0)
@@ -147,13 +134,8 @@ gather_cities(struct cov *cv, struct view_error *e)
 			    "admitted" : m[i].admitted ? "expired" : "withdrawn");
 		}
 		free(m);
-	} else {
-		memset(&q, 0, sizeof(q));
-		q.kind = LCF__KIND__KIND_CITY;
-		q.keep = members_visible;
-		q.keep_arg = cv->n;
-		if ((rc = store_query(cv->n->store, &q, profile_visit, cv, &truncated)) != 0)
-			return view_fail(e, rc, 500, NULL, "the database cannot be read");
+	} else if ((rc = view_profiles(cv->n, cv->lin, profile_city, cv)) != 0) {
+		return view_fail(e, rc, 500, NULL, "the database cannot be read");
 	}
 	if (cv->ncities > 1)
 		qsort(cv->cities, cv->ncities, sizeof(*cv->cities), city_cmp);
@@ -180,7 +162,7 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	uint8_t head[32];
 	long k;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (record_open_stored(raw, len, id, &rec) != 0)
 		return 0;
 	iv = rec.c->indicator;
 	if (rec.c->deleted || iv == NULL || iv->indicator == NULL ||

@@ -153,28 +153,18 @@ standing(struct match *m, const uint8_t id[32])
 	return members_link_ok(m->n, id, why, sizeof(why)) == 0 ? "admitted" : NULL;
 }
 
+/* A city with a profile: a candidate unless it is this city or not in
+ * standing. */
 static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+profile_cand(void *arg, const uint8_t head[32], const Lcf__CityProfile *p)
 {
 	struct match *m = arg;
-	const Lcf__CityProfile *p;
-	struct record rec;
 	struct cand *c;
-	uint8_t head[32];
 	const char *state;
 	size_t i, k;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (memcmp(head, m->self, 32) == 0 || (state = standing(m, head)) == NULL)
 		return 0;
-	p = rec.c->city;
-	if (rec.c->deleted || p == NULL || rec.c->author.len != 32)
-		goto out;
-	lineage_head(m->lin, rec.c->author.data, head);
-	/* An older key's profile: its line's newest key stands for the city. */
-	if (memcmp(head, rec.c->author.data, 32) != 0 ||
-	    memcmp(head, m->self, 32) == 0 || (state = standing(m, head)) == NULL)
-		goto out;
 	if (m->nc == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 64;
 		m->c = xreallocarray(m->c, m->cap, sizeof(*m->c));
@@ -198,8 +188,6 @@ profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 			c->langs[c->nlangs++] = xstrdup(m->langs[i]);
 		}
 	}
-out:
-	record_release(&rec);
 	return 0;
 }
 
@@ -215,8 +203,7 @@ practice_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	size_t i;
 	int lang;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (record_open_stored(raw, len, id, &rec) != 0)
 		return 0;
 	p = rec.c->practice;
 	if (rec.c->deleted || p == NULL || rec.c->author.len != 32)
@@ -503,12 +490,11 @@ int
 view_partners(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e)
 {
-	struct store_query q;
 	struct match m;
 	json_t *j, *items, *arr;
 	uint64_t limit;
 	size_t i;
-	int truncated, rc;
+	int rc;
 
 	(void)flags;
 	memset(&m, 0, sizeof(m));
@@ -528,11 +514,7 @@ view_partners(struct node *n, const json_t *args, unsigned flags,
 		    "challenges");
 		goto done;
 	}
-	memset(&q, 0, sizeof(q));
-	q.kind = LCF__KIND__KIND_CITY;
-	q.keep = members_visible;
-	q.keep_arg = n;
-	if ((rc = store_query(n->store, &q, profile_visit, &m, &truncated)) != 0) {
+	if ((rc = view_profiles(n, m.lin, profile_cand, &m)) != 0) {
 		rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
 		goto done;
 	}
