@@ -70,8 +70,8 @@ http_view() {
 		done
 		(((i >> 4) & 1)) && p+="&values=true"
 		l="$(printf '%0*d' "$i" 0)20"
-		u=${path//@P@/$p}
-		u=$URL${u//@L@/$l}
+		u=${path//@P@/"$p"}
+		u=$URL${u//@L@/"$l"}
 		ms+=("$(curl -s -o "$D/h.$name.json" -w '%{time_total}' "$u" | awk '{printf "%.1f", $1 * 1000}')")
 		jq -e 'has("status") | not' "$D/h.$name.json" >/dev/null || {
 			echo "  $name: $u: $(head -c 200 "$D/h.$name.json")"
