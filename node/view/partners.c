@@ -390,8 +390,10 @@ parse_args(struct match *m, const json_t *args, uint64_t *limit,
 }
 
 /* Whether the index's language lists answer same_language exactly for this
- * city's languages: each folds (model/fold.h) to its own primary subtag, no
- * alias shared with another language. Their codes into langs. */
+ * city's languages: each folds (model/fold.h) to its own primary subtag, a
+ * code no other language shares (not nb, nn or no). Their codes into langs.
+ * (The index holds a practice's first 16 languages: one translated into
+ * more, found by its 17th, would count as not in this city's language.) */
 static int
 langs_exact(const struct match *m, char codes[][FOLD_LANG_MAX],
     const char **langs)
@@ -401,7 +403,7 @@ langs_exact(const struct match *m, char codes[][FOLD_LANG_MAX],
 	for (i = 0; i < m->nlangs; i++) {
 		fold_lang(m->langs[i], codes[i]);
 		n = strcspn(m->langs[i], "-_");
-		if (strlen(codes[i]) != n ||
+		if (strlen(codes[i]) != n || fold_lang_shared(codes[i]) ||
 		    strncasecmp(codes[i], m->langs[i], n) != 0)
 			return 0;
 		langs[i] = codes[i];
