@@ -978,11 +978,16 @@ view_answer(struct ctl_conn *c, int prepared)
 		ctlconn__send(c, &resp, 0);
 		goto out;
 	}
-	if ((text = json_dumps(out, JSON_COMPACT)) == NULL) {
+	/* Indented as lcctl's render_json prints it: lcctl writes it out as
+	 * it comes (its --json). */
+	if ((text = json_dumps(out, vr->indent ? JSON_INDENT(2) :
+	    JSON_COMPACT)) == NULL) {
 		ctlconn__error(c, LCF_ENOMEM, "the view's answer cannot be written");
 		goto out;
 	}
 	rep.json = text;
+	rep.has_indented = vr->indent;
+	rep.indented = vr->indent;
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_VIEW;
 	resp.view = &rep;
 	ctlconn__send(c, &resp, 0);

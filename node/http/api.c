@@ -43,6 +43,7 @@ struct view {
 	struct view_records r;        /* names cities, renders records */
 	struct lineage *lin;          /* r's */
 	json_t *items;
+	struct view_keep *keep;       /* the query's keep function's, or NULL */
 	int skip_deleted;
 	/* versions: the key looked for */
 	int kind;
@@ -91,7 +92,7 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	struct view *v = arg;
 	struct record rec;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (view_keep_open(v->keep, id, raw, len, &rec) != 0)
 		return 0;
 	if (!(v->skip_deleted && rec.c->deleted) && rec.c->has_author &&
 	    rec.c->author.len == 32)
@@ -365,6 +366,7 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	q->next = &next;
 	q->error = err;
 	v->skip_deleted = !q->include_deleted;
+	memset(&ka, 0, sizeof(ka));
 	ka.n = c->n;
 	ka.lin = v->lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
@@ -372,11 +374,14 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	if (ka.revoked || !lineage_empty(v->lin)) {
 		q->keep = view_records_keep;
 		q->keep_arg = &ka;
+		v->keep = &ka;
 	}
 	/* A page of its own: an earlier one may still be referenced. */
 	json_decref(v->items);
 	v->items = json_array();
 	rc = store_query(c->n->store, q, item_visit, v, &truncated);
+	view_keep_drop(&ka);
+	v->keep = NULL;
 	if (rc == LCF_EINVAL) {
 		answer_problem(c, 400, "text", "text: %s", err);
 		return rc;
@@ -694,7 +699,7 @@ city_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	struct record rec;
 	json_t *j;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (view_keep_open(v->keep, id, raw, len, &rec) != 0)
 		return 0;
 	if (!rec.c->deleted && rec.c->has_author && rec.c->author.len == 32) {
 		j = city_json(v, rec.c->author.data);
@@ -715,7 +720,7 @@ api_cities(struct http_call *c)
 	struct view v;
 	uint32_t next = 0;
 	size_t limit;
-	int truncated = 0, revoked;
+	int truncated = 0, revoked, rc;
 	json_t *j;
 
 	view_init(&v, c);
@@ -733,13 +738,18 @@ api_cities(struct http_call *c)
 	q.kind = LCF__KIND__KIND_CITY;
 	q.limit = limit;
 	q.next = &next;
+	memset(&ka, 0, sizeof(ka));
 	ka.n = c->n;
 	ka.lin = v.lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
 	ka.observers = members_any_observer(c->n);
 	q.keep = view_records_keep;
 	q.keep_arg = &ka;
-	if (store_query(c->n->store, &q, city_visit, &v, &truncated) != 0) {
+	v.keep = &ka;
+	rc = store_query(c->n->store, &q, city_visit, &v, &truncated);
+	view_keep_drop(&ka);
+	v.keep = NULL;
+	if (rc != 0) {
 		answer_problem(c, 500, NULL, "the database cannot be read");
 		goto out;
 	}

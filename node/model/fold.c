@@ -145,6 +145,17 @@ fold_lang(const char *tag, char out[FOLD_LANG_MAX])
 }
 
 int
+fold_lang_shared(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(lang_alias) / sizeof(lang_alias[0]); i++)
+		if (strcmp(code, lang_alias[i].algo) == 0)
+			return 1;
+	return 0;
+}
+
+int
 fold_char(const char *s, size_t avail, size_t *clen)
 {
 	utf8proc_int32_t cp;

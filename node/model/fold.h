@@ -16,6 +16,9 @@
  * (FOLD_LANG_MAX bytes); returns 1 when Snowball has a stemmer for it, else 0
  * (its words are folded, not stemmed). */
 int fold_lang(const char *tag, char out[FOLD_LANG_MAX]);
+/* 1 when tags of more than one primary language fold to code ("no": nb, nn
+ * and no), else 0: the index cannot tell them apart. */
+int fold_lang_shared(const char *code);
 
 /* Called for each word of a text: w (n bytes, not NUL-terminated, valid
  * during the call only) is its folded stem, pos its number in the text from 0

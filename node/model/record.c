@@ -79,8 +79,10 @@ record_seal_draft(const Lcf__Content *c, const struct identity *id,
 	return 0;
 }
 
-int
-record_open(const uint8_t *buf, size_t len, int verify, struct record *rec)
+/* record_open, with the id given (id not NULL) rather than worked out. */
+static int
+open_record(const uint8_t *buf, size_t len, int verify, const uint8_t *id,
+    struct record *rec)
 {
 	int ret = LCF_EPROTO;
 	Lcf__SignedRecord *sr = NULL;
@@ -106,7 +108,10 @@ record_open(const uint8_t *buf, size_t len, int verify, struct record *rec)
 		ret = LCF_EBADSIG;
 		goto out;
 	}
-	record_id(sr->content.data, sr->content.len, rec->id);
+	if (id != NULL)
+		memcpy(rec->id, id, RECORD_ID_LEN);
+	else
+		record_id(sr->content.data, sr->content.len, rec->id);
 	rec->sr = sr;
 	rec->c = c;
 	sr = NULL;
@@ -118,6 +123,19 @@ out:
 	if (sr != NULL)
 		lcf__signed_record__free_unpacked(sr, NULL);
 	return ret;
+}
+
+int
+record_open(const uint8_t *buf, size_t len, int verify, struct record *rec)
+{
+	return open_record(buf, len, verify, NULL, rec);
+}
+
+int
+record_open_stored(const uint8_t *buf, size_t len, const uint8_t id[RECORD_ID_LEN],
+    struct record *rec)
+{
+	return open_record(buf, len, 0, id, rec);
 }
 
 int

@@ -174,6 +174,17 @@ struct store_query {
 int store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
     void *arg, int *truncated);
 
+/* Counts without reading records: for the candidates of q (its filter lists
+ * intersected; q->text, q->since, keep, limit and paging are not allowed),
+ * counts[i] is how many authors[i] wrote; with nlangs > 0, in_lang[i] is how
+ * many of those are indexed under one of langs (fold_lang codes: a
+ * practice's language and its translations', model/fold.h). nauthors at most
+ * STORE_MAX_COUNT_AUTHORS. 0, LCF_EINVAL or LCF_ESTORE. */
+#define STORE_MAX_COUNT_AUTHORS 100000
+int store_count_authors(struct store *s, const struct store_query *q,
+    const uint8_t (*authors)[32], size_t nauthors, const char *const *langs,
+    size_t nlangs, size_t *counts, size_t *in_lang);
+
 /* Visits each distinct period of kind's current records (the indicator
  * values' period strings the index holds), in byte order; fn returns non-zero
  * to stop (that value is returned). 0 or LCF_ESTORE. */

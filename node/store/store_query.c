@@ -531,6 +531,118 @@ done:
 	return rc != 0 ? LCF_ESTORE : 0;
 }
 
+/* A bitmap of the documents of a list: set b (its nbits after). */
+static uint8_t *
+bits_of(const uint32_t *docs, size_t n, uint32_t *nbits)
+{
+	uint8_t *b;
+	size_t i;
+
+	*nbits = n > 0 ? docs[n - 1] + 1 : 0;
+	b = xcalloc((size_t)*nbits / 8 + 1, 1);
+	for (i = 0; i < n; i++)
+		b[docs[i] / 8] |= (uint8_t)(1u << (docs[i] % 8));
+	return b;
+}
+
+/* How many of a are set in bits. */
+static size_t
+count_set(const uint32_t *a, size_t na, const uint8_t *bits, uint32_t nbits)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < na; i++)
+		n += (size_t)bit_set(bits, nbits, a[i]);
+	return n;
+}
+
+/* The documents of c also in any of the lists of langs, into *out. */
+static int
+lang_docs(MDB_cursor *cur, Lcf__Kind kind, const struct hits *c,
+    const char *const *langs, size_t nlangs, struct plist *out)
+{
+	struct plist one, acc;
+	uint32_t *u;
+	size_t i, j, nu;
+	int rc = 0;
+
+	memset(&acc, 0, sizeof(acc));
+	for (i = 0; i < nlangs && rc == 0; i++) {
+		memset(&one, 0, sizeof(one));
+		if ((rc = open_list(cur, kind, TAG_LANG, langs[i], strlen(langs[i]),
+		    &one)) != 0)
+			break;
+		u = union_sorted(acc.docs, acc.n, one.docs, one.n, &nu);
+		free(acc.docs);
+		free(one.docs);
+		acc.docs = u;
+		acc.n = nu;
+	}
+	out->docs = xcalloc(c->n ? c->n : 1, sizeof(*out->docs));
+	out->n = 0;
+	for (i = j = 0; rc == 0 && i < c->n; i++) {
+		j = lower_bound(acc.docs, j, acc.n, c->doc[i]);
+		if (j < acc.n && acc.docs[j] == c->doc[i])
+			out->docs[out->n++] = c->doc[i];
+	}
+	free(acc.docs);
+	return rc;
+}
+
+int
+store_count_authors(struct store *s, const struct store_query *q,
+    const uint8_t (*authors)[32], size_t nauthors, const char *const *langs,
+    size_t nlangs, size_t *counts, size_t *in_lang)
+{
+	struct plist inl, one;
+	struct hits c;
+	uint8_t *cbits = NULL, *lbits = NULL;
+	uint32_t ncbits = 0, nlbits = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	size_t i;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&inl, 0, sizeof(inl));
+	if (q->text != NULL || q->since != NULL || q->keep != NULL ||
+	    q->limit != 0 || q->before != 0 || q->nareas > STORE_MAX_TERMS ||
+	    q->nclusters > STORE_MAX_TERMS || q->nsdgs > STORE_MAX_TERMS ||
+	    q->nauthors > STORE_MAX_AUTHORS ||
+	    nauthors > STORE_MAX_COUNT_AUTHORS || nlangs > STORE_MAX_TERMS)
+		return LCF_EINVAL;
+	if (rd_begin(s, &txn) != 0)
+		return LCF_ESTORE;
+	if ((rc = mdb_to_lcf("counting", mdb_cursor_open(txn, s->idx, &cur))) != 0 ||
+	    (rc = candidates(txn, s, cur, q, NULL, NULL, &c)) != 0 ||
+	    (nlangs > 0 && (rc = lang_docs(cur, q->kind, &c, langs, nlangs,
+	    &inl)) != 0))
+		goto done;
+	/* Each author's list is short beside the candidates: a bit each
+	 * document. */
+	cbits = bits_of(c.doc, c.n, &ncbits);
+	lbits = bits_of(inl.docs, inl.n, &nlbits);
+	for (i = 0; i < nauthors; i++) {
+		memset(&one, 0, sizeof(one));
+		if ((rc = open_list(cur, q->kind, TAG_AUTHOR,
+		    (const char *)authors[i], AUTHOR_LEN, &one)) != 0)
+			goto done;
+		counts[i] = count_set(one.docs, one.n, cbits, ncbits);
+		if (nlangs > 0)
+			in_lang[i] = count_set(one.docs, one.n, lbits, nlbits);
+		free(one.docs);
+	}
+done:
+	free(cbits);
+	free(lbits);
+	free(inl.docs);
+	store__hits_free(&c);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc != 0 ? LCF_ESTORE : 0;
+}
+
 int
 store_sort_parse(const char *name, const char *text)
 {

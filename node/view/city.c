@@ -122,6 +122,7 @@ struct show {
 	struct period best;
 	char *best_text;
 	json_t *latest;
+	struct view_keep *keep;       /* the query's keep function's, or NULL */
 };
 
 /* A query of kind over every key of the city's line. */
@@ -151,7 +152,7 @@ item_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	struct show *s = arg;
 	struct record rec;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (view_keep_open(s->keep, id, raw, len, &rec) != 0)
 		return 0;
 	if (!rec.c->deleted && rec.c->has_author && rec.c->author.len == 32)
 		json_array_append_new(s->items, view_record_json(&s->r, id, rec.c));
@@ -180,7 +181,7 @@ latest_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	const Lcf__IndicatorValue *iv;
 	struct period p;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (view_keep_open(s->keep, id, raw, len, &rec) != 0)
 		return 0;
 	iv = rec.c->indicator;
 	if (rec.c->deleted || iv == NULL || iv->period == NULL ||
@@ -247,10 +248,14 @@ first_page(struct show *s, Lcf__Kind kind, const char *id, const char *what,
 	if (ka.revoked || !lineage_empty(s->r.lin)) {
 		q.keep = view_records_keep;
 		q.keep_arg = &ka;
+		s->keep = &ka;
 	}
 	json_decref(s->items);
 	s->items = json_array();
-	if ((rc = store_query(s->n->store, &q, item_visit, s, &truncated)) != 0)
+	rc = store_query(s->n->store, &q, item_visit, s, &truncated);
+	view_keep_drop(&ka);
+	s->keep = NULL;
+	if (rc != 0)
 		return rc;
 	j = json_object();
 	json_object_set(j, "items", s->items);
@@ -295,8 +300,12 @@ latest_values(struct show *s, json_t **out)
 	ka.revoked = members_any_revoked(s->n);
 	q.keep = view_records_keep;
 	q.keep_arg = &ka;
+	s->keep = &ka;
 	s->latest = json_array();
-	if ((rc = store_query(s->n->store, &q, latest_visit, s, &truncated)) != 0)
+	rc = store_query(s->n->store, &q, latest_visit, s, &truncated);
+	view_keep_drop(&ka);
+	s->keep = NULL;
+	if (rc != 0)
 		return rc;
 	*out = json_object();
 	json_object_set_new(*out, "period", s->best_text != NULL ?

@@ -17,6 +17,7 @@
 #include "model/record.h"
 #include "store/store.h"
 #include "view/coverage.h"
+#include "view/records.h"
 #include "view/view.h"
 
 struct cov_city {
@@ -32,6 +33,7 @@ struct cov_city {
 struct cov_value {
 	uint8_t rec[32];
 	char *period;
+	int last;                     /* the period's last month */
 	double value;
 	int64_t timestamp;
 	char *unit;
@@ -43,6 +45,7 @@ struct cov {
 	const struct catalog *cat;
 	struct period want;
 	const char *only;             /* one indicator id, or NULL */
+	int values;                   /* each city's values in the answer */
 	struct cov_city *cities;
 	size_t ncities, cap;
 	struct cov_value *vals;
@@ -104,22 +107,9 @@ add_city(struct cov *cv, const uint8_t id[32], const char *name,
 }
 
 static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+profile_city(void *arg, const uint8_t head[32], const Lcf__CityProfile *p)
 {
-	struct cov *cv = arg;
-	struct record rec;
-	uint8_t head[32];
-
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
-		return 0;
-	if (!rec.c->deleted && rec.c->city != NULL && rec.c->author.len == 32) {
-		lineage_head(cv->lin, rec.c->author.data, head);
-		if (memcmp(head, rec.c->author.data, 32) == 0)
-			add_city(cv, head, rec.c->city->name, rec.c->city->country,
-			    "open");
-	}
-	record_release(&rec);
+	add_city(arg, head, p->name, p->country, "open");
 	return 0;
 }
 
@@ -129,10 +119,9 @@ static int
 gather_cities(struct cov *cv, struct view_error *e)
 {
 	struct member_info *m = NULL;
-	struct store_query q;
 	size_t count = 0, i;
 	char name[201], why[256];
-	int truncated, rc = 0;
+	int rc = 0;
 
 	if (members_enabled(cv->n)) {
 		if ((rc = members_list(cv->n, &m, &count, name, sizeof(name))) != 0)
@@ -146,13 +135,8 @@ gather_cities(struct cov *cv, struct view_error *e)
 			    "admitted" : m[i].admitted ? "expired" : "withdrawn");
 		}
 		free(m);
-	} else {
-		memset(&q, 0, sizeof(q));
-		q.kind = LCF__KIND__KIND_CITY;
-		q.keep = members_visible;
-		q.keep_arg = cv->n;
-		if ((rc = store_query(cv->n->store, &q, profile_visit, cv, &truncated)) != 0)
-			return view_fail(e, rc, 500, NULL, "the database cannot be read");
+	} else if ((rc = view_profiles(cv->n, cv->lin, profile_city, cv)) != 0) {
+		return view_fail(e, rc, 500, NULL, "the database cannot be read");
 	}
 	if (cv->ncities > 1)
 		qsort(cv->cities, cv->ncities, sizeof(*cv->cities), city_cmp);
@@ -179,7 +163,7 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	uint8_t head[32];
 	long k;
 
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (record_open_stored(raw, len, id, &rec) != 0)
 		return 0;
 	iv = rec.c->indicator;
 	if (rec.c->deleted || iv == NULL || iv->indicator == NULL ||
@@ -190,42 +174,47 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	lineage_head(cv->lin, rec.c->author.data, head);
 	if ((city = find_city(cv, head)) == NULL)
 		goto out;
-	/* The newest period wins, then the newest record. */
+	/* The newest period wins, then the newest record; a value replaced
+	 * gives its slot to the winner. */
 	if (city->cell[k] >= 0) {
-		struct cov_value *old = &cv->vals[city->cell[k]];
-		struct period op;
-
-		if (period_parse(old->period, &op, NULL) == 0 &&
-		    (op.last > p.last || (op.last == p.last &&
-		    old->timestamp >= rec.c->timestamp)))
+		v = &cv->vals[city->cell[k]];
+		if (v->last > p.last || (v->last == p.last &&
+		    v->timestamp >= rec.c->timestamp))
 			goto out;
+		free(v->period);
+		free(v->unit);
 	} else {
 		city->reported++;
+		if (cv->nvals == cv->vcap) {
+			cv->vcap = cv->vcap ? 2 * cv->vcap : 256;
+			cv->vals = xreallocarray(cv->vals, cv->vcap,
+			    sizeof(*cv->vals));
+		}
+		city->cell[k] = (long)cv->nvals;
+		v = &cv->vals[cv->nvals++];
 	}
-	if (cv->nvals == cv->vcap) {
-		cv->vcap = cv->vcap ? 2 * cv->vcap : 256;
-		cv->vals = xreallocarray(cv->vals, cv->vcap, sizeof(*cv->vals));
-	}
-	v = &cv->vals[cv->nvals];
 	memcpy(v->rec, id, 32);
 	v->period = xstrdup(iv->period);
+	v->last = p.last;
 	v->value = iv->value;
 	v->timestamp = rec.c->timestamp;
 	v->unit = iv->unit != NULL ? xstrdup(iv->unit) : NULL;
-	city->cell[k] = (long)cv->nvals++;
 out:
 	record_release(&rec);
 	return 0;
 }
 
+/* Hex is ASCII: no UTF-8 check (a matrix holds thousands of ids). */
 static json_t *
 hexj(const uint8_t *b)
 {
 	char hex[65];
 
-	return json_string(hex_encode(b, 32, hex));
+	return json_stringn_nocheck(hex_encode(b, 32, hex), 64);
 }
 
+/* A city's row. Keys here are ASCII literals or catalog ids (validated
+ * UTF-8 when the catalog was read): set without checking them again. */
 static json_t *
 city_json(const struct cov *cv, const struct cov_city *c, int missing)
 {
@@ -246,19 +235,25 @@ city_json(const struct cov *cv, const struct cov_city *c, int missing)
 		if (cv->only != NULL && strcmp(cv->only, id) != 0)
 			continue;
 		if (c->cell[k] < 0) {
-			json_array_append_new(miss, json_string(id));
+			if (missing)
+				json_array_append_new(miss, json_string(id));
 			continue;
 		}
+		if (!cv->values)
+			continue;
 		v = &cv->vals[c->cell[k]];
 		o = json_object();
-		json_object_set_new(o, "period", json_string(v->period));
-		json_object_set_new(o, "value", json_real(v->value));
+		json_object_set_new_nocheck(o, "period", json_string(v->period));
+		json_object_set_new_nocheck(o, "value", json_real(v->value));
 		if (v->unit != NULL)
-			json_object_set_new(o, "unit", json_string(v->unit));
-		json_object_set_new(o, "record", hexj(v->rec));
-		json_object_set_new(vals, id, o);
+			json_object_set_new_nocheck(o, "unit", json_string(v->unit));
+		json_object_set_new_nocheck(o, "record", hexj(v->rec));
+		json_object_set_new_nocheck(vals, id, o);
 	}
-	json_object_set_new(j, "values", vals);
+	if (cv->values)
+		json_object_set_new(j, "values", vals);
+	else
+		json_decref(vals);
 	if (missing)
 		json_object_set_new(j, "missing", miss);
 	else
@@ -360,6 +355,12 @@ view_coverage(struct node *n, const json_t *args, unsigned flags,
 		return view_fail(e, LCF_EINVAL, 400, "period", "period '%s': %s",
 		    period, why);
 	if ((rc = view_arg_bool(args, "missing", &missing, e)) != 0)
+		return rc;
+	/* values=false: the totals and what is missing, not each value (what
+	 * lcctl's tables print: a tenth of the bytes at 1,000 cities). */
+	if (view_arg(args, "values") == NULL)
+		cv.values = 1;
+	else if ((rc = view_arg_bool(args, "values", &cv.values, e)) != 0)
 		return rc;
 	cv.n = n;
 	cv.cat = n->catalog;

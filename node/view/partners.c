@@ -13,6 +13,7 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "model/fold.h"
 #include "model/identity.h"
 #include "model/record.h"
 #include "store/store.h"
@@ -152,28 +153,18 @@ standing(struct match *m, const uint8_t id[32])
 	return members_link_ok(m->n, id, why, sizeof(why)) == 0 ? "admitted" : NULL;
 }
 
+/* A city with a profile: a candidate unless it is this city or not in
+ * standing. */
 static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+profile_cand(void *arg, const uint8_t head[32], const Lcf__CityProfile *p)
 {
 	struct match *m = arg;
-	const Lcf__CityProfile *p;
-	struct record rec;
 	struct cand *c;
-	uint8_t head[32];
 	const char *state;
 	size_t i, k;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (memcmp(head, m->self, 32) == 0 || (state = standing(m, head)) == NULL)
 		return 0;
-	p = rec.c->city;
-	if (rec.c->deleted || p == NULL || rec.c->author.len != 32)
-		goto out;
-	lineage_head(m->lin, rec.c->author.data, head);
-	/* An older key's profile: its line's newest key stands for the city. */
-	if (memcmp(head, rec.c->author.data, 32) != 0 ||
-	    memcmp(head, m->self, 32) == 0 || (state = standing(m, head)) == NULL)
-		goto out;
 	if (m->nc == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 64;
 		m->c = xreallocarray(m->c, m->cap, sizeof(*m->c));
@@ -197,8 +188,6 @@ profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 			c->langs[c->nlangs++] = xstrdup(m->langs[i]);
 		}
 	}
-out:
-	record_release(&rec);
 	return 0;
 }
 
@@ -214,8 +203,7 @@ practice_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	size_t i;
 	int lang;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (record_open_stored(raw, len, id, &rec) != 0)
 		return 0;
 	p = rec.c->practice;
 	if (rec.c->deleted || p == NULL || rec.c->author.len != 32)
@@ -401,10 +389,35 @@ parse_args(struct match *m, const json_t *args, uint64_t *limit,
 	return 0;
 }
 
-/* Counts the practices of the candidates in each sub-area asked about. */
+/* Whether the index's language lists answer same_language exactly for this
+ * city's languages: each folds (model/fold.h) to its own primary subtag, a
+ * code no other language shares (not nb, nn or no). Their codes into langs.
+ * (The index holds a practice's first 16 languages: one translated into
+ * more, found by its 17th, would count as not in this city's language.) */
 static int
-count_practices(struct match *m, struct view_error *e)
+langs_exact(const struct match *m, char codes[][FOLD_LANG_MAX],
+    const char **langs)
 {
+	size_t i, n;
+
+	for (i = 0; i < m->nlangs; i++) {
+		fold_lang(m->langs[i], codes[i]);
+		n = strcspn(m->langs[i], "-_");
+		if (strlen(codes[i]) != n || fold_lang_shared(codes[i]) ||
+		    strncasecmp(codes[i], m->langs[i], n) != 0)
+			return 0;
+		langs[i] = codes[i];
+	}
+	return 1;
+}
+
+/* The practices of every candidate in each sub-area, the slow way: each one
+ * read (a city whose line has several keys, where a later key's version
+ * replaces an older one's; or languages the index cannot tell apart). */
+static int
+count_read(struct match *m, const struct cand *only, struct view_error *e)
+{
+	uint8_t line[LINEAGE_MAX][32];
 	struct store_query q;
 	int truncated, rc;
 
@@ -413,6 +426,10 @@ count_practices(struct match *m, struct view_error *e)
 		q.kind = LCF__KIND__KIND_PRACTICE;
 		q.areas[0] = m->areas[m->cur_area];
 		q.nareas = 1;
+		if (only != NULL) {
+			q.nauthors = lineage_line(m->lin, only->id, line);
+			q.authors = (const uint8_t (*)[32])line;
+		}
 		if ((rc = store_query(m->n->store, &q, practice_visit, m,
 		    &truncated)) != 0)
 			return view_fail(e, rc, 500, NULL, "the database cannot be read");
@@ -420,16 +437,66 @@ count_practices(struct match *m, struct view_error *e)
 	return 0;
 }
 
+/* Counts the practices of the candidates in each sub-area asked about, and
+ * those in this city's languages: from the index's lists (the sub-area's,
+ * each author's, the languages'), without reading a record, for every city
+ * whose line is one key; the rest are read (count_read). */
+static int
+count_practices(struct match *m, struct view_error *e)
+{
+	char codes[PARTNERS_MAX_LANGS][FOLD_LANG_MAX];
+	const char *langs[PARTNERS_MAX_LANGS];
+	uint8_t line[LINEAGE_MAX][32], (*ids)[32];
+	size_t *which, *cnt, *inl, nfast = 0, i, k;
+	struct store_query q;
+	int rc = 0;
+
+	if (!langs_exact(m, codes, langs))
+		return count_read(m, NULL, e);
+	ids = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*ids));
+	which = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*which));
+	cnt = xreallocarray(NULL, m->nc ? m->nc : 1, sizeof(*cnt));
+	inl = xcalloc(m->nc ? m->nc : 1, sizeof(*inl));
+	for (i = 0; i < m->nc && rc == 0; i++) {
+		if (lineage_line(m->lin, m->c[i].id, line) == 1) {
+			memcpy(ids[nfast], m->c[i].id, 32);
+			which[nfast++] = i;
+		} else {
+			rc = count_read(m, &m->c[i], e);
+		}
+	}
+	for (k = 0; k < m->nareas && rc == 0 && nfast > 0; k++) {
+		memset(&q, 0, sizeof(q));
+		q.kind = LCF__KIND__KIND_PRACTICE;
+		q.areas[0] = m->areas[k];
+		q.nareas = 1;
+		if ((rc = store_count_authors(m->n->store, &q,
+		    (const uint8_t (*)[32])ids, nfast, langs, m->nlangs, cnt,
+		    inl)) != 0) {
+			rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
+			break;
+		}
+		for (i = 0; i < nfast; i++) {
+			m->c[which[i]].area[k].practices = cnt[i];
+			m->c[which[i]].area[k].in_lang = inl[i];
+		}
+	}
+	free(ids);
+	free(which);
+	free(cnt);
+	free(inl);
+	return rc;
+}
+
 int
 view_partners(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e)
 {
-	struct store_query q;
 	struct match m;
 	json_t *j, *items, *arr;
 	uint64_t limit;
 	size_t i;
-	int truncated, rc;
+	int rc;
 
 	(void)flags;
 	memset(&m, 0, sizeof(m));
@@ -449,11 +516,7 @@ view_partners(struct node *n, const json_t *args, unsigned flags,
 		    "challenges");
 		goto done;
 	}
-	memset(&q, 0, sizeof(q));
-	q.kind = LCF__KIND__KIND_CITY;
-	q.keep = members_visible;
-	q.keep_arg = n;
-	if ((rc = store_query(n->store, &q, profile_visit, &m, &truncated)) != 0) {
+	if ((rc = view_profiles(n, m.lin, profile_cand, &m)) != 0) {
 		rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
 		goto done;
 	}

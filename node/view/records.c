@@ -38,23 +38,75 @@ view_records_free(struct view_records *v)
 	lineage_free(v->lin);
 }
 
-static int
-profile_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+/* The city profile in stored record bytes (its id given), when they hold
+ * one not deleted: rec is open then (release it); else NULL. */
+static const Lcf__CityProfile *
+profile_open(const uint8_t id[32], const uint8_t *raw, size_t len,
+    struct record *rec)
 {
+	if (record_open_stored(raw, len, id, rec) != 0)
+		return NULL;
+	if (!rec->c->deleted && rec->c->city != NULL && rec->c->author.len == 32)
+		return rec->c->city;
+	record_release(rec);
+	return NULL;
+}
+
+static int
+name_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	const Lcf__CityProfile *p;
 	char **nc = arg;
 	struct record rec;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if ((p = profile_open(id, raw, len, &rec)) == NULL)
 		return 0;
-	if (!rec.c->deleted && rec.c->city != NULL) {
-		if (rec.c->city->name != NULL)
-			nc[0] = xstrdup(rec.c->city->name);
-		if (rec.c->city->country != NULL)
-			nc[1] = xstrdup(rec.c->city->country);
-	}
+	if (p->name != NULL)
+		nc[0] = xstrdup(p->name);
+	if (p->country != NULL)
+		nc[1] = xstrdup(p->country);
 	record_release(&rec);
 	return 0;
+}
+
+struct profiles {
+	const struct lineage *lin;
+	view_profile_fn fn;
+	void *arg;
+};
+
+static int
+profiles_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct profiles *w = arg;
+	const Lcf__CityProfile *p;
+	struct record rec;
+	uint8_t head[32];
+	int ret = 0;
+
+	if ((p = profile_open(id, raw, len, &rec)) == NULL)
+		return 0;
+	/* An older key's profile: its line's newest key stands for the city. */
+	lineage_head(w->lin, rec.c->author.data, head);
+	if (memcmp(head, rec.c->author.data, 32) == 0)
+		ret = w->fn(w->arg, head, p);
+	record_release(&rec);
+	return ret;
+}
+
+int
+view_profiles(struct node *n, const struct lineage *lin, view_profile_fn fn,
+    void *arg)
+{
+	struct profiles w = { lin, fn, arg };
+	struct store_query q;
+	int truncated;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = LCF__KIND__KIND_CITY;
+	q.keep = members_visible;
+	q.keep_arg = n;
+	return store_query(n->store, &q, profiles_visit, &w, &truncated);
 }
 
 /* The name and country of a city from its current profile (either NULL). */
@@ -69,7 +121,7 @@ view_records_name(struct view_records *v, const uint8_t author[32],
 		if (memcmp(v->names[i].author, author, 32) == 0)
 			goto found;
 	store_get_current(v->n->store, author, LCF__KIND__KIND_CITY, "profile",
-	    profile_visit, nc);
+	    name_visit, nc);
 	if (v->nnames == VIEW_NAME_CACHE) {
 		free(nc[0]);
 		free(nc[1]);
@@ -137,24 +189,53 @@ view_record_json(struct view_records *v, const uint8_t id[32],
 	return j;
 }
 
+void
+view_keep_drop(struct view_keep *ka)
+{
+	if (ka != NULL && ka->raw != NULL) {
+		record_release(&ka->rec);
+		ka->raw = NULL;
+	}
+}
+
+int
+view_keep_open(struct view_keep *ka, const uint8_t id[32], const uint8_t *raw,
+    size_t len, struct record *rec)
+{
+	if (ka != NULL && ka->raw != NULL && ka->raw == raw) {
+		*rec = ka->rec;
+		ka->raw = NULL;
+		return 0;
+	}
+	return record_open_stored(raw, len, id, rec);
+}
+
 int
 view_records_keep(void *arg, const uint8_t *raw, size_t len)
 {
 	struct view_keep *ka = arg;
+	struct member_info mi;
 	struct record rec;
 	int keep = 1;
 
-	if (ka->revoked && !members_visible(ka->n, raw, len))
-		return 0;
-	if ((lineage_empty(ka->lin) && !ka->observers) ||
+	view_keep_drop(ka);
+	if ((!ka->revoked && lineage_empty(ka->lin) && !ka->observers) ||
 	    record_open(raw, len, 0, &rec) != 0)
 		return 1;
-	if (ka->observers && members_is_observer(ka->n, rec.c->author.data))
+	/* One decoding for every test, and for the visitor (view_keep_open). */
+	if (ka->revoked && members_any_revoked(ka->n) &&
+	    members_get(ka->n, rec.c->author.data, &mi) == 0 && mi.revoked)
+		keep = 0;
+	else if (ka->observers && members_is_observer(ka->n, rec.c->author.data))
 		keep = 0;
 	else if (!lineage_empty(ka->lin) &&
 	    lineage_shadowed(ka->lin, ka->n->store, rec.c))
 		keep = 0;
-	record_release(&rec);
-	return keep;
+	if (!keep) {
+		record_release(&rec);
+		return 0;
+	}
+	ka->rec = rec;
+	ka->raw = raw;
+	return 1;
 }
-

@@ -8,7 +8,7 @@
 #include "view/view.h"
 
 static const char *const coverage_params[] = { "period", "indicator", "missing",
-	NULL };
+	"values", NULL };
 static const char *const city_params[] = { "id", NULL };
 static const char *const report_params[] = { "id", "from", "to", "format",
 	NULL };

@@ -53,3 +53,13 @@ expect_status "an indicator outside the catalog" 1 ctl Cluj coverage --period 20
 expect_contains "named" "$OUT" "indicator 'nope' is not in the catalog"
 expect_eq "HTTP: 400 naming period" "400 period" "$(curl -s "$U/api/v1/coverage?period=x" | jq -r '"\(.status) \(.param)"')"
 expect_eq "HTTP: 400 naming an unknown parameter" "400 colour" "$(curl -s "$U/api/v1/coverage?period=2024&colour=red" | jq -r '"\(.status) \(.param)"')"
+
+# values=false: the same matrix without each city's values (what lcctl's
+# tables ask for); totals, per-city counts and what is missing unchanged.
+V=$(curl -s "$U/api/v1/coverage?period=2024&values=false")
+expect_eq "values=false: no city carries values" 0 "$(jq '[.cities[] | select(has("values"))] | length' <<<"$V")"
+expect_eq "values=false: everything else as with them" "$(jq -S -c 'del(.cities[].values)' <<<"$J")" "$(jq -S -c . <<<"$V")"
+expect_eq "values=false with missing=true: who has not reported what, unchanged" \
+	"$(curl -s "$U/api/v1/coverage?period=2024&missing=true" | jq -S -c 'del(.cities[].values)')" \
+	"$(curl -s "$U/api/v1/coverage?period=2024&missing=true&values=false" | jq -S -c .)"
+expect_eq "HTTP: 400 naming values" "400 values" "$(curl -s "$U/api/v1/coverage?period=2024&values=maybe" | jq -r '"\(.status) \(.param)"')"

@@ -222,6 +222,17 @@ expect_eq "it is kept and flagged" true "$(jq --arg i "$OUTSIDE" '.[] | select(.
 expect_eq "a value in the catalog is not" false "$(jq --arg i "$INSIDE" '[.[] | select(.indicator.indicator == $i)][0].unknown_indicator' <<<"$IL")"
 expect_contains "the table marks it too" "$(ctl Brno indicator list 2>&1)" "unknown indicator"
 
+# Partners read a city whose line has several keys record by record: its
+# practices in a sub-area count once (old-practice as the successor's
+# version, not the old key's too), as the practice list shows them.
+L=$(ctl Brno practice list --json --limit 0 | jq --arg o "$OLD" --arg n "$NEW" \
+	'[.[] | select((.author == $o or .author == $n) and (.practice.kflc_areas | index("2.2")))] | length')
+expect_eq "the list shows old-practice once among Aldo's practices in 2.2" 1 \
+	"$(ctl Brno practice list --json --limit 0 | jq '[.[] | select(.key == "old-practice")] | length')"
+expect_status "partners on Brno" 0 ctl Brno partners --area 2.2 --json
+expect_eq "Aldo ranked under its new key, its 2.2 practices counted as listed" "$NEW $L" \
+	"$(jq -r --arg n "$NEW" '.items[] | select(.id == $n) | "\(.id) \(.areas[0].practices)"' <<<"$OUT")"
+
 for n in Aldo Brno Cork; do check "$n stops cleanly on SIGTERM" stop_node "${DIRS[$n]}"; done
 for d in "${DIRS[@]}" "$COPY"; do
 	if grep -q "Sanitizer\|runtime error" "$d/node.log"; then

@@ -64,6 +64,7 @@ struct pspec {
 	const char *areas[5];
 	const char *clusters[5];
 	const char *description;
+	const char *language;         /* NULL: en */
 	int deleted;
 };
 
@@ -191,7 +192,7 @@ practice(struct fix *f, const struct identity *id, const struct pspec *ps)
 	} else {
 		p.title = (char *)ps->title;
 		p.summary = (char *)(ps->summary ? ps->summary : "A practice.");
-		p.language = "en";
+		p.language = (char *)(ps->language ? ps->language : "en");
 		p.kflc_areas = (char **)ps->areas;
 		p.n_kflc_areas = count_list(ps->areas, 5);
 		p.clusters = (char **)ps->clusters;
@@ -592,6 +593,67 @@ test_txn(void **state)
 	query(f, &qt, &sn, NULL);
 	EXPECT("the replaced version's words are gone", &sn, a2);
 	expect_current(f, a2);
+}
+
+/* store_count_authors: each author's current records among a query's, and
+ * those in some languages, from the lists alone. */
+static void
+test_count_authors(void **state)
+{
+	struct fix *f = *state;
+	struct pspec ps[] = {
+		{ .key = "a1", .seq = 1, .ts = 1000, .title = "Reading circles",
+		    .areas = { "2.2" } },
+		{ .key = "a2", .seq = 2, .ts = 1001, .title = "Lasecirklar",
+		    .areas = { "2.2", "1.1" }, .language = "sv" },
+		{ .key = "a3", .seq = 3, .ts = 1002, .title = "Walks",
+		    .areas = { "1.1" } },
+		{ .key = "a4", .seq = 4, .ts = 1003, .title = "Gone",
+		    .areas = { "2.2" } },
+		{ .key = "a4", .seq = 5, .ts = 1004, .deleted = 1 },
+		{ .key = "b1", .seq = 1, .ts = 1005, .title = "Cercles",
+		    .areas = { "2.2" }, .language = "fr-BE" },
+	};
+	const struct identity *who[] = { f->ids[0], f->ids[0], f->ids[0],
+		f->ids[0], f->ids[0], f->ids[1] };
+	uint8_t authors[3][32];
+	const char *en[] = { "en" }, *enfr[] = { "en", "fr" };
+	size_t counts[3], in_lang[3], i;
+	struct store_query q;
+
+	for (i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
+		put1(f->s, practice(f, who[i], &ps[i]));
+	memcpy(authors[0], f->ids[0]->pk, 32);
+	memcpy(authors[1], f->ids[1]->pk, 32);
+	memcpy(authors[2], f->ids[2]->pk, 32);
+	memset(&q, 0, sizeof(q));
+	q.kind = LCF__KIND__KIND_PRACTICE;
+	q.areas[0] = "2.2";
+	q.nareas = 1;
+	assert_int_equal(store_count_authors(f->s, &q,
+	    (const uint8_t (*)[32])authors, 3, en, 1, counts, in_lang), 0);
+	/* A: a1 and a2 (a4 deleted); B: b1; the third author wrote nothing. */
+	assert_int_equal(counts[0], 2);
+	assert_int_equal(counts[1], 1);
+	assert_int_equal(counts[2], 0);
+	assert_int_equal(in_lang[0], 1);
+	assert_int_equal(in_lang[1], 0);
+	assert_int_equal(in_lang[2], 0);
+	/* fr-BE is indexed under its language, fr. */
+	assert_int_equal(store_count_authors(f->s, &q,
+	    (const uint8_t (*)[32])authors, 2, enfr, 2, counts, in_lang), 0);
+	assert_int_equal(in_lang[0], 1);
+	assert_int_equal(in_lang[1], 1);
+	/* Without languages, only the counts. */
+	q.areas[0] = "1.1";
+	assert_int_equal(store_count_authors(f->s, &q,
+	    (const uint8_t (*)[32])authors, 2, NULL, 0, counts, NULL), 0);
+	assert_int_equal(counts[0], 2);
+	assert_int_equal(counts[1], 0);
+	/* A text query cannot be counted this way. */
+	q.text = "walks";
+	assert_int_equal(store_count_authors(f->s, &q,
+	    (const uint8_t (*)[32])authors, 2, NULL, 0, counts, NULL), LCF_EINVAL);
 }
 
 static void
@@ -2197,6 +2259,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_authors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_after_newer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),

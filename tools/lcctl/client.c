@@ -309,30 +309,75 @@ client_contents_free(Lcf__Content **contents, size_t n)
 	free(contents);
 }
 
+/* The view's answer, indented when indent is set (and the node knows how). */
+static int
+view_call(const struct lcctl *ctx, const char *name, const json_t *args,
+    int indent, Lcf__CtlResponse **resp)
+{
+	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
+	Lcf__ViewRequest vr = LCF__VIEW_REQUEST__INIT;
+	char *text = json_dumps(args, JSON_COMPACT);
+	int ret;
+
+	vr.name = (char *)name;
+	vr.args = text;
+	vr.has_indent = indent;
+	vr.indent = indent;
+	req.op_case = LCF__CTL_REQUEST__OP_VIEW;
+	req.view = &vr;
+	ret = client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_VIEW, NULL, 0, resp);
+	if (ret == 0 && ((*resp)->view == NULL || (*resp)->view->json == NULL)) {
+		lcctl_err("lcnode sent an unexpected answer");
+		ret = LCF_EPROTO;
+	}
+	free(text);
+	return ret;
+}
+
 int
 client_view(const struct lcctl *ctx, const char *name, const json_t *args,
     json_t **out)
 {
-	Lcf__CtlRequest req = LCF__CTL_REQUEST__INIT;
-	Lcf__ViewRequest vr = LCF__VIEW_REQUEST__INIT;
 	Lcf__CtlResponse *resp = NULL;
 	json_error_t je;
-	char *text = json_dumps(args, JSON_COMPACT);
 	int ret;
 
 	*out = NULL;
-	vr.name = (char *)name;
-	vr.args = text;
-	req.op_case = LCF__CTL_REQUEST__OP_VIEW;
-	req.view = &vr;
-	ret = client_call(ctx, &req, LCF__CTL_RESPONSE__REPLY_VIEW, NULL, 0, &resp);
-	if (ret == 0 && (resp->view == NULL || resp->view->json == NULL ||
-	    (*out = json_loads(resp->view->json, 0, &je)) == NULL)) {
+	ret = view_call(ctx, name, args, 0, &resp);
+	if (ret == 0 && (*out = json_loads(resp->view->json, 0, &je)) == NULL) {
 		lcctl_err("lcnode sent an unexpected answer");
 		ret = LCF_EPROTO;
 	}
 	if (resp != NULL)
 		lcf__ctl_response__free_unpacked(resp, NULL);
-	free(text);
+	return ret;
+}
+
+int
+client_view_print(const struct lcctl *ctx, const char *name,
+    const json_t *args)
+{
+	Lcf__CtlResponse *resp = NULL;
+	json_error_t je;
+	json_t *j;
+	int ret;
+
+	if ((ret = view_call(ctx, name, args, 1, &resp)) != 0)
+		goto out;
+	/* The node indented it as render_json would: written as it came, not
+	 * parsed (a large answer's parse cost more than the view). */
+	if (resp->view->has_indented && resp->view->indented) {
+		fputs(resp->view->json, stdout);
+		fputc('\n', stdout);
+	} else if ((j = json_loads(resp->view->json, 0, &je)) != NULL) {
+		render_json(j);
+		json_decref(j);
+	} else {
+		lcctl_err("lcnode sent an unexpected answer");
+		ret = LCF_EPROTO;
+	}
+out:
+	if (resp != NULL)
+		lcf__ctl_response__free_unpacked(resp, NULL);
 	return ret;
 }

@@ -201,11 +201,14 @@ cmd_federation_status(struct lcctl *ctx, int argc, char **argv)
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
+	if (ctx->json) {
+		if (client_view_print(ctx, "federation_status", args) == 0)
+			ret = LCCTL_EXIT_OK;
+		goto out;
+	}
 	if (client_view(ctx, "federation_status", args, &st) < 0)
 		goto out;
-	if (ctx->json) {
-		render_json(st);
-	} else if (ctx->csv) {
+	if (ctx->csv) {
 		if (csvout_json_rows(stdout, json_object_get(st, "items")) != 0) {
 			lcctl_err("cannot write the CSV: %s", strerror(errno));
 			goto out;

@@ -141,11 +141,14 @@ cmd_partners(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	}
 	ret = LCCTL_EXIT_ERR;
+	if (ctx->json) {
+		if (client_view_print(ctx, "partners", args) == 0)
+			ret = LCCTL_EXIT_OK;
+		goto out;
+	}
 	if (client_view(ctx, "partners", args, &ans) < 0)
 		goto out;
-	if (ctx->json) {
-		render_json(ans);
-	} else if (csv) {
+	if (csv) {
 		rows = csv_rows(ans);
 		csvout_json_rows(stdout, rows);
 		json_decref(rows);

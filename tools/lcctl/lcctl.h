@@ -226,6 +226,10 @@ int client_status(const struct lcctl *ctx, Lcf__CtlResponse **resp);
  * negative code once the reason was printed. */
 int client_view(const struct lcctl *ctx, const char *name, const json_t *args,
     json_t **out);
+/* Runs the view and prints its JSON as render_json does (the node indents
+ * it; lcctl does not parse it). 0, or a negative code once printed. */
+int client_view_print(const struct lcctl *ctx, const char *name,
+    const json_t *args);
 /* Decodes a returned item's content (the node verified it); checks the id is
  * 32 bytes. *c is freed with lcf__content__free_unpacked. */
 int client_item_content(const Lcf__RecordItem *it, Lcf__Content **c);
