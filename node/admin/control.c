@@ -36,6 +36,7 @@
 #include "core/node.h"
 #include "http/http.h"
 #include "view/city.h"
+#include "view/records.h"
 #include "view/view.h"
 #include "core/seq.h"
 #include "write/held.h"
@@ -526,30 +527,6 @@ do_import_chunk(struct ctl_conn *c)
 		ctlconn__done(c);
 }
 
-struct query_keep {
-	struct node *n;
-	struct lineage *lin;
-	int revoked;                /* hide revoked cities */
-};
-
-/* A store_query keep function for lists: see do_query. */
-static int
-query_keep(void *arg, const uint8_t *raw, size_t len)
-{
-	struct query_keep *kc = arg;
-	struct record rec;
-	int keep = 1;
-
-	if (kc->revoked && !members_visible(kc->n, raw, len))
-		return 0;
-	if (lineage_empty(kc->lin) || record_open(raw, len, 0, &rec) != 0)
-		return 1;
-	if (lineage_shadowed(kc->lin, kc->n->store, rec.c))
-		keep = 0;
-	record_release(&rec);
-	return keep;
-}
-
 /* The search fields of a query (lang, sdgs, since, sort) into sq: 0, or an
  * error answered. */
 static int
@@ -596,7 +573,7 @@ do_query(struct ctl_conn *c)
 	Lcf__QueryRequest *q = c->req->query;
 	struct store_query sq;
 	struct item_list l;
-	struct query_keep kc;
+	struct view_keep kc;
 	uint8_t author[32], line[LINEAGE_MAX][32];
 	char err[STORE_ERROR_MAX] = "";
 	int truncated = 0, rc;
@@ -658,15 +635,20 @@ do_query(struct ctl_conn *c)
 	}
 	/* Records of revoked cities stay stored but out of sight; records a
 	 * later key of their city replaced are shown once, as that key's. */
+	memset(&kc, 0, sizeof(kc));
 	kc.n = c->ctl->n;
 	kc.lin = l.lin;
 	kc.revoked = !q->include_revoked && members_any_revoked(c->ctl->n);
-	if (kc.revoked || !lineage_empty(l.lin)) {
-		sq.keep = query_keep;
+	/* An observer is no city (PROTOCOL 5.8): what it signs is listed
+	 * only when asked for by its id. */
+	kc.observers = q->city == NULL && members_any_observer(c->ctl->n);
+	if (kc.revoked || kc.observers || !lineage_empty(l.lin)) {
+		sq.keep = view_records_keep;
 		sq.keep_arg = &kc;
 	}
 	sq.error = err;
 	rc = store_query(c->ctl->n->store, &sq, item_visit, &l, &truncated);
+	view_keep_drop(&kc);
 	if (rc == LCF_EINVAL) {
 		ctlconn__error(c, rc, "text: %s", err);
 		goto out;

@@ -370,8 +370,10 @@ list_page(struct http_call *c, struct view *v, struct store_query *q,
 	ka.n = c->n;
 	ka.lin = v->lin;
 	ka.revoked = !revoked && members_any_revoked(c->n);
-	ka.observers = 0;
-	if (ka.revoked || !lineage_empty(v->lin)) {
+	/* An observer is no city (PROTOCOL 5.8): what it signs is listed
+	 * only when asked for by its id. */
+	ka.observers = q->author == NULL && members_any_observer(c->n);
+	if (ka.revoked || ka.observers || !lineage_empty(v->lin)) {
 		q->keep = view_records_keep;
 		q->keep_arg = &ka;
 		v->keep = &ka;

@@ -63,3 +63,19 @@ expect_status "coverage" 0 ctl A coverage --period 2024 --json
 expect_eq "coverage counts the cities, not the observer" "City A,City B,Newcity" \
 	"$(jq -r '[.cities[].name] | sort | join(",")' <<<"$OUT")"
 expect_eq "/api/v1/coverage too" 3 "$(curl -s "$U/api/v1/coverage?period=2024" | jq .totals.cities)"
+
+# What an observer signs besides federation records is no city's practice:
+# lists leave it out unless they ask for the observer by its id.
+publish S "A secretariat note"
+arrived() { ctl A export --kind practice | jq -s -e 'any(.[]; .key == "a-secretariat-note")' >/dev/null; }
+check "A stores the observer's practice" wait_for 10 arrived
+expect_eq "practice list leaves it out" 0 \
+	"$(ctl A practice list --json --limit 0 | jq '[.[] | select(.key == "a-secretariat-note")] | length')"
+expect_eq "and still lists the cities' practices" 1 \
+	"$(ctl A practice list --json --limit 0 | jq '[.[] | select(.key == "seen-by-the-secretariat")] | length')"
+expect_eq "practice list --city OBSERVER lists it" 1 \
+	"$(ctl A practice list --city "${IDS[S]}" --json | jq '[.[] | select(.key == "a-secretariat-note")] | length')"
+expect_eq "/api/v1/practices leaves it out" 0 \
+	"$(curl -s "$U/api/v1/practices?limit=500" | jq '[.items[] | select(.key == "a-secretariat-note")] | length')"
+expect_eq "and gives it for city=OBSERVER" 1 \
+	"$(curl -s "$U/api/v1/practices?city=${IDS[S]}" | jq '[.items[] | select(.key == "a-secretariat-note")] | length')"
