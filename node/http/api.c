@@ -1202,9 +1202,10 @@ answer_view_as(struct http_call *c, const char *name, csv_rows_fn rows)
 
 	if (rows != NULL && csv_param(c, &csv) != 0)
 		return;
+	/* format=json as well as csv is the answer's, not the view's. */
+	args = view_args(c, rows != NULL);
 	if (!csv)
 		rows = NULL;
-	args = view_args(c, csv);
 	l = xcalloc(1, sizeof(*l));
 	rc = view_prepare(c->n, name, args, later_ready, l, &e);
 	if (rc == 0) {

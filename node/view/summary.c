@@ -173,10 +173,12 @@ view_summary(struct node *n, const json_t *args, unsigned flags,
 		    s.period, why);
 	s.lin = lineage_snapshot(n);
 	/* Revoked cities do not count; a city's earlier keys count as it. */
+	memset(&ka, 0, sizeof(ka));
 	ka.n = n;
 	ka.lin = s.lin;
 	ka.revoked = members_any_revoked(n);
-	ka.observers = 0;
+	/* An observer is no city (PROTOCOL 5.8). */
+	ka.observers = members_any_observer(n);
 	for (i = 0; rc == 0 && i < s.cat->n; i++) {
 		if (only != NULL && strcmp(only, s.cat->items[i]->id) != 0)
 			continue;
@@ -190,6 +192,7 @@ view_summary(struct node *n, const json_t *args, unsigned flags,
 		if ((rc = store_query(n->store, &q, value_visit, &s, &truncated)) != 0)
 			rc = view_fail(e, rc, 500, NULL, "the database cannot be read");
 	}
+	view_keep_drop(&ka);
 	if (rc == 0)
 		*out = json_pack("{s:o}", "items", build(&s));
 	sum_free(&s);
