@@ -217,7 +217,15 @@ try:
     extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 except OSError:
     pass
-print("over-cap-closed", closed(extra, 5))
+extra.settimeout(5)
+try:
+    got = extra.recv(64)
+    fate = "True" if got == b"" else "False, answered " + repr(got)
+except socket.timeout:
+    fate = "False, still open after 5 s"
+except ConnectionResetError:
+    fate = "True"
+print("over-cap-closed", fate)
 held[0].close()
 time.sleep(0.3)
 s = conn()
