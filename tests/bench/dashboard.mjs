@@ -50,6 +50,20 @@ async function scaleRun(nmembers, query) {
 	await page.waitForFunction((n) => document.querySelectorAll("table.members tbody tr").length >= n &&
 		document.querySelector("svg.map"), { timeout: 60000, polling: "raf" }, nmembers);
 	const render = await page.evaluate(() => performance.now());
+	/* Where the time went: the page's marks (federation.js) and its
+	 * requests' durations. */
+	const parts = await page.evaluate(() => {
+		const at = (n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN;
+		const req = {};
+		for (const r of performance.getEntriesByType("resource")) {
+			const k = new URL(r.name).pathname.replace(/-[0-9a-f]{10}\./, ".");
+			req[k] = (req[k] || 0) + r.duration;
+		}
+		return { start: at("lcf-fed-fetch"), fetched: at("lcf-fed-fetched"), drawn: at("lcf-fed-drawn"), req };
+	});
+	console.error(`# run: page code starts ${parts.start.toFixed(0)} ms, data in ${(parts.fetched - parts.start).toFixed(0)} ms, ` +
+		`drawn in ${(parts.drawn - parts.fetched).toFixed(0)} ms, rows+markers seen at ${render.toFixed(0)} ms; requests: ` +
+		Object.entries(parts.req).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "));
 	markers = await page.$$eval("svg.map [data-city]", (m) => m.length);
 	await page.goto(base + "/practices", { waitUntil: "domcontentloaded" });
 	await page.waitForSelector("li.result", { timeout: 60000 });
