@@ -102,11 +102,6 @@ function membersOf(status, cities) {
 		state: c.membership?.state, reachable: true, inactive: false }));
 }
 
-/* The rows drawn with the page; the others follow in the next task, so the
- * map and the first screenful show before a large federation's every row is
- * laid out. */
-const FIRST_ROWS = 60;
-
 function memberCells(m) {
 	return [
 		m.role === "observer" ? m.name : h("a", { href: `/city/${m.id}` }, m.name),
@@ -127,17 +122,9 @@ function memberRow(m) {
 function membersTable(members) {
 	const tbl = table(t("fed.members"), [t("col.name"), t("col.country"), t("col.state"), t("col.version"),
 		t("col.last_seen"), t("col.agreement"), t("col.records")], [], "members");
-	const body = tbl.tBodies[0];
-	body.append(...members.slice(0, FIRST_ROWS).map(memberRow));
-	if (members.length > FIRST_ROWS) {
-		/* After the frame that shows the first rows. */
-		requestAnimationFrame(() => setTimeout(() => {
-			const rest = document.createDocumentFragment();
-			for (const m of members.slice(FIRST_ROWS)) rest.append(memberRow(m));
-			body.append(rest);
-			performance.mark("lcf-fed-rows");
-		}, 0));
-	}
+	const rows = document.createDocumentFragment();
+	for (const m of members) rows.append(memberRow(m));
+	tbl.tBodies[0].append(rows);
 	return tbl;
 }
 
