@@ -2,6 +2,7 @@
 // Bundles the dashboard (web/src/) with esbuild into OUT: index.html, assets named by their content's hash, and a gzip copy of each text file.
 // Usage: node web/build.mjs NODE_MODULES OUT
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -27,10 +28,27 @@ function hashed(name, bytes) {
 rmSync(tmp, { recursive: true, force: true });
 mkdirSync(join(tmp, "assets"), { recursive: true });
 
-// The map's boundaries (Natural Earth, 1:110m), served by the node itself.
-const atlasBytes = readFileSync(join(modules, "world-atlas", "countries-110m.json"));
-const atlasName = hashed("countries-110m.json", atlasBytes);
-writeFileSync(join(tmp, "assets", atlasName), atlasBytes);
+// The map's land (Natural Earth 1:110m boundaries from world-atlas), projected
+// here once rather than in every visitor's browser: the countries as one SVG
+// path in the map's W x H box (coordinates to 0.1 px), with the projection's
+// scale and translation, so the page places markers without fitting again.
+const { geoNaturalEarth1, geoPath } = await import(pathToFileURL(join(modules, "d3-geo", "src", "index.js")).href);
+const { feature } = createRequire(join(modules, "noop.js"))("topojson-client");
+const topo = JSON.parse(readFileSync(join(modules, "world-atlas", "countries-110m.json"), "utf8"));
+const countries = feature(topo, topo.objects.countries);
+const MAP_W = 960;
+const MAP_H = 500;
+const proj = geoNaturalEarth1().fitSize([MAP_W, MAP_H], countries);
+const landPath = geoPath(proj).digits(1);
+const landBytes = Buffer.from(JSON.stringify({
+	width: MAP_W,
+	height: MAP_H,
+	scale: proj.scale(),
+	translate: proj.translate(),
+	d: countries.features.map((f) => landPath(f) || "").join(""),
+}));
+const landName = hashed("land-110m.json", landBytes);
+writeFileSync(join(tmp, "assets", landName), landBytes);
 
 const result = await esbuild.build({
 	entryPoints: { app: join(here, "src", "main.js") },
@@ -44,7 +62,7 @@ const result = await esbuild.build({
 	assetNames: "[name]-[hash]",
 	nodePaths: [modules],
 	loader: { ".json": "json" },
-	define: { __ATLAS_URL__: JSON.stringify(`/assets/${atlasName}`) },
+	define: { __LAND_URL__: JSON.stringify(`/assets/${landName}`) },
 	metafile: true,
 	logLevel: "warning",
 });

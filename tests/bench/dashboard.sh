@@ -62,10 +62,12 @@ CHROMIUM=$CHROMIUM RUNS=$RUNS MEMBERS=$MEMBERS QUERY=learning node "$NPM_DIR/ben
 	die "the large-federation measurement failed"
 stop_node "$D"
 R=$(field render_ms "$OUT/scale")
+F=$(field first_ms "$OUT/scale")
 S=$(field search_ms "$OUT/scale")
 printf '  map (%s markers) + members table, %d cities: %6s ms (max %s)   target <= 1000 ms  %s\n' \
 	"$(field markers "$OUT/scale")" "$MEMBERS" "$R" \
 	"$(field render_max_ms "$OUT/scale")" "$(mark "$(holds "$R <= 1000")")"
+printf '  map + first screenful of the members table: %6s ms (max %s)\n' "$F" "$(field first_max_ms "$OUT/scale")"
 printf '  search in the practices page, %d records: %5s ms (max %s)   target <= 200 ms  %s\n' "$NREC" "$S" \
 	"$(field search_max_ms "$OUT/scale")" "$(mark "$(holds "$S <= 200")")"
-echo "$BENCH_TAG {\"runs\":$RUNS,\"transfer_kb\":$(fmt "$KB" 1),\"lcp_ms\":$LCP,\"cities\":$MEMBERS,\"records\":$NREC,\"render_ms\":$R,\"search_ms\":$S}"
+echo "$BENCH_TAG {\"runs\":$RUNS,\"transfer_kb\":$(fmt "$KB" 1),\"lcp_ms\":$LCP,\"cities\":$MEMBERS,\"records\":$NREC,\"first_ms\":$F,\"render_ms\":$R,\"search_ms\":$S}"

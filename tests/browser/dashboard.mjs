@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The dashboard in a real Chromium (puppeteer-core) against a running federation: pages load without console errors, show what the API holds, search narrows, the shortlist persists, records arrive live, operator data is refused through a proxy, axe-core finds no serious violation, the report prints to PDF. Prints TAP lines.
+// The dashboard in a real Chromium (puppeteer-core) against a running federation: pages load without console errors, show what the API holds, search narrows, the shortlist persists, records arrive live, a city that goes down (B, stopped by the test) turns unreachable live, operator data is refused through a proxy, axe-core finds no serious violation, the report prints to PDF. Prints TAP lines.
 // Usage: node dashboard.mjs URL_A  (env: LCCTL, DIR_C: a node to publish on; PDF: where to print the report)
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
@@ -369,6 +369,42 @@ try {
 	await page.bringToFront();
 	expect("and on the federation page", await arrived(page), "not shown within 15 s");
 	console.log(`# arrived in ${Date.now() - t0} ms`);
+
+	// Live: a city that goes down. B, A's peer, stops; its row and marker on
+	// the open federation page turn unreachable without a reload (the link
+	// event of the stream).
+	const idB = process.env.ID_B;
+	const rowState = () => page.evaluate((id) => ({
+		row: document.querySelector(`table.members tr[data-city="${id}"] td:nth-of-type(2)`)?.textContent || "",
+		marker: document.querySelector(`svg.map [data-city="${id}"]`)?.getAttribute("data-state") || "",
+		same: window.__sameDocument === true,
+	}), idB);
+	/* Which events the stream carries meanwhile (for the log). */
+	await page.evaluate(() => {
+		window.__sameDocument = true;
+		window.__events = [];
+		const es = new EventSource("/api/v1/events");
+		for (const name of ["stored", "membership", "link", "resync", "reset"])
+			es.addEventListener(name, (e) => window.__events.push(name === "link" ? `link ${JSON.parse(e.data).state}` : name));
+		window.__eventSource = es;
+	});
+	const before = await rowState();
+	expect("the federation page shows B reachable while it runs", before.row === "reachable" && before.marker === "reachable",
+		JSON.stringify(before));
+	process.kill(Number(readFileSync(join(process.env.DIR_B, "test.pid"), "utf8")), "SIGTERM");
+	const t1 = Date.now();
+	const down = await page.waitForFunction((id) => {
+		const row = document.querySelector(`table.members tr[data-city="${id}"] td:nth-of-type(2)`)?.textContent;
+		const mk = document.querySelector(`svg.map [data-city="${id}"]`)?.getAttribute("data-state");
+		return row === "unreachable" && mk === "unreachable";
+	}, { timeout: 8000 }, idB).then(() => true, () => false);
+	const after = await rowState();
+	expect("a city that goes down shows unreachable on the federation page (row and marker) within 8 s",
+		down && after.same, `${JSON.stringify(after)} after ${Date.now() - t1} ms`);
+	console.log(`# shown down in ${Date.now() - t1} ms; events meanwhile: ${await page.evaluate(() => {
+		window.__eventSource.close();
+		return [...new Set(window.__events)].join(", ");
+	})}`);
 	errors.length = 0;
 } catch (e) {
 	notOk("the browser test ran to its end", e.stack || String(e));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The web dashboard in Debian's Chromium (headless, driven by puppeteer-core)
-# against a federation of three nodes started here (tests/browser/dashboard.mjs
+# against a federation of three nodes started here (tests/browser/dashboard.mjs,
+# which stops B at its end, given its directory and id, to see it go down live;
 # prints the TAP lines); the report's PDF is checked with pdftotext.
 . "$(dirname "$0")/../blackbox/lib.sh"
 NPM_DIR=$ROOT/$BUILD/web-npm
@@ -30,7 +31,7 @@ check "A serves the dashboard at /" wait_for 5 sh -c "curl -sf '${URLS[A]}/' | g
 cp "$ROOT/tests/browser/dashboard.mjs" "$NPM_DIR/"
 PDF=$(tmpdir)/report.pdf
 START=$SECONDS
-SCREENSHOTS=${SCREENSHOTS:+$(cd "$SCREENSHOTS" && pwd)} FR_JSON=$ROOT/web/src/i18n/fr.json LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
+SCREENSHOTS=${SCREENSHOTS:+$(cd "$SCREENSHOTS" && pwd)} FR_JSON=$ROOT/web/src/i18n/fr.json LCCTL=$LCCTL DIR_A=${DIRS[A]} DIR_B=${DIRS[B]} ID_B=${IDS[B]} DIR_C=${DIRS[C]} PDF=$PDF CHROMIUM=$CHROMIUM \
     timeout 150 node "$NPM_DIR/dashboard.mjs" "${URLS[A]}"
 echo "# the browser checks took $((SECONDS - START)) s"
 CITY=$(curl -sf "${URLS[A]}/api/v1/cities" | jq -r '.items[0].id')

@@ -3,7 +3,8 @@
 //
 // Record i (counting from 0 over every run with the same seed) is written by
 // author i mod AUTHORS with seq 1 + i / AUTHORS: seq 1 is the author's city
-// profile, later seqs are practices (three in four) and indicator values of
+// profile (placed at a latitude and longitude drawn from the author), later
+// seqs are practices (three in four) and indicator values of
 // about 300 bytes. Authors' keys, contents and timestamps follow from the seed
 // alone, so two runs (or two outputs of one run) produce the same record ids:
 // a later run with -f continues every author's seqs, and an output may leave
@@ -212,7 +213,7 @@ make_record(const struct gen *g, uint64_t i, struct slot *sl, char *err,
 	char title[TEXT_MAX], summary[TEXT_MAX], key[TEXT_MAX], name[64];
 	char period[16], *ar[2], *cl[1], *langs[1];
 	uint64_t a = i % g->nauthors, seq = 1 + i / g->nauthors, q;
-	uint64_t rng = g->seed * 0x9e3779b97f4a7c15ULL ^ (i + 1);
+	uint64_t rng = g->seed * 0x9e3779b97f4a7c15ULL ^ (i + 1), place;
 	uint8_t *content = NULL, rid[RECORD_ID_LEN];
 	size_t clen;
 	struct verr ve;
@@ -235,6 +236,12 @@ make_record(const struct gen *g, uint64_t i, struct slot *sl, char *err,
 		cp.n_languages = 1;
 		cp.has_population = 1;
 		cp.population = 20000 + mix64(&rng) % 2000000;
+		/* A place of its own (from the author alone, so the other
+		 * fields keep their values): the dashboard draws a marker. */
+		place = g->seed * 0x9e3779b97f4a7c15ULL ^ ~a;
+		cp.has_latitude = cp.has_longitude = 1;
+		cp.latitude = -55.0 + (double)(mix64(&place) % 12500) / 100.0;
+		cp.longitude = -180.0 + (double)(mix64(&place) % 36000) / 100.0;
 		c.kind = LCF__KIND__KIND_CITY;
 		c.key = "profile";
 		c.body_case = LCF__CONTENT__BODY_CITY;

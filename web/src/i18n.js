@@ -50,12 +50,26 @@ export function t(key, vars) {
 	return s.replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
 }
 
+/* The Intl formatters of the current language, made once (a page of a
+ * thousand rows would make two thousand otherwise). */
+const formats = {};
+
+function formatsOf(l) {
+	if (!formats[l]) {
+		formats[l] = {
+			time: new Intl.DateTimeFormat(l, { dateStyle: "medium", timeStyle: "short" }),
+			number: new Intl.NumberFormat(l),
+		};
+	}
+	return formats[l];
+}
+
 /* A date and time (ms since the epoch) in the current language. */
 export function fmtTime(ms) {
 	if (ms == null) return t("never");
-	return new Date(ms).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+	return formatsOf(lang).time.format(new Date(ms));
 }
 
 export function fmtNumber(n) {
-	return n == null ? "" : Number(n).toLocaleString(lang);
+	return n == null ? "" : formatsOf(lang).number.format(Number(n));
 }

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Federation page (/): the member cities on a world map by state, the summary line and members table of federation status, kept live by the event stream.
-import { geoNaturalEarth1, geoPath } from "d3-geo";
-import { feature } from "topojson-client";
+import { geoNaturalEarth1 } from "d3-geo";
 import { apiAll, apiGet } from "../api.js";
 import { append, clear, h, table } from "../dom.js";
 import { fmtNumber, fmtTime, t } from "../i18n.js";
 import { debounce, liveSubscribe } from "../live.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const W = 960;
-const HGT = 500;
 
 /* States, their marker shape (so the legend does not rely on colour alone). */
 const STATES = {
@@ -20,16 +17,17 @@ const STATES = {
 	observer: "diamond",
 };
 
-let atlas = null;
+/* The land, projected when the dashboard was built (web/build.mjs): the
+ * countries as one path, and the projection's scale and translation. */
+let land = null;
 
-async function loadAtlas() {
-	if (!atlas) {
-		const res = await fetch(__ATLAS_URL__);
-		if (!res.ok) throw new Error(t("error.http", { status: res.status, url: __ATLAS_URL__, detail: res.statusText }));
-		const topo = await res.json();
-		atlas = feature(topo, topo.objects.countries);
+async function loadLand() {
+	if (!land) {
+		const res = await fetch(__LAND_URL__);
+		if (!res.ok) throw new Error(t("error.http", { status: res.status, url: __LAND_URL__, detail: res.statusText }));
+		land = await res.json();
 	}
-	return atlas;
+	return land;
 }
 
 function svg(tag, attrs) {
@@ -64,17 +62,16 @@ function legend() {
 	})));
 }
 
-function drawMap(countries, members, cities) {
-	const proj = geoNaturalEarth1().fitSize([W, HGT], countries);
-	const path = geoPath(proj);
-	const root = svg("svg", { viewBox: `0 0 ${W} ${HGT}`, role: "img", "aria-labelledby": "map-title map-desc", class: "map" });
+function drawMap(map, members, cities) {
+	const proj = geoNaturalEarth1().scale(map.scale).translate(map.translate);
+	const root = svg("svg", { viewBox: `0 0 ${map.width} ${map.height}`, role: "img", "aria-labelledby": "map-title map-desc", class: "map" });
 	const title = svg("title", { id: "map-title" });
 	title.textContent = t("fed.map");
 	const desc = svg("desc", { id: "map-desc" });
 	desc.textContent = t("fed.map.desc");
 	root.append(title, desc);
 	const g = svg("g", { class: "land" });
-	for (const f of countries.features) g.append(svg("path", { d: path(f) }));
+	g.append(svg("path", { d: map.d }));
 	root.append(g);
 	const byId = new Map(cities.map((c) => [c.id, c]));
 	const missing = [];
@@ -105,10 +102,8 @@ function membersOf(status, cities) {
 		state: c.membership?.state, reachable: true, inactive: false }));
 }
 
-function membersTable(members) {
-	return table(t("fed.members"), [t("col.name"), t("col.country"), t("col.state"), t("col.version"),
-		t("col.last_seen"), t("col.agreement"), t("col.records")],
-	members.map((m) => [
+function memberCells(m) {
+	return [
 		m.role === "observer" ? m.name : h("a", { href: `/city/${m.id}` }, m.name),
 		m.country || "",
 		t(`state.${stateOf(m)}`),
@@ -116,24 +111,42 @@ function membersTable(members) {
 		fmtTime(m.last_seen_ms),
 		m.agrees == null ? "" : m.agrees ? t("agree.yes") : t("agree.no", { n: fmtNumber(m.difference) }),
 		fmtNumber(m.records),
-	]), "members");
+	];
+}
+
+function memberRow(m) {
+	return h("tr", { "data-city": m.id }, memberCells(m).map((c, i) =>
+		i === 0 ? h("th", { scope: "row" }, c) : h("td", null, c)));
+}
+
+function membersTable(members) {
+	const tbl = table(t("fed.members"), [t("col.name"), t("col.country"), t("col.state"), t("col.version"),
+		t("col.last_seen"), t("col.agreement"), t("col.records")], [], "members");
+	const rows = document.createDocumentFragment();
+	for (const m of members) rows.append(memberRow(m));
+	tbl.tBodies[0].append(rows);
+	return tbl;
 }
 
 export async function federationPage(main) {
-	const countries = await loadAtlas();
 	const body = h("div.fed");
 	const live = h("p.live", { "aria-live": "polite" });
 	main.append(h("h1", null, t("fed.title")), live, body);
 
+	/* The map's boundaries and the API's answers are fetched side by side;
+	 * the marks let a benchmark see where the time goes. */
 	async function refresh() {
-		const [status, cities, latest] = await Promise.all([
+		performance.mark("lcf-fed-fetch");
+		const [map, status, cities, latest] = await Promise.all([
+			loadLand(),
 			apiGet("/api/v1/federation/status"),
 			apiAll("/api/v1/cities"),
 			apiGet("/api/v1/practices", { limit: 5, sort: "newest" }),
 		]);
+		performance.mark("lcf-fed-fetched");
 		const members = membersOf(status, cities);
 		const s = status.summary || {};
-		const { root, missing } = drawMap(countries, members, cities);
+		const { root, missing } = drawMap(map, members, cities);
 		append(clear(body), [
 			h("p.summary", null, t("fed.summary", {
 				nodes: fmtNumber(s.nodes ?? members.length), cities: fmtNumber(s.cities ?? cities.length),
@@ -148,6 +161,7 @@ export async function federationPage(main) {
 			h("ul.latest", null, latest.items.map((p) => h("li", null,
 				h("a", { href: `/practices/${p.id}` }, p.practice?.title || p.key), " · ",
 				p.city_name || "", " · ", fmtTime(p.timestamp))))]);
+		performance.mark("lcf-fed-drawn");
 	}
 	await refresh();
 	const again = debounce(() => refresh().catch((err) => {
