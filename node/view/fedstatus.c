@@ -39,6 +39,8 @@ struct fs_row {
 	char country[3];
 	const char *role, *state;
 	int64_t expires_ms;
+	int has_coords;              /* the profile's latitude and longitude */
+	double latitude, longitude;
 };
 
 struct fs {
@@ -88,6 +90,31 @@ member_state(const struct member_info *m, int64_t now)
 	return "member";
 }
 
+/* The profile's place, when it gives one, for the dashboard's map. */
+static void
+take_coords(struct fs_row *r, const Lcf__CityProfile *p)
+{
+	if (p->has_latitude && p->has_longitude) {
+		r->has_coords = 1;
+		r->latitude = p->latitude;
+		r->longitude = p->longitude;
+	}
+}
+
+static int
+coords_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	if (!rec.c->deleted && rec.c->city != NULL)
+		take_coords(arg, rec.c->city);
+	record_release(&rec);
+	return 0;
+}
+
 static int
 members_rows(struct fs *f)
 {
@@ -106,6 +133,9 @@ members_rows(struct fs *f)
 		r->role = m[i].observer ? "observer" : "city";
 		r->state = member_state(&m[i], f->now);
 		r->expires_ms = m[i].admitted ? m[i].expires_ms : 0;
+		/* A profile not held yet leaves the place unknown. */
+		(void)store_get_current(f->n->store, m[i].city,
+		    LCF__KIND__KIND_CITY, "profile", coords_visit, r);
 	}
 	free(m);
 	return 0;
@@ -129,6 +159,7 @@ city_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 			    rec.c->city->name ? rec.c->city->name : "");
 			snprintf(r->country, sizeof(r->country), "%s",
 			    rec.c->city->country ? rec.c->city->country : "");
+			take_coords(r, rec.c->city);
 		}
 	}
 	record_release(&rec);
@@ -147,6 +178,8 @@ self_row(struct fs *f)
 	snprintf(r->name, sizeof(r->name), "%s", f->n->cfg.city ? f->n->cfg.city : "");
 	snprintf(r->country, sizeof(r->country), "%s", f->n->cfg.country ?
 	    f->n->cfg.country : "");
+	(void)store_get_current(f->n->store, f->n->id->pk, LCF__KIND__KIND_CITY,
+	    "profile", coords_visit, r);
 	if (members_enabled(f->n))
 		r->state = "not admitted";
 }
@@ -317,6 +350,10 @@ row_json(struct fs *f, const struct fs_row *r, struct tally *t)
 	json_object_set_new(o, "id", json_string(hex_encode(r->id, 32, hex)));
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "country", json_string(r->country));
+	json_object_set_new(o, "latitude", r->has_coords ?
+	    json_real(r->latitude) : json_null());
+	json_object_set_new(o, "longitude", r->has_coords ?
+	    json_real(r->longitude) : json_null());
 	json_object_set_new(o, "role", json_string(r->role));
 	json_object_set_new(o, "state", json_string(r->state));
 	json_object_set_new(o, "self", json_boolean(self));

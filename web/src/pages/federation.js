@@ -76,7 +76,7 @@ function drawMap(map, members, cities) {
 	const byId = new Map(cities.map((c) => [c.id, c]));
 	const missing = [];
 	for (const m of members) {
-		const p = byId.get(m.id)?.profile?.city;
+		const p = m.latitude != null ? m : byId.get(m.id)?.profile?.city;
 		if (!p || p.latitude == null || p.longitude == null) {
 			missing.push(m.name);
 			continue;
@@ -137,12 +137,15 @@ export async function federationPage(main) {
 	 * the marks let a benchmark see where the time goes. */
 	async function refresh() {
 		performance.mark("lcf-fed-fetch");
-		const [map, status, cities, latest] = await Promise.all([
+		const [map, status, latest] = await Promise.all([
 			loadLand(),
 			apiGet("/api/v1/federation/status"),
-			apiAll("/api/v1/cities"),
 			apiGet("/api/v1/practices", { limit: 5, sort: "newest" }),
 		]);
+		/* Federation status rows carry each city's place; the cities'
+		 * profiles are fetched only when it has no rows. */
+		const cities = status.items && status.items.length ? [] :
+			await apiAll("/api/v1/cities");
 		performance.mark("lcf-fed-fetched");
 		const members = membersOf(status, cities);
 		const s = status.summary || {};
