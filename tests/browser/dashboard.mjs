@@ -186,6 +186,20 @@ try {
 	expect("the detail shows the practice's title and versions",
 		detail.includes(all.items[0].practice.title) && (await page.$$("main table tbody tr")).length >= 1, "title or versions missing");
 
+	// A failed request shows what went wrong and what to do, never a blank page.
+	{
+		const unknown = "0".repeat(64);
+		const api = await fetch(`${base}/api/v1/cities/${unknown}`);
+		const problem = await api.json();
+		await page.goto(`${base}/city/${unknown}`, { waitUntil: "load" });
+		await page.waitForFunction(() => document.querySelector("main .error"), { timeout: 10000 });
+		const shown = await page.$eval("main .error", (e) => e.textContent);
+		expect("an unknown city's page says the node's answer (404) and its reason",
+			api.status === 404 && shown.includes("404") && shown.includes(problem.detail), `${api.status} ${shown}`);
+		expect("and keeps the navigation, so the visitor can go on",
+			(await page.$$("nav a")).length >= 7, "no navigation");
+	}
+
 	// Other pages load and show the API's data.
 	await pageCheck("city page", `/city/${cityId}`);
 	expect("the city page shows the city's name", (await text()).includes(cities.items[0].name), cities.items[0].name);
