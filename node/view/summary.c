@@ -30,6 +30,7 @@ struct sum {
 	struct lineage *lin;
 	const char *period;           /* only this period, or NULL */
 	long ind;                     /* the indicator being read */
+	struct view_keep *keep;       /* the query's keep state: its decoding */
 	struct sum_value *v;
 	size_t n, cap;
 };
@@ -53,8 +54,7 @@ value_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	struct record rec;
 	struct sum_value *v;
 
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
+	if (view_keep_open(s->keep, id, raw, len, &rec) != 0)
 		return 0;
 	iv = rec.c->indicator;
 	if (!rec.c->deleted && iv != NULL && iv->period != NULL &&
@@ -179,6 +179,7 @@ view_summary(struct node *n, const json_t *args, unsigned flags,
 	ka.revoked = members_any_revoked(n);
 	/* An observer is no city (PROTOCOL 5.8). */
 	ka.observers = members_any_observer(n);
+	s.keep = &ka;
 	for (i = 0; rc == 0 && i < s.cat->n; i++) {
 		if (only != NULL && strcmp(only, s.cat->items[i]->id) != 0)
 			continue;
