@@ -101,27 +101,6 @@ hits_union(struct hits *a, struct hits *b)
 	return r;
 }
 
-/* First index in d[lo..n) whose value is >= v. */
-static size_t
-seek(const uint32_t *d, size_t lo, size_t n, uint32_t v)
-{
-	size_t step = 1, hi;
-
-	while (lo + step < n && d[lo + step] < v)
-		step *= 2;
-	hi = lo + step < n ? lo + step + 1 : n;
-	lo += step / 2;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Keeps in a the documents in b (keep) or not in b (!keep); with keep, b's
  * scores are added. a is filtered in place. */
 static void
@@ -152,7 +131,7 @@ hits_filter(struct hits *a, const struct hits *b, int keep)
 	for (i = 0; i < a->n; i++) {
 		/* Galloping pays when b is much longer; else a step at a time. */
 		if (gallop)
-			j = seek(b->doc, j, b->n, a->doc[i]);
+			j = store__lower_bound(b->doc, j, b->n, a->doc[i]);
 		else
 			while (j < b->n && b->doc[j] < a->doc[i])
 				j++;
@@ -668,7 +647,7 @@ adjacent(struct hits *acc, const struct hits *w, unsigned shift)
 
 	while (i < acc->n && j < w->n) {
 		a = acc->doc[i];
-		if (gallop && (j = seek(w->doc, j, w->n, a)) == w->n)
+		if (gallop && (j = store__lower_bound(w->doc, j, w->n, a)) == w->n)
 			break;
 		b = w->doc[j];
 		if (a != b) {
@@ -885,7 +864,7 @@ store__search_run(MDB_txn *txn, struct store *s, Lcf__Kind kind,
 static int
 in_hits(const struct hits *h, uint32_t doc)
 {
-	size_t i = seek(h->doc, 0, h->n, doc);
+	size_t i = store__lower_bound(h->doc, 0, h->n, doc);
 
 	return i < h->n && h->doc[i] == doc;
 }

@@ -337,4 +337,27 @@ int store__prune_all(struct store *s);
 int store__text_stats(MDB_txn *txn, struct store *s, Lcf__Kind kind,
     uint64_t *units, uint64_t *len);
 
+/* First index in a[lo..n) whose value is >= v (a is ascending): gallop from
+ * lo, then bisect, cheap when the next match is near. Inline: the search's
+ * intersections call it in their inner loops. */
+static inline size_t
+store__lower_bound(const uint32_t *a, size_t lo, size_t n, uint32_t v)
+{
+	size_t step = 1, hi;
+
+	while (lo + step < n && a[lo + step] < v)
+		step *= 2;
+	hi = lo + step < n ? lo + step + 1 : n;
+	lo += step / 2;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 #endif

@@ -28,28 +28,6 @@ plist_cmp(const void *a, const void *b)
 	return (x->n > y->n) - (x->n < y->n);
 }
 
-/* First index in a[lo..n) whose value is >= v (a is ascending). */
-static size_t
-lower_bound(const uint32_t *a, size_t lo, size_t n, uint32_t v)
-{
-	size_t step = 1, hi;
-
-	/* Gallop, then bisect: cheap when the next match is near. */
-	while (lo + step < n && a[lo + step] < v)
-		step *= 2;
-	hi = lo + step < n ? lo + step + 1 : n;
-	lo += step / 2;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int
 open_list(MDB_cursor *cur, Lcf__Kind kind, char tag, const char *term, size_t len,
     struct plist *pl)
@@ -131,7 +109,7 @@ cand_filter(struct hits *c, const uint32_t *b, size_t nb, int keep)
 	for (i = 0; i < c->n; i++) {
 		/* Galloping pays when b is much longer; else a step at a time. */
 		if (gallop)
-			j = lower_bound(b, j, nb, c->doc[i]);
+			j = store__lower_bound(b, j, nb, c->doc[i]);
 		else
 			while (j < nb && b[j] < c->doc[i])
 				j++;
@@ -311,7 +289,7 @@ page_newest(struct page *pg, const struct hits *c, int *truncated)
 	size_t i, n = c->n;
 
 	if (q->before != 0)
-		n = lower_bound(c->doc, 0, n, q->before);
+		n = store__lower_bound(c->doc, 0, n, q->before);
 	for (i = n; i-- > 0 && pg->ret == 0;) {
 		if (q->limit && pg->emitted == q->limit) {
 			*truncated = 1;
@@ -581,7 +559,7 @@ lang_docs(MDB_cursor *cur, Lcf__Kind kind, const struct hits *c,
 	out->docs = xcalloc(c->n ? c->n : 1, sizeof(*out->docs));
 	out->n = 0;
 	for (i = j = 0; rc == 0 && i < c->n; i++) {
-		j = lower_bound(acc.docs, j, acc.n, c->doc[i]);
+		j = store__lower_bound(acc.docs, j, acc.n, c->doc[i]);
 		if (j < acc.n && acc.docs[j] == c->doc[i])
 			out->docs[out->n++] = c->doc[i];
 	}
