@@ -210,6 +210,8 @@ lcctl_args(const struct lcctl *ctx, int argc, char **argv, const char *what,
 	} else if (what != NULL && argc - optind != 1) {
 		fprintf(stderr, "%s: give one %s\n", ctx->name, what);
 		ret = lcctl_usage(usage, LCCTL_EXIT_USAGE);
+	} else if (ctx->json && ctx->csv) {
+		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
 	} else {
 		ret = lcctl_need_dir(ctx);
 	}

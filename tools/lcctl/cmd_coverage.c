@@ -187,10 +187,6 @@ cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 		    "such as --period 2024");
 		goto out;
 	}
-	if (ctx->json && ctx->csv) {
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-		goto out;
-	}
 	ret = LCCTL_EXIT_ERR;
 	if (ctx->json) {
 		if (client_view_print(ctx, "coverage", args) == 0)

@@ -347,7 +347,6 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 	};
 	Lcf__QueryRequest q = LCF__QUERY_REQUEST__INIT;
 	size_t removed, lost;
-	int csv = 0;
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content **contents = NULL;
 	uint64_t limit = 0;
@@ -378,7 +377,7 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		case 'v':
-			csv = 1;
+			ctx->csv = 1;
 			break;
 		default:
 			ret = lcctl_common_opt(c, list_usage);
@@ -389,16 +388,12 @@ indicator_list(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	if (csv && ctx->json) {
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-		goto out;
-	}
 	ret = LCCTL_EXIT_ERR;
 	q.has_limit = 1;
 	q.limit = (uint32_t)limit;
 	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	if (csv) {
+	if (ctx->csv) {
 		csvout_contents(stdout, contents, resp->query->n_items, 0,
 		    &removed, &lost);
 		csvout_warn(ctx->name, removed, lost);

@@ -111,7 +111,7 @@ cmd_partners(struct lcctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *args = json_object(), *ans = NULL, *rows;
-	int c, csv = 0, ret = -1;
+	int c, ret = -1;
 
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -125,7 +125,7 @@ cmd_partners(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		case 'c':
-			csv = 1;
+			ctx->csv = 1;
 			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
@@ -136,10 +136,6 @@ cmd_partners(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	if (csv && ctx->json) {
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-		goto out;
-	}
 	ret = LCCTL_EXIT_ERR;
 	if (ctx->json) {
 		if (client_view_print(ctx, "partners", args) == 0)
@@ -148,7 +144,7 @@ cmd_partners(struct lcctl *ctx, int argc, char **argv)
 	}
 	if (client_view(ctx, "partners", args, &ans) < 0)
 		goto out;
-	if (csv) {
+	if (ctx->csv) {
 		rows = csv_rows(ans);
 		csvout_json_rows(stdout, rows);
 		json_decref(rows);

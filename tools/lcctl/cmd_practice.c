@@ -330,7 +330,6 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	Lcf__CtlResponse *resp = NULL;
 	Lcf__Content **contents = NULL;
 	size_t removed, lost;
-	int csv = 0;
 	char **areas = xcalloc((size_t)argc, sizeof(char *));
 	char **clusters = xcalloc((size_t)argc, sizeof(char *));
 	uint32_t *sdgs = xcalloc((size_t)argc, sizeof(uint32_t));
@@ -411,7 +410,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		case 'v':
-			csv = 1;
+			ctx->csv = 1;
 			break;
 		default:
 			ret = lcctl_common_opt(c, list_usage);
@@ -422,10 +421,6 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	if (csv && ctx->json) {
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-		goto out;
-	}
 	ret = LCCTL_EXIT_ERR;
 	q.areas = areas;
 	q.clusters = clusters;
@@ -434,7 +429,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 	q.limit = (uint32_t)limit;
 	if (client_query(ctx, &q, &resp, &contents) < 0)
 		goto out;
-	if (csv) {
+	if (ctx->csv) {
 		csvout_contents(stdout, contents, resp->query->n_items, 1,
 		    &removed, &lost);
 		csvout_warn(ctx->name, removed, lost);
@@ -450,7 +445,7 @@ practice_list(struct lcctl *ctx, int argc, char **argv)
 			list_row(t, resp->query->items[i], contents[i]);
 		table_print(t, stdout);
 	}
-	if (!ctx->json && !csv && resp->query->truncated)
+	if (!ctx->json && !ctx->csv && resp->query->truncated)
 		fprintf(stderr, "(more match: raise --limit, up to 10,000, or use "
 		    "`lcctl export`)\n");
 	ret = LCCTL_EXIT_OK;

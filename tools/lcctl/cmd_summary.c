@@ -77,7 +77,7 @@ indicator_summary(struct lcctl *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *args = json_object(), *ans = NULL;
-	int c, csv = 0, ret = -1;
+	int c, ret = -1;
 
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -91,7 +91,7 @@ indicator_summary(struct lcctl *ctx, int argc, char **argv)
 			ctx->json = 1;
 			break;
 		case 'c':
-			csv = 1;
+			ctx->csv = 1;
 			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
@@ -102,16 +102,12 @@ indicator_summary(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
 		goto out;
-	if (csv && ctx->json) {
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-		goto out;
-	}
 	ret = LCCTL_EXIT_ERR;
 	if (client_view(ctx, "indicator_summary", args, &ans) < 0)
 		goto out;
 	if (ctx->json)
 		render_json(ans);
-	else if (csv)
+	else if (ctx->csv)
 		csvout_json_rows(stdout, json_object_get(ans, "items"));
 	else
 		print_table(ans);

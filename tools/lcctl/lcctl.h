@@ -78,7 +78,7 @@ int lcctl_list_opts(struct lcctl *ctx, int argc, char **argv,
     const char *usage);
 /* After the options: LCCTL_EXIT_OK when no argument follows (what == NULL) or
  * exactly one does (what names it), and a data directory is known; else says
- * what is wrong and returns LCCTL_EXIT_USAGE. */
+ * what is wrong and returns LCCTL_EXIT_USAGE (also for --json with --csv). */
 int lcctl_args(const struct lcctl *ctx, int argc, char **argv, const char *what,
     const char *usage);
 /* Strict numbers: the whole string, in range, finite. 0 or LCF_EINVAL. */
