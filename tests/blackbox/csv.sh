@@ -86,6 +86,11 @@ wait_for 20 four || fail "setup" "Turku does not have Graz's practices"
 ctl Turku partners --csv >"$T/pa.csv"
 expect_eq "partners --csv" "Graz 5" "$(python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline=""), strict=True)); print(r[0]["name"], r[0]["score"])' "$T/pa.csv")"
 expect_status "--json and --csv together: usage" 2 ctl Graz practice list --json --csv
+for cmd in "indicator list" "indicator summary" partners "coverage --period 2024" "federation status"; do
+	# shellcheck disable=SC2086
+	expect_status "--json and --csv together: usage ($cmd)" 2 ctl Graz $cmd --json --csv
+	expect_contains "saying what to do ($cmd)" "$OUT" "give --json or --csv, not both"
+done
 
 if command -v soffice >/dev/null; then
 	# LibreOffice reads the file as UTF-8 CSV (filter options: comma,
