@@ -930,8 +930,9 @@ view_answer(struct ctl_conn *c, int prepared)
 	Lcf__ViewReply rep = LCF__VIEW_REPLY__INIT;
 	struct view_error e;
 	json_error_t je;
-	json_t *args, *out = NULL;
+	json_t *args;
 	char *text = NULL;
+	size_t len;
 	int rc = 1;
 
 	args = vr->args != NULL ? json_loads(vr->args, 0, &je) : json_object();
@@ -951,20 +952,15 @@ view_answer(struct ctl_conn *c, int prepared)
 		}
 		c->ops--;
 	}
-	if (rc < 0 || (rc = view_run(c->ctl->n, vr->name, args,
-	    VIEW_OPERATOR | VIEW_PERSONAL, &out, &e)) != 0) {
+	/* Indented as lcctl's render_json prints it: lcctl writes it out as
+	 * it comes (its --json). */
+	if (rc < 0 || (rc = view_run_text(c->ctl->n, vr->name, args,
+	    VIEW_OPERATOR | VIEW_PERSONAL, vr->indent, &text, &len, &e)) != 0) {
 		resp.has_error = 1;
 		resp.error = rc;
 		resp.message = e.msg;
 		resp.error_field = e.param[0] != '\0' ? e.param : NULL;
 		ctlconn__send(c, &resp, 0);
-		goto out;
-	}
-	/* Indented as lcctl's render_json prints it: lcctl writes it out as
-	 * it comes (its --json). */
-	if ((text = json_dumps(out, vr->indent ? JSON_INDENT(2) :
-	    JSON_COMPACT)) == NULL) {
-		ctlconn__error(c, LCF_ENOMEM, "the view's answer cannot be written");
 		goto out;
 	}
 	rep.json = text;
@@ -975,7 +971,6 @@ view_answer(struct ctl_conn *c, int prepared)
 	ctlconn__send(c, &resp, 0);
 out:
 	free(text);
-	json_decref(out);
 	json_decref(args);
 	ctlconn__done(c);
 }
