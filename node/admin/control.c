@@ -246,6 +246,10 @@ send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
 
 /* ---- handlers ---- */
 
+/* The reasons of core/counters.h's handshakes, by COUNTERS_HS_*. */
+#define HS_REASON(name, result, reason) reason,
+static const char *const hs_reasons[] = { COUNTERS_HANDSHAKES(HS_REASON) };
+
 static void
 do_status(struct ctl_conn *c)
 {
@@ -253,6 +257,7 @@ do_status(struct ctl_conn *c)
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__StatusReply st = LCF__STATUS_REPLY__INIT;
 	Lcf__KindCount kc[KINDS_LIMIT], *kcp[KINDS_LIMIT];
+	Lcf__ReasonCount why_n[COUNTERS_HS_N], *why_p[COUNTERS_HS_N];
 	const struct kinds_def *kd;
 	struct store_stats ss;
 	struct peers_summary ps;
@@ -314,6 +319,17 @@ do_status(struct ctl_conn *c)
 	}
 	st.has_refused_connections = 1;
 	st.refused_connections = ps.refused_connections;
+	for (i = 0; i < COUNTERS_HS_N; i++) {
+		if (ps.refused_by[i] == 0)
+			continue;
+		lcf__reason_count__init(&why_n[st.n_refused_by_reason]);
+		why_n[st.n_refused_by_reason].reason = (char *)hs_reasons[i];
+		why_n[st.n_refused_by_reason].has_count = 1;
+		why_n[st.n_refused_by_reason].count = ps.refused_by[i];
+		why_p[st.n_refused_by_reason] = &why_n[st.n_refused_by_reason];
+		st.n_refused_by_reason++;
+	}
+	st.refused_by_reason = why_p;
 	st.has_ingest_records = st.has_ingest_transactions = 1;
 	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
 	addr_format(listen, sizeof(listen), n->cfg.listen_host,

@@ -30,7 +30,8 @@
 	X(FAILED_PROTOCOL,	"failed",	"protocol")		\
 	X(FAILED_TIMEOUT,	"failed",	"timeout")		\
 	X(FAILED_CONNECT,	"failed",	"connect") /* dial never connected */ \
-	X(FAILED_CLOSED,	"failed",	"closed") /* hung up, socket error */
+	X(FAILED_CLOSED,	"failed",	"closed") /* hung up, socket error */ \
+	X(FAILED_EVICTED,	"failed",	"evicted") /* gave way to newer ones */
 
 /* Where stored records came from: X(NAME, source). Counted by the writers
  * when their transaction is committed: write/publish.c and write/import.c
