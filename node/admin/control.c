@@ -265,7 +265,7 @@ do_status(struct ctl_conn *c)
 	struct city_cache *cc;
 	uint64_t running, synced;
 	struct sync_progress_info prog;
-	char listen[300], why[256];
+	char listen[300], why[256], clock[320];
 	size_t i, nk = 0;
 	int rc;
 
@@ -330,6 +330,8 @@ do_status(struct ctl_conn *c)
 		st.n_refused_by_reason++;
 	}
 	st.refused_by_reason = why_p;
+	if (clockwatch_say(&n->clock, now_ms(), clock, sizeof(clock)))
+		st.clock_warning = clock;
 	st.has_ingest_records = st.has_ingest_transactions = 1;
 	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
 	addr_format(listen, sizeof(listen), n->cfg.listen_host,
@@ -340,6 +342,12 @@ do_status(struct ctl_conn *c)
 	if (members_enabled(n)) {
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;
+		/* An admission dated ahead of a clock that is behind was
+		 * refused with the rest: say where to look. */
+		if (st.membership == why && st.clock_warning != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    " (records were refused as dated ahead of this node's "
+			    "clock: see Clock)");
 		st.has_held_records = st.has_held_cities = 1;
 		held_counts(n, &st.held_records, &st.held_cities);
 	}

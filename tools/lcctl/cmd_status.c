@@ -84,6 +84,8 @@ status_json(const Lcf__StatusReply *st)
 			json_object_set_new(why, st->refused_by_reason[i]->reason,
 			    json_integer((json_int_t)st->refused_by_reason[i]->count));
 	json_object_set_new(o, "refused_by_reason", why);
+	json_object_set_new(o, "clock_warning", st->clock_warning ?
+	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
 	    json_integer((json_int_t)st->ingest_records));
 	json_object_set_new(o, "ingest_transactions",
@@ -201,6 +203,8 @@ status_text(const Lcf__StatusReply *st)
 	render_field(stdout, "Reconciliation", item);
 	free(item);
 	render_field(stdout, "Peers refused", refused_text(st, a, sizeof(a)));
+	if (st->clock_warning != NULL)
+		render_field(stdout, "Clock", st->clock_warning);
 	item = xasprintf("%" PRIu64 " records from peers and publish in %" PRIu64
 	    " transactions", st->ingest_records, st->ingest_transactions);
 	render_field(stdout, "Written", item);
