@@ -501,8 +501,9 @@ import_room(void *arg)
 
 	if (c->closed)
 		return;
-	if (!c->reading && uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
-	    read_cb) == 0)
+	/* Unless it waits for room among the others' (ctlbound.c). */
+	if (!c->reading && c->held_since == 0 &&
+	    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) == 0)
 		c->reading = 1;
 	serve_next(c);
 }
@@ -1107,6 +1108,10 @@ take_request(struct ctl_conn *c)
 
 	if (c->closed || c->ending || c->req != NULL || c->len < 4)
 		return 0;
+	/* Room among the answers queued (ctlbound.c), which may close the
+	 * clients that leave theirs unread, this one among them. */
+	if (!ctlbound__may_serve(c->ctl) || c->closed)
+		return 0;
 	/* The import holds all the chunks it works on: this one waits. */
 	if (c->import != NULL && import_full(c->import))
 		return 0;
@@ -1122,12 +1127,17 @@ take_request(struct ctl_conn *c)
 	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 	c->len -= 4 + (size_t)flen;
 	/* A large request's frame is decoded now: give its buffer back rather
-	 * than hold it for the connection's life (an import's chunk frames, a
-	 * few MiB, keep theirs for the next). */
-	if (c->cap > (16u << 20) && c->len < (1u << 16)) {
+	 * than hold it for the connection's life, which would also keep the
+	 * large frame's slot from the others (ctlbound.c). */
+	if (c->len == 0 && c->cap > (1u << 16)) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	} else if (c->cap > (16u << 20) && c->len < (1u << 16)) {
 		c->cap = 1u << 16;
 		c->buf = xreallocarray(c->buf, c->cap, 1);
 	}
+	ctlbound__took(c);
 	if (req == NULL) {
 		ctlconn__error(c, LCF_EPROTO, "malformed request");
 		ctlconn__close(c);
@@ -1197,6 +1207,9 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		ctlconn__close(c);
 		return;
 	}
+	/* And what all of them can (ctlbound.c): this one may have to wait
+	 * for room; what it sent whole is served all the same. */
+	(void)ctlbound__read(c);
 	serve_next(c);
 }
 
@@ -1234,7 +1247,7 @@ connection_cb(uv_stream_t *server, int status)
 	uv_pipe_init(ctl->n->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
-	    !peer_is_owner(&c->pipe)) {
+	    !peer_is_owner(&c->pipe) || ctlbound__accept(c) != 0) {
 		ctlconn__close(c);
 		return;
 	}
@@ -1247,11 +1260,15 @@ connection_cb(uv_stream_t *server, int status)
 		c->reading = 1;
 }
 
+/* The server's handles (the socket, ctlbound's timer): the struct goes
+ * with the last. */
 static void
 server_closed(uv_handle_t *h)
 {
 	struct control *ctl = h->data;
 
+	if (--ctl->handles > 0)
+		return;
 	free(ctl->path);
 	free(ctl);
 }
@@ -1268,6 +1285,11 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 	ctl->n = n;
 	ctl->serve = serve_next;
 	ctl->export_next = export_chunk;
+	ctl->gone = ctlbound__gone;
+	ctl->resume = ctlbound__resume;
+	ctl->alloc = alloc_cb;
+	ctl->read = read_cb;
+	ctl->handles = 1;
 	ctl->path = xasprintf("%s/%s", n->cfg.dir, CTL_SOCKET_NAME);
 	uv_pipe_init(n->loop, &ctl->server, 0);
 	ctl->server.data = ctl;
@@ -1296,6 +1318,7 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 		    uv_strerror(rc));
 		goto out;
 	}
+	ctlbound__start(ctl);
 	*out = ctl;
 	ctl = NULL;
 	ret = 0;
@@ -1315,5 +1338,6 @@ control_stop(struct control *ctl)
 	while (ctl->conns != NULL)
 		ctlconn__close(ctl->conns);
 	unlink(ctl->path);
+	ctlbound__stop(ctl, server_closed);
 	uv_close((uv_handle_t *)&ctl->server, server_closed);
 }
