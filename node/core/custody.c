@@ -293,17 +293,24 @@ first_open(struct node *n, const struct custody_opts *o, char *err,
 		    n->cfg.key_path, n->cfg.dir, n->cfg.dir);
 		return LCF_ENOTFOUND;
 	}
+	/* A store that holds records opens on a full disk, to be read: then
+	 * the city is recorded at a later start, and the marker before the
+	 * first publish (publish_settle). */
 	if ((ret = store_meta_put(n->store, META_CITY, n->id->pk, 32)) != 0) {
-		snprintf(err, errlen, "%s/db: cannot record its city: %s",
-		    n->cfg.dir, lcf_strerror(ret));
-		return ret;
+		if (st.records == 0) {
+			snprintf(err, errlen, "%s/db: cannot record its city: %s",
+			    n->cfg.dir, lcf_strerror(ret));
+			return ret;
+		}
+		log_warnx("%s/db: cannot record its city now: %s", n->cfg.dir,
+		    lcf_strerror(ret));
 	}
 	/* A store made before the check that holds records counts as
 	 * published: its key may well have. */
-	if (st.records > 0 && (ret = custody_mark_published(n)) != 0)
-		snprintf(err, errlen, "cannot write the published marker beside "
-		    "%s: %s", n->cfg.key_path, strerror(errno));
-	return ret;
+	if (st.records > 0 && custody_mark_published(n) != 0)
+		log_warnx("cannot write the published marker beside %s now: "
+		    "this city publishes nothing until it can", n->cfg.key_path);
+	return 0;
 }
 
 int
