@@ -108,6 +108,10 @@ check "Dax restores" start_node "${DIRS[Dax]}" --restore "$W/dax.lcfbak"
 OUT=$(publish Dax "Refused" 2>&1)
 expect_contains "with no peer, publishing is refused" "$OUT" "It knows no peer"
 check "the log says it waits" wait_for 5 grep -q "restore: .*It knows no peer" "${DIRS[Dax]}/node.log"
+J=$(ctl Dax health --json)
+expect_contains "lcctl health gives the reason" "$J" "restoring: this node was restored from a backup"
+expect_eq "GET /readyz: 503 while restoring" 503 "$(curl -s -o "$W/ready.json" -w '%{http_code}' "$(http_url "${DIRS[Dax]}")/readyz")"
+expect_contains "with the reason" "$(cat "$W/ready.json")" "restoring: "
 stop_node "${DIRS[Dax]}"
 check "Dax restarts without --restore" start_node "${DIRS[Dax]}"
 check "and the restore state survived the restart" restoring Dax
