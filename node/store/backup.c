@@ -205,6 +205,7 @@ backup_write(struct store *s, const struct identity *id, const char *path,
 		}
 		goto out;
 	}
+	errno = 0;
 	if ((ret = fill_backup(s, id, fd, info)) != 0) {
 		snprintf(err, errlen, "cannot write the backup %s: %s%s%s", path,
 		    lcf_strerror(ret), errno != 0 ? ": " : "",
@@ -402,6 +403,19 @@ out:
 	return ret;
 }
 
+/* A copy that was refused or not installed goes: it is only a copy. */
+static void
+remove_copy(const char *dir)
+{
+	char *data = xasprintf("%s/data.mdb", dir), *lock = xasprintf("%s/lock.mdb", dir);
+
+	unlink(data);
+	unlink(lock);
+	rmdir(dir);
+	free(data);
+	free(lock);
+}
+
 int
 backup_install(const char *file, const char *dbdir, const char *key_path,
     uint64_t map_size, struct backup_info *info, char *err, size_t errlen)
@@ -443,6 +457,9 @@ backup_install(const char *file, const char *dbdir, const char *key_path,
 	if (rename(tmp, dbdir) != 0) {
 		snprintf(err, errlen, "cannot move %s to %s: %s", tmp, dbdir,
 		    strerror(errno));
+		/* The store the directory held goes back where it was. */
+		if (old != NULL && rename(old, dbdir) != 0)
+			log_warn("restore: cannot move %s back to %s", old, dbdir);
 		ret = LCF_EIO;
 		goto out;
 	}
@@ -451,6 +468,8 @@ backup_install(const char *file, const char *dbdir, const char *key_path,
 out:
 	if (fd >= 0)
 		close(fd);
+	if (ret != 0)
+		remove_copy(tmp);
 	identity_free(id);
 	free(tmp);
 	free(old);
