@@ -493,7 +493,9 @@ backup_compact(const char *dbdir, uint64_t *before, uint64_t *after,
 		snprintf(err, errlen, "%s: %s", data, strerror(errno));
 		goto out;
 	}
-	*before = (uint64_t)sb.st_size;
+	/* Blocks on the disk: with MDB_WRITEMAP the file is sparse and as
+	 * long as the map, so its length says nothing. */
+	*before = (uint64_t)sb.st_blocks * 512;
 	unlink(tmp);
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(env, 16)) != 0 ||
@@ -513,7 +515,7 @@ backup_compact(const char *dbdir, uint64_t *before, uint64_t *after,
 		    mdb_strerror(rc) : strerror(errno));
 		goto out;
 	}
-	*after = (uint64_t)sb.st_size;
+	*after = (uint64_t)sb.st_blocks * 512;
 	mdb_env_close(env);
 	env = NULL;
 	if (rename(tmp, data) != 0) {

@@ -45,7 +45,8 @@ int backup_install(const char *file, const char *dbdir, const char *key_path,
 
 /* Compacts the store in dbdir, whose node must be stopped (the caller holds
  * the data directory's lock): a compacted copy written beside data.mdb, then
- * renamed over it. *before and *after receive the file's sizes. 0 or a
+ * renamed over it. *before and *after receive the bytes the file takes on
+ * the disk (its blocks: the store's file is sparse). 0 or a
  * negative code with err set. */
 int backup_compact(const char *dbdir, uint64_t *before, uint64_t *after,
     char *err, size_t errlen);

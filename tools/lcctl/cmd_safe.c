@@ -214,8 +214,8 @@ cmd_compact(struct lcctl *ctx, int argc, char **argv)
 		lcctl_err("compact: %s", err);
 		goto out;
 	}
-	printf("compacted %s/data.mdb: %s -> %s (%" PRIu64 " -> %" PRIu64
-	    " bytes)\n", db, render_size(before, a, sizeof(a)),
+	printf("compacted %s/data.mdb: %s -> %s on the disk (%" PRIu64 " -> %"
+	    PRIu64 " bytes)\n", db, render_size(before, a, sizeof(a)),
 	    render_size(after, b, sizeof(b)), before, after);
 	ret = LCCTL_EXIT_OK;
 out:
