@@ -118,6 +118,23 @@ custody_mark_published(struct node *n)
 	return n->key_published ? 0 : marker_write(n);
 }
 
+/* The key never published: no marker beside it and no store (the key of a
+ * fresh `lcctl init`, made to restore a backup into the directory). */
+static int
+key_unused(const struct node *n)
+{
+	char *marker = marker_path(n);
+	char *data = xasprintf("%s/db/data.mdb", n->cfg.dir);
+	struct stat st;
+	int unused;
+
+	unused = access(marker, F_OK) != 0 &&
+	    (stat(data, &st) != 0 || st.st_size == 0);
+	free(marker);
+	free(data);
+	return unused;
+}
+
 int
 custody_restore(struct node *n, const struct custody_opts *o, char *err,
     size_t errlen)
@@ -141,7 +158,8 @@ custody_restore(struct node *n, const struct custody_opts *o, char *err,
 		goto out;
 	}
 	if ((ret = backup_install(o->restore_file, db, n->cfg.key_path,
-	    n->cfg.map_size, &info, err, errlen)) != 0)
+	    key_unused(n) ? BACKUP_KEY_UNUSED : 0, n->cfg.map_size, &info, err,
+	    errlen)) != 0)
 		goto out;
 	log_info("restore: installed %s: %llu records of %llu cities, city %s; "
 	    "publishing waits until this city's newest records are learnt from "

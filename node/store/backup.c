@@ -366,30 +366,43 @@ out:
 }
 
 /* The key file: written from the backup when there is none; one of another
- * city is refused. */
+ * city is refused, unless the caller says it never published (flags), when
+ * it is kept as KEY.unused-ID12. */
 static int
 install_key(const struct identity *id, const char *key_path, const char *file,
-    char *err, size_t errlen)
+    unsigned flags, char *err, size_t errlen)
 {
 	struct identity *cur = identity_new();
-	char have[LCF_ID_HEX], want[LCF_ID_HEX];
+	char have[LCF_ID_HEX], want[LCF_ID_HEX], *aside = NULL;
 	int ret = LCF_ENOMEM, rc;
 
 	if (cur == NULL)
 		goto out;
+	hex_encode(id->pk, 32, want);
 	if ((rc = identity_load(cur, key_path)) == 0) {
-		ret = 0;
-		if (memcmp(cur->pk, id->pk, 32) != 0) {
+		hex_encode(cur->pk, 32, have);
+		if (memcmp(cur->pk, id->pk, 32) == 0) {
+			ret = 0;
+			goto out;
+		}
+		if (!(flags & BACKUP_KEY_UNUSED)) {
 			snprintf(err, errlen, "%s is the key of city %s, and %s is a "
 			    "backup of city %s: restore it into another data "
-			    "directory, or move that key away first",
-			    key_path, hex_encode(cur->pk, 32, have), file,
-			    hex_encode(id->pk, 32, want));
+			    "directory, or move that key away first", key_path,
+			    have, file, want);
 			ret = LCF_EPERM;
+			goto out;
 		}
-		goto out;
-	}
-	if (rc != LCF_EIO || errno != ENOENT) {
+		aside = xasprintf("%s.unused-%.12s", key_path, have);
+		if (rename(key_path, aside) != 0) {
+			snprintf(err, errlen, "cannot move %s to %s: %s", key_path,
+			    aside, strerror(errno));
+			ret = LCF_EIO;
+			goto out;
+		}
+		log_info("restore: %s was a key that never published (city %s): "
+		    "kept as %s", key_path, have, aside);
+	} else if (rc != LCF_EIO || errno != ENOENT) {
 		snprintf(err, errlen, "%s cannot be read (%s): move it away, then "
 		    "restore again", key_path, lcf_strerror(rc));
 		ret = rc;
@@ -400,6 +413,7 @@ install_key(const struct identity *id, const char *key_path, const char *file,
 		    strerror(errno));
 out:
 	identity_free(cur);
+	free(aside);
 	return ret;
 }
 
@@ -418,7 +432,8 @@ remove_copy(const char *dir)
 
 int
 backup_install(const char *file, const char *dbdir, const char *key_path,
-    uint64_t map_size, struct backup_info *info, char *err, size_t errlen)
+    unsigned flags, uint64_t map_size, struct backup_info *info, char *err,
+    size_t errlen)
 {
 	struct identity *id = identity_new();
 	char *tmp = xasprintf("%s.restore", dbdir), *old = NULL;
@@ -439,7 +454,7 @@ backup_install(const char *file, const char *dbdir, const char *key_path,
 	if ((ret = read_header(fd, file, &h, id, info, err, errlen)) != 0 ||
 	    (ret = extract_copy(fd, file, &h, tmp, err, errlen)) != 0 ||
 	    (ret = check_copy(tmp, file, &h, map_size, info, err, errlen)) != 0 ||
-	    (ret = install_key(id, key_path, file, err, errlen)) != 0)
+	    (ret = install_key(id, key_path, file, flags, err, errlen)) != 0)
 		goto out;
 	/* The store the directory held is kept, never deleted. */
 	if (stat(dbdir, &sb) == 0) {

@@ -38,10 +38,14 @@ int backup_write(struct store *s, const struct identity *id, const char *path,
  * key against the city id, the copy opens and records that city) and installs
  * it: the copy becomes dbdir (an existing dbdir is kept as
  * dbdir.before-restore-UNIXTIME), the key is written to key_path when there
- * is none (an existing key of another city is refused). Start-up only: no
- * node may be serving dbdir. 0 or a negative code with err set. */
+ * is none (an existing key of another city is refused; with flags
+ * BACKUP_KEY_UNUSED, the caller knowing that it never published, it is kept
+ * as KEY.unused-ID12 instead). Start-up only: no node may be serving dbdir.
+ * 0 or a negative code with err set. */
+#define BACKUP_KEY_UNUSED 1u
 int backup_install(const char *file, const char *dbdir, const char *key_path,
-    uint64_t map_size, struct backup_info *info, char *err, size_t errlen);
+    unsigned flags, uint64_t map_size, struct backup_info *info, char *err,
+    size_t errlen);
 
 /* Compacts the store in dbdir, whose node must be stopped (the caller holds
  * the data directory's lock): a compacted copy written beside data.mdb, then

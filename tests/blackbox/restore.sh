@@ -10,6 +10,8 @@ W=$(tmpdir)
 restoring() { [ "$(ctl "$1" status --json | jq -r .restore.active)" = true ]; }
 not_restoring() { [ "$(ctl "$1" status --json | jq -r .restore.active)" = false ]; }
 forks() { ctl "$1" status --json | jq .forks; }
+ctl_jq_val() { "$LCCTL" -d "$1" status --json | jq -r "$2"; }
+ctl_jq_val_true() { [ "$(ctl_jq_val "$1" "$2")" = true ]; }
 practices() { ctl "$1" practice list --json --limit 0 | jq length; }
 has_count() { [ "$(practices "$1")" -ge "$2" ]; }
 
@@ -138,3 +140,13 @@ check "Dax still starts on its own store" start_node "${DIRS[Dax]}"
 check "with its records" has_practice Dax published-after-done
 OUT=$("$LCNODE" -d "${DIRS[Dax]}" --restore "$W/dax.lcfbak" 2>&1)
 expect_contains "restoring while the node runs is refused" "$OUT" "stop the node serving"
+
+# ---- into a new directory: `lcctl init`, then --restore ----
+stop_node "${DIRS[Dax]}"
+N=$(tmpdir)/NewDax
+NEWID=$(init_city "$N" Dax FR)
+check "a backup restores into a directory just made by lcctl init" start_node "$N" --restore "$W/dax.lcfbak"
+expect_eq "the node is the backup's city" "${IDS[Dax]}" "$(ctl_jq_val "$N" .city_id)"
+check "the unused key of the init is kept aside" test -f "$N/identity.key.unused-${NEWID:0:12}"
+check "and the node restores" ctl_jq_val_true "$N" .restore.active
+stop_node "$N"

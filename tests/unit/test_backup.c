@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "base/xmalloc.h"
 #include "core/custody.h"
 #include "model/identity.h"
@@ -111,7 +112,8 @@ test_write_and_install(void **state)
 	    sizeof(err)), LCF_EINVAL);
 
 	assert_int_equal(mkdir(dest, 0700), 0);
-	assert_int_equal(backup_install(file, db, key, MAP, &r, err, sizeof(err)), 0);
+	assert_int_equal(backup_install(file, db, key, 0, MAP, &r, err,
+	    sizeof(err)), 0);
 	assert_memory_equal(r.city, f->id->pk, 32);
 	/* The key written from the backup is this city's, 0600. */
 	assert_int_equal(identity_load(back, key), 0);
@@ -119,7 +121,8 @@ test_write_and_install(void **state)
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* A second install keeps the first store aside. */
-	assert_int_equal(backup_install(file, db, key, MAP, &r, err, sizeof(err)), 0);
+	assert_int_equal(backup_install(file, db, key, 0, MAP, &r, err,
+	    sizeof(err)), 0);
 	identity_free(back);
 	free(file);
 	free(dest);
@@ -170,7 +173,7 @@ test_damaged(void **state)
 		    sizeof(err)), 0);
 		damage(file, cases[i].off);
 		err[0] = '\0';
-		assert_int_not_equal(backup_install(file, db, key, MAP, &r, err,
+		assert_int_not_equal(backup_install(file, db, key, 0, MAP, &r, err,
 		    sizeof(err)), 0);
 		if (strstr(err, cases[i].says) == NULL)
 			fail_msg("byte %ld: expected '%s' in '%s'", cases[i].off,
@@ -187,6 +190,17 @@ test_damaged(void **state)
 	free(x);
 }
 
+/* The key file at path is pk's. */
+static void
+assert_key_is(const char *path, const uint8_t pk[32])
+{
+	struct identity *k = identity_new();
+
+	assert_int_equal(identity_load(k, path), 0);
+	assert_memory_equal(k->pk, pk, 32);
+	identity_free(k);
+}
+
 static void
 test_other_city(void **state)
 {
@@ -195,21 +209,31 @@ test_other_city(void **state)
 	struct backup_info w, r;
 	char err[1024], *file = path(f, "o.lcfbak"), *x = path(f, "y");
 	char *db = path(f, "y/db"), *key = path(f, "y/identity.key");
+	char hex[LCF_ID_HEX], *aside;
 
 	/* A key of another city where the backup would go. */
 	identity_generate(other);
 	assert_int_equal(mkdir(x, 0700), 0);
 	assert_int_equal(identity_save(other, key), 0);
 	assert_int_equal(backup_write(f->s, f->id, file, 0, &w, err, sizeof(err)), 0);
-	assert_int_equal(backup_install(file, db, key, MAP, &r, err, sizeof(err)),
+	assert_int_equal(backup_install(file, db, key, 0, MAP, &r, err, sizeof(err)),
 	    LCF_EPERM);
 	assert_non_null(strstr(err, "is a backup of city"));
 	assert_int_not_equal(access(db, F_OK), 0);
+	/* Unless the caller knows that key never published: kept aside. */
+	assert_int_equal(backup_install(file, db, key, BACKUP_KEY_UNUSED, MAP, &r,
+	    err, sizeof(err)), 0);
+	assert_key_is(key, f->id->pk);
+	hex_encode(other->pk, 32, hex);
+	aside = xasprintf("%s.unused-%.12s", key, hex);
+	assert_key_is(aside, other->pk);
+	free(aside);
+	unit_rm_tree(db);
 	/* A store that records another city than the backup's key. */
 	unlink(key);
 	assert_int_equal(store_meta_put(f->s, "city", other->pk, 32), 0);
 	assert_int_equal(backup_write(f->s, f->id, file, 1, &w, err, sizeof(err)), 0);
-	assert_int_equal(backup_install(file, db, key, MAP, &r, err, sizeof(err)),
+	assert_int_equal(backup_install(file, db, key, 0, MAP, &r, err, sizeof(err)),
 	    LCF_EINVAL);
 	assert_non_null(strstr(err, "belongs to another city"));
 	identity_free(other);
