@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -135,6 +137,25 @@ key_unused(const struct node *n)
 	return unused;
 }
 
+/* 1 when a node answers on DIR/admin.sock. */
+static int
+admin_answers(const char *dir)
+{
+	struct sockaddr_un sa;
+	int fd, up = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/admin.sock",
+	    dir) >= sizeof(sa.sun_path))
+		return 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return up;
+}
+
 int
 custody_restore(struct node *n, const struct custody_opts *o, char *err,
     size_t errlen)
@@ -150,10 +171,12 @@ custody_restore(struct node *n, const struct custody_opts *o, char *err,
 	/* The lock every lcnode holds (and lcctl compact): taken for the
 	 * install, then given back for main's own. */
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    admin_answers(n->cfg.dir)) {
 		snprintf(err, errlen, "%s: %s: stop the node serving %s before "
 		    "restoring", lock, fd < 0 ? strerror(errno) :
-		    "held by a running lcnode", n->cfg.dir);
+		    "held by a running lcnode (or its admin socket answers)",
+		    n->cfg.dir);
 		ret = LCF_EBUSY;
 		goto out;
 	}
