@@ -196,10 +196,12 @@ out:
 	return ret;
 }
 
-/* The marker names another city than the key: a rotation (the retired key
- * of that city is kept beside the key) or a changed key file. */
+/* The marker against the key: *published is set when there is one. When it
+ * names another city than the key, that is a rotation (the retired key of
+ * that city is kept beside the key) or a changed key file. */
 static int
-check_marker(struct node *n, const char *marker, char *err, size_t errlen)
+check_marker(struct node *n, const char *marker, int *published, char *err,
+    size_t errlen)
 {
 	uint8_t id[32];
 	char have[LCF_ID_HEX], want[LCF_ID_HEX], *retired;
@@ -214,6 +216,7 @@ check_marker(struct node *n, const char *marker, char *err, size_t errlen)
 		    marker, CUSTODY_MARKER_MAGIC, n->cfg.dir);
 		return LCF_EINVAL;
 	}
+	*published = 1;
 	hex_encode(id, 32, want);
 	if (memcmp(id, n->id->pk, 32) == 0) {
 		n->key_published = 1;
@@ -244,9 +247,9 @@ custody_check_files(struct node *n, const struct custody_opts *o, char *err,
 	char *marker = marker_path(n);
 	char *data = xasprintf("%s/db/data.mdb", n->cfg.dir);
 	struct stat st;
-	int ret, missing, empty;
+	int ret, missing, empty, published = 0;
 
-	if ((ret = check_marker(n, marker, err, errlen)) != 0)
+	if ((ret = check_marker(n, marker, &published, err, errlen)) != 0)
 		goto out;
 	missing = stat(data, &st) != 0;
 	empty = !missing && st.st_size == 0;
@@ -254,7 +257,7 @@ custody_check_files(struct node *n, const struct custody_opts *o, char *err,
 		snprintf(err, errlen, "--new-store: %s exists: move %s/db away "
 		    "first (lcnode never deletes a store)", data, n->cfg.dir);
 		ret = LCF_EEXIST;
-	} else if (n->key_published && (missing || empty) && !o->new_store) {
+	} else if (published && (missing || empty) && !o->new_store) {
 		snprintf(err, errlen, "%s is %s, but the key %s has published "
 		    "records (%s): an empty node would number this city's records "
 		    "from 1 again and fork them. Restore this city's backup with "
