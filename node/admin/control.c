@@ -432,7 +432,8 @@ do_publish(struct ctl_conn *c)
 		ctlconn__done(c);
 		return;
 	}
-	if (!p->dry_run && ctlsafe__publish_refused(c->ctl->n, msg, sizeof(msg))) {
+	/* A dry run too: it would wait for a turn that the restore holds. */
+	if (ctlsafe__publish_refused(c->ctl->n, msg, sizeof(msg))) {
 		ctlconn__error(c, LCF_EBUSY, "%s", msg);
 		ctlconn__done(c);
 		return;
