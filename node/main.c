@@ -18,6 +18,7 @@
 #include "model/catalog.h"
 #include "core/config.h"
 #include "admin/control.h"
+#include "core/custody.h"
 #include "base/error.h"
 #include "wire/conn.h"
 #include "net/beacon.h"
@@ -33,6 +34,7 @@
 #include "net/peer.h"
 #include "net/measure.h"
 #include "net/peersync.h"
+#include "net/restwatch.h"
 #include "net/push.h"
 #include "write/held.h"
 #include "write/publish.h"
@@ -54,8 +56,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "Usage: lcnode [-d DIR] [-n] [-v] [-V]\n"
+	    "Usage: lcnode [-d DIR] [-n] [-v] [-V] [--restore FILE | --new-store]\n"
 	    "  -d DIR   data directory (default: $LCF_DIR), made by `lcctl init`\n"
+	    "  --restore FILE  install a backup made by `lcctl backup` (the node\n"
+	    "           stopped), then publish nothing until the peers reconciled\n"
+	    "  --new-store     start an empty store for a key that has published\n"
+	    "           (relearns this city's records from its peers first)\n"
 	    "  -n       check the configuration and key, print \"configuration OK\"\n"
 	    "  -v       more logging (debug)\n"
 	    "  -V       print the version\n"
@@ -138,7 +144,9 @@ load_key(struct node *n, char *err, size_t errlen)
 		    "(mode %04o): run `chmod 600 %s`", n->cfg.key_path,
 		    (unsigned)(st.st_mode & 07777), n->cfg.key_path);
 	} else if (rc == LCF_EINVAL) {
-		snprintf(err, errlen, "%s is not an lcf key file", n->cfg.key_path);
+		snprintf(err, errlen, "%s is not an lcf key file: put back this "
+		    "city's key (from your backup: `lcnode -d %s --restore FILE`); "
+		    "a new key would be a new city", n->cfg.key_path, n->cfg.dir);
 	} else if (rc != 0) {
 		snprintf(err, errlen, "cannot read key %s: %s%s", n->cfg.key_path,
 		    strerror(errno), errno == ENOENT ?
@@ -291,6 +299,9 @@ switch_key(struct node *n, char *err, size_t errlen)
 		goto out;
 	}
 	seq_init(n, last);
+	if (custody_key_switched(n) != 0)
+		log_warnx("switched keys, but the store or the published marker "
+		    "cannot record the new key: the next start checks it again");
 	log_info("switched to the new city key %s: the key %s handed over to "
 	    "it; the old key is kept as %s (delete it once the new key works)",
 	    new_hex, old_hex, retired);
@@ -473,6 +484,7 @@ stop_services(struct node *n)
 	discover_stop(n);
 	beacon_stop(n);
 	peersync_stop(n);
+	restwatch_stop(n);
 	peers_stop(n);
 	members_stop(n);
 	held_stop(n);
@@ -602,8 +614,8 @@ parse_options(int argc, char **argv, const char **dir, int *check_only,
 /* The configuration of dir, the key and the catalog. 0, or a negative code
  * with err set. */
 static int
-load_setup(struct node *n, const char *dir, int verbose, char *err,
-    size_t errlen)
+load_setup(struct node *n, const char *dir, int verbose,
+    const struct custody_opts *co, char *err, size_t errlen)
 {
 	char *abs = realpath(dir, NULL);
 	int ret = LCF_ECONFIG;
@@ -616,7 +628,8 @@ load_setup(struct node *n, const char *dir, int verbose, char *err,
 	if ((ret = config_load(&n->cfg, abs, err, errlen)) != 0)
 		goto out;
 	log_init("lcnode", verbose ? LOG_LEVEL_DEBUG : n->cfg.log_level);
-	if ((ret = load_key(n, err, errlen)) != 0 ||
+	if ((ret = custody_restore(n, co, err, errlen)) != 0 ||
+	    (ret = load_key(n, err, errlen)) != 0 ||
 	    (ret = load_catalog(n, err, errlen)) != 0 ||
 	    (ret = find_web_root(n, err, errlen)) != 0)
 		goto out;
@@ -651,6 +664,9 @@ settle_publishing(struct runner *r)
 
 	uv_timer_init(n->loop, &r->profile);
 	r->profile.data = r;
+	/* Restoring: the wait's end settles them (restwatch.c). */
+	if (restore_active(n))
+		return;
 	if (seq_next(n) != 1) {
 		publish_settle(n);
 		return;
@@ -694,6 +710,7 @@ start_services(struct runner *r, char *err, size_t errlen)
 		goto out;
 	peersync_start(n);
 	members_start(n);
+	restwatch_start(n);
 	if (n->cfg.has_federation)
 		held_start(n);
 	settle_publishing(r);
@@ -734,12 +751,20 @@ main(int argc, char **argv)
 	char err[1024], *dbpath = NULL, idhex[LCF_ID_HEX];
 	int check_only = 0, verbose = 0, lockfd = -1, ret;
 	struct runner runner;
+	struct custody_opts co;
 
 	memset(&node, 0, sizeof(node));
 	memset(&runner, 0, sizeof(runner));
 	runner.n = &node;
+	if ((ret = custody_options(&argc, argv, &co)) >= 0)
+		return ret;
 	if ((ret = parse_options(argc, argv, &dir, &check_only, &verbose)) >= 0)
 		return ret;
+	if (check_only && (co.restore_file != NULL || co.new_store)) {
+		fprintf(stderr, "lcnode: -n checks only: give it without "
+		    "--restore or --new-store\n");
+		return 2;
+	}
 	ret = 1;
 	log_init("lcnode", LOG_LEVEL_INFO);
 	signal(SIGPIPE, SIG_IGN);
@@ -747,7 +772,7 @@ main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
-	if (load_setup(&node, dir, verbose, err, sizeof(err)) != 0) {
+	if (load_setup(&node, dir, verbose, &co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
@@ -761,7 +786,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dbpath = xasprintf("%s/db", node.cfg.dir);
-	if (store_open(dbpath, node.cfg.map_size, &node.store, err, sizeof(err)) != 0) {
+	if (custody_check_files(&node, &co, err, sizeof(err)) != 0 ||
+	    store_open(dbpath, node.cfg.map_size, &node.store, err, sizeof(err)) != 0 ||
+	    custody_check_store(&node, &co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lcnode: %s\n", err);
 		goto out;
 	}
@@ -789,6 +816,7 @@ out:
 	http_free(node.http);
 	peers_free(&node);
 	measure_free(&node);
+	restwatch_free(&node);
 	ingest_free(&node);
 	held_free(&node);
 	discover_free(&node);

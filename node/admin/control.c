@@ -39,6 +39,7 @@
 #include "view/records.h"
 #include "view/view.h"
 #include "core/seq.h"
+#include "net/restwatch.h"
 #include "write/held.h"
 #include "net/peer.h"
 #include "write/publish.h"
@@ -265,7 +266,9 @@ do_status(struct ctl_conn *c)
 	struct city_cache *cc;
 	uint64_t running, synced;
 	struct sync_progress_info prog;
-	char listen[300], why[256], clock[320];
+	char listen[300], why[256], rmsg[700], clock[320];
+	Lcf__RestoreStatus rs = LCF__RESTORE_STATUS__INIT;
+	struct restwatch_progress rpg;
 	size_t i, nk = 0;
 	int rc;
 
@@ -367,6 +370,10 @@ do_status(struct ctl_conn *c)
 	}
 	st.kinds = kcp;
 	st.n_kinds = nk;
+	if (restore_active(n)) {
+		ctlsafe__restore_status(n, &rs, rmsg, sizeof(rmsg), &rpg);
+		st.restore = &rs;
+	}
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_STATUS;
 	resp.status = &st;
 	ctlconn__send(c, &resp, 0);
@@ -441,11 +448,17 @@ static void
 do_publish(struct ctl_conn *c)
 {
 	Lcf__PublishRequest *p = c->req->publish;
-	char why[256];
+	char why[256], msg[800];
 	int rc;
 
 	if (p->n_drafts == 0) {
 		ctlconn__error(c, LCF_EINVAL, "nothing to publish");
+		ctlconn__done(c);
+		return;
+	}
+	/* A dry run too: it would wait for a turn that the restore holds. */
+	if (ctlsafe__publish_refused(c->ctl->n, msg, sizeof(msg))) {
+		ctlconn__error(c, LCF_EBUSY, "%s", msg);
 		ctlconn__done(c);
 		return;
 	}
@@ -516,14 +529,17 @@ do_import_chunk(struct ctl_conn *c)
 	size_t len = 0;
 	int last = ic->has_last && ic->last;
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
-	char why[256], msg[300];
+	char why[256], msg[800];
+	int restoring = c->import == NULL &&
+	    ctlsafe__publish_refused(c->ctl->n, msg, sizeof(msg));
 
-	if (c->import == NULL && members_self_check(c->ctl->n, why,
-	    sizeof(why)) != 0) {
+	if (c->import == NULL && (restoring || members_self_check(c->ctl->n,
+	    why, sizeof(why)) != 0)) {
 		/* Like any refused import: one answer, then the connection ends. */
-		snprintf(msg, sizeof(msg), "cannot publish: %s", why);
+		if (!restoring)
+			snprintf(msg, sizeof(msg), "cannot publish: %s", why);
 		resp.has_error = 1;
-		resp.error = LCF_EPERM;
+		resp.error = restoring ? LCF_EBUSY : LCF_EPERM;
 		resp.message = msg;
 		if (c->reading)
 			uv_read_stop((uv_stream_t *)&c->pipe);
@@ -1085,6 +1101,12 @@ dispatch(struct ctl_conn *c)
 		break;
 	case LCF__CTL_REQUEST__OP_HEALTH:
 		ctlfed__health(c);
+		break;
+	case LCF__CTL_REQUEST__OP_BACKUP:
+		ctlsafe__backup(c);
+		break;
+	case LCF__CTL_REQUEST__OP_RESTORE_DONE:
+		ctlsafe__restore_done(c);
 		break;
 	default:
 		ctlconn__error(c, LCF_EPROTO, "unknown request: this lcnode (%s) may be older "

@@ -161,6 +161,18 @@ void ctlbound__gone(struct ctl_conn *c);
 int ctlbound__may_serve(struct control *ctl);
 void ctlbound__resume(struct control *ctl);
 
+/* ctlsafe.c (above ctlconn.c): ctlsafe__backup answers a BackupRequest
+ * (the copy runs in the pool); ctlsafe__restore_done a RestoreDoneRequest;
+ * ctlsafe__restore_status fills rs (msg and pg hold what it points to and
+ * must live as long); ctlsafe__publish_refused is 1, with msg saying why and
+ * until when, while the node restores (local publishing is refused). */
+struct restwatch_progress;
+void ctlsafe__backup(struct ctl_conn *c);
+void ctlsafe__restore_done(struct ctl_conn *c);
+void ctlsafe__restore_status(struct node *n, Lcf__RestoreStatus *rs,
+    char *msg, size_t msglen, struct restwatch_progress *pg);
+int ctlsafe__publish_refused(struct node *n, char *msg, size_t len);
+
 /* ctlfed.c: each answers c's request (one response, then ctlconn__done). */
 void ctlfed__peer_add(struct ctl_conn *c);
 void ctlfed__peer_remove(struct ctl_conn *c);

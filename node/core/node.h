@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/counters.h"
 #include "core/events.h"
+#include "core/restore.h"
 #include "core/seq.h"
 
 struct beacon;
@@ -25,6 +26,7 @@ struct measure;
 struct members;
 struct peers;
 struct publish_turn;
+struct restwatch;
 struct store;
 struct sync_state;
 
@@ -67,6 +69,10 @@ struct node {
 	struct held *held;            /* held.c: records awaiting a membership */
 	struct discover *discover;    /* discover.c: endpoints, discovered links */
 	struct beacon *beacon;        /* beacon.c: status beacons */
+	struct restore_state restore; /* restore.c: publishing waits for peers */
+	struct restwatch *restwatch;  /* restwatch.c: when the wait ends */
+	int key_published;            /* custody.c: the published marker is
+	                               * written (DIR/identity.published) */
 };
 
 #endif

@@ -9,6 +9,8 @@
 #include "base/util.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "core/restore.h"
+#include "net/restwatch.h"
 #include "http/health.h"
 #include "http/http_int.h"
 #include "model/identity.h"
@@ -137,6 +139,12 @@ health_check(struct node *n, const char *http_problem, struct health *out)
 		    "restart lcnode after the change", http_problem);
 	}
 	check_peers(n, out);
+	if (restore_active(n)) {
+		char msg[HEALTH_REASON_LEN - 16];
+
+		restwatch_describe(n, msg, sizeof(msg));
+		health_add(out, HEALTH_DEGRADED, "restoring: %s", msg);
+	}
 	out->federation = members_enabled(n);
 	if (out->federation) {
 		out->member = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0;

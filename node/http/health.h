@@ -53,7 +53,9 @@ struct health {
  *    is running, and none has ended well since the node started (its
  *    records may still be far behind the federation's);
  *  - in a federation, this city's own membership is not in force (not yet
- *    admitted, revoked, expired: status's `membership`).
+ *    admitted, revoked, expired: status's `membership`);
+ *  - restoring: after `lcnode --restore` or `--new-store`, publishing waits
+ *    for the peers (restwatch.h says for which).
  * OK otherwise. ready is state OK: /readyz answers 200 only when the store is
  * open, the node is not stopping, restoring or catching up, at least one
  * peer is reachable if peers are configured, the HTTP port is served (or

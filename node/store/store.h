@@ -297,4 +297,20 @@ int store_authors(struct store *s, uint64_t *n);
 void store_words(const char *text, void (*fn)(void *arg, const char *w, size_t n),
     void *arg);
 
+/* Small named values in the meta table (store_meta.c), names chosen so they
+ * never clash with the store's counters ("city", "restore"). get copies the
+ * value into buf (cap bytes) and its size into *len: 0, LCF_ENOTFOUND,
+ * LCF_ETOOBIG or LCF_ESTORE. put writes it (val NULL: deletes it) in a
+ * transaction of its own: 0, LCF_ENOSPC, LCF_EMAPFULL or LCF_ESTORE. Any
+ * thread. */
+int store_meta_get(struct store *s, const char *name, void *buf, size_t cap,
+    size_t *len);
+int store_meta_put(struct store *s, const char *name, const void *val,
+    size_t len);
+/* Writes a compacted copy of the whole store (LMDB's data file, free pages
+ * left out) to fd from its current offset, from one read transaction: writers
+ * go on meanwhile. Blocks for as long as the copy takes: call it from a pool
+ * thread. 0 or LCF_ESTORE (errno may say why). */
+int store_copy_compact(struct store *s, int fd);
+
 #endif

@@ -15,6 +15,7 @@
 #include "model/identity.h"
 #include "core/lineage.h"
 #include "base/log.h"
+#include "core/custody.h"
 #include "core/events.h"
 #include "core/node.h"
 #include "core/seq.h"
@@ -598,6 +599,13 @@ publish_turn_end(struct node *n, struct publish_turn *t)
 void
 publish_settle(struct node *n)
 {
+	/* The marker that this key has published is on disk before the
+	 * first record of this city is numbered (custody.h). */
+	if (custody_mark_published(n) != 0) {
+		log_warnx("publish: this city publishes nothing until the marker "
+		    "beside %s can be written (see above)", n->cfg.key_path);
+		return;
+	}
 	n->seq_settled = 1;
 	turn_next(n);
 }
@@ -612,6 +620,12 @@ publish_now(struct node *n, Lcf__Content **drafts, size_t count,
 
 	if (count == 0)
 		return LCF_EINVAL;
+	if (custody_mark_published(n) != 0) {
+		memset(res, 0, sizeof(*res));
+		res->error_index = -1;
+		res->error = LCF_EIO;
+		return LCF_EIO;
+	}
 	job = job_new(n, drafts, count, 0);
 	for (i = 0; i < job->nslices; i++)
 		check_slice(job, &job->slices[i]);

@@ -104,11 +104,12 @@ free_port() {
 	echo "$_port_next"
 }
 
-# start_node DIR: runs lcnode in the background (log in DIR/node.log) and waits
-# until it answers on its admin socket. NODE_PID is set.
+# start_node DIR [LCNODE-OPTIONS...]: runs lcnode in the background (log in
+# DIR/node.log; options such as --restore FILE passed on) and waits until it
+# answers on its admin socket. NODE_PID is set.
 start_node() {
 	local dir=$1 i
-	"$LCNODE" -d "$dir" >>"$dir/node.log" 2>&1 &
+	"$LCNODE" -d "$dir" "${@:2}" >>"$dir/node.log" 2>&1 &
 	NODE_PID=$!
 	_nodes+=("$NODE_PID")
 	echo "$NODE_PID" >"$dir/test.pid"

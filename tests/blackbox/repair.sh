@@ -40,9 +40,14 @@ check "and holds exactly what its peer holds" wait_for 20 same_holdings Gamma De
 # A wiped node is repaired from its peer.
 stop_node "${DIRS[Delta]}"
 rm -rf "${DIRS[Delta]}/db"
-check "Delta restarts" start_node "${DIRS[Delta]}"
+# A key that has published never starts silently on an empty store
+# (identity.sh): the operator asks for one with --new-store.
+OUT=$("$LCNODE" -d "${DIRS[Delta]}" 2>&1)
+expect_contains "Delta refuses to start on a wiped store" "$OUT" "--new-store"
+check "Delta restarts with --new-store" start_node "${DIRS[Delta]}" --new-store
 check "the wiped node is repaired, its own records included" wait_for 30 same_holdings Gamma Delta
 expect_eq "the repaired node did not fork its own history" 0 "$(ctl Delta status --json | jq .forks)"
+check "it publishes again once its peer reconciled" wait_for 20 ctl_jq Delta '.restore.active == false' status --json
 publish Delta "Written after the repair"
 check "its next record carries on its own sequence and spreads" wait_for 10 has_practice Gamma written-after-the-repair
 expect_eq "still no fork anywhere" "0 0" "$(ctl Gamma status --json | jq .forks) $(ctl Delta status --json | jq .forks)"

@@ -83,6 +83,9 @@ check "identity.key.next is gone" test ! -e "$NEXT"
 RET=${DIRS[Aldo]}/identity.key.retired-${OLD:0:12}
 expect_eq "the old key is kept as identity.key.retired-ID, 0600" 600 "$(stat -c %a "$RET" 2>/dev/null)"
 expect_contains "the switch is logged" "$(cat "${DIRS[Aldo]}/node.log")" "switched to the new city key $NEW"
+expect_eq "the published marker follows the new key" "lcf-published-v1 $NEW" "$(cat "${DIRS[Aldo]}/identity.published")"
+stop_node "${DIRS[Aldo]}"
+check "and the store too: Aldo starts again with the new key" start_node "${DIRS[Aldo]}"
 IDS[Aldo]=$NEW
 check "the new key links to Brno" wait_for 15 connected Brno Aldo
 publish Aldo "New practice"

@@ -99,6 +99,7 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->held_records) : json_null());
 	json_object_set_new(o, "held_cities", st->has_held_cities ?
 	    json_integer((json_int_t)st->held_cities) : json_null());
+	json_object_set_new(o, "restore", restore_json(st->restore));
 	return o;
 }
 
@@ -209,6 +210,7 @@ status_text(const Lcf__StatusReply *st)
 	    " transactions", st->ingest_records, st->ingest_transactions);
 	render_field(stdout, "Written", item);
 	free(item);
+	restore_text(st->restore);
 }
 
 int

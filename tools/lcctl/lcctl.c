@@ -31,6 +31,9 @@ static const struct lcctl_cmd commands[] = {
 	{ "report", cmd_report, "a city's progress-report draft for a cycle (JSON, Markdown)" },
 	{ "partners", cmd_partners, "cities that could help with this city's challenges, and why" },
 	{ "http", cmd_http, "the HTTP face: token (offline)" },
+	{ "backup", cmd_backup, "write a backup of the store and the key to FILE (0600)" },
+	{ "compact", cmd_compact, "shrink a stopped node's store file (offline)" },
+	{ "restore", cmd_restore, "end the wait after lcnode --restore: done" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -320,5 +320,11 @@ int cmd_health(struct lcctl *ctx, int argc, char **argv);
 int cmd_http(struct lcctl *ctx, int argc, char **argv);
 int cmd_report(struct lcctl *ctx, int argc, char **argv);
 int cmd_partners(struct lcctl *ctx, int argc, char **argv);
+int cmd_backup(struct lcctl *ctx, int argc, char **argv);
+int cmd_compact(struct lcctl *ctx, int argc, char **argv);
+int cmd_restore(struct lcctl *ctx, int argc, char **argv);
+/* cmd_safe.c: the restore state in status (rs may be NULL: not restoring). */
+json_t *restore_json(const Lcf__RestoreStatus *rs);
+void restore_text(const Lcf__RestoreStatus *rs);
 
 #endif
