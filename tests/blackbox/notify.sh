@@ -11,13 +11,18 @@
 HELPER=$ROOT/tests/blackbox/notify_socket.py
 W=$(tmpdir)
 
-# notified DIR: starts the helper on DIR/notify.sock, writing DIR/notify.out,
-# connecting to DIR's peer and HTTP ports on READY=1. HELPER_PID is set.
+# notified DIR [HOST:PORT...]: starts the helper on DIR/notify.sock, writing
+# DIR/notify.out, connecting on READY=1 to the ports given, else to DIR's peer
+# and HTTP ports. HELPER_PID is set.
 notified() {
 	local d=$1 peer http
-	peer=$(sed -n 's/^listen = \(127.0.0.1:[0-9]*\)$/\1/p' "$d/lcnode.conf" | head -1)
-	http=$(http_url "$d")
-	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$peer" "${http#http://}" &
+	shift
+	if [ $# -eq 0 ]; then
+		peer=$(sed -n 's/^listen = \(127.0.0.1:[0-9]*\)$/\1/p' "$d/lcnode.conf" | head -1)
+		http=$(http_url "$d")
+		set -- "$peer" "${http#http://}"
+	fi
+	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$@" &
 	HELPER_PID=$!
 	_nodes+=("$HELPER_PID")
 	: >"$d/notify.out"
@@ -125,6 +130,18 @@ expect_eq "no WATCHDOG=1 when WATCHDOG_PID is another process" 0 \
 stop_node "$A"
 wait "$HELPER_PID" 2>/dev/null
 
+# ---- [http] listen = off: ready once the peer port listens ----
+sed -i '/^\[http\]/,/^\[/s/^listen = .*/listen = off/' "$A/lcnode.conf"
+notified "$A" "127.0.0.1:$PA"
+under_notify "$A"
+check "READY=1 with [http] off" wait_for 15 got "$A" READY=1
+expect_eq "the peer port accepted a connection at READY=1 ([http] off)" ok \
+    "$(sed -n "s/.* CONNECT 127.0.0.1:$PA //p" "$A/notify.out")"
+stop_node "$A"
+wait "$HELPER_PID" 2>/dev/null
+sed -i "/^\[http\]/,/^\[/s/^listen = off\$/listen = 127.0.0.1:$((PA - 10000))/" "$A/lcnode.conf"
+check "(the HTTP port set again)" test "$(http_url "$A")" = "http://127.0.0.1:$((PA - 10000))"
+
 # ---- the HTTP port taken: never ready, and STATUS= says why ----
 block "$((PA - 10000))"
 notified "$A"
@@ -135,6 +152,19 @@ check "no READY=1 while the HTTP port does not listen" bash -c "! grep -q ' READ
 expect_contains "STATUS= says why it is not ready" "$(fields "$A" STATUS= | tail -1)" \
     "STATUS=not ready: cannot serve HTTP on 127.0.0.1:$((PA - 10000))"
 stop_node "$A"
+kill "$HELPER_PID" 2>/dev/null
+wait "$HELPER_PID" 2>/dev/null
+unblock
+
+# ---- the peer port taken: lcnode does not start, and was never ready ----
+block "$PA"
+notified "$A"
+under_notify "$A"
+wait "$NODE_PID"
+rc=$?
+check "lcnode exits with an error when its peer port is taken (status $rc)" test "$rc" -ne 0
+sleep 0.5
+check "and never sent READY=1" bash -c "! grep -q ' READY=1\$' '$A/notify.out'"
 kill "$HELPER_PID" 2>/dev/null
 wait "$HELPER_PID" 2>/dev/null
 unblock
