@@ -4,8 +4,9 @@
 # refuse. Runs one traced node (strace -f) through start-up under the notify
 # protocol, peering and reconciliation with a second node, publishing and an
 # import (the pool and the writer threads), HTTP requests, the admin socket,
-# verify, SIGHUP and a clean stop; prints every system call made, with its
-# count, and marks those outside the filter. Exits 1 if any is outside.
+# verify, a backup (when lcctl has the command), SIGHUP and a clean stop;
+# prints every system call made, with its count, and marks those outside the
+# filter. Exits 1 if any is outside.
 # Usage: tools/check-syscalls.sh (after make; needs strace, python3, curl).
 # Not part of make test: ptrace is often not allowed in CI containers.
 . "$(dirname "$0")/../tests/blackbox/lib.sh"
@@ -79,6 +80,10 @@ for p in /api/v1/practices /api/v1/status /metrics /healthz /readyz / /api/v1/in
 done
 timeout 2 curl -s -N -o /dev/null "$T/api/v1/events"
 ctl A verify >/dev/null 2>&1
+# A hot backup (the node writes it), where this lcctl has the command.
+if "$LCCTL" backup -h >/dev/null 2>&1; then
+	ctl A backup "$W/a.lcbackup" >/dev/null || echo "# lcctl backup failed"
+fi
 ctl A status >/dev/null
 kill -HUP "$APID"
 sleep 3
