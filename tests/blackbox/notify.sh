@@ -22,11 +22,13 @@ notified() {
 		http=$(http_url "$d")
 		set -- "$peer" "${http#http://}"
 	fi
+	rm -f "$d/notify.sock"
+	: >"$d/notify.out"
 	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$@" &
 	HELPER_PID=$!
 	_nodes+=("$HELPER_PID")
-	: >"$d/notify.out"
-	wait_for 5 test -S "$d/notify.sock" || echo "# the helper did not bind $d/notify.sock"
+	wait_for 5 test -S "$d/notify.sock" && kill -0 "$HELPER_PID" 2>/dev/null ||
+	    fail "the helper listens on $d/notify.sock" "it did not start"
 }
 
 # under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 2 s
@@ -164,6 +166,7 @@ wait "$NODE_PID"
 rc=$?
 check "lcnode exits with an error when its peer port is taken (status $rc)" test "$rc" -ne 0
 sleep 0.5
+check "it had said it was opening the store" got "$A" "STATUS=opening the store"
 check "and never sent READY=1" bash -c "! grep -q ' READY=1\$' '$A/notify.out'"
 kill "$HELPER_PID" 2>/dev/null
 wait "$HELPER_PID" 2>/dev/null
