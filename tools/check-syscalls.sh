@@ -6,7 +6,8 @@
 # import (the pool and the writer threads), HTTP requests, the admin socket,
 # verify, a backup (when lcctl has the command), SIGHUP and a clean stop;
 # prints every system call made, with its count, and marks those outside the
-# filter. Exits 1 if any is outside.
+# filter, and the files it writes outside its data directory. Exits 1 if
+# any call or file is outside.
 # Usage: tools/check-syscalls.sh (after make; needs strace, python3, curl).
 # Not part of make test: ptrace is often not allowed in CI containers.
 . "$(dirname "$0")/../tests/blackbox/lib.sh"
@@ -103,4 +104,17 @@ while read -r count name; do
 	fi
 done <<<"$used"
 echo "$(wc -l <<<"$used") system calls made; notify: $(grep -c . "$W/notify.out") fields received"
+
+# ProtectSystem=strict: the node may write in its data directory (and the
+# backup's folder) only.
+written=$(grep -E 'openat\(.*O_(WRONLY|RDWR|CREAT)|(mkdir|rename|unlink|chmod|truncate)\(|bind\(.*AF_UNIX' "$W/trace" |
+    grep -oE '"/[^"]*"' | tr -d '"' | sort -u)
+outside=$(grep -v -e "^$W/a/" -e "^$W/a.lcbackup" <<<"$written" | grep .)
+if [ -n "$outside" ]; then
+	echo "written outside the data directory (ProtectSystem=strict refuses it):"
+	sed 's/^/  /' <<<"$outside"
+	bad=1
+else
+	echo "$(grep -c . <<<"$written") paths written, all in the data directory"
+fi
 exit "$bad"
