@@ -37,6 +37,12 @@ stderr_is_journal(void)
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
+const char *
+log_err_prefix(void)
+{
+	return stderr_is_journal() ? SD_ERR : "";
+}
+
 void
 log_init(const char *progname, int level)
 {

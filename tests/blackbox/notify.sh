@@ -226,6 +226,15 @@ stop_node "$A"
 check "then every line starts with its timestamp" \
     bash -c "grep -q . '$J' && ! grep -qvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z lcnode ' '$J'"
 
+# lcctl's errors (the backup timer runs it) carry the error priority too.
+: >"$J"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$J") "$LCCTL" -d "$W/missing" status 2>>"$J"
+expect_eq "an lcctl error starts with <3> when stderr is the journal" "<3>lcctl: $W/missing" \
+    "$(head -1 "$J" | cut -d' ' -f1-2)"
+: >"$J"
+"$LCCTL" -d "$W/missing" status 2>>"$J"
+expect_eq "and is unchanged elsewhere" "lcctl: $W/missing" "$(head -1 "$J" | cut -d' ' -f1-2)"
+
 # ---- the unit files ----
 UNITS=$ROOT/config/systemd
 if ! command -v systemd-analyze >/dev/null 2>&1; then
