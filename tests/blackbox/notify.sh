@@ -31,11 +31,11 @@ notified() {
 	    fail "the helper listens on $d/notify.sock" "it did not start"
 }
 
-# under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 2 s
+# under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 3 s
 # watchdog; WATCHDOG_PID is lcnode's own pid unless given. NODE_PID is set.
 under_notify() {
 	local d=$1 wpid=${2:-}
-	NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=2000000 WPID=$wpid \
+	NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=3000000 WPID=$wpid \
 	    bash -c 'WATCHDOG_PID=${WPID:-$$} exec "$0" -d "$1"' "$LCNODE" "$d" \
 	    >>"$d/node.log" 2>&1 &
 	NODE_PID=$!
@@ -94,21 +94,24 @@ check "STATUS= counts the peer that linked" wait_for 15 one_peer
 check "STATUS= is sent only when it changes (no two the same in a row)" \
     test "$(fields "$A" STATUS= | uniq -d | wc -l)" -eq 0
 
-# WATCHDOG=1 every second (WATCHDOG_USEC 2 s), from the start.
+# WATCHDOG=1 every 1.5 s (half of WATCHDOG_USEC, 3 s), from the start. The
+# gaps are measured where the helper reads them, so a late read makes one
+# longer and the next shorter: the mean shows the rate.
 sleep 5
 awk '$2 == "WATCHDOG=1" { print $1 }' "$A/notify.out" >"$W/pings"
 pings=$(wc -l <"$W/pings")
 check "WATCHDOG=1 arrives ($pings pings)" test "$pings" -ge 5
 gaps=$(awk 'NR > 1 { print $1 - prev } { prev = $1 }' "$W/pings" | sort -n)
 check "no gap between pings reaches WATCHDOG_USEC (longest $(tail -1 <<<"$gaps") s)" \
-    awk -v g="$(tail -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g < 2.0) }'
-check "pings are not sent faster than half of it (shortest $(head -1 <<<"$gaps") s)" \
-    awk -v g="$(head -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g >= 0.7) }'
+    awk -v g="$(tail -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g < 3.0) }'
+mean=$(awk 'NR == 1 { first = $1 } { last = $1 } END { if (NR > 1) print (last - first) / (NR - 1) }' "$W/pings")
+check "pings come at about half of it (mean gap ${mean:-none} s)" \
+    awk -v g="$mean" 'BEGIN { exit !(g != "" && g >= 1.2 && g < 2.0) }'
 
 # A loop that stops turning stops the pings: SIGSTOP holds the whole node.
 kill -STOP "$APID"
 n1=$(grep -c ' WATCHDOG=1$' "$A/notify.out")
-sleep 2.5
+sleep 3.5
 n2=$(grep -c ' WATCHDOG=1$' "$A/notify.out")
 kill -CONT "$APID"
 expect_eq "no ping while the node is stopped" "$n1" "$n2"
