@@ -10,6 +10,7 @@
 # any call or file is outside.
 # Usage: tools/check-syscalls.sh (after make; needs strace, python3, curl).
 # Not part of make test: ptrace is often not allowed in CI containers.
+# shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "$0")/../tests/blackbox/lib.sh"
 
 UNIT=$ROOT/config/systemd/lcnode.service
@@ -55,7 +56,6 @@ PY
 PA=$(free_port)
 IDS[A]=$(init_city "$W/a" Alpha SE "$PA")
 DIRS[A]=$W/a
-PORTS[A]=$PA
 python3 "$ROOT/tests/blackbox/notify_socket.py" "$W/notify.sock" "$W/notify.out" &
 _nodes+=($!)
 wait_for 5 test -S "$W/notify.sock"

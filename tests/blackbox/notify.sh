@@ -6,6 +6,7 @@
 # STOPPING=1 on SIGTERM; nothing sent without NOTIFY_SOCKET, a bad one not
 # fatal); the journal's priority prefixes when JOURNAL_STREAM names stderr;
 # and the unit files in config/systemd/ as systemd-analyze judges them.
+# shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 HELPER=$ROOT/tests/blackbox/notify_socket.py
@@ -27,8 +28,9 @@ notified() {
 	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$@" &
 	HELPER_PID=$!
 	_nodes+=("$HELPER_PID")
-	wait_for 5 test -S "$d/notify.sock" && kill -0 "$HELPER_PID" 2>/dev/null ||
-	    fail "the helper listens on $d/notify.sock" "it did not start"
+	if ! wait_for 5 test -S "$d/notify.sock" || ! kill -0 "$HELPER_PID" 2>/dev/null; then
+		fail "the helper listens on $d/notify.sock" "it did not start"
+	fi
 }
 
 # under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 3 s
@@ -65,7 +67,6 @@ A=$W/a
 PA=$(free_port)
 IDS[A]=$(init_city "$A" Alpha SE "$PA")
 DIRS[A]=$A
-PORTS[A]=$PA
 notified "$A"
 under_notify "$A"
 APID=$NODE_PID
