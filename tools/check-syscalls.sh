@@ -83,7 +83,8 @@ timeout 2 curl -s -N -o /dev/null "$T/api/v1/events"
 ctl A verify >/dev/null 2>&1
 # A hot backup (the node writes it), where this lcctl has the command.
 if "$LCCTL" backup -h >/dev/null 2>&1; then
-	ctl A backup "$W/a.lcbackup" >/dev/null || echo "# lcctl backup failed"
+	mkdir "$W/backups"
+	ctl A backup "$W/backups/a.lcbackup" >/dev/null || echo "# lcctl backup failed"
 fi
 ctl A status >/dev/null
 kill -HUP "$APID"
@@ -105,16 +106,16 @@ while read -r count name; do
 done <<<"$used"
 echo "$(wc -l <<<"$used") system calls made; notify: $(grep -c . "$W/notify.out") fields received"
 
-# ProtectSystem=strict: the node may write in its data directory (and the
-# backup's folder) only.
-written=$(grep -E 'openat\(.*O_(WRONLY|RDWR|CREAT)|(mkdir|rename|unlink|chmod|truncate)\(|bind\(.*AF_UNIX' "$W/trace" |
+# ProtectSystem=strict: the node may write in its data directory and the
+# backups' folder (ReadWritePaths=) only.
+written=$(grep -E '^[0-9]+ +(open(at)?\(.*O_(WRONLY|RDWR|CREAT)|(mkdir|mkdirat|rename|renameat2?|link|linkat|symlink|symlinkat|unlink|unlinkat|rmdir|chmod|fchmodat|truncate)\(|bind\(.*AF_UNIX)' "$W/trace" |
     grep -oE '"/[^"]*"' | tr -d '"' | sort -u)
-outside=$(grep -v -e "^$W/a/" -e "^$W/a.lcbackup" <<<"$written" | grep .)
+outside=$(grep -v -e "^$W/a/" -e "^$W/backups/" <<<"$written" | grep .)
 if [ -n "$outside" ]; then
 	echo "written outside the data directory (ProtectSystem=strict refuses it):"
 	sed 's/^/  /' <<<"$outside"
 	bad=1
 else
-	echo "$(grep -c . <<<"$written") paths written, all in the data directory"
+	echo "$(grep -c . <<<"$written") paths written, all in the data directory or the backups' folder"
 fi
 exit "$bad"
