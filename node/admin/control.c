@@ -246,6 +246,10 @@ send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
 
 /* ---- handlers ---- */
 
+/* The reasons of core/counters.h's handshakes, by COUNTERS_HS_*. */
+#define HS_REASON(name, result, reason) reason,
+static const char *const hs_reasons[] = { COUNTERS_HANDSHAKES(HS_REASON) };
+
 static void
 do_status(struct ctl_conn *c)
 {
@@ -253,6 +257,7 @@ do_status(struct ctl_conn *c)
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__StatusReply st = LCF__STATUS_REPLY__INIT;
 	Lcf__KindCount kc[KINDS_LIMIT], *kcp[KINDS_LIMIT];
+	Lcf__ReasonCount why_n[COUNTERS_HS_N], *why_p[COUNTERS_HS_N];
 	const struct kinds_def *kd;
 	struct store_stats ss;
 	struct peers_summary ps;
@@ -260,7 +265,7 @@ do_status(struct ctl_conn *c)
 	struct city_cache *cc;
 	uint64_t running, synced;
 	struct sync_progress_info prog;
-	char listen[300], why[256];
+	char listen[300], why[256], clock[320];
 	size_t i, nk = 0;
 	int rc;
 
@@ -314,6 +319,19 @@ do_status(struct ctl_conn *c)
 	}
 	st.has_refused_connections = 1;
 	st.refused_connections = ps.refused_connections;
+	for (i = 0; i < COUNTERS_HS_N; i++) {
+		if (ps.refused_by[i] == 0)
+			continue;
+		lcf__reason_count__init(&why_n[st.n_refused_by_reason]);
+		why_n[st.n_refused_by_reason].reason = (char *)hs_reasons[i];
+		why_n[st.n_refused_by_reason].has_count = 1;
+		why_n[st.n_refused_by_reason].count = ps.refused_by[i];
+		why_p[st.n_refused_by_reason] = &why_n[st.n_refused_by_reason];
+		st.n_refused_by_reason++;
+	}
+	st.refused_by_reason = why_p;
+	if (clockwatch_say(&n->clock, now_ms(), clock, sizeof(clock)))
+		st.clock_warning = clock;
 	st.has_ingest_records = st.has_ingest_transactions = 1;
 	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
 	addr_format(listen, sizeof(listen), n->cfg.listen_host,
@@ -324,6 +342,12 @@ do_status(struct ctl_conn *c)
 	if (members_enabled(n)) {
 		st.membership = members_link_ok(n, n->id->pk, why, sizeof(why)) == 0 ?
 		    "member" : why;
+		/* An admission dated ahead of a clock that is behind was
+		 * refused with the rest: say where to look. */
+		if (st.membership == why && st.clock_warning != NULL)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    " (records were refused as dated ahead of this node's "
+			    "clock: see Clock)");
 		st.has_held_records = st.has_held_cities = 1;
 		held_counts(n, &st.held_records, &st.held_cities);
 	}
@@ -477,8 +501,9 @@ import_room(void *arg)
 
 	if (c->closed)
 		return;
-	if (!c->reading && uv_read_start((uv_stream_t *)&c->pipe, alloc_cb,
-	    read_cb) == 0)
+	/* Unless it waits for room among the others' (ctlbound.c). */
+	if (!c->reading && c->held_since == 0 &&
+	    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) == 0)
 		c->reading = 1;
 	serve_next(c);
 }
@@ -930,8 +955,9 @@ view_answer(struct ctl_conn *c, int prepared)
 	Lcf__ViewReply rep = LCF__VIEW_REPLY__INIT;
 	struct view_error e;
 	json_error_t je;
-	json_t *args, *out = NULL;
+	json_t *args;
 	char *text = NULL;
+	size_t len;
 	int rc = 1;
 
 	args = vr->args != NULL ? json_loads(vr->args, 0, &je) : json_object();
@@ -951,20 +977,15 @@ view_answer(struct ctl_conn *c, int prepared)
 		}
 		c->ops--;
 	}
-	if (rc < 0 || (rc = view_run(c->ctl->n, vr->name, args,
-	    VIEW_OPERATOR | VIEW_PERSONAL, &out, &e)) != 0) {
+	/* Indented as lcctl's render_json prints it: lcctl writes it out as
+	 * it comes (its --json). */
+	if (rc < 0 || (rc = view_run_text(c->ctl->n, vr->name, args,
+	    VIEW_OPERATOR | VIEW_PERSONAL, vr->indent, &text, &len, &e)) != 0) {
 		resp.has_error = 1;
 		resp.error = rc;
 		resp.message = e.msg;
 		resp.error_field = e.param[0] != '\0' ? e.param : NULL;
 		ctlconn__send(c, &resp, 0);
-		goto out;
-	}
-	/* Indented as lcctl's render_json prints it: lcctl writes it out as
-	 * it comes (its --json). */
-	if ((text = json_dumps(out, vr->indent ? JSON_INDENT(2) :
-	    JSON_COMPACT)) == NULL) {
-		ctlconn__error(c, LCF_ENOMEM, "the view's answer cannot be written");
 		goto out;
 	}
 	rep.json = text;
@@ -975,7 +996,6 @@ view_answer(struct ctl_conn *c, int prepared)
 	ctlconn__send(c, &resp, 0);
 out:
 	free(text);
-	json_decref(out);
 	json_decref(args);
 	ctlconn__done(c);
 }
@@ -1088,6 +1108,10 @@ take_request(struct ctl_conn *c)
 
 	if (c->closed || c->ending || c->req != NULL || c->len < 4)
 		return 0;
+	/* Room among the answers queued (ctlbound.c), which may close the
+	 * clients that leave theirs unread, this one among them. */
+	if (!ctlbound__may_serve(c->ctl) || c->closed)
+		return 0;
 	/* The import holds all the chunks it works on: this one waits. */
 	if (c->import != NULL && import_full(c->import))
 		return 0;
@@ -1103,12 +1127,17 @@ take_request(struct ctl_conn *c)
 	memmove(c->buf, c->buf + 4 + flen, c->len - 4 - flen);
 	c->len -= 4 + (size_t)flen;
 	/* A large request's frame is decoded now: give its buffer back rather
-	 * than hold it for the connection's life (an import's chunk frames, a
-	 * few MiB, keep theirs for the next). */
-	if (c->cap > (16u << 20) && c->len < (1u << 16)) {
+	 * than hold it for the connection's life, which would also keep the
+	 * large frame's slot from the others (ctlbound.c). */
+	if (c->len == 0 && c->cap > (1u << 16)) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	} else if (c->cap > (16u << 20) && c->len < (1u << 16)) {
 		c->cap = 1u << 16;
 		c->buf = xreallocarray(c->buf, c->cap, 1);
 	}
+	ctlbound__took(c);
 	if (req == NULL) {
 		ctlconn__error(c, LCF_EPROTO, "malformed request");
 		ctlconn__close(c);
@@ -1178,6 +1207,9 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		ctlconn__close(c);
 		return;
 	}
+	/* And what all of them can (ctlbound.c): this one may have to wait
+	 * for room; what it sent whole is served all the same. */
+	(void)ctlbound__read(c);
 	serve_next(c);
 }
 
@@ -1215,7 +1247,7 @@ connection_cb(uv_stream_t *server, int status)
 	uv_pipe_init(ctl->n->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
-	    !peer_is_owner(&c->pipe)) {
+	    !peer_is_owner(&c->pipe) || ctlbound__accept(c) != 0) {
 		ctlconn__close(c);
 		return;
 	}
@@ -1228,11 +1260,15 @@ connection_cb(uv_stream_t *server, int status)
 		c->reading = 1;
 }
 
+/* The server's handles (the socket, ctlbound's timer): the struct goes
+ * with the last. */
 static void
 server_closed(uv_handle_t *h)
 {
 	struct control *ctl = h->data;
 
+	if (--ctl->handles > 0)
+		return;
 	free(ctl->path);
 	free(ctl);
 }
@@ -1249,6 +1285,11 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 	ctl->n = n;
 	ctl->serve = serve_next;
 	ctl->export_next = export_chunk;
+	ctl->gone = ctlbound__gone;
+	ctl->resume = ctlbound__resume;
+	ctl->alloc = alloc_cb;
+	ctl->read = read_cb;
+	ctl->handles = 1;
 	ctl->path = xasprintf("%s/%s", n->cfg.dir, CTL_SOCKET_NAME);
 	uv_pipe_init(n->loop, &ctl->server, 0);
 	ctl->server.data = ctl;
@@ -1277,6 +1318,7 @@ control_start(struct node *n, struct control **out, char *err, size_t errlen)
 		    uv_strerror(rc));
 		goto out;
 	}
+	ctlbound__start(ctl);
 	*out = ctl;
 	ctl = NULL;
 	ret = 0;
@@ -1296,5 +1338,6 @@ control_stop(struct control *ctl)
 	while (ctl->conns != NULL)
 		ctlconn__close(ctl->conns);
 	unlink(ctl->path);
+	ctlbound__stop(ctl, server_closed);
 	uv_close((uv_handle_t *)&ctl->server, server_closed);
 }

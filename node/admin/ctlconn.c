@@ -46,6 +46,9 @@ ctlconn__close(struct ctl_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
+	c->ctl->out_queued -= c->queued;
+	c->queued = 0;
+	c->ctl->gone(c);
 	/* A client that leaves mid-import stores nothing. */
 	if (c->import != NULL) {
 		import_abort(c->import);
@@ -80,12 +83,22 @@ write_done(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
 	struct ctl_conn *c = wr->conn;
-	int then = wr->then;
+	struct control *ctl = c->ctl;
+	int then = wr->then, was_full;
+	size_t len = wr->len;
 
 	free(wr->data);
 	free(wr);
+	/* A closed client's answers left the accounts at its close (and the
+	 * server may be gone by now, at the node's stop). */
 	if (ctlconn__op_end(c))
 		return;
+	was_full = ctl->out_queued > CTL_OUT_TOTAL;
+	ctl->out_queued -= len;
+	c->queued -= len;
+	c->last_out = uv_now(ctl->n->loop);
+	if (was_full && ctl->out_queued <= CTL_OUT_TOTAL)
+		ctl->resume(ctl);
 	if (status < 0 || then == SEND_THEN_CLOSE) {
 		ctlconn__close(c);
 		return;
@@ -120,10 +133,19 @@ ctlconn__send(struct ctl_conn *c, Lcf__CtlResponse *resp, int then)
 	wr = xcalloc(1, sizeof(*wr));
 	wr->conn = c;
 	wr->data = data;
+	wr->len = len;
 	wr->then = then;
 	b = uv_buf_init((char *)data, (unsigned)len);
 	c->ops++;
+	/* Counted until written (write_done): the stall timeout runs from
+	 * now when nothing was waiting. */
+	if (c->queued == 0)
+		c->last_out = uv_now(c->ctl->n->loop);
+	c->queued += len;
+	c->ctl->out_queued += len;
 	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, write_done) != 0) {
+		c->queued -= len;
+		c->ctl->out_queued -= len;
 		c->ops--;
 		free(data);
 		free(wr);

@@ -18,15 +18,50 @@
 
 struct ctl_conn;
 
+/* What the admin socket lets its clients make the node hold (ctlbound.c):
+ * the node's own user only, but a stuck or runaway script must not take
+ * the node down. */
+#define CTL_CONNS_MAX		256		/* clients at once */
+#define CTL_SMALL_MAX		(1u << 20)	/* a request's frame, unless it
+						 * is the one large one */
+#define CTL_SMALL_TOTAL		(32u << 20)	/* all small frames being read */
+#define CTL_OUT_TOTAL		(64u << 20)	/* answers queued to clients:
+						 * past it, no new request is
+						 * served until it drains */
+#define CTL_PART_TIMEOUT_MS	10000		/* part of a frame, then silence */
+#define CTL_WAIT_TIMEOUT_MS	30000		/* held back for room that long */
+#define CTL_STALL_TIMEOUT_MS	30000		/* an answer not read that long */
+#define CTL_IDLE_TIMEOUT_MS	300000		/* nothing asked that long */
+#define CTL_FRAME_TIMEOUT_MS	60000		/* one request sent that long */
+#define CTL_EVICT_MS		2000		/* an answer unread that long
+						 * gives way to new requests */
+
 struct control {
 	struct node *n;
 	uv_pipe_t server;
 	char *path;
 	struct ctl_conn *conns;
+	size_t nconns;
+	/* ctlbound.c's accounts: input buffers of clients reading a small
+	 * frame; the one client reading a large one (NULL: none); answers
+	 * queued (ctlconn.c keeps it); its timer; the handles still to close
+	 * before the struct goes (the server, the timer). */
+	size_t small_held;
+	struct ctl_conn *big;
+	size_t out_queued;
+	uv_timer_t sweep;
+	int handles;
 	/* The server's steps that ctlconn.c starts: serve the next buffered
 	 * request; produce the next export chunk (control.c sets both). */
 	void (*serve)(struct ctl_conn *c);
 	void (*export_next)(struct ctl_conn *c);
+	/* ctlbound.c's, for ctlconn.c: a client closing; answers drained
+	 * below CTL_OUT_TOTAL. control.c's, for ctlbound.c: reading a
+	 * client's requests. */
+	void (*gone)(struct ctl_conn *c);
+	void (*resume)(struct control *ctl);
+	uv_alloc_cb alloc;
+	uv_read_cb read;
 };
 
 struct verify_slice {
@@ -44,6 +79,14 @@ struct ctl_conn {
 	struct ctl_conn *next, **prevp;
 	uint8_t *buf;
 	size_t len, cap;
+	/* ctlbound.c: cap as counted in small_held (0 for the big one);
+	 * reading held back for room since (0: not held); the last bytes
+	 * read, the last answer written or asked for (monotonic ms). */
+	size_t counted;
+	int admitted;               /* counted among the clients */
+	uint64_t held_since, last_in, last_out;
+	uint64_t frame_start;       /* the first bytes of a frame (0: none) */
+	size_t queued;              /* bytes of answers not yet written */
 	Lcf__CtlRequest *req;       /* the request being served */
 	int ops;                    /* callbacks still to come that use conn */
 	int serving;                /* serve_next's loop is running */
@@ -69,6 +112,7 @@ struct write_req {
 	uv_write_t req;
 	struct ctl_conn *conn;
 	uint8_t *data;
+	size_t len;
 	int then;                   /* SEND_THEN_*: what to do once written */
 };
 
@@ -95,6 +139,27 @@ void ctlconn__error(struct ctl_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ctlconn__done(struct ctl_conn *c);
 int ctlconn__resolve_city(struct ctl_conn *c, const char *hex, uint8_t author[32]);
+
+/* ctlbound.c (above ctlconn.c, below control.c): ctlbound__start starts
+ * the sweep (timeouts, once a second); ctlbound__stop closes it and calls
+ * closed(ctl) once it is (the struct may go then).
+ * ctlbound__accept: 0 when another client may connect, else closes it.
+ * ctlbound__read: after bytes were read into c's buffer; 0 to go on, 1 when
+ * c now waits for room (its reading stopped: the bytes wait in the socket)
+ * or was closed. ctlbound__took: c's buffer changed size (a frame taken, a
+ * buffer given back); ctlbound__gone: c is closing, its accounts go.
+ * ctlbound__may_serve: whether a new request may be served now: answers
+ * queued below CTL_OUT_TOTAL, if need be after closing the clients that
+ * left theirs unread longest (CTL_EVICT_MS at least). ctlbound__resume: room was made: reading
+ * and serving start again where they were held back. */
+void ctlbound__start(struct control *ctl);
+void ctlbound__stop(struct control *ctl, uv_close_cb closed);
+int ctlbound__accept(struct ctl_conn *c);
+int ctlbound__read(struct ctl_conn *c);
+void ctlbound__took(struct ctl_conn *c);
+void ctlbound__gone(struct ctl_conn *c);
+int ctlbound__may_serve(struct control *ctl);
+void ctlbound__resume(struct control *ctl);
 
 /* ctlfed.c: each answers c's request (one response, then ctlconn__done). */
 void ctlfed__peer_add(struct ctl_conn *c);

@@ -30,7 +30,8 @@
 	X(FAILED_PROTOCOL,	"failed",	"protocol")		\
 	X(FAILED_TIMEOUT,	"failed",	"timeout")		\
 	X(FAILED_CONNECT,	"failed",	"connect") /* dial never connected */ \
-	X(FAILED_CLOSED,	"failed",	"closed") /* hung up, socket error */
+	X(FAILED_CLOSED,	"failed",	"closed") /* hung up, socket error */ \
+	X(FAILED_EVICTED,	"failed",	"evicted") /* gave way to newer ones */
 
 /* Where stored records came from: X(NAME, source). Counted by the writers
  * when their transaction is committed: write/publish.c and write/import.c
@@ -59,7 +60,16 @@
 	X(PROTOCOL,	"protocol")	/* the peer broke the protocol */	\
 	X(ERROR,	"error")	/* anything else (store, ingest) */
 
+/* Admin clients closed by a bound (admin/ctlbound.c): X(NAME, reason). */
+#define COUNTERS_ADMIN_CLOSES(X)					\
+	X(PART,		"part_frame")	/* part of a request, then silence */ \
+	X(WAIT,		"no_room")	/* waited too long for room */	\
+	X(STALL,	"unread_answer") /* did not read its answer */	\
+	X(IDLE,		"idle")		/* asked nothing */		\
+	X(CONNS,	"too_many")	/* too many clients already */
+
 #define COUNTERS_ENUM_HS(name, result, reason) COUNTERS_HS_##name,
+#define COUNTERS_ENUM_ADM(name, label) COUNTERS_ADM_##name,
 #define COUNTERS_ENUM_SRC(name, label) COUNTERS_SRC_##name,
 #define COUNTERS_ENUM_REF(name, label) COUNTERS_REF_##name,
 #define COUNTERS_ENUM_SYNC(name, label) COUNTERS_SYNC_##name,
@@ -67,6 +77,7 @@ enum counters_handshake { COUNTERS_HANDSHAKES(COUNTERS_ENUM_HS) COUNTERS_HS_N };
 enum counters_source { COUNTERS_SOURCES(COUNTERS_ENUM_SRC) COUNTERS_SRC_N };
 enum counters_refusal { COUNTERS_REFUSALS(COUNTERS_ENUM_REF) COUNTERS_REF_N };
 enum counters_sync { COUNTERS_SYNC_RESULTS(COUNTERS_ENUM_SYNC) COUNTERS_SYNC_N };
+enum counters_admin_close { COUNTERS_ADMIN_CLOSES(COUNTERS_ENUM_ADM) COUNTERS_ADM_N };
 
 /*
  * The push delay histogram: seconds from a record's timestamp (its author's
@@ -102,6 +113,7 @@ struct node_counters {
 	uint64_t sync_bytes_received;              /* net/sync_session.c */
 	uint64_t sync_round_trips;                 /* net/sync_session.c */
 	struct counters_histogram push_delay;      /* write/ingest.c */
+	uint64_t admin_closed[COUNTERS_ADM_N];     /* admin/ctlbound.c */
 };
 
 /* Counts one delay of ms milliseconds into h: a loop over the bounds, no

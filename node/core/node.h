@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "core/clockwatch.h"
 #include "core/config.h"
 #include "core/counters.h"
 #include "core/events.h"
@@ -45,6 +46,7 @@ struct node {
 	                               * when [http] is off */
 	struct seq_counter seq;       /* seq.c (seq.h) */
 	struct events_bus events;     /* events.c; subscribed in main.c */
+	struct clockwatch clock;      /* ingest.c notes, status reads */
 	struct node_counters counters;    /* for /metrics: each counter's owner
 	                               * is named in counters.h */
 	int64_t started_ms;           /* main.c: wall clock at start */

@@ -53,20 +53,26 @@ set_body(struct http_call *c, int status, const char *type, char *body, size_t l
 }
 
 void
+answer_json_text(struct http_call *c, int status, char *text, size_t len)
+{
+	/* A newline ends the document, for people reading it with curl. */
+	if (len == 0 || text[len - 1] != '\n') {
+		text = xreallocarray(text, len + 2, 1);
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	set_body(c, status, "application/json", text, len);
+}
+
+void
 answer_json(struct http_call *c, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	size_t n;
 
 	json_decref(j);
 	if (s == NULL)
 		fatalx("out of memory");
-	n = strlen(s);
-	/* A newline ends the document, for people reading it with curl. */
-	s = xreallocarray(s, n + 2, 1);
-	s[n++] = '\n';
-	s[n] = '\0';
-	set_body(c, status, "application/json", s, n);
+	answer_json_text(c, status, s, strlen(s));
 }
 
 void

@@ -1121,11 +1121,25 @@ static void
 view_answer(struct http_call *c, const char *name, const json_t *args,
     csv_rows_fn rows)
 {
+	const struct view_def *v = view_find(name);
+	unsigned flags = (c->operator ? VIEW_OPERATOR : 0) |
+	    (c->personal ? VIEW_PERSONAL : 0);
 	struct view_error e;
 	json_t *out = NULL, *r;
+	char *text;
+	size_t len;
 
-	if (view_run(c->n, name, args, (c->operator ? VIEW_OPERATOR : 0) |
-	    (c->personal ? VIEW_PERSONAL : 0), &out, &e) != 0) {
+	/* A view that writes its own text (the large ones) is sent as it
+	 * wrote it, without a tree. */
+	if (rows == NULL && v != NULL && v->text != NULL) {
+		if (view_run_text(c->n, name, args, flags, 0, &text, &len, &e) != 0)
+			answer_problem(c, e.status ? e.status : 500, e.param[0] ?
+			    e.param : NULL, "%s", e.msg);
+		else
+			answer_json_text(c, 200, text, len);
+		return;
+	}
+	if (view_run(c->n, name, args, flags, &out, &e) != 0) {
 		answer_problem(c, e.status ? e.status : 500, e.param[0] ? e.param :
 		    NULL, "%s", e.msg);
 	} else if (rows != NULL) {

@@ -103,6 +103,9 @@ const char *answer_param(const struct http_call *c, const char *name);
 int answer_known_params(struct http_call *c, const char *const *names);
 /* A JSON answer (takes the reference). */
 void answer_json(struct http_call *c, int status, json_t *j);
+/* The same for JSON text already written (view_run_text's): takes text
+ * (malloc'd, len bytes). */
+void answer_json_text(struct http_call *c, int status, char *text, size_t len);
 /* An RFC 9457 problem: type is a short slug (about:blank when NULL), detail a
  * sentence; param names the parameter at fault (or NULL). */
 void answer_problem(struct http_call *c, int status, const char *param,

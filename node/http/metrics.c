@@ -127,6 +127,7 @@ w_store_map(FILE *f, const char *name, const struct snap *s)
 static const char *const source_names[] = { COUNTERS_SOURCES(NAME_OF) };
 static const char *const refusal_names[] = { COUNTERS_REFUSALS(NAME_OF) };
 static const char *const sync_names[] = { COUNTERS_SYNC_RESULTS(NAME_OF) };
+static const char *const admin_close_names[] = { COUNTERS_ADMIN_CLOSES(NAME_OF) };
 #undef NAME_OF
 #define HS_NAMES(name, result, reason) { result, reason },
 static const char *const hs_names[][2] = { COUNTERS_HANDSHAKES(HS_NAMES) };
@@ -168,6 +169,16 @@ w_handshakes(FILE *f, const char *name, const struct snap *s)
 		fprintf(f, "%s{result=\"%s\",reason=\"%s\"} %llu\n", name,
 		    hs_names[i][0], hs_names[i][1],
 		    (unsigned long long)s->n->counters.handshakes[i]);
+}
+
+static void
+w_admin_closed(FILE *f, const char *name, const struct snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < COUNTERS_ADM_N; i++)
+		sample1(f, name, "reason", admin_close_names[i],
+		    s->n->counters.admin_closed[i]);
 }
 
 static void
@@ -335,6 +346,12 @@ static const struct family families[] = {
 	{ "lcf_handshakes_total", "counter",
 	  "Peer handshakes ended, by result (ok, refused, failed) and reason.",
 	  w_handshakes },
+	{ "lcf_admin_closed_total", "counter",
+	  "Admin socket clients closed by a bound, by reason: part_frame (part "
+	  "of a request, then 10 s of silence), no_room (waited 30 s for room "
+	  "among the others' requests), unread_answer (took none of an answer "
+	  "for 30 s), idle (asked nothing for 5 minutes), too_many (256 "
+	  "clients already).", w_admin_closed },
 	{ "lcf_peers_connected", "gauge",
 	  "Peers with a link up.", w_peers_connected },
 	{ "lcf_peers_known", "gauge",

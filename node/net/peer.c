@@ -64,6 +64,34 @@ count_handshake(struct peers *ps, enum counters_handshake outcome)
 	ps->n->counters.handshakes[outcome]++;
 }
 
+/* An inbound connection that will not become a link: counted in status
+ * (refused_connections, and by reason) and logged, at most a few lines a
+ * minute (a storm of them is summed up in the next line). */
+static void
+refuse_inbound(struct peers *ps, enum counters_handshake why)
+{
+	ps->refused_connections++;
+	ps->refused_by[why]++;
+}
+
+static void
+log_refused(struct peers *ps, int warn, const char *addr, const char *what,
+    const char *reason)
+{
+	unsigned long held;
+	char more[96] = "";
+
+	if (!ratelimit_pass(&ps->refused_log, mono_ms(), &held))
+		return;
+	if (held > 0)
+		snprintf(more, sizeof(more), " (and %lu more refused connections "
+		    "not logged since the last line)", held);
+	if (warn)
+		log_warnx("peer %s: %s: %s%s", addr, what, reason, more);
+	else
+		log_info("peer %s: %s: %s%s", addr, what, reason, more);
+}
+
 /*
  * The outcome of a connection that closed before its handshake was done, by
  * conn.h's code; -1 for none (this node closed it: stopping, removed). A
@@ -85,6 +113,8 @@ handshake_failure(const struct link *l, struct conn *c, int code)
 	case LCF_EPROTO:
 	case LCF_ETOOBIG:
 		return COUNTERS_HS_FAILED_PROTOCOL;
+	case LCF_EFULL:
+		return COUNTERS_HS_FAILED_EVICTED;
 	case LCF_ECONNECT:
 		return l->acceptor || conn_bytes_out(c) > 0 ||
 		    conn_bytes_in(c) > 0 ? COUNTERS_HS_FAILED_TIMEOUT :
@@ -601,7 +631,7 @@ inbound_entry(struct link *l)
 	else if (p == NULL && make_room(ps) != 0)
 		refusal = "peer table full";
 	if (refusal != NULL) {
-		ps->refused_connections++;
+		refuse_inbound(ps, COUNTERS_HS_REFUSED_ROOM);
 		count_handshake(ps, COUNTERS_HS_REFUSED_ROOM);
 		log_warnx("peer %s: refused: %s (%zu connected, max_peers %u)",
 		    l->remote, refusal, connected_count(ps), ps->n->cfg.max_peers);
@@ -714,7 +744,7 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	if (member_rc != 0) {
 		count_handshake(ps, COUNTERS_HS_REFUSED_MEMBERSHIP);
 		if (!l->outbound)
-			ps->refused_connections++;
+			refuse_inbound(ps, COUNTERS_HS_REFUSED_MEMBERSHIP);
 		if (p != NULL) {
 			p->s.refused++;
 			peer__set_error(p, "refused: %s", why);
@@ -883,18 +913,19 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 	int was_active, outcome;
 
 	/* A handshake that never finished (on_ready counted the others). */
-	if ((l->acceptor || !l->identified) &&
-	    (outcome = handshake_failure(l, c, code)) >= 0)
+	outcome = l->acceptor || !l->identified ?
+	    handshake_failure(l, c, code) : -1;
+	if (outcome >= 0)
 		count_handshake(ps, (enum counters_handshake)outcome);
 	if (l->acceptor) {
-		/* An inbound conn that never became a link. */
-		if (code_is_violation(code)) {
-			ps->refused_connections++;
-			log_warnx("peer %s: connection refused: %s",
-			    conn_remote_addr(c), reason);
-		} else {
-			log_debug("peer %s: connection ended before the handshake "
-			    "finished: %s", conn_remote_addr(c), reason);
+		/* An inbound conn that never became a link, whatever ended it
+		 * (broken rules, a timeout, an eviction, a hang-up); not when
+		 * this node closed it (stopping). */
+		if (outcome >= 0) {
+			refuse_inbound(ps, (enum counters_handshake)outcome);
+			log_refused(ps, code_is_violation(code), conn_remote_addr(c),
+			    code_is_violation(code) ? "connection refused" :
+			    "connection ended before the handshake finished", reason);
 		}
 		return;
 	}
@@ -1494,6 +1525,7 @@ peers_summary(struct node *n, struct peers_summary *s)
 		if (p->discovered && p->dialing != NULL)
 			s->discovering++;
 	s->refused_connections = ps->refused_connections;
+	memcpy(s->refused_by, ps->refused_by, sizeof(s->refused_by));
 	s->listen_port = conn_listener_port(ps->listener);
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/counters.h"
 #include "net/sync.h"
 #include "peer.pb-c.h"
 
@@ -67,6 +68,7 @@ struct peers_summary {
 	size_t connected;
 	size_t discovering;		/* discovery's dials under way */
 	uint64_t refused_connections;	/* inbound handshakes that failed */
+	uint64_t refused_by[COUNTERS_HS_N];	/* the same by reason */
 	uint16_t listen_port;
 };
 

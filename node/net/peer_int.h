@@ -11,7 +11,9 @@
 
 #include <uv.h>
 
+#include "base/ratelimit.h"
 #include "wire/conn.h"
+#include "core/counters.h"
 #include "write/ingest.h"
 #include "core/node.h"
 #include "net/peer.h"
@@ -85,6 +87,11 @@ struct peers {
 	int			 sync_timer_init;
 	int			 stopping;
 	uint64_t		 refused_connections;
+	/* Inbound connections refused or failed before a link, by reason
+	 * (COUNTERS_HS_*; refused_connections is their sum); their log
+	 * lines, a few a minute (a storm is summed up). */
+	uint64_t		 refused_by[COUNTERS_HS_N];
+	struct ratelimit	 refused_log;
 	char			*path;
 	char			 listen[PEER_ADDR_MAX];
 	uint8_t			*membership;	/* ours, for the Hello, or NULL */

@@ -250,7 +250,36 @@ struct page {
 	void *arg;
 	size_t emitted;
 	int ret;                      /* the visitor's stop value */
+	/* Cursors on docs and rows, opened at the first use: documents are
+	 * visited in order, so the next key is mostly on the page the cursor
+	 * is on, and LMDB then searches that page only instead of descending
+	 * the tree again (a third of a coverage matrix's lookups). */
+	MDB_cursor *docs, *rows;
 };
+
+/* The value at key k of dbi, through the cursor *c (opened when NULL). */
+static int
+page_get(struct page *pg, MDB_cursor **c, MDB_dbi dbi, MDB_val *k,
+    MDB_val *v)
+{
+	int rc;
+
+	if (*c == NULL && (rc = mdb_cursor_open(pg->txn, dbi, c)) != 0) {
+		*c = NULL;
+		return rc;
+	}
+	return mdb_cursor_get(*c, k, v, MDB_SET_KEY);
+}
+
+static void
+page_close(struct page *pg)
+{
+	if (pg->docs != NULL)
+		mdb_cursor_close(pg->docs);
+	if (pg->rows != NULL)
+		mdb_cursor_close(pg->rows);
+	pg->docs = pg->rows = NULL;
+}
 
 /* Visits document doc when it passes the phrase checks and keep: 1 when it
  * was emitted. */
@@ -258,13 +287,17 @@ static int
 page_visit(struct page *pg, uint32_t doc)
 {
 	const struct store_query *q = pg->q;
-	MDB_val k = { sizeof(doc), &doc }, v, rv;
+	MDB_val k = { sizeof(doc), &doc }, v, ik, rk, rv;
 	struct record rec;
 	int ok;
 
-	if (mdb_get(pg->txn, pg->s->docs, &k, &v) != 0 || v.mv_size != RECORD_ID_LEN)
+	if (page_get(pg, &pg->docs, pg->s->docs, &k, &v) != 0 ||
+	    v.mv_size != RECORD_ID_LEN)
 		return 0;
-	if (rec_get(pg->txn, pg->s, v.mv_data, &rv) != 0)
+	ik.mv_size = RECORD_ID_LEN;
+	ik.mv_data = v.mv_data;
+	if (mdb_get(pg->txn, pg->s->ids, &ik, &rk) != 0 || rk.mv_size != ROW_LEN ||
+	    page_get(pg, &pg->rows, pg->s->rows, &rk, &rv) != 0)
 		return 0;
 	if (pg->se != NULL && pg->se->q->has_phrase) {
 		if (record_open(rv.mv_data, rv.mv_size, 0, &rec) != 0)
@@ -488,6 +521,7 @@ store_query(struct store *s, const struct store_query *q, store_visit_fn fn,
 		page_ranked(&pg, &c, truncated);
 	else
 		page_newest(&pg, &c, truncated);
+	page_close(&pg);
 	rc = pg.ret;
 	if (rc != 0) {
 		/* The visitor's stop value, as it gave it. */

@@ -2,6 +2,7 @@
 // The table of views and what every view shares: arguments and errors.
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -18,13 +19,13 @@ static const char *const fedstatus_params[] = { "measure", NULL };
 static const char *const summary_params[] = { "indicator", "period", NULL };
 
 static const struct view_def views[] = {
-	{ "coverage", view_coverage, coverage_params, NULL },
-	{ "city", view_city, city_params, NULL },
-	{ "report", view_report, report_params, NULL },
-	{ "partners", view_partners, partners_params, NULL },
+	{ "coverage", NULL, coverage_params, NULL, view_coverage_text },
+	{ "city", view_city, city_params, NULL, NULL },
+	{ "report", view_report, report_params, NULL, NULL },
+	{ "partners", view_partners, partners_params, NULL, NULL },
 	{ "federation_status", view_fedstatus, fedstatus_params,
-	    view_fedstatus_prepare },
-	{ "indicator_summary", view_summary, summary_params, NULL },
+	    view_fedstatus_prepare, NULL },
+	{ "indicator_summary", view_summary, summary_params, NULL, NULL },
 };
 
 const struct view_def *
@@ -57,16 +58,15 @@ view_prepare(struct node *n, const char *name, const json_t *args,
 	return v->prepare(n, args, ready, arg, e);
 }
 
-int
-view_run(struct node *n, const char *name, const json_t *args,
-    unsigned flags, json_t **out, struct view_error *e)
+/* Refuses an argument v does not take, or one that is not text. */
+static int
+check_args(const struct view_def *v, const char *name, const json_t *args,
+    struct view_error *e)
 {
-	const struct view_def *v = view_find(name);
 	const char *k;
 	json_t *val;
 	size_t i;
 
-	*out = NULL;
 	memset(e, 0, sizeof(*e));
 	if (v == NULL)
 		return view_fail(e, LCF_ENOTFOUND, 404, NULL, "no view '%s'", name);
@@ -83,5 +83,56 @@ view_run(struct node *n, const char *name, const json_t *args,
 		if (!json_is_string(val) && !json_is_array(val))
 			return view_fail(e, LCF_EINVAL, 400, k, "%s: expected text", k);
 	}
-	return v->fn(n, args, flags, out, e);
+	return 0;
+}
+
+int
+view_run(struct node *n, const char *name, const json_t *args,
+    unsigned flags, json_t **out, struct view_error *e)
+{
+	const struct view_def *v = view_find(name);
+	json_error_t je;
+	char *text;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_args(v, name, args, e)) != 0)
+		return rc;
+	if (v->fn != NULL)
+		return v->fn(n, args, flags, out, e);
+	if ((rc = v->text(n, args, flags, 0, &text, &len, e)) != 0)
+		return rc;
+	*out = json_loadb(text, len, 0, &je);
+	free(text);
+	if (*out == NULL)
+		return view_fail(e, LCF_EIO, 500, NULL, "%s: the answer "
+		    "written is not JSON: %s", name, je.text);
+	return 0;
+}
+
+int
+view_run_text(struct node *n, const char *name, const json_t *args,
+    unsigned flags, int indent, char **text, size_t *len,
+    struct view_error *e)
+{
+	const struct view_def *v = view_find(name);
+	json_t *out;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if ((rc = check_args(v, name, args, e)) != 0)
+		return rc;
+	if (v->text != NULL)
+		return v->text(n, args, flags, indent, text, len, e);
+	if ((rc = v->fn(n, args, flags, &out, e)) != 0)
+		return rc;
+	*text = json_dumps(out, indent ? JSON_INDENT(2) : JSON_COMPACT);
+	json_decref(out);
+	if (*text == NULL)
+		return view_fail(e, LCF_ENOMEM, 500, NULL, "%s: the answer cannot "
+		    "be written", name);
+	*len = strlen(*text);
+	return 0;
 }

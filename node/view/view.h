@@ -39,11 +39,21 @@ typedef void (*view_ready_cb)(void *arg);
 typedef int (*view_prepare_fn)(struct node *n, const json_t *args,
     view_ready_cb ready, void *arg, struct view_error *e);
 
+/* A view that writes its answer as JSON text itself, instead of a tree
+ * that is then dumped (the large ones: a tree of a coverage matrix costs
+ * more to build, dump and free than the matrix costs to work out). indent:
+ * two spaces a level, else compact. *text (malloc'd, NUL-ended) and *len on
+ * success; UTF-8 as it is (never \u-escaped beyond what JSON requires). */
+typedef int (*view_text_fn)(struct node *n, const json_t *args,
+    unsigned flags, int indent, char **text, size_t *len,
+    struct view_error *e);
+
 struct view_def {
 	const char *name;                 /* "coverage" */
-	view_fn fn;
+	view_fn fn;                       /* NULL: the tree parsed from text */
 	const char *const *params;        /* the arguments it takes, NULL-ended */
 	view_prepare_fn prepare;          /* NULL: synchronous */
+	view_text_fn text;                /* NULL: the tree, dumped */
 };
 
 /* The view called name, or NULL. */
@@ -53,6 +63,12 @@ const struct view_def *view_at(size_t i);
 /* Runs a view: refuses an argument it does not take (400 naming it). */
 int view_run(struct node *n, const char *name, const json_t *args,
     unsigned flags, json_t **out, struct view_error *e);
+/* The same answer as JSON text (what the admin socket and the HTTP API
+ * send): the view's own writer when it has one, else its tree dumped
+ * (indent: two spaces a level, else compact). *text is malloc'd. */
+int view_run_text(struct node *n, const char *name, const json_t *args,
+    unsigned flags, int indent, char **text, size_t *len,
+    struct view_error *e);
 
 /* What a caller does before view_run, to answer later (an admin request or
  * an HTTP request held open, the loop free meanwhile): 1 when view_run may
@@ -73,8 +89,8 @@ int view_fail(struct view_error *e, int code, int status, const char *param,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The views, each in its own file. */
-int view_coverage(struct node *n, const json_t *args, unsigned flags,
-    json_t **out, struct view_error *e);
+int view_coverage_text(struct node *n, const json_t *args, unsigned flags,
+    int indent, char **text, size_t *len, struct view_error *e);
 int view_city(struct node *n, const json_t *args, unsigned flags,
     json_t **out, struct view_error *e);
 int view_report(struct node *n, const json_t *args, unsigned flags,

@@ -41,7 +41,7 @@
 #define HOST_MAX	CONN_HOST_MAX
 #define ADDR_MAX	(HOST_MAX + 16)	/* "[HOST]:65535" */
 #define PENDING_DEFAULT	64
-#define LISTEN_BACKLOG	128
+#define LISTEN_BACKLOG	4096	/* the kernel caps it at net.core.somaxconn */
 #define MSG_KEEP	(1u << 20)	/* reassembly buffer kept between messages */
 #define KEEPALIVE_S	60
 
@@ -666,10 +666,15 @@ handshake_frame(struct conn *c, const uint8_t *f, size_t flen)
 	    &plen);
 	c->hs_reads++;
 	if (rc != 0) {
+		int msg = c->initiator ? 2 : 2 * c->hs_reads - 1;
+
+		/* Message 1 is an ephemeral key alone: too much of it is no
+		 * Hello. */
 		fail(c, rc == LCF_ECRYPTO ? LCF_ECRYPTO : LCF_EPROTO,
-		    "handshake: message %d of %zu bytes refused: %s",
-		    c->initiator ? 2 : 2 * c->hs_reads - 1, flen,
-		    rc == LCF_ETOOBIG ? "Hello too large" : lcf_strerror(rc));
+		    "handshake: message %d of %zu bytes refused: %s", msg, flen,
+		    rc != LCF_ETOOBIG ? lcf_strerror(rc) : msg == 1 ?
+		    "message 1 is the initiator's 32-byte ephemeral key alone" :
+		    "its Hello is over 4,096 bytes");
 		goto out;
 	}
 	if (!c->initiator && c->hs_reads == 1) {
@@ -1042,7 +1047,7 @@ on_connection(uv_stream_t *server, int status)
 		 */
 		while (oldest->lnext != NULL)
 			oldest = oldest->lnext;
-		fail(oldest, LCF_ECONNECT, "handshake not finished: %u "
+		fail(oldest, LCF_EFULL, "handshake not finished: %u "
 		    "handshakes pending, the oldest gives way", l->npending);
 	}
 	if ((c = conn_new(l->loop, &l->p, 0)) == NULL) {

@@ -70,6 +70,7 @@ struct slice {
 	size_t lo, hi;
 	size_t first;		/* index of the first refusal, or SIZE_MAX */
 	char reason[sizeof(((struct ingest_result *)0)->reason)];
+	struct clockwatch ahead;	/* refused as dated ahead of the clock */
 };
 
 struct ingest_job {
@@ -292,11 +293,15 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		if (rec->c->timestamp > job->now + INGEST_MAX_FUTURE_MS) {
+			char span[48];
+
 			job->verdict[i] = V_REFUSED;
-			refuse(sl, i, rec->id, "timestamp %lld ms ahead of this "
-			    "node's clock (at most %d)",
-			    (long long)(rec->c->timestamp - job->now),
-			    INGEST_MAX_FUTURE_MS);
+			clockwatch_note(&sl->ahead, job->now, rec->c->author.data,
+			    rec->c->timestamp - job->now, 1);
+			clockwatch_span(rec->c->timestamp - job->now, span,
+			    sizeof(span));
+			refuse(sl, i, rec->id, "dated %s ahead of this node's clock "
+			    "(at most 10 min): is this node's clock right?", span);
 			record_release(rec);
 			continue;
 		}
@@ -641,6 +646,7 @@ slice_done(uv_work_t *w, int status)
 	struct ingest_job *job = sl->job;
 
 	(void)status;
+	clockwatch_merge(&job->n->clock, &sl->ahead, now_ms());
 	if (--job->pending == 0)
 		checked(job);
 }
@@ -730,6 +736,7 @@ ingest_submit_via(struct node *n, void *from, enum events_via via,
 		sl->lo = i * per < count ? i * per : count;
 		sl->hi = (i + 1) * per < count ? (i + 1) * per : count;
 		sl->first = SIZE_MAX;
+		memset(&sl->ahead, 0, sizeof(sl->ahead));
 		sl->work.data = sl;
 		uv_queue_work(n->loop, &sl->work, check_slice, slice_done);
 	}

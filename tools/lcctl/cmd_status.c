@@ -25,7 +25,7 @@ static const char usage[] =
 static json_t *
 status_json(const Lcf__StatusReply *st)
 {
-	json_t *o = json_object(), *kinds = json_array(), *k;
+	json_t *o = json_object(), *kinds = json_array(), *k, *why;
 	char hex[LCF_ID_HEX];
 	size_t i;
 
@@ -78,6 +78,14 @@ status_json(const Lcf__StatusReply *st)
 	}
 	json_object_set_new(o, "refused_connections",
 	    json_integer((json_int_t)st->refused_connections));
+	why = json_object();
+	for (i = 0; i < st->n_refused_by_reason; i++)
+		if (st->refused_by_reason[i]->reason != NULL)
+			json_object_set_new(why, st->refused_by_reason[i]->reason,
+			    json_integer((json_int_t)st->refused_by_reason[i]->count));
+	json_object_set_new(o, "refused_by_reason", why);
+	json_object_set_new(o, "clock_warning", st->clock_warning ?
+	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
 	    json_integer((json_int_t)st->ingest_records));
 	json_object_set_new(o, "ingest_transactions",
@@ -94,10 +102,27 @@ status_json(const Lcf__StatusReply *st)
 	return o;
 }
 
+/* "12 (timeout 9, protocol 3)": the count, then by reason. */
+static const char *
+refused_text(const Lcf__StatusReply *st, char *buf, size_t size)
+{
+	size_t i, len;
+
+	len = (size_t)snprintf(buf, size, "%" PRIu64, st->refused_connections);
+	for (i = 0; i < st->n_refused_by_reason && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s %" PRIu64,
+		    i == 0 ? " (" : ", ", st->refused_by_reason[i]->reason ?
+		    st->refused_by_reason[i]->reason : "?",
+		    st->refused_by_reason[i]->count);
+	if (i > 0 && len < size)
+		snprintf(buf + len, size - len, ")");
+	return buf;
+}
+
 static void
 status_text(const Lcf__StatusReply *st)
 {
-	char hex[LCF_ID_HEX], a[32], b[32], *line = NULL, *item, *next;
+	char hex[LCF_ID_HEX], a[256], b[32], *line = NULL, *item, *next;
 	size_t i;
 
 	render_field(stdout, "City", st->city_name ? st->city_name : "(no profile yet)");
@@ -177,8 +202,9 @@ status_text(const Lcf__StatusReply *st)
 		item = xstrdup("idle");
 	render_field(stdout, "Reconciliation", item);
 	free(item);
-	snprintf(a, sizeof(a), "%" PRIu64, st->refused_connections);
-	render_field(stdout, "Peers refused", a);
+	render_field(stdout, "Peers refused", refused_text(st, a, sizeof(a)));
+	if (st->clock_warning != NULL)
+		render_field(stdout, "Clock", st->clock_warning);
 	item = xasprintf("%" PRIu64 " records from peers and publish in %" PRIu64
 	    " transactions", st->ingest_records, st->ingest_transactions);
 	render_field(stdout, "Written", item);
