@@ -217,17 +217,31 @@ check:
 demo: all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf
+# Installs under DESTDIR/PREFIX: bin/, share/man/, the bash completion, share/lcf/
+# (catalog, dashboard) and, from config/systemd/, the systemd units into
+# SYSTEMDUNITDIR. Nothing installed refers to the build tree.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+UNITS    := $(wildcard config/systemd/*.service config/systemd/*.timer)
+install: all $(MAN_PAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/lcnode $(BUILD)/lcctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
+	for m in $(MAN_PAGES); do install -m 0644 $$m \
+	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
+	install -m 0644 tools/lcctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/lcctl
 	if [ -f $(BUILD)/web/index.html ]; then rm -rf $(DESTDIR)$(PREFIX)/share/lcf/web && \
-	    cp -R $(BUILD)/web $(DESTDIR)$(PREFIX)/share/lcf/web; fi
+	    cp -RL $(BUILD)/web $(DESTDIR)$(PREFIX)/share/lcf/web && \
+	    chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/lcf/web; fi
+	if [ -n "$(UNITS)" ]; then install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	    install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/; fi
 
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz web
+.PHONY: all tests test bench check check-layers demo install clean fuzz web man
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
