@@ -88,3 +88,37 @@ expect_eq "completion: a command" "status" "$(PATH=$I/bin:$PATH complete_words l
 expect_eq "completion: a subcommand" "list" "$(PATH=$I/bin:$PATH complete_words lcctl practice li)"
 expect_eq "completion: options of a subcommand" "--city --cluster --country --csv" \
     "$(PATH=$I/bin:$PATH complete_words lcctl practice list --c)"
+
+# The packaged layout: the configuration elsewhere (/etc/lcf in the package),
+# DIR/lcnode.conf a link to it; the key given to the directory's owner when
+# root runs init; lcctl of another user told whom to run as.
+P=$(tmpdir)
+mkdir -p "$P/etc" "$P/state"
+port=$(free_port)
+expect_status "init --config: a relative FILE is refused" 2 \
+    "$LCCTL" -d "$P/state" init --city Packaged --country SE --config etc/lcnode.conf
+expect_contains "naming --config" "$OUT" "--config 'etc/lcnode.conf': give an absolute path"
+"$LCCTL" -d "$P/state" init --city Packaged --country SE --listen "127.0.0.1:$port" \
+    --http "127.0.0.1:$((port - 10000))" --config "$P/etc/lcnode.conf" >/dev/null 2>&1
+expect_eq "init --config: DIR/lcnode.conf links to FILE" "$P/etc/lcnode.conf" \
+    "$(readlink "$P/state/lcnode.conf")"
+expect_eq "lcnode -n reads it through the link" "configuration OK" \
+    "$("$LCNODE" -d "$P/state" -n 2>&1)"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	Q=$(tmpdir)/state
+	mkdir -m 0700 "$Q" && chown nobody: "$Q"
+	"$LCCTL" -d "$Q" init --city Owned --country SE --listen "127.0.0.1:$port" \
+	    --config "$P/etc/other.conf" >/dev/null 2>&1
+	expect_eq "init as root: the key is the directory owner's" "nobody 600" \
+	    "$(stat -c '%U %a' "$Q/identity.key")"
+	expect_eq "init as root: the configuration stays root's, 0644" "root 644" \
+	    "$(stat -c '%U %a' "$P/etc/other.conf")"
+	expect_status "lcctl of root on nobody's node: refused" 1 "$LCCTL" -d "$Q" status
+	expect_contains "saying whom to run as" "$OUT" "run \`sudo -u nobody lcctl ...\`"
+else
+	for n in "init as root: the key is the directory owner's" \
+	    "init as root: the configuration stays root's, 0644" \
+	    "lcctl of root on nobody's node: refused" "saying whom to run as"; do
+		ok "$n # SKIP not root"
+	done
+fi

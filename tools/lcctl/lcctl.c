@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "base/error.h"
 #include "lcctl.h"
 #include "model/release.h"
@@ -48,7 +50,9 @@ main_usage(int status)
 	    "node running.\n"
 	    "\n"
 	    "Options:\n"
-	    "  -d DIR         the node's data directory (default: $LCF_DIR)\n"
+	    "  -d DIR         the node's data directory (default: $LCF_DIR, else\n"
+	    "                 " LCCTL_SYSTEM_DIR " when it exists: the packaged node,\n"
+	    "                 which answers only its user: sudo -u lcf lcctl ...)\n"
 	    "  -h, --help     show this help\n"
 	    "  -V, --version  show the version and the peer protocols spoken\n"
 	    "\n"
@@ -83,6 +87,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((env = getenv("LCF_DIR")) != NULL && env[0] != '\0')
 		ctx.dir = env;
+	else if (access(LCCTL_SYSTEM_DIR, F_OK) == 0)
+		ctx.dir = LCCTL_SYSTEM_DIR;
 	/* "+": stop at the command, whose own options come after it. */
 	while (ret < 0 && (c = getopt_long(argc, argv, "+d:hV", longopts, NULL)) != -1) {
 		switch (c) {
