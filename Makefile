@@ -6,7 +6,8 @@ CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl libh2o libutf8proc
+PKGS     := libuv libprotobuf-c libsodium lmdb inih jansson yajl libh2o libutf8proc \
+            libsystemd
 
 ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

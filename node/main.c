@@ -18,6 +18,7 @@
 #include "model/catalog.h"
 #include "core/config.h"
 #include "admin/control.h"
+#include "admin/notify.h"
 #include "base/error.h"
 #include "wire/conn.h"
 #include "net/beacon.h"
@@ -378,6 +379,7 @@ struct runner {
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t deadline;
 	uv_timer_t profile;        /* waits to publish the bootstrap profile */
+	struct notify *notify;     /* systemd's notify protocol; NULL without */
 };
 
 /* How long a node with no records of its own waits for a reconciliation
@@ -471,6 +473,7 @@ on_signal(uv_signal_t *h, int signum)
 		return;
 	n->stopping = 1;
 	log_info("received %s: stopping", strsignal(signum));
+	notify_stopping(r->notify);
 	stop_services(n);
 	/* The loop ends by itself once the connections have closed and the
 	 * work in the pool has finished. */
@@ -736,7 +739,7 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
 	if (load_setup(&node, dir, verbose, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
+		log_failx("%s", err);
 		goto out;
 	}
 	if (check_only) {
@@ -745,23 +748,26 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (lock_dir(&node, &lockfd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
+		log_failx("%s", err);
 		goto out;
 	}
 	dbpath = xasprintf("%s/db", node.cfg.dir);
+	notify_starting("opening the store");
 	if (store_open(dbpath, node.cfg.map_size, &node.store, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
+		log_failx("%s", err);
 		goto out;
 	}
 	size_pool();
 	if (start_services(&runner, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcnode: %s\n", err);
+		log_failx("%s", err);
 		goto out_loop;
 	}
 	start_signals(&runner);
 	log_info("lcnode %s serving %s: city %s (%s), catalog %s (%zu indicators)",
 	    LCF_VERSION, node.cfg.dir, node.cfg.city ? node.cfg.city : "?",
 	    hex_encode(node.id->pk, 32, idhex), node.catalog->source, node.catalog->n);
+	/* Every port listens by now: READY=1 (notify.h). */
+	notify_start(&node, &runner.notify);
 	uv_run(node.loop, UV_RUN_DEFAULT);
 	ret = 0;
 out_loop:
@@ -774,6 +780,7 @@ out_loop:
 	if (ret == 0)
 		log_info("stopped");
 out:
+	notify_free(runner.notify);
 	http_free(node.http);
 	peers_free(&node);
 	measure_free(&node);
