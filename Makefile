@@ -98,11 +98,12 @@ $(shell mkdir -p $(BUILD) && { [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "$(PREF
 $(BUILD)/node/base/sharedir.o: $(PREFIX_STAMP)
 $(BUILD)/node/base/sharedir.o: CPPFLAGS += -DLCF_DATADIR=\"$(PREFIX)/share/lcf\"
 
-# The version: `git describe` in a git checkout, else the VERSION file of a
-# release tarball; LCF_VERSION=... on the command line overrides both.
+# The version: the VERSION file of a release tarball (tools/web-deps-tarball.sh
+# writes it; a git checkout has none), else `git describe` (the commit when
+# there is no tag); LCF_VERSION=... on the command line overrides both.
 # $(BUILD)/gen/lcf_version.h is rewritten only when it changes, so that only
 # what prints the version is rebuilt.
-LCF_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || cat VERSION 2>/dev/null || echo unknown)
+LCF_VERSION ?= $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo unknown)
 VERSION_H := $(BUILD)/gen/lcf_version.h
 $(shell mkdir -p $(BUILD)/gen && { [ "$$(cat $(VERSION_H) 2>/dev/null)" = \
     '#define LCF_VERSION "$(LCF_VERSION)"' ] || \
@@ -220,8 +221,11 @@ demo: all
 
 # Installs under DESTDIR/PREFIX: bin/, share/man/, the bash completion, share/lcf/
 # (catalog, dashboard) and, from config/systemd/, the systemd units into
-# SYSTEMDUNITDIR. Nothing installed refers to the build tree.
+# SYSTEMDUNITDIR and the lcf user and state directory into SYSUSERSDIR and
+# TMPFILESDIR. Nothing installed refers to the build tree.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 UNITS    := $(wildcard config/systemd/*.service config/systemd/*.timer)
 install: all $(MAN_PAGES)
@@ -238,6 +242,10 @@ install: all $(MAN_PAGES)
 	    chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/lcf/web; fi
 	if [ -n "$(UNITS)" ]; then install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
 	    install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/; fi
+	if [ -f config/systemd/lcf.sysusers ]; then install -d $(DESTDIR)$(SYSUSERSDIR) && \
+	    install -m 0644 config/systemd/lcf.sysusers $(DESTDIR)$(SYSUSERSDIR)/lcf.conf; fi
+	if [ -f config/systemd/lcf.tmpfiles ]; then install -d $(DESTDIR)$(TMPFILESDIR) && \
+	    install -m 0644 config/systemd/lcf.tmpfiles $(DESTDIR)$(TMPFILESDIR)/lcf.conf; fi
 
 clean:
 	rm -rf build build-san build-fuzz build-check
