@@ -29,7 +29,8 @@ rm -rf "$SRC"
 
 for f in bin/lcnode bin/lcctl share/lcf/catalog.json share/man/man8/lcnode.8 \
     share/man/man1/lcctl.1 share/man/man5/lcnode.conf.5 \
-    share/bash-completion/completions/lcctl; do
+    share/bash-completion/completions/lcctl lib/systemd/system/lcnode.service \
+    lib/sysusers.d/lcf.conf lib/tmpfiles.d/lcf.conf; do
 	check "installed $f" test -s "$I/$f"
 done
 check "binaries are executable" test -x "$I/bin/lcnode" -a -x "$I/bin/lcctl"
