@@ -21,8 +21,24 @@ mkdir -p "$work/webdeps"
 cp web/package.json web/package-lock.json web/.npmrc "$work/webdeps/"
 (cd "$work/webdeps" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund \
     --loglevel=error >&2)
+# Only what the package build uses: the dashboard's own dependencies and
+# esbuild (with its binary for this machine); the browser tests' packages
+# (puppeteer, axe) stay out.
+(cd "$work/webdeps" && {
+	npm ls --omit=dev --all --parseable 2>/dev/null
+	npm ls esbuild --parseable 2>/dev/null
+	ls -d "$PWD"/node_modules/@esbuild/* 2>/dev/null
+} | sed -n "s|^$PWD/node_modules/||p" | sort -u) >"$work/keep"
+(cd "$work/webdeps/node_modules" && for d in * @*/*; do
+	case $d in @*) [ -d "$d" ] || continue ;; esac
+	[[ $d == @* && $d != */* ]] && continue
+	grep -qxF "$d" "$work/keep" || rm -rf "$d"
+done && find . -maxdepth 1 -name '@*' -type d -empty -delete &&
+    find .bin -xtype l -delete)
 rm -f "$work/webdeps/package.json" "$work/webdeps/package-lock.json" "$work/webdeps/.npmrc"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+# Reproducible, dated as the commit (lintian refuses files from 1970).
+stamp=$(git log -1 --format=%ct HEAD)
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$stamp" \
     -C "$work" -czf "$out/lcf_$upstream.orig-webdeps.tar.gz" webdeps
 echo "$out/lcf_$upstream.orig-webdeps.tar.gz"
 
@@ -32,7 +48,7 @@ if [ "$orig" = 1 ]; then
 	git archive --format=tar --prefix="lcf-$upstream/" HEAD | tar -C "$work" -xf -
 	git describe --tags --always >"$work/lcf-$upstream/VERSION"
 	rm -rf "$work/lcf-$upstream/debian"
-	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$stamp" \
 	    -C "$work" -czf "$out/lcf_$upstream.orig.tar.gz" "lcf-$upstream"
 	echo "$out/lcf_$upstream.orig.tar.gz"
 fi
