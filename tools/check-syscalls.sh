@@ -4,10 +4,13 @@
 # refuse. Runs one traced node (strace -f) through start-up under the notify
 # protocol, peering and reconciliation with a second node, publishing and an
 # import (the pool and the writer threads), HTTP requests, the admin socket,
-# verify, SIGHUP and a clean stop; prints every system call made, with its
-# count, and marks those outside the filter. Exits 1 if any is outside.
+# verify, a backup (when lcctl has the command), SIGHUP and a clean stop;
+# prints every system call made, with its count, and marks those outside the
+# filter, and the files it writes outside its data directory. Exits 1 if
+# any call or file is outside.
 # Usage: tools/check-syscalls.sh (after make; needs strace, python3, curl).
 # Not part of make test: ptrace is often not allowed in CI containers.
+# shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "$0")/../tests/blackbox/lib.sh"
 
 UNIT=$ROOT/config/systemd/lcnode.service
@@ -53,7 +56,6 @@ PY
 PA=$(free_port)
 IDS[A]=$(init_city "$W/a" Alpha SE "$PA")
 DIRS[A]=$W/a
-PORTS[A]=$PA
 python3 "$ROOT/tests/blackbox/notify_socket.py" "$W/notify.sock" "$W/notify.out" &
 _nodes+=($!)
 wait_for 5 test -S "$W/notify.sock"
@@ -79,6 +81,10 @@ for p in /api/v1/practices /api/v1/status /metrics /healthz /readyz / /api/v1/in
 done
 timeout 2 curl -s -N -o /dev/null "$T/api/v1/events"
 ctl A verify >/dev/null 2>&1
+# A hot backup (the node writes it), where this lcctl has the command.
+if "$LCCTL" backup -h >/dev/null 2>&1; then
+	ctl A backup "$W/a.lcbackup" >/dev/null || echo "# lcctl backup failed"
+fi
 ctl A status >/dev/null
 kill -HUP "$APID"
 sleep 3
@@ -98,4 +104,17 @@ while read -r count name; do
 	fi
 done <<<"$used"
 echo "$(wc -l <<<"$used") system calls made; notify: $(grep -c . "$W/notify.out") fields received"
+
+# ProtectSystem=strict: the node may write in its data directory (and the
+# backup's folder) only.
+written=$(grep -E 'openat\(.*O_(WRONLY|RDWR|CREAT)|(mkdir|rename|unlink|chmod|truncate)\(|bind\(.*AF_UNIX' "$W/trace" |
+    grep -oE '"/[^"]*"' | tr -d '"' | sort -u)
+outside=$(grep -v -e "^$W/a/" -e "^$W/a.lcbackup" <<<"$written" | grep .)
+if [ -n "$outside" ]; then
+	echo "written outside the data directory (ProtectSystem=strict refuses it):"
+	sed 's/^/  /' <<<"$outside"
+	bad=1
+else
+	echo "$(grep -c . <<<"$written") paths written, all in the data directory"
+fi
 exit "$bad"

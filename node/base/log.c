@@ -37,6 +37,12 @@ stderr_is_journal(void)
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
+const char *
+log_err_prefix(void)
+{
+	return stderr_is_journal() ? SD_ERR : "";
+}
+
 void
 log_init(const char *progname, int level)
 {
@@ -52,33 +58,29 @@ log_get_level(void)
 }
 
 /* The journal keeps its own timestamp and the program's name: a line there
- * is "<PRIORITY>TAG: message". */
+ * is "<PRIORITY>TAG: message"; elsewhere "TIMESTAMP PROGRAM TAG: message". */
 static void
 vlog(const char *prio, const char *tag, int with_errno, int err,
     const char *fmt, va_list ap)
 {
-	char ts[32], msg[1024];
+	char head[128], ts[32], msg[1024];
 	struct timespec now;
 	struct tm tm;
 
-	if (log_journal) {
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		if (with_errno)
-			fprintf(stderr, "%s%s: %s: %s\n", prio, tag, msg, strerror(err));
-		else
-			fprintf(stderr, "%s%s: %s\n", prio, tag, msg);
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_journal) {
+		snprintf(head, sizeof(head), "%s%s", prio, tag);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(head, sizeof(head), "%s.%03ldZ %s %s", ts,
+		    now.tv_nsec / 1000000, log_name, tag);
+	}
 	if (with_errno)
-		fprintf(stderr, "%s.%03ldZ %s %s: %s: %s\n", ts, now.tv_nsec / 1000000,
-		    log_name, tag, msg, strerror(err));
+		fprintf(stderr, "%s: %s: %s\n", head, msg, strerror(err));
 	else
-		fprintf(stderr, "%s.%03ldZ %s %s: %s\n", ts, now.tv_nsec / 1000000,
-		    log_name, tag, msg);
+		fprintf(stderr, "%s: %s\n", head, msg);
 }
 
 #define LOG_BODY(level, prio, tag, with_errno)                             \

@@ -20,6 +20,9 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SD_ERR ("<3>") when stderr is the journal, else "": for a program that
+ * prints its own error lines (lcctl), needing no log_init. */
+const char *log_err_prefix(void);
 /* "PROGNAME: message" alone on stderr, whatever the level: the line a program
  * that cannot start leaves; "<3>" before it when stderr is the journal. */
 void log_failx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

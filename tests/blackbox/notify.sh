@@ -6,29 +6,38 @@
 # STOPPING=1 on SIGTERM; nothing sent without NOTIFY_SOCKET, a bad one not
 # fatal); the journal's priority prefixes when JOURNAL_STREAM names stderr;
 # and the unit files in config/systemd/ as systemd-analyze judges them.
+# shellcheck source=tests/blackbox/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 HELPER=$ROOT/tests/blackbox/notify_socket.py
 W=$(tmpdir)
 
-# notified DIR: starts the helper on DIR/notify.sock, writing DIR/notify.out,
-# connecting to DIR's peer and HTTP ports on READY=1. HELPER_PID is set.
+# notified DIR [HOST:PORT...]: starts the helper on DIR/notify.sock, writing
+# DIR/notify.out, connecting on READY=1 to the ports given, else to DIR's peer
+# and HTTP ports. HELPER_PID is set.
 notified() {
 	local d=$1 peer http
-	peer=$(sed -n 's/^listen = \(127.0.0.1:[0-9]*\)$/\1/p' "$d/lcnode.conf" | head -1)
-	http=$(http_url "$d")
-	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$peer" "${http#http://}" &
+	shift
+	if [ $# -eq 0 ]; then
+		peer=$(sed -n 's/^listen = \(127.0.0.1:[0-9]*\)$/\1/p' "$d/lcnode.conf" | head -1)
+		http=$(http_url "$d")
+		set -- "$peer" "${http#http://}"
+	fi
+	rm -f "$d/notify.sock"
+	: >"$d/notify.out"
+	python3 "$HELPER" "$d/notify.sock" "$d/notify.out" "$@" &
 	HELPER_PID=$!
 	_nodes+=("$HELPER_PID")
-	: >"$d/notify.out"
-	wait_for 5 test -S "$d/notify.sock" || echo "# the helper did not bind $d/notify.sock"
+	if ! wait_for 5 test -S "$d/notify.sock" || ! kill -0 "$HELPER_PID" 2>/dev/null; then
+		fail "the helper listens on $d/notify.sock" "it did not start"
+	fi
 }
 
-# under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 2 s
+# under_notify DIR [WATCHDOG_PID]: lcnode on DIR with NOTIFY_SOCKET and a 3 s
 # watchdog; WATCHDOG_PID is lcnode's own pid unless given. NODE_PID is set.
 under_notify() {
 	local d=$1 wpid=${2:-}
-	NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=2000000 WPID=$wpid \
+	NOTIFY_SOCKET=$d/notify.sock WATCHDOG_USEC=3000000 WPID=$wpid \
 	    bash -c 'WATCHDOG_PID=${WPID:-$$} exec "$0" -d "$1"' "$LCNODE" "$d" \
 	    >>"$d/node.log" 2>&1 &
 	NODE_PID=$!
@@ -58,7 +67,6 @@ A=$W/a
 PA=$(free_port)
 IDS[A]=$(init_city "$A" Alpha SE "$PA")
 DIRS[A]=$A
-PORTS[A]=$PA
 notified "$A"
 under_notify "$A"
 APID=$NODE_PID
@@ -84,24 +92,27 @@ city_node B FI
 ctl B peer add "127.0.0.1:$PA" >/dev/null
 one_peer() { fields "$A" STATUS= | tail -1 | grep -q ', 1 peers connected of 1 known$'; }
 check "STATUS= counts the peer that linked" wait_for 15 one_peer
-check "STATUS= is sent only when it changes" \
-    test "$(fields "$A" STATUS= | sort | uniq -d | wc -l)" -eq 0
+check "STATUS= is sent only when it changes (no two the same in a row)" \
+    test "$(fields "$A" STATUS= | uniq -d | wc -l)" -eq 0
 
-# WATCHDOG=1 every second (WATCHDOG_USEC 2 s), from the start.
+# WATCHDOG=1 every 1.5 s (half of WATCHDOG_USEC, 3 s), from the start. The
+# gaps are measured where the helper reads them, so a late read makes one
+# longer and the next shorter: the mean shows the rate.
 sleep 5
 awk '$2 == "WATCHDOG=1" { print $1 }' "$A/notify.out" >"$W/pings"
 pings=$(wc -l <"$W/pings")
 check "WATCHDOG=1 arrives ($pings pings)" test "$pings" -ge 5
 gaps=$(awk 'NR > 1 { print $1 - prev } { prev = $1 }' "$W/pings" | sort -n)
 check "no gap between pings reaches WATCHDOG_USEC (longest $(tail -1 <<<"$gaps") s)" \
-    awk -v g="$(tail -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g < 2.0) }'
-check "pings are not sent faster than half of it (shortest $(head -1 <<<"$gaps") s)" \
-    awk -v g="$(head -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g >= 0.7) }'
+    awk -v g="$(tail -1 <<<"$gaps")" 'BEGIN { exit !(g != "" && g < 3.0) }'
+mean=$(awk 'NR == 1 { first = $1 } { last = $1 } END { if (NR > 1) print (last - first) / (NR - 1) }' "$W/pings")
+check "pings come at about half of it (mean gap ${mean:-none} s)" \
+    awk -v g="$mean" 'BEGIN { exit !(g != "" && g >= 1.2 && g < 2.0) }'
 
 # A loop that stops turning stops the pings: SIGSTOP holds the whole node.
 kill -STOP "$APID"
 n1=$(grep -c ' WATCHDOG=1$' "$A/notify.out")
-sleep 2.5
+sleep 3.5
 n2=$(grep -c ' WATCHDOG=1$' "$A/notify.out")
 kill -CONT "$APID"
 expect_eq "no ping while the node is stopped" "$n1" "$n2"
@@ -125,6 +136,18 @@ expect_eq "no WATCHDOG=1 when WATCHDOG_PID is another process" 0 \
 stop_node "$A"
 wait "$HELPER_PID" 2>/dev/null
 
+# ---- [http] listen = off: ready once the peer port listens ----
+sed -i '/^\[http\]/,/^\[/s/^listen = .*/listen = off/' "$A/lcnode.conf"
+notified "$A" "127.0.0.1:$PA"
+under_notify "$A"
+check "READY=1 with [http] off" wait_for 15 got "$A" READY=1
+expect_eq "the peer port accepted a connection at READY=1 ([http] off)" ok \
+    "$(sed -n "s/.* CONNECT 127.0.0.1:$PA //p" "$A/notify.out")"
+stop_node "$A"
+wait "$HELPER_PID" 2>/dev/null
+sed -i "/^\[http\]/,/^\[/s/^listen = off\$/listen = 127.0.0.1:$((PA - 10000))/" "$A/lcnode.conf"
+check "(the HTTP port set again)" test "$(http_url "$A")" = "http://127.0.0.1:$((PA - 10000))"
+
 # ---- the HTTP port taken: never ready, and STATUS= says why ----
 block "$((PA - 10000))"
 notified "$A"
@@ -135,6 +158,20 @@ check "no READY=1 while the HTTP port does not listen" bash -c "! grep -q ' READ
 expect_contains "STATUS= says why it is not ready" "$(fields "$A" STATUS= | tail -1)" \
     "STATUS=not ready: cannot serve HTTP on 127.0.0.1:$((PA - 10000))"
 stop_node "$A"
+kill "$HELPER_PID" 2>/dev/null
+wait "$HELPER_PID" 2>/dev/null
+unblock
+
+# ---- the peer port taken: lcnode does not start, and was never ready ----
+block "$PA"
+notified "$A"
+under_notify "$A"
+wait "$NODE_PID"
+rc=$?
+check "lcnode exits with an error when its peer port is taken (status $rc)" test "$rc" -ne 0
+sleep 0.5
+check "it had said it was opening the store" got "$A" "STATUS=opening the store"
+check "and never sent READY=1" bash -c "! grep -q ' READY=1\$' '$A/notify.out'"
 kill "$HELPER_PID" 2>/dev/null
 wait "$HELPER_PID" 2>/dev/null
 unblock
@@ -192,6 +229,15 @@ check "lcnode runs with JOURNAL_STREAM naming another file" wait_for 15 "$LCCTL"
 stop_node "$A"
 check "then every line starts with its timestamp" \
     bash -c "grep -q . '$J' && ! grep -qvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z lcnode ' '$J'"
+
+# lcctl's errors (the backup timer runs it) carry the error priority too.
+: >"$J"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$J") "$LCCTL" -d "$W/missing" status 2>>"$J"
+expect_eq "an lcctl error starts with <3> when stderr is the journal" "<3>lcctl: $W/missing" \
+    "$(head -1 "$J" | cut -d' ' -f1-2)"
+: >"$J"
+"$LCCTL" -d "$W/missing" status 2>>"$J"
+expect_eq "and is unchanged elsewhere" "lcctl: $W/missing" "$(head -1 "$J" | cut -d' ' -f1-2)"
 
 # ---- the unit files ----
 UNITS=$ROOT/config/systemd

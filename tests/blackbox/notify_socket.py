@@ -10,6 +10,7 @@ HOST:PORT given and writes "SECONDS CONNECT HOST:PORT ok" (or the error):
 what READY=1 promised. Stops 1 s after STOPPING=1, or when killed.
 """
 import os
+import signal
 import socket
 import sys
 import time
@@ -31,6 +32,15 @@ def main():
     path, out_path, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
+    # Killed, it still removes its socket, so that the next one can bind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        return serve(sock, out_path, ports)
+    finally:
+        os.unlink(path)
+
+
+def serve(sock, out_path, ports):
     start = time.monotonic()
     deadline = None
     with open(out_path, "a", encoding="utf-8") as out:
@@ -53,7 +63,6 @@ def main():
             if "STOPPING=1" in fields:
                 deadline = time.monotonic() + 1
             out.flush()
-    os.unlink(path)
     return 0
 
 

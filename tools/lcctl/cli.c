@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "lcctl.h"
 
 void
@@ -123,7 +124,7 @@ lcctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lcctl: ", stderr);
+	fprintf(stderr, "%slcctl: ", log_err_prefix());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
