@@ -25,8 +25,10 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif
-CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS)) \
-            -DLCF_DATADIR=\"$(PREFIX)/share/lcf\" -DLCF_SRCDIR=\"$(CURDIR)\"
+# No build path in the binaries, debug information included (the install test
+# checks): the source tree is "." in file names and DW_AT_comp_dir.
+CFLAGS   += -ffile-prefix-map=$(CURDIR)=.
+CPPFLAGS += -I$(BUILD)/gen -Inode $(shell pkg-config --cflags $(PKGS))
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcsv -lstemmer -lpthread -lm
 
 ifneq ($(V),1)
@@ -58,7 +60,19 @@ ifeq ($(WEB),1)
 WEB_OUT  := $(BUILD)/web/index.html
 endif
 
-all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN) $(WEB_OUT)
+# The build tree mirrors the installed share/lcf (see sharedir.o below).
+SHARE_OUT := $(BUILD)/share/lcf/catalog.json $(BUILD)/share/lcf/web
+
+# Man pages, from scdoc sources in docs/man/ into $(BUILD)/man/ when scdoc is
+# here (MAN=0 leaves them out; `make install` needs them).
+MAN      ?= $(if $(shell command -v scdoc 2>/dev/null),1,0)
+MAN_SRC  := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+ifeq ($(MAN),1)
+MAN_OUT  := $(MAN_PAGES)
+endif
+
+all: $(BUILD)/lcnode $(BUILD)/lcctl $(AUX_BIN) $(WEB_OUT) $(SHARE_OUT) $(MAN_OUT)
 
 web: $(BUILD)/web/index.html
 
@@ -73,14 +87,46 @@ $(BUILD)/web/index.html: $(WEB_SRC) $(WEB_NPM)/node_modules/.package-lock.json
 	$(call quiet,ESBUILD,$(BUILD)/web)
 	$(Q)node web/build.mjs $(WEB_NPM)/node_modules $(BUILD)/web
 
-# lcnode finds the installed catalog under the PREFIX it was compiled with: a
-# `make install PREFIX=...` after a plain `make` rebuilds what depends on it.
+# lcnode finds the catalog and the dashboard in share/lcf beside its own folder
+# (PREFIX/bin/../share/lcf installed, $(BUILD)/share/lcf in the build tree,
+# which make fills), else under the PREFIX it was compiled with
+# (node/base/sharedir.c): a `make install PREFIX=...` after a plain `make`
+# rebuilds what depends on it.
 PREFIX_STAMP := $(BUILD)/prefix
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(PREFIX_STAMP) 2>/dev/null)" = "$(PREFIX)" ] || \
     echo "$(PREFIX)" > $(PREFIX_STAMP); })
-$(BUILD)/node/main.o: $(PREFIX_STAMP)
-# and the dashboard `make web` builds, when none is installed.
-$(BUILD)/node/main.o: CPPFLAGS += -DLCF_WEBDIR=\"$(CURDIR)/$(BUILD)/web\"
+$(BUILD)/node/base/sharedir.o: $(PREFIX_STAMP)
+$(BUILD)/node/base/sharedir.o: CPPFLAGS += -DLCF_DATADIR=\"$(PREFIX)/share/lcf\"
+
+# The version: the VERSION file of a release tarball (tools/web-deps-tarball.sh
+# writes it; a git checkout has none), else `git describe` (the commit when
+# there is no tag); LCF_VERSION=... on the command line overrides both.
+# $(BUILD)/gen/lcf_version.h is rewritten only when it changes, so that only
+# what prints the version is rebuilt.
+LCF_VERSION ?= $(shell cat VERSION 2>/dev/null || git describe --tags --always --dirty 2>/dev/null || echo unknown)
+VERSION_H := $(BUILD)/gen/lcf_version.h
+$(shell mkdir -p $(BUILD)/gen && { [ "$$(cat $(VERSION_H) 2>/dev/null)" = \
+    '#define LCF_VERSION "$(LCF_VERSION)"' ] || \
+    echo '#define LCF_VERSION "$(LCF_VERSION)"' > $(VERSION_H); })
+ifneq ($(words $(LCF_VERSION)) $(shell printf %s '$(LCF_VERSION)' | wc -c | awk '{print ($$1 <= 32)}'),1 1)
+$(error LCF_VERSION "$(LCF_VERSION)": one word of at most 32 characters (a beacon's software field))
+endif
+
+# The build tree mirrors the installed share/lcf: $(BUILD)/share/lcf holds the
+# catalog and (a link to) the dashboard, so that $(BUILD)/lcnode runs as is.
+$(BUILD)/share/lcf/catalog.json: config/catalog.json
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(BUILD)/share/lcf/web:
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn ../../web $@
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(BUILD)/man
+	$(call quiet,SCDOC,$@)
+	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
@@ -128,10 +174,11 @@ $(BUILD)/%: $(BUILD)/tools/aux/%.o $(BUILD)/liblcf.a
 	$(call quiet,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Unit tests find their fixtures in the source tree.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblcf.a
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/liblcf.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CPPFLAGS) -DLCF_SRCDIR=\"$(CURDIR)\" $(CFLAGS) -o $@ $< $(BUILD)/liblcf.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 tests: all $(UNIT_BIN)
 
@@ -172,17 +219,38 @@ check:
 demo: all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf
+# Installs under DESTDIR/PREFIX: bin/, share/man/, the bash completion, share/lcf/
+# (catalog, dashboard) and, from config/systemd/, the systemd units into
+# SYSTEMDUNITDIR and the lcf user and state directory into SYSUSERSDIR and
+# TMPFILESDIR. Nothing installed refers to the build tree.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+UNITS    := $(wildcard config/systemd/*.service config/systemd/*.timer)
+install: all $(MAN_PAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lcf \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/lcnode $(BUILD)/lcctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 config/catalog.json $(DESTDIR)$(PREFIX)/share/lcf/
+	for m in $(MAN_PAGES); do install -m 0644 $$m \
+	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
+	install -m 0644 tools/lcctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/lcctl
 	if [ -f $(BUILD)/web/index.html ]; then rm -rf $(DESTDIR)$(PREFIX)/share/lcf/web && \
-	    cp -R $(BUILD)/web $(DESTDIR)$(PREFIX)/share/lcf/web; fi
+	    cp -RL $(BUILD)/web $(DESTDIR)$(PREFIX)/share/lcf/web && \
+	    chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/lcf/web; fi
+	if [ -n "$(UNITS)" ]; then install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	    install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/; fi
+	if [ -f config/systemd/lcf.sysusers ]; then install -d $(DESTDIR)$(SYSUSERSDIR) && \
+	    install -m 0644 config/systemd/lcf.sysusers $(DESTDIR)$(SYSUSERSDIR)/lcf.conf; fi
+	if [ -f config/systemd/lcf.tmpfiles ]; then install -d $(DESTDIR)$(TMPFILESDIR) && \
+	    install -m 0644 config/systemd/lcf.tmpfiles $(DESTDIR)$(TMPFILESDIR)/lcf.conf; fi
 
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz web
+.PHONY: all tests test bench check check-layers demo install clean fuzz web man
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -42,67 +42,55 @@
 #include "model/record.h"
 #include "store/store.h"
 #include "net/sync.h"
+#include "base/sharedir.h"
+#include "model/release.h"
 #include "base/util.h"
 #include "base/version.h"
 #include "base/xmalloc.h"
-
-#ifndef LCF_DATADIR
-#define LCF_DATADIR "/usr/local/share/lcf"
-#endif
-#ifndef LCF_SRCDIR
-#define LCF_SRCDIR "."
-#endif
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "Usage: lcnode [-d DIR] [-n] [-v] [-V] [--restore FILE | --new-store]\n"
-	    "  -d DIR   data directory (default: $LCF_DIR), made by `lcctl init`\n"
-	    "  --restore FILE  install a backup made by `lcctl backup` (the node\n"
-	    "           stopped), then publish nothing until the peers reconciled\n"
-	    "  --new-store     start an empty store for a key that has published\n"
-	    "           (relearns this city's records from its peers first)\n"
-	    "  -n       check the configuration and key, print \"configuration OK\"\n"
-	    "  -v       more logging (debug)\n"
-	    "  -V       print the version\n"
+	    "Usage: lcnode [-d DIR] [-n] [-v] [-V | --version] [--restore FILE | --new-store]\n"
+	    "  -d DIR         data directory (default: $LCF_DIR), made by `lcctl init`\n"
+	    "  --restore FILE install a backup made by `lcctl backup` (the node\n"
+	    "                 stopped), then publish nothing until the peers reconciled\n"
+	    "  --new-store    start an empty store for a key that has published\n"
+	    "                 (relearns this city's records from its peers first)\n"
+	    "  -n             check the configuration and key, print \"configuration OK\"\n"
+	    "  -v             more logging (debug)\n"
+	    "  -V, --version  print the version and the peer protocols spoken\n"
+	    "  -h, --help     show this help\n"
 	    "Runs in the foreground; SIGTERM or SIGINT stop it cleanly; SIGHUP\n"
 	    "is ignored (the log goes to stderr: nothing to reopen).\n");
 }
 
-/* The catalog: the configured file, else the installed one, else the one in the
- * source tree (for running from a build directory). */
+/* The catalog: the configured file, else the shipped one (base/sharedir.h:
+ * installed, or the build tree's). */
 static int
 load_catalog(struct node *n, char *err, size_t errlen)
 {
-	const char *candidates[] = { LCF_DATADIR "/catalog.json",
-	    LCF_SRCDIR "/config/catalog.json" };
-	size_t i;
+	char path[PATH_MAX], tried[512];
 
 	if (n->cfg.catalog_path != NULL)
 		return catalog_load(n->cfg.catalog_path, &n->catalog, err, errlen);
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-		if (access(candidates[i], R_OK) == 0)
-			return catalog_load(candidates[i], &n->catalog, err, errlen);
-	snprintf(err, errlen, "no indicator catalog found (looked for %s and %s): set "
-	    "catalog = FILE in %s", candidates[0], candidates[1], n->cfg.path);
+	if (sharedir_find("catalog.json", 0, path, sizeof(path), tried,
+	    sizeof(tried)) == 0)
+		return catalog_load(path, &n->catalog, err, errlen);
+	snprintf(err, errlen, "no indicator catalog found (looked for %s): set "
+	    "catalog = FILE in %s", tried, n->cfg.path);
 	return LCF_ECONFIG;
 }
 
-#ifndef LCF_WEBDIR
-#define LCF_WEBDIR LCF_SRCDIR "/build/web"
-#endif
-
 /* The dashboard's folder: the configured one (it must be a folder), else the
- * installed one, else the one `make web` built (for running from a build
- * directory), else none: the node's / then says how to build it. */
+ * shipped one (base/sharedir.h: installed, or the one `make web` built in the
+ * build tree), else none: the node's / then says how to build it. */
 static int
 find_web_root(struct node *n, char *err, size_t errlen)
 {
-	const char *candidates[] = { LCF_DATADIR "/web", LCF_WEBDIR };
 	struct stat st;
-	char index[PATH_MAX];
-	size_t i;
+	char path[PATH_MAX];
 
 	if (n->cfg.http_web_root != NULL) {
 		const char *why = stat(n->cfg.http_web_root, &st) != 0 ?
@@ -115,13 +103,8 @@ find_web_root(struct node *n, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		snprintf(index, sizeof(index), "%s/index.html", candidates[i]);
-		if (access(index, R_OK) == 0) {
-			n->cfg.http_web_root = xstrdup(candidates[i]);
-			return 0;
-		}
-	}
+	if (sharedir_find("web/index.html", 1, path, sizeof(path), NULL, 0) == 0)
+		n->cfg.http_web_root = xstrdup(path);
 	return 0;
 }
 
@@ -579,9 +562,14 @@ static int
 parse_options(int argc, char **argv, const char **dir, int *check_only,
     int *verbose)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:nvVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:nvVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			*dir = optarg;
@@ -593,7 +581,7 @@ parse_options(int argc, char **argv, const char **dir, int *check_only,
 			*verbose = 1;
 			break;
 		case 'V':
-			printf("lcnode %s\n", LCF_VERSION);
+			release_print_version(stdout, "lcnode");
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -42,7 +42,7 @@ for dir in $LAYERS; do
 					echo "$f:$line: $dir/ includes \"$inc\" from $to/, a higher layer"
 					bad=1
 				fi ;;
-			*.pb-c.h|openapi_doc.h) ;;
+			*.pb-c.h|openapi_doc.h|lcf_version.h) ;;
 			*)
 				echo "$f:$line: includes \"$inc\" without its folder (write \"$dir/$inc\" or the layer it is in)"
 				bad=1 ;;

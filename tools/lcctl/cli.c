@@ -137,7 +137,8 @@ lcctl_need_dir(const struct lcctl *ctx)
 	int ret = LCCTL_EXIT_OK;
 
 	if (ctx->dir == NULL) {
-		lcctl_err("no data directory: pass -d DIR or set LCF_DIR");
+		lcctl_err("no data directory: pass -d DIR or set LCF_DIR (the "
+		    "default, " LCCTL_SYSTEM_DIR ", does not exist)");
 		ret = LCCTL_EXIT_USAGE;
 	}
 	return ret;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // lcctl's requests to the node over DIR/admin.sock; node errors become one printed line.
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,28 @@
 #include "base/util.h"
 #include "base/xmalloc.h"
 
+/* The node answers only the user it runs as (SO_PEERCRED; root is no
+ * exception): when the admin socket, or else the directory, belongs to
+ * another user, says whom to run lcctl as. 0, or LCF_EPERM after saying it. */
+static int
+check_owner(const char *dir)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, CTL_SOCKET_NAME);
+	if ((stat(path, &st) != 0 && stat(dir, &st) != 0) || st.st_uid == geteuid())
+		return 0;
+	if ((pw = getpwuid(st.st_uid)) != NULL)
+		lcctl_err("the node of %s answers only its own user, %s: run "
+		    "`sudo -u %s lcctl ...`", dir, pw->pw_name, pw->pw_name);
+	else
+		lcctl_err("the node of %s answers only its own user, uid %u: run "
+		    "lcctl as that user", dir, (unsigned)st.st_uid);
+	return LCF_EPERM;
+}
+
 int
 client_open(const struct lcctl *ctx, struct client *c)
 {
@@ -20,6 +46,8 @@ client_open(const struct lcctl *ctx, struct client *c)
 	int fd;
 
 	c->fd = -1;
+	if ((fd = check_owner(ctx->dir)) != 0)
+		return fd;
 	fd = ctlwire_connect(ctx->dir, CONFIG_FILE_NAME, err, sizeof(err));
 	if (fd < 0)
 		lcctl_err("%s", err);

@@ -26,6 +26,7 @@
 static const char usage[] =
     "Usage: lcctl -d DIR init --city NAME --country CC [--listen IP:PORT]\n"
     "                         [--federation FEDID] [--http IP:PORT|off]\n"
+    "                         [--config FILE]\n"
     "\n"
     "Creates the data directory of a new node (mode 0700 if missing): a fresh\n"
     "city key in DIR/identity.key (mode 0600) and DIR/lcnode.conf. Needs no\n"
@@ -47,7 +48,14 @@ static const char usage[] =
     "                       events, /metrics, /healthz, /readyz), or off for\n"
     "                       none. Default 127.0.0.1:8380: give each node on\n"
     "                       one machine its own port\n"
-    "  -h, --help           show this help\n";
+    "  --config FILE        write the configuration to FILE (an absolute path,\n"
+    "                       e.g. /etc/lcf/lcnode.conf) and make DIR/lcnode.conf\n"
+    "                       a symbolic link to it\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Run as root on a directory owned by another user (the Debian package's\n"
+    "/var/lib/lcf, owned by lcf), it gives the key to that user; the\n"
+    "configuration stays root's (mode 0644).\n";
 
 /* The name goes into an INI file line: one line of printable text. */
 static int
@@ -82,6 +90,73 @@ make_dir(const char *dir)
 	return ret;
 }
 
+/* Run as root on a directory another user owns: the key becomes that user's,
+ * as lcnode runs as them; the configuration (and the link to it) stays root's.
+ * 0, or LCF_EIO after saying why. */
+static int
+hand_over_key(const char *dir, const char *keypath)
+{
+	struct stat st;
+	int ret = 0;
+
+	if (geteuid() != 0 || stat(dir, &st) != 0 || st.st_uid == 0)
+		return 0;
+	if (chown(keypath, st.st_uid, st.st_gid) != 0) {
+		lcctl_err("cannot give %s to the owner of %s (uid %u): %s", keypath,
+		    dir, (unsigned)st.st_uid, strerror(errno));
+		ret = LCF_EIO;
+	}
+	return ret;
+}
+
+/* --listen must be IP:PORT and --http IP:PORT or off, as lcnode reads
+ * `listen` and [http] listen (config.c). 0, or -1 after saying why. */
+static int
+check_addresses(const struct lcctl *ctx, const char *listen, const char *http)
+{
+	char host[256];
+	uint16_t port;
+
+	if (addr_parse_hostport(listen, host, sizeof(host), &port) < 0 ||
+	    !config_is_ip(host)) {
+		lcctl_bad_usage(ctx, "--listen '%s' is not IP:PORT, an address of "
+		    "this machine and a port (e.g. 0.0.0.0:7400 or [::]:7400; "
+		    "not a host name)", listen);
+		return -1;
+	}
+	if (http != NULL && strcmp(http, "off") != 0 &&
+	    (addr_parse_hostport(http, host, sizeof(host), &port) < 0 ||
+	    !config_is_ip(host))) {
+		lcctl_bad_usage(ctx, "--http '%s' is not IP:PORT or off: an address "
+		    "of this machine and a port (e.g. 127.0.0.1:8380 or [::]:8380; "
+		    "not a host name), or off for no HTTP", http);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the configuration is written: with --config, DIR/lcnode.conf links
+ * to it; run as root, the key goes to the directory's owner. 0, or -1 after
+ * saying why and removing the configuration (the caller removes the key). */
+static int
+finish_files(const char *dir, const char *config, const char *confpath,
+    const char *linkpath, const char *keypath)
+{
+	if (config != NULL && symlink(config, linkpath) != 0) {
+		lcctl_err("cannot link %s to %s: %s", linkpath, config,
+		    strerror(errno));
+		unlink(confpath);
+		return -1;
+	}
+	if (hand_over_key(dir, keypath) != 0) {
+		unlink(confpath);
+		if (config != NULL)
+			unlink(linkpath);
+		return -1;
+	}
+	return 0;
+}
+
 /* 1 when path names anything, even a dangling link. */
 static int
 exists(const char *path)
@@ -100,17 +175,18 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "federation", required_argument, NULL, 'f' },
 		{ "http", required_argument, NULL, 'H' },
+		{ "config", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *city = NULL, *country = NULL, *listen = DEFAULT_LISTEN;
 	const char *const default_listen = listen;
-	const char *federation = NULL, *http = NULL;
+	const char *federation = NULL, *http = NULL, *config = NULL;
 	uint8_t fed[32];
-	char *keypath = NULL, *confpath = NULL, host[256], hex[LCF_ID_HEX];
+	char *keypath = NULL, *confpath = NULL, *linkpath = NULL;
+	char hex[LCF_ID_HEX];
 	struct identity *id = NULL;
 	int c, ret = -1, saved_key = 0;
-	uint16_t port;
 
 	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -129,6 +205,9 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		case 'H':
 			http = optarg;
 			break;
+		case 'F':
+			config = optarg;
+			break;
 		default:
 			ret = lcctl_common_opt(c, usage);
 			break;
@@ -144,6 +223,11 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		goto out;
 	}
 	ret = LCCTL_EXIT_USAGE;
+	if (config != NULL && config[0] != '/') {
+		lcctl_bad_usage(ctx, "--config '%s': give an absolute path (DIR/%s "
+		    "links to it)", config, CONFIG_FILE_NAME);
+		goto out;
+	}
 	if (!city_name_ok(city)) {
 		lcctl_bad_usage(ctx, "--city '%s': give one line of 1 to %d "
 		    "characters, without leading or trailing spaces", city,
@@ -155,23 +239,8 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 		    "code (two capital letters, e.g. SE, RO, KR)", country);
 		goto out;
 	}
-	if (addr_parse_hostport(listen, host, sizeof(host), &port) < 0 ||
-	    !config_is_ip(host)) {
-		lcctl_bad_usage(ctx, "--listen '%s' is not IP:PORT, an address of "
-		    "this machine and a port (e.g. 0.0.0.0:7400 or [::]:7400; "
-		    "not a host name)", listen);
+	if (check_addresses(ctx, listen, http) != 0)
 		goto out;
-	}
-	/* As lcnode reads [http] listen (config.c): an IP address and a port,
-	 * or off. */
-	if (http != NULL && strcmp(http, "off") != 0 &&
-	    (addr_parse_hostport(http, host, sizeof(host), &port) < 0 ||
-	    !config_is_ip(host))) {
-		lcctl_bad_usage(ctx, "--http '%s' is not IP:PORT or off: an address "
-		    "of this machine and a port (e.g. 127.0.0.1:8380 or [::]:8380; "
-		    "not a host name), or off for no HTTP", http);
-		goto out;
-	}
 	if (federation != NULL && (strlen(federation) != 64 ||
 	    hex_decode(federation, fed, sizeof(fed)) != 0)) {
 		lcctl_bad_usage(ctx, "--federation '%s' is not a federation id (64 "
@@ -186,7 +255,8 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	if (make_dir(ctx->dir) < 0)
 		goto out;
 	keypath = xasprintf("%s/%s", ctx->dir, KEY_FILE_NAME);
-	confpath = xasprintf("%s/%s", ctx->dir, CONFIG_FILE_NAME);
+	linkpath = xasprintf("%s/%s", ctx->dir, CONFIG_FILE_NAME);
+	confpath = xstrdup(config != NULL ? config : linkpath);
 	if (exists(keypath)) {
 		lcctl_err("%s already exists: lcctl init never overwrites a key",
 		    keypath);
@@ -194,9 +264,10 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 	}
 	/* Checked before the key is written so that a refused init leaves the
 	 * directory as it was. */
-	if (exists(confpath)) {
+	if (exists(confpath) || exists(linkpath)) {
 		lcctl_err("%s already exists: lcctl init never overwrites a "
-		    "configuration: move it away first", confpath);
+		    "configuration: move it away first", exists(confpath) ?
+		    confpath : linkpath);
 		goto out;
 	}
 	if ((id = identity_new()) == NULL) {
@@ -222,6 +293,8 @@ cmd_init(struct lcctl *ctx, int argc, char **argv)
 			lcctl_err("cannot write %s: %s", confpath, strerror(errno));
 		goto out;
 	}
+	if (finish_files(ctx->dir, config, confpath, linkpath, keypath) != 0)
+		goto out;
 	saved_key = 0;
 	fprintf(stderr, "created %s and %s\n", keypath, confpath);
 	if (listen == default_listen)
@@ -239,5 +312,6 @@ out:
 	identity_free(id);
 	free(keypath);
 	free(confpath);
+	free(linkpath);
 	return ret;
 }

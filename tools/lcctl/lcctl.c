@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "base/error.h"
 #include "lcctl.h"
-#include "base/version.h"
+#include "model/release.h"
 
 static const struct lcctl_cmd commands[] = {
 	{ "init", cmd_init, "create a data directory: city key and lcnode.conf (offline)" },
@@ -44,16 +46,18 @@ main_usage(int status)
 	FILE *out = status == LCCTL_EXIT_OK ? stdout : stderr;
 
 	fputs("Usage: lcctl [-d DIR] COMMAND [ARGS...]\n"
-	    "       lcctl -h | --help | --version\n"
+	    "       lcctl -h | --help | -V | --version\n"
 	    "\n"
 	    "Administers the lcnode of a Learning City Federation node through\n"
 	    "DIR/admin.sock. Every command but init, federation and http needs the\n"
 	    "node running.\n"
 	    "\n"
 	    "Options:\n"
-	    "  -d DIR       the node's data directory (default: $LCF_DIR)\n"
-	    "  -h, --help   show this help\n"
-	    "  --version    show the version\n"
+	    "  -d DIR         the node's data directory (default: $LCF_DIR, else\n"
+	    "                 " LCCTL_SYSTEM_DIR " when it exists: the packaged node,\n"
+	    "                 which answers only its user: sudo -u lcf lcctl ...)\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version and the peer protocols spoken\n"
 	    "\n"
 	    "Commands:\n", out);
 	lcctl_print_table(out, commands, NCOMMANDS);
@@ -67,6 +71,9 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* Not in the usage: the command names, one a line, for the
+		 * bash completion (tools/lcctl.bash-completion). */
+		{ "commands", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lcctl ctx;
@@ -83,8 +90,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((env = getenv("LCF_DIR")) != NULL && env[0] != '\0')
 		ctx.dir = env;
+	else if (access(LCCTL_SYSTEM_DIR, F_OK) == 0)
+		ctx.dir = LCCTL_SYSTEM_DIR;
 	/* "+": stop at the command, whose own options come after it. */
-	while (ret < 0 && (c = getopt_long(argc, argv, "+d:h", longopts, NULL)) != -1) {
+	while (ret < 0 && (c = getopt_long(argc, argv, "+d:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			ctx.dir = optarg;
@@ -93,7 +102,12 @@ main(int argc, char **argv)
 			ret = main_usage(LCCTL_EXIT_OK);
 			break;
 		case 'V':
-			printf("lcctl %s\n", LCF_VERSION);
+			release_print_version(stdout, "lcctl");
+			ret = LCCTL_EXIT_OK;
+			break;
+		case 'C':
+			for (c = 0; c < (int)NCOMMANDS; c++)
+				printf("%s\n", commands[c].name);
 			ret = LCCTL_EXIT_OK;
 			break;
 		default:

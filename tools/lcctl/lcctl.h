@@ -21,6 +21,10 @@ enum {
 	LCCTL_EXIT_USAGE = 2,    /* bad command line: the usage was printed */
 };
 
+/* The data directory of the packaged node (Debian package, user lcf): the
+ * default when neither -d nor LCF_DIR is given and it exists. */
+#define LCCTL_SYSTEM_DIR "/var/lib/lcf"
+
 /* Largest import file read into memory. */
 #define LCCTL_MAX_IMPORT (256u << 20)
 /* Longest record key (validate.c refuses longer), plus its NUL. */
