@@ -11,6 +11,7 @@
 #include "core/counters.h"
 #include "core/events.h"
 #include "core/seq.h"
+#include "core/space.h"
 
 struct beacon;
 struct catalog;
@@ -45,6 +46,7 @@ struct node {
 	                               * when [http] is off */
 	struct seq_counter seq;       /* seq.c (seq.h) */
 	struct events_bus events;     /* events.c; subscribed in main.c */
+	struct space_state space;     /* space.c: a full store's episode */
 	struct node_counters counters;    /* for /metrics: each counter's owner
 	                               * is named in counters.h */
 	int64_t started_ms;           /* main.c: wall clock at start */

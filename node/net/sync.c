@@ -601,6 +601,8 @@ decode(struct session *s, const Lcf__SyncSketch *m)
 	d.mine = NULL;
 	s->stream_open = 1;
 	s->peer_wants_done = 1;      /* the peer sends tables, never wants */
+	if (s->no_pull)
+		d.ntheirs = 0;       /* the store is full: ask for nothing */
 	sync__progress_ids(s->st, d.theirs, d.ntheirs, KEY_LEN);
 	send_want(s, d.theirs, d.ntheirs, 0, 0, 1);
 out:
@@ -1090,9 +1092,11 @@ choose(struct session *s, uint64_t mine, uint64_t theirs, int tables)
 	}
 	s->mode = MODE_IBLT;
 	s->cls = cls;
-	if (mine > theirs) {
+	if (mine > theirs || s->no_pull) {
 		/* The side with more records decodes: the records only it
-		 * holds then go out without a list of ids first. */
+		 * holds then go out without a list of ids first. A side
+		 * that may not pull decodes too: the other would send it
+		 * every record it lacks unasked. */
 		s->decoder = 1;
 		s->await_table = 1;
 		send_table(s, 1);
@@ -1174,6 +1178,7 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 	}
 	s = sess_new(st, io, m->session, 0);
 	s->stats.bytes_received += wire_bytes;
+	s->no_pull = !(m->has_measure && m->measure) && !space_pull_allowed(n);
 	sync__hold(s);
 	if (m->has_measure && m->measure)
 		measure_answer(s, dg.count, m->count);

@@ -103,6 +103,10 @@ struct session {
 	int legacy;
 	/* A measuring session (PROTOCOL 4.11): tables only, no records. */
 	int measure;
+	/* The store is full (core/space.h): this side serves the peer but asks
+	 * for no record, and decodes whenever tables are used, so that the
+	 * peer sends none unasked. */
+	int no_pull;
 	int refs;
 	int ended;
 	int round;

@@ -103,10 +103,11 @@ store__space_reserve(struct store *s, uint64_t base, uint64_t need)
 		 * abandoned). */
 		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		    (off_t)start, (off_t)(end - start));
-		log_warnx("store: the disk holding %s is full (%llu KiB more were "
-		    "needed): the write was refused and nothing of it is stored; "
-		    "free some space on that disk (lcnode goes on answering "
-		    "reads, and writes again once there is room)", s->path,
+		/* Told once per episode, with what to do, by the writer's
+		 * caller (core/space.c): not at every refused write. */
+		log_debug("store: the disk holding %s is full (%llu KiB more were "
+		    "needed): the write was refused and nothing of it is stored",
+		    s->path,
 		    (unsigned long long)((end - start) >> 10));
 		return LCF_ENOSPC;
 	}

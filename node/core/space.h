@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A full store (map_size reached, or its disk full): told once, shown, and sync held back until space may have come. */
+#ifndef LCF_SPACE_H
+#define LCF_SPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+
+/* What is full; SPACE_OK when nothing is. */
+enum space_full {
+	SPACE_OK = 0,
+	SPACE_MAP = 1,               /* LCF_EMAPFULL: [store] map_size reached */
+	SPACE_DISK = 2,              /* LCF_ENOSPC: the disk holding the store */
+};
+
+/* Where a refused write came from: who counts it. */
+enum space_source {
+	SPACE_FROM_NODE = 0,         /* publish, import, held records */
+	SPACE_FROM_PUSH = 1,         /* records a peer pushed */
+	SPACE_FROM_SYNC = 2,         /* records a reconciliation pulled */
+};
+
+/* The first probe waits one sync_interval, each refused one twice as long as
+ * the one before, at most this long. */
+#define SPACE_BACKOFF_MAX_MS (3600u * 1000)
+/* The disk counts as freed once this many bytes more than at the refusal are
+ * free: the store's reservation of a batch is of this order. */
+#define SPACE_RESUME_BYTES (8u << 20)
+
+/*
+ * The state, written only by space.c (the node embeds it; zero is "not
+ * full"). An episode starts with the first write refused for space and ends
+ * when records pulled by a reconciliation are stored again.
+ */
+struct space_state {
+	enum space_full full;
+	int64_t since_ms;            /* wall clock: the episode's first refusal */
+	uint64_t episodes;           /* since start */
+	uint64_t refused_writes;     /* writes refused for space, since start */
+	uint64_t refused_push;       /* pushed records not stored for space */
+	uint64_t refused_sync;       /* pulled records not stored for space */
+	uint64_t refused_node;       /* the node's own records not stored */
+	uint64_t backoff_ms;         /* the wait before the next probe */
+	uint64_t probe_at;           /* monotonic ms: a pull may probe from then */
+	uint64_t free_at_refusal;    /* disk bytes free at the last refusal */
+	uint64_t probes;             /* pulls let through while full */
+};
+
+/* rc is a write's result: LCF_EMAPFULL or LCF_ENOSPC start (or continue) an
+ * episode; records not stored are counted by source. Other codes are
+ * ignored. The first refusal of an episode is logged with what to do; later
+ * ones at debug level. Call from the loop. */
+void space_refused(struct node *n, int rc, enum space_source src, size_t records);
+
+/* Records pulled by a reconciliation were stored: the episode, if any, ends
+ * (logged once). Call from the loop. */
+void space_stored(struct node *n);
+
+/* 1 when a reconciliation may fetch records from a peer, else 0: always when
+ * the store is not full; when it is, once the disk has SPACE_RESUME_BYTES
+ * more free than at the last refusal (the episode then ends), or once per
+ * back-off as a probe (the next refusal doubles the back-off). Cheap: a
+ * statvfs(2) of the data directory at most. Call from the loop. */
+int space_pull_allowed(struct node *n);
+
+/* "map_size", "disk" or NULL. */
+const char *space_full_name(enum space_full f);
+
+/* One sentence: what is full and what to do, into buf (empty when not full). */
+void space_describe(const struct node *n, char *buf, size_t len);
+
+#endif
