@@ -8,8 +8,8 @@
 // it at the first commit (113 MiB in 45 s measured), so while full the node
 // starts no pulls (peersync.c) and asks for nothing in the sessions peers
 // start (sync.c), until space may have changed: the disk has room again
-// (statvfs, cheap enough for every sync tick), or a back-off that doubles
-// from sync_interval up to an hour lets one pull through as a probe. A
+// (statvfs, cheap enough for every sync tick), or a back-off that starts at
+// five sync_intervals and doubles up to an hour lets one pull through as a probe. A
 // larger map_size is read at start only (LMDB's mdb_env_set_mapsize needs
 // every transaction of the process closed): raising it needs a restart,
 // after which the episode is forgotten and sync starts at once.
@@ -67,11 +67,14 @@ space_describe(const struct node *n, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/* The wait before the next probe: the first of an episode, or twice the
+ * last after a refused probe. */
 static void
 backoff_next(struct node *n)
 {
 	struct space_state *sp = &n->space;
-	uint64_t first = (uint64_t)n->cfg.sync_interval * 1000;
+	uint64_t first = (uint64_t)n->cfg.sync_interval * 1000 *
+	    SPACE_BACKOFF_FIRST;
 
 	if (first == 0)
 		first = 1000;
@@ -80,6 +83,8 @@ backoff_next(struct node *n)
 	else if (sp->backoff_ms < SPACE_BACKOFF_MAX_MS / 2)
 		sp->backoff_ms *= 2;
 	else
+		sp->backoff_ms = SPACE_BACKOFF_MAX_MS;
+	if (sp->backoff_ms > SPACE_BACKOFF_MAX_MS)
 		sp->backoff_ms = SPACE_BACKOFF_MAX_MS;
 	sp->probe_at = mono_ms() + sp->backoff_ms;
 }
@@ -106,10 +111,13 @@ space_refused(struct node *n, int rc, enum space_source src, size_t records)
 		sp->refused_node += records;
 	if (f == SPACE_DISK)
 		sp->free_at_refusal = disk_free(n);
-	/* Only a pull that failed moves the probe on: a push or a publish
-	 * refused while a probe waits says nothing new. */
-	if (sp->full == SPACE_OK || src == SPACE_FROM_SYNC)
+	/* The episode's start, or a probe refused, moves the next probe on;
+	 * other refusals (the rest of the session that filled the store, a
+	 * push, a publish) say nothing new. */
+	if (sp->full == SPACE_OK || (sp->probing && src == SPACE_FROM_SYNC)) {
+		sp->probing = 0;
 		backoff_next(n);
+	}
 	if (sp->full == f) {
 		log_debug("store: full (%s): %zu more records not stored",
 		    space_full_name(f), records);
@@ -136,6 +144,7 @@ space_clear(struct node *n, const char *why)
 	    "fetches records again", why,
 	    (long long)((now_ms() - sp->since_ms) / 1000));
 	sp->full = SPACE_OK;
+	sp->probing = 0;
 	sp->since_ms = 0;
 	sp->backoff_ms = 0;
 	sp->probe_at = 0;
@@ -144,7 +153,8 @@ space_clear(struct node *n, const char *why)
 void
 space_stored(struct node *n)
 {
-	space_clear(n, "records were stored");
+	if (n->space.probing)
+		space_clear(n, "records were stored");
 }
 
 int
@@ -166,6 +176,7 @@ space_pull_allowed(struct node *n)
 	/* One probe per back-off: until it is refused (which doubles the
 	 * back-off) or stores (which ends the episode), no other. */
 	sp->probes++;
+	sp->probing = 1;
 	sp->probe_at = now + sp->backoff_ms;
 	log_info("store: still full (%s); one reconciliation may fetch records "
 	    "to see whether there is room now", space_full_name(sp->full));

@@ -22,8 +22,12 @@ enum space_source {
 	SPACE_FROM_SYNC = 2,         /* records a reconciliation pulled */
 };
 
-/* The first probe waits one sync_interval, each refused one twice as long as
- * the one before, at most this long. */
+/* The first probe waits SPACE_BACKOFF_FIRST sync_intervals, each after a
+ * refused one twice as long as the one before, at most SPACE_BACKOFF_MAX_MS.
+ * A probe costs what the refused pull cost (a window of records, up to
+ * 64 MiB), so the first waits long enough for a few intervals of serving
+ * peers without it. */
+#define SPACE_BACKOFF_FIRST 5
 #define SPACE_BACKOFF_MAX_MS (3600u * 1000)
 /* The disk counts as freed once this many bytes more than at the refusal are
  * free: the store's reservation of a batch is of this order. */
@@ -46,6 +50,9 @@ struct space_state {
 	uint64_t probe_at;           /* monotonic ms: a pull may probe from then */
 	uint64_t free_at_refusal;    /* disk bytes free at the last refusal */
 	uint64_t probes;             /* pulls let through while full */
+	int probing;                 /* one is let through: its refusal doubles
+	                              * the back-off, its records stored end
+	                              * the episode */
 };
 
 /* rc is a write's result: LCF_EMAPFULL or LCF_ENOSPC start (or continue) an
@@ -55,7 +62,9 @@ struct space_state {
 void space_refused(struct node *n, int rc, enum space_source src, size_t records);
 
 /* Records pulled by a reconciliation were stored: the episode, if any, ends
- * (logged once). Call from the loop. */
+ * (logged once) when they came after a probe was let through (a write of
+ * the session that filled the store, queued before the refusal, may still
+ * fit; that says nothing). Call from the loop. */
 void space_stored(struct node *n);
 
 /* 1 when a reconciliation may fetch records from a peer, else 0: always when
