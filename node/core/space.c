@@ -78,6 +78,10 @@ backoff_next(struct node *n)
 
 	if (first == 0)
 		first = 1000;
+	/* A new episode long after the last: start afresh. */
+	if (sp->full == SPACE_OK && sp->cleared_at != 0 &&
+	    mono_ms() - sp->cleared_at > sp->backoff_ms)
+		sp->backoff_ms = 0;
 	if (sp->backoff_ms == 0)
 		sp->backoff_ms = first;
 	else if (sp->backoff_ms < SPACE_BACKOFF_MAX_MS / 2)
@@ -146,8 +150,9 @@ space_clear(struct node *n, const char *why)
 	sp->full = SPACE_OK;
 	sp->probing = 0;
 	sp->since_ms = 0;
-	sp->backoff_ms = 0;
 	sp->probe_at = 0;
+	/* backoff_ms stays: see SPACE_BACKOFF_FIRST. */
+	sp->cleared_at = mono_ms();
 }
 
 void

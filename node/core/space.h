@@ -24,6 +24,10 @@ enum space_source {
 
 /* The first probe waits SPACE_BACKOFF_FIRST sync_intervals, each after a
  * refused one twice as long as the one before, at most SPACE_BACKOFF_MAX_MS.
+ * An episode that starts again sooner after the last one's end than the
+ * back-off it ended with goes on from it, doubled: a probe that found room
+ * for a few records only (a peer with little to send, a map with a few
+ * pages free) makes the store fill again less and less often.
  * A probe costs what the refused pull cost (a window of records, up to
  * 64 MiB), so the first waits long enough for a few intervals of serving
  * peers without it. */
@@ -36,7 +40,8 @@ enum space_source {
 /*
  * The state, written only by space.c (the node embeds it; zero is "not
  * full"). An episode starts with the first write refused for space and ends
- * when records pulled by a reconciliation are stored again.
+ * when a probe's reconciliation stores records and ends well, or the disk
+ * has room again.
  */
 struct space_state {
 	enum space_full full;
@@ -50,6 +55,7 @@ struct space_state {
 	uint64_t probe_at;           /* monotonic ms: a pull may probe from then */
 	uint64_t free_at_refusal;    /* disk bytes free at the last refusal */
 	uint64_t probes;             /* pulls let through while full */
+	uint64_t cleared_at;         /* monotonic ms: the last episode's end */
 	int probing;                 /* one is let through: its refusal doubles
 	                              * the back-off, its records stored end
 	                              * the episode */
@@ -61,10 +67,12 @@ struct space_state {
  * ones at debug level. Call from the loop. */
 void space_refused(struct node *n, int rc, enum space_source src, size_t records);
 
-/* Records pulled by a reconciliation were stored: the episode, if any, ends
- * (logged once) when they came after a probe was let through (a write of
- * the session that filled the store, queued before the refusal, may still
- * fit; that says nothing). Call from the loop. */
+/* A reconciliation ended well having stored records: the episode, if any,
+ * ends (logged once) when a probe was let through since its last refusal
+ * (a session that began before says nothing: the store filled in it, or
+ * it was let through with nothing to fetch). A probe that stores some
+ * records and is then refused goes on with the episode. Call from the
+ * loop. */
 void space_stored(struct node *n);
 
 /* 1 when a reconciliation may fetch records from a peer, else 0: always when

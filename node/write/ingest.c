@@ -410,8 +410,6 @@ finish(struct ingest_job *job)
 		space_refused(n, job->res.error, via == EVENTS_VIA_PUSH ?
 		    SPACE_FROM_PUSH : via == EVENTS_VIA_SYNC ? SPACE_FROM_SYNC :
 		    SPACE_FROM_NODE, job->nitems);
-	else if (via == EVENTS_VIA_SYNC && job->res.stored > 0)
-		space_stored(n);
 	if (job->res.error != 0)
 		snprintf(job->res.reason, sizeof(job->res.reason),
 		    "cannot store %zu records: %s%s", job->nitems,

@@ -83,6 +83,25 @@ city_node Small NO "s/^map_size = .*/map_size = 4M/; s/^sync_interval = .*/sync_
 city_node Reader FR "s/^sync_interval = .*/sync_interval = $IV/"
 expect_status "Small adds Big" 0 ctl Small peer add "127.0.0.1:${PORTS[Big]}"
 watch_full Small map_size
+# After the back-off (5 sync intervals) one pull probes; refused, it doubles
+# the back-off and the episode goes on: no second log line.
+probed() { grep -q "one reconciliation may fetch records" "${DIRS[Small]}/node.log"; }
+b0=$(bytes_in Small "${IDS[Big]}")
+check "after the back-off, one pull probes for room" wait_for 30 probed
+wait_for 30 idle Small
+sleep 1
+b1=$(bytes_in Small "${IDS[Big]}")
+echo "# map_size: the probe and what else came from Big meanwhile: $((b1 - b0)) bytes ($(mib $((b1 - b0))))"
+expect_eq "the refused probe is no new episode in the log" 1 "$(grep -c "$FULL_LINE" "${DIRS[Small]}/node.log")"
+check "and the next probe waits twice as long (over 12 s)" \
+	ctl_jq Small '.store_full == "map_size" and .store_full_probe_in_ms > 12000' status --json
+# Records Big pushes (an import of 1,500 more) are refused too: counted, and
+# told no more in the log.
+"$GEN" -n 1500 -s 12 2>/dev/null | jq 'map(.key |= "pushed-" + .)' >"$_root/more.json"
+expect_status "Big imports 1,500 more practices" 0 ctl Big practice import "$_root/more.json"
+pushed() { ctl_jq Small '.space_refused.push > 0' status --json; }
+check "pushes refused for space are counted (status .space_refused.push)" wait_for 10 pushed
+expect_eq "and the log still says full once" 1 "$(grep -c "$FULL_LINE" "${DIRS[Small]}/node.log")"
 expect_status "Reader adds Small" 0 ctl Reader peer add "127.0.0.1:${PORTS[Small]}"
 want=$(total Small)
 reader_has() { [ "$(total Reader)" -ge "$want" ]; }
