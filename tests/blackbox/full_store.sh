@@ -68,6 +68,8 @@ watch_full() {
 		"$(jq -r .checks.store.full "$_root/readyz.json")"
 	expect_contains "$kind: /readyz gives the reason" "$(jq -r '.reasons[]' "$_root/readyz.json")" \
 		"the store is full"
+	expect_contains "$kind: /metrics has lcf_store_full" "$(curl -s "$url/metrics")" \
+		"lcf_store_full{what=\"$kind\"} 1"
 	expect_eq "$kind: /healthz still answers 200" 200 \
 		"$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")"
 	# Reads go on.
