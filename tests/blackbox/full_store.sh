@@ -49,6 +49,7 @@ watch_full() {
 	t0=$SECONDS
 	sleep $((3 * IV + 1))
 	b1=$(bytes_in "$name" "${IDS[Big]}")
+	WATCH_END=$b1
 	echo "# $kind: $((b1 - b0)) bytes received from Big in the $((SECONDS - t0)) s (3 sync intervals and more) after it ($(mib $((b1 - b0))))"
 	check "$kind: while full, under 512 KiB received in 3 sync intervals (got $((b1 - b0)) bytes)" \
 		[ $((b1 - b0)) -lt $((512 * 1024)) ]
@@ -88,12 +89,12 @@ watch_full Small map_size
 # After the back-off (5 sync intervals) one pull probes; refused, it doubles
 # the back-off and the episode goes on: no second log line.
 probed() { grep -q "one reconciliation may fetch records" "${DIRS[Small]}/node.log"; }
-b0=$(bytes_in Small "${IDS[Big]}")
+b0=$WATCH_END
 check "after the back-off, one pull probes for room" wait_for 30 probed
 wait_for 30 idle Small
 sleep 1
 b1=$(bytes_in Small "${IDS[Big]}")
-echo "# map_size: the probe and what else came from Big meanwhile: $((b1 - b0)) bytes ($(mib $((b1 - b0))))"
+echo "# map_size: the probe (5 sync intervals after the refusal) and what else came from Big since: $((b1 - b0)) bytes ($(mib $((b1 - b0))))"
 expect_eq "the refused probe is no new episode in the log" 1 "$(grep -c "$FULL_LINE" "${DIRS[Small]}/node.log")"
 check "and the next probe waits twice as long (over 12 s)" \
 	ctl_jq Small '.store_full == "map_size" and .store_full_probe_in_ms > 12000' status --json
