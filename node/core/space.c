@@ -5,14 +5,18 @@
 // LCF_ENOSPC: the disk holding the store is full, store_space.c) starts an
 // episode. Reads go on as before: only writes are refused. Without a
 // back-off every reconciliation fetched the whole difference again and lost
-// it at the first commit (113 MiB in 45 s measured), so while full the node
+// it at the first commit (315 MiB in 45 s measured), so while full the node
 // starts no pulls (peersync.c) and asks for nothing in the sessions peers
-// start (sync.c), until space may have changed: the disk has room again
-// (statvfs, cheap enough for every sync tick), or a back-off that starts at
-// five sync_intervals and doubles up to an hour lets one pull through as a probe. A
-// larger map_size is read at start only (LMDB's mdb_env_set_mapsize needs
-// every transaction of the process closed): raising it needs a restart,
-// after which the episode is forgotten and sync starts at once.
+// start (sync.c), until space may have changed. The cheap check is the room
+// of what is full: the disk's free bytes (statvfs), or the map's (the pages
+// past the last in use and the free pages), read at each sync tick. Room
+// made (SPACE_RESUME_BYTES) ends the episode at once; some room made lets one
+// pull through as a probe once per back-off, which starts at five
+// sync_intervals and doubles up to an hour; no room made, a probe once an
+// hour only (a raised disk quota shows in no statvfs). A larger map_size is
+// read at start only (LMDB's mdb_env_set_mapsize needs every transaction of
+// the process closed): raising it needs a restart, after which the episode
+// is forgotten and sync starts at once.
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -22,6 +26,7 @@
 #include "base/util.h"
 #include "core/node.h"
 #include "core/space.h"
+#include "store/store.h"
 
 const char *
 space_full_name(enum space_full f)
@@ -33,13 +38,18 @@ space_full_name(enum space_full f)
 	}
 }
 
-/* Bytes free on the data directory's file system for an unprivileged
- * writer; 0 when it cannot be read. */
+/* The room for writes of what is full: bytes free on the data directory's
+ * file system for an unprivileged writer (disk), or the map's room (free
+ * pages and the pages past the last in use); 0 when it cannot be read. */
 static uint64_t
-disk_free(const struct node *n)
+room(const struct node *n, enum space_full f)
 {
 	struct statvfs sv;
+	uint64_t r = 0;
 
+	if (f == SPACE_MAP)
+		return n->store != NULL && store_map_room(n->store, &r) == 0 ?
+		    r : 0;
 	if (n->cfg.dir == NULL || statvfs(n->cfg.dir, &sv) != 0)
 		return 0;
 	return (uint64_t)sv.f_bavail * sv.f_frsize;
@@ -113,8 +123,7 @@ space_refused(struct node *n, int rc, enum space_source src, size_t records)
 		sp->refused_sync += records;
 	else
 		sp->refused_node += records;
-	if (f == SPACE_DISK)
-		sp->free_at_refusal = disk_free(n);
+	sp->room_at_refusal = room(n, f);
 	/* The episode's start, or a probe refused, moves the next probe on;
 	 * other refusals (the rest of the session that filled the store, a
 	 * push, a publish) say nothing new. */
@@ -130,6 +139,7 @@ space_refused(struct node *n, int rc, enum space_source src, size_t records)
 	sp->full = f;
 	sp->since_ms = now_ms();
 	sp->episodes++;
+	sp->last_probe = mono_ms();
 	space_describe(n, what, sizeof(what));
 	log_warnx("store: %s (records not stored now: %zu; next reconciliation "
 	    "that may fetch records in %llu s)", what, records,
@@ -166,18 +176,28 @@ int
 space_pull_allowed(struct node *n)
 {
 	struct space_state *sp = &n->space;
-	uint64_t now;
+	uint64_t now, r;
 
 	if (sp->full == SPACE_OK)
 		return 1;
-	if (sp->full == SPACE_DISK &&
-	    disk_free(n) >= sp->free_at_refusal + SPACE_RESUME_BYTES) {
-		space_clear(n, "the disk has room again");
+	r = room(n, sp->full);
+	if (r >= sp->room_at_refusal + SPACE_RESUME_BYTES) {
+		space_clear(n, sp->full == SPACE_DISK ? "the disk has room "
+		    "again" : "pages of the map were freed");
 		return 1;
 	}
 	now = mono_ms();
 	if (now < sp->probe_at)
 		return 0;
+	/* No room made at all: a probe would only fetch a window of records
+	 * to lose it again. Once an hour all the same (a disk quota raised
+	 * shows in no statvfs). */
+	if (r <= sp->room_at_refusal &&
+	    now - sp->last_probe < SPACE_BACKOFF_MAX_MS) {
+		sp->probe_at = now + sp->backoff_ms;
+		return 0;
+	}
+	sp->last_probe = now;
 	/* One probe per back-off: until it is refused (which doubles the
 	 * back-off) or stores (which ends the episode), no other. */
 	sp->probes++;

@@ -33,8 +33,9 @@ enum space_source {
  * peers without it. */
 #define SPACE_BACKOFF_FIRST 5
 #define SPACE_BACKOFF_MAX_MS (3600u * 1000)
-/* The disk counts as freed once this many bytes more than at the refusal are
- * free: the store's reservation of a batch is of this order. */
+/* The store has room again once this many bytes more than at the refusal
+ * are free on its disk, or in its map (pages freed): the store's reservation
+ * of a batch is of this order. */
 #define SPACE_RESUME_BYTES (8u << 20)
 
 /*
@@ -53,7 +54,10 @@ struct space_state {
 	uint64_t refused_node;       /* the node's own records not stored */
 	uint64_t backoff_ms;         /* the wait before the next probe */
 	uint64_t probe_at;           /* monotonic ms: a pull may probe from then */
-	uint64_t free_at_refusal;    /* disk bytes free at the last refusal */
+	uint64_t room_at_refusal;    /* the room (disk free, or the map's) at
+	                              * the last refusal */
+	uint64_t last_probe;         /* monotonic ms: the last probe, or the
+	                              * episode's start */
 	uint64_t probes;             /* pulls let through while full */
 	uint64_t cleared_at;         /* monotonic ms: the last episode's end */
 	int probing;                 /* one is let through: its refusal doubles
@@ -76,10 +80,12 @@ void space_refused(struct node *n, int rc, enum space_source src, size_t records
 void space_stored(struct node *n);
 
 /* 1 when a reconciliation may fetch records from a peer, else 0: always when
- * the store is not full; when it is, once the disk has SPACE_RESUME_BYTES
- * more free than at the last refusal (the episode then ends), or once per
- * back-off as a probe (the next refusal doubles the back-off). Cheap: a
- * statvfs(2) of the data directory at most. Call from the loop. */
+ * the store is not full; when it is, once the disk or the map has
+ * SPACE_RESUME_BYTES more room than at the last refusal (the episode then
+ * ends), or once per back-off as a probe when some room was made (the next
+ * refusal doubles the back-off), or once an hour when none was. Cheap: a
+ * statvfs(2) of the data directory, or a read of the map's free pages.
+ * Call from the loop. */
 int space_pull_allowed(struct node *n);
 
 /* "map_size", "disk" or NULL. */

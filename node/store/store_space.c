@@ -141,3 +141,39 @@ store__space_extend(struct store *s, uint64_t extra)
 
 	return store__space_reserve(s, base, have + extra);
 }
+
+int
+store_map_room(struct store *s, uint64_t *room)
+{
+	MDB_envinfo info;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t used, pages = 0;
+	int rc, ret = LCF_ESTORE;
+
+	*room = 0;
+	if (mdb_env_info(s->env, &info) != 0 ||
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		goto out;
+	/* The free pages: LMDB's database 0 maps a transaction id to a list
+	 * of page numbers, its first word their count (as mdb_stat -f reads
+	 * it). */
+	if (mdb_cursor_open(txn, 0, &c) != 0)
+		goto out;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			pages += *(const size_t *)v.mv_data;
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	used = ((uint64_t)info.me_last_pgno + 1) * s->psize;
+	*room = (info.me_mapsize > used ? info.me_mapsize - used : 0) +
+	    pages * s->psize;
+	ret = 0;
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return ret;
+}
