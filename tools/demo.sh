@@ -4,7 +4,12 @@
 # secretariat's federation key, starts a local federation of three learning
 # cities on loopback ports with the SAMPLE data of config/sample, admits them,
 # links them, and shows one node holding every city's practices.
-# `tools/demo.sh stop` stops the demo nodes.
+# `tools/demo.sh stop` stops the demo nodes; `tools/demo.sh check-ports`
+# only checks that the demo's ports are free.
+#
+# Ports: LCF_DEMO_PORT_BASE (default 7400) and LCF_DEMO_HTTP_BASE (default
+# 8380); the four nodes take BASE+1 to BASE+4 of each, peer and HTTP. They
+# are checked before anything starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -13,8 +18,44 @@ LCCTL=$ROOT/$BUILD/lcctl
 LCNODE=$ROOT/$BUILD/lcnode
 DEMO=${LCF_DEMO_DIR:-$ROOT/demo-federation}
 SAMPLES=$ROOT/config/sample
+PBASE=${LCF_DEMO_PORT_BASE:-7400}
+HBASE=${LCF_DEMO_HTTP_BASE:-8380}
+for v in LCF_DEMO_PORT_BASE:$PBASE LCF_DEMO_HTTP_BASE:$HBASE; do
+	if ! [[ ${v#*:} =~ ^[0-9]{1,5}$ ]] || [ "${v#*:}" -lt 1 ] || [ "${v#*:}" -gt 65531 ]; then
+		echo "tools/demo.sh: ${v%%:*}=${v#*:}: expected a port number from 1 to 65531 (the demo uses the four ports after it)" >&2
+		exit 2
+	fi
+done
+if [ $((PBASE > HBASE ? PBASE - HBASE : HBASE - PBASE)) -lt 4 ]; then
+	echo "tools/demo.sh: LCF_DEMO_PORT_BASE=$PBASE and LCF_DEMO_HTTP_BASE=$HBASE overlap: each takes the four ports after it" >&2
+	exit 2
+fi
 # slug, name, country, peer port, HTTP port
-CITIES=("timisoara Timisoara RO 7401 8381" "tampere Tampere FI 7402 8382" "medellin Medellin CO 7403 8383")
+CITIES=("timisoara Timisoara RO $((PBASE + 1)) $((HBASE + 1))"
+	"tampere Tampere FI $((PBASE + 2)) $((HBASE + 2))"
+	"medellin Medellin CO $((PBASE + 3)) $((HBASE + 3))")
+OBS_PORT=$((PBASE + 4))
+OBS_HTTP=$((HBASE + 4))
+
+# Whether something accepts connections on 127.0.0.1:PORT.
+port_busy() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Every port the demo takes must be free (the demo's own nodes stopped
+# first): else a message naming the port, what it is for and the variable.
+check_ports() {
+	local c slug name cc port hport
+	for c in "${CITIES[@]}" "secretariat Secretariat FR $OBS_PORT $OBS_HTTP"; do
+		read -r slug name cc port hport <<<"$c"
+		if port_busy "$port"; then
+			echo "tools/demo.sh: port $port ($name's peer port) is in use: set LCF_DEMO_PORT_BASE to a number whose next four ports are free (now $PBASE: the demo takes $((PBASE + 1))-$((PBASE + 4))), e.g. LCF_DEMO_PORT_BASE=17400 make demo" >&2
+			return 1
+		fi
+		if port_busy "$hport"; then
+			echo "tools/demo.sh: port $hport ($name's HTTP port) is in use: set LCF_DEMO_HTTP_BASE to a number whose next four ports are free (now $HBASE: the demo takes $((HBASE + 1))-$((HBASE + 4))), e.g. LCF_DEMO_HTTP_BASE=18380 make demo" >&2
+			return 1
+		fi
+	done
+}
 
 stop_all() {
 	local pidf
@@ -31,7 +72,14 @@ if [ "${1:-}" = stop ]; then
 	exit 0
 fi
 
+if [ "${1:-}" = check-ports ]; then
+	check_ports
+	echo "the demo's ports are free: peer $((PBASE + 1))-$((PBASE + 4)), HTTP $((HBASE + 1))-$((HBASE + 4))"
+	exit 0
+fi
+
 stop_all
+check_ports || exit 1
 FEDKEY=$DEMO/secretariat/FED.key
 # A demo directory from before the demo had a secretariat: start afresh (it
 # holds generated sample data only).
@@ -54,6 +102,9 @@ for c in "${CITIES[@]}"; do
 		"$LCCTL" -d "$dir" init --city "$name" --country "$cc" --listen "127.0.0.1:$port" \
 		    --federation "$FEDID" >/dev/null 2>&1
 	fi
+	# The peer port of this run (a demo directory keeps the one it was
+	# made with), in [node], the first section.
+	sed -i '0,/^listen = /s/^listen = .*/listen = 127.0.0.1:'"$port"'/' "$dir/lcnode.conf"
 	# Each node its own HTTP port (the default 8380 serves one node a machine).
 	if grep -q '^\[http\]' "$dir/lcnode.conf"; then
 		sed -i '/^\[http\]/,$s/^;\{0,1\} *listen = .*/listen = 127.0.0.1:'"$hport"'/' "$dir/lcnode.conf"
@@ -90,9 +141,11 @@ done
 # serves every record and is never listed as a city.
 OBS=$DEMO/secretariat/node
 if [ ! -e "$OBS/identity.key" ]; then
-	"$LCCTL" -d "$OBS" init --city "Demo secretariat" --country FR --listen 127.0.0.1:7404 \
-	    --federation "$FEDID" --http 127.0.0.1:8384 >/dev/null 2>&1
+	"$LCCTL" -d "$OBS" init --city "Demo secretariat" --country FR --listen 127.0.0.1:$OBS_PORT \
+	    --federation "$FEDID" --http 127.0.0.1:$OBS_HTTP >/dev/null 2>&1
 fi
+sed -i '0,/^listen = /s/^listen = .*/listen = 127.0.0.1:'"$OBS_PORT"'/' "$OBS/lcnode.conf"
+sed -i '/^\[http\]/,$s/^;\{0,1\} *listen = .*/listen = 127.0.0.1:'"$OBS_HTTP"'/' "$OBS/lcnode.conf"
 "$LCNODE" -d "$OBS" >>"$OBS/node.log" 2>&1 &
 for _ in $(seq 1 50); do
 	"$LCCTL" -d "$OBS" status >/dev/null 2>&1 && break
@@ -103,13 +156,13 @@ obsid=$("$LCCTL" -d "$OBS" status --json | jq -r .city_id)
     --observer >"$DEMO/secretariat/observer.rec" 2>/dev/null
 "$LCCTL" -d "$OBS" publish "$DEMO/secretariat/observer.rec" >/dev/null
 "$LCCTL" -d "$DEMO/timisoara" publish "$DEMO/secretariat/observer.rec" >/dev/null
-"$LCCTL" -d "$OBS" peer add 127.0.0.1:7401 >/dev/null 2>&1 || true
+"$LCCTL" -d "$OBS" peer add "127.0.0.1:$((PBASE + 1))" >/dev/null 2>&1 || true
 
 # The operators add a line of peers: Medellin - Tampere - Timisoara. Records
 # travel by push and reconciliation; each node also finds the others through
 # their signed endpoint records and links to them (discovery).
-"$LCCTL" -d "$DEMO/tampere" peer add 127.0.0.1:7401 >/dev/null 2>&1 || true
-"$LCCTL" -d "$DEMO/medellin" peer add 127.0.0.1:7402 >/dev/null 2>&1 || true
+"$LCCTL" -d "$DEMO/tampere" peer add "127.0.0.1:$((PBASE + 1))" >/dev/null 2>&1 || true
+"$LCCTL" -d "$DEMO/medellin" peer add "127.0.0.1:$((PBASE + 2))" >/dev/null 2>&1 || true
 want=0
 for f in "$SAMPLES"/*-practices.SAMPLE.json; do
 	want=$((want + $(jq length "$f")))
@@ -182,23 +235,23 @@ echo
 echo "== Medellin's progress-report draft: lcctl report --city ${medellin:0:12} --from 2023 --to 2024"
 "$LCCTL" -d "$DEMO/tampere" report --city "${medellin:0:12}" --from 2023 --to 2024 | head -25
 echo
-echo "== the HTTP API (Timisoara): curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2'"
-curl -s 'http://127.0.0.1:8381/api/v1/practices?area=2.2&limit=2' | jq -c '{next, items: [.items[] | {id, city_name, title: .practice.title}]}' || true
+echo "== the HTTP API (Timisoara): curl -s 'http://127.0.0.1:$((HBASE + 1))/api/v1/practices?area=2.2&limit=2'"
+curl -s "http://127.0.0.1:$((HBASE + 1))/api/v1/practices?area=2.2&limit=2" | jq -c '{next, items: [.items[] | {id, city_name, title: .practice.title}]}' || true
 cat <<MSG
 
 The three nodes keep running in the background (logs: $DEMO/*/node.log).
 Their web dashboards (built by make when npm is present; \`make web\` then
 restart the demo otherwise):
-  http://127.0.0.1:8381/ (Timisoara)   http://127.0.0.1:8382/ (Tampere)
-  http://127.0.0.1:8383/ (Medellin)    http://127.0.0.1:8384/ (the secretariat's observer node)
-Their HTTP faces: http://127.0.0.1:8381/api/v1/ (Timisoara), :8382 (Tampere), :8383
-(Medellin), :8384 (the secretariat's observer node). Try:
-  curl -s http://127.0.0.1:8381/api/v1/cities | jq .
-  curl -s http://127.0.0.1:8381/api/v1/members | jq .
-  curl -s http://127.0.0.1:8381/metrics            # operator data: loopback may read it
-  curl -N http://127.0.0.1:8381/api/v1/events      # live events (add a practice meanwhile)
-  curl -s 'http://127.0.0.1:8384/api/v1/coverage?period=2024&missing=true' | jq .
-  curl -s http://127.0.0.1:8382/api/v1/partners | jq .
+  http://127.0.0.1:$((HBASE + 1))/ (Timisoara)   http://127.0.0.1:$((HBASE + 2))/ (Tampere)
+  http://127.0.0.1:$((HBASE + 3))/ (Medellin)    http://127.0.0.1:$((HBASE + 4))/ (the secretariat's observer node)
+Their HTTP faces: http://127.0.0.1:$((HBASE + 1))/api/v1/ (Timisoara), :$((HBASE + 2)) (Tampere), :$((HBASE + 3))
+(Medellin), :$((HBASE + 4)) (the secretariat's observer node). Try:
+  curl -s http://127.0.0.1:$((HBASE + 1))/api/v1/cities | jq .
+  curl -s http://127.0.0.1:$((HBASE + 1))/api/v1/members | jq .
+  curl -s http://127.0.0.1:$((HBASE + 1))/metrics            # operator data: loopback may read it
+  curl -N http://127.0.0.1:$((HBASE + 1))/api/v1/events      # live events (add a practice meanwhile)
+  curl -s 'http://127.0.0.1:$((HBASE + 4))/api/v1/coverage?period=2024&missing=true' | jq .
+  curl -s http://127.0.0.1:$((HBASE + 2))/api/v1/partners | jq .
   $BUILD/lcctl -d $OBS members        # the three cities, and the observer
   export LCF_DIR=$dir
   $BUILD/lcctl practice show ID        # an id prefix from the list above

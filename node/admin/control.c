@@ -251,6 +251,29 @@ send_items(struct ctl_conn *c, struct item_list *l, int truncated, int more)
 #define HS_REASON(name, result, reason) reason,
 static const char *const hs_reasons[] = { COUNTERS_HANDSHAKES(HS_REASON) };
 
+/* A full store's fields of the status (core/space.h); msg holds the
+ * message the reply points to. */
+static void
+status_space(struct node *n, Lcf__StatusReply *st, char *msg, size_t len)
+{
+	const struct space_state *sp = &n->space;
+	uint64_t now = mono_ms();
+
+	st->has_space_refused_sync = st->has_space_refused_push = 1;
+	st->has_space_refused_node = 1;
+	st->space_refused_sync = sp->refused_sync;
+	st->space_refused_push = sp->refused_push;
+	st->space_refused_node = sp->refused_node;
+	if (sp->full == SPACE_OK)
+		return;
+	space_describe(n, msg, len);
+	st->store_full = (char *)space_full_name(sp->full);
+	st->store_full_message = msg;
+	st->has_store_full_since_ms = st->has_store_full_probe_in_ms = 1;
+	st->store_full_since_ms = (uint64_t)sp->since_ms;
+	st->store_full_probe_in_ms = sp->probe_at > now ? sp->probe_at - now : 0;
+}
+
 static void
 do_status(struct ctl_conn *c)
 {
@@ -266,7 +289,7 @@ do_status(struct ctl_conn *c)
 	struct city_cache *cc;
 	uint64_t running, synced;
 	struct sync_progress_info prog;
-	char listen[300], why[256], rmsg[700], clock[320];
+	char listen[300], why[256], rmsg[700], clock[320], full_msg[512];
 	Lcf__RestoreStatus rs = LCF__RESTORE_STATUS__INIT;
 	struct restwatch_progress rpg;
 	size_t i, nk = 0;
@@ -335,6 +358,8 @@ do_status(struct ctl_conn *c)
 	st.refused_by_reason = why_p;
 	if (clockwatch_say(&n->clock, now_ms(), clock, sizeof(clock)))
 		st.clock_warning = clock;
+
+	status_space(n, &st, full_msg, sizeof(full_msg));
 	st.has_ingest_records = st.has_ingest_transactions = 1;
 	ingest_counts(n, &st.ingest_records, &st.ingest_transactions);
 	addr_format(listen, sizeof(listen), n->cfg.listen_host,

@@ -786,6 +786,7 @@ ctlfed__health(struct ctl_conn *c)
 	hr.has_federation = hr.has_member = 1;
 	hr.federation = h.federation;
 	hr.member = h.member;
+	hr.store_full = (char *)space_full_name(h.store_full);
 	resp.reply_case = LCF__CTL_RESPONSE__REPLY_HEALTH;
 	resp.health = &hr;
 	ctlconn__send(c, &resp, 0);

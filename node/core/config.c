@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <ini.h>
 
@@ -212,8 +214,51 @@ http_line(struct config_parser *p, const char *name, const char *value, int line
 	return 0;
 }
 
+static int set_line(struct config_parser *p, const char *section,
+    const char *name, const char *value, int line);
+
+/* The entry of a setting set before, or NULL. */
+static const struct config_seen *
+seen_find(const struct config_parser *p, const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].section, section) == 0 &&
+		    strcmp(p->seen[i].name, name) == 0)
+			return &p->seen[i];
+	return NULL;
+}
+
 int
 config_line(struct config_parser *p, const char *section, const char *name,
+    const char *value, int line)
+{
+	const struct config_seen *first;
+	struct config_seen *e;
+	int rc;
+
+	/* announce is the one setting that repeats (config.h). */
+	if (strcmp(name, "announce") != 0 &&
+	    (first = seen_find(p, section, name)) != NULL)
+		return perr(p, line, "duplicate key \"%s\" in [%s] (first set "
+		    "on line %d): keep one", name, section, first->line);
+	if ((rc = set_line(p, section, name, value, line)) != 0)
+		return rc;
+	/* Known settings only come here, and each once: the table holds
+	 * them all, and their names fit. */
+	if (p->nseen < CONFIG_MAX_SEEN &&
+	    strlen(section) < sizeof(e->section) && strlen(name) < sizeof(e->name)) {
+		e = &p->seen[p->nseen++];
+		snprintf(e->section, sizeof(e->section), "%s", section);
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->line = line;
+	}
+	return 0;
+}
+
+static int
+set_line(struct config_parser *p, const char *section, const char *name,
     const char *value, int line)
 {
 	struct config *cfg = p->cfg;
@@ -307,6 +352,44 @@ config_line(struct config_parser *p, const char *section, const char *name,
 	return 0;
 }
 
+/*
+ * Whether this process can map map_size bytes at all, as LMDB will at
+ * start: above SIZE_MAX, RLIMIT_AS (ulimit -v) or the address space left
+ * (2^62 on x86-64, whose user space is 2^47), mdb_env_open fails with a
+ * bare "File too large" or "Cannot allocate memory". A reserved mapping
+ * (PROT_NONE, MAP_NORESERVE) takes no memory and is released at once.
+ */
+static int
+check_map_size(struct config_parser *p)
+{
+	const struct config_seen *at = seen_find(p, "store", "map_size");
+	uint64_t size = p->cfg->map_size;
+	int line = at != NULL ? at->line : 0;
+	const char *how = at != NULL ? "" : " (the default: none is set)";
+	struct rlimit rl;
+	void *m;
+
+	if (size > SIZE_MAX)
+		return perr(p, line, "map_size: %llu bytes%s is more than this "
+		    "system can address (%zu): lower map_size in [store]",
+		    (unsigned long long)size, how, (size_t)SIZE_MAX);
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    size > (uint64_t)rl.rlim_cur)
+		return perr(p, line, "map_size: %llu MiB%s is more than the "
+		    "address space lcnode may use (RLIMIT_AS, ulimit -v: %llu "
+		    "MiB): lower map_size in [store], or raise the limit",
+		    (unsigned long long)(size >> 20), how,
+		    (unsigned long long)(rl.rlim_cur >> 20));
+	m = mmap(NULL, (size_t)size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return perr(p, line, "map_size: %llu MiB%s is more than this "
+		    "system can map (mmap: %s): lower map_size in [store]",
+		    (unsigned long long)(size >> 20), how, strerror(errno));
+	munmap(m, (size_t)size);
+	return 0;
+}
+
 int
 config_finish(struct config_parser *p)
 {
@@ -318,35 +401,54 @@ config_finish(struct config_parser *p)
 		return perr(p, 0, "missing setting 'listen' in section [node]");
 	if (cfg->key_path == NULL)
 		cfg->key_path = abs_path(cfg->dir, "identity.key");
-	return 0;
+	return check_map_size(p);
 }
 
-/* libinih reads through this so each handler call knows its line number. */
+/* libinih reads through this so each handler call knows its line number,
+ * and so that what libinih cannot say (a NUL byte, a line longer than its
+ * buffer) is told by line. */
 struct line_reader {
 	FILE *f;
 	int line;                /* number of the line the last chunk belongs to */
 	int partial;             /* the last chunk did not end its line */
-	int toolong;
+	int toolong;             /* the first line longer than the buffer */
+	int nul;                 /* the first line holding a NUL byte */
+	int max;                 /* libinih's buffer, as built (INI_MAX_LINE) */
 };
 
+/* As fgets, byte by byte: a NUL byte, which fgets would pass on as the end
+ * of the line, is noted and read as a space. */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct line_reader *r = stream;
-	char *s = fgets(str, num, r->f);
-	size_t n;
+	int c = EOF, i = 0;
 
-	if (s == NULL)
+	r->max = num;
+	while (i < num - 1 && (c = getc(r->f)) != EOF) {
+		if (!r->partial && i == 0)
+			r->line++;
+		if (c == '\0') {
+			if (!r->nul)
+				r->nul = r->line;
+			c = ' ';
+		}
+		str[i++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (i == 0)
 		return NULL;
-	/* Counted when a line starts, so a last line without a newline and
-	 * the pieces of an over-long line get the right number. */
-	if (!r->partial)
-		r->line++;
-	n = strlen(s);
-	r->partial = n == 0 || s[n - 1] != '\n';
-	if (r->partial && !feof(r->f) && !r->toolong)
-		r->toolong = r->line;
-	return s;
+	str[i] = '\0';
+	r->partial = str[i - 1] != '\n';
+	if (r->partial && c != EOF && !r->toolong) {
+		/* The buffer is full before the line's end: is there more? */
+		if ((c = getc(r->f)) != EOF) {
+			ungetc(c, r->f);
+			r->toolong = r->line;
+		}
+	}
+	return str;
 }
 
 struct handler_ctx {
@@ -372,7 +474,7 @@ int
 config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 {
 	struct config_parser p;
-	struct line_reader r = { NULL, 0, 0, 0 };
+	struct line_reader r = { NULL, 0, 0, 0, 0, 0 };
 	struct handler_ctx h = { &p, &r, 0 };
 	char *path = xasprintf("%s/%s", dir, CONFIG_FILE_NAME);
 	int ret = LCF_ECONFIG, rc;
@@ -395,8 +497,15 @@ config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 	 */
 	if (r.toolong && (!p.failed || r.toolong <= h.fail_line)) {
 		p.failed = 0;
-		perr(&p, r.toolong, "line longer than %d characters", INI_MAX_LINE - 2);
+		perr(&p, r.toolong, "line longer than %d characters (the most "
+		    "libinih reads in one line): shorten it", r.max - 2);
 		h.fail_line = r.toolong;
+	}
+	if (r.nul && (!p.failed || r.nul <= h.fail_line)) {
+		p.failed = 0;
+		perr(&p, r.nul, "a NUL byte (\\0) in the line: lcnode.conf must "
+		    "be text; remove it");
+		h.fail_line = r.nul;
 	}
 	if (rc > 0 && (!p.failed || rc < h.fail_line)) {
 		p.failed = 0;

@@ -103,21 +103,40 @@ struct config {
 	                          * when none is (freed by config_free) */
 };
 
-/* Parser state, exposed so a fuzz target can drive config_line directly. */
+/* Settings a file may set, at most (each once, announce aside): a bound
+ * for the parser's record of the lines that set them. */
+#define CONFIG_MAX_SEEN 64
+
+/* Parser state, exposed so a fuzz target can drive config_line directly.
+ * Zero it and set cfg and file before the first config_line. */
 struct config_parser {
 	struct config *cfg;
 	const char *file;
 	char err[512];           /* "FILE:LINE: message" of the first error */
 	int failed;
+	/* The settings set so far (known ones only: their names are short)
+	 * and their lines: a second one is an error naming both. */
+	struct config_seen {
+		char section[16], name[32];
+		int line;
+	} seen[CONFIG_MAX_SEEN];
+	size_t nseen;
 };
 
 void config_init(struct config *cfg, const char *dir);
-/* Handles one name=value in a section; line for messages. 0 or LCF_ECONFIG. */
+/* Handles one name=value in a section; line for messages. A setting given
+ * twice in one section (announce aside, which repeats) is an error naming
+ * both lines. 0 or LCF_ECONFIG. */
 int config_line(struct config_parser *p, const char *section, const char *name,
     const char *value, int line);
-/* Checks required settings and fills defaults. 0 or LCF_ECONFIG (message in p->err). */
+/* Checks required settings and fills defaults; a map_size this process
+ * cannot map (above SIZE_MAX, RLIMIT_AS or the address space: tried with a
+ * reserved mapping that is released at once) is an error naming map_size
+ * and its line. 0 or LCF_ECONFIG (message in p->err). */
 int config_finish(struct config_parser *p);
-/* Reads DIR/lcnode.conf. On error err holds "FILE:LINE: message". */
+/* Reads DIR/lcnode.conf. On error err holds "FILE:LINE: message": besides
+ * the settings' own, a NUL byte in a line, a line longer than libinih reads
+ * (its INI_MAX_LINE, as built), and a syntax error. */
 int config_load(struct config *cfg, const char *dir, char *err, size_t errlen);
 void config_free(struct config *cfg);
 

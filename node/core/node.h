@@ -13,6 +13,7 @@
 #include "core/events.h"
 #include "core/restore.h"
 #include "core/seq.h"
+#include "core/space.h"
 
 struct beacon;
 struct catalog;
@@ -49,6 +50,7 @@ struct node {
 	struct seq_counter seq;       /* seq.c (seq.h) */
 	struct events_bus events;     /* events.c; subscribed in main.c */
 	struct clockwatch clock;      /* ingest.c notes, status reads */
+	struct space_state space;     /* space.c: a full store's episode */
 	struct node_counters counters;    /* for /metrics: each counter's owner
 	                               * is named in counters.h */
 	int64_t started_ms;           /* main.c: wall clock at start */

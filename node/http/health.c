@@ -114,7 +114,7 @@ check_peers(struct node *n, struct health *h)
 void
 health_check(struct node *n, const char *http_problem, struct health *out)
 {
-	char why[256];
+	char why[512];
 
 	memset(out, 0, sizeof(*out));
 	out->state = HEALTH_OK;
@@ -130,6 +130,11 @@ health_check(struct node *n, const char *http_problem, struct health *out)
 		    "log");
 	if (n->stopping)
 		health_add(out, HEALTH_DOWN, "the node is stopping");
+	out->store_full = n->space.full;
+	if (out->store_full != SPACE_OK) {
+		space_describe(n, why, sizeof(why));
+		health_add(out, HEALTH_DEGRADED, "%s", why);
+	}
 	if (http_problem != NULL) {
 		snprintf(out->http_problem, sizeof(out->http_problem), "%s",
 		    http_problem);
@@ -172,8 +177,10 @@ health_json(const struct health *h)
 		    (v = json_string("(a reason that is not UTF-8)")) != NULL)
 			json_array_append_new(reasons, v);
 	json_object_set_new(j, "reasons", reasons);
-	json_object_set_new(checks, "store", json_pack("{s:b}", "open",
-	    h->store_open));
+	o = json_pack("{s:b}", "open", h->store_open);
+	json_object_set_new(o, "full", space_full_name(h->store_full) != NULL ?
+	    json_string(space_full_name(h->store_full)) : json_null());
+	json_object_set_new(checks, "store", o);
 	json_object_set_new(checks, "peers", json_pack("{s:I,s:I}", "configured",
 	    (json_int_t)h->peers_configured, "connected",
 	    (json_int_t)h->peers_connected));

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "core/space.h"
+
 struct node;
 
 enum health_state {
@@ -29,6 +31,7 @@ struct health {
 	size_t nreasons;
 	/* The checks behind them. */
 	int store_open;
+	enum space_full store_full;  /* core/space.h: SPACE_OK when not full */
 	uint64_t peers_configured;   /* peers the operator added (peer add) */
 	uint64_t peers_connected;    /* links up now, to any city */
 	uint64_t sync_running;       /* reconciliations running */
@@ -47,6 +50,8 @@ struct health {
  *
  * DOWN: the store is not open, or the node is stopping.
  * DEGRADED, with a reason each:
+ *  - the store is full (map_size reached, or its disk full: core/space.h):
+ *    reads are served, writes refused, reconciliation fetches nothing;
  *  - the HTTP address could not be bound (http_problem);
  *  - peers are configured (`lcctl peer add`) and no link to any city is up;
  *  - catching up: peers are configured, a reconciliation this node started
@@ -57,7 +62,7 @@ struct health {
  *  - restoring: after `lcnode --restore` or `--new-store`, publishing waits
  *    for the peers (restwatch.h says for which).
  * OK otherwise. ready is state OK: /readyz answers 200 only when the store is
- * open, the node is not stopping, restoring or catching up, at least one
+ * open and not full, the node is not stopping, restoring or catching up, at least one
  * peer is reachable if peers are configured, the HTTP port is served (or
  * off) and the city's membership is in force; else 503.
  */
@@ -72,7 +77,7 @@ void health_add(struct health *h, enum health_state state, const char *fmt, ...)
 const char *health_state_name(enum health_state state);
 
 /* {"status": "ok"|"degraded"|"down", "ready": bool, "reasons": [...],
- *  "checks": {"store": {"open": bool},
+ *  "checks": {"store": {"open": bool, "full": "map_size"|"disk"|null},
  *             "peers": {"configured": N, "connected": N},
  *             "sync": {"running": N, "records": N, "catching_up": bool},
  *             "http": {"listen": "HOST:PORT"|"off", "served": bool,

@@ -247,6 +247,22 @@ w_sync_bytes(FILE *f, const char *name, const struct snap *s)
 	    s->n->counters.sync_bytes_received);
 }
 
+/* A full store (core/space.h): 1 for what is full, 0 for the other. */
+static void
+w_store_full(FILE *f, const char *name, const struct snap *s)
+{
+	sample1(f, name, "what", "map_size", s->n->space.full == SPACE_MAP);
+	sample1(f, name, "what", "disk", s->n->space.full == SPACE_DISK);
+}
+
+static void
+w_space_refused(FILE *f, const char *name, const struct snap *s)
+{
+	sample1(f, name, "source", "reconcile", s->n->space.refused_sync);
+	sample1(f, name, "source", "push", s->n->space.refused_push);
+	sample1(f, name, "source", "local", s->n->space.refused_node);
+}
+
 static void
 w_superseded(FILE *f, const char *name, const struct snap *s)
 {
@@ -332,6 +348,12 @@ static const struct family families[] = {
 	{ "lcf_store_map_size_bytes", "gauge",
 	  "The store's map size (map_size in lcnode.conf): its limit.",
 	  w_store_map },
+	{ "lcf_store_full", "gauge",
+	  "1 while the store is full: its map at map_size, or its disk.",
+	  w_store_full },
+	{ "lcf_records_refused_space_total", "counter",
+	  "Records not stored because the store was full, by source.",
+	  w_space_refused },
 	{ "lcf_records_stored_total", "counter",
 	  "Records newly stored, by source: local (publish, import), push, "
 	  "reconcile, node (held records released, memberships from handshakes).",

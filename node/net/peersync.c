@@ -138,8 +138,9 @@ sync_tick(uv_timer_t *t)
 		}
 		cand[n++] = l;
 	}
-	/* One shuffle step puts a random candidate first. */
-	if (n > 0) {
+	/* One shuffle step puts a random candidate first. A full store
+	 * starts no pull (core/space.h): peers' own sessions still read. */
+	if (n > 0 && space_pull_allowed(ps->n)) {
 		util_shuffle_step(cand, n, sizeof(*cand), 0);
 		start_sync(cand[0], NULL);
 	}
@@ -198,7 +199,8 @@ peersync_on_event(void *arg, const struct events_event *ev)
 	case EVENTS_LINK_UP:
 		/* The link is peer.c's (peer_int.h), alive during the call. */
 		l = (struct link *)ev->u.link.link;
-		if (l->outbound && (rc = start_sync(l, NULL)) != 0)
+		if (l->outbound && space_pull_allowed(n) &&
+		    (rc = start_sync(l, NULL)) != 0)
 			log_info("peer %s: cannot start reconciliation: %s",
 			    peer__name(l->p, l, name, sizeof(name)),
 			    lcf_strerror(rc));

@@ -33,7 +33,13 @@ push_done(void *arg, const struct ingest_result *r)
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
 
 	l->inflight--;
-	if (r->error != 0)
+	/* A full store is told once per episode (core/space.c), and the
+	 * records it refused counted there; a peer's push is never asked
+	 * for again: reconciliation repairs it once there is room. */
+	if (r->error == LCF_EMAPFULL || r->error == LCF_ENOSPC)
+		log_debug("peer %s: cannot store pushed records: %s",
+		    peer__name(p, l, name, sizeof(name)), r->reason);
+	else if (r->error != 0)
 		log_warnx("peer %s: cannot store pushed records: %s",
 		    peer__name(p, l, name, sizeof(name)), r->reason);
 	if (r->bad > 0 && l->c != NULL) {

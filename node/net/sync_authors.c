@@ -249,8 +249,8 @@ sync__on_summaries(struct session *s, const Lcf__SyncSketch *m)
 			    lcf_strerror(rc));
 			goto done;
 		}
-		if (mine.count == a->count &&
-		    memcmp(mine.digest, a->digest.data, IBLT_DIGEST_BYTES) == 0)
+		if (s->no_pull || (mine.count == a->count &&
+		    memcmp(mine.digest, a->digest.data, IBLT_DIGEST_BYTES) == 0))
 			continue;
 		sync__progress_author(s->st, a->author.data, a->count, mine.count);
 		memcpy(w.authors[w.n], a->author.data, 32);

@@ -103,6 +103,10 @@ struct session {
 	int legacy;
 	/* A measuring session (PROTOCOL 4.11): tables only, no records. */
 	int measure;
+	/* The store is full (core/space.h): this side serves the peer but asks
+	 * for no record, and takes author summaries, where nothing comes
+	 * unasked (a decoding peer would send every record it lacks). */
+	int no_pull;
 	int refs;
 	int ended;
 	int round;

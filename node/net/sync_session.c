@@ -115,6 +115,11 @@ sync__end(struct session *s, int result, const char *fmt, ...)
 	s->stats.result = result;
 	s->stats.finished_ms = now_ms();
 	count_end(s, result);
+	/* A pull that stored records and ended well: a full store has room
+	 * again (core/space.h; a session with a refused write ends in error,
+	 * and space_stored heeds only a probe). */
+	if (result == 0 && s->stored > 0)
+		space_stored(s->n);
 	va_start(ap, fmt);
 	vsnprintf(s->stats.message, sizeof(s->stats.message), fmt, ap);
 	va_end(ap);

@@ -299,8 +299,17 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	 * writes for a 1 GB bootstrap, 6.8 GB without). */
 	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP | MDB_NORDAHEAD,
 	    0600)) != 0) {
-		snprintf(err, errlen, "cannot open database %s: %s", path,
-		    mdb_strerror(rc));
+		/* A map the file system or the kernel cannot give: the
+		 * setting to change is map_size. */
+		if (rc == EFBIG || rc == ENOMEM || rc == EINVAL)
+			snprintf(err, errlen, "cannot open database %s: %s: "
+			    "map_size (%llu MiB, [store] in lcnode.conf) is more "
+			    "than this system or its file system can map; lower "
+			    "it", path, mdb_strerror(rc),
+			    (unsigned long long)(map_size >> 20));
+		else
+			snprintf(err, errlen, "cannot open database %s: %s", path,
+			    mdb_strerror(rc));
 		goto out;
 	}
 	if ((ret = store__space_init(s)) != 0) {

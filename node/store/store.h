@@ -281,6 +281,10 @@ struct store_stats {
 };
 
 int store_stats(struct store *s, struct store_stats *st);
+/* The bytes the map can still give a write: past the last page in use, and
+ * the free pages (some may wait for older readers to end). For a full map's
+ * check whether room was made (core/space.h). 0, or LCF_ESTORE (*room 0). */
+int store_map_room(struct store *s, uint64_t *room);
 /* The id of the last committed write transaction: it changes with every
  * write, so an answer built from the store stays true while it is the same.
  * Cheap (no transaction); 0 when the environment cannot be read. */

@@ -127,7 +127,11 @@ map_err(int rc)
 static inline void
 log_mdb(const char *what, int rc)
 {
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	/* A full map is told once per episode, with what to do, by the
+	 * writer's caller (core/space.c): here only at debug level. */
+	if (rc == MDB_MAP_FULL)
+		log_debug("store: %s: %s", what, mdb_strerror(rc));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
 		log_warnx("store: %s: %s", what, mdb_strerror(rc));
 }
 

@@ -103,10 +103,11 @@ store__space_reserve(struct store *s, uint64_t base, uint64_t need)
 		 * abandoned). */
 		(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		    (off_t)start, (off_t)(end - start));
-		log_warnx("store: the disk holding %s is full (%llu KiB more were "
-		    "needed): the write was refused and nothing of it is stored; "
-		    "free some space on that disk (lcnode goes on answering "
-		    "reads, and writes again once there is room)", s->path,
+		/* Told once per episode, with what to do, by the writer's
+		 * caller (core/space.c): not at every refused write. */
+		log_debug("store: the disk holding %s is full (%llu KiB more were "
+		    "needed): the write was refused and nothing of it is stored",
+		    s->path,
 		    (unsigned long long)((end - start) >> 10));
 		return LCF_ENOSPC;
 	}
@@ -139,4 +140,40 @@ store__space_extend(struct store *s, uint64_t extra)
 	uint64_t have = s->reserved_end > base ? s->reserved_end - base : 0;
 
 	return store__space_reserve(s, base, have + extra);
+}
+
+int
+store_map_room(struct store *s, uint64_t *room)
+{
+	MDB_envinfo info;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t used, pages = 0;
+	int rc, ret = LCF_ESTORE;
+
+	*room = 0;
+	if (mdb_env_info(s->env, &info) != 0 ||
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		goto out;
+	/* The free pages: LMDB's database 0 maps a transaction id to a list
+	 * of page numbers, its first word their count (as mdb_stat -f reads
+	 * it). */
+	if (mdb_cursor_open(txn, 0, &c) != 0)
+		goto out;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			pages += *(const size_t *)v.mv_data;
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	used = ((uint64_t)info.me_last_pgno + 1) * s->psize;
+	*room = (info.me_mapsize > used ? info.me_mapsize - used : 0) +
+	    pages * s->psize;
+	ret = 0;
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return ret;
 }

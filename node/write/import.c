@@ -369,6 +369,7 @@ store_failed(struct import *imp, int rc)
 {
 	char msg[256];
 
+	space_refused(imp->n, rc, SPACE_FROM_NODE, 0);
 	if (rc == LCF_EMAPFULL)
 		snprintf(msg, sizeof(msg), "database map is full (map_size %llu MiB): "
 		    "raise map_size in %s and restart lcnode",

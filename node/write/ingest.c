@@ -412,6 +412,10 @@ finish(struct ingest_job *job)
 		events_emit(&n->events, &ev);
 	}
 	if (job->res.error != 0)
+		space_refused(n, job->res.error, via == EVENTS_VIA_PUSH ?
+		    SPACE_FROM_PUSH : via == EVENTS_VIA_SYNC ? SPACE_FROM_SYNC :
+		    SPACE_FROM_NODE, job->nitems);
+	if (job->res.error != 0)
 		snprintf(job->res.reason, sizeof(job->res.reason),
 		    "cannot store %zu records: %s%s", job->nitems,
 		    lcf_strerror(job->res.error), job->res.error == LCF_EMAPFULL ?

@@ -462,6 +462,8 @@ write_done(uv_work_t *w, int status)
 	(void)status;
 	if (job->res.error != 0) {
 		return_seqs(job);
+		space_refused(job->n, job->res.error, SPACE_FROM_NODE,
+		    job->res.stored);
 		if (job->res.error == LCF_EMAPFULL)
 			snprintf(job->res.message, sizeof(job->res.message),
 			    "database map is full (map_size %llu MiB): raise map_size "

@@ -191,11 +191,11 @@ test_values(void **state)
 		assert_int_equal(cfg.listen_port, 65535);
 		config_free(&cfg);
 	}
-	/* IPv6 in brackets; absolute paths stay as they are; a later line for
-	 * the same setting wins. */
+	/* IPv6 in brackets; absolute paths stay as they are. (A second line
+	 * for the same setting is an error since issue 17: test_errors.) */
 	assert_int_equal(load_text(f, "[node]\nlisten = [::1]:7400\n"
 	    "key = /etc/lcf/city.key\ncatalog = /usr/share/lcf/catalog.json\n"
-	    "city = First\ncity = Second\n", &cfg, err, sizeof(err)), 0);
+	    "city = Second\n", &cfg, err, sizeof(err)), 0);
 	expect_str(cfg.listen_host, "::1", "IPv6 listen host");
 	assert_int_equal(cfg.listen_port, 7400);
 	expect_str(cfg.key_path, "/etc/lcf/city.key", "absolute key");
@@ -331,6 +331,18 @@ test_errors(void **state)
 		    "city: expected a name of 1 to 200 characters" },
 		{ "[node]\nkey = \nlisten = 127.0.0.1:7400\n", 2,
 		    "key: expected a file name" },
+		/* A setting given twice in one section names both lines. */
+		{ "[node]\nlisten = 127.0.0.1:7400\ncity = A\n\ncity = B\n", 5,
+		    "duplicate key \"city\" in [node] (first set on line 3)" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[http]\nlisten = off\n"
+		    "[node]\nlisten = 127.0.0.1:7401\n", 6,
+		    "duplicate key \"listen\" in [node] (first set on line 2)" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[store]\nmap_size = 1G\n"
+		    "map_size = 2G\n", 5,
+		    "duplicate key \"map_size\" in [store] (first set on line 4)" },
+		/* A map_size no mmap can give names map_size and its line. */
+		{ "[node]\nlisten = 127.0.0.1:7400\n[store]\nmap_size = 4096T\n", 4,
+		    "map_size: 4294967296 MiB is more than this system can map" },
 	};
 	struct config cfg;
 	char err[600], want[600];
@@ -367,7 +379,8 @@ test_long_line(void **state)
 	    "city = %0300d\ncountry = FI\n", 0);
 	rc = load_text(f, text, &cfg, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s:3: line longer than", f->path);
-	if (rc != LCF_ECONFIG || strncmp(err, want, strlen(want)) != 0) {
+	if (rc != LCF_ECONFIG || strncmp(err, want, strlen(want)) != 0 ||
+	    strstr(err, "characters (the most libinih reads in one line)") == NULL) {
 		print_error("got %d '%s', want '%s...'\n", rc, err, want);
 		fail();
 	}
@@ -381,6 +394,55 @@ test_long_line(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(strlen(cfg.city), 191);
 	expect_str(cfg.country, "FI", "country after a long line");
+	config_free(&cfg);
+}
+
+/* The same key in two sections is two settings; announce repeats. */
+static void
+test_repeats_allowed(void **state)
+{
+	struct fix *f = *state;
+	struct config cfg;
+	char err[600];
+	int rc;
+
+	rc = load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
+	    "announce = 192.0.2.1:7400\nannounce = 192.0.2.2:7400\n"
+	    "[http]\nlisten = 127.0.0.1:8380\n", &cfg, err, sizeof(err));
+	if (rc != 0)
+		print_error("%s\n", err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(cfg.nannounce, 2);
+	assert_int_equal(cfg.listen_port, 7400);
+	assert_int_equal(cfg.http_port, 8380);
+	config_free(&cfg);
+}
+
+/* A NUL byte: named by line, not taken for the line's end (which made it
+ * "line longer than" before). */
+static void
+test_nul_byte(void **state)
+{
+	struct fix *f = *state;
+	static const char text[] = "[node]\nlisten = 127.0.0.1:7400\n"
+	    "city = Tam\0pere\ncountry = FI\n";
+	struct config cfg;
+	char err[600], want[600];
+	FILE *fp;
+	int rc;
+
+	unlink(f->path);
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, fp), sizeof(text) - 1);
+	assert_int_equal(fclose(fp), 0);
+	rc = config_load(&cfg, f->dir, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:3: a NUL byte (\\0) in the line",
+	    f->path);
+	if (rc != LCF_ECONFIG || strncmp(err, want, strlen(want)) != 0) {
+		print_error("got %d '%s', want '%s...'\n", rc, err, want);
+		fail();
+	}
 	config_free(&cfg);
 }
 
@@ -635,20 +697,23 @@ test_http(void **state)
 	assert_int_equal(cfg.http_idle_timeout, 1);
 	config_free(&cfg);
 
-	/* off, and a later listen line wins either way. */
+	/* off; a second listen line after it is an error naming both (it
+	 * won before issue 17). */
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
 	    "listen = off\n", &cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.http_enabled, 0);
 	config_free(&cfg);
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
-	    "listen = off\nlisten = 127.0.0.2:9000\n", &cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.http_enabled, 1);
-	expect_str(cfg.http_host, "127.0.0.2", "http host after off");
-	assert_int_equal(cfg.http_port, 9000);
+	    "listen = off\nlisten = 127.0.0.2:9000\n", &cfg, err, sizeof(err)),
+	    LCF_ECONFIG);
+	assert_non_null(strstr(err, ":5: duplicate key \"listen\" in [http] "
+	    "(first set on line 4)"));
 	config_free(&cfg);
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n[http]\n"
-	    "listen = 127.0.0.2:9000\nlisten = off\n", &cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.http_enabled, 0);
+	    "listen = 127.0.0.2:9000\nlisten = off\n", &cfg, err, sizeof(err)),
+	    LCF_ECONFIG);
+	assert_non_null(strstr(err, ":5: duplicate key \"listen\" in [http] "
+	    "(first set on line 4)"));
 	config_free(&cfg);
 
 	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
@@ -767,6 +832,20 @@ test_parser_direct(void **state)
 	    "code such as RO, got 'Finland'", "first error");
 	config_free(&cfg);
 
+	/* A second listen in [node] is refused, naming the first line. */
+	config_init(&cfg, "/d");
+	memset(&p, 0, sizeof(p));
+	p.cfg = &cfg;
+	p.file = "f.conf";
+	assert_int_equal(config_line(&p, "node", "listen", "127.0.0.1:1", 5), 0);
+	assert_int_equal(config_line(&p, "http", "listen", "127.0.0.1:2", 9), 0);
+	assert_int_equal(config_line(&p, "node", "listen", "127.0.0.1:3", 12),
+	    LCF_ECONFIG);
+	expect_str(p.err, "f.conf:12: duplicate key \"listen\" in [node] (first "
+	    "set on line 5): keep one", "duplicate");
+	assert_int_equal(cfg.listen_port, 1);
+	config_free(&cfg);
+
 	/* Missing listen: no line number. */
 	config_init(&cfg, "/d");
 	memset(&p, 0, sizeof(p));
@@ -869,6 +948,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_template, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_http, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeats_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test(test_parser_direct),
 		cmocka_unit_test(test_parser_fuzz),
 	};

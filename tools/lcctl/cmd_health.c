@@ -14,7 +14,8 @@ static const char usage[] =
     "Says whether the node is ok, degraded or down, and why, as its /readyz\n"
     "answers: degraded when no configured peer is reachable, while the node\n"
     "catches up after its start, when its HTTP address could not be bound, or\n"
-    "when this city's membership is not in force; down when the store is not\n"
+    "when this city's membership is not in force, or when the store is full;\n"
+    "down when the store is not\n"
     "open or the node does not answer. For scripts and monitoring checks.\n"
     "\n"
     "Options:\n"
@@ -39,6 +40,8 @@ from_reply(const Lcf__HealthReply *r, struct health *h)
 		snprintf(h->reasons[i], sizeof(h->reasons[i]), "%s", r->reasons[i]);
 	h->nreasons = i;
 	h->store_open = r->store_open;
+	h->store_full = r->store_full == NULL ? SPACE_OK :
+	    strcmp(r->store_full, "disk") == 0 ? SPACE_DISK : SPACE_MAP;
 	h->peers_configured = r->peers_configured;
 	h->peers_connected = r->peers_connected;
 	h->sync_running = r->sync_running;

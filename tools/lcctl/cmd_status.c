@@ -100,6 +100,19 @@ status_json(const Lcf__StatusReply *st)
 	json_object_set_new(o, "held_cities", st->has_held_cities ?
 	    json_integer((json_int_t)st->held_cities) : json_null());
 	json_object_set_new(o, "restore", restore_json(st->restore));
+	json_object_set_new(o, "store_full", st->store_full ?
+	    json_string(st->store_full) : json_null());
+	json_object_set_new(o, "store_full_message", st->store_full_message ?
+	    json_string(st->store_full_message) : json_null());
+	json_object_set_new(o, "store_full_since_ms", st->has_store_full_since_ms ?
+	    json_integer((json_int_t)st->store_full_since_ms) : json_null());
+	json_object_set_new(o, "store_full_probe_in_ms",
+	    st->has_store_full_probe_in_ms ?
+	    json_integer((json_int_t)st->store_full_probe_in_ms) : json_null());
+	json_object_set_new(o, "space_refused", json_pack("{s:I,s:I,s:I}",
+	    "sync", (json_int_t)st->space_refused_sync,
+	    "push", (json_int_t)st->space_refused_push,
+	    "node", (json_int_t)st->space_refused_node));
 	return o;
 }
 
@@ -136,6 +149,15 @@ status_text(const Lcf__StatusReply *st)
 	item = xasprintf("%s used, map size %s", a, b);
 	render_field(stdout, "Database", item);
 	free(item);
+	if (st->store_full != NULL) {
+		item = xasprintf("FULL (%s): %s; refused since start: %" PRIu64
+		    " pulled, %" PRIu64 " pushed, %" PRIu64 " own records",
+		    st->store_full, st->store_full_message ?
+		    st->store_full_message : "", st->space_refused_sync,
+		    st->space_refused_push, st->space_refused_node);
+		render_field(stdout, "Store", item);
+		free(item);
+	}
 	for (i = 0; i < st->n_kinds; i++) {
 		if (st->kinds[i]->deleted > 0)
 			item = xasprintf("%s %" PRIu64 " (%" PRIu64 " deleted)",
