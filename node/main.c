@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,19 +631,6 @@ out:
 	return ret;
 }
 
-/* Large buffers (answers of megabytes, record batches) are mapped of their
- * own and given back to the system when freed. glibc would otherwise raise
- * its threshold after the first such buffer is freed and take the next ones
- * from the heap, where answers freed among others still held stay resident
- * (200 unread admin answers, 64 MiB held by the bound, kept 140 MiB
- * resident; tests/blackbox/admin_bounds.sh). A fixed threshold keeps the
- * memory the node holds what its bounds say. */
-static void
-size_malloc(void)
-{
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-}
-
 /* One pool thread per core, unless the operator says otherwise: the pool
  * verifies and signs, and the store's writer has a thread of its own
  * (ingest.c), so more pool threads would only take CPU from it. libuv reads
@@ -799,7 +785,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 	size_pool();
-	size_malloc();
 	if (start_services(&runner, err, sizeof(err)) != 0) {
 		log_failx("%s", err);
 		goto out_loop;

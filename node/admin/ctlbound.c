@@ -24,6 +24,8 @@
 // Time: part of a frame and then CTL_PART_TIMEOUT_MS of silence, or one
 // frame taking CTL_FRAME_TIMEOUT_MS in all (a trickle), closes a client;
 // so does CTL_IDLE_TIMEOUT_MS with nothing asked.
+#include <malloc.h>
+
 #include <uv.h>
 
 #include "admin/ctlint.h"
@@ -258,6 +260,13 @@ sweep(uv_timer_t *t)
 			    "minutes");
 	}
 	ctlbound__resume(ctl);
+	/* Many answers freed (a storm of clients that did not read them):
+	 * give the memory back to the system now rather than keep it for
+	 * answers that may never come (glibc keeps freed heap otherwise). */
+	if (ctl->out_freed >= CTL_TRIM_BYTES) {
+		ctl->out_freed = 0;
+		malloc_trim(0);
+	}
 }
 
 void

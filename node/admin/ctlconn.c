@@ -46,6 +46,7 @@ ctlconn__close(struct ctl_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
+	c->ctl->out_freed += c->queued;
 	c->ctl->out_queued -= c->queued;
 	c->queued = 0;
 	c->ctl->gone(c);
@@ -94,6 +95,7 @@ write_done(uv_write_t *w, int status)
 	if (ctlconn__op_end(c))
 		return;
 	was_full = ctl->out_queued > CTL_OUT_TOTAL;
+	ctl->out_freed += len;
 	ctl->out_queued -= len;
 	c->queued -= len;
 	c->last_out = uv_now(ctl->n->loop);

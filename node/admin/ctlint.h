@@ -33,6 +33,7 @@ struct ctl_conn;
 #define CTL_STALL_TIMEOUT_MS	30000		/* an answer not read that long */
 #define CTL_IDLE_TIMEOUT_MS	300000		/* nothing asked that long */
 #define CTL_FRAME_TIMEOUT_MS	60000		/* one request sent that long */
+#define CTL_TRIM_BYTES		(16u << 20)	/* answers freed: then trim */
 #define CTL_EVICT_MS		2000		/* an answer unread that long
 						 * gives way to new requests */
 
@@ -49,6 +50,7 @@ struct control {
 	size_t small_held;
 	struct ctl_conn *big;
 	size_t out_queued;
+	size_t out_freed;            /* answers freed since the last trim */
 	uv_timer_t sweep;
 	int handles;
 	/* The server's steps that ctlconn.c starts: serve the next buffered
