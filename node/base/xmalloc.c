@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/log.h"
 #include "base/xmalloc.h"
@@ -74,5 +75,45 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		fatal("xasprintf");
+	return p;
+}
+
+void *
+malloc_big(size_t size)
+{
+	size_t huge = 2u << 20, round;
+	void *p;
+
+	if (size < XMALLOC_BIG)
+		return malloc(size ? size : 1);
+	if (size > SIZE_MAX - huge)
+		return NULL;
+	round = (size + huge - 1) / huge * huge;
+	if ((p = aligned_alloc(huge, round)) != NULL)
+		(void)madvise(p, round, MADV_HUGEPAGE);
+	return p;
+}
+
+void *
+xmalloc_big(size_t size)
+{
+	void *p = malloc_big(size);
+
+	if (p == NULL)
+		fatal("xmalloc_big(%zu)", size);
+	return p;
+}
+
+void *
+xrealloc_big(void *ptr, size_t old_size, size_t size)
+{
+	void *p;
+
+	if (size < XMALLOC_BIG)
+		return xreallocarray(ptr, size ? size : 1, 1);
+	p = xmalloc_big(size);
+	if (ptr != NULL)
+		memcpy(p, ptr, old_size < size ? old_size : size);
+	free(ptr);
 	return p;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // A call's parameters and answers: query strings, JSON, RFC 9457 problems.
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +56,11 @@ set_body(struct http_call *c, int status, const char *type, char *body, size_t l
 void
 answer_json_text(struct http_call *c, int status, char *text, size_t len)
 {
-	/* A newline ends the document, for people reading it with curl. */
+	/* A newline ends the document, for people reading it with curl (in
+	 * place when the buffer has room: a large one is in huge pages). */
 	if (len == 0 || text[len - 1] != '\n') {
-		text = xreallocarray(text, len + 2, 1);
+		if (malloc_usable_size(text) < len + 2)
+			text = xreallocarray(text, len + 2, 1);
 		text[len++] = '\n';
 		text[len] = '\0';
 	}

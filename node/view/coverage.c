@@ -2,6 +2,7 @@
 // Coverage: which cities reported which catalog indicators for a period (a
 // value's period matches when it overlaps the one asked), with totals and
 // what is missing.
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,12 +226,33 @@ g_str_or_null(yajl_gen g, const char *s)
 		yajl_gen_null(g);
 }
 
+/* A string that needs no escaping (hex digits, or a catalog id: 1 to 64 of
+ * [A-Za-z0-9._-], validate.c), written as it is: yajl_gen_number puts its
+ * text in place unchanged, with the commas and indentation of its place,
+ * where yajl_gen_string would look at every byte for escapes (a fifth of
+ * the answer's time with --missing: 38,835 ids). Values only (yajl wants
+ * keys through yajl_gen_string). */
+static void
+g_plain(yajl_gen g, const char *s, size_t len)
+{
+	char buf[2 + 64 + 1];
+
+	if (len > 64) {
+		yajl_gen_string(g, (const unsigned char *)s, len);
+		return;
+	}
+	buf[0] = '"';
+	memcpy(buf + 1, s, len);
+	buf[len + 1] = '"';
+	yajl_gen_number(g, buf, len + 2);
+}
+
 static void
 g_hex(yajl_gen g, const uint8_t *b)
 {
 	char hex[65];
 
-	yajl_gen_string(g, (const unsigned char *)hex_encode(b, 32, hex), 64);
+	g_plain(g, hex_encode(b, 32, hex), 64);
 }
 
 static void
@@ -318,7 +340,8 @@ write_city(yajl_gen g, const struct cov *cv, const struct cov_city *c,
 		yajl_gen_array_open(g);
 		for (k = 0; k < cv->cat->n; k++)
 			if (c->cell[k] < 0 && wanted(cv, k))
-				G_STR(g, cv->cat->items[k]->id);
+				g_plain(g, cv->cat->items[k]->id,
+				    strlen(cv->cat->items[k]->id));
 		yajl_gen_array_close(g);
 	}
 	yajl_gen_map_close(g);
@@ -401,11 +424,35 @@ write_answer(yajl_gen g, struct cov *cv, const char *period, int missing)
 
 /* The text of the answer. yajl is not asked to check UTF-8: every string
  * here was checked on its way in (record validation, the catalog's file). */
+/* yajl's buffer in huge pages once it passes a megabyte (xmalloc.h). */
+static void *
+g_malloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return xmalloc_big(size);
+}
+
+static void *
+g_realloc(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	return xrealloc_big(p, p != NULL ? malloc_usable_size(p) : 0, size);
+}
+
+static void
+g_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static yajl_alloc_funcs g_alloc = { g_malloc, g_realloc, g_free, NULL };
+
 static int
 write_text(struct cov *cv, const char *period, int missing, int indent,
     char **text, size_t *len, struct view_error *e)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen g = yajl_gen_alloc(&g_alloc);
 	const unsigned char *buf;
 	yajl_gen_status st;
 
@@ -416,8 +463,9 @@ write_text(struct cov *cv, const char *period, int missing, int indent,
 		yajl_gen_config(g, yajl_gen_indent_string, "  ");
 	}
 	write_answer(g, cv, period, missing);
+	/* Room for a newline and a NUL: the HTTP answer ends with one. */
 	if ((st = yajl_gen_get_buf(g, &buf, len)) != yajl_gen_status_ok ||
-	    (*text = malloc(*len + 1)) == NULL) {
+	    (*text = malloc_big(*len + 2)) == NULL) {
 		yajl_gen_free(g);
 		return view_fail(e, LCF_EIO, 500, NULL, "the coverage cannot be "
 		    "written as JSON (yajl status %d)", (int)st);

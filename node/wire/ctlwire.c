@@ -28,7 +28,7 @@ ctlwire_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
 	size = protobuf_c_message_get_packed_size(m);
 	if (size > CTL_MAX_FRAME)
 		goto out;
-	p = xmalloc(FRAME_HDR + size);
+	p = xmalloc_big(FRAME_HDR + size);
 	put_be32(p, (uint32_t)size);
 	protobuf_c_message_pack(m, p + FRAME_HDR);
 	*buf = p;
@@ -172,6 +172,24 @@ out:
 	return ret;
 }
 
+/* Unpacking an answer of megabytes copies its text into memory of its own:
+ * huge pages there too (xmalloc.h says why). */
+static void *
+big_alloc(void *data, size_t size)
+{
+	(void)data;
+	return malloc_big(size);
+}
+
+static void
+big_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+static ProtobufCAllocator big_allocator = { big_alloc, big_free, NULL };
+
 int
 ctlwire_recv(int fd, Lcf__CtlResponse **resp)
 {
@@ -190,13 +208,13 @@ ctlwire_recv(int fd, Lcf__CtlResponse **resp)
 	}
 	/* The length comes from the socket: bounded above, and a failed
 	 * allocation is reported rather than aborting. */
-	if ((buf = malloc(len ? len : 1)) == NULL) {
+	if ((buf = malloc_big(len)) == NULL) {
 		ret = LCF_ENOMEM;
 		goto out;
 	}
 	if ((ret = read_all(fd, buf, len)) < 0)
 		goto out;
-	r = lcf__ctl_response__unpack(NULL, len, buf);
+	r = lcf__ctl_response__unpack(&big_allocator, len, buf);
 	if (r == NULL) {
 		ret = LCF_EPROTO;
 		goto out;
