@@ -4,6 +4,7 @@
 // record requests) and ctlfed.c (the federation requests), which both answer
 // through it; what it needs of the server it gets as callbacks in struct
 // control, so it calls neither.
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,9 @@ ctlconn__send(struct ctl_conn *c, Lcf__CtlResponse *resp, int then)
 	wr = xcalloc(1, sizeof(*wr));
 	wr->conn = c;
 	wr->data = data;
-	wr->len = len;
+	/* Counted as the memory it holds (a large frame's huge pages round it
+	 * up), so that CTL_OUT_TOTAL bounds memory, not bytes. */
+	wr->len = malloc_usable_size(data);
 	wr->then = then;
 	b = uv_buf_init((char *)data, (unsigned)len);
 	c->ops++;
@@ -143,11 +146,11 @@ ctlconn__send(struct ctl_conn *c, Lcf__CtlResponse *resp, int then)
 	 * now when nothing was waiting. */
 	if (c->queued == 0)
 		c->last_out = uv_now(c->ctl->n->loop);
-	c->queued += len;
-	c->ctl->out_queued += len;
+	c->queued += wr->len;
+	c->ctl->out_queued += wr->len;
 	if (uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, write_done) != 0) {
-		c->queued -= len;
-		c->ctl->out_queued -= len;
+		c->queued -= wr->len;
+		c->ctl->out_queued -= wr->len;
 		c->ops--;
 		free(data);
 		free(wr);

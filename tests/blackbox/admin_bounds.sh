@@ -23,7 +23,7 @@ closed() { curl -s "$URL/metrics" | awk -v r="$1" '$1 == "lcf_admin_closed_total
 # clients.py MODE COUNT: COUNT clients on the admin socket doing MODE,
 # printing what happened to them once the node closed them or after 45 s.
 cat >"$D/clients.py" <<'EOF'
-import socket, struct, sys, threading, time
+import select, socket, struct, sys, threading, time
 sock, mode, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 STATUS = b"\x08\x01\x52\x00"
 def view(name, args):
@@ -47,19 +47,19 @@ if mode == "large":
     print("sent", flush=True)
 start, closed = time.time(), 0
 if mode == "unread":
-    # Unread for 40 s: by then the node gave up on each (30 s); what the
-    # kernel still holds for one is read out, then its end shows.
-    time.sleep(40)
+    # Never read: the node's end closing shows as a hang-up (POLLRDHUP),
+    # data or not; wait for all, two minutes at most (under AddressSanitizer
+    # the 300 answers alone take a minute to work out).
+    p, left = select.poll(), {}
     for s in cs:
-        s.setblocking(False)
-        try:
-            while s.recv(1 << 20):
-                pass
-            closed += 1
-        except ConnectionResetError:
-            closed += 1
-        except BlockingIOError:
-            pass
+        p.register(s, select.POLLRDHUP | select.POLLHUP)
+        left[s.fileno()] = s
+    while left and time.time() - start < 120:
+        for fd, ev in p.poll(1000):
+            if fd in left and ev & (select.POLLRDHUP | select.POLLHUP):
+                p.unregister(fd)
+                del left[fd]
+                closed += 1
 else:
     for s in cs:
         s.settimeout(max(0.1, 45 - (time.time() - start)))
@@ -95,7 +95,14 @@ wait_for 20 grep -q sent "$D/large.out"
 peak=$(anon_kib)
 check "while they hold, lcctl still gets its answer" quiet_status
 grown=$(( (peak - base) / 1024 ))
-check "the node holds ${grown} MiB more for 60 clients offering 53 MiB (at most 32 MiB of small frames and one large one: under 48)" [ "$grown" -lt 48 ]
+# Under AddressSanitizer freed memory waits in its quarantine (256 MiB): the
+# node's own size is not what it measures.
+asan() { nm "$LCNODE" 2>/dev/null | grep -q __asan_init; }
+if asan; then
+	echo "# the RssAnon bounds are not checked: lcnode is built with AddressSanitizer" >&2
+else
+	check "the node holds ${grown} MiB more for 60 clients offering 53 MiB (at most 32 MiB of small frames and one large one: under 48)" [ "$grown" -lt 48 ]
+fi
 wait "$cpid"
 # Those that waited for room read theirs once the first were timed out.
 expect_contains "all 60 are timed out in the end" "$(cat "$D/large.out")" "closed 60"
@@ -114,11 +121,11 @@ size=$(( $(wc -c <"$D/answer.json") * 300 / 1048576 ))
 # allocator keeps of the answers freed among those still held (the node
 # trims it once a second): under 200 MiB, where 300 MiB were asked for
 # (without the bound all of it is queued, and held).
-check "300 unread answers of ${size} MiB in all: the node holds ${grown} MiB more (under 200)" [ "$grown" -lt 200 ]
+asan || check "300 unread answers of ${size} MiB in all: the node holds ${grown} MiB more (under 200)" [ "$grown" -lt 200 ]
 check "lcctl still gets its answer" quiet_status
 wait "$cpid"
 n=$(sed -n 's/^closed \([0-9]*\) .*/\1/p' "$D/unread.out")
-expect_eq "clients that never read are all closed by 40 s" 300 "$n"
+expect_eq "clients that never read are all closed, none reading a byte" 300 "$n"
 check "counted as unread_answer" [ "$(closed unread_answer)" -ge 1 ]
 expect_contains "and logged" "$(cat "$D/node.log")" "it took none of its answer for 30 s"
 check "the node still serves" quiet_status
