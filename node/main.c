@@ -461,6 +461,9 @@ stop_services(struct node *n)
 	/* Who waits for a measurement is answered while the admin socket
 	 * and HTTP still run. */
 	measure_stop(n);
+	/* Publishing that waits for this city's seqs to settle never will:
+	 * answered before the admin socket closes. */
+	publish_stop(n);
 	control_stop(n->control);
 	n->control = NULL;
 	http_stop(n->http);

@@ -7,6 +7,7 @@
 // slices: serialize and sign. (4) In the pool: one store transaction; back in
 // the loop the batch is told to the node (EVENTS_STORED). Seqs are reserved
 // (seq.c) only after validation so a refused import leaves no gap.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -541,6 +542,22 @@ job_start(struct publish_turn *turn)
 	start_slices(job);
 }
 
+/* The node stops before this job's turn could come: it answers so. */
+static void
+job_cancel(struct publish_turn *t)
+{
+	struct publish_job *job = (struct publish_job *)t;
+
+	job->res.error = LCF_ECLOSED;
+	job->res.error_index = -1;
+	snprintf(job->res.message, sizeof(job->res.message), "the node stopped "
+	    "before it could publish (it was waiting to learn this city's "
+	    "newest records)");
+	job_detach(job);
+	job->cb(job->arg, &job->res);
+	job_free(job);
+}
+
 int
 publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
     publish_cb cb, void *arg)
@@ -553,6 +570,7 @@ publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_run,
 	job->cb = cb;
 	job->arg = arg;
 	job->turn.start = job_start;
+	job->turn.cancel = job_cancel;
 	publish_turn_take(n, &job->turn);
 	return 0;
 }
@@ -596,6 +614,22 @@ publish_turn_end(struct node *n, struct publish_turn *t)
 	if (was_running)
 		n->publish_busy = 0;
 	turn_next(n);
+}
+
+void
+publish_stop(struct node *n)
+{
+	struct publish_turn *t, *next;
+
+	if (n->seq_settled)
+		return;
+	for (t = n->publish_head; t != NULL; t = next) {
+		next = t->next;
+		if (t->cancel == NULL)
+			continue;
+		publish_turn_end(n, t);
+		t->cancel(t);
+	}
 }
 
 void

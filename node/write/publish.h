@@ -44,10 +44,19 @@ int publish_submit(struct node *n, Lcf__Content **drafts, size_t count, int dry_
  * out of the queue. */
 struct publish_turn {
 	void (*start)(struct publish_turn *t);
+	/* May be NULL: called instead of start when the node stops before
+	 * the turn could come (publish_stop); t is out of the queue then. */
+	void (*cancel)(struct publish_turn *t);
 	struct publish_turn *next;
 };
 void publish_turn_take(struct node *n, struct publish_turn *t);
 void publish_turn_end(struct node *n, struct publish_turn *t);
+
+/* At the node's stop: the turns still waiting because this city may not
+ * number records yet (restoring, or before its first reconciliation) will
+ * never start; those that can be are cancelled (a publish job answers
+ * LCF_ECLOSED and is freed). Turns that can start run as usual. */
+void publish_stop(struct node *n);
 
 /* Fills a draft's envelope (author, which must outlive c's use, timestamp; seq
  * 1 for now) and checks it: validation against the catalog, its size with the
