@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: an indicator catalog file (config/catalog.json, `catalog =`
 // in lcnode.conf) as catalog_load reads it, then the lookups views make.
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the peer table file (DIR/peers.json) as peerfile_load reads
 // it at start-up, and the addresses in it through peerfile_parse_address.
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -2,7 +2,6 @@
 // Fuzz target: an import file (`lcctl import`, JSON) read one record at a
 // time by tab_stream, each record's text then decoded by pbstream into a
 // practice as lcctl import does.
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
