@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "admin/control.h"
 #include "core/custody.h"
+#include "core/lineage.h"
 #include "admin/notify.h"
 #include "base/error.h"
 #include "wire/conn.h"
@@ -141,27 +142,6 @@ load_key(struct node *n, char *err, size_t errlen)
 	return rc;
 }
 
-struct handover {
-	const uint8_t *to;           /* the key it must hand over to */
-	int found;
-};
-
-static int
-handover_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
-{
-	struct handover *h = arg;
-	struct record rec;
-
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
-		return 0;
-	h->found = !rec.c->deleted && rec.c->succession != NULL &&
-	    rec.c->succession->successor.len == 32 &&
-	    memcmp(rec.c->succession->successor.data, h->to, 32) == 0;
-	record_release(&rec);
-	return 0;
-}
-
 /* Keeps the key file's current content as KEY.retired-ID12; a link made by
  * an earlier start that stopped half-way is accepted when it holds this key. */
 static int
@@ -206,7 +186,6 @@ static int
 switch_key(struct node *n, char *err, size_t errlen)
 {
 	struct identity *next = NULL;
-	struct handover h;
 	char *next_path = xasprintf("%s%s", n->cfg.key_path, IDENTITY_NEXT_SUFFIX);
 	char *retired = NULL, why[256], old_hex[LCF_ID_HEX], new_hex[LCF_ID_HEX];
 	char *dir = NULL, *slash;
@@ -231,11 +210,7 @@ switch_key(struct node *n, char *err, size_t errlen)
 	}
 	hex_encode(n->id->pk, 32, old_hex);
 	hex_encode(next->pk, 32, new_hex);
-	h.to = next->pk;
-	h.found = 0;
-	store_get_current(n->store, n->id->pk, LCF__KIND__KIND_SUCCESSION,
-	    "succession", handover_visit, &h);
-	if (!h.found) {
+	if (!lineage_handed_over(n->store, n->id->pk, next->pk)) {
 		log_warnx("%s holds key %.12s..., but the current key %.12s... "
 		    "has not handed over to it (no succession record): keeping "
 		    "the current key. Remove the file, then run `lcctl key "

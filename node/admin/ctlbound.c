@@ -31,6 +31,7 @@
 #include "admin/ctlint.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "core/node.h"
 #include "write/import.h"
 
@@ -193,9 +194,8 @@ ctlbound__may_serve(struct control *ctl)
 static int
 partial(const struct ctl_conn *c)
 {
-	return c->len > 0 && (c->len < 4 || c->len < 4 + (size_t)
-	    ((uint32_t)c->buf[0] << 24 | (uint32_t)c->buf[1] << 16 |
-	    (uint32_t)c->buf[2] << 8 | c->buf[3]));
+	return c->len > 0 && (c->len < 4 ||
+	    c->len < 4 + (size_t)get_be32(c->buf));
 }
 
 /* The clients held back for room, and those with requests waiting for the

@@ -21,7 +21,7 @@
 #include "core/node.h"
 #include "core/restore.h"
 #include "model/identity.h"
-#include "model/record.h"
+#include "core/lineage.h"
 #include "store/backup.h"
 #include "store/store.h"
 
@@ -274,38 +274,14 @@ out:
 	return ret;
 }
 
-struct handover {
-	const uint8_t *to;
-	int found;
-};
-
-static int
-handover_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
-{
-	struct handover *h = arg;
-	struct record rec;
-
-	(void)id;
-	if (record_open(raw, len, 0, &rec) != 0)
-		return 0;
-	h->found = !rec.c->deleted && rec.c->succession != NULL &&
-	    rec.c->succession->successor.len == 32 &&
-	    memcmp(rec.c->succession->successor.data, h->to, 32) == 0;
-	record_release(&rec);
-	return 0;
-}
-
 /* The store records another city than the key's: accepted only when that
  * city handed over to this key (a succession stored here). */
 static int
 check_city(struct node *n, const uint8_t city[32], char *err, size_t errlen)
 {
-	struct handover h = { .to = n->id->pk, .found = 0 };
 	char have[LCF_ID_HEX], want[LCF_ID_HEX];
 
-	store_get_current(n->store, city, LCF__KIND__KIND_SUCCESSION, "succession",
-	    handover_visit, &h);
-	if (h.found)
+	if (lineage_handed_over(n->store, city, n->id->pk))
 		return store_meta_put(n->store, META_CITY, n->id->pk, 32);
 	snprintf(err, errlen, "%s/db belongs to city %s (recorded in the store), "
 	    "but the key %s is city %s: the key file was changed or replaced, or "

@@ -12,6 +12,7 @@
 #include "core/lineage.h"
 #include "core/member.h"
 #include "core/node.h"
+#include "model/record.h"
 #include "store/store.h"
 #include "base/xmalloc.h"
 
@@ -168,4 +169,36 @@ lineage_shadowed(const struct lineage *l, struct store *s, const Lcf__Content *c
 			return 1;
 	}
 	return 0;
+}
+
+struct handover {
+	const uint8_t *to;           /* the key it must hand over to */
+	int found;
+};
+
+static int
+handover_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	struct handover *h = arg;
+	struct record rec;
+
+	(void)id;
+	if (record_open(raw, len, 0, &rec) != 0)
+		return 0;
+	h->found = !rec.c->deleted && rec.c->succession != NULL &&
+	    rec.c->succession->successor.len == 32 &&
+	    memcmp(rec.c->succession->successor.data, h->to, 32) == 0;
+	record_release(&rec);
+	return 0;
+}
+
+int
+lineage_handed_over(struct store *s, const uint8_t from[32],
+    const uint8_t to[32])
+{
+	struct handover h = { .to = to, .found = 0 };
+
+	store_get_current(s, from, LCF__KIND__KIND_SUCCESSION, "succession",
+	    handover_visit, &h);
+	return h.found;
 }

@@ -37,5 +37,9 @@ void lineage_head(const struct lineage *l, const uint8_t key[32],
  * so lists show c's key once. Reads the store; thread-safe. */
 int lineage_shadowed(const struct lineage *l, struct store *s,
     const Lcf__Content *c);
+/* 1 when the store holds a current succession record by which key from
+ * handed over to key to; else 0. */
+int lineage_handed_over(struct store *s, const uint8_t from[32],
+    const uint8_t to[32]);
 
 #endif

@@ -44,8 +44,7 @@ expect_contains "and what to check" "$(jq -r .clock_warning <<<"$S")" "timedatec
 expect_contains "the membership line points at the clock" "$(jq -r .membership <<<"$S")" "see Clock"
 expect_contains "lcctl status shows a Clock line" "$("$LCCTL" -d "$DA" status)" "Clock:"
 
-# From a peer: B's records reach A by push and reconciliation, and are
-# refused there for the same reason; B is unaffected.
+# B, whose clock is right, took the same admissions: nothing to say.
 S=$(ctl B status --json)
 expect_eq "B, whose clock is right, has no clock warning" null "$(jq -r .clock_warning <<<"$S")"
 expect_eq "and is a member" member "$(jq -r .membership <<<"$S")"
