@@ -48,6 +48,8 @@ clockwatch_span(int64_t ms, char *buf, size_t size)
 	if (s >= 3600)
 		snprintf(buf, size, "%lld h %lld min", (long long)(m / 60),
 		    (long long)(m % 60));
+	else if (s >= 60 && s % 60 == 0)
+		snprintf(buf, size, "%lld min", (long long)(s / 60));
 	else if (s >= 60)
 		snprintf(buf, size, "%lld min %lld s", (long long)(s / 60),
 		    (long long)(s % 60));

@@ -39,7 +39,7 @@ void clockwatch_merge(struct clockwatch *w, const struct clockwatch *src,
 int clockwatch_say(const struct clockwatch *w, int64_t now_ms, char *buf,
     size_t size);
 
-/* "2 h 0 min" (minutes rounded), "12 min 5 s", "40 s" for a span of
+/* "2 h 0 min" (minutes rounded), "10 min", "12 min 5 s", "40 s" for a span of
  * milliseconds. */
 void clockwatch_span(int64_t ms, char *buf, size_t size);
 

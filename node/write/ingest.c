@@ -293,15 +293,16 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		if (rec->c->timestamp > job->now + INGEST_MAX_FUTURE_MS) {
-			char span[48];
+			char span[48], most[48];
 
 			job->verdict[i] = V_REFUSED;
 			clockwatch_note(&sl->ahead, job->now, rec->c->author.data,
 			    rec->c->timestamp - job->now, 1);
 			clockwatch_span(rec->c->timestamp - job->now, span,
 			    sizeof(span));
+			clockwatch_span(INGEST_MAX_FUTURE_MS, most, sizeof(most));
 			refuse(sl, i, rec->id, "dated %s ahead of this node's clock "
-			    "(at most 10 min): is this node's clock right?", span);
+			    "(at most %s): is this node's clock right?", span, most);
 			record_release(rec);
 			continue;
 		}
@@ -411,15 +412,15 @@ finish(struct ingest_job *job)
 		ev.u.stored.count = job->nitems;
 		events_emit(&n->events, &ev);
 	}
-	if (job->res.error != 0)
+	if (job->res.error != 0) {
 		space_refused(n, job->res.error, via == EVENTS_VIA_PUSH ?
 		    SPACE_FROM_PUSH : via == EVENTS_VIA_SYNC ? SPACE_FROM_SYNC :
 		    SPACE_FROM_NODE, job->nitems);
-	if (job->res.error != 0)
 		snprintf(job->res.reason, sizeof(job->res.reason),
 		    "cannot store %zu records: %s%s", job->nitems,
 		    lcf_strerror(job->res.error), job->res.error == LCF_EMAPFULL ?
 		    " (raise map_size in lcnode.conf)" : "");
+	}
 	job->cb(job->arg, &job->res);
 	free(recs);
 	job_free(job);

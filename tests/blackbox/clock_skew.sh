@@ -35,7 +35,7 @@ done >admits.rec 2>/dev/null
 ctl B publish admits.rec >/dev/null
 expect_status "A refuses admissions made now by the secretariat's clock" 1 "$LCCTL" -d "$DA" publish admits.rec
 expect_contains "the refusal gives the offset and names the clock" "$OUT" "2 h 0 min ahead of this node's clock"
-expect_contains "and asks whether it is right" "$OUT" "is this node's clock right?"
+expect_contains "and asks whether it is right, with the limit" "$OUT" "(at most 10 min): is this node's clock right?"
 
 S=$("$LCCTL" -d "$DA" status --json)
 expect_contains "status --json: clock_warning counts the records refused and their signers (the federation key)" "$(jq -r .clock_warning <<<"$S")" "2 records from 1 key refused in the last hour"

@@ -21,6 +21,8 @@ test_span(void **state)
 	assert_string_equal(b, "2 h 0 min");
 	clockwatch_span(725000, b, sizeof(b));
 	assert_string_equal(b, "12 min 5 s");
+	clockwatch_span(600000, b, sizeof(b));
+	assert_string_equal(b, "10 min");
 	clockwatch_span(40999, b, sizeof(b));
 	assert_string_equal(b, "40 s");
 }
