@@ -473,22 +473,39 @@ handler(void *user, const char *section, const char *name, const char *value)
 int
 config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 {
+	char *path = xasprintf("%s/%s", dir, CONFIG_FILE_NAME);
+	FILE *f;
+	int ret;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		config_init(cfg, dir);
+		cfg->path = xstrdup(path);
+		snprintf(err, errlen, "%s: %s (create it with `lcctl -d %s init`)",
+		    path, strerror(errno), dir);
+		free(path);
+		return LCF_ECONFIG;
+	}
+	ret = config_read(cfg, dir, path, f, err, errlen);
+	fclose(f);
+	free(path);
+	return ret;
+}
+
+int
+config_read(struct config *cfg, const char *dir, const char *path, FILE *f,
+    char *err, size_t errlen)
+{
 	struct config_parser p;
 	struct line_reader r = { NULL, 0, 0, 0, 0, 0 };
 	struct handler_ctx h = { &p, &r, 0 };
-	char *path = xasprintf("%s/%s", dir, CONFIG_FILE_NAME);
-	int ret = LCF_ECONFIG, rc;
+	int rc;
 
 	config_init(cfg, dir);
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.file = path;
 	cfg->path = xstrdup(path);
-	if ((r.f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s (create it with `lcctl -d %s init`)",
-		    path, strerror(errno), dir);
-		goto out;
-	}
+	r.f = f;
 	rc = ini_parse_stream(reader, &r, handler, &h);
 	/*
 	 * libinih carries on after a syntax error, so a later setting may have
@@ -515,14 +532,9 @@ config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 	}
 	if (config_finish(&p) != 0) {
 		snprintf(err, errlen, "%s", p.err);
-		goto out;
+		return LCF_ECONFIG;
 	}
-	ret = 0;
-out:
-	if (r.f != NULL)
-		fclose(r.f);
-	free(path);
-	return ret;
+	return 0;
 }
 
 int

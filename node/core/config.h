@@ -4,6 +4,7 @@
 #define LCF_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define CONFIG_FILE_NAME "lcnode.conf"
@@ -138,6 +139,10 @@ int config_finish(struct config_parser *p);
  * the settings' own, a NUL byte in a line, a line longer than libinih reads
  * (its INI_MAX_LINE, as built), and a syntax error. */
 int config_load(struct config *cfg, const char *dir, char *err, size_t errlen);
+/* config_load's parse of an open stream f (read to its end; the caller
+ * closes it), with path for messages: the fuzz target reads from memory. */
+int config_read(struct config *cfg, const char *dir, const char *path, FILE *f,
+    char *err, size_t errlen);
 void config_free(struct config *cfg);
 
 /* Whether host is an IPv4 or IPv6 address (what `listen` must be), not a name. */

@@ -13,6 +13,7 @@
 #include "model/catalog.h"
 #include "base/error.h"
 #include "model/validate.h"
+#include "base/util.h"
 #include "base/xmalloc.h"
 
 /* The default catalog is about 20 KiB; these bounds leave room for a large
@@ -47,36 +48,15 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 static int
 read_bounded(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
-	FILE *f = NULL;
-	char *buf = NULL;
-	size_t len = 0, n;
-	int ret = LCF_EIO;
+	int ret = read_file(path, CATALOG_MAX_BYTES, out, outlen);
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
-	}
-	/* One byte more than allowed tells a file at the limit from a longer one. */
-	buf = xmalloc(CATALOG_MAX_BYTES + 1);
-	while ((n = fread(buf + len, 1, CATALOG_MAX_BYTES + 1 - len, f)) > 0)
-		len += n;
-	if (ferror(f)) {
-		errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
-	}
-	if (len > CATALOG_MAX_BYTES) {
+	if (ret == LCF_ETOOBIG) {
 		errf(err, errlen, "%s: larger than %u bytes", path, CATALOG_MAX_BYTES);
-		ret = LCF_ECONFIG;
-		goto out;
+		return LCF_ECONFIG;
 	}
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
-	if (f != NULL)
-		fclose(f);
+	if (ret != 0)
+		errf(err, errlen, "%s: cannot open: %s", path, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 	return ret;
 }
 

@@ -683,17 +683,25 @@ struct tab_stream {
 	enum stream_state state;
 	int single;                  /* the file is one object */
 	size_t records;
+	size_t block;                /* bytes read at a time */
 };
 
 struct tab_stream *
 tab_stream_fd(int fd, const char *path, size_t max_bytes)
 {
 	struct tab_stream *ts = xcalloc(1, sizeof(*ts));
+	struct stat st;
 
 	ts->fd = fd;
 	ts->path = xstrdup(path);
 	ts->max_bytes = max_bytes;
-	ts->cap = STREAM_BLOCK;
+	ts->block = STREAM_BLOCK;
+	/* A small file is read in one block of its size (and a byte to see its
+	 * end), not in a 1 MiB buffer: an import of a few records stays small. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uintmax_t)st.st_size < STREAM_BLOCK / 2)
+		ts->block = 2 * ((size_t)st.st_size + 1);
+	ts->cap = ts->block;
 	ts->buf = xmalloc(ts->cap);
 	ts->line = 1;
 	return ts;
@@ -759,8 +767,8 @@ stream_fill(struct tab_stream *ts, char *err, size_t errlen)
 		ts->len -= ts->pos;
 		ts->pos = 0;
 	}
-	if (ts->cap - ts->len < STREAM_BLOCK / 2) {
-		ts->cap = ts->len + STREAM_BLOCK;
+	if (ts->cap - ts->len < ts->block / 2) {
+		ts->cap = ts->len + ts->block;
 		ts->buf = xreallocarray(ts->buf, ts->cap, 1);
 	}
 	for (;;) {
