@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the whole suite: cmocka unit tests, black-box tests of the real binaries,
 # and the Noise interoperability test; ends with "N passed, N failed".
+# With names (tests/run.sh csv test_sync interop), runs only those.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -10,6 +11,8 @@ passed=0
 failed=0
 failures=()
 log=$(mktemp -d "${TMPDIR:-/tmp}/lcf-run.XXXXXX")
+only=" $* "
+selected() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
 
 count_tap() {        # $1 = name, $2 = output file, $3 = exit status
 	local p f
@@ -26,7 +29,9 @@ count_tap() {        # $1 = name, $2 = output file, $3 = exit status
 }
 
 echo "== layers"
-if tools/check-layers.sh "$BUILD" >"$log/layers.out" 2>&1; then
+if ! selected check-layers; then
+	:
+elif tools/check-layers.sh "$BUILD" >"$log/layers.out" 2>&1; then
 	printf '%-28s %3d passed, %d failed\n' check-layers 1 0
 	passed=$((passed + 1))
 else
@@ -40,6 +45,7 @@ echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
+	selected "$name" || continue
 	out="$log/$name.out"
 	"$t" >"$out" 2>&1
 	rc=$?
@@ -58,19 +64,79 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 echo "== black-box and browser tests"
+# LCF_TEST_JOBS scripts at a time (default 2: most of a script's time is spent
+# waiting on nodes and timers), each in its own slot: lib.sh takes the slot's
+# share of the test port range (LCF_TEST_SLOT of LCF_TEST_SLOTS), so two scripts
+# never pick the same port. A script whose first lines hold "# lcf-test: alone"
+# (it measures memory or time, or takes both cores) runs with nothing beside it.
+jobs_max=${LCF_TEST_JOBS:-2}
+[ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
+together=()
+alone=()
 for t in tests/blackbox/*.sh tests/browser/*.sh; do
 	case "$t" in */lib.sh | */lib_*.sh) continue ;; esac
-	name=$(basename "$t" .sh)
-	out="$log/$name.out"
-	bash "$t" >"$out" 2>&1
-	rc=$?
-	count_tap "$name" "$out" "$rc"
-	printf '%-28s %3d passed, %d failed\n' "$name" "$(grep -c '^ok - ' "$out")" \
-	    "$(grep -c '^not ok - ' "$out")"
+	selected "$(basename "$t" .sh)" || continue
+	if head -n 30 "$t" | grep -q '^# lcf-test: alone'; then
+		alone+=("$t")
+	else
+		together+=("$t")
+	fi
+done
+declare -A slot_of=()
+slots=()
+for ((i = 0; i < jobs_max; i++)); do slots[i]=; done
+
+start_script() {     # $1 = script, $2 = slot, $3 = slots in all
+	local name
+	name=$(basename "$1" .sh)
+	slots[$2]=$name
+	slot_of[$name]=$2
+	(
+		s=$(date +%s)
+		LCF_TEST_SLOT=$2 LCF_TEST_SLOTS=$3 bash "$1" >"$log/$name.out" 2>&1
+		echo "$? $(($(date +%s) - s))" >"$log/$name.rc.tmp"
+		mv "$log/$name.rc.tmp" "$log/$name.rc"
+	) &
+}
+
+report_done() {      # counts and prints every script that has finished
+	local i name rc secs
+	for i in "${!slots[@]}"; do
+		name=${slots[$i]}
+		[ -n "$name" ] && [ -f "$log/$name.rc" ] || continue
+		read -r rc secs <"$log/$name.rc"
+		count_tap "$name" "$log/$name.out" "$rc"
+		printf '%-28s %3d passed, %d failed  %4ss\n' "$name" \
+		    "$(grep -c '^ok - ' "$log/$name.out")" \
+		    "$(grep -c '^not ok - ' "$log/$name.out")" "$secs"
+		slots[$i]=
+	done
+}
+
+for t in "${together[@]}"; do
+	report_done
+	for ((i = 0; i < jobs_max; i++)); do
+		[ -z "${slots[$i]}" ] && break
+	done
+	while [ "$i" -ge "$jobs_max" ]; do
+		wait -n 2>/dev/null || sleep 0.2
+		report_done
+		for ((i = 0; i < jobs_max; i++)); do
+			[ -z "${slots[$i]}" ] && break
+		done
+	done
+	start_script "$t" "$i" "$jobs_max"
+done
+wait
+report_done
+for t in "${alone[@]}"; do
+	start_script "$t" 0 1
+	wait
+	report_done
 done
 
 echo "== interoperability"
-if [ -x tests/interop/run.sh ]; then
+if [ -x tests/interop/run.sh ] && selected interop; then
 	out="$log/interop.out"
 	tests/interop/run.sh >"$out" 2>&1
 	rc=$?

@@ -92,13 +92,19 @@ http_url() {
 # A port where something already listens (another suite's node on the same
 # machine, its HTTP face 10000 below) is passed over: a test that dialed it
 # would talk to a stranger.
-_port_next=$((20000 + (($$ * 7 + RANDOM) % 12000)))
+# tests/run.sh runs scripts side by side, each in a slot (LCF_TEST_SLOT of
+# LCF_TEST_SLOTS) with its own share of 20000-31999, so that two scripts never
+# take the same port.
+_port_span=$((12000 / ${LCF_TEST_SLOTS:-1}))
+_port_lo=$((20000 + ${LCF_TEST_SLOT:-0} * _port_span))
+_port_hi=$((_port_lo + _port_span))
+_port_next=$((_port_lo + (($$ * 7 + RANDOM) % _port_span)))
 _port_busy() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
 	_port_next=$((_port_next + 1))
-	while [ "$_port_next" -ge 32000 ] || _port_busy "$_port_next" ||
+	while [ "$_port_next" -ge "$_port_hi" ] || _port_busy "$_port_next" ||
 	    _port_busy "$((_port_next - 10000))"; do
-		if [ "$_port_next" -ge 32000 ]; then _port_next=20000; fi
+		if [ "$_port_next" -ge "$_port_hi" ]; then _port_next=$_port_lo; fi
 		_port_next=$((_port_next + 1))
 	done
 	echo "$_port_next"

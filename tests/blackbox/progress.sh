@@ -4,6 +4,7 @@
 # empty node pulling 40,000 practices from two peers that both hold them shows
 # a total (what the peers announced that it lacks, each record counted once,
 # not once per peer), a remaining count that goes down, and an ETA.
+# lcf-test: alone (it measures memory or time, or works both cores hard)
 . "$(dirname "$0")/lib.sh"
 
 NREC=${PROGRESS_RECORDS:-40000}

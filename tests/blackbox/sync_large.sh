@@ -12,6 +12,7 @@
 # 58,000 stalled as well, 50,000 (a window never full) did not; smaller
 # records fill a batch's 4,096 before its 2 MiB, larger ones leave it short.
 # It takes about 10 s (import 5 s, transfer 5 s).
+# lcf-test: alone (it measures memory or time, or works both cores hard)
 . "$(dirname "$0")/lib.sh"
 
 NREC=${SYNC_LARGE_RECORDS:-60000}
