@@ -263,7 +263,10 @@ check_slice(uv_work_t *w)
 		rc = record_open(job->raw[i], job->len[i], 0, rec);
 		if (rc != 0) {
 			job->verdict[i] = V_BAD;
-			refuse(sl, i, NULL, "%s", rc == LCF_ETOOBIG ?
+			/* Named by its id when its content could be hashed. */
+			refuse(sl, i, noid[i - sl->lo] ? NULL :
+			    ids + (i - sl->lo) * RECORD_ID_LEN, "%s",
+			    rc == LCF_ETOOBIG ?
 			    "larger than a record may be" : "malformed record");
 			continue;
 		}

@@ -18,7 +18,10 @@
 //            the link's (a record relayed from a third city)
 // LCF_PROBE_AUTHOR_KEY (a key file) signs the practices of push and relay.
 //   file     pushes the signed records of the JSON-lines file named by TITLE
-//            (the form of `lcctl federation` and `export --signed`)
+//            (the form of `lcctl federation` and `export --signed`), in one
+//            message; a line that does not start with '{' is the exact
+//            SignedRecord bytes in hex (docs/vectors/records.json's "record")
+//   badfile  the same, then waits for the node to close the connection
 //   pin      stops reading, then asks 200 times for a reconciliation with
 //            tables (claiming 30,000 records) and abandons each at once, so
 //            the node queues tables it cannot send; reads again after 10 s
@@ -79,7 +82,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
-	    "toomany|bigrec|expand|relay|file|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
+	    "toomany|bigrec|expand|relay|file|badfile|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -173,8 +176,18 @@ push_file(struct probe *pr, struct conn *c)
 	    line = strtok_r(NULL, "\n", &save)) {
 		raws = xreallocarray(raws, n + 1, sizeof(*raws));
 		lens = xreallocarray(lens, n + 1, sizeof(*lens));
-		if (recfile_parse(line, strlen(line), &raws[n], &lens[n], err,
-		    sizeof(err)) != 0) {
+		if (line[0] != '{') {
+			size_t hl = strlen(line);
+
+			raws[n] = xmalloc(hl / 2 + 1);
+			if (sodium_hex2bin(raws[n], hl / 2 + 1, line, hl, NULL,
+			    &lens[n], NULL) != 0 || 2 * lens[n] != hl) {
+				fprintf(stderr, "lcf-peer-probe: %s: a line is "
+				    "neither JSON nor hex\n", pr->title);
+				exit(1);
+			}
+		} else if (recfile_parse(line, strlen(line), &raws[n], &lens[n],
+		    err, sizeof(err)) != 0) {
 			fprintf(stderr, "lcf-peer-probe: %s: %s\n", pr->title, err);
 			exit(1);
 		}
@@ -415,6 +428,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		send_records(c, raws, lens, n);
 		free(raws);
 		free(lens);
+	} else if (strcmp(pr->mode, "badfile") == 0) {
+		push_file(pr, c);
 	} else if (strcmp(pr->mode, "bigrec") == 0) {
 		len = RECORD_MAX_SIGNED + 1000;
 		raw = xcalloc(1, len);
