@@ -325,6 +325,81 @@ test_normalize(void **state)
 	json_decref(j);
 }
 
+/* Builds 0x0a, a length of clen written in lenbytes varint bytes, clen
+ * bytes of 0x41, then 0x12 0x40 and 64 bytes: *len bytes. */
+static uint8_t *
+shaped(size_t clen, size_t lenbytes, size_t *len)
+{
+	uint8_t *b = calloc(1, 1 + lenbytes + clen + 66);
+	size_t i, v = clen;
+
+	assert_non_null(b);
+	b[0] = 0x0a;
+	for (i = 0; i < lenbytes; i++) {
+		b[1 + i] = (uint8_t)(v & 0x7f) | (i + 1 < lenbytes ? 0x80 : 0);
+		v >>= 7;
+	}
+	memset(b + 1 + lenbytes, 0x41, clen);
+	b[1 + lenbytes + clen] = 0x12;
+	b[2 + lenbytes + clen] = 0x40;
+	*len = 1 + lenbytes + clen + 66;
+	return b;
+}
+
+/* record_canonical at its edges: the sizes of section 1.1. */
+static void
+test_canonical_edges(void **state)
+{
+	uint8_t *b;
+	size_t len;
+
+	(void)state;
+	/* The largest canonical record: 65,536 bytes of content, 65,606 in all. */
+	b = shaped(RECORD_MAX_CONTENT, 3, &len);
+	assert_int_equal(len, 65606);
+	assert_int_equal(record_canonical(b, len), 0);
+	free(b);
+	b = shaped(RECORD_MAX_CONTENT + 1, 3, &len);
+	assert_int_equal(record_canonical(b, len), LCF_EPROTO);
+	free(b);
+	/* One byte of content; and none, which is no record. */
+	b = shaped(1, 1, &len);
+	assert_int_equal(record_canonical(b, len), 0);
+	/* Cut short; a 63-byte signature; a byte after the signature. */
+	assert_int_equal(record_canonical(b, len - 1), LCF_EPROTO);
+	b[len - 65] = 0x3f;
+	assert_int_equal(record_canonical(b, len - 1), LCF_EPROTO);
+	b[len - 65] = 0x40;
+	b = realloc(b, len + 1);
+	assert_non_null(b);
+	b[len] = 0;
+	assert_int_equal(record_canonical(b, len), 0);
+	assert_int_equal(record_canonical(b, len + 1), LCF_EPROTO);
+	free(b);
+	b = shaped(0, 1, &len);
+	assert_int_equal(record_canonical(b, len), LCF_EPROTO);
+	free(b);
+	/* 127 bytes take one length byte, 128 two; more is not minimal. */
+	b = shaped(127, 1, &len);
+	assert_int_equal(record_canonical(b, len), 0);
+	free(b);
+	b = shaped(127, 2, &len);
+	assert_int_equal(record_canonical(b, len), LCF_EPROTO);
+	free(b);
+	b = shaped(128, 2, &len);
+	assert_int_equal(record_canonical(b, len), 0);
+	free(b);
+	b = shaped(128, 3, &len);
+	assert_int_equal(record_canonical(b, len), LCF_EPROTO);
+	free(b);
+	/* Over the limit before anything is read. */
+	b = calloc(1, RECORD_MAX_SIGNED + 1);
+	assert_non_null(b);
+	assert_int_equal(record_canonical(b, RECORD_MAX_SIGNED + 1), LCF_EPROTO);
+	assert_int_equal(record_normalize(b, RECORD_MAX_SIGNED + 1), LCF_EPROTO);
+	free(b);
+}
+
 /* ---- digest and IBLT ---- */
 
 static void
@@ -483,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_record_verdicts),
 		cmocka_unit_test(test_signature_rules),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_canonical_edges),
 		cmocka_unit_test(test_sets),
 	};
 
