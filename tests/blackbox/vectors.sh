@@ -116,3 +116,28 @@ while IFS=$'\t' read -r name verdict id reason; do
 done <list.tsv
 check "P holds none of the invalid records" none_held "${DIRS[P]}"
 expect_status "verify on P" 0 "$LCCTL" -d "${DIRS[P]}" verify
+
+# --- a membership shown in a Hello: the same canonical rule (PROTOCOL 5.4) ---
+unset LCF_PROBE_KEY
+FED=$("$LCCTL" federation create -k fed.key --name "Vector federation" 2>/dev/null)
+city_node F SE "s/^; federation = FEDID/federation = $FED/"
+"$LCCTL" federation admit -k fed.key "${IDS[F]}" --city "City F" --country SE >admit-F.rec 2>/dev/null
+ctl F publish admit-F.rec >/dev/null
+"$LCCTL" federation admit -k fed.key "$PID" --city Probe --country SE >admit-probe.rec 2>/dev/null
+# The same record with its signature field first, as hex.
+b64hex() { base64 -d | od -An -v -tx1 | tr -d ' \n'; }
+C=$(jq -r .content admit-probe.rec | b64hex)
+S=$(jq -r .signature admit-probe.rec | b64hex)
+L=$((${#C} / 2))
+if [ "$L" -lt 128 ]; then V=$(printf %02x "$L"); else V=$(printf %02x%02x $(((L & 127) | 128)) $((L >> 7))); fi
+echo "1240${S}0a${V}${C}" >admit-probe.rev
+export LCF_PROBE_KEY=$W/probe.key LCF_PROBE_FEDERATION=$FED
+refused0=$(ctl F status --json | jq .refused_connections)
+LCF_PROBE_MEMBERSHIP=$W/admit-probe.rev "$PROBE" hello "127.0.0.1:${PORTS[F]}" >/dev/null 2>&1
+refused_more() { [ "$(ctl F status --json | jq .refused_connections)" -gt "$refused0" ]; }
+check "a Hello showing its membership signature first is refused" wait_for 10 refused_more
+check "as showing no valid membership" grep -q "no valid membership record" "${DIRS[F]}/node.log"
+check "F does not store that membership" bash -c "! '$RAW' '${DIRS[F]}' <<<'{\"get\": {\"ref\": \"$(jq -r .id admit-probe.rec)\"}}' >/dev/null 2>&1"
+expect_status "the same membership in canonical form is accepted" 0 env LCF_PROBE_MEMBERSHIP="$W/admit-probe.rec" "$PROBE" hello "127.0.0.1:${PORTS[F]}"
+expect_contains "the handshake completes" "$OUT" "${IDS[F]}"
+unset LCF_PROBE_KEY LCF_PROBE_FEDERATION
