@@ -19,7 +19,9 @@
 #include "model/identity.h"
 #include "model/record.h"
 #include "model/validate.h"
+#include "store/store.h"
 #include "wire/noise.h"
+#include "unit_util.h"
 
 #ifndef LCF_SRCDIR
 #define LCF_SRCDIR "."
@@ -400,6 +402,81 @@ test_canonical_edges(void **state)
 	free(b);
 }
 
+static void
+expect_summary_digest(const json_t *o, const struct iblt_digest *d)
+{
+	uint8_t out[IBLT_DIGEST_BYTES];
+
+	assert_int_equal(json_integer_value(json_object_get(o, "count")),
+	    d->count);
+	iblt_digest_bytes(d, out);
+	expect_hex(o, "digest", out, sizeof(out));
+}
+
+/* The valid records stored in a real store: its set digests, whole and base
+ * (4.10), and each author's summary and runs are the vectors'. */
+static void
+test_summaries(void **state)
+{
+	json_t *j = load(VDIR "records.json"), *v, *sum, *a;
+	char dir[] = "/tmp/lcf-test-vectors-XXXXXX", db[64], err[256];
+	struct store_item items[32];
+	uint8_t *raws[32], author[32];
+	struct store *st;
+	struct iblt_digest d;
+	struct store_author_summary as;
+	uint64_t runs[16];
+	size_t n = 0, len, i, k, nruns;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+	assert_int_equal(store_open(db, 64ULL << 20, &st, err, sizeof(err)), 0);
+	memset(items, 0, sizeof(items));
+	json_array_foreach(json_object_get(j, "records"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "verdict")),
+		    "accept") != 0)
+			continue;
+		assert_true(n < 32);
+		raws[n] = hexm(v, "record", &len);
+		items[n].raw = raws[n];
+		items[n].len = len;
+		n++;
+	}
+	assert_int_equal(store_put(st, items, n), 0);
+	sum = json_object_get(j, "summaries");
+	assert_int_equal(store_sketch_view(st, 0, 0, NULL, &d), 0);
+	expect_summary_digest(json_object_get(sum, "whole_set"), &d);
+	assert_int_equal(store_sketch_view(st, 1, 0, NULL, &d), 0);
+	expect_summary_digest(json_object_get(sum, "base_set"), &d);
+	json_array_foreach(json_object_get(sum, "authors"), i, a) {
+		hex32(a, "author", author);
+		assert_int_equal(store_author_summary(st, 0, author, &as, runs,
+		    8, &nruns), 0);
+		assert_int_equal(json_integer_value(json_object_get(a, "count")),
+		    as.count);
+		assert_int_equal(json_integer_value(json_object_get(a,
+		    "max_seq")), as.max_seq);
+		expect_hex(a, "digest", as.digest, sizeof(as.digest));
+		assert_int_equal(json_array_size(json_object_get(a, "have")),
+		    2 * nruns);
+		for (k = 0; k < 2 * nruns; k++)
+			assert_int_equal(json_integer_value(json_array_get(
+			    json_object_get(a, "have"), k)), runs[k]);
+		assert_int_equal(store_author_summary(st, 1, author, &as, NULL,
+		    0, &nruns), 0);
+		assert_int_equal(json_integer_value(json_object_get(a,
+		    "base_count")), as.count);
+		expect_hex(a, "base_digest", as.digest, sizeof(as.digest));
+	}
+	assert_int_equal(i, 3);
+	store_close(st);
+	for (i = 0; i < n; i++)
+		free(raws[i]);
+	unit_rm_tree(dir);
+	json_decref(j);
+}
+
 /* ---- digest and IBLT ---- */
 
 static void
@@ -559,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_signature_rules),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_canonical_edges),
+		cmocka_unit_test(test_summaries),
 		cmocka_unit_test(test_sets),
 	};
 

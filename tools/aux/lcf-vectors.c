@@ -20,6 +20,7 @@
 #include "base/xmalloc.h"
 #include "model/iblt.h"
 #include "model/identity.h"
+#include "model/kinds.h"
 #include "model/record.h"
 #include "wire/noise.h"
 
@@ -320,6 +321,16 @@ pack(const Lcf__Content *c, size_t *len)
 	return b;
 }
 
+/* The valid records, for their summaries. */
+#define VEC_MAX_VALID 32
+static struct valid {
+	uint8_t id[RECORD_ID_LEN];
+	uint8_t author[32];
+	uint64_t seq;
+	int kind;
+} valid[VEC_MAX_VALID];
+static size_t nvalid;
+
 /* Appends one vector: the record's bytes and what a receiver does with it. */
 static void
 add_vec(json_t *arr, const char *name, const char *about, const struct vrec *v,
@@ -341,6 +352,15 @@ add_vec(json_t *arr, const char *name, const char *about, const struct vrec *v,
 		    rec.sr->content.len));
 		json_object_set_new(j, "signature", hexj(rec.sr->signature.data,
 		    rec.sr->signature.len));
+		if (strcmp(verdict, "accept") == 0) {
+			if (nvalid == VEC_MAX_VALID)
+				die("too many valid records");
+			memcpy(valid[nvalid].id, rec.id, RECORD_ID_LEN);
+			memcpy(valid[nvalid].author, rec.c->author.data, 32);
+			valid[nvalid].seq = rec.c->seq;
+			valid[nvalid].kind = (int)rec.c->kind;
+			nvalid++;
+		}
 		record_release(&rec);
 	} else if (record_peek_id(v->raw, v->len, id) == 0) {
 		json_object_set_new(j, "id", hexj(id, RECORD_ID_LEN));
@@ -777,6 +797,95 @@ bad_records(json_t *arr, const struct vkey *a)
 	    "refuse", "ahead of this node's clock");
 }
 
+static int
+cmp_valid(const void *a, const void *b)
+{
+	const struct valid *x = a, *y = b;
+	int c = memcmp(x->author, y->author, 32);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static json_t *
+digest_json(const struct iblt_digest *d)
+{
+	json_t *j = json_object();
+	uint8_t out[IBLT_DIGEST_BYTES];
+
+	iblt_digest_bytes(d, out);
+	json_object_set_new(j, "count", json_integer((json_int_t)d->count));
+	json_object_set_new(j, "digest", hexj(out, sizeof(out)));
+	return j;
+}
+
+/* The summaries of the valid records as one node holding them all would
+ * give them (PROTOCOL 4.1, 4.5, 4.10): the set's digest, whole and base,
+ * and each author's summary and runs, authors ascending. */
+static json_t *
+summaries(void)
+{
+	struct iblt_digest whole, base, aw, ab;
+	json_t *j = json_object(), *arr = json_array(), *a, *runs;
+	uint64_t max_seq, run_lo = 0, run_hi = 0;
+	size_t i, k;
+
+	memset(&whole, 0, sizeof(whole));
+	memset(&base, 0, sizeof(base));
+	qsort(valid, nvalid, sizeof(valid[0]), cmp_valid);
+	for (i = 0; i < nvalid; i++) {
+		iblt_digest_add(&whole, valid[i].id);
+		if (!kinds_late(valid[i].kind))
+			iblt_digest_add(&base, valid[i].id);
+	}
+	json_object_set_new(j, "whole_set", digest_json(&whole));
+	json_object_set_new(j, "base_set", digest_json(&base));
+	for (i = 0; i < nvalid; i = k) {
+		memset(&aw, 0, sizeof(aw));
+		memset(&ab, 0, sizeof(ab));
+		runs = json_array();
+		max_seq = 0;
+		for (k = i; k < nvalid &&
+		    memcmp(valid[k].author, valid[i].author, 32) == 0; k++) {
+			iblt_digest_add(&aw, valid[k].id);
+			if (!kinds_late(valid[k].kind))
+				iblt_digest_add(&ab, valid[k].id);
+			max_seq = valid[k].seq;
+			if (k > i && valid[k].seq <= run_hi + 1) {
+				if (valid[k].seq > run_hi)
+					run_hi = valid[k].seq;
+				continue;
+			}
+			if (k > i) {
+				json_array_append_new(runs, json_integer((json_int_t)run_lo));
+				json_array_append_new(runs, json_integer((json_int_t)run_hi));
+			}
+			run_lo = run_hi = valid[k].seq;
+		}
+		json_array_append_new(runs, json_integer((json_int_t)run_lo));
+		json_array_append_new(runs, json_integer((json_int_t)run_hi));
+		a = json_object();
+		json_object_set_new(a, "author", hexj(valid[i].author, 32));
+		json_object_set_new(a, "count", json_integer((json_int_t)aw.count));
+		json_object_set_new(a, "max_seq", json_integer((json_int_t)max_seq));
+		{
+			uint8_t out[IBLT_DIGEST_BYTES];
+
+			iblt_digest_bytes(&aw, out);
+			json_object_set_new(a, "digest", hexj(out, sizeof(out)));
+			iblt_digest_bytes(&ab, out);
+			json_object_set_new(a, "base_count",
+			    json_integer((json_int_t)ab.count));
+			json_object_set_new(a, "base_digest", hexj(out, sizeof(out)));
+		}
+		json_object_set_new(a, "have", runs);
+		json_array_append_new(arr, a);
+	}
+	json_object_set_new(j, "authors", arr);
+	return j;
+}
+
 static json_t *
 record_vectors(void)
 {
@@ -798,6 +907,7 @@ record_vectors(void)
 	bad_encodings(arr, &a);
 	bad_records(arr, &a);
 	json_object_set_new(j, "records", arr);
+	json_object_set_new(j, "summaries", summaries());
 	return j;
 }
 
