@@ -384,26 +384,19 @@ seal_content(const Lcf__Content *c, const struct vkey *k, struct vrec *v)
 	free(b);
 }
 
-/* The valid records: one of each kind the protocol defines, a tombstone, a
- * kind no node knows yet, and a content with an unknown field. */
+/* The valid records, first part: kinds 1 to 5. */
 static void
-valid_records(json_t *arr, const struct vkey *a, const struct vkey *b,
-    const struct vkey *c3, const struct vkey *fed)
+valid_records_1(json_t *arr, const struct vkey *a, const struct vkey *b,
+    const struct vkey *fed)
 {
 	Lcf__Content c;
 	Lcf__CityProfile city = LCF__CITY_PROFILE__INIT;
 	Lcf__Practice pr = LCF__PRACTICE__INIT;
 	Lcf__IndicatorValue iv = LCF__INDICATOR_VALUE__INIT;
-	Lcf__Endpoint ep = LCF__ENDPOINT__INIT;
 	Lcf__Membership mb = LCF__MEMBERSHIP__INIT;
 	Lcf__Revocation rv = LCF__REVOCATION__INIT;
-	Lcf__CatalogIndicator cat = LCF__CATALOG_INDICATOR__INIT;
-	Lcf__Succession su = LCF__SUCCESSION__INIT;
-	Lcf__Beacon bc = LCF__BEACON__INIT;
-	char *areas[] = { "2.2" }, *addrs[] = { "198.51.100.7:7400" };
+	char *areas[] = { "2.2" };
 	char ahex[65], bhex[65];
-	uint8_t ssig[64], smsg[81], inst[16], *body;
-	size_t blen;
 	struct vrec v;
 
 	sodium_bin2hex(ahex, sizeof(ahex), a->pk, 32);
@@ -462,6 +455,24 @@ valid_records(json_t *arr, const struct vkey *a, const struct vkey *b,
 	seal_content(&c, fed, &v);
 	add_vec(arr, "revocation", "a revocation (kind 5) by the same federation "
 	    "key", &v, "accept", NULL);
+}
+
+/* The valid records, second part: kinds 6 to 9, a tombstone, a kind no
+ * node knows yet, and a content with an unknown field. */
+static void
+valid_records_2(json_t *arr, const struct vkey *a, const struct vkey *b,
+    const struct vkey *c3, const struct vkey *fed)
+{
+	Lcf__Content c;
+	Lcf__CityProfile city = LCF__CITY_PROFILE__INIT;
+	Lcf__Endpoint ep = LCF__ENDPOINT__INIT;
+	Lcf__CatalogIndicator cat = LCF__CATALOG_INDICATOR__INIT;
+	Lcf__Succession su = LCF__SUCCESSION__INIT;
+	Lcf__Beacon bc = LCF__BEACON__INIT;
+	char *addrs[] = { "198.51.100.7:7400" };
+	uint8_t ssig[64], smsg[81], inst[16], *body;
+	size_t blen;
+	struct vrec v;
 
 	content_init(&c, a, 4, LCF__KIND__KIND_ENDPOINT, "endpoint");
 	ep.n_addresses = 1;
@@ -533,6 +544,8 @@ valid_records(json_t *arr, const struct vkey *a, const struct vkey *b,
 	    "(section 1.5)", &v, "accept", NULL);
 
 	content_init(&c, a, 8, LCF__KIND__KIND_CITY, "profile");
+	city.name = "Vectorville";
+	city.country = "RO";
 	c.body_case = LCF__CONTENT__BODY_CITY;
 	c.city = &city;
 	body = pack(&c, &blen);
@@ -544,6 +557,16 @@ valid_records(json_t *arr, const struct vkey *a, const struct vkey *b,
 	    "carries field 12 (reserved: unknown) = 7: unknown fields inside "
 	    "the content are ignored (1.3.1) and signed with it", &v, "accept",
 	    NULL);
+}
+
+/* The valid records: one of each kind the protocol defines, a tombstone, a
+ * kind no node knows yet, and a content with an unknown field. */
+static void
+valid_records(json_t *arr, const struct vkey *a, const struct vkey *b,
+    const struct vkey *c3, const struct vkey *fed)
+{
+	valid_records_1(arr, a, b, fed);
+	valid_records_2(arr, a, b, c3, fed);
 }
 
 /* A practice of a's with seq, for the invalid variants. */
