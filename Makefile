@@ -194,6 +194,12 @@ check-layers: all
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# The conformance vectors of docs/vectors/, written by tools/aux/lcf-vectors
+# from fixed keys (tests/blackbox/vectors.sh checks that they regenerate
+# byte for byte).
+vectors: $(BUILD)/lcf-vectors
+	$(Q)$(BUILD)/lcf-vectors docs/vectors
+
 # libFuzzer targets for every decoder (clang with compiler-rt: Debian's clang and
 # libclang-rt-*-dev), under ASan and UBSan. The node's sources are compiled once
 # into build-fuzz/obj/ and linked into each target. `make fuzz` builds them and
@@ -284,7 +290,7 @@ install: all $(MAN_PAGES)
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz fuzz-build fuzz-merge web man
+.PHONY: all tests test bench check check-layers demo install clean fuzz fuzz-build fuzz-merge web man vectors
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -710,6 +710,7 @@ members_check_hello(struct node *n, const Lcf__Hello *h, const uint8_t **learn,
 	raw = h->membership.data;
 	len = h->membership.len;
 	if (record_open(raw, len, 1, &rec) != 0 ||
+	    record_canonical(raw, len) != 0 ||
 	    memcmp(rec.c->author.data, ms->fed, 32) != 0 ||
 	    rec.c->kind != LCF__KIND__KIND_MEMBERSHIP || rec.c->deleted ||
 	    validate_content(rec.c, NULL, 0, &verr) != 0) {
@@ -754,6 +755,9 @@ own_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	o->raw = xmalloc(len);
 	memcpy(o->raw, raw, len);
 	o->len = len;
+	/* Shown in handshakes: in canonical form, whatever an older build
+	 * stored. */
+	(void)record_normalize(o->raw, len);
 	return 0;
 }
 

@@ -223,6 +223,66 @@ find_field(const uint8_t *buf, size_t len, uint32_t num, uint64_t *v,
 	return ret;
 }
 
+/* Length of the canonical SignedRecord field that starts at p (the field's
+ * tag, then a minimal varint length, then that many bytes) when its tag is
+ * tag and its length is within [min, max]: 0 when it is not. */
+static size_t
+canon_field(const uint8_t *p, const uint8_t *end, uint8_t tag, uint64_t min,
+    uint64_t max)
+{
+	const uint8_t *q = p + 1;
+	uint64_t flen;
+	size_t hdr;
+
+	if (p >= end || *p != tag || varint(&q, end, &flen) != 0)
+		return 0;
+	hdr = (size_t)(q - p);
+	/* Minimal: the last byte of a varint longer than one byte is not 0. */
+	if (hdr > 2 && q[-1] == 0)
+		return 0;
+	if (flen < min || flen > max || flen > (uint64_t)(end - q))
+		return 0;
+	return hdr + (size_t)flen;
+}
+
+#define CANON_SIG_FIELD (2 + IDENTITY_SIG_LEN)
+
+int
+record_canonical(const uint8_t *buf, size_t len)
+{
+	const uint8_t *end = buf + len;
+	size_t a;
+
+	if (len > RECORD_MAX_SIGNED)
+		return LCF_EPROTO;
+	a = canon_field(buf, end, 0x0a, 1, RECORD_MAX_CONTENT);
+	if (a != 0 && len - a == CANON_SIG_FIELD &&
+	    canon_field(buf + a, end, 0x12, IDENTITY_SIG_LEN,
+	    IDENTITY_SIG_LEN) == CANON_SIG_FIELD)
+		return 0;
+	if (len > CANON_SIG_FIELD &&
+	    canon_field(buf, end, 0x12, IDENTITY_SIG_LEN,
+	    IDENTITY_SIG_LEN) == CANON_SIG_FIELD &&
+	    canon_field(buf + CANON_SIG_FIELD, end, 0x0a, 1,
+	    RECORD_MAX_CONTENT) == len - CANON_SIG_FIELD)
+		return RECORD_REVERSED;
+	return LCF_EPROTO;
+}
+
+int
+record_normalize(uint8_t *buf, size_t len)
+{
+	uint8_t sig[CANON_SIG_FIELD];
+	int rc = record_canonical(buf, len);
+
+	if (rc != RECORD_REVERSED)
+		return rc;
+	memcpy(sig, buf, sizeof(sig));
+	memmove(buf, buf + sizeof(sig), len - sizeof(sig));
+	memcpy(buf + len - sizeof(sig), sig, sizeof(sig));
+	return 1;
+}
+
 int
 record_peek_kind(const uint8_t *buf, size_t len, int *kind)
 {

@@ -61,6 +61,22 @@ void record_release(struct record *rec);
  * LCF_ETOOBIG. */
 int record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN]);
 
+/* The canonical form of a SignedRecord (docs/PROTOCOL.md 1.1): the byte 0x0a,
+ * the content's length as a minimal varint, the content, then 0x12 0x40 and
+ * the 64-byte signature; nothing else. record_canonical returns 0 when buf is
+ * exactly that, RECORD_REVERSED when it is that with the two fields swapped
+ * (signature first: what lcnode before this rule stored as it came), and
+ * LCF_EPROTO for anything else (unknown or repeated fields, a non-minimal
+ * length, a content of 0 or over RECORD_MAX_CONTENT bytes). */
+#define RECORD_REVERSED 1
+int record_canonical(const uint8_t *buf, size_t len);
+/* Puts a RECORD_REVERSED record into canonical form in place (the same length,
+ * the same content and signature bytes, so the same id): 1 when it moved the
+ * fields, 0 when buf was canonical already, LCF_EPROTO otherwise (buf is then
+ * unchanged). Records going out pass through it, so a record stored before
+ * the rule leaves the node in canonical form. */
+int record_normalize(uint8_t *buf, size_t len);
+
 /* The kind of stored or received SignedRecord bytes without decoding them
  * (*kind 0 when the content names none, -1 when it is beyond an int): 0 or
  * LCF_EPROTO. Cheap: for choosing which records a peer is sent. */

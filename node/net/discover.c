@@ -437,6 +437,8 @@ copy_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	c->raw = xmalloc(len);
 	memcpy(c->raw, raw, len);
 	c->len = len;
+	/* Sent to a peer: in canonical form, whatever an older build stored. */
+	(void)record_normalize(c->raw, len);
 	return 0;
 }
 

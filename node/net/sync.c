@@ -261,6 +261,9 @@ outbatch_add(struct outbatch *b, const uint8_t *raw, size_t len)
 		b->cap = cap;
 	}
 	memcpy(b->buf + b->used, raw, len);
+	/* Records leave in canonical form, whatever an older build stored
+	 * (docs/PROTOCOL.md 1.1). */
+	(void)record_normalize(b->buf + b->used, len);
 	b->offs[b->n] = b->used;
 	b->recs[b->n].len = len;
 	b->used += len;

@@ -263,7 +263,10 @@ check_slice(uv_work_t *w)
 		rc = record_open(job->raw[i], job->len[i], 0, rec);
 		if (rc != 0) {
 			job->verdict[i] = V_BAD;
-			refuse(sl, i, NULL, "%s", rc == LCF_ETOOBIG ?
+			/* Named by its id when its content could be hashed. */
+			refuse(sl, i, noid[i - sl->lo] ? NULL :
+			    ids + (i - sl->lo) * RECORD_ID_LEN, "%s",
+			    rc == LCF_ETOOBIG ?
 			    "larger than a record may be" : "malformed record");
 			continue;
 		}
@@ -275,13 +278,20 @@ check_slice(uv_work_t *w)
 			continue;
 		}
 		/* The id covers the content only: extra bytes around it (unknown
-		 * fields, a repeated field) would travel with every copy. After
-		 * the signature, so that a forged record still ends the link. */
-		if (rec->sr->base.n_unknown_fields != 0 ||
-		    lcf__signed_record__get_packed_size(rec->sr) != job->len[i]) {
+		 * fields, a repeated field, the fields in the other order) would
+		 * travel with every copy. After the signature, so that a forged
+		 * record still ends the link. */
+		if ((rc = record_canonical(job->raw[i], job->len[i])) != 0) {
 			job->verdict[i] = V_REFUSED;
-			refuse(sl, i, rec->id, "not in canonical form: %zu bytes, "
-			    "more than its content and signature", job->len[i]);
+			if (rc == RECORD_REVERSED)
+				refuse(sl, i, rec->id, "not in canonical form: "
+				    "its signature (field 2) comes before its "
+				    "content (field 1)");
+			else
+				refuse(sl, i, rec->id, "not in canonical form: "
+				    "%zu bytes, not just its content and "
+				    "signature (%zu bytes)", job->len[i],
+				    lcf__signed_record__get_packed_size(rec->sr));
 			record_release(rec);
 			continue;
 		}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Interop test of node/wire/noise.c against the npm noise-protocol package, with the C side as initiator and as responder.
+# Interop test of node/wire/noise.c against the npm noise-protocol package, with the C side as initiator and as responder, and of docs/vectors/ against a second implementation (vectors.js).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,5 +39,14 @@ for role in initiator responder; do
 		failed=$((failed + 1))
 	fi
 done
+# The conformance vectors, checked by noise-protocol and by digests, tables
+# and records written in JavaScript from docs/PROTOCOL.md.
+if node "$here/vectors.js" "$root/docs/vectors"; then
+	echo "ok - docs/vectors checked by a second implementation"
+	passed=$((passed + 1))
+else
+	echo "not ok - docs/vectors checked by a second implementation"
+	failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -804,6 +804,75 @@ test_identical(void **state)
 	recs_free(&rs);
 }
 
+static int
+keep_even(size_t i, void *arg)
+{
+	(void)arg;
+	return i % 2 == 0;
+}
+
+static int
+keep_odd(size_t i, void *arg)
+{
+	(void)arg;
+	return i % 2 == 1;
+}
+
+/* The stored bytes of id are canonical (PROTOCOL 1.1). */
+static int
+canonical_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
+{
+	int *ok = arg;
+
+	(void)id;
+	*ok = record_canonical(raw, len) == 0;
+	return 0;
+}
+
+/*
+ * Records an older build stored as they came, signature field first: the
+ * node sends them in canonical form (which the receiver requires), both
+ * ways, so the sets still converge. Half are reversed on each side.
+ */
+static void
+test_legacy_order_sent_canonical(void **state)
+{
+	struct world *w = *state;
+	struct recs rs = { 0 };
+	struct outcome o;
+	uint8_t sig[66];
+	size_t i;
+	int ok;
+
+	add_authors(w, 4);
+	make_many(w, &rs, 0, 4, 1, 40);
+	for (i = 0; i < rs.n; i++) {
+		uint8_t *r = rs.r[i].raw;
+		size_t len = rs.r[i].len;
+
+		assert_int_equal(record_canonical(r, len), 0);
+		memcpy(sig, r + len - sizeof(sig), sizeof(sig));
+		memmove(r + sizeof(sig), r, len - sizeof(sig));
+		memcpy(r, sig, sizeof(sig));
+		assert_int_equal(record_canonical(r, len), RECORD_REVERSED);
+	}
+	put_recs(&w->a, &rs, keep_even, NULL);
+	put_recs(&w->b, &rs, keep_odd, NULL);
+	o = run_sync(w, &w->a, "legacy field order");
+	assert_int_equal(o.st.result, 0);
+	assert_int_equal(o.st.records_received, 20);
+	assert_int_equal(o.st.records_sent, 20);
+	assert_same_sets(w);
+	/* What each side received was canonical, and is stored so. */
+	for (i = 0; i < rs.n; i++) {
+		ok = 0;
+		assert_int_equal(store_get(i % 2 ? w->a.n.store : w->b.n.store,
+		    rs.r[i].id, canonical_visit, &ok), 0);
+		assert_true(ok);
+	}
+	recs_free(&rs);
+}
+
 /* 4,000 shared records of 200 authors, and 1,000 newer ones on `more` only. */
 static void
 one_side_more(struct world *w, int initiator_has_more)
@@ -2150,6 +2219,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_beacons_summaries, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_identical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy_order_sent_canonical,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_more_on_initiator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_more_on_responder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_more_few_authors, setup, teardown),

@@ -18,7 +18,10 @@
 //            the link's (a record relayed from a third city)
 // LCF_PROBE_AUTHOR_KEY (a key file) signs the practices of push and relay.
 //   file     pushes the signed records of the JSON-lines file named by TITLE
-//            (the form of `lcctl federation` and `export --signed`)
+//            (the form of `lcctl federation` and `export --signed`), in one
+//            message; a line that does not start with '{' is the exact
+//            SignedRecord bytes in hex (docs/vectors/records.json's "record")
+//   badfile  the same, then waits for the node to close the connection
 //   pin      stops reading, then asks 200 times for a reconciliation with
 //            tables (claiming 30,000 records) and abandons each at once, so
 //            the node queues tables it cannot send; reads again after 10 s
@@ -31,7 +34,8 @@
 // Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
 // file: the link's identity instead of a fresh key), LCF_PROBE_FEDERATION
 // (the federation id for the Hello), LCF_PROBE_MEMBERSHIP (a file holding the
-// membership record, one signed JSON line, shown in the Hello).
+// membership record, one signed JSON line or its bytes in hex, shown in the
+// Hello).
 // For push, future and padded, exit 0 once the message is flushed. For the others but
 // hello, exit 0 when the node closes the connection (printing its reason),
 // 1 if it is still open after 10 s.
@@ -79,7 +83,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
-	    "toomany|bigrec|expand|relay|file|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
+	    "toomany|bigrec|expand|relay|file|badfile|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -157,6 +161,26 @@ send_records(struct conn *c, uint8_t **raws, size_t *lens, size_t n)
 	free(bins);
 }
 
+/* One record given as a line: a signed JSON line, or (a line that does not
+ * start with '{') the exact SignedRecord bytes in hex. 0 or -1 (err says). */
+static int
+record_line(const char *line, size_t len, uint8_t **raw, size_t *rawlen,
+    char *err, size_t errlen)
+{
+	if (len > 0 && line[0] == '{')
+		return recfile_parse(line, len, raw, rawlen, err, errlen) == 0 ?
+		    0 : -1;
+	*raw = xmalloc(len / 2 + 1);
+	if (sodium_hex2bin(*raw, len / 2 + 1, line, len, NULL, rawlen,
+	    NULL) != 0 || 2 * *rawlen != len) {
+		free(*raw);
+		*raw = NULL;
+		snprintf(err, errlen, "a line is neither JSON nor hex");
+		return -1;
+	}
+	return 0;
+}
+
 /* Every record of the JSON-lines file pr->title, in one message. */
 static void
 push_file(struct probe *pr, struct conn *c)
@@ -173,7 +197,7 @@ push_file(struct probe *pr, struct conn *c)
 	    line = strtok_r(NULL, "\n", &save)) {
 		raws = xreallocarray(raws, n + 1, sizeof(*raws));
 		lens = xreallocarray(lens, n + 1, sizeof(*lens));
-		if (recfile_parse(line, strlen(line), &raws[n], &lens[n], err,
+		if (record_line(line, strlen(line), &raws[n], &lens[n], err,
 		    sizeof(err)) != 0) {
 			fprintf(stderr, "lcf-peer-probe: %s: %s\n", pr->title, err);
 			exit(1);
@@ -415,6 +439,8 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		send_records(c, raws, lens, n);
 		free(raws);
 		free(lens);
+	} else if (strcmp(pr->mode, "badfile") == 0) {
+		push_file(pr, c);
 	} else if (strcmp(pr->mode, "bigrec") == 0) {
 		len = RECORD_MAX_SIGNED + 1000;
 		raw = xcalloc(1, len);
@@ -512,7 +538,7 @@ main(int argc, char **argv)
 		size_t llen;
 
 		if (read_file(env, 1 << 20, &line, &llen) != 0 ||
-		    recfile_parse(line, strcspn(line, "\n"), &membership,
+		    record_line(line, strcspn(line, "\n"), &membership,
 		    &cfg.membership_len, err, sizeof(err)) != 0) {
 			fprintf(stderr, "lcf-peer-probe: cannot read a membership "
 			    "record from %s\n", env);
