@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: SignedRecord bytes from the network through record_open and
-// validate_content, as ingest does before anything is stored.
+// validate_content, as ingest does before anything is stored; the canonical
+// form's check (record_canonical) and record_normalize, which must agree:
+// a record normalize moves becomes canonical, keeping its length and id.
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -15,6 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct record rec;
 	struct verr err;
 	static int ready;
+	uint8_t *copy;
+	int canon, moved;
 
 	if (!ready) {
 		if (sodium_init() < 0)
@@ -28,5 +34,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (record_open(data, size, 1, &rec) == 0)
 		record_release(&rec);
+	canon = record_canonical(data, size);
+	if (size > 0 && (copy = malloc(size)) != NULL) {
+		memcpy(copy, data, size);
+		moved = record_normalize(copy, size);
+		if (canon == 0 && (moved != 0 || memcmp(copy, data, size) != 0))
+			abort();        /* a canonical record is left as it is */
+		if (canon == RECORD_REVERSED &&
+		    (moved != 1 || record_canonical(copy, size) != 0))
+			abort();        /* a reversed one comes out canonical */
+		if (canon < 0 && (moved >= 0 || memcmp(copy, data, size) != 0))
+			abort();        /* anything else is refused, untouched */
+		free(copy);
+	}
 	return 0;
 }
