@@ -908,6 +908,17 @@ schedule_retry(struct peer *p)
 		uv_timer_start(&p->timer, retry_cb, delay, 0);
 }
 
+/* The link was up STABLE_MS, or a reconciliation we started on it
+ * succeeded: the peer was healthy, not a crash loop. */
+static int
+link_was_healthy(const struct link *l)
+{
+	uint64_t age = mono_ms() - l->ready_mono;
+
+	return age >= STABLE_MS || (l->p != NULL && l->p->good_sync_ms > 0 &&
+	    l->p->good_sync_ms >= now_ms() - (int64_t)age);
+}
+
 static void
 on_close(void *arg, struct conn *c, int code, const char *reason)
 {
@@ -969,7 +980,7 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 			/* A healthy link died (we did not close it): the peer
 			 * is likely back soon, and the records meanwhile wait
 			 * for the next link's reconciliation. */
-			if (mono_ms() - l->ready_mono >= STABLE_MS && code != 0 &&
+			if (link_was_healthy(l) && code != 0 &&
 			    !code_is_violation(code)) {
 				p->quick_until = mono_ms() + QUICK_WINDOW_MS;
 				p->backoff_ms = QUICK_MIN_MS;

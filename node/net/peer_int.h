@@ -22,8 +22,8 @@
 
 #define SAVE_DELAY_MS		5000	/* counters reach the disk this late at most */
 #define STABLE_MS		10000	/* a link this old resets the backoff */
-/* A link that was up STABLE_MS and then failed (a dead path, the peer gone)
- * is redialed quickly for QUICK_WINDOW_MS: backoff from QUICK_MIN_MS doubling
+/* A healthy link (up STABLE_MS, or reconciled) that failed (a dead path,
+ * the peer gone) is redialed quickly for QUICK_WINDOW_MS: backoff from QUICK_MIN_MS doubling
  * to QUICK_MAX_MS, each connect given QUICK_CONNECT_MS (a partition drops
  * SYNs, and the kernel's SYN retries would leave 4 s gaps after a heal). */
 #define QUICK_WINDOW_MS		(5 * 60 * 1000)
