@@ -194,6 +194,11 @@ check-layers: all
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# The network campaign (tests/net/): namespaces, nftables loss and
+# partitions, a delaying relay, skewed clocks. Needs root; a few minutes.
+test-net: all
+	$(Q)BUILD=$(BUILD) tests/net/run.sh
+
 # libFuzzer targets for every decoder (clang with compiler-rt: Debian's clang and
 # libclang-rt-*-dev). `make fuzz` builds them into build-fuzz/; run one with e.g.
 # build-fuzz/fuzz_record -max_total_time=60 build-fuzz/corpus-record
@@ -250,7 +255,7 @@ install: all $(MAN_PAGES)
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz web man
+.PHONY: all tests test test-net bench check check-layers demo install clean fuzz web man
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
