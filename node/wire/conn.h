@@ -49,8 +49,9 @@ struct conn_listener;
  * be NULL) are the peer's words: bounded by CONN_HELLO_MAX, otherwise
  * unchecked.
  *
- * on_message: one whole PeerMsg (0..CONN_MAX_MSG bytes, not decoded); msg is
- * valid during the call only.
+ * on_message: one whole PeerMsg (0..CONN_MAX_MSG bytes, not decoded), the
+ * peer's Keepalives included (see keepalive_ms); msg is valid during the
+ * call only.
  *
  * on_drain (may be NULL): the write queue went from at least high_water down
  * to low_water or less; producing may resume.
