@@ -975,6 +975,8 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 		}
 		if (was_active) {
 			p->active = NULL;
+			if (code == LCF_ETIMEDOUT)
+				ps->dead_links++;
 			if (mono_ms() - l->ready_mono >= STABLE_MS)
 				p->backoff_ms = PEER_BACKOFF_MIN_MS;
 			/* A healthy link died (we did not close it): the peer
@@ -1554,6 +1556,7 @@ peers_summary(struct node *n, struct peers_summary *s)
 		if (p->discovered && p->dialing != NULL)
 			s->discovering++;
 	s->refused_connections = ps->refused_connections;
+	s->dead_links = ps->dead_links;
 	memcpy(s->refused_by, ps->refused_by, sizeof(s->refused_by));
 	s->listen_port = conn_listener_port(ps->listener);
 }

@@ -96,6 +96,7 @@ struct peers {
 	int			 sync_timer_init;
 	int			 stopping;
 	uint64_t		 refused_connections;
+	uint64_t		 dead_links;	/* closed with LCF_ETIMEDOUT */
 	/* Inbound connections refused or failed before a link, by reason
 	 * (COUNTERS_HS_*; refused_connections is their sum); their log
 	 * lines, a few a minute (a storm is summed up). */

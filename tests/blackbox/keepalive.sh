@@ -44,6 +44,8 @@ else
 fi
 expect_contains "the log names the silence" "$(grep 'disconnected' "${DIRS[Oslo]}/node.log")" "nothing received from the peer for"
 check "the acceptor declares it dead too" wait_for $((KT + 3)) disconnected Bern Oslo
+expect_eq "status --json counts the dead link" 1 "$(ctl Oslo status --json | jq .dead_links)"
+expect_contains "status says so" "$(ctl Oslo status)" "Dead links:"
 
 # Both sides publish while cut off.
 publish Oslo "Written in Oslo while cut off"
