@@ -54,7 +54,8 @@ total=$((10 + 10 * ROUNDS))
 check "the cut holds: each side holds its own side's records only" \
 	all_count "$side" "${ALL[@]}"
 dead=$(cat "${DIRS[A1]}/node.log" | grep -c 'nothing received from the peer')
-echo "# A1 closed $dead dead links during the cut"
+stalled=$(cat "${DIRS[A1]}/node.log" | grep -c 'took none of')
+echo "# A1 closed links during the cut: $dead silent (keepalive), $stalled stalled (stall_timeout)"
 
 for n in "${ALL[@]}"; do nft_flush "$n"; done
 t1=$(now_ms)
