@@ -23,9 +23,10 @@
 #define SAVE_DELAY_MS		5000	/* counters reach the disk this late at most */
 #define STABLE_MS		10000	/* a link this old resets the backoff */
 /* A healthy link (up STABLE_MS, or reconciled) that failed (a dead path,
- * the peer gone) is redialed quickly for QUICK_WINDOW_MS: backoff from QUICK_MIN_MS doubling
- * to QUICK_MAX_MS, each connect given QUICK_CONNECT_MS (a partition drops
- * SYNs, and the kernel's SYN retries would leave 4 s gaps after a heal). */
+ * the peer gone) is redialed quickly for QUICK_WINDOW_MS: backoff from
+ * QUICK_MIN_MS doubling to QUICK_MAX_MS, each connect given QUICK_CONNECT_MS
+ * (a partition drops SYNs, and the kernel's SYN retries would leave 4 s
+ * gaps after a heal). PROTOCOL 4.12. */
 #define QUICK_WINDOW_MS		(5 * 60 * 1000)
 #define QUICK_MIN_MS		250
 #define QUICK_MAX_MS		1000

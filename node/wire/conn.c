@@ -11,8 +11,9 @@
 // timer used for the connect, handshake and linger timeouts and to resume
 // reading, and the liveness timer of keepalives) and, for a host name, a
 // getaddrinfo request. Every failure and conn_close() end in teardown(),
-// which wipes the ciphers and closes the handles; when the last handle or request has called back, finish() calls
-// on_close (if the starter had succeeded) and frees the conn. libuv calls
+// which wipes the ciphers and closes the handles; when the last handle or
+// request has called back, finish() calls on_close (if the starter had
+// succeeded) and frees the conn. libuv calls
 // pending write, connect and shutdown callbacks (with UV_ECANCELED) before a
 // handle's close callback, so those never see a freed conn.
 #include <netinet/in.h>
@@ -616,10 +617,10 @@ out:
 /* ---- liveness (PROTOCOL 4.12) ---- */
 
 /*
- * Every tick: a peer silent for ka_dead_ms is gone (a lost path, a frozen
- * process: TCP would wait for minutes); a link we have sent nothing on for
- * half the period gets a Keepalive. Bytes in either direction count, so a
- * busy link sends none.
+ * Every tick: a peer from which no byte was read for ka_dead_ms is gone (a
+ * lost path, a frozen process: TCP would wait for minutes); a link on which
+ * we queued nothing for half the period gets a Keepalive, so a link busy
+ * with our own messages carries none.
  */
 static void
 ka_cb(uv_timer_t *t)
