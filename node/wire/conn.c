@@ -13,9 +13,9 @@
 // getaddrinfo request. Every failure and conn_close() end in teardown(),
 // which wipes the ciphers and closes the handles; when the last handle or
 // request has called back, finish() calls on_close (if the starter had
-// succeeded) and frees the conn. libuv calls
-// pending write, connect and shutdown callbacks (with UV_ECANCELED) before a
-// handle's close callback, so those never see a freed conn.
+// succeeded) and frees the conn. libuv calls pending write, connect and
+// shutdown callbacks (with UV_ECANCELED) before a handle's close callback, so
+// those never see a freed conn.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
