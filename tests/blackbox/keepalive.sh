@@ -46,6 +46,7 @@ expect_contains "the log names the silence" "$(grep 'disconnected' "${DIRS[Oslo]
 check "the acceptor declares it dead too" wait_for $((KT + 3)) disconnected Bern Oslo
 expect_eq "status --json counts the dead link" 1 "$(ctl Oslo status --json | jq .dead_links)"
 expect_contains "status says so" "$(ctl Oslo status)" "Dead links:"
+expect_contains "and /metrics" "$(curl -s "$(http_url "${DIRS[Oslo]}")/metrics")" "lcf_dead_links_total 1"
 
 # Both sides publish while cut off.
 publish Oslo "Written in Oslo while cut off"
