@@ -1153,6 +1153,31 @@ test_keepalive_dead_peer(void **state)
 	raw_done(&r);
 }
 
+/* Our own loop stood still (a stopped process): the peer's silence meanwhile
+ * proves nothing, so it gets a whole timeout from the loop's return. */
+static void
+test_keepalive_frozen_loop(void **state)
+{
+	struct raw r;
+	uint64_t t0;
+
+	(void)state;
+	raw_keepalive = 100;
+	assert_int_equal(raw_initiate(&r, start_ka_listener(100, 400), id_b,
+	    id_b->pk, CONN_VERSION), 0);
+	raw_keepalive = 0;
+	PUMP_UNTIL(srv.ready == 1);
+	usleep(1000 * 1000);	/* the loop does not run */
+	t0 = mono_ms();
+	pump_for(200);
+	assert_int_equal(srv.closed, 0);
+	PUMP_UNTIL(srv.closed == 1);
+	assert_true(mono_ms() - t0 >= 400);
+	assert_int_equal(srv.code, LCF_ETIMEDOUT);
+	raw_wait_closed(r.fd);
+	raw_done(&r);
+}
+
 /* A peer that stops reading is cut off once nothing moves for the timeout. */
 static void
 test_write_stall(void **state)
@@ -1363,6 +1388,7 @@ main(void)
 		T(test_keepalive_idle_link),
 		T(test_keepalive_one_sided),
 		T(test_keepalive_dead_peer),
+		T(test_keepalive_frozen_loop),
 		T(test_write_stall),
 		T(test_write_stall_progress),
 		T(test_pending_limit),
