@@ -45,6 +45,7 @@ fi
 expect_contains "the log names the silence" "$(grep 'disconnected' "${DIRS[Oslo]}/node.log")" "nothing received from the peer for"
 check "the acceptor declares it dead too" wait_for $((KT + 3)) disconnected Bern Oslo
 expect_eq "status --json counts the dead link" 1 "$(ctl Oslo status --json | jq .dead_links)"
+expect_eq "the acceptor found it dead by itself (the relay passes no close)" 1 "$(ctl Bern status --json | jq .dead_links)"
 expect_contains "status says so" "$(ctl Oslo status)" "Dead links:"
 expect_contains "and /metrics" "$(curl -s "$(http_url "${DIRS[Oslo]}")/metrics")" "lcf_dead_links_total 1"
 

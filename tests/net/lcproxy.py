@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # A TCP relay for network tests: delays every byte by a fixed time each way
 # (this kernel has no tc netem), and on SIGUSR1 turns into a black hole (and
-# back on the next SIGUSR1) that swallows what both sides send without
-# closing anything, as a path that went dead does.
+# back on the next SIGUSR1) that swallows what both sides send, closes
+# included, as a path that went dead does.
 #
 # Usage: lcproxy.py LISTEN_HOST:PORT TARGET_HOST:PORT [--delay MS]
 # While a black hole it also stops listening, so new connects are refused.
@@ -32,6 +32,9 @@ class Relay:
         in order; swallows what arrives while a black hole."""
         loop = asyncio.get_running_loop()
         queue = asyncio.Queue()
+        # A dead path carries no FIN either: an end that closes while the
+        # hole lasts is not told to the other, which must find out itself.
+        end = {"close": True}
 
         async def sender():
             try:
@@ -47,7 +50,8 @@ class Relay:
             except (ConnectionError, OSError):
                 pass
             finally:
-                writer.close()
+                if end["close"]:
+                    writer.close()
 
         task = asyncio.create_task(sender())
         try:
@@ -59,6 +63,7 @@ class Relay:
                     queue.put_nowait((loop.time() + self.delay, data))
         except (ConnectionError, OSError):
             pass
+        end["close"] = not self.hole
         queue.put_nowait((0, None))
         await task
 
