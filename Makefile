@@ -200,6 +200,11 @@ bench: all
 vectors: $(BUILD)/lcf-vectors
 	$(Q)$(BUILD)/lcf-vectors docs/vectors
 
+# The network campaign (tests/net/): namespaces, nftables loss and
+# partitions, a delaying relay, skewed clocks. Needs root; a few minutes.
+test-net: all
+	$(Q)BUILD=$(BUILD) tests/net/run.sh
+
 # libFuzzer targets for every decoder (clang with compiler-rt: Debian's clang and
 # libclang-rt-*-dev), under ASan and UBSan. The node's sources are compiled once
 # into build-fuzz/obj/ and linked into each target. `make fuzz` builds them and
@@ -290,7 +295,7 @@ install: all $(MAN_PAGES)
 clean:
 	rm -rf build build-san build-fuzz build-check
 
-.PHONY: all tests test bench check check-layers demo install clean fuzz fuzz-build fuzz-merge web man vectors
+.PHONY: all tests test test-net bench check check-layers demo install clean fuzz fuzz-build fuzz-merge web man vectors
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

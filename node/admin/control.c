@@ -345,6 +345,8 @@ do_status(struct ctl_conn *c)
 	}
 	st.has_refused_connections = 1;
 	st.refused_connections = ps.refused_connections;
+	st.has_dead_links = 1;
+	st.dead_links = ps.dead_links;
 	for (i = 0; i < COUNTERS_HS_N; i++) {
 		if (ps.refused_by[i] == 0)
 			continue;

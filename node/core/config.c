@@ -36,6 +36,8 @@ config_init(struct config *cfg, const char *dir)
 	cfg->fanout = CONFIG_DEFAULT_FANOUT;
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
+	cfg->keepalive = CONFIG_DEFAULT_KEEPALIVE;
+	cfg->keepalive_timeout = CONFIG_DEFAULT_KEEPALIVE_TIMEOUT;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
@@ -332,6 +334,12 @@ set_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "stall_timeout") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_STALL_TIMEOUT, &cfg->stall_timeout) != 0)
 				return perr(p, line, "stall_timeout: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_STALL_TIMEOUT, value);
+		} else if (strcmp(name, "keepalive") == 0) {
+			if (parse_uint(value, 0, CONFIG_MAX_KEEPALIVE, &cfg->keepalive) != 0)
+				return perr(p, line, "keepalive: expected seconds from 0 (none) to %d, got '%s'", CONFIG_MAX_KEEPALIVE, value);
+		} else if (strcmp(name, "keepalive_timeout") == 0) {
+			if (parse_uint(value, CONFIG_MIN_KEEPALIVE_TIMEOUT, CONFIG_MAX_KEEPALIVE_TIMEOUT, &cfg->keepalive_timeout) != 0)
+				return perr(p, line, "keepalive_timeout: expected seconds from %d to %d, got '%s'", CONFIG_MIN_KEEPALIVE_TIMEOUT, CONFIG_MAX_KEEPALIVE_TIMEOUT, value);
 		} else if (strcmp(name, "hold_time") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_HOLD_TIME, &cfg->hold_time) != 0)
 				return perr(p, line, "hold_time: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_HOLD_TIME, value);
@@ -603,6 +611,10 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; Seconds a peer may leave what is sent to it unread before the link is\n"
 	    "; closed (raise it for very slow links).\n"
 	    "; stall_timeout = %d\n"
+	    "; Seconds between keepalives on an idle link (0: none), and the silence\n"
+	    "; after which a link is closed as dead and its peer redialed.\n"
+	    "; keepalive = %d\n"
+	    "; keepalive_timeout = %d\n"
 	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
 	    "; held, unstored, waiting for its admission to arrive.\n"
 	    "; hold_time = %d\n"
@@ -630,7 +642,8 @@ config_write_template(const char *path, const char *city, const char *country,
 	    city, country, listen, federation != NULL ? "" : "; ",
 	    federation != NULL ? federation : "FEDID", CONFIG_DEFAULT_FANOUT,
 	    CONFIG_DEFAULT_SYNC_INTERVAL, CONFIG_DEFAULT_MAX_PEERS,
-	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME,
+	    CONFIG_DEFAULT_STALL_TIMEOUT, CONFIG_DEFAULT_KEEPALIVE,
+	    CONFIG_DEFAULT_KEEPALIVE_TIMEOUT, CONFIG_DEFAULT_HOLD_TIME,
 	    CONFIG_DEFAULT_BEACON_INTERVAL,
 	    http != NULL ? "" : "; ",
 	    http != NULL ? http : CONFIG_DEFAULT_HTTP_HOST ":8380",

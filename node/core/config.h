@@ -16,6 +16,11 @@
 #define CONFIG_DEFAULT_MAX_PEERS 16
 #define CONFIG_DEFAULT_STALL_TIMEOUT 60
 #define CONFIG_MAX_STALL_TIMEOUT 3600
+#define CONFIG_DEFAULT_KEEPALIVE 5
+#define CONFIG_MAX_KEEPALIVE 300
+#define CONFIG_DEFAULT_KEEPALIVE_TIMEOUT 15
+#define CONFIG_MIN_KEEPALIVE_TIMEOUT 2
+#define CONFIG_MAX_KEEPALIVE_TIMEOUT 3600
 #define CONFIG_DEFAULT_HOLD_TIME 3600
 #define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
 #define CONFIG_DEFAULT_BEACON_INTERVAL 3600
@@ -53,6 +58,12 @@
  *                              (default 16)
  *         stall_timeout = SECS a peer that takes none of the bytes sent to it
  *                              for this long is disconnected (default 60)
+ *         keepalive = SECS     on an idle link, a Keepalive this often to peers
+ *                              that announce keepalives too (0: none, and no
+ *                              dead-link timeout; default 5)
+ *         keepalive_timeout = SECS   a link to such a peer that brings nothing
+ *                              for this long (and at least 3 of the peer's
+ *                              periods) is closed as dead (2 to 3600; default 15)
  *         hold_time = SECS     records of cities not admitted (yet) are held this
  *                              long for their admission (default 3600)
  *         beacon_interval = SECS   this node's status beacon is published this
@@ -90,6 +101,8 @@ struct config {
 	unsigned sync_interval;  /* seconds */
 	unsigned max_peers;
 	unsigned stall_timeout;  /* seconds */
+	unsigned keepalive;      /* seconds, 0: off */
+	unsigned keepalive_timeout;  /* seconds */
 	unsigned hold_time;      /* seconds */
 	unsigned beacon_interval;    /* seconds */
 	int http_enabled;        /* [http] listen is not off */

@@ -188,6 +188,12 @@ w_peers_connected(FILE *f, const char *name, const struct snap *s)
 }
 
 static void
+w_dead_links(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.dead_links);
+}
+
+static void
 w_peers_known(FILE *f, const char *name, const struct snap *s)
 {
 	fprintf(f, "%s %zu\n", name, s->ps.known);
@@ -378,6 +384,10 @@ static const struct family families[] = {
 	  "Peers with a link up.", w_peers_connected },
 	{ "lcf_peers_known", "gauge",
 	  "Entries in the peer table.", w_peers_known },
+	{ "lcf_dead_links_total", "counter",
+	  "Peer links closed as dead since start: silent though the peer sends "
+	  "keepalives (keepalive_timeout), or taking none of the bytes sent "
+	  "(stall_timeout).", w_dead_links },
 	{ "lcf_peer_last_good_sync_age_seconds", "gauge",
 	  "Seconds since the last reconciliation this node started with the "
 	  "peer (city id) ended well.", w_peer_sync_age },

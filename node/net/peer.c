@@ -861,6 +861,9 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 	case LCF__PEER_MSG__MSG_SYNC_DONE:
 		to_sync = 1;
 		break;
+	case LCF__PEER_MSG__MSG_KEEPALIVE:
+		/* Its bytes told the conn the peer lives: nothing more. */
+		break;
 	default:
 		/* A later protocol revision's message: not ours to judge. */
 		log_debug("peers: message of an unknown type ignored");
@@ -884,15 +887,17 @@ on_drain(void *arg, struct conn *c)
 
 static void retry_cb(uv_timer_t *t);
 
-/* Dials p again after its backoff, jittered, and doubles the backoff. */
+/* Dials p again after its backoff, jittered, and doubles the backoff (up to
+ * QUICK_MAX_MS while quick redials last). */
 static void
 schedule_retry(struct peer *p)
 {
 	uint64_t delay = util_jitter(p->backoff_ms);
+	unsigned cap = mono_ms() < p->quick_until ? QUICK_MAX_MS :
+	    PEER_BACKOFF_MAX_MS;
 
 	p->next_dial_ms = now_ms() + (int64_t)delay;
-	p->backoff_ms = p->backoff_ms >= PEER_BACKOFF_MAX_MS / 2 ?
-	    PEER_BACKOFF_MAX_MS : 2 * p->backoff_ms;
+	p->backoff_ms = p->backoff_ms >= cap / 2 ? cap : 2 * p->backoff_ms;
 	/* Discovery decides whether, and when, to dial one of its own again. */
 	if (p->discovered) {
 		set_state(p, PEER_DISCONNECTED);
@@ -901,6 +906,17 @@ schedule_retry(struct peer *p)
 	set_state(p, PEER_RETRYING);
 	if (p->timer_init)
 		uv_timer_start(&p->timer, retry_cb, delay, 0);
+}
+
+/* The link was up STABLE_MS, or a reconciliation we started on it
+ * succeeded: the peer was healthy, not a crash loop. */
+static int
+link_was_healthy(const struct link *l)
+{
+	uint64_t age = mono_ms() - l->ready_mono;
+
+	return age >= STABLE_MS || (l->p != NULL && l->p->good_sync_ms > 0 &&
+	    l->p->good_sync_ms >= now_ms() - (int64_t)age);
 }
 
 static void
@@ -959,8 +975,18 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 		}
 		if (was_active) {
 			p->active = NULL;
+			if (code == LCF_ETIMEDOUT)
+				ps->dead_links++;
 			if (mono_ms() - l->ready_mono >= STABLE_MS)
 				p->backoff_ms = PEER_BACKOFF_MIN_MS;
+			/* A healthy link died (we did not close it): the peer
+			 * is likely back soon, and the records meanwhile wait
+			 * for the next link's reconciliation. */
+			if (link_was_healthy(l) && code != 0 &&
+			    !code_is_violation(code)) {
+				p->quick_until = mono_ms() + QUICK_WINDOW_MS;
+				p->backoff_ms = QUICK_MIN_MS;
+			}
 		}
 		if (p->dialing == l)
 			p->dialing = NULL;
@@ -995,6 +1021,9 @@ conn_cfg(struct peers *ps, struct link *arg, struct conn_config *cfg)
 	cfg->cbs.on_close = on_close;
 	cfg->arg = arg;
 	cfg->stall_timeout_ms = ps->n->cfg.stall_timeout * 1000u;
+	cfg->keepalive_ms = ps->n->cfg.keepalive * 1000u;
+	if (cfg->keepalive_ms > 0)
+		cfg->dead_ms = ps->n->cfg.keepalive_timeout * 1000u;
 }
 
 /* ---- dialing ---- */
@@ -1013,6 +1042,8 @@ dial(struct peer *p)
 	l = link_new(ps, p, 1);
 	conn_cfg(ps, l, &cfg);
 	l->dial_mono = mono_ms();
+	if (l->dial_mono < p->quick_until)
+		cfg.connect_timeout_ms = QUICK_CONNECT_MS;
 	rc = conn_connect(ps->n->loop, p->host, p->port,
 	    p->s.has_pin ? p->s.pin : NULL, &cfg, &l->c);
 	if (rc != 0) {
@@ -1525,6 +1556,7 @@ peers_summary(struct node *n, struct peers_summary *s)
 		if (p->discovered && p->dialing != NULL)
 			s->discovering++;
 	s->refused_connections = ps->refused_connections;
+	s->dead_links = ps->dead_links;
 	memcpy(s->refused_by, ps->refused_by, sizeof(s->refused_by));
 	s->listen_port = conn_listener_port(ps->listener);
 }

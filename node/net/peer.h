@@ -69,6 +69,9 @@ struct peers_summary {
 	size_t discovering;		/* discovery's dials under way */
 	uint64_t refused_connections;	/* inbound handshakes that failed */
 	uint64_t refused_by[COUNTERS_HS_N];	/* the same by reason */
+	uint64_t dead_links;		/* city links closed as dead: silent
+					 * though it sends keepalives, or
+					 * taking no bytes (LCF_ETIMEDOUT) */
 	uint16_t listen_port;
 };
 

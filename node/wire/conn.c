@@ -7,18 +7,22 @@
 // of each frame is one flag byte (bit 0: more fragments follow) and a fragment
 // of a PeerMsg of at most CONN_MAX_MSG bytes.
 //
-// Life of a conn: a starter creates it with two handles (the TCP socket and a
+// Life of a conn: a starter creates it with three handles (the TCP socket, a
 // timer used for the connect, handshake and linger timeouts and to resume
-// reading) and, for a host name, a getaddrinfo request. Every failure and
-// conn_close() end in teardown(), which wipes the ciphers and closes both
-// handles; when the last handle or request has called back, finish() calls
-// on_close (if the starter had succeeded) and frees the conn. libuv calls
-// pending write, connect and shutdown callbacks (with UV_ECANCELED) before a
-// handle's close callback, so those never see a freed conn.
+// reading, and the liveness timer of keepalives) and, for a host name, a
+// getaddrinfo request. Every failure and conn_close() end in teardown(),
+// which wipes the ciphers and closes the handles; when the last handle or
+// request has called back, finish() calls on_close (if the starter had
+// succeeded) and frees the conn. libuv calls pending write, connect and
+// shutdown callbacks (with UV_ECANCELED) before a handle's close callback, so
+// those never see a freed conn.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 #include <uv.h>
@@ -43,7 +47,8 @@
 #define PENDING_DEFAULT	64
 #define LISTEN_BACKLOG	4096	/* the kernel caps it at net.core.somaxconn */
 #define MSG_KEEP	(1u << 20)	/* reassembly buffer kept between messages */
-#define KEEPALIVE_S	60
+#define KEEPALIVE_S	60	/* TCP keepalive idle time without ours */
+#define KA_TICK_MIN_MS	50	/* the liveness timer's shortest period */
 
 enum conn_state {
 	ST_RESOLVING,
@@ -62,6 +67,7 @@ struct prepared {
 	unsigned		 handshake_timeout_ms;
 	unsigned		 linger_ms;
 	unsigned		 stall_timeout_ms;
+	unsigned		 keepalive_ms, dead_ms;
 	size_t			 high_water, low_water;
 	uint8_t			 x_priv[NOISE_KEY];	/* wipe after use */
 	uint8_t			 hello[CONN_HELLO_MAX];
@@ -71,6 +77,7 @@ struct prepared {
 struct conn {
 	uv_tcp_t		 tcp;
 	uv_timer_t		 timer;
+	uv_timer_t		 ka_timer;	/* liveness, once ready */
 	uv_getaddrinfo_t	 gai;
 	uv_connect_t		 connect_req;
 	uv_shutdown_t		 shutdown_req;
@@ -91,6 +98,12 @@ struct conn {
 	unsigned		 connect_timeout_ms, handshake_timeout_ms;
 	unsigned		 linger_ms;
 	unsigned		 stall_timeout_ms;
+	unsigned		 keepalive_ms, dead_ms;	/* as configured */
+	/* With a peer that announced keepalive: the period we send at and
+	 * the silence that ends the link (0 otherwise); mono ms of the last
+	 * byte read, the last message queued and the last liveness tick. */
+	unsigned		 ka_send_ms, ka_dead_ms;
+	uint64_t		 last_rx, last_tx, ka_tick;
 	size_t			 high_water, low_water;
 	/*
 	 * Ready, the timer delivers buffered input after conn_resume_reading
@@ -203,6 +216,10 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	hello.version = CONN_VERSION;
 	hello.has_protocol = 1;
 	hello.protocol = CONN_PROTOCOL;
+	if (cfg->keepalive_ms > 0) {
+		hello.has_keepalive = 1;
+		hello.keepalive = cfg->keepalive_ms;
+	}
 	hello.listen = (char *)cfg->listen;
 	hello.city_name = (char *)cfg->city_name;
 	if (cfg->federation != NULL) {
@@ -228,6 +245,8 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	p->linger_ms = cfg->linger_ms ? cfg->linger_ms : CONN_LINGER_MS;
 	p->stall_timeout_ms = cfg->stall_timeout_ms ? cfg->stall_timeout_ms :
 	    CONN_STALL_TIMEOUT_MS;
+	p->keepalive_ms = cfg->keepalive_ms;
+	p->dead_ms = cfg->dead_ms;
 	p->high_water = cfg->high_water ? cfg->high_water : CONN_HIGH_WATER;
 	p->low_water = cfg->low_water ? cfg->low_water : CONN_LOW_WATER;
 	if (p->low_water > p->high_water)
@@ -309,6 +328,7 @@ teardown(struct conn *c)
 		uv_cancel((uv_req_t *)&c->gai);
 	uv_close((uv_handle_t *)&c->tcp, handle_closed);
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
+	uv_close((uv_handle_t *)&c->ka_timer, handle_closed);
 }
 
 /* Fails the connection with a reason: the first reason is the one reported. */
@@ -350,6 +370,8 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 	c->handshake_timeout_ms = p->handshake_timeout_ms;
 	c->linger_ms = p->linger_ms;
 	c->stall_timeout_ms = p->stall_timeout_ms;
+	c->keepalive_ms = p->keepalive_ms;
+	c->dead_ms = p->dead_ms;
 	c->high_water = p->high_water;
 	c->low_water = p->low_water;
 	c->hello = xmalloc(p->hello_len);
@@ -369,12 +391,14 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 	}
 	/* uv_timer_init cannot fail. */
 	uv_timer_init(loop, &c->timer);
+	uv_timer_init(loop, &c->ka_timer);
 	c->tcp.data = c;
 	c->timer.data = c;
+	c->ka_timer.data = c;
 	c->gai.data = c;
 	c->connect_req.data = c;
 	c->shutdown_req.data = c;
-	c->refs = 2;
+	c->refs = 3;
 	return c;
 }
 
@@ -473,6 +497,7 @@ queue_write(struct conn *c, struct wreq *w)
 	}
 	c->queued += w->len;
 	c->handed += w->len;
+	c->last_tx = mono_ms();
 	watch_writes(c);
 	ret = 0;
 out:
@@ -589,6 +614,80 @@ out:
 	return ret;
 }
 
+/* ---- liveness (PROTOCOL 4.12) ---- */
+
+/*
+ * Every tick: a peer from which no byte was read for ka_dead_ms is gone (a
+ * lost path, a frozen process: TCP would wait for minutes); a link on which
+ * we queued nothing for half the period gets a Keepalive, so a link busy
+ * with our own messages carries none.
+ */
+static void
+ka_cb(uv_timer_t *t)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__Keepalive k = LCF__KEEPALIVE__INIT;
+	struct conn *c = t->data;
+	uint64_t now = mono_ms();
+
+	if (c->state != ST_READY)
+		return;
+	/*
+	 * Our own loop stood still (a stopped process, a long stall) or we
+	 * stopped reading: what the peer sent meanwhile waits unread, so its
+	 * silence proves nothing. It gets a whole timeout from now.
+	 */
+	if (c->paused || now - c->ka_tick > c->ka_dead_ms / 2)
+		c->last_rx = now;
+	c->ka_tick = now;
+	if (now - c->last_rx >= c->ka_dead_ms) {
+		fail(c, LCF_ETIMEDOUT, "nothing received from the peer for %llu "
+		    "ms though it sends keepalives: the peer or the path is down",
+		    (unsigned long long)(now - c->last_rx));
+		return;
+	}
+	if (now - c->last_tx >= c->ka_send_ms / 2) {
+		m.msg_case = LCF__PEER_MSG__MSG_KEEPALIVE;
+		m.keepalive = &k;
+		/* A full queue is no failure: the stall check watches it. */
+		(void)conn_send(c, &m.base);
+	}
+}
+
+/* Starts the liveness timer when both Hellos announce keepalive. */
+static void
+start_liveness(struct conn *c, const Lcf__Hello *hello)
+{
+	uint64_t dead, tick;
+
+	if (c->keepalive_ms == 0 || !hello->has_keepalive || hello->keepalive == 0)
+		return;
+	dead = (uint64_t)hello->keepalive * CONN_DEAD_PERIODS;
+	if (dead < c->dead_ms)
+		dead = c->dead_ms;
+	c->ka_send_ms = c->keepalive_ms;
+	c->ka_dead_ms = dead > UINT32_MAX ? UINT32_MAX : (unsigned)dead;
+	tick = c->keepalive_ms / 2;
+	if (tick > c->ka_dead_ms / 4)
+		tick = c->ka_dead_ms / 4;
+	if (tick < KA_TICK_MIN_MS)
+		tick = KA_TICK_MIN_MS;
+	c->last_rx = c->last_tx = c->ka_tick = mono_ms();
+	uv_timer_start(&c->ka_timer, ka_cb, tick, tick);
+}
+
+unsigned
+conn_keepalive_ms(const struct conn *c)
+{
+	return c->ka_send_ms;
+}
+
+unsigned
+conn_dead_ms(const struct conn *c)
+{
+	return c->ka_dead_ms;
+}
+
 /* ---- reading ---- */
 
 unsigned
@@ -699,6 +798,7 @@ handshake_frame(struct conn *c, const uint8_t *f, size_t flen)
 	c->state = ST_READY;
 	uv_timer_stop(&c->timer);
 	listener_detach(c);
+	start_liveness(c, hello);
 	c->cbs.on_ready(c->arg, c, hello);
 out:
 	if (hello != NULL)
@@ -820,6 +920,7 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		fail(c, LCF_EIO, "read: %s", uv_strerror((int)nread));
 	} else if (nread > 0) {
 		c->bytes_in += (uint64_t)nread;
+		c->last_rx = mono_ms();
 		c->rlen += (size_t)nread;
 		process_input(c);
 	}
@@ -908,12 +1009,35 @@ conn_resume_reading(struct conn *c)
 
 /* ---- connecting ---- */
 
+/*
+ * Nagle off; TCP keepalive probes after keepalive_ms idle (a peer that sends
+ * no keepalives of its own is still probed); TCP_USER_TIMEOUT so that bytes
+ * the path does not take end the link within the larger of dead_ms and
+ * stall_timeout_ms rather than after TCP's back-off of about 15 minutes.
+ * Not below stall_timeout_ms: a peer that pauses its reading (flow control)
+ * leaves our window closed, which the stall check judges. Best effort: a
+ * socket that refuses an option keeps the kernel's default.
+ */
 static void
 tune_socket(struct conn *c)
 {
+	unsigned idle = c->keepalive_ms > 0 ? (c->keepalive_ms + 999) / 1000 :
+	    KEEPALIVE_S;
+	unsigned user = c->dead_ms > c->stall_timeout_ms ? c->dead_ms :
+	    c->stall_timeout_ms;
+	int fd, v;
+	uv_os_fd_t ofd;
+
 	/* Small sync exchanges would otherwise wait for Nagle's timer. */
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_tcp_keepalive(&c->tcp, 1, KEEPALIVE_S);
+	uv_tcp_keepalive(&c->tcp, 1, idle);
+	if (c->keepalive_ms == 0 || uv_fileno((uv_handle_t *)&c->tcp, &ofd) != 0)
+		return;
+	fd = ofd;
+	v = (int)idle;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+	v = (int)user;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v));
 }
 
 static void

@@ -30,6 +30,9 @@
 #define CONN_LOW_WATER		(4u << 20)	/* default on_drain mark */
 #define CONN_QUEUE_MAX		(64u << 20)	/* conn_send refuses above this */
 #define CONN_STALL_TIMEOUT_MS	60000	/* default: unsent bytes that stay unsent */
+/* A peer's dead-link timeout is at least this many of its keepalive periods
+ * (PROTOCOL 4.12): one lost Keepalive is no reason to close. */
+#define CONN_DEAD_PERIODS	3
 
 struct identity;
 struct conn;
@@ -46,8 +49,9 @@ struct conn_listener;
  * be NULL) are the peer's words: bounded by CONN_HELLO_MAX, otherwise
  * unchecked.
  *
- * on_message: one whole PeerMsg (0..CONN_MAX_MSG bytes, not decoded); msg is
- * valid during the call only.
+ * on_message: one whole PeerMsg (0..CONN_MAX_MSG bytes, not decoded), the
+ * peer's Keepalives included (see keepalive_ms); msg is valid during the
+ * call only.
  *
  * on_drain (may be NULL): the write queue went from at least high_water down
  * to low_water or less; producing may resume.
@@ -58,7 +62,9 @@ struct conn_listener;
  * when conn_close() was called (reason is then its argument), else a negative
  * LCF_* code: LCF_ECLOSED the peer closed, LCF_EIO a socket error,
  * LCF_ECONNECT resolution, connect or a timeout failed, LCF_ETIMEDOUT bytes
- * queued for the peer were not taken for stall_timeout_ms, LCF_EPROTO a malformed
+ * queued for the peer were not taken for stall_timeout_ms, or nothing came
+ * from a peer that promised keepalives for the dead-link timeout (see
+ * keepalive_ms), LCF_EPROTO a malformed
  * or out-of-order frame, LCF_ECRYPTO decryption or handshake failure or a
  * Hello identity not bound to the Noise key, LCF_EVERSION another protocol
  * version, LCF_EPERM not the expected peer, LCF_ETOOBIG a message over
@@ -98,6 +104,20 @@ struct conn_config {
 	/* Once ready, a conn whose unsent bytes do not move for this long (the
 	 * peer stopped reading, or the path is dead) fails with LCF_ETIMEDOUT. */
 	unsigned		 stall_timeout_ms;
+	/*
+	 * Liveness (PROTOCOL 4.12). keepalive_ms, announced in our Hello: with
+	 * a peer whose Hello announces one too, a Keepalive is sent whenever
+	 * we have sent nothing for half of it, and the conn fails with
+	 * LCF_ETIMEDOUT once nothing at all arrived for dead_ms (at least
+	 * CONN_DEAD_PERIODS of the peer's period; never while we pause
+	 * reading ourselves). Both 0: no keepalives, as protocol 3. The
+	 * socket's TCP keepalive probes start after keepalive_ms idle
+	 * (60 s when 0) and its TCP_USER_TIMEOUT is the larger of dead_ms
+	 * and stall_timeout_ms, so a path that takes no bytes also ends a
+	 * link with a peer that sends no keepalives.
+	 */
+	unsigned		 keepalive_ms;
+	unsigned		 dead_ms;
 };
 
 /*
@@ -181,6 +201,10 @@ uint64_t conn_bytes_out(const struct conn *c);
 const char *conn_remote_addr(const struct conn *c);
 /* 1 when we dialed, 0 when we accepted. */
 int conn_is_initiator(const struct conn *c);
+/* The period of the Keepalives sent to the peer (0: none: it, or we, did
+ * not announce keepalive) and the dead-link timeout in force (0: none). */
+unsigned conn_keepalive_ms(const struct conn *c);
+unsigned conn_dead_ms(const struct conn *c);
 /* 1 between on_ready and closing. */
 int conn_is_ready(const struct conn *c);
 /* The peer's Ed25519 public key (32 bytes) from on_ready on, else NULL.

@@ -229,12 +229,17 @@ test_defaults(void **state)
 	expect_str(cfg.listen_host, "127.0.0.1", "listen host");
 	assert_int_equal(cfg.listen_port, 7400);
 	assert_int_equal(cfg.stall_timeout, 60);
+	assert_int_equal(cfg.keepalive, 5);
+	assert_int_equal(cfg.keepalive_timeout, 15);
 	assert_int_equal(cfg.hold_time, 3600);
 	assert_int_equal(cfg.beacon_interval, 3600);
 	config_free(&cfg);
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
 	    "[federation]\nstall_timeout = 3600\nhold_time = 604800\n"
-	    "beacon_interval = 600\n", &cfg, err, sizeof(err)), 0);
+	    "beacon_interval = 600\nkeepalive = 0\nkeepalive_timeout = 3600\n",
+	    &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.keepalive, 0);
+	assert_int_equal(cfg.keepalive_timeout, 3600);
 	assert_int_equal(cfg.stall_timeout, 3600);
 	assert_int_equal(cfg.hold_time, 604800);
 	assert_int_equal(cfg.beacon_interval, 600);
@@ -301,6 +306,12 @@ test_errors(void **state)
 		    4, "stall_timeout: expected seconds from 1 to 3600, got '0'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nstall_timeout = 3601\n",
 		    4, "stall_timeout: expected seconds from 1 to 3600" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nkeepalive = 301\n",
+		    4, "keepalive: expected seconds from 0 (none) to 300, got '301'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nkeepalive_timeout = 1\n",
+		    4, "keepalive_timeout: expected seconds from 2 to 3600, got '1'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nkeepalive_timeout = 3601\n",
+		    4, "keepalive_timeout: expected seconds from 2 to 3600" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nhold_time = 0\n",
 		    4, "hold_time: expected seconds from 1 to 604800, got '0'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nhold_time = 604801\n",

@@ -424,10 +424,18 @@ raw_recv_frame(int fd, uint8_t *buf, size_t *len)
 	return raw_recv(fd, buf, *len);
 }
 
+/* Hello.keepalive of the raw peers' Hellos (0: none). */
+static uint32_t raw_keepalive;
+
 static size_t
 pack_hello(const uint8_t *pk, uint32_t version, uint8_t *out)
 {
 	Lcf__Hello h = LCF__HELLO__INIT;
+
+	if (raw_keepalive > 0) {
+		h.has_keepalive = 1;
+		h.keepalive = raw_keepalive;
+	}
 
 	h.has_identity = 1;
 	h.identity.data = (uint8_t *)pk;
@@ -1047,6 +1055,129 @@ fill_backlog(struct conn *c, uint8_t *buf)
 		assert_int_equal(conn_send_bytes(c, buf, CONN_MAX_MSG), 0);
 }
 
+/* ---- keepalives (PROTOCOL 4.12) ---- */
+
+/* A listener for id_a with keepalive ka_ms and dead-link timeout dead_ms. */
+static uint16_t
+start_ka_listener(unsigned ka_ms, unsigned dead_ms)
+{
+	struct conn_config cfg = config(id_a, &srv, "Alpha");
+	char err[256];
+
+	cfg.keepalive_ms = ka_ms;
+	cfg.dead_ms = dead_ms;
+	assert_int_equal(conn_listen(&loop, "127.0.0.1", 0, &cfg, 0, &listener,
+	    err, sizeof(err)), 0);
+	return conn_listener_port(listener);
+}
+
+/* Both announce keepalive: an idle link lives on well past the timeout, and the timeout in force is 3
+ * of the peer's periods when that is more than the configured one. */
+static void
+test_keepalive_idle_link(void **state)
+{
+	struct conn_config cfg = config(id_b, &cli, "Beta");
+	struct conn *c = NULL;
+
+	(void)state;
+	cfg.keepalive_ms = 100;
+	cfg.dead_ms = 300;
+	assert_int_equal(conn_connect(&loop, "127.0.0.1",
+	    start_ka_listener(200, 300), NULL, &cfg, &c), 0);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	assert_int_equal(conn_keepalive_ms(cli.c), 100);
+	assert_int_equal(conn_dead_ms(cli.c), 600);	/* 3 x 200 > 300 */
+	assert_int_equal(conn_keepalive_ms(srv.c), 200);
+	assert_int_equal(conn_dead_ms(srv.c), 300);	/* 3 x 100 = 300 */
+	pump_for(1500);
+	assert_int_equal(cli.closed + srv.closed, 0);
+	/* Keepalives, delivered like any PeerMsg (peer.c ignores them). */
+	assert_true(cli.nmsgs >= 3 && srv.nmsgs >= 3);
+	assert_int_equal(cli.small_len, 2);
+	assert_int_equal(cli.small[0], 0x32);
+	assert_int_equal(cli.small[1], 0x00);
+	conn_close(cli.c, "done");
+	PUMP_UNTIL(cli.closed == 1 && srv.closed == 1);
+}
+
+/* One side announces none: no Keepalive either way, no timeout. */
+static void
+test_keepalive_one_sided(void **state)
+{
+	struct conn_config cfg = config(id_b, &cli, "Beta");
+	struct conn *c = NULL;
+	uint64_t in;
+
+	(void)state;
+	assert_int_equal(conn_connect(&loop, "127.0.0.1",
+	    start_ka_listener(50, 200), NULL, &cfg, &c), 0);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	assert_int_equal(conn_keepalive_ms(srv.c), 0);
+	assert_int_equal(conn_dead_ms(srv.c), 0);
+	in = conn_bytes_in(cli.c);
+	pump_for(600);
+	assert_int_equal(srv.closed, 0);
+	assert_int_equal(conn_bytes_in(cli.c), in);
+	conn_close(cli.c, "done");
+	PUMP_UNTIL(cli.closed == 1 && srv.closed == 1);
+}
+
+/* A peer that announced keepalive and then says nothing is declared dead
+ * after the timeout; meanwhile it is sent Keepalives (PeerMsg 32 00). */
+static void
+test_keepalive_dead_peer(void **state)
+{
+	uint8_t frame[NOISE_MAX_MSG];
+	size_t len = 0;
+	struct raw r;
+	uint64_t t0;
+
+	(void)state;
+	raw_keepalive = 100;
+	assert_int_equal(raw_initiate(&r, start_ka_listener(100, 400), id_b,
+	    id_b->pk, CONN_VERSION), 0);
+	raw_keepalive = 0;
+	t0 = mono_ms();
+	PUMP_UNTIL(srv.ready == 1);
+	assert_int_equal(raw_recv_frame(r.fd, frame, &len), 0);
+	assert_int_equal(noise_decrypt(&r.rx, frame, len, frame), 0);
+	assert_int_equal(len, 1 + 2 + NOISE_TAG);
+	assert_int_equal(frame[0], 0);
+	assert_int_equal(frame[1], 0x32);
+	assert_int_equal(frame[2], 0x00);
+	PUMP_UNTIL(srv.closed == 1);
+	assert_true(mono_ms() - t0 >= 400);
+	assert_int_equal(srv.code, LCF_ETIMEDOUT);
+	CHECK_CONTAINS("dead reason", srv.reason, "nothing received from the peer");
+	raw_wait_closed(r.fd);
+	raw_done(&r);
+}
+
+/* Our own loop stood still (a stopped process): the peer's silence meanwhile
+ * proves nothing, so it gets a whole timeout from the loop's return. */
+static void
+test_keepalive_frozen_loop(void **state)
+{
+	struct raw r;
+	uint64_t t0;
+
+	(void)state;
+	raw_keepalive = 100;
+	assert_int_equal(raw_initiate(&r, start_ka_listener(100, 400), id_b,
+	    id_b->pk, CONN_VERSION), 0);
+	raw_keepalive = 0;
+	PUMP_UNTIL(srv.ready == 1);
+	usleep(1000 * 1000);	/* the loop does not run */
+	t0 = mono_ms();
+	pump_for(200);
+	assert_int_equal(srv.closed, 0);
+	PUMP_UNTIL(srv.closed == 1);
+	assert_true(mono_ms() - t0 >= 400);
+	assert_int_equal(srv.code, LCF_ETIMEDOUT);
+	raw_wait_closed(r.fd);
+	raw_done(&r);
+}
+
 /* A peer that stops reading is cut off once nothing moves for the timeout. */
 static void
 test_write_stall(void **state)
@@ -1254,6 +1385,10 @@ main(void)
 		T(test_close_early),
 		T(test_graceful_close),
 		T(test_backpressure),
+		T(test_keepalive_idle_link),
+		T(test_keepalive_one_sided),
+		T(test_keepalive_dead_peer),
+		T(test_keepalive_frozen_loop),
 		T(test_write_stall),
 		T(test_write_stall_progress),
 		T(test_pending_limit),

@@ -84,6 +84,8 @@ status_json(const Lcf__StatusReply *st)
 			json_object_set_new(why, st->refused_by_reason[i]->reason,
 			    json_integer((json_int_t)st->refused_by_reason[i]->count));
 	json_object_set_new(o, "refused_by_reason", why);
+	json_object_set_new(o, "dead_links",
+	    json_integer((json_int_t)st->dead_links));
 	json_object_set_new(o, "clock_warning", st->clock_warning ?
 	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
@@ -205,6 +207,12 @@ status_text(const Lcf__StatusReply *st)
 	    st->peers_connected, st->peers_known);
 	render_field(stdout, "Peers", item);
 	free(item);
+	if (st->dead_links > 0) {
+		item = xasprintf("%" PRIu64 " links closed since start: the peer "
+		    "or the path went silent", st->dead_links);
+		render_field(stdout, "Dead links", item);
+		free(item);
+	}
 	if (st->sync_running > 0 && st->has_sync_expected &&
 	    st->sync_expected > 0) {
 		char eta[32];
