@@ -61,6 +61,14 @@ void record_release(struct record *rec);
  * LCF_ETOOBIG. */
 int record_peek_id(const uint8_t *buf, size_t len, uint8_t id[RECORD_ID_LEN]);
 
+/* Whether SignedRecord bytes hash to id (their content field, read without
+ * decoding anything else): 0, or LCF_EPROTO when buf is not a SignedRecord
+ * with content, or LCF_EINVAL when the content's hash is another id (the
+ * bytes were damaged). Cheap next to a signature check: for every record
+ * read from the store before it leaves the node (store_quarantine.c). */
+int record_check_id(const uint8_t *buf, size_t len,
+    const uint8_t id[RECORD_ID_LEN]);
+
 /* The kind of stored or received SignedRecord bytes without decoding them
  * (*kind 0 when the content names none, -1 when it is beyond an int): 0 or
  * LCF_EPROTO. Cheap: for choosing which records a peer is sent. */

@@ -75,6 +75,14 @@ struct store {
 	uint64_t psize, mapsize;
 	uint64_t reserved_end;        /* blocks below are known allocated */
 	int space_off;                /* the file system cannot reserve */
+	/* store_quarantine.c: ids noted by reads (quar_n of them, with
+	 * why), under quar_mu; quar_any is set once the quarantine table
+	 * holds a record, so that store_put looks there only then. */
+	MDB_dbi quarantine;
+	pthread_mutex_t quar_mu;
+	uint8_t *quar_ids, *quar_why;
+	size_t quar_n;
+	int quar_any;
 };
 
 /*
@@ -307,6 +315,24 @@ int store__search_match(const struct search *se, uint32_t doc,
     const Lcf__Content *c);
 void store__search_free(struct search *se);
 void store__hits_free(struct hits *h);
+
+/* store_quarantine.c. store__served: 1 when raw hashes to id, else 0 and
+ * the id is noted for quarantine (the caller skips the record).
+ * store__quarantine_resolve deletes id's quarantine entry when a good copy
+ * is stored (inside the writer's txn). store__quarantine_bytes: the damaged
+ * bytes kept for id (LMDB codes). store__meta_add adds delta (wrapping: -1
+ * is UINT64_MAX) to a meta counter, store__drop_version (store_prune.c)
+ * deletes one stored version from rows, ids, seq and (with late) late. */
+int store__served(struct store *s, const uint8_t *id, const uint8_t *raw,
+    size_t len);
+int store__quarantine_resolve(MDB_txn *txn, struct store *s, const uint8_t *id);
+int store__quarantine_bytes(MDB_txn *txn, struct store *s, const uint8_t *id,
+    MDB_val *out);
+int store__meta_add(MDB_txn *txn, struct store *s, const char *name,
+    uint64_t delta);
+struct gone;
+int store__drop_version(MDB_txn *txn, struct store *s, const uint8_t *seqkey,
+    const uint8_t *id, int late, struct gone *g);
 
 /* store_prune.c: kinds of which only the newest version is kept
  * (KINDS_NEWEST_ONLY, docs/PROTOCOL.md 1.2). A write transaction gathers
