@@ -890,14 +890,16 @@ verify_work(uv_work_t *w)
 		vs->failed = UINT64_MAX;
 }
 
-/* verify --deep's walk of every page and record, in a child process
- * (store/walk.h), beside the slices. */
+/* The walk of every page and record in a child process (store/walk.h)
+ * that every verify starts with: a damaged page that would make LMDB abort
+ * in the slices' reads is found there, and the slices do not run. */
 struct verify_walk {
 	uv_work_t work;
 	struct ctl_conn *conn;
 	char *dbpath;
 	struct store_walk_result r;
 	int started;                 /* 0: could not start (r.what says why) */
+	int deep;                    /* --deep: the walk's figures are told */
 };
 
 static void
@@ -939,7 +941,7 @@ static void
 verify_deep_reply(Lcf__VerifyReply *vr, const struct verify_walk *vw,
     char *report, size_t size)
 {
-	if (vw == NULL)
+	if (vw == NULL || (!vw->deep && (!vw->started || vw->r.sound)))
 		return;
 	vr->has_deep_ok = vr->has_deep_pages = vr->has_deep_records = 1;
 	vr->deep_ok = vw->started && vw->r.sound;
@@ -1075,34 +1077,13 @@ walk_work(uv_work_t *w)
 	vw->started = store_walk_child(vw->dbpath, &vw->r) == 0;
 }
 
+/* The slices check every record's signature and id in the pool. */
 static void
-walk_done(uv_work_t *w, int status)
+verify_slices(struct ctl_conn *c)
 {
-	struct verify_walk *vw = w->data;
-
-	(void)status;
-	verify_part_done(vw->conn);
-}
-
-static void
-do_verify(struct ctl_conn *c)
-{
-	const Lcf__VerifyRequest *rq = c->req->verify;
-	struct verify_walk *vw;
 	size_t i;
 
-	memset(c->vslices, 0, sizeof(c->vslices));
-	c->vpending = VERIFY_SLICES;
-	if (rq != NULL && rq->deep) {
-		vw = xcalloc(1, sizeof(*vw));
-		vw->conn = c;
-		vw->dbpath = xasprintf("%s/db", c->ctl->n->cfg.dir);
-		vw->work.data = vw;
-		c->vwalk = vw;
-		c->vpending++;
-		c->ops++;
-		uv_queue_work(c->ctl->n->loop, &vw->work, walk_work, walk_done);
-	}
+	c->vpending += VERIFY_SLICES;
 	for (i = 0; i < VERIFY_SLICES; i++) {
 		struct verify_slice *vs = &c->vslices[i];
 
@@ -1113,6 +1094,37 @@ do_verify(struct ctl_conn *c)
 		c->ops++;
 		uv_queue_work(c->ctl->n->loop, &vs->work, verify_work, verify_done);
 	}
+}
+
+static void
+walk_done(uv_work_t *w, int status)
+{
+	struct verify_walk *vw = w->data;
+	struct ctl_conn *c = vw->conn;
+
+	(void)status;
+	/* A walk that could not run leaves the slices to do what they did
+	 * before there was one; a damaged store is not read here. */
+	if (!c->closed && (!vw->started || vw->r.sound))
+		verify_slices(c);
+	verify_part_done(c);
+}
+
+static void
+do_verify(struct ctl_conn *c)
+{
+	const Lcf__VerifyRequest *rq = c->req->verify;
+	struct verify_walk *vw = xcalloc(1, sizeof(*vw));
+
+	memset(c->vslices, 0, sizeof(c->vslices));
+	vw->conn = c;
+	vw->dbpath = xasprintf("%s/db", c->ctl->n->cfg.dir);
+	vw->deep = rq != NULL && rq->deep;
+	vw->work.data = vw;
+	c->vwalk = vw;
+	c->vpending = 1;
+	c->ops++;
+	uv_queue_work(c->ctl->n->loop, &vw->work, walk_work, walk_done);
 }
 
 static void
