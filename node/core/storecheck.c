@@ -22,13 +22,14 @@
 #define MARK_MAX 128
 
 /* The mark's words for the data file as it is now into buf: 0, or -1 when
- * the file cannot be examined (absent). */
+ * the file cannot be examined (absent) or is empty. */
 static int
 mark_text(const char *data, char *buf, size_t size)
 {
 	struct stat st;
 
-	if (stat(data, &st) != 0)
+	/* An empty file is no store: custody.c says what to do. */
+	if (stat(data, &st) != 0 || st.st_size == 0)
 		return -1;
 	snprintf(buf, size, "%" PRIu64 " %" PRId64 ".%09ld %" PRIu64 "\n",
 	    (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,

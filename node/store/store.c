@@ -409,38 +409,6 @@ store_sketch(struct store *s)
 
 /* ---- counters in meta ---- */
 
-static int
-meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
-    uint64_t delta)
-{
-	MDB_val k = { keylen, (void *)key }, v;
-	uint8_t buf[8];
-	uint64_t cur = 0;
-	int rc;
-
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		cur = get_be64(v.mv_data);
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return mdb_to_lcf("counter", rc);
-	put_be64(buf, cur + delta);
-	v.mv_data = buf;
-	v.mv_size = 8;
-	return mdb_to_lcf("counter", mdb_put(txn, s->meta, &k, &v, 0));
-}
-
-static int
-meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
-{
-	return meta_add_key(txn, s, name, strlen(name), delta);
-}
-
-int
-store__meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
-{
-	return meta_add(txn, s, name, delta);
-}
-
 /* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
 static void
 fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)

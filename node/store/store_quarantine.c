@@ -191,7 +191,7 @@ move_one(MDB_txn *txn, struct store *s, const uint8_t *id, int why,
 	if ((ret = store__drop_version(txn, s, seqkey, id, late, g)) != 0)
 		goto out;
 	if (!author_has_records(txn, s, seqkey) &&
-	    (ret = store__meta_add(txn, s, "authors", UINT64_MAX)) != 0)
+	    (ret = meta_add(txn, s, "authors", UINT64_MAX)) != 0)
 		goto out;
 	k.mv_data = (void *)id;
 	k.mv_size = RECORD_ID_LEN;
