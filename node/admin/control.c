@@ -951,8 +951,8 @@ verify_deep_reply(Lcf__VerifyReply *vr, const struct verify_walk *vw,
 		snprintf(report, size, "the walk could not run: %s", vw->r.what);
 	else if (!vw->r.sound)
 		snprintf(report, size, "the database is damaged: %s. Stop the node, "
-		    "move %s aside, then restore a backup (lcnode -d DIR --restore "
-		    "FILE) or rebuild from peers (lcnode -d DIR --new-store)",
+		    "then restore a backup (lcnode -d DIR --restore FILE) or move "
+		    "%s aside and rebuild from peers (lcnode -d DIR --new-store)",
 		    vw->r.what, vw->dbpath);
 	else
 		snprintf(report, size, "every page and entry read: %llu pages, "

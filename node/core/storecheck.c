@@ -80,10 +80,11 @@ storecheck_start(struct node *n, const char *dbpath,
 	}
 	if (!r->sound) {
 		snprintf(err, errlen, "%s is damaged: %s. lcnode does not start on "
-		    "it. Move %s aside (e.g. `mv %s %s.damaged`), then either "
-		    "restore a backup with `lcnode -d %s --restore FILE`, or rebuild "
-		    "from peers with `lcnode -d %s --new-store`", data, r->what,
-		    dbpath, dbpath, dbpath, n->cfg.dir, n->cfg.dir);
+		    "it. Restore a backup with `lcnode -d %s --restore FILE` (the "
+		    "damaged store is kept aside), or move %s aside (`mv %s "
+		    "%s.damaged`) and rebuild from peers with `lcnode -d %s "
+		    "--new-store`", data, r->what, n->cfg.dir, dbpath, dbpath,
+		    dbpath, n->cfg.dir);
 		ret = LCF_ESTORE;
 		goto out;
 	}
