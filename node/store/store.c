@@ -1291,6 +1291,10 @@ store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq)
 		*seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
+	/* A quarantined record still took its seq: numbering must go on
+	 * past it (else a new record would fork it). */
+	if (rc == 0)
+		*seq = store__quarantine_max_seq(txn, s, author, *seq);
 out:
 	log_mdb("reading the last seq", rc);
 	if (rc != 0)

@@ -356,6 +356,10 @@ int store__served(struct store *s, const uint8_t *id, const uint8_t *raw,
 int store__quarantine_resolve(MDB_txn *txn, struct store *s, const uint8_t *id);
 int store__quarantine_bytes(MDB_txn *txn, struct store *s, const uint8_t *id,
     MDB_val *out);
+/* The highest of seq and the seqs of author's quarantined records (as
+ * their damaged bytes still say them). */
+uint64_t store__quarantine_max_seq(MDB_txn *txn, struct store *s,
+    const uint8_t *author, uint64_t seq);
 struct gone;
 int store__drop_version(MDB_txn *txn, struct store *s, const uint8_t *seqkey,
     const uint8_t *id, int late, struct gone *g);

@@ -312,6 +312,33 @@ store__quarantine_bytes(MDB_txn *txn, struct store *s, const uint8_t *id,
 	return 0;
 }
 
+uint64_t
+store__quarantine_max_seq(MDB_txn *txn, struct store *s, const uint8_t *author,
+    uint64_t seq)
+{
+	struct record rec;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if (!__atomic_load_n(&s->quar_any, __ATOMIC_ACQUIRE) ||
+	    mdb_cursor_open(txn, s->quarantine, &cur) != 0)
+		return seq;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size <= QUAR_HEAD || record_open((uint8_t *)v.mv_data +
+		    QUAR_HEAD, v.mv_size - QUAR_HEAD, 0, &rec) != 0)
+			continue;
+		if (rec.c->author.len == AUTHOR_LEN &&
+		    memcmp(rec.c->author.data, author, AUTHOR_LEN) == 0 &&
+		    rec.c->seq > seq)
+			seq = rec.c->seq;
+		record_release(&rec);
+	}
+	mdb_cursor_close(cur);
+	return seq;
+}
+
 int
 store_quarantine_list(struct store *s, size_t max, store_quarantine_fn fn,
     void *arg, uint64_t *total)

@@ -303,6 +303,24 @@ test_damaged_record_moves_aside_and_comes_back(void **state)
 	assert_int_equal(moved, 0);
 }
 
+/* The last record of an author quarantined: its seq is still taken, so the
+ * author's next record does not fork it. */
+static void
+test_quarantined_seq_stays_taken(void **state)
+{
+	struct fix *f = *state;
+	size_t n = 0, moved = 0;
+	uint64_t seq = 0;
+
+	rot(f, NREC - 1);
+	assert_int_equal(store_get(f->s, f->b[NREC - 1].rec.id, count_fn, &n),
+	    LCF_ENOTFOUND);
+	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(store_last_seq(f->s, f->id->pk, &seq), 0);
+	assert_int_equal(seq, NREC);
+}
+
 static void
 test_walk_names_damaged_record(void **state)
 {
@@ -336,6 +354,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_damaged_record_moves_aside_and_comes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantined_seq_stays_taken,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_names_damaged_record,
 		    setup, teardown),
 	};
