@@ -106,6 +106,7 @@ expect_eq "each quarantine is logged once" 3 "$(grep -c 'quarantined: its bytes 
 expect_contains "status says so in words" "$(ctl Alpha status)" "Quarantined"
 expect_eq "/api/v1/status counts them" 3 \
 	"$(curl -sf "$(http_url "${DIRS[Alpha]}")/api/v1/status" | jq .records_quarantined)"
+expect_eq "/metrics counts them" 3 "$(metric Alpha 'lcf_records_quarantined ')"
 
 # A new peer pulls from Alpha: everything else, no refusal, no dropped session.
 city_node Gamma SE "$SMALL"
