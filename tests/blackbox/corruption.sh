@@ -51,6 +51,7 @@ city_node Beta CO "$SMALL"
 ctl Beta practice import "$MED" >/dev/null
 ctl Alpha peer add "127.0.0.1:${PORTS[Beta]}" >/dev/null
 check "Alpha takes Beta's records" wait_for 15 same_holdings Alpha Beta
+N_ALPHA=$(holdings Alpha | wc -l)
 RID=$(ctl Beta export | jq -r --arg t "${TITLES[0]}" 'select(.practice.title? == $t) | .id')
 
 # Both stop; three of Beta's records rot inside Alpha's data file: their
@@ -81,12 +82,28 @@ check "Alpha starts on the changed file" start_node "${DIRS[Alpha]}"
 check "without a walk (a clean stop, the file's time unchanged)" \
 	bash -c "! grep -q 'walking it' '${DIRS[Alpha]}/node.log'"
 
+# Before anything else reads them: a new peer pulls from Alpha, and gets
+# everything else, with no refusal and no dropped session (the reads of the
+# reconciliation find the damage).
+city_node Gamma SE "$SMALL"
+ctl Gamma peer add "127.0.0.1:${PORTS[Alpha]}" >/dev/null
+gamma_has_all() { [ "$(holdings Gamma | grep -vc "^${IDS[Gamma]} ")" -ge "$((N_ALPHA - 3))" ]; }
+check "Gamma takes every record Alpha still serves" wait_for 15 gamma_has_all
+ctl Gamma peer sync "${IDS[Alpha]:0:12}" >/dev/null 2>&1
+ctl Gamma peer sync "${IDS[Alpha]:0:12}" >/dev/null 2>&1
+expect_eq "Gamma refused no record from Alpha" 0 "$(metric Gamma 'lcf_records_refused_total')"
+expect_eq "no reconciliation ended in a protocol error at Gamma" 0 \
+	"$(metric Gamma 'lcf_reconciliations_total{role="initiator",result="protocol"')"
+expect_eq "nor at Alpha" 0 "$(metric Alpha 'lcf_reconciliations_total{role="responder",result="protocol"')"
+check "Gamma holds none of the damaged text" no_damaged_text "$(ctl Gamma export)"
+
 # Nothing that leaves the node shows the damaged text.
 OUT=$(ctl Alpha practice list --json --limit 0)
 check "practice list serves none of the damaged records" no_damaged_text "$OUT"
 OUT=$(ctl Alpha export)
 check "export serves none of them" no_damaged_text "$OUT"
-N_ALPHA=$(wc -l <<<"$OUT")
+expect_eq "export has every other record" "$((N_ALPHA - 3))" \
+	"$(holdings Alpha | grep -vc "^${IDS[Gamma]} ")"
 OUT=$(ctl Alpha practice show "$RID" 2>&1)
 check "practice show does not serve one" no_damaged_text "$OUT"
 expect_contains "it is not found" "$OUT" "no record"
@@ -107,19 +124,6 @@ expect_contains "status says so in words" "$(ctl Alpha status)" "Quarantined"
 expect_eq "/api/v1/status counts them" 3 \
 	"$(curl -sf "$(http_url "${DIRS[Alpha]}")/api/v1/status" | jq .records_quarantined)"
 expect_eq "/metrics counts them" 3 "$(metric Alpha 'lcf_records_quarantined ')"
-
-# A new peer pulls from Alpha: everything else, no refusal, no dropped session.
-city_node Gamma SE "$SMALL"
-ctl Gamma peer add "127.0.0.1:${PORTS[Alpha]}" >/dev/null
-gamma_has_all() { [ "$(holdings Gamma | grep -vc "^${IDS[Gamma]} ")" -ge "$N_ALPHA" ]; }
-check "Gamma takes every record Alpha still serves" wait_for 15 gamma_has_all
-ctl Gamma peer sync "${IDS[Alpha]:0:12}" >/dev/null 2>&1
-ctl Gamma peer sync "${IDS[Alpha]:0:12}" >/dev/null 2>&1
-expect_eq "Gamma refused no record from Alpha" 0 "$(metric Gamma 'lcf_records_refused_total')"
-expect_eq "no reconciliation ended in a protocol error at Gamma" 0 \
-	"$(metric Gamma 'lcf_reconciliations_total{role="initiator",result="protocol"')"
-expect_eq "nor at Alpha" 0 "$(metric Alpha 'lcf_reconciliations_total{role="responder",result="protocol"')"
-check "Gamma holds none of the damaged text" no_damaged_text "$(ctl Gamma export)"
 
 # Beta comes back: good copies return to Alpha, and the quarantine empties.
 check "Beta restarts" start_node "${DIRS[Beta]}"
