@@ -156,6 +156,9 @@ ST=$?
 expect_eq "verify --deep says no (exit 1)" 1 "$ST"
 expect_contains "and reports the damage" "$OUT" "DAMAGED"
 expect_contains "and the way out" "$OUT" "--new-store"
+OUT=$(ctl Alpha verify 2>&1)
+expect_eq "plain verify says no as well (its walk runs first)" 1 "$?"
+expect_contains "and names the damage" "$OUT" "DAMAGED"
 check "the node is still running" kill -0 "$(cat "${DIRS[Alpha]}/test.pid")"
 expect_status "and answers" 0 "$LCCTL" -d "${DIRS[Alpha]}" status
 
