@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "admin/control.h"
 #include "core/custody.h"
 #include "core/lineage.h"
+#include "core/quarantine.h"
+#include "core/storecheck.h"
 #include "admin/notify.h"
 #include "base/error.h"
 #include "wire/conn.h"
@@ -42,6 +45,7 @@
 #include "write/publish.h"
 #include "model/record.h"
 #include "store/store.h"
+#include "store/walk.h"
 #include "net/sync.h"
 #include "base/sharedir.h"
 #include "model/release.h"
@@ -451,6 +455,7 @@ stop_services(struct node *n)
 	peers_stop(n);
 	members_stop(n);
 	held_stop(n);
+	quarantine_stop(n);
 }
 
 static void
@@ -678,6 +683,7 @@ start_services(struct runner *r, char *err, size_t errlen)
 	    (ret = peers_start(n, push_received, err, errlen)) != 0)
 		goto out;
 	peersync_start(n);
+	quarantine_start(n);
 	members_start(n);
 	restwatch_start(n);
 	if (n->cfg.has_federation)
@@ -712,6 +718,17 @@ start_signals(struct runner *r)
 	r->deadline.data = r;
 }
 
+/* lcnode --walk-store DBDIR: the child of store_walk_child. A damaged page
+ * may make LMDB abort here: no core file for it (the parent reports it). */
+static int
+walk_child(const char *dbdir)
+{
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	return store_walk_run(dbdir, stdout);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -721,10 +738,17 @@ main(int argc, char **argv)
 	int check_only = 0, verbose = 0, lockfd = -1, ret;
 	struct runner runner;
 	struct custody_opts co;
+	struct store_walk_result walk;
+	size_t i;
+	int walked;
 
 	memset(&node, 0, sizeof(node));
 	memset(&runner, 0, sizeof(runner));
+	memset(&walk, 0, sizeof(walk));
 	runner.n = &node;
+	/* The child that walks a store (store/walk.h): not for operators. */
+	if (argc == 3 && strcmp(argv[1], STORE_WALK_OPTION) == 0)
+		return walk_child(argv[2]);
 	if ((ret = custody_options(&argc, argv, &co)) >= 0)
 		return ret;
 	if ((ret = parse_options(argc, argv, &dir, &check_only, &verbose)) >= 0)
@@ -755,6 +779,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dbpath = xasprintf("%s/db", node.cfg.dir);
+	notify_starting("checking the store");
+	if (storecheck_start(&node, dbpath, &walk, &walked, err,
+	    sizeof(err)) != 0) {
+		log_failx("%s", err);
+		goto out;
+	}
 	notify_starting("opening the store");
 	if (custody_check_files(&node, &co, err, sizeof(err)) != 0 ||
 	    store_open(dbpath, node.cfg.map_size, &node.store, err, sizeof(err)) != 0 ||
@@ -762,6 +792,10 @@ main(int argc, char **argv)
 		log_failx("%s", err);
 		goto out;
 	}
+	/* Records the walk found damaged are moved aside once the loop runs
+	 * (core/quarantine.c). */
+	for (i = 0; i < walk.nbad_ids; i++)
+		store_quarantine_note(node.store, walk.bad_ids[i], STORE_QUAR_ID);
 	size_pool();
 	if (start_services(&runner, err, sizeof(err)) != 0) {
 		log_failx("%s", err);
@@ -796,6 +830,9 @@ out:
 	beacon_free(&node);
 	members_free(&node);
 	store_close(node.store);
+	if (ret == 0 && node.store != NULL)
+		storecheck_clean_stop(&node, dbpath);
+	store_walk_result_free(&walk);
 	catalog_free(node.catalog);
 	catalog_free(node.catalog_file);
 	identity_free(node.id);

@@ -45,6 +45,7 @@
 #include "write/publish.h"
 #include "model/record.h"
 #include "store/store.h"
+#include "store/walk.h"
 #include "net/sync.h"
 #include "base/util.h"
 #include "base/version.h"
@@ -319,6 +320,8 @@ do_status(struct ctl_conn *c)
 	st.records_total = ss.records;
 	st.has_forks = 1;
 	st.forks = ss.forks;
+	st.has_records_quarantined = store_quarantine_list(n->store, 0, NULL,
+	    NULL, &st.records_quarantined) == 0;
 	st.has_authors = 1;
 	st.authors = ss.authors;
 	st.has_last_seq = 1;
@@ -866,6 +869,10 @@ verify_visit(void *arg, const uint8_t id[32], const uint8_t *raw, size_t len)
 	    memcmp(rec.id, id, 32) == 0;
 	record_release(&rec);
 	if (!ok) {
+		/* Never served again: moved aside, fetched from a peer. */
+		store_quarantine_note(vs->conn->ctl->n->store, id,
+		    record_check_id(raw, len, id) == 0 ? STORE_QUAR_SIGNATURE :
+		    STORE_QUAR_ID);
 		vs->failed++;
 		if (vs->nids < VERIFY_MAX_IDS) {
 			vs->ids = xreallocarray(vs->ids, vs->nids + 1, 32);
@@ -885,26 +892,106 @@ verify_work(uv_work_t *w)
 		vs->failed = UINT64_MAX;
 }
 
+/* The walk of every page and record in a child process (store/walk.h)
+ * that every verify starts with: a damaged page that would make LMDB abort
+ * in the slices' reads is found there, and the slices do not run. */
+struct verify_walk {
+	uv_work_t work;
+	struct ctl_conn *conn;
+	char *dbpath;
+	struct store_walk_result r;
+	int started;                 /* 0: could not start (r.what says why) */
+	int deep;                    /* --deep: the walk's figures are told */
+};
+
 static void
-verify_done(uv_work_t *w, int status)
+verify_walk_free(struct verify_walk *vw)
 {
-	struct verify_slice *vs = w->data;
-	struct ctl_conn *c = vs->conn;
+	if (vw == NULL)
+		return;
+	store_walk_result_free(&vw->r);
+	free(vw->dbpath);
+	free(vw);
+}
+
+/* The quarantined records: failed, listed after the slices' (up to
+ * VERIFY_MAX_IDS in all). */
+struct quar_list {
+	ProtobufCBinaryData *ids;
+	size_t n;
+	uint8_t (*buf)[32];
+};
+
+static int
+quar_visit(void *arg, const uint8_t id[32], uint64_t when_ms, int why,
+    size_t len)
+{
+	struct quar_list *ql = arg;
+
+	(void)when_ms;
+	(void)why;
+	(void)len;
+	memcpy(ql->buf[ql->n], id, 32);
+	ql->ids[ql->n].data = ql->buf[ql->n];
+	ql->ids[ql->n].len = 32;
+	ql->n++;
+	return 0;
+}
+
+/* The walk's part of the reply; vw may be NULL (not --deep). */
+static void
+verify_deep_reply(Lcf__VerifyReply *vr, const struct verify_walk *vw,
+    char *report, size_t size)
+{
+	if (vw == NULL || (!vw->deep && (!vw->started || vw->r.sound)))
+		return;
+	vr->has_deep_ok = vr->has_deep_pages = vr->has_deep_records = 1;
+	vr->deep_ok = vw->started && vw->r.sound;
+	vr->deep_pages = vw->r.pages;
+	vr->deep_records = vw->r.records;
+	if (!vw->started)
+		snprintf(report, size, "the walk could not run: %s", vw->r.what);
+	else if (!vw->r.sound)
+		snprintf(report, size, "the database is damaged: %s. Stop the node, "
+		    "then restore a backup (lcnode -d DIR --restore FILE) or move "
+		    "%s aside and rebuild from peers (lcnode -d DIR --new-store)",
+		    vw->r.what, vw->dbpath);
+	else
+		snprintf(report, size, "every page and entry read: %llu pages, "
+		    "%llu entries, %llu records hashed, %llu damaged",
+		    (unsigned long long)vw->r.pages,
+		    (unsigned long long)vw->r.entries,
+		    (unsigned long long)vw->r.records,
+		    (unsigned long long)vw->r.bad);
+	vr->deep_report = report;
+	if (!vr->deep_ok)
+		log_warnx("verify --deep: %s", report);
+}
+
+/* One part (a slice or the walk) is done; the last one answers. */
+static void
+verify_part_done(struct ctl_conn *c)
+{
 	Lcf__CtlResponse resp = LCF__CTL_RESPONSE__INIT;
 	Lcf__VerifyReply vr = LCF__VERIFY_REPLY__INIT;
 	ProtobufCBinaryData *ids = NULL;
 	uint8_t (*owned[VERIFY_SLICES])[32];
-	size_t i, j, nids = 0;
+	struct quar_list ql = { NULL, 0, NULL };
+	struct verify_walk *vw;
+	char report[900];
+	uint64_t held = 0;
+	size_t i, j, nids = 0, nlive;
 	int broken = 0;
 
-	(void)status;
 	if (--c->vpending > 0) {
 		ctlconn__op_end(c);
 		return;
 	}
-	/* Take the failed-id lists out of the connection: it may be freed by
-	 * conn_op_end, and request_done may start another verify that reuses
-	 * the slices. */
+	/* Take the failed-id lists and the walk out of the connection: it
+	 * may be freed by conn_op_end, and request_done may start another
+	 * verify that reuses the slices. */
+	vw = c->vwalk;
+	c->vwalk = NULL;
 	for (i = 0; i < VERIFY_SLICES; i++) {
 		struct verify_slice *s = &c->vslices[i];
 
@@ -924,35 +1011,81 @@ verify_done(uv_work_t *w, int status)
 	}
 	if (ctlconn__op_end(c))
 		goto out;
-	if (broken) {
+	ql.ids = xreallocarray(NULL, VERIFY_MAX_IDS, sizeof(*ql.ids));
+	ql.buf = xreallocarray(NULL, VERIFY_MAX_IDS, 32);
+	if (broken || store_quarantine_list(c->ctl->n->store, VERIFY_MAX_IDS,
+	    quar_visit, &ql, &held) != 0) {
 		ctlconn__error(c, LCF_ESTORE, "could not read the whole database (see the "
 		    "node's log)");
 	} else {
-		vr.has_checked = vr.has_failed = 1;
+		/* A quarantined record failed too: it counts among them,
+		 * once (one the slices found may have been moved aside while
+		 * they ran). */
+		vr.checked += held;
+		vr.failed += held;
+		nlive = nids;
+		for (i = 0; i < ql.n; i++) {
+			for (j = 0; j < nlive; j++)
+				if (memcmp(ids[j].data, ql.ids[i].data, 32) == 0)
+					break;
+			if (j < nlive) {
+				vr.checked--;
+				vr.failed--;
+			} else if (nids < VERIFY_MAX_IDS) {
+				ids = xreallocarray(ids, nids + 1, sizeof(*ids));
+				ids[nids++] = ql.ids[i];
+			}
+		}
+		vr.has_checked = vr.has_failed = vr.has_quarantined = 1;
 		vr.failed_ids = ids;
 		vr.n_failed_ids = nids;
+		vr.quarantined = held;
+		vr.quarantined_ids = ql.ids;
+		vr.n_quarantined_ids = ql.n;
+		verify_deep_reply(&vr, vw, report, sizeof(report));
 		resp.reply_case = LCF__CTL_RESPONSE__REPLY_VERIFY;
 		resp.verify = &vr;
 		ctlconn__send(c, &resp, 0);
 		if (vr.failed)
-			log_warnx("verify: %llu of %llu records failed",
-			    (unsigned long long)vr.failed,
-			    (unsigned long long)vr.checked);
+			log_warnx("verify: %llu of %llu records failed (%llu in "
+			    "quarantine)", (unsigned long long)vr.failed,
+			    (unsigned long long)vr.checked,
+			    (unsigned long long)held);
 	}
 	ctlconn__done(c);
 out:
 	free(ids);
+	free(ql.ids);
+	free(ql.buf);
+	verify_walk_free(vw);
 	for (i = 0; i < VERIFY_SLICES; i++)
 		free(owned[i]);
 }
 
 static void
-do_verify(struct ctl_conn *c)
+verify_done(uv_work_t *w, int status)
+{
+	struct verify_slice *vs = w->data;
+
+	(void)status;
+	verify_part_done(vs->conn);
+}
+
+static void
+walk_work(uv_work_t *w)
+{
+	struct verify_walk *vw = w->data;
+
+	vw->started = store_walk_child(vw->dbpath, &vw->r) == 0;
+}
+
+/* The slices check every record's signature and id in the pool. */
+static void
+verify_slices(struct ctl_conn *c)
 {
 	size_t i;
 
-	memset(c->vslices, 0, sizeof(c->vslices));
-	c->vpending = VERIFY_SLICES;
+	c->vpending += VERIFY_SLICES;
 	for (i = 0; i < VERIFY_SLICES; i++) {
 		struct verify_slice *vs = &c->vslices[i];
 
@@ -963,6 +1096,37 @@ do_verify(struct ctl_conn *c)
 		c->ops++;
 		uv_queue_work(c->ctl->n->loop, &vs->work, verify_work, verify_done);
 	}
+}
+
+static void
+walk_done(uv_work_t *w, int status)
+{
+	struct verify_walk *vw = w->data;
+	struct ctl_conn *c = vw->conn;
+
+	(void)status;
+	/* A walk that could not run leaves the slices to do what they did
+	 * before there was one; a damaged store is not read here. */
+	if (!c->closed && (!vw->started || vw->r.sound))
+		verify_slices(c);
+	verify_part_done(c);
+}
+
+static void
+do_verify(struct ctl_conn *c)
+{
+	const Lcf__VerifyRequest *rq = c->req->verify;
+	struct verify_walk *vw = xcalloc(1, sizeof(*vw));
+
+	memset(c->vslices, 0, sizeof(c->vslices));
+	vw->conn = c;
+	vw->dbpath = xasprintf("%s/db", c->ctl->n->cfg.dir);
+	vw->deep = rq != NULL && rq->deep;
+	vw->work.data = vw;
+	c->vwalk = vw;
+	c->vpending = 1;
+	c->ops++;
+	uv_queue_work(c->ctl->n->loop, &vw->work, walk_work, walk_done);
 }
 
 static void

@@ -17,6 +17,7 @@
 #define VERIFY_SLICES 2
 
 struct ctl_conn;
+struct verify_walk;
 
 /* What the admin socket lets its clients make the node hold (ctlbound.c):
  * the node's own user only, but a stuck or runaway script must not take
@@ -108,6 +109,7 @@ struct ctl_conn {
 	/* verify */
 	struct verify_slice vslices[VERIFY_SLICES];
 	int vpending;
+	struct verify_walk *vwalk;  /* verify --deep: the walk (control.c) */
 };
 
 struct write_req {

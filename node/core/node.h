@@ -28,6 +28,7 @@ struct members;
 struct peers;
 struct publish_turn;
 struct restwatch;
+struct quarantine;
 struct store;
 struct sync_state;
 
@@ -73,6 +74,7 @@ struct node {
 	struct beacon *beacon;        /* beacon.c: status beacons */
 	struct restore_state restore; /* restore.c: publishing waits for peers */
 	struct restwatch *restwatch;  /* restwatch.c: when the wait ends */
+	struct quarantine *quarantine;    /* quarantine.c: damaged records */
 	int key_published;            /* custody.c: the published marker is
 	                               * written (DIR/identity.published) */
 };

@@ -805,6 +805,7 @@ api_status(struct http_call *c)
 	const char *name, *country;
 	char why[256];
 	json_t *j, *kinds;
+	uint64_t held;
 	size_t i;
 
 	if (answer_known_params(c, (const char *const[]){ NULL }) != 0)
@@ -825,6 +826,9 @@ api_status(struct http_call *c)
 	json_object_set_new(j, "records_total", json_integer((json_int_t)ss.records));
 	json_object_set_new(j, "authors", json_integer((json_int_t)ss.authors));
 	json_object_set_new(j, "forks", json_integer((json_int_t)ss.forks));
+	if (store_quarantine_list(n->store, 0, NULL, NULL, &held) == 0)
+		json_object_set_new(j, "records_quarantined",
+		    json_integer((json_int_t)held));
 	json_object_set_new(j, "last_seq", json_integer((json_int_t)(seq_next(n) - 1)));
 	kinds = json_object();
 	for (i = 0; (kd = kinds_at(i)) != NULL; i++) {

@@ -255,6 +255,15 @@ w_sync_bytes(FILE *f, const char *name, const struct snap *s)
 
 /* A full store (core/space.h): 1 for what is full, 0 for the other. */
 static void
+w_quarantined(FILE *f, const char *name, const struct snap *s)
+{
+	uint64_t held;
+
+	if (store_quarantine_list(s->n->store, 0, NULL, NULL, &held) == 0)
+		fprintf(f, "%s %llu\n", name, (unsigned long long)held);
+}
+
+static void
 w_store_full(FILE *f, const char *name, const struct snap *s)
 {
 	sample1(f, name, "what", "map_size", s->n->space.full == SPACE_MAP);
@@ -348,6 +357,10 @@ static const struct family families[] = {
 	{ "lcf_record_versions", "gauge",
 	  "Every stored version of every record (current or not).",
 	  w_versions },
+	{ "lcf_records_quarantined", "gauge",
+	  "Records held in quarantine: their stored bytes no longer hash to "
+	  "their id (damaged on disk); not served, fetched again from peers.",
+	  w_quarantined },
 	{ "lcf_store_used_bytes", "gauge",
 	  "Bytes of the store's map in use (LMDB pages up to the last).",
 	  w_store_used },

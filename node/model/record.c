@@ -284,6 +284,23 @@ record_normalize(uint8_t *buf, size_t len)
 }
 
 int
+record_check_id(const uint8_t *buf, size_t len, const uint8_t id[RECORD_ID_LEN])
+{
+	const uint8_t *content = NULL;
+	uint8_t h[RECORD_ID_LEN];
+	size_t clen = 0;
+	int ret;
+
+	if (len > RECORD_MAX_SIGNED)
+		return LCF_EPROTO;
+	if ((ret = find_field(buf, len, 1, NULL, &content, &clen)) != 0 ||
+	    clen == 0 || clen > RECORD_MAX_CONTENT)
+		return LCF_EPROTO;
+	record_id(content, clen, h);
+	return memcmp(h, id, RECORD_ID_LEN) == 0 ? 0 : LCF_EINVAL;
+}
+
+int
 record_peek_kind(const uint8_t *buf, size_t len, int *kind)
 {
 	const uint8_t *content = NULL;

@@ -76,6 +76,13 @@ int record_canonical(const uint8_t *buf, size_t len);
  * unchanged). Records going out pass through it, so a record stored before
  * the rule leaves the node in canonical form. */
 int record_normalize(uint8_t *buf, size_t len);
+/* Whether SignedRecord bytes hash to id (their content field, read without
+ * decoding anything else): 0, or LCF_EPROTO when buf is not a SignedRecord
+ * with content, or LCF_EINVAL when the content's hash is another id (the
+ * bytes were damaged). Cheap next to a signature check: for every record
+ * read from the store before it leaves the node (store_quarantine.c). */
+int record_check_id(const uint8_t *buf, size_t len,
+    const uint8_t id[RECORD_ID_LEN]);
 
 /* The kind of stored or received SignedRecord bytes without decoding them
  * (*kind 0 when the content names none, -1 when it is beyond an int): 0 or

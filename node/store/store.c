@@ -210,6 +210,7 @@ tables_open(struct open_ctx *o)
 	struct store *s = o->s;
 	MDB_val k, v;
 	uint8_t ver[4];
+	MDB_stat qs;
 	int rc, space;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &o->txn)) != 0)
@@ -230,8 +231,13 @@ tables_open(struct open_ctx *o)
 	    (rc = mdb_dbi_open(o->txn, "late", MDB_CREATE | MDB_DUPSORT |
 	    MDB_DUPFIXED, &s->late)) != 0 ||
 	    (rc = mdb_dbi_open(o->txn, "words", MDB_CREATE | MDB_DUPSORT |
-	    MDB_DUPFIXED, &s->words)) != 0)
+	    MDB_DUPFIXED, &s->words)) != 0 ||
+	    (rc = mdb_dbi_open(o->txn, "quarantine", MDB_CREATE,
+	    &s->quarantine)) != 0)
 		goto out;
+	if ((rc = mdb_stat(o->txn, s->quarantine, &qs)) != 0)
+		goto out;
+	s->quar_any = qs.ms_entries > 0;
 	k.mv_data = "schema";
 	k.mv_size = 6;
 	rc = mdb_get(o->txn, s->meta, &k, &v);
@@ -278,12 +284,13 @@ store_open(const char *path, uint64_t map_size, struct store **out, char *err,
 	s->path = xstrdup(path);
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->sketch_mu, NULL);
+	pthread_mutex_init(&s->quar_mu, NULL);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, 10)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 12)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, (size_t)map_size)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, 254)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
@@ -362,6 +369,9 @@ store_close(struct store *s)
 	iblt_set_free(s->sketch);
 	iblt_set_free(s->late_sketch);
 	pthread_mutex_destroy(&s->sketch_mu);
+	pthread_mutex_destroy(&s->quar_mu);
+	free(s->quar_ids);
+	free(s->quar_why);
 	free(s->path);
 	free(s);
 }
@@ -398,32 +408,6 @@ store_sketch(struct store *s)
 }
 
 /* ---- counters in meta ---- */
-
-static int
-meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
-    uint64_t delta)
-{
-	MDB_val k = { keylen, (void *)key }, v;
-	uint8_t buf[8];
-	uint64_t cur = 0;
-	int rc;
-
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		cur = get_be64(v.mv_data);
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return mdb_to_lcf("counter", rc);
-	put_be64(buf, cur + delta);
-	v.mv_data = buf;
-	v.mv_size = 8;
-	return mdb_to_lcf("counter", mdb_put(txn, s->meta, &k, &v, 0));
-}
-
-static int
-meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
-{
-	return meta_add_key(txn, s, name, strlen(name), delta);
-}
 
 /* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
 static void
@@ -462,7 +446,11 @@ load_record(MDB_txn *txn, struct store *s, const uint8_t id[32], struct record *
 	MDB_val v;
 	int rc;
 
-	if ((rc = rec_get(txn, s, id, &v)) != 0)
+	/* A quarantined version (store_quarantine.c) may still be current:
+	 * its damaged bytes are all there is to retire it with. */
+	if ((rc = rec_get(txn, s, id, &v)) == MDB_NOTFOUND)
+		rc = store__quarantine_bytes(txn, s, id, &v);
+	if (rc != 0)
 		return mdb_to_lcf("reading a record", rc);
 	if (record_open(v.mv_data, v.mv_size, 0, rec) != 0) {
 		log_warnx("store: a stored record does not decode");
@@ -648,6 +636,8 @@ put_bytes(struct put_ctx *x, struct store *s, struct store_item *it)
 	}
 	if (rc == 0)
 		x->next_row++;
+	if (rc == 0)
+		return store__quarantine_resolve(x->txn, s, it->rec->id);
 	return mdb_to_lcf("record bytes", rc);
 }
 
@@ -1301,6 +1291,10 @@ store_last_seq(struct store *s, const uint8_t author[32], uint64_t *seq)
 		*seq = get_be64((uint8_t *)k.mv_data + AUTHOR_LEN);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
+	/* A quarantined record still took its seq: numbering must go on
+	 * past it (else a new record would fork it). */
+	if (rc == 0)
+		*seq = store__quarantine_max_seq(txn, s, author, *seq);
 out:
 	log_mdb("reading the last seq", rc);
 	if (rc != 0)
@@ -1358,8 +1352,10 @@ store_get(struct store *s, const uint8_t id[32], store_visit_fn fn, void *arg)
 	if (rd_begin(s, &txn) != 0)
 		return LCF_ESTORE;
 	rc = rec_get(txn, s, id, &v);
-	if (rc == 0)
+	if (rc == 0 && store__served(s, id, v.mv_data, v.mv_size))
 		ret = fn(arg, id, v.mv_data, v.mv_size);
+	else if (rc == 0)
+		ret = LCF_ENOTFOUND;
 	else
 		ret = map_err(rc);
 	mdb_txn_abort(txn);
@@ -1490,8 +1486,10 @@ store_get_current(struct store *s, const uint8_t author[32], Lcf__Kind kind,
 		rk.mv_size = RECORD_ID_LEN;
 		rc = rec_get(txn, s, rk.mv_data, &rv);
 	}
-	if (rc == 0)
+	if (rc == 0 && store__served(s, rk.mv_data, rv.mv_data, rv.mv_size))
 		ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size);
+	else if (rc == 0)
+		ret = LCF_ENOTFOUND;
 	else
 		ret = map_err(rc);
 	mdb_txn_abort(txn);
@@ -1544,6 +1542,7 @@ store_scan_current(struct store *s, const struct store_scan_filter *f,
 			rk.mv_data = (uint8_t *)v.mv_data + 8;
 			rk.mv_size = RECORD_ID_LEN;
 			if (rec_get(txn, s, rk.mv_data, &rv) == 0 &&
+			    store__served(s, rk.mv_data, rv.mv_data, rv.mv_size) &&
 			    (ret = fn(arg, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
 		}

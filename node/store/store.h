@@ -311,6 +311,39 @@ int store_meta_get(struct store *s, const char *name, void *buf, size_t cap,
     size_t *len);
 int store_meta_put(struct store *s, const char *name, const void *val,
     size_t len);
+/* Quarantine (store_quarantine.c): records whose stored bytes no longer
+ * hash to their id are never served. Every read that hands records to a
+ * visitor (store_get, store_get_current, store_scan_current, store_query,
+ * store_get_prefixes, store_scan_author; not store_scan_all, which verify
+ * uses) checks the id first, skips a damaged record and notes it; the
+ * records noted are moved aside by store_quarantine_flush. */
+enum {
+	STORE_QUAR_ID = 1,           /* the bytes do not hash to the id */
+	STORE_QUAR_SIGNATURE = 2,    /* the signature does not verify */
+};
+/* Why a record was quarantined, in words ("its bytes no longer hash to its
+ * id"); static. */
+const char *store_quarantine_why(int why);
+/* Notes a damaged record (why: STORE_QUAR_*) to be moved aside at the next
+ * flush. Any thread, inside a read or not. */
+void store_quarantine_note(struct store *s, const uint8_t id[32], int why);
+/* How many records are noted and not yet moved: cheap, any thread. */
+size_t store_quarantine_pending(struct store *s);
+/* Moves every noted record aside in one write transaction: out of "rows",
+ * "ids", "seq" and "late" and the live sketches (so digests no longer hold
+ * it and peers send it again), into "quarantine" with its damaged bytes,
+ * when and why; each is logged once. *moved: how many. Blocks like a write:
+ * call it from a pool thread. 0 or a project code (the noted ids are then
+ * dropped; a later read notes them again). */
+int store_quarantine_flush(struct store *s, size_t *moved);
+/* Visits the first max quarantined records (id, when in ms since the epoch,
+ * why, size of the bytes kept); *total is how many there are. fn may be NULL
+ * (only the count) and returns non-zero to stop. 0 or LCF_ESTORE. */
+typedef int (*store_quarantine_fn)(void *arg, const uint8_t id[32],
+    uint64_t when_ms, int why, size_t len);
+int store_quarantine_list(struct store *s, size_t max, store_quarantine_fn fn,
+    void *arg, uint64_t *total);
+
 /* Writes a compacted copy of the whole store (LMDB's data file, free pages
  * left out) to fd from its current offset, from one read transaction: writers
  * go on meanwhile. Blocks for as long as the copy takes: call it from a pool

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "model/fold.h"
 #include "model/record.h"
 #include "model/squery.h"
@@ -75,6 +76,14 @@ struct store {
 	uint64_t psize, mapsize;
 	uint64_t reserved_end;        /* blocks below are known allocated */
 	int space_off;                /* the file system cannot reserve */
+	/* store_quarantine.c: ids noted by reads (quar_n of them, with
+	 * why), under quar_mu; quar_any is set once the quarantine table
+	 * holds a record, so that store_put looks there only then. */
+	MDB_dbi quarantine;
+	pthread_mutex_t quar_mu;
+	uint8_t *quar_ids, *quar_why;
+	size_t quar_n;
+	int quar_any;
 };
 
 /*
@@ -165,6 +174,34 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 	if (ret != 0)
 		return ret;
 	return rc == 0 ? 0 : map_err(rc);
+}
+
+/* Adds delta to the counter under key in meta (wrapping: UINT64_MAX takes
+ * one away): 0 or a project code. */
+static inline int
+meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
+    uint64_t delta)
+{
+	MDB_val k = { keylen, (void *)key }, v;
+	uint8_t buf[8];
+	uint64_t cur = 0;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		cur = get_be64(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_to_lcf("counter", rc);
+	put_be64(buf, cur + delta);
+	v.mv_data = buf;
+	v.mv_size = 8;
+	return mdb_to_lcf("counter", mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+static inline int
+meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
+{
+	return meta_add_key(txn, s, name, strlen(name), delta);
 }
 
 /* The key of (author, kind, key) in "current": the author, the kind's byte
@@ -307,6 +344,25 @@ int store__search_match(const struct search *se, uint32_t doc,
     const Lcf__Content *c);
 void store__search_free(struct search *se);
 void store__hits_free(struct hits *h);
+
+/* store_quarantine.c. store__served: 1 when raw hashes to id, else 0 and
+ * the id is noted for quarantine (the caller skips the record).
+ * store__quarantine_resolve deletes id's quarantine entry when a good copy
+ * is stored (inside the writer's txn). store__quarantine_bytes: the damaged
+ * bytes kept for id (LMDB codes). store__drop_version (store_prune.c)
+ * deletes one stored version from rows, ids, seq and (with late) late. */
+int store__served(struct store *s, const uint8_t *id, const uint8_t *raw,
+    size_t len);
+int store__quarantine_resolve(MDB_txn *txn, struct store *s, const uint8_t *id);
+int store__quarantine_bytes(MDB_txn *txn, struct store *s, const uint8_t *id,
+    MDB_val *out);
+/* The highest of seq and the seqs of author's quarantined records (as
+ * their damaged bytes still say them). */
+uint64_t store__quarantine_max_seq(MDB_txn *txn, struct store *s,
+    const uint8_t *author, uint64_t seq);
+struct gone;
+int store__drop_version(MDB_txn *txn, struct store *s, const uint8_t *seqkey,
+    const uint8_t *id, int late, struct gone *g);
 
 /* store_prune.c: kinds of which only the newest version is kept
  * (KINDS_NEWEST_ONLY, docs/PROTOCOL.md 1.2). A write transaction gathers

@@ -87,8 +87,8 @@ store__current_seq(MDB_txn *txn, struct store *s, const uint8_t *author,
 
 /* Deletes one stored version: its bytes, id, seq entry (seqkey, id) and late
  * entry, and notes its id in g. */
-static int
-drop_version(MDB_txn *txn, struct store *s, const uint8_t seqkey[SEQ_KEY_LEN],
+int
+store__drop_version(MDB_txn *txn, struct store *s, const uint8_t *seqkey,
     const uint8_t *id, int late, struct gone *g)
 {
 	uint8_t row[ROW_LEN];
@@ -184,7 +184,7 @@ store__prune_at(MDB_txn *txn, struct store *s, const uint8_t *author,
 		}
 		match = rec.c->kind == kind && strcmp(rec.c->key, key) == 0;
 		record_release(&rec);
-		if (match && (ret = drop_version(txn, s, seqkey, id,
+		if (match && (ret = store__drop_version(txn, s, seqkey, id,
 		    kinds_late((int)kind), g)) != 0)
 			goto out;
 		if (match && n != NULL)
@@ -279,7 +279,7 @@ prune_batch(struct store *s, uint8_t from[SEQ_KEY_LEN], int *done,
 	for (i = 0; i < ndrops; i++) {
 		uint8_t *d = drops + i * (SEQ_KEY_LEN + RECORD_ID_LEN);
 
-		if ((ret = drop_version(txn, s, d, d + SEQ_KEY_LEN, 1, NULL)) != 0)
+		if ((ret = store__drop_version(txn, s, d, d + SEQ_KEY_LEN, 1, NULL)) != 0)
 			goto out;
 	}
 	if (*done) {

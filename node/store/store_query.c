@@ -307,6 +307,8 @@ page_visit(struct page *pg, uint32_t doc)
 		if (!ok)
 			return 0;
 	}
+	if (!store__served(pg->s, v.mv_data, rv.mv_data, rv.mv_size))
+		return 0;
 	if (q->keep != NULL && !q->keep(q->keep_arg, rv.mv_data, rv.mv_size))
 		return 0;
 	pg->emitted++;

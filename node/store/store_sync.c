@@ -45,7 +45,8 @@ store_get_prefixes(struct store *s, const uint8_t *prefixes, size_t n,
 		    matches < STORE_PREFIX_MATCHES) {
 			if ((rc = row_bytes(txn, s, &v, &rv)) != 0)
 				goto out;
-			if ((ret = fn(arg, k.mv_data, rv.mv_data, rv.mv_size)) != 0)
+			if (store__served(s, k.mv_data, rv.mv_data, rv.mv_size) &&
+			    (ret = fn(arg, k.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
 			matches++;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
@@ -279,6 +280,7 @@ store_scan_author(struct store *s, const uint8_t author[32], uint64_t from_seq,
 			rk = v;
 			rc = rec_get(txn, s, rk.mv_data, &rv);
 			if (rc == 0 &&
+			    store__served(s, rk.mv_data, rv.mv_data, rv.mv_size) &&
 			    (ret = fn(arg, seq, rk.mv_data, rv.mv_data, rv.mv_size)) != 0)
 				goto out;
 			if (rc != 0 && rc != MDB_NOTFOUND)

@@ -86,6 +86,8 @@ status_json(const Lcf__StatusReply *st)
 	json_object_set_new(o, "refused_by_reason", why);
 	json_object_set_new(o, "dead_links",
 	    json_integer((json_int_t)st->dead_links));
+	json_object_set_new(o, "records_quarantined",
+	    json_integer((json_int_t)st->records_quarantined));
 	json_object_set_new(o, "clock_warning", st->clock_warning ?
 	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
@@ -179,6 +181,12 @@ status_text(const Lcf__StatusReply *st)
 	render_field(stdout, "Stored versions", a);
 	snprintf(a, sizeof(a), "%" PRIu64, st->forks);
 	render_field(stdout, "Forks", a);
+	if (st->records_quarantined > 0) {
+		snprintf(a, sizeof(a), "%" PRIu64 " damaged on disk: not served, "
+		    "fetched again from peers (lcctl verify lists them)",
+		    st->records_quarantined);
+		render_field(stdout, "Quarantined", a);
+	}
 	snprintf(a, sizeof(a), "%" PRIu64, st->authors);
 	render_field(stdout, "Authors", a);
 	snprintf(a, sizeof(a), "%" PRIu64, st->last_seq);
