@@ -36,6 +36,11 @@ config_init(struct config *cfg, const char *dir)
 	cfg->fanout = CONFIG_DEFAULT_FANOUT;
 	cfg->sync_interval = CONFIG_DEFAULT_SYNC_INTERVAL;
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
+	cfg->peer_queue = CONFIG_DEFAULT_PEER_QUEUE;
+	cfg->peers_queue = CONFIG_DEFAULT_PEERS_QUEUE;
+	cfg->handshakes_per_address = CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS;
+	cfg->offender_backoff = CONFIG_DEFAULT_OFFENDER_BACKOFF;
+	cfg->offender_backoff_max = CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
@@ -145,6 +150,18 @@ parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* A size in [min, max] bytes, as parse_size reads it. */
+static int
+parse_size_in(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) != 0 || v < min || v > max)
+		return LCF_EINVAL;
+	*out = v;
+	return 0;
+}
+
 static char *
 abs_path(const char *dir, const char *path)
 {
@@ -169,6 +186,36 @@ parse_bool(const char *s, int *out)
 		*out = 0;
 	else
 		return LCF_EINVAL;
+	return 0;
+}
+
+/* [federation]'s bounds on what peers may hold (*known: 0 for another
+ * setting). 0 or LCF_ECONFIG. */
+static int
+bounds_line(struct config_parser *p, const char *name, const char *value,
+    int line, int *known)
+{
+	struct config *cfg = p->cfg;
+
+	*known = 1;
+	if (strcmp(name, "peer_queue") == 0) {
+		if (parse_size_in(value, CONFIG_MIN_PEER_QUEUE, CONFIG_MAX_PEER_QUEUE, &cfg->peer_queue) != 0)
+			return perr(p, line, "peer_queue: expected a size from 64K to 64M, got '%s'", value);
+	} else if (strcmp(name, "peers_queue") == 0) {
+		if (parse_size_in(value, CONFIG_MIN_PEERS_QUEUE, CONFIG_MAX_PEERS_QUEUE, &cfg->peers_queue) != 0)
+			return perr(p, line, "peers_queue: expected a size from 64K to 1G, got '%s'", value);
+	} else if (strcmp(name, "handshakes_per_address") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_HANDSHAKES_PER_ADDRESS, &cfg->handshakes_per_address) != 0)
+			return perr(p, line, "handshakes_per_address: expected a number from 1 to %d, got '%s'", CONFIG_MAX_HANDSHAKES_PER_ADDRESS, value);
+	} else if (strcmp(name, "offender_backoff") == 0) {
+		if (parse_uint(value, 0, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff) != 0)
+			return perr(p, line, "offender_backoff: expected seconds from 0 (never) to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);
+	} else if (strcmp(name, "offender_backoff_max") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff_max) != 0)
+			return perr(p, line, "offender_backoff_max: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);
+	} else {
+		*known = 0;
+	}
 	return 0;
 }
 
@@ -264,6 +311,7 @@ set_line(struct config_parser *p, const char *section, const char *name,
 	struct config *cfg = p->cfg;
 	char host[256];
 	uint16_t port;
+	int known;
 
 	if (strcmp(section, "node") == 0) {
 		if (strcmp(name, "city") == 0) {
@@ -341,7 +389,9 @@ set_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
-		} else {
+		} else if (bounds_line(p, name, value, line, &known) != 0) {
+			return LCF_ECONFIG;
+		} else if (!known) {
 			return perr(p, line, "unknown setting '%s' in section [federation]", name);
 		}
 	} else if (strcmp(section, "http") == 0) {

@@ -15,6 +15,17 @@
 #define CONFIG_DEFAULT_MAX_PEERS 16
 #define CONFIG_DEFAULT_STALL_TIMEOUT 60
 #define CONFIG_MAX_STALL_TIMEOUT 3600
+#define CONFIG_DEFAULT_PEER_QUEUE (4u << 20)
+#define CONFIG_MIN_PEER_QUEUE (64u << 10)
+#define CONFIG_MAX_PEER_QUEUE (64u << 20)
+#define CONFIG_DEFAULT_PEERS_QUEUE (32u << 20)
+#define CONFIG_MIN_PEERS_QUEUE (64u << 10)
+#define CONFIG_MAX_PEERS_QUEUE (1u << 30)
+#define CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS 8
+#define CONFIG_MAX_HANDSHAKES_PER_ADDRESS 64
+#define CONFIG_DEFAULT_OFFENDER_BACKOFF 1
+#define CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX 600
+#define CONFIG_MAX_OFFENDER_BACKOFF 86400
 #define CONFIG_DEFAULT_HOLD_TIME 3600
 #define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
 #define CONFIG_DEFAULT_BEACON_INTERVAL 3600
@@ -51,7 +62,19 @@
  *                              beyond it, and discovery aims for 3/4 of it
  *                              (default 16)
  *         stall_timeout = SECS a peer that takes none of the bytes sent to it
- *                              for this long is disconnected (default 60)
+ *                              for this long is disconnected (default 60; a
+ *                              quarter of it while peers_queue is reached)
+ *         peer_queue = SIZE    bytes queued to one peer before sending to it
+ *                              waits (64K to 64M, default 4M)
+ *         peers_queue = SIZE   bytes queued to all peers together before
+ *                              sending waits (64K to 1G, default 32M)
+ *         handshakes_per_address = N   handshakes under way from one IP
+ *                              address; more are refused (1 to 64, default 8)
+ *         offender_backoff = SECS  an address or key that breaks the
+ *                              protocol is refused this long, doubled at each
+ *                              new offence (0: never; default 1) ...
+ *         offender_backoff_max = SECS  ... up to this, and forgiven after
+ *                              this long without one (default 600)
  *         hold_time = SECS     records of cities not admitted (yet) are held this
  *                              long for their admission (default 3600)
  *         beacon_interval = SECS   this node's status beacon is published this
@@ -89,6 +112,11 @@ struct config {
 	unsigned sync_interval;  /* seconds */
 	unsigned max_peers;
 	unsigned stall_timeout;  /* seconds */
+	uint64_t peer_queue;     /* bytes */
+	uint64_t peers_queue;    /* bytes */
+	unsigned handshakes_per_address;
+	unsigned offender_backoff;       /* seconds, 0: off */
+	unsigned offender_backoff_max;   /* seconds */
 	unsigned hold_time;      /* seconds */
 	unsigned beacon_interval;    /* seconds */
 	int http_enabled;        /* [http] listen is not off */
