@@ -41,6 +41,12 @@ config_init(struct config *cfg, const char *dir)
 	cfg->handshakes_per_address = CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS;
 	cfg->offender_backoff = CONFIG_DEFAULT_OFFENDER_BACKOFF;
 	cfg->offender_backoff_max = CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX;
+	/* The addresses a local proxy or tunnel shows for every peer. */
+	cfg->shared[0].family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", cfg->shared[0].addr);
+	cfg->shared[1].family = AF_INET6;
+	inet_pton(AF_INET6, "::1", cfg->shared[1].addr);
+	cfg->nshared = 2;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
@@ -189,6 +195,58 @@ parse_bool(const char *s, int *out)
 	return 0;
 }
 
+/* shared_addresses: IP literals separated by spaces, or none. */
+static int
+shared_line(struct config_parser *p, const char *value, int line)
+{
+	struct config *cfg = p->cfg;
+	char buf[512], *tok, *save = NULL;
+
+	cfg->nshared = 0;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (strlen(value) >= sizeof(buf))
+		return perr(p, line, "shared_addresses: too long");
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		struct config_ip *ip = &cfg->shared[cfg->nshared];
+
+		if (cfg->nshared == CONFIG_MAX_SHARED)
+			return perr(p, line, "shared_addresses: at most %d addresses", CONFIG_MAX_SHARED);
+		if (inet_pton(AF_INET, tok, ip->addr) == 1)
+			ip->family = AF_INET;
+		else if (inet_pton(AF_INET6, tok, ip->addr) == 1)
+			ip->family = AF_INET6;
+		else
+			return perr(p, line, "shared_addresses: expected IP addresses separated by spaces, or none, got '%s'", tok);
+		cfg->nshared++;
+	}
+	if (cfg->nshared == 0)
+		return perr(p, line, "shared_addresses: expected IP addresses separated by spaces, or none");
+	return 0;
+}
+
+int
+config_is_shared(const struct config *cfg, const char *ip)
+{
+	uint8_t a[16];
+	int family;
+	size_t i;
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		family = AF_INET6;
+	else
+		return 0;
+	for (i = 0; i < cfg->nshared; i++)
+		if (cfg->shared[i].family == family &&
+		    memcmp(cfg->shared[i].addr, a, family == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
 /* [federation]'s bounds on what peers may hold (*known: 0 for another
  * setting). 0 or LCF_ECONFIG. */
 static int
@@ -210,6 +268,8 @@ bounds_line(struct config_parser *p, const char *name, const char *value,
 	} else if (strcmp(name, "offender_backoff") == 0) {
 		if (parse_uint(value, 0, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff) != 0)
 			return perr(p, line, "offender_backoff: expected seconds from 0 (never) to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);
+	} else if (strcmp(name, "shared_addresses") == 0) {
+		return shared_line(p, value, line);
 	} else if (strcmp(name, "offender_backoff_max") == 0) {
 		if (parse_uint(value, 1, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff_max) != 0)
 			return perr(p, line, "offender_backoff_max: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);

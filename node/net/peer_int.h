@@ -119,7 +119,8 @@ struct sync_req {
 /* peerbound.c: offenders' back-off, and the conn's admit callback. */
 void peer__bounds_init(struct peers *ps);
 void peer__bounds_free(struct peers *ps);
-/* conn_callbacks.admit: refuses an address in its back-off (arg: a link). */
+/* conn_callbacks.admit: refuses an address in its back-off; calls
+ * shared_addresses shared (arg: a link). */
 int peer__admit(void *arg, const char *ip, char *why, size_t whylen);
 /* An address broke the protocol before the handshake ended, or a key after
  * it: one more offence (penalty.h), logged a few lines a minute. */

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/ratelimit.h"
 #include "base/util.h"
+#include "core/config.h"
 #include "net/peer_int.h"
 #include "net/penalty.h"
 
@@ -68,7 +69,8 @@ peer__offence_address(struct peers *ps, const char *ip, const char *reason)
 	unsigned n = 0;
 	uint64_t ms;
 
-	if (ip == NULL || ip[0] == '\0')
+	/* Many cities may be behind a shared address: their keys answer. */
+	if (ip == NULL || ip[0] == '\0' || config_is_shared(&ps->n->cfg, ip))
 		return;
 	snprintf(name, sizeof(name), NAME_ADDRESS "%s", ip);
 	ms = penalty_offend(&ps->penalty, name, mono_ms(), &n);
@@ -109,11 +111,13 @@ peer__admit(void *arg, const char *ip, char *why, size_t whylen)
 	char name[PENALTY_NAME_MAX];
 	uint64_t left;
 
+	if (config_is_shared(&l->ps->n->cfg, ip))
+		return CONN_ADMIT_SHARED;
 	snprintf(name, sizeof(name), NAME_ADDRESS "%s", ip);
 	if ((left = penalty_left(&l->ps->penalty, name, mono_ms())) == 0)
-		return 0;
+		return CONN_ADMIT;
 	snprintf(why, whylen, "refused before the handshake: %s broke the "
 	    "protocol lately; refused for %.1f s more (offender_backoff)", ip,
 	    (double)left / 1000);
-	return 1;
+	return CONN_REFUSE;
 }

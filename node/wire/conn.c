@@ -533,10 +533,11 @@ check_stall(struct conn *c)
 			c->budget->stalls_pressed += (uint64_t)pressed;
 		}
 		fail(c, LCF_ETIMEDOUT, "the peer took none of %zu bytes for "
-		    "%.1f s%s: it stopped reading, or the path is down", backlog,
-		    (double)(now - c->stall_since) / 1000, pressed ? " while the "
-		    "bytes queued to all peers were at their bound (peers_queue)" :
-		    "");
+		    "%u %s%s: it stopped reading, or the path is down", backlog,
+		    stall_limit_ms(c) >= 1000 ? stall_limit_ms(c) / 1000 :
+		    stall_limit_ms(c), stall_limit_ms(c) >= 1000 ? "s" : "ms",
+		    pressed ? " while the bytes queued to all peers were at their "
+		    "bound (peers_queue)" : "");
 		return;
 	}
 	c->watching = 1;
@@ -1148,21 +1149,26 @@ static int
 refuse_early(struct conn_listener *l, struct conn *c)
 {
 	char why[REASON_MAX];
+	int verdict = CONN_ADMIT;
 	unsigned n;
 
 	if (c->ip[0] == '\0')
 		return 0;
-	if ((n = pending_from(l, c)) >= l->p.pending_per_addr) {
+	why[0] = '\0';
+	if (c->cbs.admit != NULL)
+		verdict = c->cbs.admit(c->arg, c->ip, why, sizeof(why));
+	if (verdict == CONN_REFUSE) {
+		fail(c, LCF_EPERM, "%s", why[0] != '\0' ? why :
+		    "refused before the handshake");
+		return 1;
+	}
+	/* A bound of max_pending or more is none: the oldest gives way. */
+	if (verdict != CONN_ADMIT_SHARED &&
+	    l->p.pending_per_addr < l->max_pending &&
+	    (n = pending_from(l, c)) >= l->p.pending_per_addr) {
 		fail(c, LCF_EBUSY, "refused before the handshake: %u handshakes "
 		    "from %s under way already (handshakes_per_address)", n,
 		    c->ip);
-		return 1;
-	}
-	why[0] = '\0';
-	if (c->cbs.admit != NULL &&
-	    c->cbs.admit(c->arg, c->ip, why, sizeof(why)) != 0) {
-		fail(c, LCF_EPERM, "%s", why[0] != '\0' ? why :
-		    "refused before the handshake");
 		return 1;
 	}
 	return 0;

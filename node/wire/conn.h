@@ -38,6 +38,13 @@ struct identity;
 struct conn;
 struct conn_listener;
 
+/* What conn_callbacks.admit says about an accepted connection. */
+enum conn_admit {
+	CONN_ADMIT,
+	CONN_ADMIT_SHARED,
+	CONN_REFUSE,
+};
+
 /*
  * Bytes queued to every conn that shares one budget (conn_config.budget),
  * owned by the caller (zeroed, then limit set) and written by this module
@@ -99,8 +106,10 @@ struct conn_callbacks {
 	void	(*on_close)(void *arg, struct conn *c, int code,
 		    const char *reason);
 	/* A listener's (may be NULL): asked about each accepted connection
-	 * before its handshake, with the peer's numeric IP address; non-zero
-	 * refuses it (on_close follows with LCF_EPERM and why as reason). */
+	 * before its handshake, with the peer's numeric IP address: returns
+	 * CONN_ADMIT, CONN_ADMIT_SHARED (an address many peers may share: no
+	 * bound per address applies) or CONN_REFUSE (on_close follows with
+	 * LCF_EPERM and why as reason). */
 	int	(*admit)(void *arg, const char *ip, char *why, size_t whylen);
 };
 
@@ -152,9 +161,9 @@ int conn_connect(uv_loop_t *loop, const char *host, uint16_t port,
  * conn_listener_port) and runs the responder side for each connection, with
  * cfg's callbacks. At most max_pending accepted connections may be in their
  * handshake at once (0: 64): a newer one pushes out the oldest (on_close with
- * LCF_EFULL). Of them, at most cfg->pending_per_addr from one IP address: a
- * further one is refused at once (on_close with LCF_EBUSY), before admit is
- * asked. The
+ * LCF_EFULL). Of them, at most cfg->pending_per_addr from one IP address
+ * (when below max_pending) unless admit calls it shared: a further one is
+ * refused at once (on_close with LCF_EBUSY). The
  * caller owns the listener and stops it with conn_listener_close(); conns
  * already accepted are not affected. Returns 0, LCF_EINVAL, or LCF_EIO with a
  * sentence in err (address in use...).
