@@ -23,7 +23,7 @@ _cleanup() {
 		[ -n "$f" ] || continue
 		echo "not ok - a sanitizer reported in ${f#"$_root"/}: $(grep -m1 -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f")"
 	done < <(grep -rlE --include='*.log' 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$_root" 2>/dev/null)
-	[ -n "${KEEP:-}" ] || rm -rf "$_root"
+	rm -rf "$_root"
 }
 trap _cleanup EXIT
 
