@@ -100,6 +100,7 @@ struct conn {
 	 * (watching): libuv's unsent bytes must shrink now and then.
 	 */
 	int			 resume_due, watching;
+	int			 admit_due;	/* accepted: admit not asked yet */
 	uint64_t		 handed;	/* wire bytes ever given to uv_write */
 	uint64_t		 stall_mark;	/* bytes libuv had sent ... */
 	uint64_t		 stall_since;	/* ... when this mono ms began */
@@ -140,6 +141,7 @@ struct wreq {
 };
 
 static void process_input(struct conn *c);
+static void admit_now(struct conn *c);
 
 /* ---- helpers ---- */
 
@@ -970,8 +972,11 @@ timer_cb(uv_timer_t *t)
 		    c->connect_timeout_ms);
 		break;
 	case ST_HANDSHAKE:
-		fail(c, LCF_ECONNECT, "handshake not finished after %u ms",
-		    c->handshake_timeout_ms);
+		if (c->admit_due)
+			admit_now(c);
+		else
+			fail(c, LCF_ECONNECT, "handshake not finished after %u ms",
+			    c->handshake_timeout_ms);
 		break;
 	case ST_READY:
 		/*
@@ -1142,36 +1147,47 @@ pending_from(const struct conn_listener *l, const struct conn *c)
 
 /*
  * Refuses c, just accepted, when its address has pending_per_addr handshakes
- * under way already or admit says no: on_close follows from the loop.
- * Returns 1 when refused.
+ * under way already (unless admit calls it shared): on_close follows from
+ * the loop. Returns 1 when refused.
  */
 static int
-refuse_early(struct conn_listener *l, struct conn *c)
+refuse_crowd(struct conn_listener *l, struct conn *c)
 {
-	char why[REASON_MAX];
-	int verdict = CONN_ADMIT;
 	unsigned n;
 
-	if (c->ip[0] == '\0')
+	if (c->ip[0] == '\0' || l->p.pending_per_addr >= l->max_pending ||
+	    (n = pending_from(l, c)) < l->p.pending_per_addr)
 		return 0;
+	/* A bound of max_pending or more is none: the oldest gives way. */
+	if (c->cbs.admit != NULL && c->cbs.admit(c->arg, c->ip, NULL, 0) ==
+	    CONN_ADMIT_SHARED)
+		return 0;
+	fail(c, LCF_EBUSY, "refused before the handshake: %u handshakes from %s "
+	    "under way already (handshakes_per_address)", n, c->ip);
+	return 1;
+}
+
+/*
+ * Asks admit about c, from the loop's timer phase: an offence that closed
+ * another conn of the same address in this loop iteration has been told by
+ * then (on_close runs in the closing phase), so an offender that redials at
+ * once is not let through. Starts the handshake, or refuses c.
+ */
+static void
+admit_now(struct conn *c)
+{
+	char why[REASON_MAX];
+
+	c->admit_due = 0;
 	why[0] = '\0';
-	if (c->cbs.admit != NULL)
-		verdict = c->cbs.admit(c->arg, c->ip, why, sizeof(why));
-	if (verdict == CONN_REFUSE) {
+	if (c->cbs.admit != NULL && c->ip[0] != '\0' &&
+	    c->cbs.admit(c->arg, c->ip, why, sizeof(why)) == CONN_REFUSE) {
 		fail(c, LCF_EPERM, "%s", why[0] != '\0' ? why :
 		    "refused before the handshake");
-		return 1;
+		return;
 	}
-	/* A bound of max_pending or more is none: the oldest gives way. */
-	if (verdict != CONN_ADMIT_SHARED &&
-	    l->p.pending_per_addr < l->max_pending &&
-	    (n = pending_from(l, c)) >= l->p.pending_per_addr) {
-		fail(c, LCF_EBUSY, "refused before the handshake: %u handshakes "
-		    "from %s under way already (handshakes_per_address)", n,
-		    c->ip);
-		return 1;
-	}
-	return 0;
+	uv_timer_start(&c->timer, timer_cb, c->handshake_timeout_ms, 0);
+	start_reading(c);
 }
 
 /* Makes room for one more handshake: the oldest gives way. */
@@ -1216,13 +1232,14 @@ on_connection(uv_stream_t *server, int status)
 	c->state = ST_HANDSHAKE;
 	c->started = 1;
 	/* One address may not push out the handshakes of the others. */
-	if (refuse_early(l, c))
+	if (refuse_crowd(l, c))
 		return;
 	if (l->npending >= l->max_pending)
 		evict_oldest(l);
 	listener_attach(l, c);
-	uv_timer_start(&c->timer, timer_cb, c->handshake_timeout_ms, 0);
-	start_reading(c);
+	/* Nothing is read before admit_now. */
+	c->admit_due = 1;
+	uv_timer_start(&c->timer, timer_cb, 0, 0);
 }
 
 static void

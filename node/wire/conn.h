@@ -109,7 +109,10 @@ struct conn_callbacks {
 	 * before its handshake, with the peer's numeric IP address: returns
 	 * CONN_ADMIT, CONN_ADMIT_SHARED (an address many peers may share: no
 	 * bound per address applies) or CONN_REFUSE (on_close follows with
-	 * LCF_EPERM and why as reason). */
+	 * LCF_EPERM and why as reason). Asked from the loop's next timer
+	 * phase, after the close callbacks of the current iteration, before
+	 * anything is read; also at accept, with why NULL and whylen 0, when
+	 * the address has pending_per_addr handshakes under way. */
 	int	(*admit)(void *arg, const char *ip, char *why, size_t whylen);
 };
 
