@@ -1155,10 +1155,10 @@ refuse_crowd(struct conn_listener *l, struct conn *c)
 {
 	unsigned n;
 
+	/* A bound of max_pending or more is none: the oldest gives way. */
 	if (c->ip[0] == '\0' || l->p.pending_per_addr >= l->max_pending ||
 	    (n = pending_from(l, c)) < l->p.pending_per_addr)
 		return 0;
-	/* A bound of max_pending or more is none: the oldest gives way. */
 	if (c->cbs.admit != NULL && c->cbs.admit(c->arg, c->ip, NULL, 0) ==
 	    CONN_ADMIT_SHARED)
 		return 0;
