@@ -361,6 +361,13 @@ do_status(struct ctl_conn *c)
 		st.n_refused_by_reason++;
 	}
 	st.refused_by_reason = why_p;
+	st.has_peers_queued_bytes = st.has_peer_queue_full = 1;
+	st.has_peers_queue_full = st.has_peers_stalled = st.has_offenders = 1;
+	st.peers_queued_bytes = ps.queued_bytes;
+	st.peer_queue_full = ps.peer_queue_full;
+	st.peers_queue_full = ps.peers_queue_full;
+	st.peers_stalled = ps.stalled;
+	st.offenders = ps.offenders;
 	if (clockwatch_say(&n->clock, now_ms(), clock, sizeof(clock)))
 		st.clock_warning = clock;
 

@@ -38,6 +38,17 @@ config_init(struct config *cfg, const char *dir)
 	cfg->stall_timeout = CONFIG_DEFAULT_STALL_TIMEOUT;
 	cfg->keepalive = CONFIG_DEFAULT_KEEPALIVE;
 	cfg->keepalive_timeout = CONFIG_DEFAULT_KEEPALIVE_TIMEOUT;
+	cfg->peer_queue = CONFIG_DEFAULT_PEER_QUEUE;
+	cfg->peers_queue = CONFIG_DEFAULT_PEERS_QUEUE;
+	cfg->handshakes_per_address = CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS;
+	cfg->offender_backoff = CONFIG_DEFAULT_OFFENDER_BACKOFF;
+	cfg->offender_backoff_max = CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX;
+	/* The addresses a local proxy or tunnel shows for every peer. */
+	cfg->shared[0].family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", cfg->shared[0].addr);
+	cfg->shared[1].family = AF_INET6;
+	inet_pton(AF_INET6, "::1", cfg->shared[1].addr);
+	cfg->nshared = 2;
 	cfg->hold_time = CONFIG_DEFAULT_HOLD_TIME;
 	cfg->beacon_interval = CONFIG_DEFAULT_BEACON_INTERVAL;
 	cfg->max_peers = CONFIG_DEFAULT_MAX_PEERS;
@@ -147,6 +158,18 @@ parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* A size in [min, max] bytes, as parse_size reads it. */
+static int
+parse_size_in(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) != 0 || v < min || v > max)
+		return LCF_EINVAL;
+	*out = v;
+	return 0;
+}
+
 static char *
 abs_path(const char *dir, const char *path)
 {
@@ -171,6 +194,90 @@ parse_bool(const char *s, int *out)
 		*out = 0;
 	else
 		return LCF_EINVAL;
+	return 0;
+}
+
+/* shared_addresses: IP literals separated by spaces, or none. */
+static int
+shared_line(struct config_parser *p, const char *value, int line)
+{
+	struct config *cfg = p->cfg;
+	char buf[512], *tok, *save = NULL;
+
+	cfg->nshared = 0;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (strlen(value) >= sizeof(buf))
+		return perr(p, line, "shared_addresses: too long");
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		struct config_ip *ip = &cfg->shared[cfg->nshared];
+
+		if (cfg->nshared == CONFIG_MAX_SHARED)
+			return perr(p, line, "shared_addresses: at most %d addresses", CONFIG_MAX_SHARED);
+		if (inet_pton(AF_INET, tok, ip->addr) == 1)
+			ip->family = AF_INET;
+		else if (inet_pton(AF_INET6, tok, ip->addr) == 1)
+			ip->family = AF_INET6;
+		else
+			return perr(p, line, "shared_addresses: expected IP addresses separated by spaces, or none, got '%s'", tok);
+		cfg->nshared++;
+	}
+	if (cfg->nshared == 0)
+		return perr(p, line, "shared_addresses: expected IP addresses separated by spaces, or none");
+	return 0;
+}
+
+int
+config_is_shared(const struct config *cfg, const char *ip)
+{
+	uint8_t a[16];
+	int family;
+	size_t i;
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		family = AF_INET6;
+	else
+		return 0;
+	for (i = 0; i < cfg->nshared; i++)
+		if (cfg->shared[i].family == family &&
+		    memcmp(cfg->shared[i].addr, a, family == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
+/* [federation]'s bounds on what peers may hold (*known: 0 for another
+ * setting). 0 or LCF_ECONFIG. */
+static int
+bounds_line(struct config_parser *p, const char *name, const char *value,
+    int line, int *known)
+{
+	struct config *cfg = p->cfg;
+
+	*known = 1;
+	if (strcmp(name, "peer_queue") == 0) {
+		if (parse_size_in(value, CONFIG_MIN_PEER_QUEUE, CONFIG_MAX_PEER_QUEUE, &cfg->peer_queue) != 0)
+			return perr(p, line, "peer_queue: expected a size from 64K to 64M, got '%s'", value);
+	} else if (strcmp(name, "peers_queue") == 0) {
+		if (parse_size_in(value, CONFIG_MIN_PEERS_QUEUE, CONFIG_MAX_PEERS_QUEUE, &cfg->peers_queue) != 0)
+			return perr(p, line, "peers_queue: expected a size from 64K to 1G, got '%s'", value);
+	} else if (strcmp(name, "handshakes_per_address") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_HANDSHAKES_PER_ADDRESS, &cfg->handshakes_per_address) != 0)
+			return perr(p, line, "handshakes_per_address: expected a number from 1 to %d, got '%s'", CONFIG_MAX_HANDSHAKES_PER_ADDRESS, value);
+	} else if (strcmp(name, "offender_backoff") == 0) {
+		if (parse_uint(value, 0, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff) != 0)
+			return perr(p, line, "offender_backoff: expected seconds from 0 (never) to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);
+	} else if (strcmp(name, "shared_addresses") == 0) {
+		return shared_line(p, value, line);
+	} else if (strcmp(name, "offender_backoff_max") == 0) {
+		if (parse_uint(value, 1, CONFIG_MAX_OFFENDER_BACKOFF, &cfg->offender_backoff_max) != 0)
+			return perr(p, line, "offender_backoff_max: expected seconds from 1 to %d, got '%s'", CONFIG_MAX_OFFENDER_BACKOFF, value);
+	} else {
+		*known = 0;
+	}
 	return 0;
 }
 
@@ -266,6 +373,7 @@ set_line(struct config_parser *p, const char *section, const char *name,
 	struct config *cfg = p->cfg;
 	char host[256];
 	uint16_t port;
+	int known;
 
 	if (strcmp(section, "node") == 0) {
 		if (strcmp(name, "city") == 0) {
@@ -349,7 +457,9 @@ set_line(struct config_parser *p, const char *section, const char *name,
 		} else if (strcmp(name, "max_peers") == 0) {
 			if (parse_uint(value, 1, CONFIG_MAX_PEERS, &cfg->max_peers) != 0)
 				return perr(p, line, "max_peers: expected a number from 1 to %d, got '%s'", CONFIG_MAX_PEERS, value);
-		} else {
+		} else if (bounds_line(p, name, value, line, &known) != 0) {
+			return LCF_ECONFIG;
+		} else if (!known) {
 			return perr(p, line, "unknown setting '%s' in section [federation]", name);
 		}
 	} else if (strcmp(section, "http") == 0) {
@@ -609,12 +719,25 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; Discovery dials cities found in endpoint records up to 3/4 of it.\n"
 	    "max_peers = %d\n"
 	    "; Seconds a peer may leave what is sent to it unread before the link is\n"
-	    "; closed (raise it for very slow links).\n"
+	    "; closed (raise it for very slow links); a quarter of it while\n"
+	    "; peers_queue is reached.\n"
 	    "; stall_timeout = %d\n"
 	    "; Seconds between keepalives on an idle link (0: none), and the silence\n"
 	    "; after which a link is closed as dead and its peer redialed.\n"
 	    "; keepalive = %d\n"
 	    "; keepalive_timeout = %d\n"
+	    "; Bytes queued to one peer, and to all together, before sending waits.\n"
+	    "; peer_queue = 4M\n"
+	    "; peers_queue = 32M\n"
+	    "; Handshakes under way at once from one address; more are refused.\n"
+	    "; handshakes_per_address = 8\n"
+	    "; Seconds an address or key that breaks the protocol is refused, doubled\n"
+	    "; at each offence up to offender_backoff_max (0: never).\n"
+	    "; offender_backoff = 1\n"
+	    "; offender_backoff_max = 600\n"
+	    "; Addresses many cities may share (a local proxy or tunnel): no bound per\n"
+	    "; address or back-off of an address for them.\n"
+	    "; shared_addresses = 127.0.0.1 ::1\n"
 	    "; In a federation, seconds the records of a city not admitted (yet) are\n"
 	    "; held, unstored, waiting for its admission to arrive.\n"
 	    "; hold_time = %d\n"

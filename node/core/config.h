@@ -21,6 +21,18 @@
 #define CONFIG_DEFAULT_KEEPALIVE_TIMEOUT 15
 #define CONFIG_MIN_KEEPALIVE_TIMEOUT 2
 #define CONFIG_MAX_KEEPALIVE_TIMEOUT 3600
+#define CONFIG_DEFAULT_PEER_QUEUE (4u << 20)
+#define CONFIG_MIN_PEER_QUEUE (64u << 10)
+#define CONFIG_MAX_PEER_QUEUE (64u << 20)
+#define CONFIG_DEFAULT_PEERS_QUEUE (32u << 20)
+#define CONFIG_MIN_PEERS_QUEUE (64u << 10)
+#define CONFIG_MAX_PEERS_QUEUE (1u << 30)
+#define CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS 8
+#define CONFIG_MAX_HANDSHAKES_PER_ADDRESS 64
+#define CONFIG_DEFAULT_OFFENDER_BACKOFF 1
+#define CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX 600
+#define CONFIG_MAX_OFFENDER_BACKOFF 86400
+#define CONFIG_MAX_SHARED 8           /* shared_addresses */
 #define CONFIG_DEFAULT_HOLD_TIME 3600
 #define CONFIG_MAX_HOLD_TIME (7 * 24 * 3600)
 #define CONFIG_DEFAULT_BEACON_INTERVAL 3600
@@ -64,6 +76,24 @@
  *         keepalive_timeout = SECS   a link to such a peer that brings nothing
  *                              for this long (and at least 3 of the peer's
  *                              periods) is closed as dead (2 to 3600; default 15)
+ *                              for this long is disconnected (default 60; a
+ *                              quarter of it while peers_queue is reached)
+ *         peer_queue = SIZE    bytes queued to one peer before sending to it
+ *                              waits (64K to 64M, default 4M)
+ *         peers_queue = SIZE   bytes queued to all peers together before
+ *                              sending waits (64K to 1G, default 32M)
+ *         handshakes_per_address = N   handshakes under way from one IP
+ *                              address; more are refused (1 to 64, default 8;
+ *                              64: no bound but the 64 handshakes in all)
+ *         offender_backoff = SECS  an address or key that breaks the
+ *                              protocol is refused this long, doubled at each
+ *                              new offence (0: never; default 1) ...
+ *         offender_backoff_max = SECS  ... up to this, and forgiven after
+ *                              this long without one (default 600)
+ *         shared_addresses = IP...|none  addresses many cities may share (a
+ *                              local proxy or tunnel): neither bound above
+ *                              applies to them (default 127.0.0.1 ::1; at
+ *                              most 8)
  *         hold_time = SECS     records of cities not admitted (yet) are held this
  *                              long for their admission (default 3600)
  *         beacon_interval = SECS   this node's status beacon is published this
@@ -103,6 +133,16 @@ struct config {
 	unsigned stall_timeout;  /* seconds */
 	unsigned keepalive;      /* seconds, 0: off */
 	unsigned keepalive_timeout;  /* seconds */
+	uint64_t peer_queue;     /* bytes */
+	uint64_t peers_queue;    /* bytes */
+	unsigned handshakes_per_address;
+	unsigned offender_backoff;       /* seconds, 0: off */
+	unsigned offender_backoff_max;   /* seconds */
+	struct config_ip {
+		int family;              /* AF_INET or AF_INET6 */
+		uint8_t addr[16];
+	} shared[CONFIG_MAX_SHARED];
+	size_t nshared;
 	unsigned hold_time;      /* seconds */
 	unsigned beacon_interval;    /* seconds */
 	int http_enabled;        /* [http] listen is not off */
@@ -160,6 +200,8 @@ void config_free(struct config *cfg);
 
 /* Whether host is an IPv4 or IPv6 address (what `listen` must be), not a name. */
 int config_is_ip(const char *host);
+/* 1 when ip (a numeric IPv4 or IPv6 address) is one of shared_addresses. */
+int config_is_shared(const struct config *cfg, const char *ip);
 /* Writes a commented configuration file for `lcctl init` (mode 0644, exclusive);
  * federation is 64 hex digits or NULL (written commented out); http is the
  * [http] listen value, HOST:PORT or "off", or NULL for the default (written

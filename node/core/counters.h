@@ -24,6 +24,8 @@
 	X(REFUSED_ROOM,		"refused",	"room")	/* max_peers, table full */ \
 	X(REFUSED_MEMBERSHIP,	"refused",	"membership")		\
 	X(REFUSED_SELF,		"refused",	"self")	/* reached this node */ \
+	X(REFUSED_ADDRESS,	"refused",	"address") /* handshakes_per_address */ \
+	X(REFUSED_BACKOFF,	"refused",	"backoff") /* an offender's back-off */ \
 	X(FAILED_CRYPTO,	"failed",	"crypto")		\
 	X(FAILED_VERSION,	"failed",	"version")		\
 	X(FAILED_IDENTITY,	"failed",	"identity") /* not the pinned key */ \

@@ -182,6 +182,45 @@ w_admin_closed(FILE *f, const char *name, const struct snap *s)
 }
 
 static void
+w_peer_queued(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.queued_bytes);
+}
+
+static void
+w_peer_queue_limit(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.queue_limit);
+}
+
+static void
+w_peer_queue_full(FILE *f, const char *name, const struct snap *s)
+{
+	sample1(f, name, "bound", "peer_queue", s->ps.peer_queue_full);
+	sample1(f, name, "bound", "peers_queue", s->ps.peers_queue_full);
+}
+
+static void
+w_peer_stalled(FILE *f, const char *name, const struct snap *s)
+{
+	sample1(f, name, "bound", "stall_timeout",
+	    s->ps.stalled - s->ps.stalled_pressed);
+	sample1(f, name, "bound", "peers_queue", s->ps.stalled_pressed);
+}
+
+static void
+w_offences(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.offences);
+}
+
+static void
+w_offenders(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.offenders);
+}
+
+static void
 w_peers_connected(FILE *f, const char *name, const struct snap *s)
 {
 	fprintf(f, "%s %zu\n", name, s->ps.connected);
@@ -401,6 +440,24 @@ static const struct family families[] = {
 	  "Peer links closed as dead since start: silent though the peer sends "
 	  "keepalives (keepalive_timeout), or taking none of the bytes sent "
 	  "(stall_timeout).", w_dead_links },
+	{ "lcf_peer_queued_bytes", "gauge",
+	  "Bytes queued to all peers, not yet taken by their sockets.",
+	  w_peer_queued },
+	{ "lcf_peer_queue_limit_bytes", "gauge",
+	  "Their bound (peers_queue in lcnode.conf).", w_peer_queue_limit },
+	{ "lcf_peer_queue_full_total", "counter",
+	  "Times sending waited for a bound: one peer's queue (peer_queue), or "
+	  "all peers' together (peers_queue).", w_peer_queue_full },
+	{ "lcf_peer_stalled_total", "counter",
+	  "Peers dropped for taking none of the bytes queued to them: after "
+	  "stall_timeout, or a quarter of it while peers_queue was reached.",
+	  w_peer_stalled },
+	{ "lcf_peer_offences_total", "counter",
+	  "Protocol offences by peers (garbage, failed handshakes, bad records "
+	  "or messages) since start.", w_offences },
+	{ "lcf_peer_offenders", "gauge",
+	  "Addresses and keys refused now for their offences "
+	  "(offender_backoff).", w_offenders },
 	{ "lcf_peer_last_good_sync_age_seconds", "gauge",
 	  "Seconds since the last reconciliation this node started with the "
 	  "peer (city id) ended well.", w_peer_sync_age },

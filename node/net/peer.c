@@ -57,6 +57,14 @@ code_is_violation(int code)
 	    code == LCF_EVERSION || code == LCF_EPERM;
 }
 
+/* Broke the protocol's rules (an offence, peerbound.c): not another version
+ * or identity, which honest peers may have. */
+static int
+code_is_offence(int code)
+{
+	return code == LCF_EPROTO || code == LCF_ECRYPTO || code == LCF_ETOOBIG;
+}
+
 /* Counts a handshake's outcome for /metrics (core/counters.h). */
 static void
 count_handshake(struct peers *ps, enum counters_handshake outcome)
@@ -109,7 +117,13 @@ handshake_failure(const struct link *l, struct conn *c, int code)
 	case LCF_EVERSION:
 		return COUNTERS_HS_FAILED_VERSION;
 	case LCF_EPERM:
-		return COUNTERS_HS_FAILED_IDENTITY;
+		/* Accepted, only the listener's admit refuses (peerbound.c). */
+		return l->acceptor ? COUNTERS_HS_REFUSED_BACKOFF :
+		    COUNTERS_HS_FAILED_IDENTITY;
+	case LCF_EBUSY:
+		if (l->acceptor)
+			return COUNTERS_HS_REFUSED_ADDRESS;
+		return COUNTERS_HS_FAILED_CLOSED;
 	case LCF_EPROTO:
 	case LCF_ETOOBIG:
 		return COUNTERS_HS_FAILED_PROTOCOL;
@@ -415,6 +429,8 @@ peer__misbehave(struct link *l, const char *fmt, ...)
 	}
 	log_warnx("peer %s: %s: disconnecting", peer__name(l->p, l, name,
 	    sizeof(name)), reason);
+	if (l->identified && !l->closing)
+		peer__offence_key(l->ps, l->rid, reason);
 	link_close(l, reason);
 }
 
@@ -703,6 +719,14 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 		link_close(l, "connected to itself");
 		return;
 	}
+	/* A key in its back-off for breaking the protocol: nothing more. */
+	if (!l->outbound && peer__key_barred(ps, l->rid, why, sizeof(why))) {
+		refuse_inbound(ps, COUNTERS_HS_REFUSED_BACKOFF);
+		count_handshake(ps, COUNTERS_HS_REFUSED_BACKOFF);
+		log_refused(ps, 1, l->remote, "connection refused", why);
+		link_close(l, why);
+		return;
+	}
 	/*
 	 * Membership first: a city outside the federation gets nothing from
 	 * us, neither the endpoints given to those refused for max_peers nor
@@ -939,14 +963,20 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 		 * this node closed it (stopping). */
 		if (outcome >= 0) {
 			refuse_inbound(ps, (enum counters_handshake)outcome);
-			log_refused(ps, code_is_violation(code), conn_remote_addr(c),
-			    code_is_violation(code) ? "connection refused" :
+			log_refused(ps, code_is_violation(code) ||
+			    code == LCF_EBUSY, conn_remote_addr(c),
+			    code_is_violation(code) || code == LCF_EBUSY ?
+			    "connection refused" :
 			    "connection ended before the handshake finished", reason);
 		}
+		if (code_is_offence(code))
+			peer__offence_address(ps, conn_remote_ip(c), reason);
 		return;
 	}
 	if (l->identified)
 		sync_peer_gone(ps->n, &l->io);
+	if (l->identified && code_is_offence(code))
+		peer__offence_key(ps, l->rid, reason);
 	if (l->up) {
 		l->up = 0;
 		emit_link(l, EVENTS_LINK_DOWN, EVENTS_REFUSED_ROOM, reason);
@@ -1024,6 +1054,11 @@ conn_cfg(struct peers *ps, struct link *arg, struct conn_config *cfg)
 	cfg->keepalive_ms = ps->n->cfg.keepalive * 1000u;
 	if (cfg->keepalive_ms > 0)
 		cfg->dead_ms = ps->n->cfg.keepalive_timeout * 1000u;
+	cfg->high_water = (size_t)ps->n->cfg.peer_queue;
+	cfg->low_water = cfg->high_water / 4;
+	cfg->budget = &ps->budget;
+	cfg->pending_per_addr = ps->n->cfg.handshakes_per_address;
+	cfg->cbs.admit = peer__admit;
 }
 
 /* ---- dialing ---- */
@@ -1241,6 +1276,7 @@ free_table(struct peers *ps)
 		link_free(l);
 	free(ps->path);
 	free(ps->membership);
+	peer__bounds_free(ps);
 	free(ps);
 }
 
@@ -1261,6 +1297,7 @@ peers_start(struct node *n, peers_pushed_fn pushed, char *err, size_t errlen)
 	ps->acceptor.refs = 1;
 	addr_format(ps->listen, sizeof(ps->listen), n->cfg.listen_host,
 	    n->cfg.listen_port);
+	peer__bounds_init(ps);
 	if ((ret = load_table(ps, err, errlen)) != 0)
 		goto out;
 	if (members_own_record(n, &ps->membership, &ps->membership_len) != 0)
@@ -1559,6 +1596,14 @@ peers_summary(struct node *n, struct peers_summary *s)
 	s->dead_links = ps->dead_links;
 	memcpy(s->refused_by, ps->refused_by, sizeof(s->refused_by));
 	s->listen_port = conn_listener_port(ps->listener);
+	s->queued_bytes = ps->budget.queued;
+	s->queue_limit = ps->budget.limit;
+	s->peer_queue_full = ps->budget.own_full;
+	s->peers_queue_full = ps->budget.all_full;
+	s->stalled = ps->budget.stalls;
+	s->stalled_pressed = ps->budget.stalls_pressed;
+	s->offences = ps->penalty.offences;
+	s->offenders = penalty_active(&ps->penalty, mono_ms());
 }
 
 /* ---- discovery's view ---- */

@@ -73,6 +73,16 @@ struct peers_summary {
 					 * though it sends keepalives, or
 					 * taking no bytes (LCF_ETIMEDOUT) */
 	uint16_t listen_port;
+	/* Bounds (wire/conn.h's conn_budget, net/penalty.h): bytes queued to
+	 * all peers now and their bound (peers_queue); times a peer's queue
+	 * reached peer_queue, and the total peers_queue; peers dropped for
+	 * leaving their bytes unread, and of them those dropped sooner as
+	 * peers_queue was reached; protocol offences since start, and
+	 * addresses and keys refused now for theirs. */
+	uint64_t queued_bytes, queue_limit;
+	uint64_t peer_queue_full, peers_queue_full;
+	uint64_t stalled, stalled_pressed;
+	uint64_t offences, offenders;
 };
 
 /* Takes a Records message a peer pushed on link l (not a reconciliation's);

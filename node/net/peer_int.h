@@ -18,6 +18,7 @@
 #include "core/node.h"
 #include "net/peer.h"
 #include "net/peerfile.h"
+#include "net/penalty.h"
 #include "net/sync.h"
 
 #define SAVE_DELAY_MS		5000	/* counters reach the disk this late at most */
@@ -103,6 +104,11 @@ struct peers {
 	 * lines, a few a minute (a storm is summed up). */
 	uint64_t		 refused_by[COUNTERS_HS_N];
 	struct ratelimit	 refused_log;
+	/* Bytes queued to every conn (written by wire/conn.c), and the
+	 * back-off of offenders (peerbound.c) with its log lines. */
+	struct conn_budget	 budget;
+	struct penalty		 penalty;
+	struct ratelimit	 offence_log;
 	char			*path;
 	char			 listen[PEER_ADDR_MAX];
 	uint8_t			*membership;	/* ours, for the Hello, or NULL */
@@ -120,6 +126,21 @@ struct sync_req {
 	struct link	*l;
 	struct waiter	*waiters;
 };
+
+/* peerbound.c: offenders' back-off, and the conn's admit callback. */
+void peer__bounds_init(struct peers *ps);
+void peer__bounds_free(struct peers *ps);
+/* conn_callbacks.admit: refuses an address in its back-off; calls
+ * shared_addresses shared (arg: a link). */
+int peer__admit(void *arg, const char *ip, char *why, size_t whylen);
+/* An address broke the protocol before the handshake ended, or a key after
+ * it: one more offence (penalty.h), logged a few lines a minute. */
+void peer__offence_address(struct peers *ps, const char *ip, const char *reason);
+void peer__offence_key(struct peers *ps, const uint8_t key[32],
+    const char *reason);
+/* 1, with a sentence in why, when key is in its back-off. */
+int peer__key_barred(struct peers *ps, const uint8_t key[32], char *why,
+    size_t whylen);
 
 /* peer.c */
 /* "ADDRESS (CITY, 0123456789ab)" for log lines, into buf. */

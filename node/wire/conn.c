@@ -69,6 +69,8 @@ struct prepared {
 	unsigned		 stall_timeout_ms;
 	unsigned		 keepalive_ms, dead_ms;
 	size_t			 high_water, low_water;
+	struct conn_budget	*budget;
+	unsigned		 pending_per_addr;
 	uint8_t			 x_priv[NOISE_KEY];	/* wipe after use */
 	uint8_t			 hello[CONN_HELLO_MAX];
 	size_t			 hello_len;
@@ -111,6 +113,7 @@ struct conn {
 	 * (watching): libuv's unsent bytes must shrink now and then.
 	 */
 	int			 resume_due, watching;
+	int			 admit_due;	/* accepted: admit not asked yet */
 	uint64_t		 handed;	/* wire bytes ever given to uv_write */
 	uint64_t		 stall_mark;	/* bytes libuv had sent ... */
 	uint64_t		 stall_since;	/* ... when this mono ms began */
@@ -123,12 +126,14 @@ struct conn {
 	uint8_t			*msg;		/* message being reassembled */
 	size_t			 msg_len, msg_cap;
 	size_t			 queued;	/* wire bytes given to uv_write */
+	struct conn_budget	*budget;	/* shared with other conns, or NULL */
 	uint64_t		 bytes_in, bytes_out;
 	struct conn_listener	*listener;	/* set while in its handshake */
 	struct conn		*lnext, **lprevp;
 	int			 code;
 	char			 reason[REASON_MAX];
 	char			 addr[ADDR_MAX];
+	char			 ip[INET6_ADDRSTRLEN];	/* numeric, once connected */
 };
 
 struct conn_listener {
@@ -149,6 +154,7 @@ struct wreq {
 };
 
 static void process_input(struct conn *c);
+static void admit_now(struct conn *c);
 
 /* ---- helpers ---- */
 
@@ -173,9 +179,14 @@ set_peer_addr(struct conn *c)
 	int len = sizeof(ss);
 
 	/* On any failure c->addr keeps the address asked for. */
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-		addr_format_sockaddr(c->addr, sizeof(c->addr),
-		    (const struct sockaddr *)&ss);
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	addr_format_sockaddr(c->addr, sizeof(c->addr),
+	    (const struct sockaddr *)&ss);
+	if (ss.ss_family == AF_INET)
+		uv_ip4_name((const struct sockaddr_in *)&ss, c->ip, sizeof(c->ip));
+	else if (ss.ss_family == AF_INET6)
+		uv_ip6_name((const struct sockaddr_in6 *)&ss, c->ip, sizeof(c->ip));
 }
 
 /* Parses an IPv4 or IPv6 literal; 0 or LCF_EINVAL. */
@@ -251,6 +262,9 @@ prepare(const struct conn_config *cfg, struct prepared *p)
 	p->low_water = cfg->low_water ? cfg->low_water : CONN_LOW_WATER;
 	if (p->low_water > p->high_water)
 		p->low_water = p->high_water;
+	p->budget = cfg->budget;
+	p->pending_per_addr = cfg->pending_per_addr ? cfg->pending_per_addr :
+	    CONN_PENDING_PER_ADDR;
 	ret = 0;
 out:
 	if (ret != 0)
@@ -374,6 +388,7 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 	c->dead_ms = p->dead_ms;
 	c->high_water = p->high_water;
 	c->low_water = p->low_water;
+	c->budget = p->budget;
 	c->hello = xmalloc(p->hello_len);
 	memcpy(c->hello, p->hello, p->hello_len);
 	c->hello_len = p->hello_len;
@@ -404,6 +419,73 @@ conn_new(uv_loop_t *loop, const struct prepared *p, int initiator)
 
 /* ---- writing ---- */
 
+/* 1 while the conns sharing b have its limit queued, or more. */
+static int
+budget_full(const struct conn_budget *b)
+{
+	return b != NULL && b->limit > 0 && b->queued >= b->limit;
+}
+
+/* Logs a bound being hit, a few lines a minute (b's budget). */
+static void
+budget_log(struct conn_budget *b, int warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+budget_log(struct conn_budget *b, int warn, const char *fmt, ...)
+{
+	char line[REASON_MAX * 2];
+	unsigned long held;
+	va_list ap;
+
+	if (!ratelimit_pass(&b->log, mono_ms(), &held))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (warn)
+		log_warnx("%s%s", line, held > 0 ? " (more such lines were "
+		    "not logged since the last one)" : "");
+	else
+		log_info("%s%s", line, held > 0 ? " (more such lines were "
+		    "not logged since the last one)" : "");
+}
+
+/* Counts len more bytes queued to c: its own bound and the shared one. */
+static void
+account_queued(struct conn *c, size_t len)
+{
+	struct conn_budget *b = c->budget;
+	size_t was = c->queued;
+
+	c->queued += len;
+	if (b == NULL)
+		return;
+	if (was < c->high_water && c->queued >= c->high_water) {
+		b->own_full++;
+		budget_log(b, 0, "peer %s: %zu bytes queued for it, its bound is "
+		    "%zu (peer_queue): sending to it waits until it reads",
+		    c->addr, c->queued, c->high_water);
+	}
+	was = b->queued;
+	b->queued += len;
+	if (b->limit > 0 && was < b->limit && b->queued >= b->limit) {
+		b->all_full++;
+		budget_log(b, 1, "peers: %zu bytes queued to all peers, the bound "
+		    "is %zu (peers_queue): sending to peers waits, and a peer that "
+		    "takes none of its bytes for %.1f s is dropped", b->queued,
+		    b->limit, (double)c->stall_timeout_ms / 4000);
+	}
+}
+
+/* Whether a congested conn may produce again (on_drain). */
+static int
+drain_due(const struct conn *c)
+{
+	return c->queued == 0 ||
+	    (c->queued <= c->low_water && !budget_full(c->budget));
+}
+
 static void
 written(uv_write_t *req, int status)
 {
@@ -411,6 +493,8 @@ written(uv_write_t *req, int status)
 	struct conn *c = w->c;
 
 	c->queued -= w->len;
+	if (c->budget != NULL)
+		c->budget->queued -= w->len;
 	if (status == 0)
 		c->bytes_out += w->len;
 	free(w);
@@ -419,8 +503,7 @@ written(uv_write_t *req, int status)
 			fail(c, LCF_EIO, "write: %s", uv_strerror(status));
 		return;
 	}
-	if (c->state == ST_READY && c->drain_armed &&
-	    c->queued <= c->low_water) {
+	if (c->state == ST_READY && c->drain_armed && drain_due(c)) {
 		c->drain_armed = 0;
 		if (c->cbs.on_drain != NULL)
 			c->cbs.on_drain(c->arg, c);
@@ -429,11 +512,23 @@ written(uv_write_t *req, int status)
 
 static void timer_cb(uv_timer_t *t);
 
+/* How long unsent bytes may stay: a quarter of stall_timeout_ms while the
+ * shared budget is full (a peer holding its share while others wait). */
+static unsigned
+stall_limit_ms(const struct conn *c)
+{
+	unsigned t = c->stall_timeout_ms;
+
+	return budget_full(c->budget) && t >= 4 ? t / 4 : t;
+}
+
 /* Checks at this interval whether the backlog moved. */
 static unsigned
 stall_check_ms(const struct conn *c)
 {
-	return c->stall_timeout_ms >= 4 ? c->stall_timeout_ms / 4 : 1;
+	unsigned t = stall_limit_ms(c);
+
+	return t >= 4 ? t / 4 : 1;
 }
 
 /*
@@ -447,6 +542,7 @@ check_stall(struct conn *c)
 {
 	size_t backlog = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 	uint64_t sent, now;
+	int pressed;
 
 	c->watching = 0;
 	if (c->state != ST_READY || backlog == 0)
@@ -456,10 +552,18 @@ check_stall(struct conn *c)
 	if (sent != c->stall_mark) {
 		c->stall_mark = sent;
 		c->stall_since = now;
-	} else if (now - c->stall_since >= c->stall_timeout_ms) {
-		fail(c, LCF_ETIMEDOUT, "the peer took none of %zu bytes for %u s: "
-		    "it stopped reading, or the path is down", backlog,
-		    c->stall_timeout_ms / 1000);
+	} else if (now - c->stall_since >= stall_limit_ms(c)) {
+		pressed = stall_limit_ms(c) < c->stall_timeout_ms;
+		if (c->budget != NULL) {
+			c->budget->stalls++;
+			c->budget->stalls_pressed += (uint64_t)pressed;
+		}
+		fail(c, LCF_ETIMEDOUT, "the peer took none of %zu bytes for "
+		    "%u %s%s: it stopped reading, or the path is down", backlog,
+		    stall_limit_ms(c) >= 1000 ? stall_limit_ms(c) / 1000 :
+		    stall_limit_ms(c), stall_limit_ms(c) >= 1000 ? "s" : "ms",
+		    pressed ? " while the bytes queued to all peers were at their "
+		    "bound (peers_queue)" : "");
 		return;
 	}
 	c->watching = 1;
@@ -495,7 +599,7 @@ queue_write(struct conn *c, struct wreq *w)
 		fail(c, LCF_EIO, "write: %s", uv_strerror(rc));
 		goto out;
 	}
-	c->queued += w->len;
+	account_queued(c, w->len);
 	c->handed += w->len;
 	c->last_tx = mono_ms();
 	watch_writes(c);
@@ -584,8 +688,8 @@ send_message(struct conn *c, const uint8_t *bytes, const ProtobufCMessage *m,
 		}
 	}
 	ret = queue_write(c, w);
-	if (ret == 0 && c->queued >= c->high_water)
-		c->drain_armed = 1;
+	if (ret == 0)
+		(void)conn_is_congested(c);
 out:
 	return ret;
 }
@@ -969,8 +1073,11 @@ timer_cb(uv_timer_t *t)
 		    c->connect_timeout_ms);
 		break;
 	case ST_HANDSHAKE:
-		fail(c, LCF_ECONNECT, "handshake not finished after %u ms",
-		    c->handshake_timeout_ms);
+		if (c->admit_due)
+			admit_now(c);
+		else
+			fail(c, LCF_ECONNECT, "handshake not finished after %u ms",
+			    c->handshake_timeout_ms);
 		break;
 	case ST_READY:
 		/*
@@ -1149,6 +1256,83 @@ out:
 
 /* ---- listening ---- */
 
+/* Handshakes under way from c's IP address, c excluded. */
+static unsigned
+pending_from(const struct conn_listener *l, const struct conn *c)
+{
+	const struct conn *o;
+	unsigned n = 0;
+
+	for (o = l->pending; o != NULL; o = o->lnext)
+		if (o != c && strcmp(o->ip, c->ip) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Refuses c, just accepted, when its address has pending_per_addr handshakes
+ * under way already (unless admit calls it shared): on_close follows from
+ * the loop. Returns 1 when refused.
+ */
+static int
+refuse_crowd(struct conn_listener *l, struct conn *c)
+{
+	unsigned n;
+
+	/* A bound of max_pending or more is none: the oldest gives way. */
+	if (c->ip[0] == '\0' || l->p.pending_per_addr >= l->max_pending ||
+	    (n = pending_from(l, c)) < l->p.pending_per_addr)
+		return 0;
+	if (c->cbs.admit != NULL && c->cbs.admit(c->arg, c->ip, NULL, 0) ==
+	    CONN_ADMIT_SHARED)
+		return 0;
+	fail(c, LCF_EBUSY, "refused before the handshake: %u handshakes from %s "
+	    "under way already (handshakes_per_address)", n, c->ip);
+	return 1;
+}
+
+/*
+ * Asks admit about c, from the loop's timer phase: an offence that closed
+ * another conn of the same address in this loop iteration has been told by
+ * then (on_close runs in the closing phase), so an offender that redials at
+ * once is not let through. Starts the handshake, or refuses c.
+ */
+static void
+admit_now(struct conn *c)
+{
+	char why[REASON_MAX];
+
+	c->admit_due = 0;
+	why[0] = '\0';
+	if (c->cbs.admit != NULL && c->ip[0] != '\0' &&
+	    c->cbs.admit(c->arg, c->ip, why, sizeof(why)) == CONN_REFUSE) {
+		fail(c, LCF_EPERM, "%s", why[0] != '\0' ? why :
+		    "refused before the handshake");
+		return;
+	}
+	uv_timer_start(&c->timer, timer_cb, c->handshake_timeout_ms, 0);
+	start_reading(c);
+}
+
+/* Makes room for one more handshake: the oldest gives way. */
+static void
+evict_oldest(struct conn_listener *l)
+{
+	/* npending counts the list, and max_pending is at least 1. */
+	struct conn *oldest = l->pending;
+
+	/*
+	 * The oldest handshake gives way: an honest one takes a few
+	 * milliseconds, so idle connections cannot keep every slot and lock
+	 * out the cities that dial in (the newest would be the one dropped
+	 * otherwise).
+	 */
+	while (oldest->lnext != NULL)
+		oldest = oldest->lnext;
+	fail(oldest, LCF_EFULL, "handshake not finished: %u handshakes pending, "
+	    "the oldest gives way", l->npending);
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -1158,21 +1342,6 @@ on_connection(uv_stream_t *server, int status)
 	if (status < 0) {
 		log_warnx("peer listener: accept: %s", uv_strerror(status));
 		return;
-	}
-	if (l->npending >= l->max_pending) {
-		/* npending counts the list, and max_pending is at least 1. */
-		struct conn *oldest = l->pending;
-
-		/*
-		 * The oldest handshake gives way: an honest one takes a few
-		 * milliseconds, so idle connections cannot keep every slot and
-		 * lock out the cities that dial in (the newest would be the
-		 * one dropped otherwise).
-		 */
-		while (oldest->lnext != NULL)
-			oldest = oldest->lnext;
-		fail(oldest, LCF_EFULL, "handshake not finished: %u "
-		    "handshakes pending, the oldest gives way", l->npending);
 	}
 	if ((c = conn_new(l->loop, &l->p, 0)) == NULL) {
 		log_warnx("peer listener: cannot set up a connection");
@@ -1186,9 +1355,15 @@ on_connection(uv_stream_t *server, int status)
 	tune_socket(c);
 	c->state = ST_HANDSHAKE;
 	c->started = 1;
+	/* One address may not push out the handshakes of the others. */
+	if (refuse_crowd(l, c))
+		return;
+	if (l->npending >= l->max_pending)
+		evict_oldest(l);
 	listener_attach(l, c);
-	uv_timer_start(&c->timer, timer_cb, c->handshake_timeout_ms, 0);
-	start_reading(c);
+	/* Nothing is read before admit_now. */
+	c->admit_due = 1;
+	uv_timer_start(&c->timer, timer_cb, 0, 0);
 }
 
 static void
@@ -1354,9 +1529,21 @@ conn_write_queue_bytes(const struct conn *c)
 }
 
 int
-conn_is_congested(const struct conn *c)
+conn_is_congested(struct conn *c)
 {
-	return c != NULL && c->queued >= c->high_water;
+	int ret = c != NULL && (c->queued >= c->high_water ||
+	    (c->queued > 0 && budget_full(c->budget)));
+
+	/* The producer waits for on_drain from now on. */
+	if (ret)
+		c->drain_armed = 1;
+	return ret;
+}
+
+const char *
+conn_remote_ip(const struct conn *c)
+{
+	return c != NULL ? c->ip : "";
 }
 
 uint64_t

@@ -33,10 +33,40 @@
 /* A peer's dead-link timeout is at least this many of its keepalive periods
  * (PROTOCOL 4.12): one lost Keepalive is no reason to close. */
 #define CONN_DEAD_PERIODS	3
+#define CONN_PENDING_PER_ADDR	8	/* default: handshakes from one address */
+
+#include "base/ratelimit.h"
 
 struct identity;
 struct conn;
 struct conn_listener;
+
+/* What conn_callbacks.admit says about an accepted connection. */
+enum conn_admit {
+	CONN_ADMIT,
+	CONN_ADMIT_SHARED,
+	CONN_REFUSE,
+};
+
+/*
+ * Bytes queued to every conn that shares one budget (conn_config.budget),
+ * owned by the caller (zeroed, then limit set) and written by this module
+ * only, on the loop's thread; it must outlive every conn given it. While the
+ * conns' queues hold limit bytes or more together, a conn that has bytes
+ * queued counts as congested (conn_is_congested) until its own queue is
+ * empty, so the total stays below limit plus one message per conn, and a
+ * conn whose unsent bytes do not move is failed after a quarter of its
+ * stall_timeout_ms instead of the whole.
+ */
+struct conn_budget {
+	size_t		 limit;		/* 0: no bound on the total */
+	size_t		 queued;	/* wire bytes queued to all now */
+	uint64_t	 own_full;	/* a conn's queue reached its high_water */
+	uint64_t	 all_full;	/* the total reached limit */
+	uint64_t	 stalls;	/* conns failed for not taking their bytes */
+	uint64_t	 stalls_pressed; /* of them, sooner: the total was full */
+	struct ratelimit log;		/* its log lines */
+};
 
 /*
  * Callbacks, all called from the loop (never from inside a conn_* call) with
@@ -67,8 +97,9 @@ struct conn_listener;
  * keepalive_ms), LCF_EPROTO a malformed
  * or out-of-order frame, LCF_ECRYPTO decryption or handshake failure or a
  * Hello identity not bound to the Noise key, LCF_EVERSION another protocol
- * version, LCF_EPERM not the expected peer, LCF_ETOOBIG a message over
- * CONN_MAX_MSG. reason is a sentence for a log, valid during the call. The
+ * version, LCF_EPERM not the expected peer (or, accepted, refused by
+ * admit), LCF_EBUSY accepted while pending_per_addr handshakes from its
+ * address were under way, LCF_ETOOBIG a message over CONN_MAX_MSG. reason is a sentence for a log, valid during the call. The
  * conn is still readable in the callback (counters, address, identity);
  * conn_send and conn_close are harmless no-ops there. The module frees the
  * conn when on_close returns: drop every pointer to it.
@@ -80,6 +111,15 @@ struct conn_callbacks {
 	void	(*on_drain)(void *arg, struct conn *c);
 	void	(*on_close)(void *arg, struct conn *c, int code,
 		    const char *reason);
+	/* A listener's (may be NULL): asked about each accepted connection
+	 * before its handshake, with the peer's numeric IP address: returns
+	 * CONN_ADMIT, CONN_ADMIT_SHARED (an address many peers may share: no
+	 * bound per address applies) or CONN_REFUSE (on_close follows with
+	 * LCF_EPERM and why as reason). Asked from the loop's next timer
+	 * phase, after the close callbacks of the current iteration, before
+	 * anything is read; also at accept, with why NULL and whylen 0, when
+	 * the address has pending_per_addr handshakes under way. */
+	int	(*admit)(void *arg, const char *ip, char *why, size_t whylen);
 };
 
 /*
@@ -118,6 +158,11 @@ struct conn_config {
 	 */
 	unsigned		 keepalive_ms;
 	unsigned		 dead_ms;
+	/* Bytes queued to all conns sharing it, bounded (may be NULL). */
+	struct conn_budget	*budget;
+	/* A listener's: handshakes at once from one IP address; more are
+	 * refused at once (0: CONN_PENDING_PER_ADDR). */
+	unsigned		 pending_per_addr;
 };
 
 /*
@@ -138,7 +183,10 @@ int conn_connect(uv_loop_t *loop, const char *host, uint16_t port,
  * Listens on host:port (an IPv4 or IPv6 literal; port 0 picks a free port, see
  * conn_listener_port) and runs the responder side for each connection, with
  * cfg's callbacks. At most max_pending accepted connections may be in their
- * handshake at once (0: 64); more are closed at once without callbacks. The
+ * handshake at once (0: 64): a newer one pushes out the oldest (on_close with
+ * LCF_EFULL). Of them, at most cfg->pending_per_addr from one IP address
+ * (when below max_pending) unless admit calls it shared: a further one is
+ * refused at once (on_close with LCF_EBUSY). The
  * caller owns the listener and stops it with conn_listener_close(); conns
  * already accepted are not affected. Returns 0, LCF_EINVAL, or LCF_EIO with a
  * sentence in err (address in use...).
@@ -168,9 +216,10 @@ int conn_send(struct conn *c, const ProtobufCMessage *msg);
 
 /* Wire bytes handed to uv_write whose write callback has not run yet. */
 size_t conn_write_queue_bytes(const struct conn *c);
-/* 1 when the write queue holds high_water bytes or more: stop producing until
- * on_drain. */
-int conn_is_congested(const struct conn *c);
+/* 1 when the write queue holds high_water bytes or more, or holds any while
+ * the budget's total is at its limit: stop producing until on_drain, which
+ * is then due. */
+int conn_is_congested(struct conn *c);
 
 /*
  * Stops (conn_pause_reading) or restarts delivery of on_message, so a slow
@@ -199,6 +248,9 @@ uint64_t conn_bytes_out(const struct conn *c);
 /* "IP:PORT" ("[IP6]:PORT") of the peer once connected; before, "HOST:PORT"
  * as asked. Valid as long as the conn. */
 const char *conn_remote_addr(const struct conn *c);
+/* The peer's numeric IP address (no port) once connected, else "". Valid
+ * as long as the conn. */
+const char *conn_remote_ip(const struct conn *c);
 /* 1 when we dialed, 0 when we accepted. */
 int conn_is_initiator(const struct conn *c);
 /* The period of the Keepalives sent to the peer (0: none: it, or we, did

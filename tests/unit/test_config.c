@@ -244,6 +244,39 @@ test_defaults(void **state)
 	assert_int_equal(cfg.hold_time, 604800);
 	assert_int_equal(cfg.beacon_interval, 600);
 	config_free(&cfg);
+	/* The bounds on peers: defaults, then set. */
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n", &cfg,
+	    err, sizeof(err)), 0);
+	assert_int_equal(cfg.peer_queue, 4u << 20);
+	assert_int_equal(cfg.peers_queue, 32u << 20);
+	assert_int_equal(cfg.handshakes_per_address, 8);
+	assert_int_equal(cfg.offender_backoff, 1);
+	assert_int_equal(cfg.offender_backoff_max, 600);
+	assert_true(config_is_shared(&cfg, "127.0.0.1"));
+	assert_true(config_is_shared(&cfg, "::1"));
+	assert_false(config_is_shared(&cfg, "127.0.0.2"));
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
+	    "[federation]\npeer_queue = 1M\npeers_queue = 64K\n"
+	    "handshakes_per_address = 64\noffender_backoff = 0\n"
+	    "offender_backoff_max = 86400\n"
+	    "shared_addresses = 192.0.2.1  2001:db8::1\n", &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.peer_queue, 1u << 20);
+	assert_int_equal(cfg.peers_queue, 64u << 10);
+	assert_int_equal(cfg.handshakes_per_address, 64);
+	assert_int_equal(cfg.offender_backoff, 0);
+	assert_int_equal(cfg.offender_backoff_max, 86400);
+	assert_true(config_is_shared(&cfg, "2001:db8:0::1"));
+	assert_true(config_is_shared(&cfg, "192.0.2.1"));
+	assert_false(config_is_shared(&cfg, "127.0.0.1"));
+	assert_false(config_is_shared(&cfg, "not an address"));
+	config_free(&cfg);
+	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
+	    "[federation]\nshared_addresses = none\n", &cfg, err,
+	    sizeof(err)), 0);
+	assert_false(config_is_shared(&cfg, "127.0.0.1"));
+	config_free(&cfg);
 }
 
 struct bad {
@@ -302,6 +335,25 @@ test_errors(void **state)
 		    "map_size: expected a size" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[store]\nmap_size = +8G\n", 4,
 		    "map_size: expected a size" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\npeer_queue = 65M\n",
+		    4, "peer_queue: expected a size from 64K to 64M, got '65M'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\npeers_queue = 1K\n",
+		    4, "peers_queue: expected a size from 64K to 1G" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
+		    "handshakes_per_address = 0\n", 4,
+		    "handshakes_per_address: expected a number from 1 to 64" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
+		    "offender_backoff = -1\n", 4, "offender_backoff: expected seconds" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
+		    "offender_backoff_max = 0\n", 4,
+		    "offender_backoff_max: expected seconds from 1" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
+		    "shared_addresses = 10.0.0.1 example.org\n", 4,
+		    "shared_addresses: expected IP addresses separated by spaces, or none, got 'example.org'" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
+		    "shared_addresses = 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 "
+		    "1.1.1.6 1.1.1.7 1.1.1.8 1.1.1.9\n", 4,
+		    "shared_addresses: at most 8 addresses" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nstall_timeout = 0\n",
 		    4, "stall_timeout: expected seconds from 1 to 3600, got '0'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nstall_timeout = 3601\n",

@@ -1258,6 +1258,107 @@ test_pending_limit(void **state)
 	assert_int_equal(srv.code, LCF_ECLOSED);
 }
 
+/* admit for test_per_address: refuses 127.0.0.1 while admit_no is set. */
+static int admit_no, admit_asked;
+
+static int
+admit_cb(void *arg, const char *ip, char *why, size_t whylen)
+{
+	(void)arg;
+	admit_asked++;
+	if (admit_no && strcmp(ip, "127.0.0.1") == 0) {
+		if (why != NULL)
+			snprintf(why, whylen, "in its back-off");
+		return CONN_REFUSE;
+	}
+	return CONN_ADMIT;
+}
+
+/* pending_per_addr handshakes from one address at most (LCF_EBUSY for the
+ * next, no eviction); admit refuses with LCF_EPERM and its reason. */
+static void
+test_per_address(void **state)
+{
+	struct conn_config cfg = config(id_a, &srv, "Alpha");
+	char err[256];
+	uint16_t port;
+	int fd1, fd2, fd3;
+
+	(void)state;
+	cfg.pending_per_addr = 2;
+	cfg.cbs.admit = admit_cb;
+	admit_no = 0;
+	admit_asked = 0;
+	assert_int_equal(conn_listen(&loop, "127.0.0.1", 0, &cfg, 8, &listener,
+	    err, sizeof(err)), 0);
+	port = conn_listener_port(listener);
+	fd1 = raw_connect(port);
+	fd2 = raw_connect(port);
+	PUMP_UNTIL(admit_asked == 2);
+	assert_int_equal(srv.closed, 0);
+	fd3 = raw_connect(port);
+	PUMP_UNTIL(srv.closed == 1);
+	assert_int_equal(srv.code, LCF_EBUSY);
+	CHECK_CONTAINS("per address reason", srv.reason, "2 handshakes from "
+	    "127.0.0.1 under way already");
+	raw_wait_closed(fd3);
+	close(fd3);
+	/* Refused by admit, before anything is read. */
+	admit_no = 1;
+	close(fd1);
+	PUMP_UNTIL(srv.closed == 2);
+	fd3 = raw_connect(port);
+	PUMP_UNTIL(srv.closed == 3);
+	assert_int_equal(srv.code, LCF_EPERM);
+	CHECK_CONTAINS("admit reason", srv.reason, "in its back-off");
+	raw_wait_closed(fd3);
+	close(fd3);
+	close(fd2);
+	PUMP_UNTIL(srv.closed == 4);
+	admit_no = 0;
+}
+
+/* Conns sharing a budget: at its limit, one with bytes queued is congested
+ * until its queue is empty; one with none may still send. */
+static void
+test_budget(void **state)
+{
+	struct conn_config cfg = config(id_b, &cli, "Beta");
+	struct conn_budget budget;
+	uint8_t *buf = calloc(1, CONN_MAX_MSG);
+	struct conn *c = NULL;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(&budget, 0, sizeof(budget));
+	budget.limit = 1u << 20;
+	cfg.budget = &budget;
+	cfg.high_water = 64u << 20;
+	assert_int_equal(conn_connect(&loop, "127.0.0.1", start_listener(0, 0),
+	    NULL, &cfg, &c), 0);
+	PUMP_UNTIL(srv.ready == 1 && cli.ready == 1);
+	srv.pause_at = 1;
+	assert_int_equal(conn_send_bytes(cli.c, buf, 100), 0);
+	PUMP_UNTIL(srv.nmsgs == 1);
+	assert_int_equal(conn_is_congested(cli.c), 0);
+	/* 8 MiB more than the peer's socket takes: over the budget. */
+	assert_int_equal(conn_send_bytes(cli.c, buf, CONN_MAX_MSG), 0);
+	assert_int_equal(conn_send_bytes(cli.c, buf, CONN_MAX_MSG), 0);
+	pump_for(50);
+	assert_true(budget.queued >= budget.limit);
+	assert_int_equal(budget.queued, conn_write_queue_bytes(cli.c));
+	assert_int_equal(conn_is_congested(cli.c), 1);
+	assert_int_equal(budget.all_full, 1);
+	/* Reading again empties the queue: on_drain, and the total is 0. */
+	conn_resume_reading(srv.c);
+	PUMP_UNTIL(cli.drains >= 1 && budget.queued == 0);
+	assert_int_equal(conn_is_congested(cli.c), 0);
+	conn_close(cli.c, "done");
+	PUMP_UNTIL(cli.closed == 1 && srv.closed == 1);
+	assert_int_equal(budget.queued, 0);
+	free(buf);
+}
+
 /* A peer that reads nothing: conn_close gives up flushing after linger_ms. */
 static void
 test_linger_timeout(void **state)
@@ -1392,6 +1493,8 @@ main(void)
 		T(test_write_stall),
 		T(test_write_stall_progress),
 		T(test_pending_limit),
+		T(test_per_address),
+		T(test_budget),
 		T(test_linger_timeout),
 		T(test_resolve_name),
 		T(test_listen_errors),

@@ -29,6 +29,10 @@
 //            empty node and keeps each alive with an empty Records every
 //            second; prints "accepted N" once the node has answered each,
 //            and "ended N" whenever the node ends one; stops after 60 s
+//   stall    opens one reconciliation session with tables as an empty node;
+//            answers the node's request for its table with an empty one, so
+//            that the node sends every record it holds, and reads nothing
+//            from then on; prints "stalled"; stops after 60 s
 //   listen   sends nothing; prints "received N records" (the records of
 //            every Records message) once the node closes or 3 s have passed
 // Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
@@ -83,7 +87,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lcf-peer-probe hello|push|future|padded|garbage|badsig|padbadsig|"
-	    "toomany|bigrec|expand|relay|file|badfile|listen|pin|hold HOST:PORT [TITLE|FILE]\n");
+	    "toomany|bigrec|expand|relay|file|badfile|listen|pin|hold|stall HOST:PORT [TITLE|FILE]\n");
 	exit(2);
 }
 
@@ -336,6 +340,59 @@ hold_message(struct probe *pr, const Lcf__PeerMsg *m)
 	fflush(stdout);
 }
 
+/* stall: a SyncStart with tables as a node that holds nothing. */
+static void
+stall_start(struct probe *pr, struct conn *c)
+{
+	Lcf__PeerMsg m = LCF__PEER_MSG__INIT;
+	Lcf__SyncStart st = LCF__SYNC_START__INIT;
+	uint8_t digest[16];
+
+	memset(digest, 0, sizeof(digest));
+	pr->c = c;
+	pr->nhold = 1;
+	randombytes_buf(&pr->hold_ids[0], sizeof(pr->hold_ids[0]));
+	pr->hold_ids[0] |= 1;
+	m.msg_case = LCF__PEER_MSG__MSG_SYNC_START;
+	m.sync_start = &st;
+	st.has_session = st.has_count = st.has_digest = st.has_tables = 1;
+	st.session = pr->hold_ids[0];
+	st.tables = 1;
+	st.digest.data = digest;
+	st.digest.len = sizeof(digest);
+	if (conn_send(c, &m.base) != 0)
+		exit(1);
+	uv_timer_start(&pr->timer, on_timeout, HOLD_MS, 0);
+}
+
+/* stall: the node asks for our table; an empty one makes it send all. */
+static void
+stall_message(struct probe *pr, const Lcf__PeerMsg *m)
+{
+	Lcf__PeerMsg r = LCF__PEER_MSG__INIT;
+	Lcf__SyncSketch sk = LCF__SYNC_SKETCH__INIT;
+	const Lcf__SyncSketch *q = m->sync_sketch;
+
+	if (m->msg_case != LCF__PEER_MSG__MSG_SYNC_SKETCH || pr->sent ||
+	    q->session != pr->hold_ids[0] || !q->has_cells || q->has_iblt ||
+	    q->cells > (1u << 20))
+		return;
+	r.msg_case = LCF__PEER_MSG__MSG_SYNC_SKETCH;
+	r.sync_sketch = &sk;
+	sk.has_session = sk.has_count = sk.has_cells = sk.has_iblt = 1;
+	sk.session = q->session;
+	sk.cells = q->cells;
+	sk.iblt.len = (size_t)q->cells * 16;
+	sk.iblt.data = xcalloc(1, sk.iblt.len);
+	if (conn_send(pr->c, &r.base) != 0)
+		exit(1);
+	free(sk.iblt.data);
+	conn_pause_reading(pr->c);
+	pr->sent = 1;
+	printf("stalled\n");
+	fflush(stdout);
+}
+
 static void
 pin_release(uv_timer_t *t)
 {
@@ -384,6 +441,10 @@ on_ready(void *arg, struct conn *c, const Lcf__Hello *hello)
 	}
 	if (strcmp(pr->mode, "hold") == 0) {
 		hold_start(pr, c);
+		return;
+	}
+	if (strcmp(pr->mode, "stall") == 0) {
+		stall_start(pr, c);
 		return;
 	}
 	if (strcmp(pr->mode, "listen") == 0) {
@@ -464,6 +525,8 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 		pr->received += m->records->n_records;
 	if (strcmp(pr->mode, "hold") == 0)
 		hold_message(pr, m);
+	else if (strcmp(pr->mode, "stall") == 0)
+		stall_message(pr, m);
 	lcf__peer_msg__free_unpacked(m, NULL);
 }
 

@@ -88,6 +88,16 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->dead_links));
 	json_object_set_new(o, "records_quarantined",
 	    json_integer((json_int_t)st->records_quarantined));
+	json_object_set_new(o, "peers_queued_bytes",
+	    json_integer((json_int_t)st->peers_queued_bytes));
+	json_object_set_new(o, "peer_queue_full",
+	    json_integer((json_int_t)st->peer_queue_full));
+	json_object_set_new(o, "peers_queue_full",
+	    json_integer((json_int_t)st->peers_queue_full));
+	json_object_set_new(o, "peers_stalled",
+	    json_integer((json_int_t)st->peers_stalled));
+	json_object_set_new(o, "offenders",
+	    json_integer((json_int_t)st->offenders));
 	json_object_set_new(o, "clock_warning", st->clock_warning ?
 	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
@@ -242,6 +252,13 @@ status_text(const Lcf__StatusReply *st)
 	render_field(stdout, "Reconciliation", item);
 	free(item);
 	render_field(stdout, "Peers refused", refused_text(st, a, sizeof(a)));
+	render_size(st->peers_queued_bytes, b, sizeof(b));
+	item = xasprintf("%s queued now; a peer's bound reached %" PRIu64
+	    " times, all peers' %" PRIu64 "; %" PRIu64 " dropped for not "
+	    "reading; %" PRIu64 " offenders refused now", b, st->peer_queue_full,
+	    st->peers_queue_full, st->peers_stalled, st->offenders);
+	render_field(stdout, "Peer bounds", item);
+	free(item);
 	if (st->clock_warning != NULL)
 		render_field(stdout, "Clock", st->clock_warning);
 	item = xasprintf("%" PRIu64 " records from peers and publish in %" PRIu64
