@@ -145,6 +145,30 @@ if [ -x tests/interop/run.sh ] && selected interop; then
 	    "$(grep -c '^not ok - ' "$out")"
 fi
 
+echo "== network campaign (tests/net/)"
+# Network namespaces, nftables loss and partitions, a delaying relay, skewed
+# clocks: root only, one script at a time with nothing beside it (it measures
+# convergence times). LCF_TEST_NET=0 leaves it out; `make test-net` runs it
+# alone.
+net_probe=lcf-probe-$$
+if ! selected net && [ "$only" != "  " ]; then
+	:
+elif [ "${LCF_TEST_NET:-1}" = 0 ]; then
+	echo "network campaign: left out (LCF_TEST_NET=0)"
+elif [ "$(id -u)" != 0 ]; then
+	echo "network campaign: not run here, it needs root (sudo make test-net)"
+elif ! ip netns add "$net_probe" 2>"$log/netns.err"; then
+	echo "network campaign: not run, this machine refuses network namespaces: $(cat "$log/netns.err")"
+else
+	ip netns del "$net_probe"
+	for t in tests/net/*.sh; do
+		case "$t" in */lib.sh | */run.sh) continue ;; esac
+		start_script "$t" 0 1
+		wait
+		report_done
+	done
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]} (full output in $log)"
 else
