@@ -100,4 +100,4 @@ expect_eq "/metrics: all of them dropped" "$SLOTS" \
 expect_eq "/metrics: the bound" "$PEERS_QUEUE" "$(awk '/^lcf_peer_queue_limit_bytes / {print $2}' <<<"$M")"
 expect_eq "nothing queued once they are gone" 0 "$(st peers_queued_bytes)"
 kill "${pids[@]}" 2>/dev/null
-wait "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null || true  # killed probes end with 143
