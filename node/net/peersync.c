@@ -187,6 +187,24 @@ sync_soon(struct node *n)
 	uv_timer_start(&ps->sync_timer, sync_tick, util_jitter(1000), 0);
 }
 
+/*
+ * Whether this node finished a reconciliation of its own since it started.
+ * Until it has, a link that a peer dialed is reconciled at once too: a node
+ * that restarts is usually dialed first by its peers' quick redials, and it
+ * should catch up (and its first beacon, which waits for that, follow) without
+ * waiting for its sync timer.
+ */
+static int
+synced_since_start(const struct peers *ps)
+{
+	const struct peer *p;
+
+	for (p = ps->list; p != NULL; p = p->next)
+		if (p->good_sync_ms > 0 && p->good_sync_ms >= ps->n->started_ms)
+			return 1;
+	return 0;
+}
+
 void
 peersync_on_event(void *arg, const struct events_event *ev)
 {
@@ -199,7 +217,8 @@ peersync_on_event(void *arg, const struct events_event *ev)
 	case EVENTS_LINK_UP:
 		/* The link is peer.c's (peer_int.h), alive during the call. */
 		l = (struct link *)ev->u.link.link;
-		if (l->outbound && space_pull_allowed(n) &&
+		if ((l->outbound || !synced_since_start(n->peers)) &&
+		    space_pull_allowed(n) &&
 		    (rc = start_sync(l, NULL)) != 0)
 			log_info("peer %s: cannot start reconciliation: %s",
 			    peer__name(l->p, l, name, sizeof(name)),

@@ -7,7 +7,6 @@
 # counted (lcf_admin_closed_total). The node keeps answering lcctl
 # throughout. Memory is the node's resident anonymous memory (RssAnon: the
 # store's pages are a file mapping, not counted).
-# lcf-test: alone (it measures memory or time, or works both cores hard)
 . "$(dirname "$0")/lib.sh"
 
 D=$(tmpdir)/city

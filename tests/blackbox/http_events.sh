@@ -4,7 +4,6 @@
 # with Last-Event-ID without a gap or a duplicate, link events for operators
 # only, keepalives in silence, a client that does not read dropped while the
 # node's memory stays bounded, streams ended cleanly at the node's stop.
-# lcf-test: alone (it measures memory or time, or works both cores hard)
 . "$(dirname "$0")/lib.sh"
 
 SSE_PY=$ROOT/tests/blackbox/sse_client.py
