@@ -203,7 +203,8 @@ vectors: $(BUILD)/lcf-vectors
 # The network campaign (tests/net/): namespaces, nftables loss and
 # partitions, a delaying relay, skewed clocks. Needs root; a few minutes.
 test-net: all
-	$(Q)BUILD=$(BUILD) tests/net/run.sh
+	$(Q)if [ "$$(id -u)" != 0 ]; then echo "make test-net needs root: it creates network namespaces and nftables rules (run: sudo make test-net)" >&2; exit 2; fi
+	$(Q)BUILD=$(BUILD) tests/run.sh net
 
 # libFuzzer targets for every decoder (clang with compiler-rt: Debian's clang and
 # libclang-rt-*-dev), under ASan and UBSan. The node's sources are compiled once

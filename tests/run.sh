@@ -82,7 +82,6 @@ for t in tests/blackbox/*.sh tests/browser/*.sh; do
 		together+=("$t")
 	fi
 done
-declare -A slot_of=()
 slots=()
 for ((i = 0; i < jobs_max; i++)); do slots[i]=; done
 
@@ -90,7 +89,6 @@ start_script() {     # $1 = script, $2 = slot, $3 = slots in all
 	local name
 	name=$(basename "$1" .sh)
 	slots[$2]=$name
-	slot_of[$name]=$2
 	(
 		s=$(date +%s)
 		LCF_TEST_SLOT=$2 LCF_TEST_SLOTS=$3 bash "$1" >"$log/$name.out" 2>&1
@@ -113,27 +111,26 @@ report_done() {      # counts and prints every script that has finished
 	done
 }
 
-for t in "${together[@]}"; do
+run_alone() {         # $1 = script: runs it with nothing beside it
+	start_script "$1" 0 1
+	wait
 	report_done
-	for ((i = 0; i < jobs_max; i++)); do
-		[ -z "${slots[$i]}" ] && break
-	done
-	while [ "$i" -ge "$jobs_max" ]; do
-		wait -n 2>/dev/null || sleep 0.2
+}
+
+for t in "${together[@]}"; do
+	for (( ; ; )); do
 		report_done
 		for ((i = 0; i < jobs_max; i++)); do
 			[ -z "${slots[$i]}" ] && break
 		done
+		[ "$i" -lt "$jobs_max" ] && break
+		wait -n 2>/dev/null || sleep 0.2
 	done
 	start_script "$t" "$i" "$jobs_max"
 done
 wait
 report_done
-for t in "${alone[@]}"; do
-	start_script "$t" 0 1
-	wait
-	report_done
-done
+for t in "${alone[@]}"; do run_alone "$t"; done
 
 echo "== interoperability"
 if [ -x tests/interop/run.sh ] && selected interop; then
@@ -148,8 +145,8 @@ fi
 echo "== network campaign (tests/net/)"
 # Network namespaces, nftables loss and partitions, a delaying relay, skewed
 # clocks: root only, one script at a time with nothing beside it (it measures
-# convergence times). LCF_TEST_NET=0 leaves it out; `make test-net` runs it
-# alone.
+# convergence times). LCF_TEST_NET=0 leaves it out; `make test-net`
+# (tests/run.sh net) runs only it.
 net_probe=lcf-probe-$$
 if ! selected net && [ "$only" != "  " ]; then
 	:
@@ -157,15 +154,14 @@ elif [ "${LCF_TEST_NET:-1}" = 0 ]; then
 	echo "network campaign: left out (LCF_TEST_NET=0)"
 elif [ "$(id -u)" != 0 ]; then
 	echo "network campaign: not run here, it needs root (sudo make test-net)"
+	[ "$only" = "  " ] || failed=$((failed + 1))  # asked for by name
 elif ! ip netns add "$net_probe" 2>"$log/netns.err"; then
 	echo "network campaign: not run, this machine refuses network namespaces: $(cat "$log/netns.err")"
+	[ "$only" = "  " ] || failed=$((failed + 1))
 else
 	ip netns del "$net_probe"
 	for t in tests/net/*.sh; do
-		case "$t" in */lib.sh | */run.sh) continue ;; esac
-		start_script "$t" 0 1
-		wait
-		report_done
+		[ "$t" = tests/net/lib.sh ] || run_alone "$t"
 	done
 fi
 
