@@ -32,7 +32,10 @@
 //   stall    opens one reconciliation session with tables as an empty node;
 //            answers the node's request for its table with an empty one, so
 //            that the node sends every record it holds, and reads nothing
-//            from then on; prints "stalled"; stops after 60 s
+//            from then on; prints "stalled"; stops after 60 s. A node that
+//            answers busy (a SyncDone with an error: its queues to peers
+//            are full, or our link was still sending) is asked again
+//            after 100 ms, as a node would
 //   listen   sends nothing; prints "received N records" (the records of
 //            every Records message) once the node closes or 3 s have passed
 // Environment, to take part as a member of a federation: LCF_PROBE_KEY (a key
@@ -66,6 +69,7 @@
 #define PIN_MS 10000
 #define HOLD_MAX 8
 #define HOLD_MS 60000
+#define STALL_RETRY_MS 100
 
 struct probe {
 	const char *mode;
@@ -73,6 +77,7 @@ struct probe {
 	struct identity *id;        /* the link's identity */
 	struct identity *author;    /* who signs pushed practices */
 	uv_timer_t timer;
+	uv_timer_t retry;	/* stall: asks again after a busy answer */
 	int status;		/* exit status */
 	int sent;
 	size_t received;	/* records in Records messages */
@@ -362,7 +367,16 @@ stall_start(struct probe *pr, struct conn *c)
 	st.digest.len = sizeof(digest);
 	if (conn_send(c, &m.base) != 0)
 		exit(1);
-	uv_timer_start(&pr->timer, on_timeout, HOLD_MS, 0);
+	if (!uv_is_active((uv_handle_t *)&pr->timer))
+		uv_timer_start(&pr->timer, on_timeout, HOLD_MS, 0);
+}
+
+static void
+stall_retry(uv_timer_t *t)
+{
+	struct probe *pr = t->data;
+
+	stall_start(pr, pr->c);
 }
 
 /* stall: the node asks for our table; an empty one makes it send all. */
@@ -373,6 +387,14 @@ stall_message(struct probe *pr, const Lcf__PeerMsg *m)
 	Lcf__SyncSketch sk = LCF__SYNC_SKETCH__INIT;
 	const Lcf__SyncSketch *q = m->sync_sketch;
 
+	if (m->msg_case == LCF__PEER_MSG__MSG_SYNC_DONE && !pr->sent &&
+	    m->sync_done->session == pr->hold_ids[0] && m->sync_done->error != 0) {
+		printf("busy (%s), asking again\n",
+		    lcf_strerror((int)m->sync_done->error));
+		fflush(stdout);
+		uv_timer_start(&pr->retry, stall_retry, STALL_RETRY_MS, 0);
+		return;
+	}
 	if (m->msg_case != LCF__PEER_MSG__MSG_SYNC_SKETCH || pr->sent ||
 	    q->session != pr->hold_ids[0] || !q->has_cells || q->has_iblt ||
 	    q->cells > (1u << 20))
@@ -546,6 +568,8 @@ on_close(void *arg, struct conn *c, int code, const char *reason)
 		pr->status = code == LCF_ECLOSED || code == LCF_EIO ? 0 : 1;
 	uv_timer_stop(&pr->timer);
 	uv_close((uv_handle_t *)&pr->timer, NULL);
+	uv_timer_stop(&pr->retry);
+	uv_close((uv_handle_t *)&pr->retry, NULL);
 }
 
 int
@@ -590,6 +614,8 @@ main(int argc, char **argv)
 	}
 	uv_timer_init(uv_default_loop(), &pr.timer);
 	pr.timer.data = &pr;
+	uv_timer_init(uv_default_loop(), &pr.retry);
+	pr.retry.data = &pr;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.identity = pr.id;
 	cfg.city_name = "Probe";
