@@ -505,6 +505,7 @@ close_walk(uv_handle_t *h, void *arg)
  *                beacon (others' beacons, this key used elsewhere);
  *  MEMBERSHIP:   ingest (held records released or dropped), peers (the
  *                Hello's membership, links closed);
+ *  INGEST_ROOM:  peers (links stopped for receive_queue read again);
  *  RESYNC:       peersync (reconcile soon);
  *  LINK_UP:      peersync (the dialing side reconciles);
  *  LINK_UP/DOWN: beacon (peers connected: a material change);
@@ -526,7 +527,8 @@ subscribe_all(struct node *n)
 		{ EVENTS_MASK(EVENTS_STORED) | EVENTS_MASK(EVENTS_LINK_UP) |
 		    EVENTS_MASK(EVENTS_LINK_DOWN), beacon_on_event },
 		{ EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event },
-		{ EVENTS_MASK(EVENTS_MEMBERSHIP), peers_on_event },
+		{ EVENTS_MASK(EVENTS_MEMBERSHIP) | EVENTS_MASK(EVENTS_INGEST_ROOM),
+		    peers_on_event },
 		{ EVENTS_MASK(EVENTS_RESYNC) | EVENTS_MASK(EVENTS_LINK_UP),
 		    peersync_on_event },
 		{ EVENTS_MASK_ALL, http_on_event },

@@ -368,6 +368,11 @@ do_status(struct ctl_conn *c)
 	st.peers_queue_full = ps.peers_queue_full;
 	st.peers_stalled = ps.stalled;
 	st.offenders = ps.offenders;
+	st.has_receive_queued_bytes = st.has_receive_queue_full = 1;
+	st.has_receive_waiting_links = 1;
+	st.receive_queued_bytes = ps.receive_bytes;
+	st.receive_queue_full = ps.receive_full;
+	st.receive_waiting_links = ps.receive_waiting;
 	if (clockwatch_say(&n->clock, now_ms(), clock, sizeof(clock)))
 		st.clock_warning = clock;
 

@@ -40,6 +40,7 @@ config_init(struct config *cfg, const char *dir)
 	cfg->keepalive_timeout = CONFIG_DEFAULT_KEEPALIVE_TIMEOUT;
 	cfg->peer_queue = CONFIG_DEFAULT_PEER_QUEUE;
 	cfg->peers_queue = CONFIG_DEFAULT_PEERS_QUEUE;
+	cfg->receive_queue = CONFIG_DEFAULT_RECEIVE_QUEUE;
 	cfg->handshakes_per_address = CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS;
 	cfg->offender_backoff = CONFIG_DEFAULT_OFFENDER_BACKOFF;
 	cfg->offender_backoff_max = CONFIG_DEFAULT_OFFENDER_BACKOFF_MAX;
@@ -264,6 +265,9 @@ bounds_line(struct config_parser *p, const char *name, const char *value,
 	} else if (strcmp(name, "peers_queue") == 0) {
 		if (parse_size_in(value, CONFIG_MIN_PEERS_QUEUE, CONFIG_MAX_PEERS_QUEUE, &cfg->peers_queue) != 0)
 			return perr(p, line, "peers_queue: expected a size from 64K to 1G, got '%s'", value);
+	} else if (strcmp(name, "receive_queue") == 0) {
+		if (parse_size_in(value, CONFIG_MIN_RECEIVE_QUEUE, CONFIG_MAX_RECEIVE_QUEUE, &cfg->receive_queue) != 0)
+			return perr(p, line, "receive_queue: expected a size from 64K to 1G, got '%s'", value);
 	} else if (strcmp(name, "handshakes_per_address") == 0) {
 		if (parse_uint(value, 1, CONFIG_MAX_HANDSHAKES_PER_ADDRESS, &cfg->handshakes_per_address) != 0)
 			return perr(p, line, "handshakes_per_address: expected a number from 1 to %d, got '%s'", CONFIG_MAX_HANDSHAKES_PER_ADDRESS, value);
@@ -729,6 +733,9 @@ config_write_template(const char *path, const char *city, const char *country,
 	    "; Bytes queued to one peer, and to all together, before sending waits.\n"
 	    "; peer_queue = 4M\n"
 	    "; peers_queue = 32M\n"
+	    "; Bytes received from all peers and waiting to be verified and stored\n"
+	    "; before reading from peers waits.\n"
+	    "; receive_queue = 128M\n"
 	    "; Handshakes under way at once from one address; more are refused.\n"
 	    "; handshakes_per_address = 8\n"
 	    "; Seconds an address or key that breaks the protocol is refused, doubled\n"

@@ -27,6 +27,9 @@
 #define CONFIG_DEFAULT_PEERS_QUEUE (32u << 20)
 #define CONFIG_MIN_PEERS_QUEUE (64u << 10)
 #define CONFIG_MAX_PEERS_QUEUE (1u << 30)
+#define CONFIG_DEFAULT_RECEIVE_QUEUE (128u << 20)
+#define CONFIG_MIN_RECEIVE_QUEUE (64u << 10)
+#define CONFIG_MAX_RECEIVE_QUEUE (1u << 30)
 #define CONFIG_DEFAULT_HANDSHAKES_PER_ADDRESS 8
 #define CONFIG_MAX_HANDSHAKES_PER_ADDRESS 64
 #define CONFIG_DEFAULT_OFFENDER_BACKOFF 1
@@ -76,12 +79,13 @@
  *         keepalive_timeout = SECS   a link to such a peer that brings nothing
  *                              for this long (and at least 3 of the peer's
  *                              periods) is closed as dead (2 to 3600; default 15)
- *                              for this long is disconnected (default 60; a
- *                              quarter of it while peers_queue is reached)
  *         peer_queue = SIZE    bytes queued to one peer before sending to it
  *                              waits (64K to 64M, default 4M)
  *         peers_queue = SIZE   bytes queued to all peers together before
  *                              sending waits (64K to 1G, default 32M)
+ *         receive_queue = SIZE bytes received from all peers and waiting to be
+ *                              verified and stored before reading from peers
+ *                              waits (64K to 1G, default 128M)
  *         handshakes_per_address = N   handshakes under way from one IP
  *                              address; more are refused (1 to 64, default 8;
  *                              64: no bound but the 64 handshakes in all)
@@ -135,6 +139,7 @@ struct config {
 	unsigned keepalive_timeout;  /* seconds */
 	uint64_t peer_queue;     /* bytes */
 	uint64_t peers_queue;    /* bytes */
+	uint64_t receive_queue;  /* bytes */
 	unsigned handshakes_per_address;
 	unsigned offender_backoff;       /* seconds, 0: off */
 	unsigned offender_backoff_max;   /* seconds */

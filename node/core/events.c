@@ -14,6 +14,7 @@ static const char *const kind_names[EVENTS_KINDS] = {
 	[EVENTS_LINK_UP] = "link-up",
 	[EVENTS_LINK_DOWN] = "link-down",
 	[EVENTS_LINK_REFUSED] = "link-refused",
+	[EVENTS_INGEST_ROOM] = "ingest-room",
 };
 
 void

@@ -35,6 +35,8 @@ enum events_kind {
 	EVENTS_LINK_UP,       /* a link to a city is ready (events_link) */
 	EVENTS_LINK_DOWN,     /* a ready link closed (events_link) */
 	EVENTS_LINK_REFUSED,  /* a city's link was refused (events_link) */
+	EVENTS_INGEST_ROOM,   /* records received and waiting to be stored fell
+	                       * to half of receive_queue: links may read again */
 	EVENTS_KINDS          /* how many kinds there are: not an event */
 };
 

@@ -201,6 +201,24 @@ w_peer_queue_full(FILE *f, const char *name, const struct snap *s)
 }
 
 static void
+w_receive_queued(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_bytes);
+}
+
+static void
+w_receive_limit(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_limit);
+}
+
+static void
+w_receive_full(FILE *f, const char *name, const struct snap *s)
+{
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_full);
+}
+
+static void
 w_peer_stalled(FILE *f, const char *name, const struct snap *s)
 {
 	sample1(f, name, "bound", "stall_timeout",
@@ -448,6 +466,14 @@ static const struct family families[] = {
 	{ "lcf_peer_queue_full_total", "counter",
 	  "Times sending waited for a bound: one peer's queue (peer_queue), or "
 	  "all peers' together (peers_queue).", w_peer_queue_full },
+	{ "lcf_receive_queued_bytes", "gauge",
+	  "Bytes of records received from peers waiting to be verified and "
+	  "stored.", w_receive_queued },
+	{ "lcf_receive_queue_limit_bytes", "gauge",
+	  "Their bound (receive_queue in lcnode.conf).", w_receive_limit },
+	{ "lcf_receive_queue_full_total", "counter",
+	  "Times they reached it: links stopped reading until half of it was "
+	  "stored.", w_receive_full },
 	{ "lcf_peer_stalled_total", "counter",
 	  "Peers dropped for taking none of the bytes queued to them: after "
 	  "stall_timeout, or a quarter of it while peers_queue was reached.",

@@ -895,7 +895,37 @@ on_message(void *arg, struct conn *c, const uint8_t *msg, size_t len)
 	}
 	if (to_sync && (rc = sync_on_message(l->ps->n, &l->io, m, len)) < 0)
 		peer__misbehave(l, "reconciliation protocol error: %s", lcf_strerror(rc));
+	/* Records wait for verification: past receive_queue in all, this link
+	 * reads nothing more until half of them are stored (TCP then slows
+	 * the peer; the stall check and keepalives allow for a paused link). */
+	if (m->msg_case == LCF__PEER_MSG__MSG_RECORDS && !l->closing &&
+	    l->c != NULL && !l->room_wait && ingest_receive_full(l->ps->n)) {
+		l->room_wait = 1;
+		conn_pause_reading(l->c);
+	}
 	lcf__peer_msg__free_unpacked(m, &alloc);
+}
+
+void
+peer__link_read_again(struct link *l)
+{
+	if (l->c != NULL && !l->closing && !l->room_wait &&
+	    l->inflight < LINK_MAX_INFLIGHT)
+		conn_resume_reading(l->c);
+}
+
+/* EVENTS_INGEST_ROOM: the links that stopped for receive_queue read again. */
+static void
+room_again(struct peers *ps)
+{
+	struct link *l;
+
+	for (l = ps->links; l != NULL; l = l->next) {
+		if (!l->room_wait)
+			continue;
+		l->room_wait = 0;
+		peer__link_read_again(l);
+	}
 }
 
 /* Reconciliation stops sending bulk while the connection is congested. */
@@ -1563,6 +1593,8 @@ peers_on_event(void *arg, const struct events_event *ev)
 {
 	struct node *n = arg;
 
+	if (ev->kind == EVENTS_INGEST_ROOM && n->peers != NULL)
+		room_again(n->peers);
 	if (ev->kind != EVENTS_MEMBERSHIP)
 		return;
 	switch (ev->u.membership.change) {
@@ -1583,6 +1615,7 @@ peers_summary(struct node *n, struct peers_summary *s)
 {
 	struct peers *ps = n != NULL ? n->peers : NULL;
 	const struct peer *p;
+	const struct link *l;
 
 	memset(s, 0, sizeof(*s));
 	if (ps == NULL)
@@ -1604,6 +1637,10 @@ peers_summary(struct node *n, struct peers_summary *s)
 	s->stalled_pressed = ps->budget.stalls_pressed;
 	s->offences = ps->penalty.offences;
 	s->offenders = penalty_active(&ps->penalty, mono_ms());
+	ingest_receive_counts(n, &s->receive_bytes, &s->receive_full);
+	s->receive_limit = n->cfg.receive_queue;
+	for (l = ps->links; l != NULL; l = l->next)
+		s->receive_waiting += (size_t)l->room_wait;
 }
 
 /* ---- discovery's view ---- */

@@ -83,6 +83,11 @@ struct peers_summary {
 	uint64_t peer_queue_full, peers_queue_full;
 	uint64_t stalled, stalled_pressed;
 	uint64_t offences, offenders;
+	/* Records received and waiting to be verified and stored (ingest.h):
+	 * their bytes now, the bound (receive_queue), times it was reached
+	 * (links then stopped reading), and links stopped for it now. */
+	uint64_t receive_bytes, receive_limit, receive_full;
+	size_t receive_waiting;
 };
 
 /* Takes a Records message a peer pushed on link l (not a reconciliation's);
@@ -149,7 +154,8 @@ int peersync_request(struct node *n, const char *ref, peersync_cb cb, void *arg,
 /* The MEMBERSHIP subscriber (arg: the node): this city's own membership
  * changed (the handshakes to come show the new record); a revocation or the
  * expiry check closes the links of cities that may no longer be linked
- * (members_link_ok; the reason shows in peer list). */
+ * (members_link_ok; the reason shows in peer list). And INGEST_ROOM's: the
+ * links that stopped reading for receive_queue read again. */
 void peers_on_event(void *arg, const struct events_event *ev);
 void peers_summary(struct node *n, struct peers_summary *s);
 

@@ -56,6 +56,7 @@ struct link {
 	int		 closing;	/* conn_close was called */
 	unsigned	 refs;		/* the conn, ingest batches, sync requests */
 	unsigned	 inflight;	/* pushed batches in ingest */
+	int		 room_wait;	/* reading stopped: receive_queue reached */
 	unsigned	 syncing;	/* sessions we started */
 	struct waiter	*queued;	/* for the session after the running one */
 	uint64_t	 dial_mono, ready_mono;
@@ -126,6 +127,10 @@ struct sync_req {
 	struct link	*l;
 	struct waiter	*waiters;
 };
+
+/* Reads from l again unless a bound still holds it back (its pushed batches
+ * in ingest, or receive_queue). */
+void peer__link_read_again(struct link *l);
 
 /* peerbound.c: offenders' back-off, and the conn's admit callback. */
 void peer__bounds_init(struct peers *ps);

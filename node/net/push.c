@@ -58,8 +58,7 @@ push_done(void *arg, const struct ingest_result *r)
 		log_debug("peer %s: %zu new records pushed (%zu current)",
 		    peer__name(p, l, name, sizeof(name)), r->stored, r->current);
 	peer__mark_dirty(l->ps);
-	if (l->c != NULL && !l->closing && l->inflight < LINK_MAX_INFLIGHT)
-		conn_resume_reading(l->c);
+	peer__link_read_again(l);
 	peer__link_unref(l);
 }
 

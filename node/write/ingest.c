@@ -30,6 +30,7 @@
 #include "model/identity.h"
 #include "write/ingest.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "core/events.h"
 #include "core/member.h"
 #include "core/node.h"
@@ -80,6 +81,7 @@ struct ingest_job {
 	ingest_cb cb;
 	void *arg;
 	size_t count;
+	size_t bytes;			/* of the records' copies: receive_queue */
 	uint8_t **raw;
 	size_t *len;
 	uint8_t *verdict;
@@ -145,6 +147,12 @@ struct ingest_state {
 	int flush;			/* stopping: write what waits at once */
 	uint64_t written, transactions;	/* since start, for status */
 	uint64_t own_warned;		/* mono ms of the last warning below */
+
+	/* receive_queue: bytes of records held from submit to callback. */
+	uint64_t held_bytes;
+	int over;			/* reached; INGEST_ROOM not told yet */
+	uint64_t full;			/* times it was reached */
+	struct ratelimit full_log;
 };
 
 /*
@@ -182,11 +190,35 @@ on_linger(uv_timer_t *t)
 	write_next(st->n);
 }
 
+/*
+ * The bytes of a job are no longer held: below half of receive_queue after
+ * it was reached, the peers' links may read again (EVENTS_INGEST_ROOM).
+ */
+static void
+release_bytes(struct ingest_job *job)
+{
+	struct node *n = job->n;
+	struct ingest_state *st = n->ingest;
+	struct events_event ev;
+
+	st->held_bytes -= job->bytes;
+	job->bytes = 0;
+	if (!st->over || st->stopped ||
+	    st->held_bytes > n->cfg.receive_queue / 2)
+		return;
+	st->over = 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EVENTS_INGEST_ROOM;
+	events_emit(&n->events, &ev);
+}
+
 static void
 job_free(struct ingest_job *job)
 {
 	size_t i;
 
+	if (job->bytes > 0)
+		release_bytes(job);
 	for (i = 0; i < job->count; i++)
 		free(job->raw[i]);
 	free(job->raw);
@@ -696,6 +728,28 @@ ingest_submit(struct node *n, void *from, const uint8_t *const *raws,
 	    cb, arg);
 }
 
+/* Counts bytes more held for receive_queue, and says when it is reached. */
+static void
+hold_bytes(struct node *n, size_t bytes)
+{
+	struct ingest_state *st = n->ingest;
+	uint64_t was = st->held_bytes;
+	unsigned long held;
+
+	st->held_bytes += bytes;
+	if (was >= n->cfg.receive_queue || st->held_bytes < n->cfg.receive_queue)
+		return;
+	st->full++;
+	st->over = 1;
+	if (ratelimit_pass(&st->full_log, mono_ms(), &held))
+		log_warnx("peers: %llu bytes received and waiting to be verified "
+		    "and stored, the bound is %llu (receive_queue): reading from "
+		    "peers waits until half of it is stored%s",
+		    (unsigned long long)st->held_bytes,
+		    (unsigned long long)n->cfg.receive_queue, held > 0 ?
+		    " (more such lines were not logged since the last one)" : "");
+}
+
 int
 ingest_submit_via(struct node *n, void *from, enum events_via via,
     const uint8_t *const *raws, const size_t *lens, size_t count,
@@ -735,7 +789,9 @@ ingest_submit_via(struct node *n, void *from, enum events_via via,
 		job->raw[i] = xmalloc(lens[i] ? lens[i] : 1);
 		if (lens[i] > 0)
 			memcpy(job->raw[i], raws[i], lens[i]);
+		job->bytes += lens[i];
 	}
+	hold_bytes(n, job->bytes);
 	job->nslices = (count + SLICE_MIN - 1) / SLICE_MIN;
 	if (job->nslices > SLICES_MAX)
 		job->nslices = SLICES_MAX;
@@ -839,6 +895,23 @@ ingest_counts(const struct node *n, uint64_t *records, uint64_t *transactions)
 
 	*records = st != NULL ? st->written : 0;
 	*transactions = st != NULL ? st->transactions : 0;
+}
+
+int
+ingest_receive_full(const struct node *n)
+{
+	const struct ingest_state *st = n != NULL ? n->ingest : NULL;
+
+	return st != NULL && st->held_bytes >= n->cfg.receive_queue;
+}
+
+void
+ingest_receive_counts(const struct node *n, uint64_t *bytes, uint64_t *full)
+{
+	const struct ingest_state *st = n != NULL ? n->ingest : NULL;
+
+	*bytes = st != NULL ? st->held_bytes : 0;
+	*full = st != NULL ? st->full : 0;
 }
 
 void

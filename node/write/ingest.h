@@ -68,6 +68,18 @@ void ingest_on_event(void *arg, const struct events_event *ev);
  * (node.import_writing); the import calls this when it has ended. */
 void ingest_resume(struct node *n);
 
+/*
+ * receive_queue (core/config.h): the bytes of the records handed in and not
+ * yet through their callback, from every caller (peers' pushes, their
+ * reconciliations, held records taken again). 1 while they are at the bound
+ * or above: a peer's link stops reading after its message (net/peer.c), and
+ * EVENTS_INGEST_ROOM is emitted once they are down to half of it. Reaching it
+ * is logged (a few lines a minute) and counted.
+ */
+int ingest_receive_full(const struct node *n);
+/* The bytes held now, and the times the bound was reached since start. */
+void ingest_receive_counts(const struct node *n, uint64_t *bytes,
+    uint64_t *full);
 /* Records written by ingest since start, and the transactions that wrote them. */
 void ingest_counts(const struct node *n, uint64_t *records, uint64_t *transactions);
 

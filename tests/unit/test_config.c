@@ -249,6 +249,7 @@ test_defaults(void **state)
 	    err, sizeof(err)), 0);
 	assert_int_equal(cfg.peer_queue, 4u << 20);
 	assert_int_equal(cfg.peers_queue, 32u << 20);
+	assert_int_equal(cfg.receive_queue, 128u << 20);
 	assert_int_equal(cfg.handshakes_per_address, 8);
 	assert_int_equal(cfg.offender_backoff, 1);
 	assert_int_equal(cfg.offender_backoff_max, 600);
@@ -258,12 +259,13 @@ test_defaults(void **state)
 	config_free(&cfg);
 	assert_int_equal(load_text(f, "[node]\nlisten = 127.0.0.1:7400\n"
 	    "[federation]\npeer_queue = 1M\npeers_queue = 64K\n"
-	    "handshakes_per_address = 64\noffender_backoff = 0\n"
+	    "receive_queue = 2M\nhandshakes_per_address = 64\noffender_backoff = 0\n"
 	    "offender_backoff_max = 86400\n"
 	    "shared_addresses = 192.0.2.1  2001:db8::1\n", &cfg, err,
 	    sizeof(err)), 0);
 	assert_int_equal(cfg.peer_queue, 1u << 20);
 	assert_int_equal(cfg.peers_queue, 64u << 10);
+	assert_int_equal(cfg.receive_queue, 2u << 20);
 	assert_int_equal(cfg.handshakes_per_address, 64);
 	assert_int_equal(cfg.offender_backoff, 0);
 	assert_int_equal(cfg.offender_backoff_max, 86400);
@@ -339,6 +341,8 @@ test_errors(void **state)
 		    4, "peer_queue: expected a size from 64K to 64M, got '65M'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\npeers_queue = 1K\n",
 		    4, "peers_queue: expected a size from 64K to 1G" },
+		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\nreceive_queue = 2G\n",
+		    4, "receive_queue: expected a size from 64K to 1G, got '2G'" },
 		{ "[node]\nlisten = 127.0.0.1:7400\n[federation]\n"
 		    "handshakes_per_address = 0\n", 4,
 		    "handshakes_per_address: expected a number from 1 to 64" },

@@ -3,7 +3,8 @@
 // thread pool and event bus; no peers, no discovery): every committed batch
 // is one EVENTS_STORED with its origin and each record's result; our own
 // records coming back move the sequence counter; on a federation node records
-// of a city not admitted are held and stored once EVENTS_ADMITTED comes.
+// of a city not admitted are held and stored once EVENTS_ADMITTED comes;
+// the bytes waiting count against receive_queue until their callback.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,8 @@ struct fix {
 	enum events_origin last_origin;
 	const void *last_from;
 	int last_result;
+	size_t rooms;		/* INGEST_ROOM events seen */
+	int full_at_room;	/* ingest_receive_full when the last came */
 	/* ingest callbacks seen */
 	size_t done;
 	struct ingest_result res;
@@ -66,6 +69,16 @@ on_stored(void *arg, const struct events_event *ev)
 		f->last_new += !(ev->u.stored.recs[i].result & STORE_DUP);
 		f->last_result = ev->u.stored.recs[i].result;
 	}
+}
+
+static void
+on_room(void *arg, const struct events_event *ev)
+{
+	struct fix *f = arg;
+
+	(void)ev;
+	f->rooms++;
+	f->full_at_room = ingest_receive_full(&f->n);
 }
 
 static void
@@ -106,6 +119,8 @@ fix_open(struct fix *f, const uint8_t *federation)
 	    EVENTS_MASK(EVENTS_STORED), on_stored, f), 0);
 	assert_int_equal(events_subscribe(&f->n.events,
 	    EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event, &f->n), 0);
+	assert_int_equal(events_subscribe(&f->n.events,
+	    EVENTS_MASK(EVENTS_INGEST_ROOM), on_room, f), 0);
 	if (members_open(&f->n, err, sizeof(err)) != 0)
 		fail_msg("members_open: %s", err);
 	members_start(&f->n);
@@ -251,6 +266,65 @@ test_one_event_per_batch(void **state)
 	identity_free(b);
 }
 
+/*
+ * receive_queue: the bytes of the batches handed in count until their
+ * callback; reaching the bound is counted once per episode, and
+ * INGEST_ROOM comes once they are down to half of it, not before.
+ */
+static void
+test_receive_bound(void **state)
+{
+	struct fix *f = *state;
+	struct identity *a = identity_new();
+	uint8_t raws[4][RAW_MAX];
+	const uint8_t *p[4];
+	size_t lens[4], i, total = 0;
+	uint64_t bytes, full;
+
+	assert_non_null(a);
+	identity_generate(a);
+	for (i = 0; i < 4; i++) {
+		profile(a, i + 1, raws[i], &lens[i]);
+		p[i] = raws[i];
+		total += lens[i];
+	}
+	/* The bound: three records' bytes. */
+	f->n.cfg.receive_queue = lens[0] + lens[1] + lens[2];
+	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(full, 0);
+	assert_false(ingest_receive_full(&f->n));
+
+	assert_int_equal(ingest_submit(&f->n, NULL, p, lens, 2, on_done, f), 0);
+	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(bytes, lens[0] + lens[1]);
+	assert_int_equal(full, 0);
+	assert_false(ingest_receive_full(&f->n));
+	assert_int_equal(ingest_submit(&f->n, NULL, p + 2, lens + 2, 2, on_done,
+	    f), 0);
+	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(bytes, total);
+	assert_int_equal(full, 1);
+	assert_true(ingest_receive_full(&f->n));
+	assert_int_equal(f->rooms, 0);
+
+	run_until(f, &f->done, 2);
+	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(full, 1);
+	assert_false(ingest_receive_full(&f->n));
+	assert_int_equal(f->rooms, 1);
+	assert_false(f->full_at_room);
+
+	/* Below the bound: no event, however many batches come and go. */
+	assert_int_equal(ingest_submit(&f->n, NULL, p, lens, 1, on_done, f), 0);
+	run_until(f, &f->done, 3);
+	assert_int_equal(f->rooms, 1);
+	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(full, 1);
+	identity_free(a);
+}
+
 /* Our own record coming back from a peer moves the counter past it. */
 static void
 test_own_record_observed(void **state)
@@ -341,6 +415,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_event_per_batch,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_receive_bound,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_own_record_observed,
 		    setup_open, teardown),

@@ -98,6 +98,12 @@ status_json(const Lcf__StatusReply *st)
 	    json_integer((json_int_t)st->peers_stalled));
 	json_object_set_new(o, "offenders",
 	    json_integer((json_int_t)st->offenders));
+	json_object_set_new(o, "receive_queued_bytes",
+	    json_integer((json_int_t)st->receive_queued_bytes));
+	json_object_set_new(o, "receive_queue_full",
+	    json_integer((json_int_t)st->receive_queue_full));
+	json_object_set_new(o, "receive_waiting_links",
+	    json_integer((json_int_t)st->receive_waiting_links));
 	json_object_set_new(o, "clock_warning", st->clock_warning ?
 	    json_string(st->clock_warning) : json_null());
 	json_object_set_new(o, "ingest_records",
@@ -258,6 +264,13 @@ status_text(const Lcf__StatusReply *st)
 	    "reading; %" PRIu64 " offenders refused now", b, st->peer_queue_full,
 	    st->peers_queue_full, st->peers_stalled, st->offenders);
 	render_field(stdout, "Peer bounds", item);
+	free(item);
+	render_size(st->receive_queued_bytes, b, sizeof(b));
+	item = xasprintf("%s waiting to be verified and stored; its bound "
+	    "reached %" PRIu64 " times; %" PRIu64 " link%s waiting for room",
+	    b, st->receive_queue_full, st->receive_waiting_links,
+	    st->receive_waiting_links == 1 ? "" : "s");
+	render_field(stdout, "Received", item);
 	free(item);
 	if (st->clock_warning != NULL)
 		render_field(stdout, "Clock", st->clock_warning);
