@@ -69,9 +69,12 @@ peer__offence_address(struct peers *ps, const char *ip, const char *reason)
 	unsigned n = 0;
 	uint64_t ms;
 
-	/* Many cities may be behind a shared address: their keys answer. */
-	if (ip == NULL || ip[0] == '\0' || config_is_shared(&ps->n->cfg, ip))
+	/* Many cities may be behind a shared address: their keys answer.
+	 * The offence is counted all the same (lcf_peer_offences_total). */
+	if (ip == NULL || ip[0] == '\0' || config_is_shared(&ps->n->cfg, ip)) {
+		penalty_offend(&ps->penalty, NULL, mono_ms(), NULL);
 		return;
+	}
 	snprintf(name, sizeof(name), NAME_ADDRESS "%s", ip);
 	ms = penalty_offend(&ps->penalty, name, mono_ms(), &n);
 	log_offence(ps, name, n, ms, reason);

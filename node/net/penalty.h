@@ -43,7 +43,8 @@ void penalty_free(struct penalty *pt);
  * monotonic clock, ms): the n-th since it was forgiven refuses it for
  * first_ms * 2^(n-1), at most max_ms, from now; max_ms without one after its
  * back-off ended forgives it. Returns the back-off (0 when off); *n (may be
- * NULL) gets n.
+ * NULL) gets n. A NULL or empty name is counted in offences and refused
+ * nothing (an offence that cannot be pinned on anyone).
  */
 uint64_t penalty_offend(struct penalty *pt, const char *name, uint64_t now,
     unsigned *n);

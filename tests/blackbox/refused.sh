@@ -83,5 +83,11 @@ lines=$(grep -c "peer 127.0.0.1:[0-9]*: connection" "$LOG")
 check "373 refused connections took $lines lines of the log (at most 10 a minute)" [ "$lines" -ge 3 -a "$lines" -le 10 ]
 expect_eq "lcf_handshakes_total counts them by reason too" 302 \
 	"$(curl -s "$(http_url "${DIRS[A]}")/metrics" | awk '/^lcf_handshakes_total\{result="failed",reason="protocol"\}/ {print $2}')"
+# Loopback is a shared address by default (a local proxy shows every peer
+# there): its garbage is counted as offences, and nobody is refused for it.
+M=$(curl -s "$(http_url "${DIRS[A]}")/metrics")
+check "lcf_peer_offences_total counts the offences from the shared address" \
+	test "$(awk '/^lcf_peer_offences_total / {print $2}' <<<"$M")" -ge 302
+expect_eq "and refuses nobody for them" 0 "$(awk '/^lcf_peer_offenders / {print $2}' <<<"$M")"
 check "the node still serves" ctl A status >/dev/null
 

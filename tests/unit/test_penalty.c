@@ -72,6 +72,13 @@ test_off_and_bounded(void **state)
 	assert_int_equal(penalty_active(&pt, 5), 0);
 	assert_int_equal(pt.offences, 1);
 	penalty_free(&pt);
+	/* No name (a shared address): counted, nobody refused. */
+	penalty_init(&pt, 100, 600);
+	assert_int_equal(penalty_offend(&pt, NULL, 5, NULL), 0);
+	assert_int_equal(penalty_offend(&pt, "", 5, NULL), 0);
+	assert_int_equal(penalty_active(&pt, 5), 0);
+	assert_int_equal(pt.offences, 2);
+	penalty_free(&pt);
 	/* More offenders than slots: the table keeps PENALTY_SLOTS, the
 	 * newest among them; the oldest back-off gives its slot. */
 	penalty_init(&pt, 100, 600);
