@@ -409,14 +409,6 @@ store_sketch(struct store *s)
 
 /* ---- counters in meta ---- */
 
-/* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
-static void
-fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
-{
-	key[0] = 'F';
-	memcpy(key + 1, author, AUTHOR_LEN);
-}
-
 /* A counter in meta into *out (0 when it was never set): 0 or LCF_ESTORE. */
 static int
 meta_get(MDB_txn *txn, struct store *s, const char *name, uint64_t *out)

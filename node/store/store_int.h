@@ -204,6 +204,30 @@ meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
 	return meta_add_key(txn, s, name, strlen(name), delta);
 }
 
+/* Takes one from the counter under key in meta, not below 0. */
+static inline int
+meta_take_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen)
+{
+	MDB_val k = { keylen, (void *)key }, v;
+	int rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 8 &&
+	    get_be64(v.mv_data) == 0))
+		return 0;
+	if (rc != 0)
+		return mdb_to_lcf("counter", rc);
+	return meta_add_key(txn, s, key, keylen, UINT64_MAX);
+}
+
+/* The meta key of an author's fork counter: "F" and the author's 32 bytes. */
+static inline void
+fork_key(uint8_t key[1 + AUTHOR_LEN], const uint8_t *author)
+{
+	key[0] = 'F';
+	memcpy(key + 1, author, AUTHOR_LEN);
+}
+
 /* The key of (author, kind, key) in "current": the author, the kind's byte
  * and the key (cut at CUR_KEY_MAX). Returns its length. */
 static inline size_t
@@ -350,7 +374,12 @@ void store__hits_free(struct hits *h);
  * store__quarantine_resolve deletes id's quarantine entry when a good copy
  * is stored (inside the writer's txn). store__quarantine_bytes: the damaged
  * bytes kept for id (LMDB codes). store__drop_version (store_prune.c)
- * deletes one stored version from rows, ids, seq and (with late) late. */
+ * deletes one stored version from rows, ids, seq and (with late) late.
+ * store__forks_less (store_prune.c), before a version of seqkey's (author,
+ * seq) is moved aside: when the seq holds others too, the fork counters
+ * (a seq's versions past its first, in all and per author) take one away,
+ * so that the version is counted once when it comes back. Superseded
+ * versions deleted by the pruning keep their forks counted (as stored). */
 int store__served(struct store *s, const uint8_t *id, const uint8_t *raw,
     size_t len);
 int store__quarantine_resolve(MDB_txn *txn, struct store *s, const uint8_t *id);
@@ -363,6 +392,7 @@ uint64_t store__quarantine_max_seq(MDB_txn *txn, struct store *s,
 struct gone;
 int store__drop_version(MDB_txn *txn, struct store *s, const uint8_t *seqkey,
     const uint8_t *id, int late, struct gone *g);
+int store__forks_less(MDB_txn *txn, struct store *s, const uint8_t *seqkey);
 
 /* store_prune.c: kinds of which only the newest version is kept
  * (KINDS_NEWEST_ONLY, docs/PROTOCOL.md 1.2). A write transaction gathers

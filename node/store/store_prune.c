@@ -85,6 +85,30 @@ store__current_seq(MDB_txn *txn, struct store *s, const uint8_t *author,
 	return 0;
 }
 
+int
+store__forks_less(MDB_txn *txn, struct store *s, const uint8_t *seqkey)
+{
+	uint8_t fk[1 + AUTHOR_LEN];
+	MDB_cursor *cur;
+	MDB_val k = { SEQ_KEY_LEN, (void *)seqkey }, v;
+	size_t n = 0;
+	int rc, ret;
+
+	if ((rc = mdb_cursor_open(txn, s->seq, &cur)) != 0)
+		return mdb_to_lcf("seq index", rc);
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) == 0)
+		rc = mdb_cursor_count(cur, &n);
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_to_lcf("seq index", rc);
+	if (n < 2)
+		return 0;
+	fork_key(fk, seqkey);
+	if ((ret = meta_take_key(txn, s, "forks", 5)) != 0)
+		return ret;
+	return meta_take_key(txn, s, fk, sizeof(fk));
+}
+
 /* Deletes one stored version: its bytes, id, seq entry (seqkey, id) and late
  * entry, and notes its id in g. */
 int

@@ -188,7 +188,8 @@ move_one(MDB_txn *txn, struct store *s, const uint8_t *id, int why,
 	k.mv_data = seqkey;
 	k.mv_size = SEQ_KEY_LEN;
 	late = get_both(txn, s->late, &k, &lv) == 0;
-	if ((ret = store__drop_version(txn, s, seqkey, id, late, g)) != 0)
+	if ((ret = store__forks_less(txn, s, seqkey)) != 0 ||
+	    (ret = store__drop_version(txn, s, seqkey, id, late, g)) != 0)
 		goto out;
 	if (!author_has_records(txn, s, seqkey) &&
 	    (ret = meta_add(txn, s, "authors", UINT64_MAX)) != 0)

@@ -303,6 +303,44 @@ test_damaged_record_moves_aside_and_comes_back(void **state)
 	assert_int_equal(moved, 0);
 }
 
+/* A version of a forked seq quarantined and then fetched again is counted
+ * once as a fork: the counters take it away when it moves aside. */
+static void
+test_quarantined_fork_counted_once(void **state)
+{
+	struct fix *f = *state;
+	struct built fork;
+	struct store_stats st;
+	size_t moved = 0;
+
+	seal(f, &fork, 2, "another-practice");
+	assert_int_equal(put1(f->s, &fork) & (STORE_DUP | STORE_FORK), STORE_FORK);
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_int_equal(st.forks, 1);
+	assert_int_equal(store_author_forks(f->s, f->id->pk), 1);
+	rot(f, 1);
+	store_get(f->s, f->b[1].rec.id, count_fn, &moved);
+	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_int_equal(st.forks, 0);
+	assert_int_equal(store_author_forks(f->s, f->id->pk), 0);
+	assert_int_equal(put1(f->s, &f->b[1]) & (STORE_DUP | STORE_FORK),
+	    STORE_FORK);
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_int_equal(st.forks, 1);
+	assert_int_equal(store_author_forks(f->s, f->id->pk), 1);
+	/* The one without a twin moves aside: no fork counted fewer. */
+	rot(f, 2);
+	store_get(f->s, f->b[2].rec.id, count_fn, &moved);
+	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
+	assert_int_equal(moved, 1);
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_int_equal(st.forks, 1);
+	record_release(&fork.rec);
+	free(fork.raw);
+}
+
 /* The last record of an author quarantined: its seq is still taken, so the
  * author's next record does not fork it. */
 static void
@@ -354,6 +392,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_damaged_record_moves_aside_and_comes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantined_fork_counted_once,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantined_seq_stays_taken,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_names_damaged_record,
