@@ -33,6 +33,8 @@
 #define QUICK_MAX_MS		1000
 #define QUICK_CONNECT_MS	2000
 #define LINK_MAX_INFLIGHT	4	/* pushed batches in ingest before reading pauses */
+#define CATCH_UP_MS		1000	/* a dialed link's catch-up: first look,
+					 * then again while the peer's runs */
 #define REF_MIN_HEX		6	/* shortest id prefix accepted from a person */
 #define SHORT_HEX		12	/* id digits in log lines */
 #define HOST_MAX		PEERFILE_HOST_MAX
@@ -57,6 +59,8 @@ struct link {
 	unsigned	 refs;		/* the conn, ingest batches, sync requests */
 	unsigned	 inflight;	/* pushed batches in ingest */
 	int		 room_wait;	/* reading stopped: receive_queue reached */
+	uint64_t	 catch_up_at;	/* mono ms: our own reconciliation due,
+					 * once the peer's is over (peersync.c) */
 	unsigned	 syncing;	/* sessions we started */
 	struct waiter	*queued;	/* for the session after the running one */
 	uint64_t	 dial_mono, ready_mono;
@@ -97,6 +101,7 @@ struct peers {
 	int			 timers_init;
 	uv_timer_t		 sync_timer;	/* peersync.c's */
 	int			 sync_timer_init;
+	uv_timer_t		 catch_up_timer;	/* peersync.c's */
 	int			 stopping;
 	uint64_t		 refused_connections;
 	uint64_t		 dead_links;	/* closed with LCF_ETIMEDOUT */

@@ -1196,6 +1196,14 @@ on_start(struct node *n, struct sync_io *io, const Lcf__SyncStart *m,
 /* ---- public ---- */
 
 int
+sync_responding(struct node *n, const struct sync_io *io)
+{
+	struct sync_state *st = n != NULL ? n->sync : NULL;
+
+	return st != NULL && io != NULL && count_responders(st, io) > 0;
+}
+
+int
 sync_begin(struct node *n, struct sync_io *io, sync_done_cb cb, void *arg)
 {
 	struct sync_state *st = state_get(n);

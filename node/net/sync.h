@@ -104,6 +104,9 @@ int sync_on_message(struct node *n, struct sync_io *io, const Lcf__PeerMsg *m,
  * that stopped for congestion (sync_io.congested) send again. */
 void sync_on_drain(struct node *n, struct sync_io *io);
 
+/* 1 while a session the peer started on io (this node answering) runs. */
+int sync_responding(struct node *n, const struct sync_io *io);
+
 /* The peer disconnected: its sessions end (their callbacks run with an error). */
 void sync_peer_gone(struct node *n, struct sync_io *io);
 

@@ -737,7 +737,8 @@ hold_bytes(struct node *n, size_t bytes)
 	unsigned long held;
 
 	st->held_bytes += bytes;
-	if (was >= n->cfg.receive_queue || st->held_bytes < n->cfg.receive_queue)
+	if (n->cfg.receive_queue == 0 || was >= n->cfg.receive_queue ||
+	    st->held_bytes < n->cfg.receive_queue)
 		return;
 	st->full++;
 	st->over = 1;
@@ -902,7 +903,8 @@ ingest_receive_full(const struct node *n)
 {
 	const struct ingest_state *st = n != NULL ? n->ingest : NULL;
 
-	return st != NULL && st->held_bytes >= n->cfg.receive_queue;
+	return st != NULL && n->cfg.receive_queue > 0 &&
+	    st->held_bytes >= n->cfg.receive_queue;
 }
 
 void
