@@ -189,6 +189,23 @@ wait_for() {
 	return 0
 }
 
+# sample_peak OUT CMD...: until the file $_root/stop appears, runs CMD every
+# 0.05 s and keeps in OUT the largest number it printed (0 before any). Run
+# it in the background; touch $_root/stop, wait for it, then read OUT.
+sample_peak() {
+	local out=$1 peak=0 v
+	shift
+	echo 0 >"$out"
+	while [ ! -e "$_root/stop" ]; do
+		v=$("$@")
+		if [ "${v:-0}" -gt "$peak" ]; then
+			peak=$v
+			echo "$peak" >"$out"
+		fi
+		sleep 0.05
+	done
+}
+
 # has_practice NAME KEY: the node holds a current practice with that key.
 has_practice() {
 	ctl_jq "$1" "any(.[]; .key == \"$2\")" practice list --json --limit 0

@@ -40,19 +40,10 @@ rss() { awk '/^RssAnon:/ {print $2 * 1024}' "/proc/$PID/status"; }
 base=$(rss)
 # The peaks of RssAnon and of the bytes queued to peers, sampled from now
 # until the file stop appears.
-sample() {
-	local peak=0 qpeak=0 r q
-	while [ ! -e "$_root/stop" ]; do
-		r=$(rss)
-		q=$(st peers_queued_bytes)
-		[ "${r:-0}" -gt "$peak" ] && peak=$r
-		[ "${q:-0}" -gt "$qpeak" ] && qpeak=$q
-		echo "$peak $qpeak" >"$_root/peaks"
-		sleep 0.05
-	done
-}
-sample &
-sampler=$!
+sample_peak "$_root/peak" rss &
+samplers=($!)
+sample_peak "$_root/qpeak" st peers_queued_bytes &
+samplers+=($!)
 pids=()
 for i in $(seq 1 $SLOTS); do
 	"$PROBE" stall "127.0.0.1:$NP" >"$_root/stall$i.out" 2>&1 &
@@ -68,8 +59,9 @@ h_all() { [ "$(ctl H status --json | jq .records_total)" -ge "$want" ]; }
 all_dropped() { [ "$(st peers_stalled)" = "$SLOTS" ]; }
 wait_for 25 eval 'all_dropped && h_all'
 touch "$_root/stop"
-wait "$sampler"
-read -r peak qpeak <"$_root/peaks"
+wait "${samplers[@]}"
+peak=$(cat "$_root/peak")
+qpeak=$(cat "$_root/qpeak")
 check "H pulled every record of N ($want) meanwhile" test "$(ctl H status --json | jq .records_total)" -ge "$want"
 h_practice() { ctl N practice list --json --city "${IDS[H]}" | jq -e 'any(.[]; .key == "honest-while-stalled")'; }
 check "and N took H's practice" wait_for 5 h_practice

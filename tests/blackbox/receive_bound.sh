@@ -25,23 +25,14 @@ want=$(ctl A status --json | jq .records_total)
 expect_eq "B: nothing waiting before" 0 "$(st receive_queued_bytes)"
 own=$(st records_total)
 # The peak of the bytes waiting in B, sampled until the file stop appears.
-sample() {
-	local peak=0 q
-	while [ ! -e "$_root/stop" ]; do
-		q=$(st receive_queued_bytes)
-		[ "${q:-0}" -gt "$peak" ] && peak=$q
-		echo "$peak" >"$_root/peak"
-		sleep 0.05
-	done
-}
-sample &
+sample_peak "$_root/peak" st receive_queued_bytes &
 sampler=$!
 expect_status "B adds A as its peer" 0 ctl B peer add "127.0.0.1:${PORTS[A]}"
 b_all() { [ "$(st records_total)" -ge $((want + own)) ]; }
 check "B pulled every record of A ($want) through a bound of 1 MiB" wait_for 60 b_all
 touch "$_root/stop"
 wait "$sampler"
-read -r peak <"$_root/peak"
+peak=$(cat "$_root/peak")
 
 check "the bound was reached: counted" test "$(st receive_queue_full)" -ge 1
 expect_contains "and logged" "$(cat "$LOG")" \

@@ -303,6 +303,30 @@ test_damaged_record_moves_aside_and_comes_back(void **state)
 	assert_int_equal(moved, 0);
 }
 
+/* Rots record i, reads it (which notes it) and moves it aside. */
+static void
+quarantine_one(struct fix *f, size_t i)
+{
+	size_t n = 0, moved = 0;
+
+	rot(f, i);
+	assert_int_equal(store_get(f->s, f->b[i].rec.id, count_fn, &n),
+	    LCF_ENOTFOUND);
+	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
+	assert_int_equal(moved, 1);
+}
+
+/* The forks counted in all and for f's author are want. */
+static void
+expect_forks(struct fix *f, uint64_t want)
+{
+	struct store_stats st;
+
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_int_equal(st.forks, want);
+	assert_int_equal(store_author_forks(f->s, f->id->pk), want);
+}
+
 /* A version of a forked seq quarantined and then fetched again is counted
  * once as a fork: the counters take it away when it moves aside. */
 static void
@@ -310,33 +334,18 @@ test_quarantined_fork_counted_once(void **state)
 {
 	struct fix *f = *state;
 	struct built fork;
-	struct store_stats st;
-	size_t moved = 0;
 
 	seal(f, &fork, 2, "another-practice");
 	assert_int_equal(put1(f->s, &fork) & (STORE_DUP | STORE_FORK), STORE_FORK);
-	assert_int_equal(store_stats(f->s, &st), 0);
-	assert_int_equal(st.forks, 1);
-	assert_int_equal(store_author_forks(f->s, f->id->pk), 1);
-	rot(f, 1);
-	store_get(f->s, f->b[1].rec.id, count_fn, &moved);
-	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
-	assert_int_equal(moved, 1);
-	assert_int_equal(store_stats(f->s, &st), 0);
-	assert_int_equal(st.forks, 0);
-	assert_int_equal(store_author_forks(f->s, f->id->pk), 0);
+	expect_forks(f, 1);
+	quarantine_one(f, 1);
+	expect_forks(f, 0);
 	assert_int_equal(put1(f->s, &f->b[1]) & (STORE_DUP | STORE_FORK),
 	    STORE_FORK);
-	assert_int_equal(store_stats(f->s, &st), 0);
-	assert_int_equal(st.forks, 1);
-	assert_int_equal(store_author_forks(f->s, f->id->pk), 1);
+	expect_forks(f, 1);
 	/* The one without a twin moves aside: no fork counted fewer. */
-	rot(f, 2);
-	store_get(f->s, f->b[2].rec.id, count_fn, &moved);
-	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
-	assert_int_equal(moved, 1);
-	assert_int_equal(store_stats(f->s, &st), 0);
-	assert_int_equal(st.forks, 1);
+	quarantine_one(f, 2);
+	expect_forks(f, 1);
 	record_release(&fork.rec);
 	free(fork.raw);
 }
@@ -347,14 +356,9 @@ static void
 test_quarantined_seq_stays_taken(void **state)
 {
 	struct fix *f = *state;
-	size_t n = 0, moved = 0;
 	uint64_t seq = 0;
 
-	rot(f, NREC - 1);
-	assert_int_equal(store_get(f->s, f->b[NREC - 1].rec.id, count_fn, &n),
-	    LCF_ENOTFOUND);
-	assert_int_equal(store_quarantine_flush(f->s, &moved), 0);
-	assert_int_equal(moved, 1);
+	quarantine_one(f, NREC - 1);
 	assert_int_equal(store_last_seq(f->s, f->id->pk, &seq), 0);
 	assert_int_equal(seq, NREC);
 }
