@@ -84,7 +84,9 @@ struct peer {
 	int		 discovered;	/* see peers_discover_dial */
 	int		 self;		/* its address reached this node */
 	int64_t		 good_sync_ms;	/* end of the last reconciliation
-					 * that succeeded (peersync.c), 0 */
+					 * that succeeded (peersync.c), 0;
+					 * before ours since start, one the
+					 * peer started that caught us up */
 	uint64_t	 quick_until;	/* mono ms: quick redials until then */
 	struct link	*active, *dialing;
 };
@@ -132,6 +134,11 @@ struct sync_req {
 	struct link	*l;
 	struct waiter	*waiters;
 };
+
+/* peersync.c: sync_io.answered for a link (arg): a session the peer started
+ * ended; a link waiting to catch up (catch_up_at) has, when it went well. */
+struct sync_stats;
+void peer__sync_answered(void *arg, const struct sync_stats *st);
 
 /* Reads from l again unless a bound still holds it back (its pushed batches
  * in ingest, or receive_queue). */

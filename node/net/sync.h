@@ -26,6 +26,8 @@ struct node;
 
 /* How the sync module reaches one connected peer; owned by the peer manager,
  * valid until sync_peer_gone(). */
+struct sync_stats;
+
 struct sync_io {
 	void *arg;             /* the peer manager's peer */
 	int (*send)(void *arg, const Lcf__PeerMsg *m, size_t *wire_bytes);
@@ -38,6 +40,9 @@ struct sync_io {
 	 * sends a bulk message (records, a summary page) until the owner
 	 * calls sync_on_drain. An owner that sets it must call that. */
 	int (*congested)(void *arg);
+	/* May be NULL. A session the peer started ended, with st (result 0:
+	 * both sets were brought together, as far as room allowed). */
+	void (*answered)(void *arg, const struct sync_stats *st);
 	/* The peer's protocol version (conn_hello_protocol); 0 when the owner
 	 * does not say, taken as this node's own. A peer before
 	 * KINDS_PROTO_OPEN is reconciled over the kinds it knows. */

@@ -105,6 +105,7 @@ unlink_session(struct session *s)
 void
 sync__end(struct session *s, int result, const char *fmt, ...)
 {
+	struct sync_io *io = s->io;
 	va_list ap;
 
 	if (s->ended)
@@ -131,6 +132,8 @@ sync__end(struct session *s, int result, const char *fmt, ...)
 	    (unsigned long long)s->stats.bytes_received);
 	if (s->initiator && s->cb != NULL)
 		s->cb(s->cb_arg, &s->stats);
+	else if (!s->initiator && io != NULL && io->answered != NULL)
+		io->answered(io->arg, &s->stats);
 	sync__drop(s);
 }
 
