@@ -486,7 +486,8 @@ static const struct family families[] = {
 	  "(offender_backoff).", w_offenders },
 	{ "lcf_peer_last_good_sync_age_seconds", "gauge",
 	  "Seconds since the last reconciliation this node started with the "
-	  "peer (city id) ended well.", w_peer_sync_age },
+	  "peer (city id) ended well (or, before its first since start, one "
+	  "the peer started that caught it up).", w_peer_sync_age },
 	{ "lcf_reconciliations_total", "counter",
 	  "Reconciliation sessions ended, by role and result.",
 	  w_sync_sessions },
