@@ -370,7 +370,6 @@ link_new(struct peers *ps, struct peer *p, int outbound)
 	l->io.send = link_sync_send;
 	l->io.violation = link_sync_violation;
 	l->io.congested = link_congested;
-	l->io.answered = peer__sync_answered;
 	l->next = ps->links;
 	if (l->next != NULL)
 		l->next->prevp = &l->next;

@@ -135,11 +135,6 @@ struct sync_req {
 	struct waiter	*waiters;
 };
 
-/* peersync.c: sync_io.answered for a link (arg): a session the peer started
- * ended; a link waiting to catch up (catch_up_at) has, when it went well. */
-struct sync_stats;
-void peer__sync_answered(void *arg, const struct sync_stats *st);
-
 /* Reads from l again unless a bound still holds it back (its pushed batches
  * in ingest, or receive_queue). */
 void peer__link_read_again(struct link *l);

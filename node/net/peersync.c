@@ -225,7 +225,7 @@ link_sync(struct link *l)
  * The catch-up timer: a link with catch_up_at set reconciles once that time
  * has come, unless the peer's own session on it (it dialed, so it began one
  * at once) ended well first: sessions take and give both ways, so that one
- * caught this node up (peer__sync_answered). While the peer's session runs,
+ * caught this node up (caught_up). While the peer's session runs,
  * ours waits; one that failed leaves ours to run CATCH_UP_MS after it. Starting ours beside it would have the peer send every record
  * twice (a bootstrap: the puller's CPU per record 1.6 to 1.8 times as much).
  * A node that reconciled with anyone since its start needs none.
@@ -259,8 +259,10 @@ catch_up_tick(uv_timer_t *t)
 		uv_timer_start(&ps->catch_up_timer, catch_up_tick, CATCH_UP_MS, 0);
 }
 
-void
-peer__sync_answered(void *arg, const struct sync_stats *st)
+/* sync_io.answered of a link waiting to catch up (set with catch_up_at): a
+ * session the peer started ended. */
+static void
+caught_up(void *arg, const struct sync_stats *st)
 {
 	struct link *l = arg;
 	char name[PEER_ADDR_MAX + PEER_TEXT_MAX];
@@ -295,6 +297,7 @@ peersync_on_event(void *arg, const struct events_event *ev)
 			link_sync(l);
 		} else if (!synced_since_start(ps) && ps->sync_timer_init) {
 			l->catch_up_at = mono_ms() + CATCH_UP_MS;
+			l->io.answered = caught_up;
 			if (!uv_is_active((uv_handle_t *)&ps->catch_up_timer))
 				uv_timer_start(&ps->catch_up_timer,
 				    catch_up_tick, CATCH_UP_MS, 0);
