@@ -140,13 +140,19 @@ stop_node "${DIRS[Beta]}"
 
 # --- a damaged LMDB page ---
 # The leaf page that holds one of the records: its header's flags and
-# bounds overwritten, as a bad sector or a stray write would.
+# bounds overwritten, as a bad sector or a stray write would. LMDB copies a
+# page on write, so the text is also in pages no longer in use (here the
+# leaves rewritten when Beta's good copies came back), and which copy comes
+# first in the file varies: every page holding it is damaged, the live one
+# among them.
 damage_page() {
-	local off
-	off=$(grep -abo -F -- "$(jq -r '.[3].title' "$MED")" "$1" | head -1 | cut -d: -f1)
-	[ -n "$off" ] || return 1
-	printf '\x00\x00\xff\xff\x00\x00' |
-		dd of="$1" bs=1 seek=$(((off / 4096) * 4096 + 10)) conv=notrunc status=none
+	local off n=0
+	for off in $(grep -abo -F -- "$(jq -r '.[3].title' "$MED")" "$1" | cut -d: -f1); do
+		printf '\x00\x00\xff\xff\x00\x00' |
+			dd of="$1" bs=1 seek=$(((off / 4096) * 4096 + 10)) conv=notrunc status=none || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
 }
 
 # On a running node: verify --deep finds it, and the node lives on.
