@@ -243,9 +243,10 @@ stop_node "$D" TERM
 check "SIGTERM removes the admin socket" test ! -e "$D/admin.sock"
 expect_contains "SIGTERM is logged as a clean stop" "$(tail -3 "$D/node.log")" "stopped"
 
-# A corrupted record is caught by verify.
+# A corrupted record is caught by verify. Every copy of its text changes:
+# LMDB copies a page on write, and a copy left in a free page may come first.
 TITLE=$(jq -r '.[0].title' "$SAMPLES/timisoara-practices.SAMPLE.json")
-perl -0777 -i -pe "s/\Q$TITLE\E/'X' . substr(\$&, 1)/e" "$D/db/data.mdb"
+perl -0777 -i -pe "s/\Q$TITLE\E/'X' . substr(\$&, 1)/ge" "$D/db/data.mdb"
 check "lcnode starts on the tampered database" start_node "$D"
 expect_status "verify finds the tampered record" 1 "$LCCTL" -d "$D" verify
 expect_contains "and names how many failed" "$OUT" ": 1 failed"
