@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/xmalloc.h"
 #include "lcctl.h"
 
 void
@@ -198,6 +199,44 @@ lcctl_list_opts(struct lcctl *ctx, int argc, char **argv, const char *usage)
 	}
 	if (ret < 0 && ctx->json && ctx->csv)
 		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
+	return ret;
+}
+
+int
+lcctl_view_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
+    const struct lcctl_viewopt *opts, size_t n, int csv, json_t *args)
+{
+	enum { OPT_JSON = 'j', OPT_CSV = 'v', OPT_TABLE = 256 };
+	struct option *lo = xcalloc(n + 4, sizeof(*lo));
+	const struct lcctl_viewopt *o;
+	size_t i, k = 0;
+	int c, ret = -1;
+
+	for (i = 0; i < n; i++)
+		lo[k++] = (struct option){ opts[i].opt, opts[i].has_arg ?
+		    required_argument : no_argument, NULL, OPT_TABLE + (int)i };
+	lo[k++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	if (csv)
+		lo[k++] = (struct option){ "csv", no_argument, NULL, OPT_CSV };
+	lo[k] = (struct option){ "help", no_argument, NULL, 'h' };
+	while (ret < 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c >= OPT_TABLE && c < OPT_TABLE + (int)n) {
+			o = &opts[c - OPT_TABLE];
+			json_object_set_new(args, o->member != NULL ? o->member :
+			    o->opt, json_string(o->has_arg ? optarg : o->value !=
+			    NULL ? o->value : "true"));
+		} else if (c == OPT_JSON) {
+			ctx->json = 1;
+		} else if (c == OPT_CSV) {
+			ctx->csv = 1;
+		} else {
+			ret = lcctl_common_opt(c, usage);
+		}
+	}
+	free(lo);
+	if (ret < 0 && (ret = lcctl_args(ctx, argc, argv, NULL, NULL)) ==
+	    LCCTL_EXIT_OK)
+		ret = -1;
 	return ret;
 }
 

@@ -143,45 +143,18 @@ print_totals(const json_t *cov)
 int
 cmd_coverage(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "period", required_argument, NULL, 'p' },
-		{ "indicator", required_argument, NULL, 'i' },
-		{ "missing", no_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct lcctl_viewopt opts[] = {
+		{ "period", 1, NULL, NULL },
+		{ "indicator", 1, NULL, NULL },
+		{ "missing", 0, NULL, NULL },
 	};
 	json_t *args = json_object(), *cov = NULL, *rows;
-	int c, missing = 0, ret = -1;
+	int missing, ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			json_object_set_new(args, "period", json_string(optarg));
-			break;
-		case 'i':
-			json_object_set_new(args, "indicator", json_string(optarg));
-			break;
-		case 'm':
-			missing = 1;
-			json_object_set_new(args, "missing", json_string("true"));
-			break;
-		case 'j':
-			ctx->json = 1;
-			break;
-		case 'v':
-			ctx->csv = 1;
-			break;
-		default:
-			ret = lcctl_common_opt(c, usage);
-			break;
-		}
-	}
-	if (ret >= 0)
+	if ((ret = lcctl_view_opts(ctx, argc, argv, usage, opts,
+	    sizeof(opts) / sizeof(opts[0]), 1, args)) >= 0)
 		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
-		goto out;
+	missing = json_object_get(args, "missing") != NULL;
 	if (json_object_get(args, "period") == NULL) {
 		ret = lcctl_bad_usage(ctx, "give the period to cover with --period, "
 		    "such as --period 2024");

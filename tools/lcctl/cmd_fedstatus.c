@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // lcctl federation status: every member and observer as the node sees it (the federation_status view).
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,31 +173,14 @@ print_rows(const json_t *st)
 int
 cmd_federation_status(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'v' },
-		{ "measure", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct lcctl_viewopt opts[] = {
+		{ "measure", 0, NULL, NULL },
 	};
 	json_t *args = json_object(), *st = NULL;
-	int c, ret = -1;
+	int ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = 1;
-		else if (c == 'v')
-			ctx->csv = 1;
-		else if (c == 'm')
-			json_object_set_new(args, "measure", json_string("true"));
-		else
-			ret = lcctl_common_opt(c, usage);
-	}
-	if (ret < 0 && ctx->json && ctx->csv)
-		ret = lcctl_bad_usage(ctx, "give --json or --csv, not both");
-	if (ret >= 0)
-		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_view_opts(ctx, argc, argv, usage, opts,
+	    sizeof(opts) / sizeof(opts[0]), 1, args)) >= 0)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (ctx->json) {

@@ -102,39 +102,15 @@ print_table(const json_t *ans)
 int
 cmd_partners(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "area", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct lcctl_viewopt opts[] = {
+		{ "area", 1, NULL, NULL },
+		{ "limit", 1, NULL, NULL },
 	};
 	json_t *args = json_object(), *ans = NULL, *rows;
-	int c, ret = -1;
+	int ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			json_object_set_new(args, "area", json_string(optarg));
-			break;
-		case 'l':
-			json_object_set_new(args, "limit", json_string(optarg));
-			break;
-		case 'j':
-			ctx->json = 1;
-			break;
-		case 'c':
-			ctx->csv = 1;
-			break;
-		default:
-			ret = lcctl_common_opt(c, usage);
-			break;
-		}
-	}
-	if (ret >= 0)
-		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
+	if ((ret = lcctl_view_opts(ctx, argc, argv, usage, opts,
+	    sizeof(opts) / sizeof(opts[0]), 1, args)) >= 0)
 		goto out;
 	ret = LCCTL_EXIT_ERR;
 	if (ctx->json) {

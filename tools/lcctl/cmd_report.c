@@ -97,44 +97,19 @@ print_summary(const json_t *r)
 int
 cmd_report(struct lcctl *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "city", required_argument, NULL, 'c' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "markdown", no_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct lcctl_viewopt opts[] = {
+		{ "city", 1, "id", NULL },
+		{ "from", 1, NULL, NULL },
+		{ "to", 1, NULL, NULL },
+		{ "markdown", 0, "format", "markdown" },
 	};
 	json_t *args = json_object(), *r = NULL;
-	int c, markdown = 0, ret = -1;
+	int markdown, ret;
 
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			json_object_set_new(args, "id", json_string(optarg));
-			break;
-		case 'f':
-			json_object_set_new(args, "from", json_string(optarg));
-			break;
-		case 't':
-			json_object_set_new(args, "to", json_string(optarg));
-			break;
-		case 'm':
-			markdown = 1;
-			break;
-		case 'j':
-			ctx->json = 1;
-			break;
-		default:
-			ret = lcctl_common_opt(c, usage);
-			break;
-		}
-	}
-	if (ret >= 0)
+	if ((ret = lcctl_view_opts(ctx, argc, argv, usage, opts,
+	    sizeof(opts) / sizeof(opts[0]), 0, args)) >= 0)
 		goto out;
-	if ((ret = lcctl_args(ctx, argc, argv, NULL, NULL)) != LCCTL_EXIT_OK)
-		goto out;
+	markdown = json_object_get(args, "format") != NULL;
 	if (json_object_get(args, "id") == NULL) {
 		ret = lcctl_bad_usage(ctx, "give the city with --city ID (see "
 		    "`lcctl city list`)");
@@ -144,8 +119,6 @@ cmd_report(struct lcctl *ctx, int argc, char **argv)
 		ret = lcctl_bad_usage(ctx, "--json or --markdown, not both");
 		goto out;
 	}
-	if (markdown)
-		json_object_set_new(args, "format", json_string("markdown"));
 	ret = LCCTL_EXIT_ERR;
 	if (client_view(ctx, "report", args, &r) < 0)
 		goto out;

@@ -80,6 +80,20 @@ int lcctl_simple_opts(struct lcctl *ctx, int argc, char **argv,
 /* The same for a list that also takes --csv (setting ctx->csv; not both). */
 int lcctl_list_opts(struct lcctl *ctx, int argc, char **argv,
     const char *usage);
+/* An option of a view command (coverage, partners, report, ...): --OPT VALUE
+ * (has_arg) or the flag --OPT sets member (OPT when NULL) of the view's
+ * arguments to VALUE, or to value ("true" when NULL). */
+struct lcctl_viewopt {
+	const char *opt;
+	int has_arg;
+	const char *member;
+	const char *value;
+};
+/* Parses a view command's options: the n of opts into args, --json, --csv
+ * when csv, -h; then checks the arguments as lcctl_args does (none may
+ * follow). Returns -1 to go on, else the exit status. */
+int lcctl_view_opts(struct lcctl *ctx, int argc, char **argv, const char *usage,
+    const struct lcctl_viewopt *opts, size_t n, int csv, json_t *args);
 /* After the options: LCCTL_EXIT_OK when no argument follows (what == NULL) or
  * exactly one does (what names it), and a data directory is known; else says
  * what is wrong and returns LCCTL_EXIT_USAGE (also for --json with --csv). */
