@@ -30,16 +30,13 @@
 #include "store/store.h"
 #include "write/held.h"
 #include "write/ingest.h"
-#include "unit_util.h"
+#include "unit_node.h"
 
-#define TEST_MAP_SIZE (64u << 20)
 #define WAIT_MS 8000
 #define RAW_MAX 1024
 
 struct fix {
-	uv_loop_t loop;
-	struct node n;
-	char dir[64];
+	struct unit_node u;
 	uv_timer_t poll;
 	uint64_t deadline;
 	/* STORED events seen */
@@ -78,7 +75,7 @@ on_room(void *arg, const struct events_event *ev)
 
 	(void)ev;
 	f->rooms++;
-	f->full_at_room = ingest_receive_full(&f->n);
+	f->full_at_room = ingest_receive_full(&f->u.n);
 }
 
 static void
@@ -93,37 +90,20 @@ on_done(void *arg, const struct ingest_result *r)
 static void
 fix_open(struct fix *f, const uint8_t *federation)
 {
-	char err[256] = "", db[96];
-
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lcf-test-ingest-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(db, sizeof(db), "%s/db", f->dir);
-	if (store_open(db, TEST_MAP_SIZE, &f->n.store, err, sizeof(err)) != 0)
-		fail_msg("store_open: %s", err);
-	config_init(&f->n.cfg, f->dir);
-	f->n.cfg.hold_time = 60;
+	unit_node_open(&f->u, "ingest");
+	f->u.n.cfg.hold_time = 60;
 	if (federation != NULL) {
-		f->n.cfg.has_federation = 1;
-		memcpy(f->n.cfg.federation, federation, 32);
+		f->u.n.cfg.has_federation = 1;
+		memcpy(f->u.n.cfg.federation, federation, 32);
 	}
-	f->n.loop = &f->loop;
-	assert_non_null(f->n.id = identity_new());
-	identity_generate(f->n.id);
-	seq_init(&f->n, 0);
 	/* main.c's order, for the modules present. */
-	events_init(&f->n.events);
-	assert_int_equal(events_subscribe(&f->n.events,
-	    EVENTS_MASK(EVENTS_STORED), members_on_event, &f->n), 0);
-	assert_int_equal(events_subscribe(&f->n.events,
+	assert_int_equal(events_subscribe(&f->u.n.events,
 	    EVENTS_MASK(EVENTS_STORED), on_stored, f), 0);
-	assert_int_equal(events_subscribe(&f->n.events,
-	    EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event, &f->n), 0);
-	assert_int_equal(events_subscribe(&f->n.events,
+	assert_int_equal(events_subscribe(&f->u.n.events,
+	    EVENTS_MASK(EVENTS_MEMBERSHIP), ingest_on_event, &f->u.n), 0);
+	assert_int_equal(events_subscribe(&f->u.n.events,
 	    EVENTS_MASK(EVENTS_INGEST_ROOM), on_room, f), 0);
-	if (members_open(&f->n, err, sizeof(err)) != 0)
-		fail_msg("members_open: %s", err);
-	members_start(&f->n);
+	unit_node_start(&f->u);
 }
 
 static int
@@ -142,18 +122,7 @@ teardown(void **state)
 {
 	struct fix *f = *state;
 
-	ingest_stop(&f->n);
-	members_stop(&f->n);
-	held_stop(&f->n);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	ingest_free(&f->n);
-	held_free(&f->n);
-	members_free(&f->n);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	store_close(f->n.store);
-	identity_free(f->n.id);
-	config_free(&f->n.cfg);
-	unit_rm_tree(f->dir);
+	unit_node_close(&f->u);
 	free(f);
 	return 0;
 }
@@ -164,7 +133,7 @@ poll_cb(uv_timer_t *t)
 	struct fix *f = t->data;
 
 	if (mono_ms() >= f->deadline)
-		uv_stop(&f->loop);
+		uv_stop(&f->u.loop);
 }
 
 /* Runs the loop until *counter reaches want, or the deadline. */
@@ -172,13 +141,13 @@ static void
 run_until(struct fix *f, const size_t *counter, size_t want)
 {
 	f->deadline = mono_ms() + WAIT_MS;
-	uv_timer_init(&f->loop, &f->poll);
+	uv_timer_init(&f->u.loop, &f->poll);
 	f->poll.data = f;
 	uv_timer_start(&f->poll, poll_cb, 10, 10);
 	while (*counter < want && mono_ms() < f->deadline)
-		uv_run(&f->loop, UV_RUN_ONCE);
+		uv_run(&f->u.loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&f->poll, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->u.loop, UV_RUN_NOWAIT);
 	assert_true(*counter >= want);
 }
 
@@ -217,7 +186,7 @@ submit(struct fix *f, const void *from, uint8_t (*raws)[RAW_MAX],
 	assert_true(count <= 4);
 	for (i = 0; i < count; i++)
 		p[i] = raws[i];
-	assert_int_equal(ingest_submit(&f->n, (void *)from, p, lens, count,
+	assert_int_equal(ingest_submit(&f->u.n, (void *)from, p, lens, count,
 	    on_done, f), 0);
 	run_until(f, &f->done, before + 1);
 }
@@ -289,38 +258,38 @@ test_receive_bound(void **state)
 		total += lens[i];
 	}
 	/* The bound: three records' bytes. */
-	f->n.cfg.receive_queue = lens[0] + lens[1] + lens[2];
-	ingest_receive_counts(&f->n, &bytes, &full);
+	f->u.n.cfg.receive_queue = lens[0] + lens[1] + lens[2];
+	ingest_receive_counts(&f->u.n, &bytes, &full);
 	assert_int_equal(bytes, 0);
 	assert_int_equal(full, 0);
-	assert_false(ingest_receive_full(&f->n));
+	assert_false(ingest_receive_full(&f->u.n));
 
-	assert_int_equal(ingest_submit(&f->n, NULL, p, lens, 2, on_done, f), 0);
-	ingest_receive_counts(&f->n, &bytes, &full);
+	assert_int_equal(ingest_submit(&f->u.n, NULL, p, lens, 2, on_done, f), 0);
+	ingest_receive_counts(&f->u.n, &bytes, &full);
 	assert_int_equal(bytes, lens[0] + lens[1]);
 	assert_int_equal(full, 0);
-	assert_false(ingest_receive_full(&f->n));
-	assert_int_equal(ingest_submit(&f->n, NULL, p + 2, lens + 2, 2, on_done,
+	assert_false(ingest_receive_full(&f->u.n));
+	assert_int_equal(ingest_submit(&f->u.n, NULL, p + 2, lens + 2, 2, on_done,
 	    f), 0);
-	ingest_receive_counts(&f->n, &bytes, &full);
+	ingest_receive_counts(&f->u.n, &bytes, &full);
 	assert_int_equal(bytes, total);
 	assert_int_equal(full, 1);
-	assert_true(ingest_receive_full(&f->n));
+	assert_true(ingest_receive_full(&f->u.n));
 	assert_int_equal(f->rooms, 0);
 
 	run_until(f, &f->done, 2);
-	ingest_receive_counts(&f->n, &bytes, &full);
+	ingest_receive_counts(&f->u.n, &bytes, &full);
 	assert_int_equal(bytes, 0);
 	assert_int_equal(full, 1);
-	assert_false(ingest_receive_full(&f->n));
+	assert_false(ingest_receive_full(&f->u.n));
 	assert_int_equal(f->rooms, 1);
 	assert_false(f->full_at_room);
 
 	/* Below the bound: no event, however many batches come and go. */
-	assert_int_equal(ingest_submit(&f->n, NULL, p, lens, 1, on_done, f), 0);
+	assert_int_equal(ingest_submit(&f->u.n, NULL, p, lens, 1, on_done, f), 0);
 	run_until(f, &f->done, 3);
 	assert_int_equal(f->rooms, 1);
-	ingest_receive_counts(&f->n, &bytes, &full);
+	ingest_receive_counts(&f->u.n, &bytes, &full);
 	assert_int_equal(full, 1);
 	identity_free(a);
 }
@@ -334,16 +303,16 @@ test_own_record_observed(void **state)
 	size_t lens[1];
 	int token;
 
-	assert_int_equal(seq_next(&f->n), 1);
-	profile(f->n.id, 41, raws[0], &lens[0]);
+	assert_int_equal(seq_next(&f->u.n), 1);
+	profile(f->u.n.id, 41, raws[0], &lens[0]);
 	submit(f, &token, raws, lens, 1);
 	assert_int_equal(f->res.stored, 1);
-	assert_int_equal(seq_next(&f->n), 42);
+	assert_int_equal(seq_next(&f->u.n), 42);
 	/* A reservation made before it came is not handed back over it. */
-	assert_int_equal(seq_reserve(&f->n, 3), 42);
-	seq_observe(&f->n, 50);
-	seq_hand_back(&f->n, 42, 45);
-	assert_int_equal(seq_next(&f->n), 51);
+	assert_int_equal(seq_reserve(&f->u.n, 3), 42);
+	seq_observe(&f->u.n, 50);
+	seq_hand_back(&f->u.n, 42, 45);
+	assert_int_equal(seq_next(&f->u.n), 51);
 }
 
 /* On a federation node a record of a city not admitted is held (not
@@ -375,7 +344,7 @@ test_held_until_admitted(void **state)
 	assert_int_equal(f->res.held, 1);
 	assert_int_equal(f->res.stored, 0);
 	assert_int_equal(f->events, 0);
-	assert_int_equal(held_of(&f->n, city->pk), 1);
+	assert_int_equal(held_of(&f->u.n, city->pk), 1);
 
 	c.has_author = 1;
 	c.author.data = fed->pk;
@@ -403,7 +372,7 @@ test_held_until_admitted(void **state)
 	assert_int_equal(f->events, 2);
 	assert_int_equal(f->last_origin, EVENTS_FROM_NODE);
 	assert_int_equal(f->last_new, 1);
-	held_counts(&f->n, &recs, &auths);
+	held_counts(&f->u.n, &recs, &auths);
 	assert_int_equal(recs, 0);
 	assert_int_equal(auths, 0);
 	identity_free(fed);

@@ -25,9 +25,8 @@
 #include "model/identity.h"
 #include "model/record.h"
 #include "store/store.h"
-#include "unit_util.h"
+#include "unit_node.h"
 
-#define TEST_MAP_SIZE (64u << 20)
 #define WAIT_MS 6000
 #define SEEN_MAX 16
 
@@ -38,10 +37,8 @@ struct seen {
 };
 
 struct fix {
-	uv_loop_t loop;
-	struct node n;
+	struct unit_node u;
 	struct identity *fed;
-	char dir[64];
 	uv_timer_t poll;
 	size_t want;                  /* events awaited */
 	uint64_t deadline;
@@ -75,32 +72,17 @@ static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	char err[256] = "", db[96];
 
 	assert_non_null(f);
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lcf-test-member-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(db, sizeof(db), "%s/db", f->dir);
-	if (store_open(db, TEST_MAP_SIZE, &f->n.store, err, sizeof(err)) != 0)
-		fail_msg("store_open: %s", err);
+	unit_node_open(&f->u, "member");
 	assert_non_null(f->fed = identity_new());
 	identity_generate(f->fed);
-	config_init(&f->n.cfg, f->dir);
-	f->n.cfg.has_federation = 1;
-	memcpy(f->n.cfg.federation, f->fed->pk, 32);
-	f->n.cfg.hold_time = 1;
-	f->n.loop = &f->loop;
-	assert_non_null(f->n.id = identity_new());
-	identity_generate(f->n.id);
-	events_init(&f->n.events);
-	assert_int_equal(events_subscribe(&f->n.events,
-	    EVENTS_MASK(EVENTS_STORED), members_on_event, &f->n), 0);
-	assert_int_equal(events_subscribe(&f->n.events,
+	f->u.n.cfg.has_federation = 1;
+	memcpy(f->u.n.cfg.federation, f->fed->pk, 32);
+	f->u.n.cfg.hold_time = 1;
+	assert_int_equal(events_subscribe(&f->u.n.events,
 	    EVENTS_MASK(EVENTS_MEMBERSHIP), on_membership, f), 0);
-	if (members_open(&f->n, err, sizeof(err)) != 0)
-		fail_msg("members_open: %s", err);
-	members_start(&f->n);
+	unit_node_start(&f->u);
 	*state = f;
 	return 0;
 }
@@ -110,15 +92,8 @@ teardown(void **state)
 {
 	struct fix *f = *state;
 
-	members_stop(&f->n);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	members_free(&f->n);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	store_close(f->n.store);
-	identity_free(f->n.id);
+	unit_node_close(&f->u);
 	identity_free(f->fed);
-	config_free(&f->n.cfg);
-	unit_rm_tree(f->dir);
 	free(f);
 	return 0;
 }
@@ -130,7 +105,7 @@ poll_cb(uv_timer_t *t)
 
 	if (f->nseen >= f->want || mono_ms() >= f->deadline) {
 		uv_timer_stop(t);
-		uv_stop(&f->loop);
+		uv_stop(&f->u.loop);
 	}
 }
 
@@ -140,12 +115,12 @@ run_until_ms(struct fix *f, size_t want, uint64_t ms)
 {
 	f->want = want;
 	f->deadline = mono_ms() + ms;
-	uv_timer_init(&f->loop, &f->poll);
+	uv_timer_init(&f->u.loop, &f->poll);
 	f->poll.data = f;
 	uv_timer_start(&f->poll, poll_cb, 10, 10);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_run(&f->u.loop, UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&f->poll, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->u.loop, UV_RUN_NOWAIT);
 }
 
 static void
@@ -220,7 +195,7 @@ emit_stored(struct fix *f, uint8_t (*raws)[512], const size_t *lens,
 	ev.u.stored.recs = recs;
 	ev.u.stored.count = count;
 	f->in_stored = 1;
-	assert_int_equal(events_emit(&f->n.events, &ev), 0);
+	assert_int_equal(events_emit(&f->u.n.events, &ev), 0);
 	f->in_stored = 0;
 }
 
@@ -243,13 +218,13 @@ test_stored_membership_events(void **state)
 	randombytes_buf(other, 32);
 	randombytes_buf(gone, 32);
 	fed_record(f, kinds[0], other, 1, raws[0], sizeof(raws[0]), &lens[0]);
-	fed_record(f, kinds[1], f->n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
+	fed_record(f, kinds[1], f->u.n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
 	fed_record(f, kinds[2], gone, 3, raws[2], sizeof(raws[2]), &lens[2]);
 	fed_record(f, kinds[3], gone, 4, raws[3], sizeof(raws[3]), &lens[3]);
-	assert_int_not_equal(members_link_ok(&f->n, other, why, sizeof(why)), 0);
+	assert_int_not_equal(members_link_ok(&f->u.n, other, why, sizeof(why)), 0);
 	emit_stored(f, raws, lens, kinds, 4);
 	/* Applied at once, told later. */
-	assert_int_equal(members_link_ok(&f->n, other, why, sizeof(why)), 0);
+	assert_int_equal(members_link_ok(&f->u.n, other, why, sizeof(why)), 0);
 	assert_int_equal(f->nseen, 0);
 	run_until(f, 4);
 	assert_int_equal(f->stored_during, 0);
@@ -259,25 +234,25 @@ test_stored_membership_events(void **state)
 	assert_int_equal(f->seen[0].change, EVENTS_ADMITTED);
 	assert_int_equal(f->seen[1].change, EVENTS_ADMITTED);
 	assert_true((memcmp(f->seen[0].city, other, 32) == 0 &&
-	    memcmp(f->seen[1].city, f->n.id->pk, 32) == 0) ||
+	    memcmp(f->seen[1].city, f->u.n.id->pk, 32) == 0) ||
 	    (memcmp(f->seen[1].city, other, 32) == 0 &&
-	    memcmp(f->seen[0].city, f->n.id->pk, 32) == 0));
+	    memcmp(f->seen[0].city, f->u.n.id->pk, 32) == 0));
 	assert_int_equal(f->seen[2].change, EVENTS_OWN_CHANGED);
-	assert_memory_equal(f->seen[2].city, f->n.id->pk, 32);
+	assert_memory_equal(f->seen[2].city, f->u.n.id->pk, 32);
 	assert_int_equal(f->seen[3].change, EVENTS_REVOKED);
 	assert_memory_equal(f->seen[3].city, gone, 32);
-	assert_int_equal(members_get(&f->n, other, &mi), 0);
+	assert_int_equal(members_get(&f->u.n, other, &mi), 0);
 	assert_true(mi.admitted);
 	assert_string_equal(mi.name, "Testville");
-	assert_int_equal(members_get(&f->n, gone, &mi), 0);
+	assert_int_equal(members_get(&f->u.n, gone, &mi), 0);
 	assert_true(mi.revoked);
-	assert_int_not_equal(members_link_ok(&f->n, gone, why, sizeof(why)), 0);
+	assert_int_not_equal(members_link_ok(&f->u.n, gone, why, sizeof(why)), 0);
 
 	/* The same batch again (a duplicate) changes and tells nothing. */
 	f->nseen = 0;
 	emit_stored(f, raws, lens, kinds, 4);
 	f->want = 1;
-	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->u.loop, UV_RUN_NOWAIT);
 	assert_int_equal(f->nseen, 0);
 }
 
@@ -301,7 +276,7 @@ test_restart_is_no_news(void **state)
 	randombytes_buf(gone, 32);
 	randombytes_buf(third, 32);
 	fed_record(f, kinds[0], other, 1, raws[0], sizeof(raws[0]), &lens[0]);
-	fed_record(f, kinds[1], f->n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
+	fed_record(f, kinds[1], f->u.n.id->pk, 2, raws[1], sizeof(raws[1]), &lens[1]);
 	fed_record(f, kinds[2], gone, 3, raws[2], sizeof(raws[2]), &lens[2]);
 	fed_record(f, kinds[3], third, 4, raws[3], sizeof(raws[3]), &lens[3]);
 	memset(items, 0, sizeof(items));
@@ -309,14 +284,14 @@ test_restart_is_no_news(void **state)
 		items[i].raw = raws[i];
 		items[i].len = lens[i];
 	}
-	assert_int_equal(store_put(f->n.store, items, 3), 0);
+	assert_int_equal(store_put(f->u.n.store, items, 3), 0);
 	/* A restart: the state is read from the store. */
-	members_stop(&f->n);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	members_free(&f->n);
-	if (members_open(&f->n, err, sizeof(err)) != 0)
+	members_stop(&f->u.n);
+	uv_run(&f->u.loop, UV_RUN_NOWAIT);
+	members_free(&f->u.n);
+	if (members_open(&f->u.n, err, sizeof(err)) != 0)
 		fail_msg("members_open: %s", err);
-	members_start(&f->n);
+	members_start(&f->u.n);
 	emit_stored(f, &raws[3], &lens[3], &kinds[3], 1);
 	run_until(f, 1);
 	/* Give the loop the chance to tell more than it should. */

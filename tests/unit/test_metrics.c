@@ -32,16 +32,13 @@
 #include "store/store.h"
 #include "write/held.h"
 #include "write/ingest.h"
-#include "unit_util.h"
+#include "unit_node.h"
 
-#define TEST_MAP_SIZE (64u << 20)
 #define WAIT_MS 8000
 #define RAW_MAX 1024
 
 struct fix {
-	uv_loop_t loop;
-	struct node n;
-	char dir[64];
+	struct unit_node u;
 	uv_timer_t poll;
 	uint64_t deadline;
 	size_t done;
@@ -70,28 +67,12 @@ static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	char err[256] = "", db[96];
 
 	assert_non_null(f);
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lcf-test-metrics-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(db, sizeof(db), "%s/db", f->dir);
-	if (store_open(db, TEST_MAP_SIZE, &f->n.store, err, sizeof(err)) != 0)
-		fail_msg("store_open: %s", err);
-	config_init(&f->n.cfg, f->dir);
-	f->n.loop = &f->loop;
-	assert_non_null(f->n.id = identity_new());
-	identity_generate(f->n.id);
-	seq_init(&f->n, 0);
-	events_init(&f->n.events);
-	assert_int_equal(events_subscribe(&f->n.events,
-	    EVENTS_MASK(EVENTS_STORED), members_on_event, &f->n), 0);
-	assert_int_equal(events_subscribe(&f->n.events,
+	unit_node_open(&f->u, "metrics");
+	assert_int_equal(events_subscribe(&f->u.n.events,
 	    EVENTS_MASK(EVENTS_STORED), on_stored, f), 0);
-	if (members_open(&f->n, err, sizeof(err)) != 0)
-		fail_msg("members_open: %s", err);
-	members_start(&f->n);
+	unit_node_start(&f->u);
 	*state = f;
 	return 0;
 }
@@ -101,18 +82,7 @@ teardown(void **state)
 {
 	struct fix *f = *state;
 
-	ingest_stop(&f->n);
-	members_stop(&f->n);
-	held_stop(&f->n);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	ingest_free(&f->n);
-	held_free(&f->n);
-	members_free(&f->n);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	store_close(f->n.store);
-	identity_free(f->n.id);
-	config_free(&f->n.cfg);
-	unit_rm_tree(f->dir);
+	unit_node_close(&f->u);
 	free(f);
 	return 0;
 }
@@ -123,7 +93,7 @@ poll_cb(uv_timer_t *t)
 	struct fix *f = t->data;
 
 	if (mono_ms() >= f->deadline)
-		uv_stop(&f->loop);
+		uv_stop(&f->u.loop);
 }
 
 /* A city profile of a new city, made age_ms ago, into out. */
@@ -167,16 +137,16 @@ submit(struct fix *f, enum events_via via, uint8_t (*raws)[RAW_MAX],
 	assert_true(count <= 4);
 	for (i = 0; i < count; i++)
 		p[i] = raws[i];
-	assert_int_equal(ingest_submit_via(&f->n, &token, via, p, lens, count,
+	assert_int_equal(ingest_submit_via(&f->u.n, &token, via, p, lens, count,
 	    on_done, f), 0);
 	f->deadline = mono_ms() + WAIT_MS;
-	uv_timer_init(&f->loop, &f->poll);
+	uv_timer_init(&f->u.loop, &f->poll);
 	f->poll.data = f;
 	uv_timer_start(&f->poll, poll_cb, 10, 10);
 	while (f->done == before && mono_ms() < f->deadline)
-		uv_run(&f->loop, UV_RUN_ONCE);
+		uv_run(&f->u.loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&f->poll, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->u.loop, UV_RUN_NOWAIT);
 	assert_int_equal(f->done, before + 1);
 }
 
@@ -210,7 +180,7 @@ static void
 test_ingest_counts(void **state)
 {
 	struct fix *f = *state;
-	struct node_counters *k = &f->n.counters;
+	struct node_counters *k = &f->u.n.counters;
 	uint8_t raws[3][RAW_MAX];
 	size_t lens[3];
 
@@ -301,14 +271,14 @@ test_render(void **state)
 	profile(300, raws[0], &lens[0]);
 	submit(f, EVENTS_VIA_PUSH, raws, lens, 1);
 	memset(&h, 0, sizeof(h));
-	h.n = &f->n;
+	h.n = &f->u.n;
 	h.stats.requests[404] = 3;
 	h.stats.requests[200] = 7;
 	h.stats.connections = 2;
 	h.stats.refused = 1;
 	memset(&c, 0, sizeof(c));
 	c.h = &h;
-	c.n = &f->n;
+	c.n = &f->u.n;
 	metrics_answer(&c);
 	assert_int_equal(c.status, 200);
 	assert_string_equal(c.type, "text/plain; version=0.0.4; charset=utf-8");

@@ -23,9 +23,9 @@
 #include "model/record.h"
 #include "store/store.h"
 #include "store/walk.h"
-#include "unit_util.h"
+#include "unit_node.h"
 
-#define TEST_MAP_SIZE (64ULL << 20)
+#define TEST_MAP_SIZE UNIT_NODE_MAP_SIZE
 #define NREC 3
 
 struct built {
@@ -87,23 +87,15 @@ static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	char err[256] = "";
 	size_t i;
 
-	if (f == NULL || sodium_init() < 0)
+	if (f == NULL || sodium_init() < 0 ||
+	    unit_store_new("quar", f->dir, f->db, &f->s) != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lcf-test-quar-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/db", f->dir);
 	snprintf(f->ref, sizeof(f->ref), "%s/ref", f->dir);
 	if ((f->id = identity_new()) == NULL)
 		return -1;
 	identity_generate(f->id);
-	if (store_open(f->db, TEST_MAP_SIZE, &f->s, err, sizeof(err)) != 0) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
 	for (i = 0; i < NREC; i++) {
 		seal(f, &f->b[i], i + 1, titles[i]);
 		if (put1(f->s, &f->b[i]) != STORE_CURRENT)

@@ -20,9 +20,9 @@
 #include "model/iblt.h"
 #include "model/record.h"
 #include "store/store.h"
-#include "unit_util.h"
+#include "unit_node.h"
 
-#define TEST_MAP_SIZE (64ULL << 20)
+#define TEST_MAP_SIZE UNIT_NODE_MAP_SIZE
 #define MAX_BUILT 64
 #define NIDS 3
 
@@ -45,20 +45,12 @@ static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	char err[256] = "";
 	size_t i;
 
-	if (f == NULL || sodium_init() < 0)
+	if (f == NULL || sodium_init() < 0 ||
+	    unit_store_new("prune", f->dir, f->db, &f->s) != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lcf-test-prune-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/db", f->dir);
 	snprintf(f->ref, sizeof(f->ref), "%s/ref", f->dir);
-	if (store_open(f->db, TEST_MAP_SIZE, &f->s, err, sizeof(err)) != 0) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
 	for (i = 0; i < NIDS; i++) {
 		if ((f->ids[i] = identity_new()) == NULL)
 			return -1;
