@@ -18,6 +18,24 @@ note() {
 	failed=1
 }
 
+# bench_runtime [WHAT]: prints the time since $started_ns and the load, and
+# sets J[runtime_s]. bench_json: the line "$BENCH_TAG {...}" of J's members
+# (values already JSON), with J[ok] from $failed.
+bench_runtime() {
+	local total
+	total=$(calc "($(date +%s%N) - $started_ns) / 1000000000")
+	echo
+	echo "== ${1:+$1 }total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	J[runtime_s]=$(fmt "$total" 1)
+}
+bench_json() {
+	local json="" k
+
+	J[ok]=$(jbool "$((failed == 0))")
+	for k in "${!J[@]}"; do json="$json${json:+,}\"$k\":${J[$k]}"; done
+	echo "$BENCH_TAG $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+}
+
 # mark OK: PASS or MISS; jbool OK: true or false.
 mark() { if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi; }
 jbool() { if [ "$1" = 1 ]; then echo true; else echo false; fi; }

@@ -68,17 +68,8 @@ declare -A FDIR FPORT FID FPID
 
 # finish: the total runtime and the BENCH-JSON-FED line; exits.
 finish() {
-	local total json k
-	total=$(secs_since "$started_ns")
-	echo
-	echo "== federation total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-	J[runtime_s]=$(fmt "$total" 1)
-	J[ok]=$(jbool "$((1 - failed))")
-	json=""
-	for k in "${!J[@]}"; do
-		json="$json${json:+,}\"$k\":${J[$k]}"
-	done
-	echo "BENCH-JSON-FED $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+	bench_runtime federation
+	bench_json
 	exit "$failed"
 }
 

@@ -55,17 +55,8 @@ declare -A J             # BENCH-JSON-HTTP members, values already JSON
 declare -A FDIR FPORT FHTTP FPID
 
 finish() {
-	local total json k
-	total=$(calc "($(date +%s%N) - $started_ns) / 1000000000")
-	echo
-	echo "== HTTP total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-	J[runtime_s]=$(fmt "$total" 1)
-	J[ok]=$(jbool "$((1 - failed))")
-	json=""
-	for k in "${!J[@]}"; do
-		json="$json${json:+,}\"$k\":${J[$k]}"
-	done
-	echo "BENCH-JSON-HTTP $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+	bench_runtime HTTP
+	bench_json
 	exit "$failed"
 }
 

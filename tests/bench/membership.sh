@@ -154,7 +154,5 @@ for ((k = 0; k < NNODES; k++)); do
 	wait "${PID[k]}" || note "node $k exited with status $? on SIGTERM"
 done
 _nodes=()
-json=""
-for k in "${!J[@]}"; do json="$json${json:+,}\"$k\":${J[$k]}"; done
-echo "BENCH-JSON-MEM $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+bench_json
 exit "$failed"

@@ -274,16 +274,8 @@ if [ "$rc" -ne 0 ]; then
 	tail -20 "$DIR/node.log" | sed 's/^/     /'
 	note "lcnode exited with status $rc on SIGTERM"
 fi
-total=$(calc "($(date +%s%N) - $started_ns) / 1000000000")
-echo
-echo "== total runtime $(fmt "$total" 1) s; load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-J[runtime_s]=$(fmt "$total" 1)
-J[ok]=$([ "$failed" = 0 ] && echo true || echo false)
-json=""
-for k in "${!J[@]}"; do
-	json="$json${json:+,}\"$k\":${J[$k]}"
-done
-echo "BENCH-JSON $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+bench_runtime
+bench_json
 
 # ---- federation (tests/bench/federation.sh; its own BENCH-JSON-FED line) ----
 if [ "${BENCH_FED:-1}" != 0 ]; then

@@ -164,10 +164,5 @@ _nodes=()
 echo "  worst p99 $worst ms  target <= $TARGET_P99 ms $(mark "$(holds "$worst <= $TARGET_P99")")"
 J[queries]="[$qjson]"
 J[worst_p99_ms]=$worst
-J[ok]=$([ "$failed" = 0 ] && echo true || echo false)
-json=""
-for k in "${!J[@]}"; do
-	json="$json${json:+,}\"$k\":${J[$k]}"
-done
-echo "BENCH-JSON-SEARCH $(echo "{$json}" | jq -cS . 2>/dev/null || echo "{$json}")"
+bench_json
 exit "$failed"
