@@ -181,17 +181,24 @@ w_admin_closed(FILE *f, const char *name, const struct snap *s)
 		    s->n->counters.admin_closed[i]);
 }
 
-static void
-w_peer_queued(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.queued_bytes);
+/* The families of one sample, a figure of the peers' summary. */
+#define PEERS_FIGURE(fn, member)					\
+static void								\
+fn(FILE *f, const char *name, const struct snap *s)			\
+{									\
+	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.member);	\
 }
-
-static void
-w_peer_queue_limit(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.queue_limit);
-}
+PEERS_FIGURE(w_peer_queued, queued_bytes)
+PEERS_FIGURE(w_peer_queue_limit, queue_limit)
+PEERS_FIGURE(w_receive_queued, receive_bytes)
+PEERS_FIGURE(w_receive_limit, receive_limit)
+PEERS_FIGURE(w_receive_full, receive_full)
+PEERS_FIGURE(w_offences, offences)
+PEERS_FIGURE(w_offenders, offenders)
+PEERS_FIGURE(w_dead_links, dead_links)
+PEERS_FIGURE(w_peers_connected, connected)
+PEERS_FIGURE(w_peers_known, known)
+#undef PEERS_FIGURE
 
 static void
 w_peer_queue_full(FILE *f, const char *name, const struct snap *s)
@@ -201,59 +208,11 @@ w_peer_queue_full(FILE *f, const char *name, const struct snap *s)
 }
 
 static void
-w_receive_queued(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_bytes);
-}
-
-static void
-w_receive_limit(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_limit);
-}
-
-static void
-w_receive_full(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.receive_full);
-}
-
-static void
 w_peer_stalled(FILE *f, const char *name, const struct snap *s)
 {
 	sample1(f, name, "bound", "stall_timeout",
 	    s->ps.stalled - s->ps.stalled_pressed);
 	sample1(f, name, "bound", "peers_queue", s->ps.stalled_pressed);
-}
-
-static void
-w_offences(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.offences);
-}
-
-static void
-w_offenders(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.offenders);
-}
-
-static void
-w_peers_connected(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %zu\n", name, s->ps.connected);
-}
-
-static void
-w_dead_links(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %llu\n", name, (unsigned long long)s->ps.dead_links);
-}
-
-static void
-w_peers_known(FILE *f, const char *name, const struct snap *s)
-{
-	fprintf(f, "%s %zu\n", name, s->ps.known);
 }
 
 /* One sample per city: a city with several entries (two addresses) shows
