@@ -176,11 +176,11 @@ rd_end(MDB_txn *txn, MDB_cursor *cur, int ret, int rc)
 	return rc == 0 ? 0 : map_err(rc);
 }
 
-/* Adds delta to the counter under key in meta (wrapping: UINT64_MAX takes
- * one away): 0 or a project code. */
+/* Adds delta (-1 takes one away) to the counter under key in meta, which
+ * never goes below 0: 0 or a project code. */
 static inline int
 meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
-    uint64_t delta)
+    int64_t delta)
 {
 	MDB_val k = { keylen, (void *)key }, v;
 	uint8_t buf[8];
@@ -192,32 +192,20 @@ meta_add_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen,
 		cur = get_be64(v.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_to_lcf("counter", rc);
-	put_be64(buf, cur + delta);
+	if (delta < 0 && cur < (uint64_t)-delta)
+		cur = 0;
+	else
+		cur += (uint64_t)delta;
+	put_be64(buf, cur);
 	v.mv_data = buf;
 	v.mv_size = 8;
 	return mdb_to_lcf("counter", mdb_put(txn, s->meta, &k, &v, 0));
 }
 
 static inline int
-meta_add(MDB_txn *txn, struct store *s, const char *name, uint64_t delta)
+meta_add(MDB_txn *txn, struct store *s, const char *name, int64_t delta)
 {
 	return meta_add_key(txn, s, name, strlen(name), delta);
-}
-
-/* Takes one from the counter under key in meta, not below 0. */
-static inline int
-meta_take_key(MDB_txn *txn, struct store *s, const void *key, size_t keylen)
-{
-	MDB_val k = { keylen, (void *)key }, v;
-	int rc;
-
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 8 &&
-	    get_be64(v.mv_data) == 0))
-		return 0;
-	if (rc != 0)
-		return mdb_to_lcf("counter", rc);
-	return meta_add_key(txn, s, key, keylen, UINT64_MAX);
 }
 
 /* The meta key of an author's fork counter: "F" and the author's 32 bytes. */

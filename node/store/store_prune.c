@@ -104,9 +104,9 @@ store__forks_less(MDB_txn *txn, struct store *s, const uint8_t *seqkey)
 	if (n < 2)
 		return 0;
 	fork_key(fk, seqkey);
-	if ((ret = meta_take_key(txn, s, "forks", 5)) != 0)
+	if ((ret = meta_add(txn, s, "forks", -1)) != 0)
 		return ret;
-	return meta_take_key(txn, s, fk, sizeof(fk));
+	return meta_add_key(txn, s, fk, sizeof(fk), -1);
 }
 
 /* Deletes one stored version: its bytes, id, seq entry (seqkey, id) and late

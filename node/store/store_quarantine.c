@@ -192,7 +192,7 @@ move_one(MDB_txn *txn, struct store *s, const uint8_t *id, int why,
 	    (ret = store__drop_version(txn, s, seqkey, id, late, g)) != 0)
 		goto out;
 	if (!author_has_records(txn, s, seqkey) &&
-	    (ret = meta_add(txn, s, "authors", UINT64_MAX)) != 0)
+	    (ret = meta_add(txn, s, "authors", -1)) != 0)
 		goto out;
 	k.mv_data = (void *)id;
 	k.mv_size = RECORD_ID_LEN;
