@@ -46,6 +46,7 @@ struct fix {
 	int last_result;
 	size_t rooms;		/* INGEST_ROOM events seen */
 	int full_at_room;	/* ingest_receive_full when the last came */
+	uint64_t bytes_at_room;	/* the bytes held then */
 	/* ingest callbacks seen */
 	size_t done;
 	struct ingest_result res;
@@ -72,10 +73,12 @@ static void
 on_room(void *arg, const struct events_event *ev)
 {
 	struct fix *f = arg;
+	uint64_t full;
 
 	(void)ev;
 	f->rooms++;
 	f->full_at_room = ingest_receive_full(&f->u.n);
+	ingest_receive_counts(&f->u.n, &f->bytes_at_room, &full);
 }
 
 static void
@@ -283,7 +286,10 @@ test_receive_bound(void **state)
 	assert_int_equal(full, 1);
 	assert_false(ingest_receive_full(&f->u.n));
 	assert_int_equal(f->rooms, 1);
+	/* Told once they were down to half, not before: the first batch's
+	 * release left two records' bytes, above half of three. */
 	assert_false(f->full_at_room);
+	assert_true(f->bytes_at_room <= f->u.n.cfg.receive_queue / 2);
 
 	/* Below the bound: no event, however many batches come and go. */
 	assert_int_equal(ingest_submit(&f->u.n, NULL, p, lens, 1, on_done, f), 0);
