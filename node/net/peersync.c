@@ -225,10 +225,11 @@ link_sync(struct link *l)
  * The catch-up timer: a link with catch_up_at set reconciles once that time
  * has come, unless the peer's own session on it (it dialed, so it began one
  * at once) ended well first: sessions take and give both ways, so that one
- * caught this node up (caught_up). While the peer's session runs,
- * ours waits; one that failed leaves ours to run CATCH_UP_MS after it. Starting ours beside it would have the peer send every record
- * twice (a bootstrap: the puller's CPU per record 1.6 to 1.8 times as much).
- * A node that reconciled with anyone since its start needs none.
+ * caught this node up (caught_up). While the peer's session runs, ours
+ * waits; one that failed leaves ours to run CATCH_UP_MS after it. Starting
+ * ours beside it would have the peer send every record twice (a bootstrap:
+ * the puller's CPU per record 1.6 to 1.8 times as much). A node that
+ * reconciled with anyone since its start needs none.
  */
 static void
 catch_up_tick(uv_timer_t *t)

@@ -71,11 +71,12 @@ void ingest_resume(struct node *n);
 /*
  * receive_queue (core/config.h): the bytes of the records handed in and not
  * yet through their callback, from every caller (peers' pushes, their
- * reconciliations, held records taken again). 1 while they are at the bound
- * or above: a peer's link stops reading after its message (net/peer.c), and
- * EVENTS_INGEST_ROOM is emitted once they are down to half of it. Reaching it
- * is logged (a few lines a minute) and counted. A bound of 0 (a node made
- * without config_init, in tests) is no bound.
+ * reconciliations, held records taken again, signed records handed in with
+ * `lcctl publish`). 1 while they are at the bound or above: a peer's link
+ * stops reading after its message (net/peer.c), and EVENTS_INGEST_ROOM is
+ * emitted once they are down to half of it. Reaching it is logged (a few
+ * lines a minute) and counted. A bound of 0 (a node made without
+ * config_init, in tests) is no bound.
  */
 int ingest_receive_full(const struct node *n);
 /* The bytes held now, and the times the bound was reached since start. */
